@@ -18,25 +18,25 @@ struct catalog_app {
     char key[CATALOG_KEY_MAX];   /* short name used in files and on the command line: "windows" */
     char name[CATALOG_NAME_MAX]; /* "Windows" */
     struct guid id;
-    unsigned threshold;          /* default activation threshold (cache = 2 × this) */
+    unsigned threshold; /* default activation threshold (cache = 2 × this) */
 };
 
 struct catalog_kms {
     char key[CATALOG_KEY_MAX];   /* "win10" */
     char name[CATALOG_NAME_MAX]; /* "Windows 10/11 volume" */
     struct guid id;
-    size_t app;                  /* index into catalog.apps */
-    unsigned n_policy;           /* N_Policy a client of this group sends (25 or 5) */
-    unsigned protocol;           /* KMS protocol version a client of this group uses: 4, 5, 6 */
-    int retail;                  /* 1: retail/preview group a genuine host refuses */
+    size_t app;        /* index into catalog.apps */
+    unsigned n_policy; /* N_Policy a client of this group sends (25 or 5) */
+    unsigned protocol; /* KMS protocol version a client of this group uses: 4, 5, 6 */
+    int retail;        /* 1: retail/preview group a genuine host refuses */
 };
 
 struct catalog_sku {
-    char key[CATALOG_KEY_MAX];   /* "win10-pro" */
-    char name[CATALOG_NAME_MAX]; /* "Windows 10/11 Pro" */
+    char key[CATALOG_KEY_MAX];    /* "win10-pro" */
+    char name[CATALOG_NAME_MAX];  /* "Windows 10/11 Pro" */
     char alias[CATALOG_NAME_MAX]; /* optional second name, "" if none: "Windows 10 Professional" */
     struct guid id;
-    size_t kms;                  /* index into catalog.kms */
+    size_t kms; /* index into catalog.kms */
 };
 
 struct catalog_csvlk {
@@ -44,7 +44,7 @@ struct catalog_csvlk {
     char name[CATALOG_NAME_MAX]; /* "Windows Server 2019" */
     unsigned group;              /* ePID group id */
     unsigned long key_min, key_max;
-    unsigned min_build;          /* earliest host build that carries it */
+    unsigned min_build; /* earliest host build that carries it */
 };
 
 struct catalog {

@@ -108,8 +108,8 @@ void cipher_encrypt_block(const struct cipher_key *key, const uint8_t in[16], ui
     rk += 4;
     const uint8_t *S = cipher_sbox;
 #define FINAL_E(a, b, c, d)                                                                        \
-    ((uint32_t)S[(a) >> 24] << 24 | (uint32_t)S[((b) >> 16) & 0xff] << 16 |                       \
-     (uint32_t)S[((c) >> 8) & 0xff] << 8 | S[(d) & 0xff])
+    ((uint32_t)S[(a) >> 24] << 24 | (uint32_t)S[((b) >> 16) & 0xff] << 16 |                        \
+     (uint32_t)S[((c) >> 8) & 0xff] << 8 | S[(d)&0xff])
     store_be32(out, FINAL_E(s0, s1, s2, s3) ^ rk[0]);
     store_be32(out + 4, FINAL_E(s1, s2, s3, s0) ^ rk[1]);
     store_be32(out + 8, FINAL_E(s2, s3, s0, s1) ^ rk[2]);
@@ -137,8 +137,8 @@ void cipher_decrypt_block(const struct cipher_key *key, const uint8_t in[16], ui
     rk += 4;
     const uint8_t *Si = cipher_inv_sbox;
 #define FINAL_D(a, b, c, d)                                                                        \
-    ((uint32_t)Si[(a) >> 24] << 24 | (uint32_t)Si[((b) >> 16) & 0xff] << 16 |                     \
-     (uint32_t)Si[((c) >> 8) & 0xff] << 8 | Si[(d) & 0xff])
+    ((uint32_t)Si[(a) >> 24] << 24 | (uint32_t)Si[((b) >> 16) & 0xff] << 16 |                      \
+     (uint32_t)Si[((c) >> 8) & 0xff] << 8 | Si[(d)&0xff])
     store_be32(out, FINAL_D(s0, s3, s2, s1) ^ rk[0]);
     store_be32(out + 4, FINAL_D(s1, s0, s3, s2) ^ rk[1]);
     store_be32(out + 8, FINAL_D(s2, s1, s0, s3) ^ rk[2]);

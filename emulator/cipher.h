@@ -19,7 +19,8 @@ struct cipher_key {
     uint32_t dk[4 * (CIPHER_MAX_ROUNDS + 1)]; /* equivalent-inverse-cipher decryption keys */
 };
 
-/* Expands a 16, 20, 24 or 32-byte key (Nk = 4..8, Nr = Nk + 6). Returns 0, or -1 on a bad length. */
+/* Expands a 16, 20, 24 or 32-byte key (Nk = 4..8, Nr = Nk + 6). Returns 0, or -1 on a bad length.
+ */
 int cipher_key_expand(struct cipher_key *key, const uint8_t *bytes, size_t len);
 /* Applies the KMS-V6 tweak (round keys 4, 6, 8, byte 0) to the finished schedule. */
 void cipher_key_tweak_v6(struct cipher_key *key);

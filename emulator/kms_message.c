@@ -37,9 +37,8 @@ void kms_request_workstation(const struct kms_request *req, char *out, size_t ca
 
 const char *kms_license_status_name(uint32_t status)
 {
-    static const char *const names[] = {"unlicensed",       "licensed",
-                                        "OOB grace",        "OOT grace",
-                                        "non-genuine grace", "notification",
+    static const char *const names[] = {"unlicensed",    "licensed",          "OOB grace",
+                                        "OOT grace",     "non-genuine grace", "notification",
                                         "extended grace"};
     return status < sizeof names / sizeof names[0] ? names[status] : "unknown";
 }
@@ -85,8 +84,7 @@ int kms_request_encode(const struct kms_request *req, const uint8_t w_req[16], u
 {
     if (req->major < 5) {
         if (cap < KMS_V4_REQUEST_LEN)
-            return proto_fail(err, PROTO_E_ARGUMENT, "V4 request needs 252 bytes, buffer %zu",
-                              cap);
+            return proto_fail(err, PROTO_E_ARGUMENT, "V4 request needs 252 bytes, buffer %zu", cap);
         request_base_put(req, out);
         kms_mac4(out, KMS_REQUEST_BASE_LEN, out + KMS_REQUEST_BASE_LEN);
         *len = KMS_V4_REQUEST_LEN;
@@ -177,8 +175,7 @@ static void v6_hmac(uint64_t client_time, int k, const uint8_t driv[16], const u
     memcpy(out, mac + 16, 16);
 }
 
-static size_t response_base_put(const struct kms_response *resp, uint8_t *b,
-                                struct proto_err *err)
+static size_t response_base_put(const struct kms_response *resp, uint8_t *b, struct proto_err *err)
 {
     uint8_t epid[KMS_EPID_MAX_BYTES];
     int units = utf16le_from_utf8(resp->epid, epid, sizeof epid);
@@ -265,18 +262,30 @@ int kms_response_encode(const struct kms_response *resp, const uint8_t w_req[16]
 const char *kms_check_name(enum kms_check check)
 {
     switch (check) {
-    case KMS_CHECK_DECRYPT: return "decryption";
-    case KMS_CHECK_EPID: return "ePID length";
-    case KMS_CHECK_VERSION: return "versions";
-    case KMS_CHECK_CMID: return "CMID echo";
-    case KMS_CHECK_TIME: return "time stamp echo";
-    case KMS_CHECK_HASH: return "hash";
-    case KMS_CHECK_XORED_IVS: return "XoredIVs";
-    case KMS_CHECK_HMAC: return "HMAC";
-    case KMS_CHECK_MAC4: return "V4 MAC";
-    case KMS_CHECK_IV_ECHO: return "IV echo (V5)";
-    case KMS_CHECK_SIZE: return "size";
-    case KMS_CHECK_IV_FRESH: return "fresh response IV (V6)";
+    case KMS_CHECK_DECRYPT:
+        return "decryption";
+    case KMS_CHECK_EPID:
+        return "ePID length";
+    case KMS_CHECK_VERSION:
+        return "versions";
+    case KMS_CHECK_CMID:
+        return "CMID echo";
+    case KMS_CHECK_TIME:
+        return "time stamp echo";
+    case KMS_CHECK_HASH:
+        return "hash";
+    case KMS_CHECK_XORED_IVS:
+        return "XoredIVs";
+    case KMS_CHECK_HMAC:
+        return "HMAC";
+    case KMS_CHECK_MAC4:
+        return "V4 MAC";
+    case KMS_CHECK_IV_ECHO:
+        return "IV echo (V5)";
+    case KMS_CHECK_SIZE:
+        return "size";
+    case KMS_CHECK_IV_FRESH:
+        return "fresh response IV (V6)";
     }
     return "unknown";
 }
@@ -423,7 +432,8 @@ int kms_response_verify(const struct kms_response *resp, const struct kms_reques
 
     if (resp->major == 5) {
         if (memcmp(resp->w_resp, w_req, 16) != 0)
-            return proto_fail(err, PROTO_E_IV_MISMATCH, "V5 response IV differs from the request IV");
+            return proto_fail(err, PROTO_E_IV_MISMATCH,
+                              "V5 response IV differs from the request IV");
         checks->passed |= KMS_CHECK_IV_ECHO;
     }
     uint8_t div[16], r[16], hash[32];
@@ -435,7 +445,8 @@ int kms_response_verify(const struct kms_response *resp, const struct kms_reques
     checks->passed |= KMS_CHECK_HASH;
     if (resp->major == 6) {
         if (memcmp(resp->xored_ivs, div, 16) != 0)
-            return proto_fail(err, PROTO_E_XORED_IVS, "XoredIVs differs from the decrypted request IV");
+            return proto_fail(err, PROTO_E_XORED_IVS,
+                              "XoredIVs differs from the decrypted request IV");
         checks->passed |= KMS_CHECK_XORED_IVS;
         if (memcmp(resp->w_resp, w_req, 16) != 0)
             checks->passed |= KMS_CHECK_IV_FRESH;

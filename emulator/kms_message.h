@@ -114,8 +114,8 @@ enum kms_check {
     KMS_CHECK_XORED_IVS = 1u << 6,
     KMS_CHECK_HMAC = 1u << 7,
     KMS_CHECK_MAC4 = 1u << 8,
-    KMS_CHECK_IV_ECHO = 1u << 9, /* V5: W_resp == W_req */
-    KMS_CHECK_SIZE = 1u << 10,   /* warning only for V6 */
+    KMS_CHECK_IV_ECHO = 1u << 9,   /* V5: W_resp == W_req */
+    KMS_CHECK_SIZE = 1u << 10,     /* warning only for V6 */
     KMS_CHECK_IV_FRESH = 1u << 11, /* V6: W_resp != W_req, warning only */
 };
 
@@ -137,8 +137,7 @@ int kms_response_decode(const uint8_t *buf, size_t len, struct kms_response *res
  * time echo, V5/V6 hash, V6 XoredIVs, V5 IV echo). w_req is the request IV (ignored for V4).
  */
 int kms_response_verify(const struct kms_response *resp, const struct kms_request *req,
-                        const uint8_t w_req[16], struct kms_checks *checks,
-                        struct proto_err *err);
+                        const uint8_t w_req[16], struct kms_checks *checks, struct proto_err *err);
 
 /* V6 HMAC key for a ClientTime and slot offset k (§7.3): SHA-256(LE64(S + k*C1))[16:32]. */
 void kms_v6_hmac_key(uint64_t client_time, int k, uint8_t key[16]);

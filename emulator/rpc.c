@@ -5,8 +5,8 @@
 #include <string.h>
 
 /* Wire bytes of the GUIDs of §2 (already in wire order). */
-const struct guid rpc_kms_interface = {{0x75, 0x21, 0xc8, 0x51, 0x4e, 0x84, 0x50, 0x47, 0xb0,
-                                        0xd8, 0xec, 0x25, 0x55, 0x55, 0xbc, 0x06}};
+const struct guid rpc_kms_interface = {{0x75, 0x21, 0xc8, 0x51, 0x4e, 0x84, 0x50, 0x47, 0xb0, 0xd8,
+                                        0xec, 0x25, 0x55, 0x55, 0xbc, 0x06}};
 const struct guid rpc_syntax_ndr32 = {{0x04, 0x5d, 0x88, 0x8a, 0xeb, 0x1c, 0xc9, 0x11, 0x9f, 0xe8,
                                        0x08, 0x00, 0x2b, 0x10, 0x48, 0x60}};
 const struct guid rpc_syntax_ndr64 = {{0x33, 0x05, 0x71, 0x71, 0xba, 0xbe, 0x37, 0x49, 0x83, 0x19,
@@ -25,15 +25,24 @@ static const uint8_t rpc_btfn_prefix[8] = {0x2c, 0x1c, 0xb7, 0x6c, 0x12, 0x98, 0
 static const char *ptype_name(uint8_t ptype)
 {
     switch (ptype) {
-    case RPC_REQUEST: return "REQUEST";
-    case RPC_RESPONSE: return "RESPONSE";
-    case RPC_FAULT: return "FAULT";
-    case RPC_BIND: return "BIND";
-    case RPC_BIND_ACK: return "BIND_ACK";
-    case RPC_BIND_NAK: return "BIND_NAK";
-    case RPC_ALTER_CONTEXT: return "ALTER_CONTEXT";
-    case RPC_ALTER_CONTEXT_RESP: return "ALTER_CONTEXT_RESP";
-    default: return "unknown PDU type";
+    case RPC_REQUEST:
+        return "REQUEST";
+    case RPC_RESPONSE:
+        return "RESPONSE";
+    case RPC_FAULT:
+        return "FAULT";
+    case RPC_BIND:
+        return "BIND";
+    case RPC_BIND_ACK:
+        return "BIND_ACK";
+    case RPC_BIND_NAK:
+        return "BIND_NAK";
+    case RPC_ALTER_CONTEXT:
+        return "ALTER_CONTEXT";
+    case RPC_ALTER_CONTEXT_RESP:
+        return "ALTER_CONTEXT_RESP";
+    default:
+        return "unknown PDU type";
     }
 }
 
@@ -67,15 +76,13 @@ int rpc_frame_length(const uint8_t *buf, size_t avail, struct proto_err *err)
                           buf[1]);
     uint16_t frag = le16_get(buf + 8);
     if (frag < RPC_HEADER_LEN)
-        return proto_fail(err, PROTO_E_RPC_HEADER, "frag_length %u shorter than the header",
-                          frag);
+        return proto_fail(err, PROTO_E_RPC_HEADER, "frag_length %u shorter than the header", frag);
     if (frag > RPC_MAX_PDU)
         return proto_fail(err, PROTO_E_OVERSIZED, "frag_length %u exceeds %u", frag, RPC_MAX_PDU);
     return frag;
 }
 
-int rpc_header_decode(const uint8_t *buf, size_t len, struct rpc_header *hdr,
-                      struct proto_err *err)
+int rpc_header_decode(const uint8_t *buf, size_t len, struct rpc_header *hdr, struct proto_err *err)
 {
     if (len < RPC_HEADER_LEN)
         return proto_fail(err, PROTO_E_TRUNCATED, "RPC PDU of %zu bytes, header needs 16", len);
@@ -213,8 +220,8 @@ int rpc_bind_decode(const uint8_t *buf, size_t len, struct rpc_bind *bind, struc
         return proto_fail(err, PROTO_E_OVERSIZED, "%u context items, at most %d are accepted", n,
                           RPC_MAX_CONTEXTS);
     if (len < BIND_ITEMS_OFFSET + (size_t)CONTEXT_ITEM_LEN * n)
-        return proto_fail(err, PROTO_E_TRUNCATED, "%u context items need %zu bytes, PDU has %zu",
-                          n, BIND_ITEMS_OFFSET + (size_t)CONTEXT_ITEM_LEN * n, len);
+        return proto_fail(err, PROTO_E_TRUNCATED, "%u context items need %zu bytes, PDU has %zu", n,
+                          BIND_ITEMS_OFFSET + (size_t)CONTEXT_ITEM_LEN * n, len);
     bind->n_items = (uint8_t)n;
     for (unsigned i = 0; i < n; i++) {
         const uint8_t *p = buf + BIND_ITEMS_OFFSET + CONTEXT_ITEM_LEN * i;
@@ -302,8 +309,7 @@ int rpc_bind_ack_decode(const uint8_t *buf, size_t len, struct rpc_bind_ack *ack
     size_t l = le16_get(buf + 24);
     size_t r = bind_ack_results_offset(l);
     if (r + 4 > len)
-        return proto_fail(err, PROTO_E_TRUNCATED, "sec_addr of %zu bytes runs past the PDU end",
-                          l);
+        return proto_fail(err, PROTO_E_TRUNCATED, "sec_addr of %zu bytes runs past the PDU end", l);
     if (l > 0) {
         if (buf[26 + l - 1] != 0)
             return proto_fail(err, PROTO_E_RPC_STUB, "sec_addr is not NUL-terminated");
@@ -451,9 +457,8 @@ static size_t request_stub_prefix(enum rpc_ndr ndr)
     return ndr == RPC_NDR64 ? 16 : 8;
 }
 
-int rpc_request_encode(uint32_t call_id, uint16_t context_id, enum rpc_ndr ndr,
-                       const uint8_t *kms, size_t kms_len, uint8_t *out, size_t cap, size_t *len,
-                       struct proto_err *err)
+int rpc_request_encode(uint32_t call_id, uint16_t context_id, enum rpc_ndr ndr, const uint8_t *kms,
+                       size_t kms_len, uint8_t *out, size_t cap, size_t *len, struct proto_err *err)
 {
     size_t prefix = request_stub_prefix(ndr);
     size_t stub_len = prefix + kms_len;
@@ -526,9 +531,9 @@ int rpc_request_payload(const struct rpc_request *req, enum rpc_ndr ndr, const u
 
 /* ---- RESPONSE / FAULT ---- */
 
-int rpc_response_encode(uint32_t call_id, uint16_t context_id, enum rpc_ndr ndr,
-                        const uint8_t *kms, size_t kms_len, uint32_t hresult, uint8_t *out,
-                        size_t cap, size_t *len, struct proto_err *err)
+int rpc_response_encode(uint32_t call_id, uint16_t context_id, enum rpc_ndr ndr, const uint8_t *kms,
+                        size_t kms_len, uint32_t hresult, uint8_t *out, size_t cap, size_t *len,
+                        struct proto_err *err)
 {
     size_t prefix = ndr == RPC_NDR64 ? 24 : 12;
     size_t stub_len;
@@ -576,8 +581,8 @@ int rpc_fault_encode(uint32_t call_id, uint32_t status, uint8_t *out, size_t cap
     if (rc)
         return rc;
     memset(out, 0, 32);
-    header_put(out, RPC_FAULT, RPC_PFC_FIRST_FRAG | RPC_PFC_LAST_FRAG | RPC_PFC_DID_NOT_EXECUTE,
-               32, call_id);
+    header_put(out, RPC_FAULT, RPC_PFC_FIRST_FRAG | RPC_PFC_LAST_FRAG | RPC_PFC_DID_NOT_EXECUTE, 32,
+               call_id);
     le32_put(out + 16, 32);
     le32_put(out + 24, status);
     *len = 32;
@@ -595,8 +600,7 @@ int rpc_reply_decode(const uint8_t *buf, size_t len, enum rpc_ndr ndr, uint32_t 
     reply->call_id = hdr.call_id;
     if (hdr.ptype == RPC_FAULT) {
         if (len < 28)
-            return proto_fail(err, PROTO_E_TRUNCATED, "FAULT of %zu bytes, needs at least 28",
-                              len);
+            return proto_fail(err, PROTO_E_TRUNCATED, "FAULT of %zu bytes, needs at least 28", len);
         reply->is_fault = true;
         reply->alloc_hint = le32_get(buf + 16);
         reply->context_id = le16_get(buf + 20);
@@ -624,8 +628,8 @@ int rpc_reply_decode(const uint8_t *buf, size_t len, enum rpc_ndr ndr, uint32_t 
     size_t prefix = ndr == RPC_NDR64 ? 24 : 12;
     size_t min_error = ndr == RPC_NDR64 ? 20 : 12;
     if (stub_len < min_error)
-        return proto_fail(err, PROTO_E_TRUNCATED, "response stub of %zu bytes, needs %zu",
-                          stub_len, min_error);
+        return proto_fail(err, PROTO_E_TRUNCATED, "response stub of %zu bytes, needs %zu", stub_len,
+                          min_error);
     uint32_t size = le32_get(stub);
     uint64_t referent = ndr == RPC_NDR64 ? le64_get(stub + 8) : le32_get(stub + 4);
     if (referent == 0) {
@@ -636,12 +640,12 @@ int rpc_reply_decode(const uint8_t *buf, size_t len, enum rpc_ndr ndr, uint32_t 
         return 0;
     }
     if (stub_len < prefix + 4)
-        return proto_fail(err, PROTO_E_TRUNCATED, "response stub of %zu bytes, needs %zu",
-                          stub_len, prefix + 4);
+        return proto_fail(err, PROTO_E_TRUNCATED, "response stub of %zu bytes, needs %zu", stub_len,
+                          prefix + 4);
     uint64_t conformance = ndr == RPC_NDR64 ? le64_get(stub + 16) : le32_get(stub + 8);
     if (conformance != size)
-        return proto_fail(err, PROTO_E_RPC_STUB, "responseSize %u but array conformance %llu",
-                          size, (unsigned long long)conformance);
+        return proto_fail(err, PROTO_E_RPC_STUB, "responseSize %u but array conformance %llu", size,
+                          (unsigned long long)conformance);
     if (size > stub_len - prefix - 4)
         return proto_fail(err, PROTO_E_TRUNCATED,
                           "responseSize %u but the stub has room for %zu bytes", size,

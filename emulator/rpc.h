@@ -30,7 +30,7 @@ enum rpc_ptype {
 #define RPC_PFC_DID_NOT_EXECUTE 0x20
 
 #define RPC_HEADER_LEN 16
-#define RPC_MAX_PDU 5840     /* the max fragment Windows negotiates; KMS PDUs are far smaller */
+#define RPC_MAX_PDU 5840 /* the max fragment Windows negotiates; KMS PDUs are far smaller */
 #define RPC_MAX_CONTEXTS 8
 #define RPC_SEC_ADDR_MAX 32
 
@@ -94,8 +94,12 @@ int rpc_bind_decode(const uint8_t *buf, size_t len, struct rpc_bind *bind, struc
 
 /* ---- BIND_ACK / ALTER_CONTEXT_RESP ---- */
 
-enum rpc_result { RPC_ACCEPTANCE = 0, RPC_USER_REJECTION = 1, RPC_PROVIDER_REJECTION = 2,
-                  RPC_NEGOTIATE_ACK = 3 };
+enum rpc_result {
+    RPC_ACCEPTANCE = 0,
+    RPC_USER_REJECTION = 1,
+    RPC_PROVIDER_REJECTION = 2,
+    RPC_NEGOTIATE_ACK = 3
+};
 enum rpc_reason { RPC_REASON_NONE = 0, RPC_REASON_ABSTRACT = 1, RPC_REASON_TRANSFER = 2 };
 
 struct rpc_bind_result {
@@ -154,8 +158,8 @@ struct rpc_request {
     size_t stub_len;
 };
 
-int rpc_request_encode(uint32_t call_id, uint16_t context_id, enum rpc_ndr ndr,
-                       const uint8_t *kms, size_t kms_len, uint8_t *out, size_t cap, size_t *len,
+int rpc_request_encode(uint32_t call_id, uint16_t context_id, enum rpc_ndr ndr, const uint8_t *kms,
+                       size_t kms_len, uint8_t *out, size_t cap, size_t *len,
                        struct proto_err *err);
 int rpc_request_decode(const uint8_t *buf, size_t len, struct rpc_request *req,
                        struct proto_err *err);
@@ -166,9 +170,9 @@ int rpc_request_payload(const struct rpc_request *req, enum rpc_ndr ndr, const u
 /* ---- RESPONSE / FAULT ---- */
 
 /* kms == NULL encodes the error stub carrying hresult; otherwise a success stub (hresult 0). */
-int rpc_response_encode(uint32_t call_id, uint16_t context_id, enum rpc_ndr ndr,
-                        const uint8_t *kms, size_t kms_len, uint32_t hresult, uint8_t *out,
-                        size_t cap, size_t *len, struct proto_err *err);
+int rpc_response_encode(uint32_t call_id, uint16_t context_id, enum rpc_ndr ndr, const uint8_t *kms,
+                        size_t kms_len, uint32_t hresult, uint8_t *out, size_t cap, size_t *len,
+                        struct proto_err *err);
 int rpc_fault_encode(uint32_t call_id, uint32_t status, uint8_t *out, size_t cap, size_t *len,
                      struct proto_err *err);
 
@@ -177,8 +181,8 @@ struct rpc_reply {
     uint32_t call_id;
     uint16_t context_id;
     uint32_t alloc_hint;
-    uint32_t status;     /* fault: NCA status; response: RPC return value (HRESULT) */
-    const uint8_t *kms;  /* NULL for an error stub or a fault */
+    uint32_t status;    /* fault: NCA status; response: RPC return value (HRESULT) */
+    const uint8_t *kms; /* NULL for an error stub or a fault */
     size_t kms_len;
     bool alloc_hint_differs; /* warning only */
 };

@@ -1,0 +1,862 @@
+/*
+ * The product catalogue: products.ini parsed with inih, every value checked, references between
+ * sections resolved after the whole file is read (a section may refer to one defined later).
+ * Parsing stops at the first mistake and reports it as "origin:line: [section] key: problem".
+ */
+#include "catalog.h"
+
+#include <ini.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#ifndef KMSLOAD_DATADIR
+#define KMSLOAD_DATADIR "/usr/local/share/kmsload"
+#endif
+
+#define CATALOG_ENV_VAR "KMSLOAD_PRODUCTS"
+#define CATALOG_INSTALLED_PATH KMSLOAD_DATADIR "/products.ini"
+#define CATALOG_BUILTIN_ORIGIN "built-in catalogue"
+/* A catalogue is a few KiB; a file this large is almost certainly the wrong file. */
+#define CATALOG_FILE_MAX (1024 * 1024)
+#define CATALOG_ERR_MAX 1024
+
+enum section_kind { KIND_NONE, KIND_APP, KIND_KMS, KIND_SKU, KIND_CSVLK };
+
+static const char *const kind_names[] = {[KIND_NONE] = "",
+                                         [KIND_APP] = "app",
+                                         [KIND_KMS] = "kms",
+                                         [KIND_SKU] = "sku",
+                                         [KIND_CSVLK] = "csvlk"};
+
+enum field {
+    F_NAME = 1u << 0,
+    F_ALIAS = 1u << 1,
+    F_ID = 1u << 2,
+    F_THRESHOLD = 1u << 3,
+    F_APP = 1u << 4,
+    F_N_POLICY = 1u << 5,
+    F_PROTOCOL = 1u << 6,
+    F_RETAIL = 1u << 7,
+    F_KMS = 1u << 8,
+    F_GROUP = 1u << 9,
+    F_KEY_MIN = 1u << 10,
+    F_KEY_MAX = 1u << 11,
+    F_MIN_BUILD = 1u << 12,
+};
+
+struct field_spec {
+    enum section_kind kind;
+    const char *key;
+    enum field field;
+    bool required;
+};
+
+/* The keys each section type accepts, in the order messages list them. */
+static const struct field_spec field_specs[] = {
+    {KIND_APP, "name", F_NAME, true},
+    {KIND_APP, "id", F_ID, true},
+    {KIND_APP, "threshold", F_THRESHOLD, true},
+    {KIND_KMS, "name", F_NAME, true},
+    {KIND_KMS, "id", F_ID, true},
+    {KIND_KMS, "app", F_APP, true},
+    {KIND_KMS, "n_policy", F_N_POLICY, true},
+    {KIND_KMS, "protocol", F_PROTOCOL, true},
+    {KIND_KMS, "retail", F_RETAIL, false},
+    {KIND_SKU, "name", F_NAME, true},
+    {KIND_SKU, "alias", F_ALIAS, false},
+    {KIND_SKU, "id", F_ID, true},
+    {KIND_SKU, "kms", F_KMS, true},
+    {KIND_CSVLK, "name", F_NAME, true},
+    {KIND_CSVLK, "group", F_GROUP, true},
+    {KIND_CSVLK, "key_min", F_KEY_MIN, true},
+    {KIND_CSVLK, "key_max", F_KEY_MAX, true},
+    {KIND_CSVLK, "min_build", F_MIN_BUILD, true},
+};
+
+/* A reference to another section's key, resolved once the whole file has been read. */
+struct pending_ref {
+    char key[CATALOG_KEY_MAX];
+    unsigned line;
+};
+
+struct parse_state {
+    struct catalog *cat;
+    const char *origin;
+
+    /* The line reader feeds inih one line at a time so that messages can carry line numbers. */
+    const char *cursor;
+    unsigned line;   /* line inih is processing (inih's own handler gets none) */
+    bool any_header; /* a [section] header has been seen */
+
+    /* The section being filled. */
+    enum section_kind kind;
+    size_t index;  /* its index in the array of its kind */
+    unsigned seen; /* enum field bits given so far */
+    unsigned header_line;
+    char label[INI_MAX_LINE]; /* "kms:win10", as in its header */
+
+    size_t cap_apps, cap_kms, cap_skus, cap_csvlks; /* allocated lengths of the cat arrays */
+    struct pending_ref *kms_app_refs;               /* parallel to cat->kms */
+    struct pending_ref *sku_kms_refs;               /* parallel to cat->skus */
+    size_t cap_kms_app_refs, cap_sku_kms_refs;
+
+    bool failed;
+    char err[CATALOG_ERR_MAX];
+};
+
+/* Records the first error; line 0 means the message concerns the whole file. */
+static void fail(struct parse_state *ps, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail(struct parse_state *ps, unsigned line, const char *fmt, ...)
+{
+    if (ps->failed)
+        return;
+    ps->failed = true;
+    int prefix = line ? snprintf(ps->err, sizeof ps->err, "%s:%u: ", ps->origin, line)
+                      : snprintf(ps->err, sizeof ps->err, "%s: ", ps->origin);
+    if (prefix < 0 || (size_t)prefix >= sizeof ps->err)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ps->err + prefix, sizeof ps->err - (size_t)prefix, fmt, ap);
+    va_end(ap);
+}
+
+/* A uniform view of one entry of any kind, for checks and lookups shared by all kinds. */
+struct entry_view {
+    const char *key;
+    const char *name;
+    const char *alias;     /* "" when the kind has none */
+    const struct guid *id; /* NULL when the kind has none */
+};
+
+static size_t kind_count(const struct catalog *cat, enum section_kind kind)
+{
+    switch (kind) {
+    case KIND_APP:
+        return cat->n_apps;
+    case KIND_KMS:
+        return cat->n_kms;
+    case KIND_SKU:
+        return cat->n_skus;
+    case KIND_CSVLK:
+        return cat->n_csvlks;
+    case KIND_NONE:
+        break;
+    }
+    return 0;
+}
+
+static struct entry_view entry_at(const struct catalog *cat, enum section_kind kind, size_t i)
+{
+    struct entry_view v = {"", "", "", NULL};
+    switch (kind) {
+    case KIND_APP:
+        v = (struct entry_view){cat->apps[i].key, cat->apps[i].name, "", &cat->apps[i].id};
+        break;
+    case KIND_KMS:
+        v = (struct entry_view){cat->kms[i].key, cat->kms[i].name, "", &cat->kms[i].id};
+        break;
+    case KIND_SKU:
+        v = (struct entry_view){cat->skus[i].key, cat->skus[i].name, cat->skus[i].alias,
+                                &cat->skus[i].id};
+        break;
+    case KIND_CSVLK:
+        v = (struct entry_view){cat->csvlks[i].key, cat->csvlks[i].name, "", NULL};
+        break;
+    case KIND_NONE:
+        break;
+    }
+    return v;
+}
+
+static bool valid_key(const char *key)
+{
+    size_t len = strlen(key);
+    if (len == 0 || len >= CATALOG_KEY_MAX)
+        return false;
+    if (!islower((unsigned char)key[0]) && !isdigit((unsigned char)key[0]))
+        return false;
+    for (const char *p = key; *p; p++) {
+        if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && !strchr("-._", *p))
+            return false;
+    }
+    return true;
+}
+
+/*
+ * Returns array grown (if needed) to hold n + 1 elements of elem_size, updating *cap; NULL when out
+ * of memory, leaving array untouched.
+ */
+static void *grow_for_one_more(void *array, size_t *cap, size_t n, size_t elem_size)
+{
+    if (n < *cap)
+        return array;
+    size_t new_cap = *cap ? *cap * 2 : 16;
+    void *grown = realloc(array, new_cap * elem_size);
+    if (grown)
+        *cap = new_cap;
+    return grown;
+}
+
+/* Appends a zeroed entry of the given kind with this key; returns false when out of memory. */
+static bool append_entry(struct parse_state *ps, enum section_kind kind, const char *key,
+                         size_t *index)
+{
+    struct catalog *cat = ps->cat;
+    void *grown;
+    switch (kind) {
+    case KIND_APP:
+        grown = grow_for_one_more(cat->apps, &ps->cap_apps, cat->n_apps, sizeof *cat->apps);
+        if (!grown)
+            return false;
+        cat->apps = grown;
+        *index = cat->n_apps++;
+        cat->apps[*index] = (struct catalog_app){0};
+        strcpy(cat->apps[*index].key, key);
+        return true;
+    case KIND_KMS:
+        grown = grow_for_one_more(cat->kms, &ps->cap_kms, cat->n_kms, sizeof *cat->kms);
+        if (!grown)
+            return false;
+        cat->kms = grown;
+        grown = grow_for_one_more(ps->kms_app_refs, &ps->cap_kms_app_refs, cat->n_kms,
+                                  sizeof *ps->kms_app_refs);
+        if (!grown)
+            return false;
+        ps->kms_app_refs = grown;
+        *index = cat->n_kms++;
+        cat->kms[*index] = (struct catalog_kms){0};
+        ps->kms_app_refs[*index] = (struct pending_ref){{0}, 0};
+        strcpy(cat->kms[*index].key, key);
+        return true;
+    case KIND_SKU:
+        grown = grow_for_one_more(cat->skus, &ps->cap_skus, cat->n_skus, sizeof *cat->skus);
+        if (!grown)
+            return false;
+        cat->skus = grown;
+        grown = grow_for_one_more(ps->sku_kms_refs, &ps->cap_sku_kms_refs, cat->n_skus,
+                                  sizeof *ps->sku_kms_refs);
+        if (!grown)
+            return false;
+        ps->sku_kms_refs = grown;
+        *index = cat->n_skus++;
+        cat->skus[*index] = (struct catalog_sku){0};
+        ps->sku_kms_refs[*index] = (struct pending_ref){{0}, 0};
+        strcpy(cat->skus[*index].key, key);
+        return true;
+    case KIND_CSVLK:
+        grown = grow_for_one_more(cat->csvlks, &ps->cap_csvlks, cat->n_csvlks, sizeof *cat->csvlks);
+        if (!grown)
+            return false;
+        cat->csvlks = grown;
+        *index = cat->n_csvlks++;
+        cat->csvlks[*index] = (struct catalog_csvlk){0};
+        strcpy(cat->csvlks[*index].key, key);
+        return true;
+    case KIND_NONE:
+        break;
+    }
+    return false;
+}
+
+/* Checks the section that just ended for keys it lacks and for values that contradict. */
+static void finish_section(struct parse_state *ps)
+{
+    if (ps->failed || ps->kind == KIND_NONE)
+        return;
+    for (size_t i = 0; i < sizeof field_specs / sizeof field_specs[0]; i++) {
+        const struct field_spec *spec = &field_specs[i];
+        if (spec->kind == ps->kind && spec->required && !(ps->seen & spec->field)) {
+            fail(ps, ps->header_line, "[%s]: missing key \"%s\"", ps->label, spec->key);
+            return;
+        }
+    }
+    if (ps->kind == KIND_CSVLK) {
+        const struct catalog_csvlk *c = &ps->cat->csvlks[ps->index];
+        if (c->key_min > c->key_max)
+            fail(ps, ps->header_line, "[%s]: key_min %lu is above key_max %lu", ps->label,
+                 c->key_min, c->key_max);
+    }
+    ps->kind = KIND_NONE;
+}
+
+/* Starts a new entry for the header text "type:key" (the part between the brackets). */
+static void begin_section(struct parse_state *ps, const char *label)
+{
+    finish_section(ps);
+    if (ps->failed)
+        return;
+    snprintf(ps->label, sizeof ps->label, "%s", label);
+    ps->header_line = ps->line;
+    ps->seen = 0;
+    ps->any_header = true;
+
+    const char *colon = strchr(label, ':');
+    enum section_kind kind = KIND_NONE;
+    for (int k = KIND_APP; colon && k <= KIND_CSVLK; k++) {
+        size_t len = strlen(kind_names[k]);
+        if ((size_t)(colon - label) == len && strncmp(label, kind_names[k], len) == 0)
+            kind = (enum section_kind)k;
+    }
+    if (kind == KIND_NONE) {
+        fail(ps, ps->line,
+             "[%s]: unknown section type (expected [app:KEY], [kms:KEY], [sku:KEY] "
+             "or [csvlk:KEY])",
+             label);
+        return;
+    }
+    const char *key = colon + 1;
+    if (!valid_key(key)) {
+        fail(ps, ps->line,
+             "[%s]: the key after \"%s:\" must be 1..%d characters of a-z, 0-9, '-', '.', '_', "
+             "starting with a letter or digit",
+             label, kind_names[kind], CATALOG_KEY_MAX - 1);
+        return;
+    }
+    for (size_t i = 0; i < kind_count(ps->cat, kind); i++) {
+        if (strcmp(entry_at(ps->cat, kind, i).key, key) == 0) {
+            fail(ps, ps->line, "[%s]: this section is defined twice", label);
+            return;
+        }
+    }
+    if (!append_entry(ps, kind, key, &ps->index)) {
+        fail(ps, 0, "out of memory");
+        return;
+    }
+    ps->kind = kind;
+}
+
+/* Checks a header line ("[type:key]", optionally followed by a comment) and starts its section. */
+static void handle_header_line(struct parse_state *ps, const char *line)
+{
+    const char *close = strchr(line, ']');
+    if (!close) {
+        fail(ps, ps->line, "section header lacks its closing ']'");
+        return;
+    }
+    const char *rest = close + 1;
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    if (*rest && *rest != ';' && *rest != '#') {
+        fail(ps, ps->line, "unexpected text after the section header: \"%s\"", rest);
+        return;
+    }
+    char label[INI_MAX_LINE];
+    size_t len = (size_t)(close - line - 1);
+    if (len >= sizeof label)
+        len = sizeof label - 1;
+    memcpy(label, line + 1, len);
+    label[len] = '\0';
+    begin_section(ps, label);
+}
+
+/*
+ * Checks one line's shape before inih sees it. Indented lines are refused because inih would
+ * silently append them to the previous value. Headers are handled here rather than in the value
+ * handler so that a section without keys is still checked.
+ */
+static void check_line(struct parse_state *ps, const char *line)
+{
+    if (ps->line == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
+        line += 3; /* UTF-8 byte order mark, which inih skips too */
+    const char *p = line;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p == '\0')
+        return;
+    if (p != line) {
+        fail(ps, ps->line, "line is indented (continuation lines are not supported)");
+        return;
+    }
+    if (*p == ';' || *p == '#')
+        return;
+    if (*p == '[') {
+        handle_header_line(ps, p);
+        return;
+    }
+    if (!strpbrk(p, "=:"))
+        fail(ps, ps->line, "expected \"key = value\", \"[type:key]\" or a ';' comment");
+}
+
+/* inih's line reader over the in-memory text; stops feeding lines after the first error. */
+static char *read_catalog_line(char *str, int num, void *stream)
+{
+    struct parse_state *ps = stream;
+    if (ps->failed || *ps->cursor == '\0')
+        return NULL;
+    const char *start = ps->cursor;
+    const char *newline = strchr(start, '\n');
+    size_t len = newline ? (size_t)(newline - start) + 1 : strlen(start);
+    ps->cursor = start + len;
+    ps->line++;
+
+    size_t content = len;
+    while (content > 0 && (start[content - 1] == '\n' || start[content - 1] == '\r'))
+        content--;
+    /* inih needs room for the newline and the terminator. */
+    if (num < 3 || content > (size_t)num - 2) {
+        fail(ps, ps->line, "line is longer than %d characters", num - 2);
+        return NULL;
+    }
+    memcpy(str, start, content);
+    str[content] = '\0';
+    check_line(ps, str);
+    if (ps->failed)
+        return NULL;
+    memcpy(str + content, "\n", 2);
+    return str;
+}
+
+static bool parse_number(struct parse_state *ps, const char *key, const char *value,
+                         unsigned long min, unsigned long max, unsigned long *out)
+{
+    bool digits = *value != '\0' && strlen(value) <= 10;
+    for (const char *p = value; digits && *p; p++)
+        digits = isdigit((unsigned char)*p);
+    unsigned long n = 0;
+    if (digits) {
+        errno = 0;
+        n = strtoul(value, NULL, 10);
+    }
+    if (!digits || errno == ERANGE || n < min || n > max) {
+        fail(ps, ps->line, "[%s] %s: expected a number %lu..%lu, got \"%s\"", ps->label, key, min,
+             max, value);
+        return false;
+    }
+    *out = n;
+    return true;
+}
+
+/* Stores a name or alias after checking it is usable and names no other entry of this kind. */
+static void set_name(struct parse_state *ps, const char *key, const char *value, char *dest)
+{
+    size_t len = strlen(value);
+    bool printable = true;
+    for (const char *p = value; *p; p++)
+        printable = printable && (unsigned char)*p >= 0x20 && *p != 0x7f;
+    if (len == 0 || len >= CATALOG_NAME_MAX || !printable) {
+        fail(ps, ps->line, "[%s] %s: expected 1..%d printable characters, got \"%s\"", ps->label,
+             key, CATALOG_NAME_MAX - 1, value);
+        return;
+    }
+    for (size_t i = 0; i < kind_count(ps->cat, ps->kind); i++) {
+        struct entry_view other = entry_at(ps->cat, ps->kind, i);
+        bool clash = strcasecmp(other.name, value) == 0 ||
+                     (other.alias[0] && strcasecmp(other.alias, value) == 0);
+        if (!clash)
+            continue;
+        if (i == ps->index)
+            fail(ps, ps->line, "[%s] %s: \"%s\" repeats this section's %s", ps->label, key, value,
+                 strcmp(key, "name") == 0 ? "alias" : "name");
+        else
+            fail(ps, ps->line, "[%s] %s: \"%s\" already names [%s:%s]", ps->label, key, value,
+                 kind_names[ps->kind], other.key);
+        return;
+    }
+    memcpy(dest, value, len + 1);
+}
+
+static void set_id(struct parse_state *ps, const char *key, const char *value, struct guid *dest)
+{
+    struct guid id;
+    if (guid_parse(value, &id) != 0) {
+        fail(ps, ps->line,
+             "[%s] %s: expected a GUID like 55c92734-d682-4d71-983e-d6ec3f16059f, got \"%s\"",
+             ps->label, key, value);
+        return;
+    }
+    for (size_t i = 0; i < kind_count(ps->cat, ps->kind); i++) {
+        struct entry_view other = entry_at(ps->cat, ps->kind, i);
+        if (i != ps->index && guid_equal(other.id, &id)) {
+            fail(ps, ps->line, "[%s] %s: %s is already the id of [%s:%s]", ps->label, key, value,
+                 kind_names[ps->kind], other.key);
+            return;
+        }
+    }
+    *dest = id;
+}
+
+static void set_reference(struct parse_state *ps, const char *key, const char *value,
+                          enum section_kind target, struct pending_ref *ref)
+{
+    if (!valid_key(value)) {
+        fail(ps, ps->line, "[%s] %s: expected the key of a [%s:KEY] section, got \"%s\"", ps->label,
+             key, kind_names[target], value);
+        return;
+    }
+    strcpy(ref->key, value);
+    ref->line = ps->line;
+}
+
+static void list_keys(enum section_kind kind, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof field_specs / sizeof field_specs[0]; i++) {
+        if (field_specs[i].kind != kind)
+            continue;
+        int n = snprintf(out + used, cap - used, "%s%s", used ? ", " : "", field_specs[i].key);
+        if (n < 0 || (size_t)n >= cap - used)
+            return;
+        used += (size_t)n;
+    }
+}
+
+static void set_field(struct parse_state *ps, const char *key, const char *value)
+{
+    const struct field_spec *spec = NULL;
+    for (size_t i = 0; i < sizeof field_specs / sizeof field_specs[0]; i++) {
+        if (field_specs[i].kind == ps->kind && strcmp(field_specs[i].key, key) == 0)
+            spec = &field_specs[i];
+    }
+    if (!spec) {
+        char known[128];
+        list_keys(ps->kind, known, sizeof known);
+        fail(ps, ps->line, "[%s] %s: unknown key (expected one of: %s)", ps->label, key, known);
+        return;
+    }
+    if (ps->seen & spec->field) {
+        fail(ps, ps->line, "[%s] %s: given twice in this section", ps->label, key);
+        return;
+    }
+    ps->seen |= spec->field;
+
+    struct catalog *cat = ps->cat;
+    size_t i = ps->index;
+    unsigned long n;
+    switch (spec->field) {
+    case F_NAME:
+        set_name(ps, key, value,
+                 ps->kind == KIND_APP   ? cat->apps[i].name
+                 : ps->kind == KIND_KMS ? cat->kms[i].name
+                 : ps->kind == KIND_SKU ? cat->skus[i].name
+                                        : cat->csvlks[i].name);
+        break;
+    case F_ALIAS:
+        set_name(ps, key, value, cat->skus[i].alias);
+        break;
+    case F_ID:
+        set_id(ps, key, value,
+               ps->kind == KIND_APP   ? &cat->apps[i].id
+               : ps->kind == KIND_KMS ? &cat->kms[i].id
+                                      : &cat->skus[i].id);
+        break;
+    case F_THRESHOLD:
+        if (parse_number(ps, key, value, 1, 1000, &n))
+            cat->apps[i].threshold = (unsigned)n;
+        break;
+    case F_APP:
+        set_reference(ps, key, value, KIND_APP, &ps->kms_app_refs[i]);
+        break;
+    case F_N_POLICY:
+        /* vlmcsd refuses N_Policy above 1000 (spec §10). */
+        if (parse_number(ps, key, value, 1, 1000, &n))
+            cat->kms[i].n_policy = (unsigned)n;
+        break;
+    case F_PROTOCOL:
+        if (parse_number(ps, key, value, 4, 6, &n))
+            cat->kms[i].protocol = (unsigned)n;
+        break;
+    case F_RETAIL:
+        if (parse_number(ps, key, value, 0, 1, &n))
+            cat->kms[i].retail = (int)n;
+        break;
+    case F_KMS:
+        set_reference(ps, key, value, KIND_KMS, &ps->sku_kms_refs[i]);
+        break;
+    case F_GROUP:
+        /* ePID fields are fixed-width decimal (spec §9.1): 5 digits of group, 9 of key ID. */
+        if (parse_number(ps, key, value, 0, 99999, &n))
+            cat->csvlks[i].group = (unsigned)n;
+        break;
+    case F_KEY_MIN:
+        parse_number(ps, key, value, 0, 999999999, &cat->csvlks[i].key_min);
+        break;
+    case F_KEY_MAX:
+        parse_number(ps, key, value, 0, 999999999, &cat->csvlks[i].key_max);
+        break;
+    case F_MIN_BUILD:
+        if (parse_number(ps, key, value, 0, 99999, &n))
+            cat->csvlks[i].min_build = (unsigned)n;
+        break;
+    }
+}
+
+#if INI_HANDLER_LINENO
+static int on_ini_value(void *user, const char *section, const char *name, const char *value,
+                        int lineno)
+{
+    (void)lineno;
+#else
+static int on_ini_value(void *user, const char *section, const char *name, const char *value)
+{
+#endif
+    struct parse_state *ps = user;
+    (void)section; /* the line reader has already opened the entry for it */
+    if (ps->failed)
+        return 1;
+    if (!ps->any_header)
+        fail(ps, ps->line, "%s: key outside any [type:key] section", name);
+    else if (ps->kind != KIND_NONE)
+        set_field(ps, name, value);
+    return 1;
+}
+
+static size_t find_key(const struct catalog *cat, enum section_kind kind, const char *key)
+{
+    for (size_t i = 0; i < kind_count(cat, kind); i++) {
+        if (strcmp(entry_at(cat, kind, i).key, key) == 0)
+            return i;
+    }
+    return (size_t)-1;
+}
+
+static void resolve_references(struct parse_state *ps)
+{
+    struct catalog *cat = ps->cat;
+    for (size_t i = 0; i < cat->n_kms && !ps->failed; i++) {
+        const struct pending_ref *ref = &ps->kms_app_refs[i];
+        cat->kms[i].app = find_key(cat, KIND_APP, ref->key);
+        if (cat->kms[i].app == (size_t)-1)
+            fail(ps, ref->line, "[kms:%s] app: there is no [app:%s] section", cat->kms[i].key,
+                 ref->key);
+    }
+    for (size_t i = 0; i < cat->n_skus && !ps->failed; i++) {
+        const struct pending_ref *ref = &ps->sku_kms_refs[i];
+        cat->skus[i].kms = find_key(cat, KIND_KMS, ref->key);
+        if (cat->skus[i].kms == (size_t)-1)
+            fail(ps, ref->line, "[sku:%s] kms: there is no [kms:%s] section", cat->skus[i].key,
+                 ref->key);
+    }
+}
+
+int catalog_parse(struct catalog *cat, const char *text, const char *origin, char *err,
+                  size_t err_len)
+{
+    *cat = (struct catalog){0};
+    struct parse_state ps = {.cat = cat, .origin = origin ? origin : "catalogue", .cursor = text};
+    if (!text) {
+        fail(&ps, 0, "no catalogue text");
+    } else {
+        int rc = ini_parse_stream(read_catalog_line, &ps, on_ini_value, &ps);
+        /* The line checks catch what inih refuses; these cover any rule they miss. */
+        if (rc > 0)
+            fail(&ps, (unsigned)rc, "inih cannot parse this line");
+        else if (rc < 0)
+            fail(&ps, 0, "out of memory");
+    }
+    finish_section(&ps);
+    if (!ps.failed)
+        resolve_references(&ps);
+    if (!ps.failed && (!cat->n_apps || !cat->n_kms || !cat->n_skus))
+        fail(&ps, 0, "defines no %s",
+             !cat->n_apps  ? "[app:KEY] section"
+             : !cat->n_kms ? "[kms:KEY] section"
+                           : "[sku:KEY] section");
+    free(ps.kms_app_refs);
+    free(ps.sku_kms_refs);
+    if (ps.failed) {
+        catalog_free(cat);
+        if (err && err_len)
+            snprintf(err, err_len, "%s", ps.err);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Reads a whole text file into a NUL-terminated buffer. Returns 0, or -1 with errno set (EFBIG for
+ * an oversized file, EILSEQ for one holding NUL bytes).
+ */
+static int read_text_file(const char *path, char **text_out)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t len = 0, cap = 4096;
+    char *text = malloc(cap);
+    int saved_errno = 0;
+    while (text) {
+        if (len + 1 == cap) {
+            if (cap >= CATALOG_FILE_MAX) {
+                saved_errno = EFBIG;
+                break;
+            }
+            char *grown = realloc(text, cap * 2);
+            if (!grown) {
+                saved_errno = ENOMEM;
+                break;
+            }
+            text = grown;
+            cap *= 2;
+        }
+        size_t got = fread(text + len, 1, cap - 1 - len, f);
+        len += got;
+        if (got == 0) {
+            if (ferror(f))
+                saved_errno = errno ? errno : EIO;
+            break;
+        }
+    }
+    if (!text)
+        saved_errno = ENOMEM;
+    fclose(f);
+    if (!saved_errno && memchr(text, '\0', len))
+        saved_errno = EILSEQ;
+    if (saved_errno) {
+        free(text);
+        errno = saved_errno;
+        return -1;
+    }
+    text[len] = '\0';
+    *text_out = text;
+    return 0;
+}
+
+static const char *read_error_text(int error)
+{
+    switch (error) {
+    case EFBIG:
+        return "file is larger than 1 MiB, which no product catalogue is";
+    case EILSEQ:
+        return "file contains NUL bytes; a product catalogue is a text file";
+    default:
+        return strerror(error);
+    }
+}
+
+/* why names where path came from in messages ("" when it was given directly). */
+static int load_file(struct catalog *cat, const char *path, const char *why, char *err,
+                     size_t err_len)
+{
+    char *text;
+    if (read_text_file(path, &text) != 0) {
+        *cat = (struct catalog){0};
+        if (err && err_len)
+            snprintf(err, err_len, "%s: cannot read the product catalogue%s: %s", path, why,
+                     read_error_text(errno));
+        return -1;
+    }
+    int rc = catalog_parse(cat, text, path, err, err_len);
+    free(text);
+    return rc;
+}
+
+int catalog_load(struct catalog *cat, const char *path, char *err, size_t err_len)
+{
+    if (path)
+        return load_file(cat, path, "", err, err_len);
+    /* A catalogue the user names explicitly must not be silently replaced by another one. */
+    const char *env_path = getenv(CATALOG_ENV_VAR);
+    if (env_path && *env_path)
+        return load_file(cat, env_path, " named by $" CATALOG_ENV_VAR, err, err_len);
+
+    /* Only a missing installed file falls back; an unreadable or broken one is reported. */
+    char *text;
+    if (read_text_file(CATALOG_INSTALLED_PATH, &text) == 0) {
+        int rc = catalog_parse(cat, text, CATALOG_INSTALLED_PATH, err, err_len);
+        free(text);
+        return rc;
+    }
+    if (errno != ENOENT && errno != ENOTDIR) {
+        *cat = (struct catalog){0};
+        if (err && err_len)
+            snprintf(err, err_len, "%s: cannot read the product catalogue: %s",
+                     CATALOG_INSTALLED_PATH, read_error_text(errno));
+        return -1;
+    }
+    return catalog_parse(cat, catalog_builtin_ini, CATALOG_BUILTIN_ORIGIN, err, err_len);
+}
+
+void catalog_free(struct catalog *cat)
+{
+    if (!cat)
+        return;
+    free(cat->apps);
+    free(cat->kms);
+    free(cat->skus);
+    free(cat->csvlks);
+    *cat = (struct catalog){0};
+}
+
+/* Index of the entry whose key (exact), name or alias (any case) or GUID text is text. */
+static size_t find_entry(const struct catalog *cat, enum section_kind kind, const char *text)
+{
+    if (!cat || !text)
+        return (size_t)-1;
+    size_t n = kind_count(cat, kind);
+    size_t i = find_key(cat, kind, text);
+    if (i != (size_t)-1)
+        return i;
+    for (i = 0; i < n; i++) {
+        struct entry_view v = entry_at(cat, kind, i);
+        if (strcasecmp(v.name, text) == 0 || (v.alias[0] && strcasecmp(v.alias, text) == 0))
+            return i;
+    }
+    struct guid id;
+    if (guid_parse(text, &id) != 0)
+        return (size_t)-1;
+    for (i = 0; i < n; i++) {
+        struct entry_view v = entry_at(cat, kind, i);
+        if (v.id && guid_equal(v.id, &id))
+            return i;
+    }
+    return (size_t)-1;
+}
+
+static size_t find_id(const struct catalog *cat, enum section_kind kind, const struct guid *id)
+{
+    if (!cat || !id)
+        return (size_t)-1;
+    for (size_t i = 0; i < kind_count(cat, kind); i++) {
+        struct entry_view v = entry_at(cat, kind, i);
+        if (v.id && guid_equal(v.id, id))
+            return i;
+    }
+    return (size_t)-1;
+}
+
+const struct catalog_sku *catalog_find_sku(const struct catalog *cat, const char *key_or_name)
+{
+    size_t i = find_entry(cat, KIND_SKU, key_or_name);
+    return i == (size_t)-1 ? NULL : &cat->skus[i];
+}
+
+const struct catalog_kms *catalog_find_kms(const struct catalog *cat, const char *key_or_name)
+{
+    size_t i = find_entry(cat, KIND_KMS, key_or_name);
+    return i == (size_t)-1 ? NULL : &cat->kms[i];
+}
+
+const struct catalog_app *catalog_find_app(const struct catalog *cat, const char *key_or_name)
+{
+    size_t i = find_entry(cat, KIND_APP, key_or_name);
+    return i == (size_t)-1 ? NULL : &cat->apps[i];
+}
+
+const struct catalog_kms *catalog_kms_by_id(const struct catalog *cat, const struct guid *id)
+{
+    size_t i = find_id(cat, KIND_KMS, id);
+    return i == (size_t)-1 ? NULL : &cat->kms[i];
+}
+
+const struct catalog_sku *catalog_sku_by_id(const struct catalog *cat, const struct guid *id)
+{
+    size_t i = find_id(cat, KIND_SKU, id);
+    return i == (size_t)-1 ? NULL : &cat->skus[i];
+}
+
+const struct catalog_app *catalog_app_by_id(const struct catalog *cat, const struct guid *id)
+{
+    size_t i = find_id(cat, KIND_APP, id);
+    return i == (size_t)-1 ? NULL : &cat->apps[i];
+}

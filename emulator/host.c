@@ -1,0 +1,207 @@
+#include "host.h"
+
+#include "hresult.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+void host_config_default(struct host_config *cfg, const struct catalog *catalog)
+{
+    static const uint8_t vlmcsd_hwid[8] = {0x3A, 0x1C, 0x04, 0x96, 0x00, 0xB6, 0x00, 0x76};
+    memset(cfg, 0, sizeof *cfg);
+    cfg->catalog = catalog;
+    cfg->activation_interval = 120;
+    cfg->renewal_interval = 10080;
+    cfg->clock_mode = HOST_CLOCK_REAL;
+    cfg->rpc.ndr64 = true;
+    cfg->rpc.btfn = true;
+    cfg->host_build = 17763;
+    cfg->lcid = 1033;
+    memcpy(cfg->hwid, vlmcsd_hwid, sizeof cfg->hwid);
+    cfg->seed = 1;
+}
+
+static unsigned platform_id(unsigned build)
+{
+    if (build >= 10240)
+        return 3612;
+    if (build >= 9600)
+        return 6401;
+    if (build >= 9200)
+        return 5426;
+    return 55041;
+}
+
+void host_epid_format(char *out, size_t cap, unsigned build, unsigned group, unsigned long key_id,
+                      unsigned lcid, unsigned day, unsigned year)
+{
+    snprintf(out, cap, "%05u-%05u-%03lu-%06lu-03-%u-%u.0000-%03u%04u", platform_id(build), group,
+             key_id / 1000000, key_id % 1000000, lcid, build, day, year);
+}
+
+static uint64_t system_filetime(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return filetime_from_unix(ts.tv_sec, (uint32_t)ts.tv_nsec);
+}
+
+uint64_t host_now(const struct kms_host *host)
+{
+    if (host->cfg.clock_mode == HOST_CLOCK_CLIENT)
+        return host->client_clock;
+    return host->cfg.clock ? host->cfg.clock(host->cfg.clock_arg) : system_filetime();
+}
+
+/* The CSVLK whose ePID a host shows for an application: the newest key that covers it. */
+static const char *csvlk_for_app(const struct catalog_app *app)
+{
+    if (strcmp(app->key, "office2010") == 0)
+        return "office2010";
+    if (strncmp(app->key, "office", 6) == 0)
+        return "office2019";
+    return "ws2019";
+}
+
+int host_init(struct kms_host *host, const struct host_config *cfg, char *err, size_t err_len)
+{
+    memset(host, 0, sizeof *host);
+    host->cfg = *cfg;
+    const struct catalog *cat = cfg->catalog;
+    if (!cat || cat->n_apps == 0 || cat->n_apps > HOST_MAX_APPS) {
+        snprintf(err, err_len, "the catalogue must list 1..%d applications", HOST_MAX_APPS);
+        return -1;
+    }
+    if (cfg->activation_interval < 15 || cfg->activation_interval > 43200 ||
+        cfg->renewal_interval < 15 || cfg->renewal_interval > 43200) {
+        snprintf(err, err_len, "activation and renewal intervals must be 15..43200 minutes");
+        return -1;
+    }
+    pcg32_seed(&host->rng, cfg->seed, 0x4b4d53);
+    /* A date on or before the host's build era keeps ePIDs plausible (§9.2). */
+    unsigned year = 2019 + pcg32_bounded(&host->rng, 7);
+    for (size_t i = 0; i < cat->n_apps; i++) {
+        client_cache_init(&host->caches[i], cat->apps[i].threshold);
+        const char *key = csvlk_for_app(&cat->apps[i]);
+        unsigned group = 206;
+        unsigned long key_id = 0;
+        for (size_t c = 0; c < cat->n_csvlks; c++) {
+            if (strcmp(cat->csvlks[c].key, key) != 0)
+                continue;
+            group = cat->csvlks[c].group;
+            unsigned long span = cat->csvlks[c].key_max - cat->csvlks[c].key_min + 1;
+            key_id = cat->csvlks[c].key_min + pcg32_bounded(&host->rng, (uint32_t)span);
+        }
+        host_epid_format(host->epid[i], sizeof host->epid[i], cfg->host_build, group, key_id,
+                         cfg->lcid, 1 + pcg32_bounded(&host->rng, 365), year);
+    }
+    return 0;
+}
+
+static bool kms_is_covered(const struct kms_host *host, const struct catalog_kms *kms)
+{
+    if (!host->cfg.covered_kms)
+        return !kms->retail;
+    for (size_t i = 0; i < host->cfg.n_covered_kms; i++)
+        if (guid_equal(&host->cfg.covered_kms[i], &kms->id))
+            return true;
+    return false;
+}
+
+/* The host's verdict on a decoded request: an HRESULT, or 0 and the fields of a response. */
+static uint32_t decide(struct kms_host *host, const struct kms_request *req, uint64_t now,
+                       struct host_request_record *rec, struct kms_response *resp)
+{
+    const struct catalog *cat = host->cfg.catalog;
+    if (req->n_policy > HOST_MAX_N_POLICY)
+        return HR_INVALID_DATA; /* vlmcsd's rule: 2 x N_Policy may not exceed 2000 */
+    const struct catalog_kms *kms = catalog_kms_by_id(cat, &req->kms_id);
+    if (!kms)
+        return HR_KMS_ID_MISMATCH;
+    const struct catalog_app *app = &cat->apps[kms->app];
+    rec->app = (int)kms->app;
+    if (!guid_equal(&app->id, &req->app_id) || !kms_is_covered(host, kms))
+        return HR_KMS_ID_MISMATCH;
+    if (host->cfg.clock_mode == HOST_CLOCK_REAL) {
+        uint64_t diff = req->client_time > now ? req->client_time - now : now - req->client_time;
+        if (diff > HOST_TIME_TOLERANCE)
+            return HR_INVALID_TIMESTAMP;
+    }
+    unsigned count = client_cache_touch(&host->caches[kms->app], &req->cmid, req->n_policy, now);
+    memset(resp, 0, sizeof *resp);
+    resp->major = req->major;
+    resp->minor = req->minor;
+    snprintf(resp->epid, sizeof resp->epid, "%s", host->epid[kms->app]);
+    resp->cmid = req->cmid;
+    resp->client_time = req->client_time;
+    resp->count = count;
+    resp->activation_interval = host->cfg.activation_interval;
+    resp->renewal_interval = host->cfg.renewal_interval;
+    memcpy(resp->hwid, host->cfg.hwid, sizeof resp->hwid);
+    rec->count = count;
+    return 0;
+}
+
+uint32_t host_handle_payload(struct kms_host *host, const uint8_t *kms, size_t len, uint8_t *out,
+                             size_t cap, size_t *out_len, struct host_request_record *rec)
+{
+    struct host_request_record local;
+    struct kms_request_frame frame;
+    struct kms_response resp;
+    struct proto_err err;
+    if (!rec)
+        rec = &local;
+    memset(rec, 0, sizeof *rec);
+    rec->app = -1;
+    host->stats.requests++;
+
+    uint32_t hr = 0;
+    if (kms_request_decode(kms, len, &rec->request, &frame, &err) != 0) {
+        hr = HR_INVALID_DATA;
+    } else {
+        rec->decoded = true;
+        if (host->cfg.clock_mode == HOST_CLOCK_CLIENT &&
+            rec->request.client_time > host->client_clock)
+            host->client_clock = rec->request.client_time;
+        if (rec->request.major == 4 && host->cfg.strict_v4_mac && !frame.v4_mac_ok)
+            hr = HR_INVALID_DATA;
+    }
+    rec->host_time = host_now(host);
+    if (hr == 0)
+        hr = decide(host, &rec->request, rec->host_time, rec, &resp);
+    if (hr == 0) {
+        struct kms_response_random rnd;
+        pcg32_fill(&host->rng, rnd.r, sizeof rnd.r);
+        do { /* a V6 host must not reuse the request IV */
+            pcg32_fill(&host->rng, rnd.w_resp, sizeof rnd.w_resp);
+        } while (memcmp(rnd.w_resp, frame.w_req, 16) == 0);
+        if (kms_response_encode(&resp, frame.w_req, &rnd, out, cap, out_len, &err) != 0)
+            hr = HR_INVALID_DATA;
+    }
+    struct host_app_stats *as = rec->app >= 0 ? &host->stats.apps[rec->app] : NULL;
+    if (as)
+        as->requests++;
+    if (hr) {
+        host->stats.errors++;
+        if (as)
+            as->refused++;
+        rec->hresult = hr;
+        return hr;
+    }
+    host->stats.answered++;
+    if (as) {
+        if (rec->count >= rec->request.n_policy)
+            as->activated++;
+        else
+            as->below++;
+    }
+    return 0;
+}
+
+unsigned host_app_count(struct kms_host *host, size_t app)
+{
+    if (app >= host->cfg.catalog->n_apps)
+        return 0;
+    return client_cache_count(&host->caches[app], host_now(host));
+}

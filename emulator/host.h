@@ -1,0 +1,105 @@
+/*
+ * The reference KMS host's decisions (spec §8-§10): which requests it refuses and with what
+ * HRESULT, the per-application CMID counts it reports, its ePIDs and HwId, and its clock. No I/O:
+ * host_session.c speaks RPC over it and host_server.c puts it on the network.
+ */
+#ifndef KMSLOAD_HOST_H
+#define KMSLOAD_HOST_H
+
+#include "catalog.h"
+#include "client_cache.h"
+#include "kms_message.h"
+#include "pcg32.h"
+#include "rpc.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define HOST_MAX_APPS 8
+#define HOST_TIME_TOLERANCE (4ULL * 3600ULL * FILETIME_PER_SECOND) /* ±4 h, genuine hosts */
+#define HOST_MAX_N_POLICY 1000
+
+enum host_clock_mode {
+    HOST_CLOCK_REAL,   /* system clock; requests more than 4 h off are refused */
+    HOST_CLOCK_CLIENT, /* follows the latest client time seen (monotonic); no time check */
+};
+
+/* Returns the current FILETIME; injectable so tests control the host clock. */
+typedef uint64_t (*host_clock_fn)(void *arg);
+
+struct host_config {
+    const struct catalog *catalog; /* must outlive the host */
+    unsigned activation_interval;  /* minutes, 15..43200 (default 120) */
+    unsigned renewal_interval;     /* minutes, 15..43200 (default 10080) */
+    enum host_clock_mode clock_mode;
+    host_clock_fn clock; /* NULL: the system clock */
+    void *clock_arg;
+    struct rpc_host_caps rpc; /* NDR64 and BTFN support (default both on) */
+    bool strict_v4_mac;       /* answer 0x8007000D to V4 requests with a wrong MAC */
+    /* KMS IDs the host key covers; NULL/0: every non-retail group in the catalogue. */
+    const struct guid *covered_kms;
+    size_t n_covered_kms;
+    unsigned host_build; /* OS build shown in ePIDs (default 17763) */
+    unsigned lcid;       /* language shown in ePIDs (default 1033) */
+    uint8_t hwid[8];
+    uint64_t seed; /* ePIDs and response randomness */
+};
+
+void host_config_default(struct host_config *cfg, const struct catalog *catalog);
+
+struct host_app_stats {
+    uint64_t requests;
+    uint64_t activated; /* answered with count >= the client's N_Policy */
+    uint64_t below;     /* answered with a lower count */
+    uint64_t refused;   /* answered with an HRESULT */
+};
+
+struct host_stats {
+    uint64_t requests; /* KMS requests decoded or not */
+    uint64_t answered; /* full responses sent */
+    uint64_t errors;   /* HRESULT answers */
+    uint64_t faults;   /* RPC faults sent */
+    uint64_t connections;
+    uint64_t connections_rejected;
+    struct host_app_stats apps[HOST_MAX_APPS];
+};
+
+struct kms_host {
+    struct host_config cfg;
+    struct client_cache caches[HOST_MAX_APPS]; /* index = catalogue application index */
+    char epid[HOST_MAX_APPS][KMS_EPID_MAX_BYTES / 2];
+    uint64_t client_clock; /* HOST_CLOCK_CLIENT: latest client time */
+    struct pcg32 rng;
+    struct host_stats stats;
+};
+
+/* What one request did, for the event-12290-style log. */
+struct host_request_record {
+    uint64_t host_time; /* FILETIME */
+    uint32_t hresult;   /* 0 = full response */
+    bool decoded;       /* request fields below are valid */
+    struct kms_request request;
+    int app;        /* catalogue application index, -1 if unknown */
+    unsigned count; /* count sent (full responses) */
+};
+
+/* Initialises a host (allocate it: the caches are large). Returns 0 or -1 with a message. */
+int host_init(struct kms_host *host, const struct host_config *cfg, char *err, size_t err_len);
+/* Current host time (FILETIME) per the clock mode. */
+uint64_t host_now(const struct kms_host *host);
+
+/*
+ * Handles one KMS request payload: decode, decide, encode. Returns 0 with the response in out,
+ * or the HRESULT the host answers instead. rec (optional) describes the request for the log.
+ */
+uint32_t host_handle_payload(struct kms_host *host, const uint8_t *kms, size_t len, uint8_t *out,
+                             size_t cap, size_t *out_len, struct host_request_record *rec);
+
+/* Count of an application cache at the current host time. */
+unsigned host_app_count(struct kms_host *host, size_t app);
+
+/* Builds an ePID text (§9.1) for a CSVLK on a host build. */
+void host_epid_format(char *out, size_t cap, unsigned build, unsigned group, unsigned long key_id,
+                      unsigned lcid, unsigned day, unsigned year);
+
+#endif

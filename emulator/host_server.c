@@ -1,0 +1,312 @@
+#include "host_server.h"
+
+#include "host_session.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct host_conn {
+    struct host_server *srv;
+    struct bufferevent *bev;
+    struct host_session session;
+    struct event *delay; /* latency fault: answer held back until it fires */
+    uint8_t held[RPC_MAX_PDU];
+    size_t held_len;
+    enum host_fault held_fault;
+    bool stalled;
+    char peer[NET_ADDR_TEXT];
+    struct host_conn *prev, *next;
+};
+
+struct host_server {
+    struct event_base *base;
+    struct kms_host *host;
+    struct host_server_config cfg;
+    struct evconnlistener *listeners[HOST_SERVER_MAX_LISTENERS];
+    struct sockaddr_storage bound[HOST_SERVER_MAX_LISTENERS];
+    size_t n_listeners;
+    struct host_conn *conns;
+    unsigned n_conns;
+    struct pcg32 fault_rng;
+};
+
+void host_server_config_default(struct host_server_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->max_connections = 10000;
+    cfg->idle_timeout.tv_sec = 30;
+}
+
+static uint16_t sockaddr_port(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+    return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+}
+
+static void conn_free(struct host_conn *c)
+{
+    struct host_server *srv = c->srv;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        srv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    srv->n_conns--;
+    if (c->delay)
+        event_free(c->delay);
+    bufferevent_free(c->bev);
+    free(c);
+}
+
+static void conn_reset(struct host_conn *c)
+{
+    /* SO_LINGER with a zero timeout makes close() send RST instead of FIN. */
+    struct linger lg = {1, 0};
+    setsockopt(bufferevent_getfd(c->bev), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    conn_free(c);
+}
+
+static void close_after_write(struct bufferevent *bev, void *arg)
+{
+    struct host_conn *c = arg;
+    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        conn_free(c);
+}
+
+/* Sends an answer, applying the request's fault. Returns false when c was freed. */
+static bool deliver(struct host_conn *c, uint8_t *pdu, size_t len, enum host_fault fault)
+{
+    switch (fault) {
+    case HOST_FAULT_DROP:
+        conn_free(c);
+        return false;
+    case HOST_FAULT_RESET:
+        conn_reset(c);
+        return false;
+    case HOST_FAULT_STALL:
+        c->stalled = true; /* keep the connection, never answer, ignore further input */
+        bufferevent_disable(c->bev, EV_READ);
+        return true;
+    case HOST_FAULT_GARBLE:
+        for (size_t i = RPC_HEADER_LEN; i < len; i += 7)
+            pdu[i] ^= 0x5a; /* keep the header so the client reads a whole, wrong PDU */
+        break;
+    case HOST_FAULT_WRONG_CALL_ID:
+        pdu[12] ^= 0x01;
+        break;
+    case HOST_FAULT_TRUNCATE:
+        bufferevent_write(c->bev, pdu, len / 2);
+        bufferevent_setcb(c->bev, NULL, close_after_write, NULL, c);
+        return true;
+    case HOST_FAULT_NONE:
+    case HOST_FAULT__COUNT:
+        break;
+    }
+    bufferevent_write(c->bev, pdu, len);
+    return true;
+}
+
+static void on_read(struct bufferevent *bev, void *arg);
+
+static void on_delay(evutil_socket_t fd, short what, void *arg)
+{
+    struct host_conn *c = arg;
+    (void)fd, (void)what;
+    size_t len = c->held_len;
+    c->held_len = 0;
+    if (!deliver(c, c->held, len, c->held_fault))
+        return;
+    if (!c->stalled) {
+        bufferevent_enable(c->bev, EV_READ);
+        on_read(c->bev, c); /* PDUs that arrived meanwhile */
+    }
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    struct host_conn *c = arg;
+    struct host_server *srv = c->srv;
+    struct evbuffer *input = bufferevent_get_input(bev);
+    uint8_t pdu[RPC_MAX_PDU], out[RPC_MAX_PDU];
+    while (!c->stalled && c->held_len == 0) {
+        size_t avail = evbuffer_get_length(input);
+        if (avail < RPC_HEADER_LEN)
+            return;
+        struct proto_err err = {0};
+        int frame = rpc_frame_length(evbuffer_pullup(input, RPC_HEADER_LEN), avail, &err);
+        if (frame < 0) {
+            conn_free(c); /* not an RPC stream: close, keep serving everyone else */
+            return;
+        }
+        if ((size_t)frame > avail)
+            return;
+        evbuffer_remove(input, pdu, (size_t)frame);
+        struct host_request_record rec;
+        bool is_request = false;
+        size_t out_len = 0;
+        enum host_action action = host_session_feed(srv->host, &c->session, pdu, (size_t)frame, out,
+                                                    sizeof out, &out_len, &rec, &is_request, &err);
+        if (action == HOST_ACTION_CLOSE) {
+            conn_free(c);
+            return;
+        }
+        if (is_request && srv->cfg.log && pdu[2] == RPC_REQUEST && out[2] != RPC_FAULT)
+            srv->cfg.log(&rec, c->peer, srv->cfg.log_arg);
+        enum host_fault fault = HOST_FAULT_NONE;
+        int64_t delay_us = 0;
+        if (is_request) {
+            fault = host_faults_draw(&srv->cfg.faults, &srv->fault_rng);
+            delay_us = host_faults_latency(&srv->cfg.faults, &srv->fault_rng);
+        }
+        if (delay_us > 0) {
+            if (!c->delay)
+                c->delay = evtimer_new(srv->base, on_delay, c);
+            memcpy(c->held, out, out_len);
+            c->held_len = out_len;
+            c->held_fault = fault;
+            bufferevent_disable(bev, EV_READ);
+            struct timeval tv = {(time_t)(delay_us / 1000000), (suseconds_t)(delay_us % 1000000)};
+            evtimer_add(c->delay, &tv);
+            return;
+        }
+        if (!deliver(c, out, out_len, fault))
+            return;
+    }
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev, (void)what;
+    conn_free(arg); /* EOF, error or idle timeout: the connection is over */
+}
+
+static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *sa,
+                      int socklen, void *arg)
+{
+    struct host_server *srv = arg;
+    (void)socklen;
+    srv->host->stats.connections++;
+    if (srv->n_conns >= srv->cfg.max_connections) {
+        srv->host->stats.connections_rejected++;
+        evutil_closesocket(fd);
+        return;
+    }
+    struct host_conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        evutil_closesocket(fd);
+        return;
+    }
+    c->srv = srv;
+    c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!c->bev) {
+        evutil_closesocket(fd);
+        free(c);
+        return;
+    }
+    net_addr_format(sa, c->peer, sizeof c->peer);
+    struct sockaddr_storage local;
+    socklen_t local_len = sizeof local;
+    uint16_t port = 0;
+    if (getsockname(fd, (struct sockaddr *)&local, &local_len) == 0)
+        port = sockaddr_port((struct sockaddr *)&local);
+    (void)listener;
+    host_session_init(&c->session, port);
+    c->next = srv->conns;
+    if (srv->conns)
+        srv->conns->prev = c;
+    srv->conns = c;
+    srv->n_conns++;
+    bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
+    bufferevent_set_timeouts(c->bev, &srv->cfg.idle_timeout, NULL);
+    bufferevent_enable(c->bev, EV_READ);
+}
+
+struct host_server *host_server_start(struct event_base *base, struct kms_host *host,
+                                      const struct host_server_config *cfg, char *err,
+                                      size_t err_len)
+{
+    struct host_server *srv = calloc(1, sizeof *srv);
+    if (!srv) {
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+    srv->base = base;
+    srv->host = host;
+    srv->cfg = *cfg;
+    pcg32_seed(&srv->fault_rng, host->cfg.seed, 0x6661756c74);
+    for (size_t i = 0; i < cfg->listen.n && i < HOST_SERVER_MAX_LISTENERS; i++) {
+        const struct sockaddr *sa = (const struct sockaddr *)&cfg->listen.addr[i];
+        char text[NET_ADDR_TEXT];
+        net_addr_format(sa, text, sizeof text);
+        evutil_socket_t fd = socket(sa->sa_family, SOCK_STREAM, 0);
+        int one = 1;
+        if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+            (sa->sa_family == AF_INET6 &&
+             setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) ||
+            bind(fd, sa, cfg->listen.len[i]) != 0 || evutil_make_socket_nonblocking(fd) != 0) {
+            snprintf(err, err_len, "cannot listen on %s: %s", text, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            host_server_stop(srv);
+            return NULL;
+        }
+        srv->listeners[srv->n_listeners] = evconnlistener_new(
+            base, on_accept, srv, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 1024, fd);
+        if (!srv->listeners[srv->n_listeners]) {
+            snprintf(err, err_len, "cannot listen on %s: %s", text, strerror(errno));
+            close(fd);
+            host_server_stop(srv);
+            return NULL;
+        }
+        socklen_t len = sizeof srv->bound[0];
+        getsockname(fd, (struct sockaddr *)&srv->bound[srv->n_listeners], &len);
+        srv->n_listeners++;
+    }
+    if (srv->n_listeners == 0) {
+        snprintf(err, err_len, "no address to listen on");
+        host_server_stop(srv);
+        return NULL;
+    }
+    return srv;
+}
+
+size_t host_server_listener_count(const struct host_server *srv)
+{
+    return srv->n_listeners;
+}
+
+const struct sockaddr *host_server_listener_addr(const struct host_server *srv, size_t i)
+{
+    return i < srv->n_listeners ? (const struct sockaddr *)&srv->bound[i] : NULL;
+}
+
+uint16_t host_server_port(const struct host_server *srv)
+{
+    return srv->n_listeners ? sockaddr_port((const struct sockaddr *)&srv->bound[0]) : 0;
+}
+
+unsigned host_server_open_connections(const struct host_server *srv)
+{
+    return srv->n_conns;
+}
+
+void host_server_stop(struct host_server *srv)
+{
+    if (!srv)
+        return;
+    for (size_t i = 0; i < srv->n_listeners; i++)
+        evconnlistener_free(srv->listeners[i]);
+    while (srv->conns)
+        conn_free(srv->conns);
+    free(srv);
+}

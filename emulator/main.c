@@ -1,0 +1,42 @@
+/* kmsload: the command-line entry point. Only this file decides the process exit status. */
+#include "host_main.h"
+#include "probe.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char main_usage[] =
+    "Usage: kmsload COMMAND [OPTIONS]\n"
+    "\n"
+    "A KMS (Key Management Service) client emulator and load tester.\n"
+    "\n"
+    "Commands:\n"
+    "  probe HOST[:PORT]   send one activation request and print the decoded answer\n"
+    "  host                run the reference KMS host (loopback by default)\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help          show this help ('kmsload COMMAND --help' for a command)\n"
+    "  -V, --version       show the version\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(main_usage, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(main_usage, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("kmsload %s\n", KMSLOAD_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "probe") == 0)
+        return probe_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "host") == 0)
+        return host_main(argc - 1, argv + 1);
+    fprintf(stderr, "kmsload: unknown command \"%s\"\nTry 'kmsload --help'.\n", cmd);
+    return 2;
+}
