@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "host_log.h"
 #include "host_server.h"
+#include "host_state.h"
 
 #include <event2/event.h>
 #include <getopt.h>
@@ -38,6 +39,8 @@ static const char host_usage[] =
     "      --fault SPEC          inject faults, e.g. latency=50ms@0.1,drop=0.01,reset=0.01,\n"
     "                            garble=0.01,truncate=0.01,stall=0.01,wrong-call-id=0.01\n"
     "      --log FILE            per-request CSV log like event 12290 ('-' for stdout)\n"
+    "      --state FILE          keep the client counts across restarts (loaded at start, saved\n"
+    "                            atomically every 5 s when changed and at stop)\n"
     "      --build N             host OS build shown in ePIDs (default 17763)\n"
     "      --seed N              seed for ePIDs and response randomness (default 1)\n"
     "  -h, --help                show this help\n";
@@ -46,6 +49,9 @@ struct host_cli {
     struct event_base *base;
     struct kms_host *host;
     struct host_server *server;
+    const char *state_path;
+    uint64_t saved_requests; /* host requests count at the last state save */
+    struct host_log *log;
 };
 
 static void host_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -92,6 +98,27 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
     (void)what;
     fprintf(stderr, "kmsload host: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     event_base_loopbreak(cli->base);
+}
+
+static void save_state(struct host_cli *cli)
+{
+    char err[512];
+    if (!cli->state_path || cli->host->stats.requests == cli->saved_requests)
+        return;
+    if (host_state_save(cli->host, cli->state_path, err, sizeof err) == 0)
+        cli->saved_requests = cli->host->stats.requests;
+    else
+        fprintf(stderr, "kmsload host: %s\n", err);
+}
+
+/* Every few seconds: persist counters that changed and push the log to disk. */
+static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
+{
+    struct host_cli *cli = arg;
+    (void)fd, (void)what;
+    save_state(cli);
+    if (cli->log && cli->log->file)
+        fflush(cli->log->file);
 }
 
 static void on_status_signal(evutil_socket_t sig, short what, void *arg)
@@ -151,7 +178,8 @@ enum {
     OPT_FAULT,
     OPT_LOG,
     OPT_BUILD,
-    OPT_SEED
+    OPT_SEED,
+    OPT_STATE
 };
 
 static int interval_minutes(const char *opt, const char *text, unsigned *minutes)
@@ -183,6 +211,7 @@ int host_main(int argc, char **argv)
         {"idle-timeout", required_argument, NULL, OPT_IDLE},
         {"fault", required_argument, NULL, OPT_FAULT},
         {"log", required_argument, NULL, OPT_LOG},
+        {"state", required_argument, NULL, OPT_STATE},
         {"build", required_argument, NULL, OPT_BUILD},
         {"seed", required_argument, NULL, OPT_SEED},
         {"help", no_argument, NULL, 'h'},
@@ -191,6 +220,7 @@ int host_main(int argc, char **argv)
     const char *listen_specs[HOST_SERVER_MAX_LISTENERS];
     size_t n_listen = 0;
     const char *products = NULL, *catalog_file = NULL, *log_path = NULL, *fault_spec = NULL;
+    const char *state_path = NULL;
     const char *clock_mode = "real";
     unsigned activation = 120, renewal = 10080;
     bool ndr64 = true, btfn = true, strict = false;
@@ -258,6 +288,9 @@ int host_main(int argc, char **argv)
             break;
         case OPT_LOG:
             log_path = optarg;
+            break;
+        case OPT_STATE:
+            state_path = optarg;
             break;
         case OPT_BUILD:
             if (cli_parse_uint(optarg, 6000, 99999, &build)) {
@@ -349,7 +382,18 @@ int host_main(int argc, char **argv)
         fprintf(stderr, "kmsload host: %s\n", cli.host ? err : "out of memory");
         goto out;
     }
+    if (state_path) {
+        bool loaded;
+        if (host_state_load(cli.host, state_path, &loaded, err, sizeof err)) {
+            fprintf(stderr, "kmsload host: %s\n", err);
+            goto out;
+        }
+        cli.state_path = state_path;
+        if (loaded)
+            printf("kmsload host: counts restored from %s\n", state_path);
+    }
     if (log_path) {
+        cli.log = &log;
         if (host_log_open(&log, log_path, &cat, err, sizeof err)) {
             fprintf(stderr, "kmsload host: %s\n", err);
             goto out;
@@ -382,8 +426,13 @@ int host_main(int argc, char **argv)
     evsignal_add(ev_int, NULL);
     evsignal_add(ev_term, NULL);
     evsignal_add(ev_usr1, NULL);
+    struct event *housekeeping = event_new(cli.base, -1, EV_PERSIST, on_housekeeping, &cli);
+    struct timeval every = {5, 0};
+    event_add(housekeeping, &every);
     event_base_dispatch(cli.base);
     print_status(stderr, &cli);
+    save_state(&cli);
+    event_free(housekeeping);
     event_free(ev_int);
     event_free(ev_term);
     event_free(ev_usr1);

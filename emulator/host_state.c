@@ -1,0 +1,191 @@
+#include "host_state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define STATE_FORMAT "kmsload-host-state"
+#define STATE_VERSION 1
+
+static json_t *state_to_json(const struct kms_host *host)
+{
+    const struct catalog *cat = host->cfg.catalog;
+    json_t *root = json_object(), *apps = json_array();
+    char g[GUID_TEXT_LEN + 1];
+    json_object_set_new(root, "format", json_string(STATE_FORMAT));
+    json_object_set_new(root, "version", json_integer(STATE_VERSION));
+    json_object_set_new(root, "client_clock", json_integer((json_int_t)host->client_clock));
+    for (size_t a = 0; a < cat->n_apps; a++) {
+        const struct client_cache *cache = &host->caches[a];
+        json_t *app = json_object(), *clients = json_array();
+        guid_format(&cat->apps[a].id, g);
+        json_object_set_new(app, "application", json_string(cat->apps[a].key));
+        json_object_set_new(app, "id", json_string(g));
+        json_object_set_new(app, "max_n_policy", json_integer(cache->max_n_policy));
+        for (size_t i = 0; i < cache->n; i++) {
+            json_t *c = json_object();
+            guid_format(&cache->entries[i].cmid, g);
+            json_object_set_new(c, "cmid", json_string(g));
+            json_object_set_new(c, "last_seen",
+                                json_integer((json_int_t)cache->entries[i].last_seen));
+            json_array_append_new(clients, c);
+        }
+        json_object_set_new(app, "clients", clients);
+        json_array_append_new(apps, app);
+    }
+    json_object_set_new(root, "applications", apps);
+    return root;
+}
+
+int host_state_save(const struct kms_host *host, const char *path, char *err, size_t err_len)
+{
+    char tmp[4096];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp) {
+        snprintf(err, err_len, "state file path is too long");
+        return -1;
+    }
+    json_t *root = state_to_json(host);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int rc = -1;
+    if (fd < 0) {
+        snprintf(err, err_len, "cannot write state file %s: %s", tmp, strerror(errno));
+    } else if (json_dumpfd(root, fd, JSON_INDENT(1) | JSON_PRESERVE_ORDER) != 0 ||
+               write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
+        snprintf(err, err_len, "cannot write state file %s: %s", tmp, strerror(errno));
+    } else {
+        rc = 0;
+    }
+    if (fd >= 0 && close(fd) != 0 && rc == 0) {
+        snprintf(err, err_len, "cannot write state file %s: %s", tmp, strerror(errno));
+        rc = -1;
+    }
+    if (rc == 0 && rename(tmp, path) != 0) {
+        snprintf(err, err_len, "cannot replace state file %s: %s", path, strerror(errno));
+        rc = -1;
+    }
+    if (rc != 0)
+        unlink(tmp);
+    json_decref(root);
+    return rc;
+}
+
+static int fail(char *err, size_t err_len, const char *path, const char *what)
+{
+    snprintf(err, err_len, "state file %s: %s (not loaded: fix or remove the file)", path, what);
+    return -1;
+}
+
+int host_state_load(struct kms_host *host, const char *path, bool *loaded, char *err,
+                    size_t err_len)
+{
+    const struct catalog *cat = host->cfg.catalog;
+    char what[256];
+    *loaded = false;
+    if (access(path, F_OK) != 0 && errno == ENOENT)
+        return 0;
+    json_error_t jerr;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        snprintf(what, sizeof what, "line %d: %s", jerr.line, jerr.text);
+        return fail(err, err_len, path, what);
+    }
+    int rc = -1;
+    json_t *apps;
+    const char *format = json_string_value(json_object_get(root, "format"));
+    json_t *clock = json_object_get(root, "client_clock");
+    if (!format || strcmp(format, STATE_FORMAT) != 0 ||
+        json_integer_value(json_object_get(root, "version")) != STATE_VERSION) {
+        fail(err, err_len, path, "not a kmsload host state file of version 1");
+        goto out;
+    }
+    if (!json_is_integer(clock) || json_integer_value(clock) < 0) {
+        fail(err, err_len, path, "client_clock must be a non-negative integer");
+        goto out;
+    }
+    apps = json_object_get(root, "applications");
+    if (!json_is_array(apps)) {
+        fail(err, err_len, path, "\"applications\" must be an array");
+        goto out;
+    }
+    /* Validate everything into scratch caches first, so a bad file changes nothing. */
+    static const size_t cache_size = sizeof(struct client_cache);
+    struct client_cache *scratch = calloc(cat->n_apps, cache_size);
+    if (!scratch) {
+        fail(err, err_len, path, "out of memory");
+        goto out;
+    }
+    memcpy(scratch, host->caches, cat->n_apps * cache_size);
+    size_t ai;
+    json_t *app;
+    json_array_foreach(apps, ai, app)
+    {
+        struct guid id;
+        const char *id_text = json_string_value(json_object_get(app, "id"));
+        json_t *clients = json_object_get(app, "clients");
+        json_t *max_np = json_object_get(app, "max_n_policy");
+        if (!id_text || guid_parse(id_text, &id) != 0 || !json_is_array(clients) ||
+            !json_is_integer(max_np) || json_integer_value(max_np) < 0 ||
+            json_integer_value(max_np) > HOST_MAX_N_POLICY) {
+            snprintf(what, sizeof what,
+                     "application %zu: needs \"id\" (GUID), \"max_n_policy\" (0..1000) and "
+                     "\"clients\" (array)",
+                     ai + 1);
+            fail(err, err_len, path, what);
+            goto out_scratch;
+        }
+        const struct catalog_app *capp = catalog_app_by_id(cat, &id);
+        if (!capp) {
+            snprintf(what, sizeof what, "application %s is not in the catalogue", id_text);
+            fail(err, err_len, path, what);
+            goto out_scratch;
+        }
+        struct client_cache *cache = &scratch[capp - cat->apps];
+        cache->max_n_policy = (unsigned)json_integer_value(max_np);
+        cache->n = 0;
+        if (json_array_size(clients) > client_cache_capacity(cache)) {
+            snprintf(what, sizeof what, "application %s lists %zu clients, capacity is %u",
+                     capp->key, json_array_size(clients), client_cache_capacity(cache));
+            fail(err, err_len, path, what);
+            goto out_scratch;
+        }
+        size_t ci;
+        json_t *client;
+        json_array_foreach(clients, ci, client)
+        {
+            struct guid cmid;
+            const char *cmid_text = json_string_value(json_object_get(client, "cmid"));
+            json_t *seen = json_object_get(client, "last_seen");
+            if (!cmid_text || guid_parse(cmid_text, &cmid) != 0 || !json_is_integer(seen) ||
+                json_integer_value(seen) < 0) {
+                snprintf(what, sizeof what,
+                         "application %s, client %zu: needs \"cmid\" (GUID) and \"last_seen\" "
+                         "(FILETIME)",
+                         capp->key, ci + 1);
+                fail(err, err_len, path, what);
+                goto out_scratch;
+            }
+            if (client_cache_find(cache, &cmid)) {
+                snprintf(what, sizeof what, "application %s: CMID %s listed twice", capp->key,
+                         cmid_text);
+                fail(err, err_len, path, what);
+                goto out_scratch;
+            }
+            cache->entries[cache->n].cmid = cmid;
+            cache->entries[cache->n].last_seen = (uint64_t)json_integer_value(seen);
+            cache->n++;
+        }
+    }
+    memcpy(host->caches, scratch, cat->n_apps * cache_size);
+    host->client_clock = (uint64_t)json_integer_value(clock);
+    *loaded = true;
+    rc = 0;
+out_scratch:
+    free(scratch);
+out:
+    json_decref(root);
+    return rc;
+}
