@@ -16,8 +16,8 @@ static void expect_hex(const uint8_t *got, size_t len, const char *hex)
     int n = hex_decode(hex, want, sizeof want);
     cr_assert_eq((size_t)n, len, "expected value has %d bytes, compared %zu", n, len);
     for (size_t i = 0; i < len; i++)
-        cr_assert_eq(got[i], want[i], "byte %zu: got %02x, want %02x (want %s)", i, got[i],
-                     want[i], hex);
+        cr_assert_eq(got[i], want[i], "byte %zu: got %02x, want %02x (want %s)", i, got[i], want[i],
+                     hex);
 }
 
 static void round_key_bytes(const struct cipher_key *k, unsigned r, uint8_t out[16])
@@ -56,7 +56,8 @@ Test(cipher, k5_known_answers)
     for (int i = 0; i < 16; i++)
         iv[i] = (uint8_t)i;
     cipher_cbc_encrypt(&cipher_key_v5, iv, z, 32, out);
-    expect_hex(out, 32, "8d77cb43633c62cbe1d15d570c23dc75db70cfa8e44f6b3f338a52c1e329abdf"); /* B4 */
+    expect_hex(out, 32,
+               "8d77cb43633c62cbe1d15d570c23dc75db70cfa8e44f6b3f338a52c1e329abdf"); /* B4 */
     cipher_cbc_decrypt(&cipher_key_v5, iv, out, 32, out);
     cr_assert_arr_eq(out, z, 32);
 }
@@ -103,7 +104,8 @@ Test(cipher, v6_known_answers)
     for (int i = 0; i < 16; i++)
         iv[i] = (uint8_t)i;
     cipher_cbc_encrypt(&cipher_key_v6, iv, z, 32, out);
-    expect_hex(out, 32, "ca89ca11b2c4e77a94e806af17136b38dec50093cba24cf8e8ae1ec2e6cd75e7"); /* B13 */
+    expect_hex(out, 32,
+               "ca89ca11b2c4e77a94e806af17136b38dec50093cba24cf8e8ae1ec2e6cd75e7"); /* B13 */
 }
 
 Test(cipher, rijndael160_known_answers)
@@ -152,7 +154,7 @@ Test(cipher, v6_hmac_key_known_answer)
     uint8_t key[16];
     kms_v6_hmac_key(0x01DB5E2A7C3B4000ULL, 0, key);
     expect_hex(key, 16, "4e34f2f6ba6c3ae84f9c918f9ea7249d"); /* B22 */
-    kms_v6_hmac_key(0x01dd7cb6c14e2900ULL, 0, key);         /* Appendix C */
+    kms_v6_hmac_key(0x01dd7cb6c14e2900ULL, 0, key);          /* Appendix C */
     expect_hex(key, 16, "49eb93b23a8f16f83465e8e5475655e4");
 }
 
