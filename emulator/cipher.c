@@ -11,7 +11,7 @@ const uint8_t kms_key_k6[16] = {0xA9, 0x4A, 0x41, 0x95, 0xE2, 0x01, 0x43, 0x2D,
 
 static inline uint32_t ror32(uint32_t x, unsigned n)
 {
-    return (x >> n) | (x << (32 - n));
+    return (x >> n) | (x << ((32 - n) & 31)); /* n == 0 must not shift by 32 (undefined) */
 }
 
 static inline uint32_t load_be32(const uint8_t *p)

@@ -24,7 +24,9 @@ static enum host_action on_bind(struct kms_host *host, struct host_session *s, c
     struct rpc_bind_ack ack;
     memset(&ack, 0, sizeof ack);
     ack.ptype = bind.ptype == RPC_BIND ? RPC_BIND_ACK : RPC_ALTER_CONTEXT_RESP;
-    ack.flags = bind.flags; /* echo, CONC_MPX included, as Windows hosts do */
+    /* BIND_ACK echoes the BIND's flags, CONC_MPX included, as Windows hosts do; vlmcsd answers
+     * ALTER_CONTEXT with plain FIRST|LAST (spec §2.3, the captured vectors). */
+    ack.flags = bind.ptype == RPC_BIND ? bind.flags : RPC_PFC_FIRST_FRAG | RPC_PFC_LAST_FRAG;
     ack.call_id = bind.call_id;
     ack.max_xmit_frag = bind.max_xmit_frag;
     ack.max_recv_frag = bind.max_recv_frag;

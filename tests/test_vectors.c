@@ -66,14 +66,32 @@ struct vector_spec {
 #define DANCE                                                                                      \
     .bind_flags = 0x13, .bind_items = 3, .alter_context = true, .ndr32_context = 0,                \
     .ndr64_context = 1, .btfn_acked = true
+/* BIND [NDR32] only, flags 0x03 (no CONC_MPX), accepted directly. */
+#define MINIMAL_BIND                                                                               \
+    .bind_flags = 0x03, .bind_items = 1, .alter_context = false, .ndr32_context = 0,               \
+    .ndr64_context = -1, .btfn_acked = false
+/* BIND [NDR32, NDR64, BTFN] to a host without NDR64: NDR32 accepted, no ALTER_CONTEXT. */
+#define NDR32_HOST                                                                                 \
+    .bind_flags = 0x13, .bind_items = 3, .alter_context = false, .ndr32_context = 0,               \
+    .ndr64_context = -1, .btfn_acked = true
 #define OK32(id, maj, cnt, len)                                                                    \
-    {.call_id = id, .context_id = 0, .ndr = RPC_NDR32, .major = maj, .count = cnt, .kms_len = len}
+    {                                                                                              \
+        .call_id = id, .context_id = 0, .ndr = RPC_NDR32, .major = maj, .count = cnt,              \
+        .kms_len = len                                                                             \
+    }
 #define OK64(id, maj, cnt, len)                                                                    \
-    {.call_id = id, .context_id = 1, .ndr = RPC_NDR64, .major = maj, .count = cnt, .kms_len = len}
+    {                                                                                              \
+        .call_id = id, .context_id = 1, .ndr = RPC_NDR64, .major = maj, .count = cnt,              \
+        .kms_len = len                                                                             \
+    }
 #define ERR32(id, maj, hr)                                                                         \
-    {.call_id = id, .context_id = 0, .ndr = RPC_NDR32, .major = maj, .hresult = hr}
+    {                                                                                              \
+        .call_id = id, .context_id = 0, .ndr = RPC_NDR32, .major = maj, .hresult = hr              \
+    }
 #define ERR64(id, maj, hr)                                                                         \
-    {.call_id = id, .context_id = 1, .ndr = RPC_NDR64, .major = maj, .hresult = hr}
+    {                                                                                              \
+        .call_id = id, .context_id = 1, .ndr = RPC_NDR64, .major = maj, .hresult = hr              \
+    }
 
 #define E_INVALID_DATA 0x8007000Du
 #define E_KMS_ID_MISMATCH 0xC004F042u
@@ -115,15 +133,24 @@ static void check_bytes(const uint8_t *got, size_t got_len, const uint8_t *want,
 static const char *ptype_text(uint8_t ptype)
 {
     switch (ptype) {
-    case RPC_REQUEST: return "REQUEST";
-    case RPC_RESPONSE: return "RESPONSE";
-    case RPC_FAULT: return "FAULT";
-    case RPC_BIND: return "BIND";
-    case RPC_BIND_ACK: return "BIND_ACK";
-    case RPC_BIND_NAK: return "BIND_NAK";
-    case RPC_ALTER_CONTEXT: return "ALTER_CONTEXT";
-    case RPC_ALTER_CONTEXT_RESP: return "ALTER_CONTEXT_RESP";
-    default: return "?";
+    case RPC_REQUEST:
+        return "REQUEST";
+    case RPC_RESPONSE:
+        return "RESPONSE";
+    case RPC_FAULT:
+        return "FAULT";
+    case RPC_BIND:
+        return "BIND";
+    case RPC_BIND_ACK:
+        return "BIND_ACK";
+    case RPC_BIND_NAK:
+        return "BIND_NAK";
+    case RPC_ALTER_CONTEXT:
+        return "ALTER_CONTEXT";
+    case RPC_ALTER_CONTEXT_RESP:
+        return "ALTER_CONTEXT_RESP";
+    default:
+        return "?";
     }
 }
 
@@ -332,8 +359,8 @@ struct stream_state {
     struct rpc_bind sent;
     bool awaiting_ack, bound;
     uint32_t assoc_group;
-    struct rpc_negotiated neg;                   /* the client's view */
-    enum rpc_syntax host_ctx[MAX_CONTEXT_ID];    /* the host's view: accepted context ids */
+    struct rpc_negotiated neg;                /* the client's view */
+    enum rpc_syntax host_ctx[MAX_CONTEXT_ID]; /* the host's view: accepted context ids */
     bool host_ctx_accepted[MAX_CONTEXT_ID];
     size_t n_requests, n_responses;
     struct pending_call call;
@@ -368,8 +395,8 @@ static void handle_bind(struct stream_state *st, const struct vf_pdu *pdu)
           ptype_text(b.ptype));
     CHECK(b.call_id == st->call_id, "%s call_id %u, the client's counter is at %u",
           ptype_text(b.ptype), b.call_id, st->call_id);
-    CHECK(b.max_xmit_frag == VLMCS_MAX_FRAG && b.max_recv_frag == VLMCS_MAX_FRAG,
-          "max frags %u/%u", b.max_xmit_frag, b.max_recv_frag);
+    CHECK(b.max_xmit_frag == VLMCS_MAX_FRAG && b.max_recv_frag == VLMCS_MAX_FRAG, "max frags %u/%u",
+          b.max_xmit_frag, b.max_recv_frag);
     CHECK(b.assoc_group == 0, "assoc_group %u in a client %s", b.assoc_group, ptype_text(b.ptype));
     if (b.ptype == RPC_BIND) {
         CHECK(!st->bound, "second BIND on one connection");
@@ -438,8 +465,7 @@ static void handle_bind_ack(struct stream_state *st, const struct vf_pdu *pdu)
     CHECK(ack.max_xmit_frag == sent->max_xmit_frag && ack.max_recv_frag == sent->max_recv_frag,
           "max frags %u/%u not echoed", ack.max_xmit_frag, ack.max_recv_frag);
     CHECK(ack.assoc_group != 0, "host assoc_group is 0");
-    CHECK(ack.n_results == sent->n_items, "%u results for %u items", ack.n_results,
-          sent->n_items);
+    CHECK(ack.n_results == sent->n_items, "%u results for %u items", ack.n_results, sent->n_items);
     if (is_ack) {
         CHECK(strcmp(ack.sec_addr, HOST_SEC_ADDR) == 0, "sec_addr \"%s\", expected \"%s\"",
               ack.sec_addr, HOST_SEC_ADDR);
@@ -526,9 +552,8 @@ static void handle_bind_ack(struct stream_state *st, const struct vf_pdu *pdu)
         st->host_ctx[item->context_id] = syn;
         st->host_ctx_accepted[item->context_id] = true;
         int client = syn == RPC_SYNTAX_NDR32 ? st->neg.ndr32_context : st->neg.ndr64_context;
-        CHECK(client == item->context_id,
-              "host accepted context %u (%s), the client recorded %d", item->context_id,
-              syn == RPC_SYNTAX_NDR32 ? "NDR32" : "NDR64", client);
+        CHECK(client == item->context_id, "host accepted context %u (%s), the client recorded %d",
+              item->context_id, syn == RPC_SYNTAX_NDR32 ? "NDR32" : "NDR64", client);
     }
     st->awaiting_ack = false;
 }
@@ -540,8 +565,7 @@ static void handle_request(struct stream_state *st, const struct vf_pdu *pdu)
     int rc = rpc_request_decode(pdu->data, pdu->len, &rr, &e);
     CHECK(rc == 0, "rpc_request_decode: %s", e.detail);
     CHECK(st->bound && !st->awaiting_ack && !st->call.active, "REQUEST out of order");
-    CHECK(rr.flags == (RPC_PFC_FIRST_FRAG | RPC_PFC_LAST_FRAG), "REQUEST flags 0x%02x",
-          rr.flags);
+    CHECK(rr.flags == (RPC_PFC_FIRST_FRAG | RPC_PFC_LAST_FRAG), "REQUEST flags 0x%02x", rr.flags);
     CHECK(rr.opnum == 0, "opnum %u", rr.opnum);
     CHECK(rr.call_id == st->call_id, "call_id %u, the client's counter is at %u", rr.call_id,
           st->call_id);
@@ -616,8 +640,8 @@ static void handle_request(struct stream_state *st, const struct vf_pdu *pdu)
     check_bytes(out, len, kms, kms_len, "re-encoded KMS request");
     /* ...and so does the whole REQUEST PDU. */
     uint8_t pdu_out[RPC_MAX_PDU];
-    rc = rpc_request_encode(rr.call_id, rr.context_id, ndr, out, len, pdu_out, sizeof pdu_out,
-                            &len, &e);
+    rc = rpc_request_encode(rr.call_id, rr.context_id, ndr, out, len, pdu_out, sizeof pdu_out, &len,
+                            &e);
     CHECK(rc == 0, "rpc_request_encode: %s", e.detail);
     check_bytes(pdu_out, len, pdu->data, pdu->len, "re-encoded REQUEST PDU");
 
@@ -631,11 +655,13 @@ static void handle_request(struct stream_state *st, const struct vf_pdu *pdu)
 
 static unsigned expected_checks(uint16_t major)
 {
-    unsigned common = KMS_CHECK_EPID | KMS_CHECK_VERSION | KMS_CHECK_CMID | KMS_CHECK_TIME |
-                      KMS_CHECK_SIZE;
+    unsigned common =
+        KMS_CHECK_EPID | KMS_CHECK_VERSION | KMS_CHECK_CMID | KMS_CHECK_TIME | KMS_CHECK_SIZE;
     switch (major) {
-    case 4: return common | KMS_CHECK_MAC4;
-    case 5: return common | KMS_CHECK_DECRYPT | KMS_CHECK_HASH | KMS_CHECK_IV_ECHO;
+    case 4:
+        return common | KMS_CHECK_MAC4;
+    case 5:
+        return common | KMS_CHECK_DECRYPT | KMS_CHECK_HASH | KMS_CHECK_IV_ECHO;
     default:
         return common | KMS_CHECK_DECRYPT | KMS_CHECK_HASH | KMS_CHECK_XORED_IVS | KMS_CHECK_HMAC |
                KMS_CHECK_IV_FRESH;
@@ -686,8 +712,8 @@ static void handle_response(struct stream_state *st, const struct vf_pdu *pdu)
         CHECK((ndr64 ? le64_get(stub + 8) | le32_get(stub + 4) : le32_get(stub + 4)) == 0,
               "error stub referent/pad is not zero");
         CHECK(le32_get(stub + stub_len - 4) == txt->hresult, "return value");
-        rc = rpc_response_encode(call->call_id, call->context_id, call->ndr, NULL, 0,
-                                 txt->hresult, out, sizeof out, &len, &e);
+        rc = rpc_response_encode(call->call_id, call->context_id, call->ndr, NULL, 0, txt->hresult,
+                                 out, sizeof out, &len, &e);
         CHECK(rc == 0, "rpc_response_encode(error): %s", e.detail);
         check_bytes(out, len, pdu->data, pdu->len, "re-encoded error RESPONSE PDU");
         ex->hresult = reply.status;
@@ -737,8 +763,8 @@ static void handle_response(struct stream_state *st, const struct vf_pdu *pdu)
     const uint8_t *w_req = NULL;
     if (resp.major != 4) {
         uint8_t div[16];
-        cipher_decrypt_block(resp.major == 5 ? &cipher_key_v5 : &cipher_key_v6,
-                             call->frame.w_req, div);
+        cipher_decrypt_block(resp.major == 5 ? &cipher_key_v5 : &cipher_key_v6, call->frame.w_req,
+                             div);
         for (int i = 0; i < 16; i++)
             rnd.r[i] = resp.random_xored_ivs[i] ^ div[i];
         memcpy(rnd.w_resp, resp.w_resp, 16);
@@ -784,7 +810,8 @@ static void run_stream(const struct vector_spec *spec, const struct vf_stream *s
               e.detail);
         where_set(spec->name, stream->number, pdu->line, ptype_text(hdr.ptype));
         if (pdu->has_meta) {
-            CHECK(hdr.ptype == pdu->meta_ptype && strcmp(pdu->meta_name, ptype_text(hdr.ptype)) == 0,
+            CHECK(hdr.ptype == pdu->meta_ptype &&
+                      strcmp(pdu->meta_name, ptype_text(hdr.ptype)) == 0,
                   "PTYPE %u, the capture comment says %s/%u", hdr.ptype, pdu->meta_name,
                   pdu->meta_ptype);
             CHECK(hdr.flags == pdu->meta_flags, "flags 0x%02x, comment 0x%02x", hdr.flags,
@@ -794,17 +821,26 @@ static void run_stream(const struct vector_spec *spec, const struct vf_stream *s
             CHECK(hdr.call_id == pdu->meta_call_id, "call_id %u, comment %u", hdr.call_id,
                   pdu->meta_call_id);
         }
-        bool client_pdu = hdr.ptype == RPC_BIND || hdr.ptype == RPC_ALTER_CONTEXT ||
-                          hdr.ptype == RPC_REQUEST;
+        bool client_pdu =
+            hdr.ptype == RPC_BIND || hdr.ptype == RPC_ALTER_CONTEXT || hdr.ptype == RPC_REQUEST;
         CHECK(client_pdu == pdu->c2s, "%s sent in the wrong direction", ptype_text(hdr.ptype));
         switch (hdr.ptype) {
         case RPC_BIND:
-        case RPC_ALTER_CONTEXT: handle_bind(&st, pdu); break;
+        case RPC_ALTER_CONTEXT:
+            handle_bind(&st, pdu);
+            break;
         case RPC_BIND_ACK:
-        case RPC_ALTER_CONTEXT_RESP: handle_bind_ack(&st, pdu); break;
-        case RPC_REQUEST: handle_request(&st, pdu); break;
-        case RPC_RESPONSE: handle_response(&st, pdu); break;
-        default: CHECK(false, "unexpected %s", ptype_text(hdr.ptype));
+        case RPC_ALTER_CONTEXT_RESP:
+            handle_bind_ack(&st, pdu);
+            break;
+        case RPC_REQUEST:
+            handle_request(&st, pdu);
+            break;
+        case RPC_RESPONSE:
+            handle_response(&st, pdu);
+            break;
+        default:
+            CHECK(false, "unexpected %s", ptype_text(hdr.ptype));
         }
     }
     where_set(spec->name, stream->number, 0, "end of stream");
@@ -902,29 +938,13 @@ static const struct vector_spec spec_v4_pad2 = {
     true,
     1,
     {{DANCE, .n_exchanges = 2, .ex = {OK32(2, 4, 5, 162), OK64(3, 4, 5, 162)}}}};
-static const struct vector_spec spec_v6_ndr32_only_bind = {"v6_ndr32_only_bind",
-                                                           true,
-                                                           1,
-                                                           {{.bind_flags = 0x03,
-                                                             .bind_items = 1,
-                                                             .alter_context = false,
-                                                             .ndr32_context = 0,
-                                                             .ndr64_context = -1,
-                                                             .btfn_acked = false,
-                                                             .n_exchanges = 1,
-                                                             .ex = {OK32(2, 6, 25, 260)}}}};
+static const struct vector_spec spec_v6_ndr32_only_bind = {
+    "v6_ndr32_only_bind", true, 1, {{MINIMAL_BIND, .n_exchanges = 1, .ex = {OK32(2, 6, 25, 260)}}}};
 static const struct vector_spec spec_v6_host_ndr64_off = {
     "v6_host_ndr64_off",
     false,
     1,
-    {{.bind_flags = 0x13,
-      .bind_items = 3,
-      .alter_context = false,
-      .ndr32_context = 0,
-      .ndr64_context = -1,
-      .btfn_acked = true,
-      .n_exchanges = 2,
-      .ex = {OK32(2, 6, 25, 260), OK32(3, 6, 25, 260)}}}};
+    {{NDR32_HOST, .n_exchanges = 2, .ex = {OK32(2, 6, 25, 260), OK32(3, 6, 25, 260)}}}};
 static const struct vector_spec spec_counting = {
     "counting",
     true,
@@ -940,17 +960,12 @@ static const struct vector_spec spec_counting = {
 static const struct vector_spec spec_err_bad_version = {
     "err_bad_version", true, 1, {{DANCE, .n_exchanges = 1, .ex = {ERR32(2, 7, E_INVALID_DATA)}}}};
 static const struct vector_spec spec_err_bad_version_3 = {
-    "err_bad_version_3",
-    true,
-    1,
-    {{DANCE, .n_exchanges = 1, .ex = {ERR32(2, 3, E_INVALID_DATA)}}}};
+    "err_bad_version_3", true, 1, {{DANCE, .n_exchanges = 1, .ex = {ERR32(2, 3, E_INVALID_DATA)}}}};
 static const struct vector_spec spec_err_bad_version_ndr64 = {
     "err_bad_version_ndr64",
     true,
     1,
-    {{DANCE,
-      .n_exchanges = 2,
-      .ex = {ERR32(2, 7, E_INVALID_DATA), ERR64(3, 7, E_INVALID_DATA)}}}};
+    {{DANCE, .n_exchanges = 2, .ex = {ERR32(2, 7, E_INVALID_DATA), ERR64(3, 7, E_INVALID_DATA)}}}};
 static const struct vector_spec spec_err_unknown_kmsid = {
     "err_unknown_kmsid",
     true,
@@ -1080,8 +1095,8 @@ Test(vectors, v6_appendix_c_worked_example)
     struct rpc_reply reply;
     CHECK(rpc_reply_decode(resp_pdu->data, resp_pdu->len, RPC_NDR32, 2, 0, &reply, &e) == 0, "%s",
           e.detail);
-    CHECK(reply.alloc_hint == 276 && reply.kms_len == 260, "alloc_hint %u, M %zu",
-          reply.alloc_hint, reply.kms_len);
+    CHECK(reply.alloc_hint == 276 && reply.kms_len == 260, "alloc_hint %u, M %zu", reply.alloc_hint,
+          reply.kms_len);
     struct kms_response resp;
     struct kms_checks checks;
     CHECK(kms_response_decode(reply.kms, reply.kms_len, &resp, &checks, &e) == 0, "%s", e.detail);

@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(char *err, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static int fail(char *err, size_t cap, const char *fmt, ...)
 {
@@ -46,8 +45,7 @@ static char *trim(char *s)
     return s;
 }
 
-static FILE *open_vector(const char *dir, const char *name, const char *ext, char *err,
-                         size_t cap)
+static FILE *open_vector(const char *dir, const char *name, const char *ext, char *err, size_t cap)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s.%s", dir, name, ext);
