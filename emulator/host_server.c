@@ -83,6 +83,8 @@ static void close_after_write(struct bufferevent *bev, void *arg)
         conn_free(c);
 }
 
+static void on_event(struct bufferevent *bev, short what, void *arg);
+
 /* Sends an answer, applying the request's fault. Returns false when c was freed. */
 static bool deliver(struct host_conn *c, uint8_t *pdu, size_t len, enum host_fault fault)
 {
@@ -94,8 +96,10 @@ static bool deliver(struct host_conn *c, uint8_t *pdu, size_t len, enum host_fau
         conn_reset(c);
         return false;
     case HOST_FAULT_STALL:
-        c->stalled = true; /* keep the connection, never answer, ignore further input */
-        bufferevent_disable(c->bev, EV_READ);
+        /* Keep the connection and never answer; reading stays on (input is discarded) so the
+         * peer's close and the idle timeout still end it instead of leaking a slot. */
+        c->stalled = true;
+        bufferevent_enable(c->bev, EV_READ);
         return true;
     case HOST_FAULT_GARBLE:
         for (size_t i = RPC_HEADER_LEN; i < len; i += 7)
@@ -106,7 +110,8 @@ static bool deliver(struct host_conn *c, uint8_t *pdu, size_t len, enum host_fau
         break;
     case HOST_FAULT_TRUNCATE:
         bufferevent_write(c->bev, pdu, len / 2);
-        bufferevent_setcb(c->bev, NULL, close_after_write, NULL, c);
+        /* on_event still frees the connection if the peer goes away before the write ends. */
+        bufferevent_setcb(c->bev, NULL, close_after_write, on_event, c);
         return true;
     case HOST_FAULT_NONE:
     case HOST_FAULT__COUNT:
@@ -138,6 +143,10 @@ static void on_read(struct bufferevent *bev, void *arg)
     struct host_server *srv = c->srv;
     struct evbuffer *input = bufferevent_get_input(bev);
     uint8_t pdu[RPC_MAX_PDU], out[RPC_MAX_PDU];
+    if (c->stalled) {
+        evbuffer_drain(input, evbuffer_get_length(input));
+        return;
+    }
     while (!c->stalled && c->held_len == 0) {
         size_t avail = evbuffer_get_length(input);
         if (avail < RPC_HEADER_LEN)

@@ -1,0 +1,518 @@
+/*
+ * The real program: `kmsload host` on a free loopback port, probed with `kmsload probe`, stopped
+ * with SIGINT; usage errors of both subcommands. Every child is bounded in time and killed by
+ * the suite's fini even when an assertion fails (and by the kernel if this process dies).
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef KMSLOAD_BINARY
+#error "KMSLOAD_BINARY must name the kmsload program"
+#endif
+
+#define HC_MAX_CHILDREN 8
+#define HC_RUN_TIMEOUT_MS 15000
+#define HC_OUT_MAX 65536
+
+static pid_t hc_children[HC_MAX_CHILDREN];
+static char hc_dir[64];
+static unsigned hc_seq;
+
+static void hc_init(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    memset(hc_children, 0, sizeof hc_children);
+    snprintf(hc_dir, sizeof hc_dir, "/tmp/kmsload-hostcli-XXXXXX");
+    cr_assert_not_null(mkdtemp(hc_dir), "mkdtemp: %s", strerror(errno));
+    hc_seq = 0;
+}
+
+static void hc_fini(void)
+{
+    for (int i = 0; i < HC_MAX_CHILDREN; i++) {
+        if (hc_children[i] > 0) {
+            kill(hc_children[i], SIGKILL);
+            waitpid(hc_children[i], NULL, 0);
+            hc_children[i] = 0;
+        }
+    }
+    DIR *d = opendir(hc_dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char path[512];
+            snprintf(path, sizeof path, "%s/%s", hc_dir, e->d_name);
+            unlink(path);
+        }
+        closedir(d);
+        rmdir(hc_dir);
+    }
+}
+
+TestSuite(host_cli, .init = hc_init, .fini = hc_fini, .timeout = 60);
+
+static uint64_t hc_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void hc_path(char *out, size_t cap, const char *what)
+{
+    snprintf(out, cap, "%s/%s.%u", hc_dir, what, hc_seq++);
+}
+
+/* Starts KMSLOAD_BINARY with argv (argv[0] is replaced); stdout/stderr go to the given fds. */
+static pid_t hc_spawn(const char *const *args, int out_fd, int err_fd)
+{
+    char *argv[32];
+    size_t n = 0;
+    argv[n++] = (char *)KMSLOAD_BINARY;
+    for (; args[n - 1] && n < 31; n++)
+        argv[n] = (char *)args[n - 1];
+    argv[n] = NULL;
+    int slot = -1;
+    for (int i = 0; i < HC_MAX_CHILDREN && slot < 0; i++)
+        if (hc_children[i] == 0)
+            slot = i;
+    cr_assert_geq(slot, 0, "too many children");
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        /* Die with the test process, whatever happens to it. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        int devnull = open("/dev/null", O_RDONLY);
+        dup2(devnull, 0);
+        dup2(out_fd, 1);
+        dup2(err_fd, 2);
+        signal(SIGPIPE, SIG_DFL);
+        execv(KMSLOAD_BINARY, argv);
+        _exit(127);
+    }
+    hc_children[slot] = pid;
+    return pid;
+}
+
+static void hc_forget(pid_t pid)
+{
+    for (int i = 0; i < HC_MAX_CHILDREN; i++)
+        if (hc_children[i] == pid)
+            hc_children[i] = 0;
+}
+
+/* Waits for pid up to timeout_ms; returns its exit status, or -1 (killed) on timeout / signal. */
+static int hc_wait(pid_t pid, unsigned timeout_ms)
+{
+    uint64_t end = hc_now_ms() + timeout_ms;
+    int status = 0;
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            break;
+        if (hc_now_ms() >= end) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            hc_forget(pid);
+            return -1;
+        }
+        struct timespec ms = {0, 5000000};
+        nanosleep(&ms, NULL);
+    }
+    hc_forget(pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static char *hc_slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot read %s", path);
+    char *buf = calloc(1, HC_OUT_MAX + 1);
+    cr_assert_not_null(buf);
+    size_t n = fread(buf, 1, HC_OUT_MAX, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+struct hc_result {
+    int status;
+    char *out; /* stdout */
+    char *err; /* stderr */
+};
+
+static void hc_result_free(struct hc_result *r)
+{
+    free(r->out);
+    free(r->err);
+    r->out = r->err = NULL;
+}
+
+/* Runs the program to completion (bounded) and collects its output. */
+static struct hc_result hc_run_argv(const char *const *args)
+{
+    char out_path[128], err_path[128];
+    hc_path(out_path, sizeof out_path, "out");
+    hc_path(err_path, sizeof err_path, "err");
+    int out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err_fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    cr_assert(out_fd >= 0 && err_fd >= 0);
+    pid_t pid = hc_spawn(args, out_fd, err_fd);
+    close(out_fd);
+    close(err_fd);
+    struct hc_result r;
+    r.status = hc_wait(pid, HC_RUN_TIMEOUT_MS);
+    r.out = hc_slurp(out_path);
+    r.err = hc_slurp(err_path);
+    return r;
+}
+
+static struct hc_result hc_run(const char *first, ...)
+{
+    const char *args[30];
+    size_t n = 0;
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a && n < 29; a = va_arg(ap, const char *))
+        args[n++] = a;
+    va_end(ap);
+    args[n] = NULL;
+    return hc_run_argv(args);
+}
+
+/* ---- a running host ---- */
+
+struct hc_host {
+    pid_t pid;
+    int out_pipe; /* read end of its stdout */
+    char err_path[128];
+    char log_path[128];
+    char port[8];
+    char target[32];
+};
+
+/* Reads one line from fd within timeout_ms. */
+static bool hc_read_line(int fd, char *line, size_t cap, unsigned timeout_ms)
+{
+    size_t n = 0;
+    uint64_t end = hc_now_ms() + timeout_ms;
+    while (n + 1 < cap) {
+        uint64_t now = hc_now_ms();
+        if (now >= end)
+            break;
+        struct pollfd p = {fd, POLLIN, 0};
+        int rc = poll(&p, 1, (int)(end - now));
+        if (rc <= 0)
+            break;
+        char ch;
+        ssize_t got = read(fd, &ch, 1);
+        if (got <= 0)
+            break;
+        if (ch == '\n') {
+            line[n] = '\0';
+            return true;
+        }
+        line[n++] = ch;
+    }
+    line[n] = '\0';
+    return false;
+}
+
+/* Starts `kmsload host --listen 127.0.0.1:0 --log FILE EXTRA...` and learns its port. */
+static void hc_host_start(struct hc_host *h, const char *const *extra)
+{
+    memset(h, 0, sizeof *h);
+    hc_path(h->err_path, sizeof h->err_path, "host-err");
+    hc_path(h->log_path, sizeof h->log_path, "host-log.csv");
+    const char *args[24] = {"host", "--listen", "127.0.0.1:0", "--log", h->log_path};
+    size_t n = 5;
+    for (; extra && extra[n - 5] && n < 23; n++)
+        args[n] = extra[n - 5];
+    args[n] = NULL;
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    int err_fd = open(h->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    cr_assert_geq(err_fd, 0);
+    h->pid = hc_spawn(args, fds[1], err_fd);
+    close(fds[1]);
+    close(err_fd);
+    h->out_pipe = fds[0];
+    char line[256];
+    bool got = hc_read_line(h->out_pipe, line, sizeof line, 5000);
+    cr_assert(got, "the host printed no line within 5 s (got \"%s\")", line);
+    const char prefix[] = "kmsload host: listening on 127.0.0.1:";
+    cr_assert(strncmp(line, prefix, sizeof prefix - 1) == 0, "first line: \"%s\"", line);
+    const char *port = line + sizeof prefix - 1;
+    cr_assert(strlen(port) > 0 && strlen(port) < sizeof h->port &&
+                  strspn(port, "0123456789") == strlen(port),
+              "port in \"%s\"", line);
+    cr_assert_neq(atoi(port), 0, "port 0 must become a real port");
+    snprintf(h->port, sizeof h->port, "%s", port);
+    snprintf(h->target, sizeof h->target, "127.0.0.1:%s", port);
+}
+
+/* SIGINT, then its exit status (bounded). */
+static int hc_host_stop(struct hc_host *h)
+{
+    kill(h->pid, SIGINT);
+    int status = hc_wait(h->pid, 5000);
+    close(h->out_pipe);
+    return status;
+}
+
+static bool hc_file_contains(const char *path, const char *needle)
+{
+    char *text = hc_slurp(path);
+    bool found = strstr(text, needle) != NULL;
+    free(text);
+    return found;
+}
+
+/* Parses probe --json output. */
+static json_t *hc_json(const struct hc_result *r)
+{
+    json_error_t jerr;
+    json_t *root = json_loads(r->out, 0, &jerr);
+    cr_assert_not_null(root, "probe --json printed no JSON (%s): %s / stderr %s", jerr.text, r->out,
+                       r->err);
+    return root;
+}
+
+static const char *hc_json_str(json_t *root, const char *key)
+{
+    json_t *v = json_object_get(root, key);
+    return json_is_string(v) ? json_string_value(v) : "";
+}
+
+static long long hc_json_response_int(json_t *root, const char *key)
+{
+    json_t *resp = json_object_get(root, "response");
+    cr_assert(json_is_object(resp), "no response object");
+    json_t *v = json_object_get(resp, key);
+    cr_assert(json_is_integer(v), "response.%s missing", key);
+    return json_integer_value(v);
+}
+
+/* Runs probe --json against target with extra options; checks exit status and JSON outcome. */
+static json_t *hc_probe(const char *target, int want_status, const char *want_outcome,
+                        const char *a1, const char *a2, const char *a3, const char *a4)
+{
+    const char *args[12] = {"probe", "--json", "--timeout", "5s"};
+    size_t n = 4;
+    const char *opts[4] = {a1, a2, a3, a4};
+    for (int i = 0; i < 4; i++)
+        if (opts[i])
+            args[n++] = opts[i];
+    args[n++] = target;
+    args[n] = NULL;
+    struct hc_result r = hc_run_argv(args);
+    cr_expect_eq(r.status, want_status, "probe %s %s %s %s: exit %d, expected %d\n%s\n%s",
+                 a1 ? a1 : "", a2 ? a2 : "", a3 ? a3 : "", a4 ? a4 : "", r.status, want_status,
+                 r.out, r.err);
+    json_t *root = hc_json(&r);
+    cr_expect_str_eq(hc_json_str(root, "outcome"), want_outcome, "%s", r.out);
+    json_t *es = json_object_get(root, "exit_status");
+    cr_expect(json_is_integer(es) && json_integer_value(es) == want_status, "%s", r.out);
+    hc_result_free(&r);
+    return root;
+}
+
+static size_t hc_count_lines(const char *text)
+{
+    size_t n = 0;
+    for (; *text; text++)
+        n += *text == '\n';
+    return n;
+}
+
+Test(host_cli, host_and_probe_end_to_end)
+{
+    struct hc_host h;
+    const char *extra[] = {"--products", "win10,ws2019", NULL};
+    hc_host_start(&h, extra);
+    json_t *j;
+
+    j = hc_probe(h.target, 1, "below-threshold", NULL, NULL, NULL, NULL);
+    cr_expect_eq(hc_json_response_int(j, "count"), 1, "first client gets count 1 (< 25)");
+    cr_expect_str_eq(hc_json_str(j, "hresult"), "0xC004F038");
+    json_decref(j);
+
+    j = hc_probe(h.target, 0, "activated", "--n-policy", "1", NULL, NULL);
+    cr_expect_eq(hc_json_response_int(j, "count"), 2);
+    cr_expect_eq(hc_json_response_int(j, "activation_interval_min"), 120);
+    cr_expect_eq(hc_json_response_int(j, "renewal_interval_min"), 10080);
+    json_decref(j);
+
+    j = hc_probe(h.target, 4, "host-error", "--product", "ws2022-std", NULL, NULL);
+    cr_expect_str_eq(hc_json_str(j, "hresult"), "0xC004F042", "Server 2022 is not covered");
+    json_decref(j);
+
+    j = hc_probe(h.target, 1, "below-threshold", "--product", "ws2019-dc", NULL, NULL);
+    cr_expect_eq(hc_json_response_int(j, "count"), 3, "Server 2019 shares the Windows counter");
+    json_decref(j);
+
+    j = hc_probe(h.target, 4, "host-error", "--clock-skew", "+4h01m", NULL, NULL);
+    cr_expect_str_eq(hc_json_str(j, "hresult"), "0xC004F06C");
+    json_decref(j);
+
+    j = hc_probe(h.target, 1, "below-threshold", "--clock-skew", "-3h59m", NULL, NULL);
+    cr_expect_eq(hc_json_response_int(j, "count"), 4);
+    json_decref(j);
+
+    j = hc_probe(h.target, 1, "below-threshold", "--protocol", "4", "--ndr64", "off");
+    cr_expect_str_eq(json_string_value(json_object_get(json_object_get(j, "request"), "ndr")),
+                     "NDR32");
+    cr_expect_str_eq(json_string_value(json_object_get(json_object_get(j, "request"), "protocol")),
+                     "4.0");
+    json_decref(j);
+
+    int status = hc_host_stop(&h);
+    cr_expect_eq(status, 0, "host exit status after SIGINT");
+    char *err = hc_slurp(h.err_path);
+    cr_expect(strstr(err, "SIGINT") != NULL, "stderr: %s", err);
+    cr_expect(strstr(err, "host status at") != NULL, "no status summary: %s", err);
+    cr_expect(strstr(err, "requests 7: answered 5, refused with an HRESULT 2, RPC faults 0") !=
+                  NULL,
+              "summary: %s", err);
+    cr_expect(strstr(err, "current count   5 (capacity 50)") != NULL, "summary: %s", err);
+    free(err);
+
+    char *log = hc_slurp(h.log_path);
+    cr_expect(strncmp(log, "time,peer,hresult,application,n_policy,count,", 45) == 0,
+              "log header: %.80s", log);
+    cr_expect_eq(hc_count_lines(log), 1 + 7, "header + one row per request:\n%s", log);
+    size_t ok_rows = 0;
+    for (const char *p = strstr(log, ",0x00000000,"); p; p = strstr(p + 1, ",0x00000000,"))
+        ok_rows++;
+    cr_expect_eq(ok_rows, 5, "%s", log);
+    cr_expect(strstr(log, ",0xC004F042,windows,") != NULL, "%s", log);
+    cr_expect(strstr(log, ",0xC004F06C,windows,") != NULL, "%s", log);
+    cr_expect(strstr(log, "\"kmsload-probe\"") != NULL, "%s", log);
+    free(log);
+}
+
+Test(host_cli, host_options_reach_the_wire)
+{
+    struct hc_host h;
+    const char *extra[] = {"--clock",
+                           "client",
+                           "--activation-interval",
+                           "30m",
+                           "--renewal-interval",
+                           "1d",
+                           "--ndr64",
+                           "off",
+                           "--seed",
+                           "7",
+                           NULL};
+    hc_host_start(&h, extra);
+    /* Client clock: no 4 h check. */
+    json_t *j = hc_probe(h.target, 1, "below-threshold", "--clock-skew", "+4h01m", NULL, NULL);
+    cr_expect_eq(hc_json_response_int(j, "activation_interval_min"), 30);
+    cr_expect_eq(hc_json_response_int(j, "renewal_interval_min"), 1440);
+    cr_expect_str_eq(json_string_value(json_object_get(json_object_get(j, "request"), "ndr")),
+                     "NDR32", "host without NDR64");
+    char epid[128];
+    snprintf(epid, sizeof epid, "%s",
+             json_string_value(json_object_get(json_object_get(j, "response"), "epid")));
+    json_decref(j);
+    j = hc_probe(h.target, 1, "below-threshold", "--product", "ws2022-std", NULL, NULL);
+    cr_expect_str_eq(json_string_value(json_object_get(json_object_get(j, "response"), "epid")),
+                     epid, "same ePID for every Windows request");
+    cr_expect_eq(hc_json_response_int(j, "count"), 2);
+    json_decref(j);
+    /* SIGUSR1 prints the status without stopping. */
+    kill(h.pid, SIGUSR1);
+    uint64_t end = hc_now_ms() + 3000;
+    while (!hc_file_contains(h.err_path, "host status at") && hc_now_ms() < end) {
+        struct timespec ms = {0, 10000000};
+        nanosleep(&ms, NULL);
+    }
+    cr_expect(hc_file_contains(h.err_path, "(client clock)"), "SIGUSR1 status missing");
+    cr_expect_eq(waitpid(h.pid, NULL, WNOHANG), 0, "host must keep running after SIGUSR1");
+    j = hc_probe(h.target, 0, "activated", "--n-policy", "3", NULL, NULL);
+    cr_expect_eq(hc_json_response_int(j, "count"), 3);
+    json_decref(j);
+    cr_expect_eq(hc_host_stop(&h), 0);
+}
+
+Test(host_cli, probe_of_a_closed_port_is_unreachable)
+{
+    struct hc_result r = hc_run("probe", "--json", "--timeout", "5s", "127.0.0.1:1", NULL);
+    cr_expect_eq(r.status, 3, "exit %d: %s %s", r.status, r.out, r.err);
+    json_t *j = hc_json(&r);
+    cr_expect_str_eq(hc_json_str(j, "outcome"), "refused");
+    json_decref(j);
+    hc_result_free(&r);
+    r = hc_run("probe", "127.0.0.1:1", NULL);
+    cr_expect_eq(r.status, 3, "text mode too: exit %d", r.status);
+    hc_result_free(&r);
+}
+
+Test(host_cli, usage_errors_exit_2_naming_the_option)
+{
+    struct {
+        const char *args[6];
+        const char *needle;
+    } cases[] = {
+        {{"host", "--clock", "sometimes"}, "--clock"},
+        {{"host", "--products", "nosuchgroup"}, "nosuchgroup"},
+        {{"host", "--fault", "explode=1"}, "explode"},
+        {{"host", "--activation-interval", "5m"}, "--activation-interval"},
+        {{"host", "--ndr64", "maybe"}, "--ndr64"},
+        {{"host", "--listen"}, "--listen"},
+        {{"host", "surplus"}, "surplus"},
+        {{"probe", "--protocol", "9", "x"}, "--protocol"},
+        {{"probe", "--product", "nosuch", "127.0.0.1:1"}, "nosuch"},
+        {{"probe", "--clock-skew", "soon", "127.0.0.1:1"}, "--clock-skew"},
+        {{"probe"}, "HOST"},
+        {{"frobnicate"}, "frobnicate"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *const *a = cases[i].args;
+        struct hc_result r = hc_run(a[0], a[1], a[2], a[3], a[4], NULL);
+        cr_expect_eq(r.status, 2, "%s %s %s %s: exit %d", a[0], a[1] ? a[1] : "", a[2] ? a[2] : "",
+                     a[3] ? a[3] : "", r.status);
+        cr_expect(strstr(r.err, cases[i].needle) != NULL, "%s %s: stderr lacks \"%s\": %s", a[0],
+                  a[1] ? a[1] : "", cases[i].needle, r.err);
+        hc_result_free(&r);
+    }
+}
+
+Test(host_cli, version_and_help)
+{
+    struct hc_result r = hc_run("--version", NULL);
+    cr_expect_eq(r.status, 0);
+    cr_expect_str_eq(r.out, "kmsload 0.1.0\n");
+    hc_result_free(&r);
+    r = hc_run("--help", NULL);
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "probe") != NULL, "%s", r.out);
+    cr_expect(strstr(r.out, "host") != NULL, "%s", r.out);
+    hc_result_free(&r);
+    r = hc_run("host", "--help", NULL);
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "--listen") != NULL && strstr(r.out, "--fault") != NULL, "%s", r.out);
+    hc_result_free(&r);
+}
