@@ -1,6 +1,7 @@
 /* kmsload: the command-line entry point. Only this file decides the process exit status. */
 #include "host_main.h"
 #include "probe.h"
+#include "run_main.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,8 @@ static const char main_usage[] =
     "\n"
     "Commands:\n"
     "  probe HOST[:PORT]   send one activation request and print the decoded answer\n"
+    "  run SCENARIO        run a scenario: a simulated fleet against a host (default: the\n"
+    "                      embedded reference host), checked against a model of genuine counting\n"
     "  host                run the reference KMS host (loopback by default)\n"
     "\n"
     "Options:\n"
@@ -35,6 +38,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "probe") == 0)
         return probe_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "run") == 0)
+        return run_main(argc - 1, argv + 1);
     if (strcmp(cmd, "host") == 0)
         return host_main(argc - 1, argv + 1);
     fprintf(stderr, "kmsload: unknown command \"%s\"\nTry 'kmsload --help'.\n", cmd);

@@ -1,0 +1,488 @@
+#include "engine.h"
+
+#include "fleet.h"
+#include "model.h"
+#include "netclient.h"
+#include "pcg32.h"
+
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MINUTE_US 60000000LL
+#define VALIDITY_US (180LL * 86400LL * 1000000LL) /* a KMS activation lasts 180 days */
+#define DEFAULT_ACTIVATION_MIN 120
+#define DEFAULT_RENEWAL_MIN 10080
+
+struct contact {
+    struct engine *engine;
+    size_t machine;
+    int64_t sim_us;         /* simulated time of the contact */
+    double intended_wall_s; /* when it was due (latency is measured from here) */
+    struct model_ticket ticket;
+    struct kms_request request;
+    struct net_client *client;
+    struct contact *next_free;
+};
+
+struct engine {
+    const struct engine_config *cfg;
+    const struct scenario *sc;
+    struct event_base *base;
+    struct fleet fleet;
+    struct model *model;
+    struct run_tally *tally;
+    struct records *records;
+    struct engine_outcome *out;
+    struct net_client_params params[SCENARIO_MAX_POPULATIONS];
+    unsigned activation_min[SCENARIO_MAX_POPULATIONS]; /* last intervals the host sent */
+    unsigned renewal_min[SCENARIO_MAX_POPULATIONS];
+    struct contact *slots;
+    struct contact *free_slots;
+    unsigned in_flight;
+    uint32_t *pending; /* machines due, waiting for a free slot */
+    size_t pending_head, pending_tail;
+    int64_t batch_us;  /* virtual clock: the tick being worked on */
+    uint64_t epoch_ft; /* FILETIME of simulated time 0 */
+    struct timespec started;
+    struct pcg32 rng; /* request IVs */
+    uint64_t seq;
+    bool stopping; /* no new contacts (end of run or signal) */
+    struct event *kick, *tick_timer, *housekeeping;
+    struct event *sig_int, *sig_term;
+    double last_progress_s;
+    uint64_t last_progress_requests;
+};
+
+static double wall_now(const struct engine *e)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)(ts.tv_sec - e->started.tv_sec) + (ts.tv_nsec - e->started.tv_nsec) / 1e9;
+}
+
+static uint64_t real_filetime(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return filetime_from_unix(ts.tv_sec, (uint32_t)ts.tv_nsec);
+}
+
+static bool virtual_clock(const struct engine *e)
+{
+    return e->sc->clock == SCENARIO_CLOCK_VIRTUAL;
+}
+
+/* Simulated time now: the current tick (virtual) or the wall time since the start (real). */
+static int64_t sim_now(const struct engine *e)
+{
+    return virtual_clock(e) ? e->batch_us : (int64_t)(wall_now(e) * 1e6);
+}
+
+static void build_request(struct engine *e, const struct machine *m, int64_t sim_us,
+                          struct kms_request *req)
+{
+    const struct fleet_population *fp = &e->fleet.pops[m->population];
+    const struct scenario_population *sp = fp->spec;
+    memset(req, 0, sizeof *req);
+    req->major = (uint16_t)fp->protocol;
+    req->app_id = fp->app->id;
+    req->kms_id = fp->kms->id;
+    req->sku_id = fp->sku->id;
+    req->cmid = m->cmid;
+    req->n_policy = fp->n_policy;
+    if (e->cfg->cap_n_policy && req->n_policy > fp->kms->n_policy)
+        req->n_policy = fp->kms->n_policy;
+    req->vm_info = (m->flags & MACHINE_VM) ? 1 : 0;
+    /* What Windows reports: licensed with the remaining validity once activated, else its grace
+     * state with the grace left (30 days from joining). */
+    if (m->state == MACHINE_ACTIVATED && m->activated_us >= 0) {
+        req->license_status = 1;
+        int64_t left = m->activated_us + VALIDITY_US - sim_us;
+        req->binding_expiration = left > 0 ? (uint32_t)(left / MINUTE_US) : 0;
+    } else {
+        req->license_status = sp->license_status;
+        req->binding_expiration = 43200;
+    }
+    req->client_time = virtual_clock(e) ? e->epoch_ft + (uint64_t)sim_us * 10 : real_filetime();
+    char name[64];
+    /* A DNS-style name a person can map back to the machine; at most 63 characters. */
+    snprintf(name, sizeof name, "%.32s-%06u.kmsload.test", sp->name, m->id);
+    if (kms_request_set_workstation(req, name) != 0)
+        kms_request_set_workstation(req, "kmsload.test");
+}
+
+static void on_contact_done(struct net_client *client, const struct exchange_result *res,
+                            void *arg);
+
+static void start_contact(struct engine *e, size_t machine_index, int64_t sim_us,
+                          double intended_wall_s)
+{
+    struct contact *c = e->free_slots;
+    e->free_slots = c->next_free;
+    struct machine *m = &e->fleet.machines[machine_index];
+    c->engine = e;
+    c->machine = machine_index;
+    c->sim_us = sim_us;
+    c->intended_wall_s = intended_wall_s;
+    if (m->state == MACHINE_WAITING)
+        m->state = MACHINE_GRACE;
+    build_request(e, m, sim_us, &c->request);
+    model_sent(e->model, e->fleet.pops[m->population].app_index, &c->ticket);
+    uint8_t w_req[16];
+    pcg32_fill(&e->rng, w_req, sizeof w_req);
+    e->in_flight++;
+    c->client = net_client_start(e->base, &e->params[m->population], &c->request, w_req,
+                                 on_contact_done, c);
+    if (!c->client) {
+        struct exchange_result res;
+        memset(&res, 0, sizeof res);
+        res.outcome = KMS_OUTCOME_REFUSED;
+        snprintf(res.err.detail, sizeof res.err.detail, "out of memory");
+        on_contact_done(NULL, &res, c);
+    }
+}
+
+static void fill_slots(struct engine *e)
+{
+    while (e->free_slots && e->pending_head < e->pending_tail) {
+        uint32_t i = e->pending[e->pending_head++];
+        const struct machine *m = &e->fleet.machines[i];
+        double intended = virtual_clock(e) ? wall_now(e) : (double)m->next_us / 1e6;
+        start_contact(e, i, virtual_clock(e) ? e->batch_us : sim_now(e), intended);
+    }
+    if (e->pending_head == e->pending_tail)
+        e->pending_head = e->pending_tail = 0;
+}
+
+/* Moves every machine due at or before t into the pending queue. */
+static void collect_due(struct engine *e, int64_t t)
+{
+    long i;
+    while ((i = fleet_pop_due(&e->fleet, t)) >= 0) {
+        struct machine *m = &e->fleet.machines[i];
+        if (m->leave_us <= m->next_us) {
+            m->state = MACHINE_LEFT;
+            continue;
+        }
+        e->pending[e->pending_tail++] = (uint32_t)i;
+    }
+}
+
+static void finish_run(struct engine *e)
+{
+    event_base_loopbreak(e->base);
+}
+
+/* Virtual clock: when a tick's contacts are all answered, move to the next tick. */
+static void advance_virtual(struct engine *e)
+{
+    if (e->in_flight > 0 || e->pending_head < e->pending_tail)
+        return;
+    if (e->stopping) {
+        finish_run(e);
+        return;
+    }
+    int64_t due = fleet_next_due(&e->fleet);
+    if (due == SCENARIO_NEVER || due > e->sc->duration_us) {
+        e->out->sim_us = e->sc->duration_us;
+        finish_run(e);
+        return;
+    }
+    int64_t tick = e->sc->tick_us > 0 ? e->sc->tick_us : 1;
+    int64_t t = (due + tick - 1) / tick * tick;
+    if (t > e->sc->duration_us)
+        t = e->sc->duration_us;
+    e->batch_us = t;
+    e->out->sim_us = t;
+    collect_due(e, t);
+    fill_slots(e);
+    if (e->in_flight == 0)
+        event_active(e->kick, EV_TIMEOUT, 0); /* everything due had left: look further */
+}
+
+/* Real clock: start what is due now and sleep until the next contact. */
+static void advance_real(struct engine *e)
+{
+    if (e->stopping) {
+        if (e->in_flight == 0)
+            finish_run(e);
+        return;
+    }
+    int64_t now = sim_now(e);
+    if (now >= e->sc->duration_us) {
+        e->stopping = true;
+        e->out->sim_us = e->sc->duration_us;
+        e->pending_head = e->pending_tail = 0;
+        if (e->in_flight == 0)
+            finish_run(e);
+        return;
+    }
+    e->out->sim_us = now;
+    collect_due(e, now);
+    fill_slots(e);
+    int64_t due = fleet_next_due(&e->fleet);
+    if (due == SCENARIO_NEVER && e->in_flight == 0 && e->pending_head == e->pending_tail) {
+        e->out->sim_us = now;
+        finish_run(e);
+        return;
+    }
+    int64_t wake = due == SCENARIO_NEVER || due > e->sc->duration_us ? e->sc->duration_us : due;
+    int64_t delay = wake - now;
+    if (delay < 0)
+        delay = 0;
+    struct timeval tv = {(time_t)(delay / 1000000), (suseconds_t)(delay % 1000000)};
+    evtimer_add(e->tick_timer, &tv);
+}
+
+static void advance(struct engine *e)
+{
+    if (virtual_clock(e))
+        advance_virtual(e);
+    else
+        advance_real(e);
+}
+
+static void on_kick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    advance(arg);
+}
+
+static void schedule_next_contact(struct engine *e, struct machine *m, size_t index,
+                                  const struct exchange_result *res, int64_t sim_us)
+{
+    unsigned pop = m->population;
+    if (kms_outcome_has_count(res->outcome)) {
+        /* Clients follow the intervals the host actually sent (§11). */
+        if (res->response.activation_interval)
+            e->activation_min[pop] = res->response.activation_interval;
+        if (res->response.renewal_interval)
+            e->renewal_min[pop] = res->response.renewal_interval;
+    }
+    int64_t next;
+    if (res->outcome == KMS_OUTCOME_ACTIVATED) {
+        m->state = MACHINE_ACTIVATED;
+        m->activated_us = sim_us;
+        next = sim_us + (int64_t)e->renewal_min[pop] * MINUTE_US;
+    } else {
+        if (m->state == MACHINE_ACTIVATED && sim_us - m->activated_us >= VALIDITY_US)
+            m->state = MACHINE_GRACE; /* validity ran out without a renewal */
+        next = sim_us + (int64_t)e->activation_min[pop] * MINUTE_US;
+    }
+    if (next >= m->leave_us) {
+        m->state = MACHINE_LEFT;
+        return;
+    }
+    if (next <= e->sc->duration_us && !e->stopping)
+        fleet_schedule(&e->fleet, index, next);
+}
+
+static void record_event(struct engine *e, struct contact *c, const struct exchange_result *res,
+                         uint64_t latency_us)
+{
+    const struct machine *m = &e->fleet.machines[c->machine];
+    const struct fleet_population *fp = &e->fleet.pops[m->population];
+    struct run_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.seq = ++e->seq;
+    ev.wall_s = wall_now(e);
+    ev.sim_us = c->sim_us;
+    ev.client_time = c->request.client_time;
+    ev.machine = m->id;
+    ev.cmid = m->cmid;
+    ev.app = (int)fp->app_index;
+    ev.app_key = fp->app->key;
+    ev.product_key = fp->sku->key;
+    ev.population = fp->spec->name;
+    ev.population_index = m->population;
+    ev.protocol = c->request.major;
+    ev.ndr = res->ndr;
+    ev.n_policy = c->request.n_policy;
+    ev.outcome = res->outcome;
+    ev.hresult = res->hresult;
+    ev.count = -1;
+    ev.latency_us = latency_us;
+    if (kms_outcome_has_count(res->outcome)) {
+        struct model_verdict v;
+        ev.count = res->response.count;
+        model_answered(e->model, &c->ticket, &m->cmid, c->request.n_policy, c->request.client_time,
+                       res->response.count, &v);
+        ev.model_checked = true;
+        ev.expected_lo = v.expected_lo;
+        ev.expected_hi = v.expected_hi;
+        ev.model_agrees = v.agrees;
+        snprintf(ev.model_reason, sizeof ev.model_reason, "%s", v.reason);
+        snprintf(ev.epid, sizeof ev.epid, "%.71s", res->response.epid);
+        if (res->response.major >= 6) {
+            memcpy(ev.hwid, res->response.hwid, 8);
+            ev.has_hwid = true;
+        }
+    } else {
+        model_failed(e->model, &c->ticket);
+        snprintf(ev.detail, sizeof ev.detail, "%s", res->err.detail);
+    }
+    if (res->outcome != KMS_OUTCOME_REFUSED && res->outcome != KMS_OUTCOME_TIMEOUT)
+        e->out->answered++;
+    run_tally_add(e->tally, &ev);
+    if (e->records)
+        records_event(e->records, &ev);
+}
+
+static void on_contact_done(struct net_client *client, const struct exchange_result *res, void *arg)
+{
+    struct contact *c = arg;
+    struct engine *e = c->engine;
+    double now = wall_now(e);
+    double latency_s = now - c->intended_wall_s;
+    record_event(e, c, res, latency_s > 0 ? (uint64_t)(latency_s * 1e6) : 0);
+    struct machine *m = &e->fleet.machines[c->machine];
+    schedule_next_contact(e, m, c->machine, res, c->sim_us);
+    net_client_free(client);
+    c->client = NULL;
+    c->next_free = e->free_slots;
+    e->free_slots = c;
+    e->in_flight--;
+    fill_slots(e);
+    if (virtual_clock(e)) {
+        if (e->in_flight == 0 && e->pending_head == e->pending_tail)
+            event_active(e->kick, EV_TIMEOUT, 0);
+    } else if (e->stopping && e->in_flight == 0) {
+        finish_run(e);
+    }
+}
+
+static void print_progress(struct engine *e, bool final)
+{
+    double now = wall_now(e);
+    double rate =
+        now > e->last_progress_s
+            ? (double)(e->tally->requests - e->last_progress_requests) / (now - e->last_progress_s)
+            : 0;
+    char counts[160] = "";
+    size_t n = 0;
+    for (size_t a = 0; a < TALLY_MAX_APPS && n < sizeof counts - 40; a++)
+        if (e->tally->apps[a].seen)
+            n += (size_t)snprintf(counts + n, sizeof counts - n, " %s=%u", e->tally->apps[a].key,
+                                  e->tally->apps[a].last_count);
+    fprintf(stderr,
+            "\r%6.1fs  sim day %6.2f  %8llu requests  %7.0f/s  %llu errors  counts:%s\033[K%s", now,
+            (double)e->out->sim_us / 86400e6, (unsigned long long)e->tally->requests, rate,
+            (unsigned long long)run_tally_failures(e->tally), counts, final ? "\n" : "");
+    e->last_progress_s = now;
+    e->last_progress_requests = e->tally->requests;
+}
+
+static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
+{
+    struct engine *e = arg;
+    (void)fd, (void)what;
+    if (e->records)
+        records_flush(e->records);
+    if (e->cfg->progress)
+        print_progress(e, false);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct engine *e = arg;
+    (void)what;
+    if (e->out->interrupted) {
+        finish_run(e); /* second signal: stop waiting for answers in flight */
+        return;
+    }
+    e->out->interrupted = true;
+    snprintf(e->out->interrupt_reason, sizeof e->out->interrupt_reason, "%s",
+             sig == SIGINT ? "SIGINT" : "SIGTERM");
+    e->stopping = true;
+    e->pending_head = e->pending_tail = 0;
+    if (e->in_flight == 0)
+        finish_run(e);
+}
+
+static void engine_free(struct engine *e)
+{
+    if (e->slots)
+        for (unsigned i = 0; i < e->sc->concurrency; i++)
+            if (e->slots[i].client)
+                net_client_free(e->slots[i].client);
+    struct event *events[] = {e->kick, e->tick_timer, e->housekeeping, e->sig_int, e->sig_term};
+    for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
+        if (events[i])
+            event_free(events[i]);
+    if (e->base)
+        event_base_free(e->base);
+    free(e->slots);
+    free(e->pending);
+    free(e->model);
+    fleet_free(&e->fleet);
+}
+
+int engine_run(const struct engine_config *cfg, struct run_tally *tally, struct records *records,
+               struct engine_outcome *out, char *err, size_t err_len)
+{
+    const struct scenario *sc = cfg->scenario;
+    struct engine e;
+    memset(&e, 0, sizeof e);
+    memset(out, 0, sizeof *out);
+    e.cfg = cfg;
+    e.sc = sc;
+    e.tally = tally;
+    e.records = records;
+    e.out = out;
+    int rc = -1;
+    if (fleet_build(&e.fleet, sc, cfg->catalog, cfg->shard_index, cfg->shard_count, err, err_len))
+        goto out;
+    e.model = malloc(sizeof *e.model);
+    e.slots = calloc(sc->concurrency, sizeof *e.slots);
+    e.pending = calloc(e.fleet.n ? e.fleet.n : 1, sizeof *e.pending);
+    e.base = event_base_new();
+    if (!e.model || !e.slots || !e.pending || !e.base || model_init(e.model, cfg->catalog)) {
+        snprintf(err, err_len, "out of memory or too many applications in the catalogue");
+        goto out;
+    }
+    for (unsigned i = sc->concurrency; i-- > 0;) {
+        e.slots[i].next_free = e.free_slots;
+        e.free_slots = &e.slots[i];
+    }
+    for (size_t p = 0; p < e.fleet.n_pops; p++) {
+        struct net_client_params *np = &e.params[p];
+        np->addrs = cfg->target;
+        np->timeout.tv_sec = (time_t)(sc->timeout_us / 1000000);
+        np->timeout.tv_usec = (suseconds_t)(sc->timeout_us % 1000000);
+        exchange_options_default(&np->options);
+        np->options.offer_ndr64 = sc->pops[p].ndr64;
+        np->options.alter_context = sc->pops[p].alter_context;
+        e.activation_min[p] = DEFAULT_ACTIVATION_MIN;
+        e.renewal_min[p] = DEFAULT_RENEWAL_MIN;
+        tally->pops[p].machines = e.fleet.pops[p].machines;
+    }
+    pcg32_seed(&e.rng, sc->seed, 0x49565321ULL + cfg->shard_index);
+    e.epoch_ft = real_filetime();
+    e.kick = event_new(e.base, -1, 0, on_kick, &e);
+    e.tick_timer = evtimer_new(e.base, on_kick, &e);
+    e.housekeeping = event_new(e.base, -1, EV_PERSIST, on_housekeeping, &e);
+    e.sig_int = evsignal_new(e.base, SIGINT, on_signal, &e);
+    e.sig_term = evsignal_new(e.base, SIGTERM, on_signal, &e);
+    struct timeval every = {0, 500000};
+    event_add(e.housekeeping, &every);
+    evsignal_add(e.sig_int, NULL);
+    evsignal_add(e.sig_term, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &e.started);
+    event_active(e.kick, EV_TIMEOUT, 0);
+    event_base_dispatch(e.base);
+    out->wall_seconds = wall_now(&e);
+    if (cfg->progress)
+        print_progress(&e, true);
+    for (size_t i = 0; i < e.fleet.n; i++)
+        if (e.fleet.machines[i].state == MACHINE_ACTIVATED)
+            tally->pops[e.fleet.machines[i].population].activated_machines++;
+    rc = 0;
+out:
+    engine_free(&e);
+    return rc;
+}

@@ -1,0 +1,54 @@
+/*
+ * The engine's model of a genuine KMS host (spec §10): the same per-application client caches
+ * the reference host uses, fed with the requests the host answered, plus the bookkeeping that
+ * turns concurrency into an honest range. With several requests in flight the host may process
+ * them in any order, so the model accepts any count a genuine host could have returned:
+ * from "every request answered after this one was sent was processed after it" to "every request
+ * still in flight was processed before it".
+ */
+#ifndef KMSLOAD_MODEL_H
+#define KMSLOAD_MODEL_H
+
+#include "catalog.h"
+#include "client_cache.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MODEL_MAX_APPS 8
+
+struct model_app {
+    struct client_cache cache;
+    uint64_t inserts;   /* CMIDs that were new to the cache when answered */
+    unsigned in_flight; /* requests sent, not answered yet */
+};
+
+struct model {
+    size_t n_apps;
+    struct model_app apps[MODEL_MAX_APPS];
+};
+
+/* What the model remembers about one request between sending and the answer. */
+struct model_ticket {
+    size_t app;
+    uint64_t inserts_at_send;
+};
+
+struct model_verdict {
+    unsigned expected_lo, expected_hi;
+    bool agrees;
+    char reason[160];
+};
+
+/* Allocate the model (it is large); apps come from the catalogue's thresholds. */
+int model_init(struct model *m, const struct catalog *cat);
+void model_sent(struct model *m, size_t app, struct model_ticket *ticket);
+/* The host answered with a count: update the model and judge the count. */
+void model_answered(struct model *m, const struct model_ticket *ticket, const struct guid *cmid,
+                    unsigned n_policy, uint64_t client_time, unsigned count,
+                    struct model_verdict *verdict);
+/* The host answered without a count (HRESULT, fault) or not at all: no change to its caches. */
+void model_failed(struct model *m, const struct model_ticket *ticket);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * A run's output directory: events.csv (one row per request, written as the run goes and flushed
+ * every second), then summary.json and junit.xml written atomically at the end (temporary file,
+ * fsync, rename). An interrupted run still finishes all three, marked "interrupted".
+ */
+#ifndef KMSLOAD_RECORDS_H
+#define KMSLOAD_RECORDS_H
+
+#include "expect.h"
+#include "run_tally.h"
+#include "scenario.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct records {
+    char dir[512];
+    FILE *events;
+    uint64_t rows;
+    char *events_buf; /* events' stdio buffer (owned; freed by records_finish) */
+};
+
+/* What summary.json says about the run besides the tally. */
+struct run_info {
+    const struct scenario *scenario;
+    const char *target;        /* "embedded reference host 127.0.0.1:PORT" or HOST:PORT */
+    bool embedded_host;
+    uint64_t seed;
+    unsigned shard_index, shard_count; /* 0/1 when not sharded */
+    const char *started_at;    /* ISO 8601 UTC */
+    double wall_seconds;
+    int64_t sim_us;            /* simulated time covered */
+    bool interrupted;
+    const char *interrupt_reason;
+    const char *kmsload_version;
+};
+
+/* Creates dir if needed and opens events.csv with its header. */
+int records_open(struct records *r, const char *dir, char *err, size_t err_len);
+/* Appends one row (CSV, quoted where needed). */
+int records_event(struct records *r, const struct run_event *ev);
+/* Flushes events.csv to the kernel (called every second by the engine). */
+void records_flush(struct records *r);
+/* Closes events.csv (fsync) and writes summary.json and junit.xml atomically. */
+int records_finish(struct records *r, const struct run_info *info, const struct run_tally *t,
+                   const struct expect_result *results, size_t n_results, char *err,
+                   size_t err_len);
+
+#endif

@@ -1,0 +1,439 @@
+#include "run_main.h"
+
+#include "cli.h"
+#include "engine.h"
+#include "expect.h"
+#include "host_server.h"
+#include "records.h"
+
+#include <event2/thread.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RUN_MAX_SETS 64
+
+static const char run_usage[] =
+    "Usage: kmsload run SCENARIO [OPTIONS]\n"
+    "\n"
+    "Runs a scenario (see scenarios/README.md): a fleet of simulated Windows and Office machines\n"
+    "contacting a KMS host as real clients do, every answer checked against a model of genuine\n"
+    "host counting. Without --target the embedded reference host is started on a free loopback\n"
+    "port. Results go to OUT_DIR: events.csv (one row per request), summary.json, junit.xml.\n"
+    "\n"
+    "  -t, --target HOST[:PORT]  the KMS host to load (default: the embedded reference host)\n"
+    "  -o, --out DIR             output directory (default: out/SCENARIO_NAME)\n"
+    "      --seed N              seed of the fleet and request stream (default: the scenario's)\n"
+    "      --shard K/N           run the K-th of N disjoint parts of the fleet (K from 0)\n"
+    "      --set KEY=VALUE       override a scenario key, e.g. --set duration=10d or\n"
+    "                            --set 'population clients.machines=100' (repeatable)\n"
+    "  -q, --quiet               no progress line and no summary table\n"
+    "  -h, --help                show this help\n"
+    "\n"
+    "Exit status:\n"
+    "  0  every expectation met\n"
+    "  1  an expectation failed, or the run was interrupted (SIGINT/SIGTERM)\n"
+    "  2  bad usage or scenario\n"
+    "  3  target unreachable: no request got an answer\n";
+
+static void run_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void run_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "kmsload run: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'kmsload run --help'.\n");
+}
+
+struct embedded_host {
+    struct event_base *base;
+    struct kms_host *host;
+    struct host_server *server;
+    struct guid *covered;
+    pthread_t thread;
+    bool running;
+};
+
+static void *embedded_host_loop(void *arg)
+{
+    struct embedded_host *h = arg;
+    event_base_dispatch(h->base);
+    return NULL;
+}
+
+/* Starts the reference host on its own thread and event loop, on a free loopback port. */
+static int embedded_host_start(struct embedded_host *h, const struct scenario *sc,
+                               const struct catalog *cat, struct net_addrs *target, char *err,
+                               size_t err_len)
+{
+    memset(h, 0, sizeof *h);
+    struct host_config cfg;
+    host_config_default(&cfg, cat);
+    cfg.clock_mode = sc->clock == SCENARIO_CLOCK_VIRTUAL ? HOST_CLOCK_CLIENT : HOST_CLOCK_REAL;
+    cfg.activation_interval = sc->host_activation_interval;
+    cfg.renewal_interval = sc->host_renewal_interval;
+    cfg.rpc.ndr64 = sc->host_ndr64;
+    cfg.seed = sc->seed;
+    if (sc->host_products[0]) {
+        char *copy = strdup(sc->host_products);
+        size_t cap = 32;
+        h->covered = calloc(cap, sizeof *h->covered);
+        if (!copy || !h->covered) {
+            free(copy);
+            snprintf(err, err_len, "out of memory");
+            return -1;
+        }
+        for (char *save = NULL, *item = strtok_r(copy, ", ", &save);
+             item && cfg.n_covered_kms < cap; item = strtok_r(NULL, ", ", &save)) {
+            const struct catalog_kms *k = catalog_find_kms(cat, item);
+            if (!k && guid_parse(item, &h->covered[cfg.n_covered_kms]) != 0) {
+                snprintf(err, err_len, "%s: [host] products: \"%s\" is not a product group",
+                         sc->path, item);
+                free(copy);
+                return -1;
+            }
+            if (k)
+                h->covered[cfg.n_covered_kms] = k->id;
+            cfg.n_covered_kms++;
+        }
+        free(copy);
+        cfg.covered_kms = h->covered;
+    }
+    struct host_server_config scfg;
+    host_server_config_default(&scfg);
+    scfg.max_connections = sc->concurrency + 64;
+    if (sc->host_faults[0] && host_faults_parse(sc->host_faults, &scfg.faults, err, err_len))
+        return -1;
+    if (net_resolve("127.0.0.1", 0, true, &scfg.listen, err, err_len))
+        return -1;
+    h->host = malloc(sizeof *h->host);
+    h->base = event_base_new();
+    if (!h->host || !h->base) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    if (host_init(h->host, &cfg, err, err_len))
+        return -1;
+    h->server = host_server_start(h->base, h->host, &scfg, err, err_len);
+    if (!h->server)
+        return -1;
+    if (net_resolve("127.0.0.1", host_server_port(h->server), false, target, err, err_len))
+        return -1;
+    if (pthread_create(&h->thread, NULL, embedded_host_loop, h) != 0) {
+        snprintf(err, err_len, "cannot start the embedded host thread");
+        return -1;
+    }
+    h->running = true;
+    return 0;
+}
+
+static void embedded_host_stop(struct embedded_host *h)
+{
+    if (h->running) {
+        event_base_loopbreak(h->base);
+        pthread_join(h->thread, NULL);
+    }
+    if (h->server)
+        host_server_stop(h->server);
+    if (h->base)
+        event_base_free(h->base);
+    free(h->host);
+    free(h->covered);
+}
+
+/* Each contact holds one socket: ask for enough descriptors, and say so when the system refuses. */
+static void raise_open_files(unsigned concurrency, bool quiet)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)concurrency * 2 + 256; /* client and embedded host sides, plus files */
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rlim_t old = rl.rlim_cur;
+    rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= want)
+        return;
+    if (!quiet)
+        fprintf(stderr,
+                "kmsload run: open-file limit is %llu (hard limit %llu), %llu wanted for %u "
+                "concurrent contacts; raise it (ulimit -n) or lower concurrency\n",
+                (unsigned long long)(rl.rlim_cur > old ? rl.rlim_cur : old),
+                (unsigned long long)rl.rlim_max, (unsigned long long)want, concurrency);
+}
+
+static void print_summary(const struct scenario *sc, const struct run_tally *t,
+                          const struct engine_outcome *out, const struct expect_result *results,
+                          size_t n_results, const char *out_dir)
+{
+    printf("\nscenario %s: %llu requests in %.2f s (%.0f/s), simulated %.2f days%s\n", sc->name,
+           (unsigned long long)t->requests, out->wall_seconds,
+           out->wall_seconds > 0 ? (double)t->requests / out->wall_seconds : 0.0,
+           (double)out->sim_us / 86400e6, out->interrupted ? " — INTERRUPTED" : "");
+    printf("  outcomes:");
+    for (int o = 0; o < KMS_OUTCOME__COUNT; o++)
+        if (t->outcomes[o])
+            printf(" %s %llu", kms_outcome_name((enum kms_outcome)o),
+                   (unsigned long long)t->outcomes[o]);
+    printf("\n  latency: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+           (double)histogram_quantile(&t->latency, 0.5) / 1000.0,
+           (double)histogram_quantile(&t->latency, 0.99) / 1000.0,
+           (double)histogram_quantile(&t->latency, 1.0) / 1000.0);
+    for (size_t a = 0; a < TALLY_MAX_APPS; a++)
+        if (t->apps[a].seen)
+            printf("  %-11s max count %u, last count %u\n", t->apps[a].key, t->apps[a].max_count,
+                   t->apps[a].last_count);
+    for (size_t p = 0; p < sc->n_pops; p++) {
+        const struct tally_population *tp = &t->pops[p];
+        printf("  population %-12s %u machines, %u activated", sc->pops[p].name, tp->machines,
+               tp->activated_machines);
+        if (tp->crossed)
+            printf(", first activation at count %u (request %llu, day %.3f)",
+                   tp->first_activation_count, (unsigned long long)tp->first_activation_seq,
+                   (double)tp->first_activation_sim_us / 86400e6);
+        printf("\n");
+    }
+    printf("  model: %llu answers checked, %llu disagreements\n",
+           (unsigned long long)t->model_checked, (unsigned long long)t->model_mismatches);
+    for (size_t i = 0; i < n_results; i++)
+        printf("  [%s] %s — %s\n", results[i].passed ? "PASS" : "FAIL",
+               results[i].expectation->text, results[i].observed);
+    printf("  results: %s/events.csv, summary.json, junit.xml\n", out_dir);
+}
+
+static int parse_shard(const char *text, unsigned *k, unsigned *n)
+{
+    char *slash = strchr(text, '/');
+    unsigned long a, b;
+    char left[32];
+    if (!slash || (size_t)(slash - text) >= sizeof left)
+        return -1;
+    memcpy(left, text, (size_t)(slash - text));
+    left[slash - text] = '\0';
+    if (cli_parse_uint(left, 0, 65535, &a) || cli_parse_uint(slash + 1, 1, 65536, &b) || a >= b)
+        return -1;
+    *k = (unsigned)a;
+    *n = (unsigned)b;
+    return 0;
+}
+
+int run_main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"target", required_argument, NULL, 't'}, {"out", required_argument, NULL, 'o'},
+        {"seed", required_argument, NULL, 'S'},   {"shard", required_argument, NULL, 'K'},
+        {"set", required_argument, NULL, 's'},    {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    const char *target_text = NULL, *out_dir = NULL;
+    const char *sets[RUN_MAX_SETS];
+    size_t n_sets = 0;
+    unsigned long seed = 0;
+    bool seed_given = false, quiet = false;
+    unsigned shard_k = 0, shard_n = 1;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":t:o:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            target_text = optarg;
+            break;
+        case 'o':
+            out_dir = optarg;
+            break;
+        case 'S':
+            if (cli_parse_uint(optarg, 0, ~0UL, &seed)) {
+                run_usage_error("--seed \"%s\": expected a number", optarg);
+                return RUN_EXIT_USAGE;
+            }
+            seed_given = true;
+            break;
+        case 'K':
+            if (parse_shard(optarg, &shard_k, &shard_n)) {
+                run_usage_error("--shard \"%s\": expected K/N with 0 <= K < N", optarg);
+                return RUN_EXIT_USAGE;
+            }
+            break;
+        case 's':
+            if (n_sets == RUN_MAX_SETS) {
+                run_usage_error("at most %d --set options", RUN_MAX_SETS);
+                return RUN_EXIT_USAGE;
+            }
+            if (!strchr(optarg, '=')) {
+                run_usage_error("--set \"%s\": expected KEY=VALUE", optarg);
+                return RUN_EXIT_USAGE;
+            }
+            sets[n_sets++] = optarg;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 'h':
+            fputs(run_usage, stdout);
+            return RUN_EXIT_PASSED;
+        case ':':
+            run_usage_error("option %s needs a value", argv[optind - 1]);
+            return RUN_EXIT_USAGE;
+        default:
+            run_usage_error("unknown option \"%s\"", argv[optind - 1]);
+            return RUN_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        run_usage_error("missing the SCENARIO file");
+        return RUN_EXIT_USAGE;
+    }
+    if (optind + 1 < argc) {
+        run_usage_error("unexpected argument \"%s\"", argv[optind + 1]);
+        return RUN_EXIT_USAGE;
+    }
+    const char *path = argv[optind];
+    char err[1024];
+    struct scenario *sc = calloc(1, sizeof *sc);
+    if (!sc)
+        return RUN_EXIT_USAGE;
+    if (scenario_load(sc, path, sets, n_sets, err, sizeof err)) {
+        fprintf(stderr, "kmsload run: %s\n", err);
+        free(sc);
+        return RUN_EXIT_USAGE;
+    }
+    if (seed_given)
+        sc->seed = seed;
+
+    struct catalog cat;
+    if (catalog_load(&cat, NULL, err, sizeof err)) {
+        fprintf(stderr, "kmsload run: %s\n", err);
+        free(sc);
+        return RUN_EXIT_USAGE;
+    }
+    int status = RUN_EXIT_USAGE;
+    struct embedded_host host;
+    memset(&host, 0, sizeof host);
+    struct net_addrs target;
+    char target_desc[NET_HOST_MAX + 64];
+    struct run_tally *tally = calloc(1, sizeof *tally);
+    struct expect_result *results = calloc(sc->n_expects ? sc->n_expects : 1, sizeof *results);
+    struct records records;
+    bool records_open_ok = false;
+    if (!tally || !results)
+        goto out;
+    signal(SIGPIPE, SIG_IGN);
+    evthread_use_pthreads(); /* the embedded host's loop is stopped from this thread */
+    raise_open_files(sc->concurrency, quiet);
+
+    bool loopback = true;
+    if (target_text) {
+        char hostname[NET_HOST_MAX];
+        uint16_t port;
+        if (net_parse_target(target_text, KMS_DEFAULT_PORT, hostname, sizeof hostname, &port, err,
+                             sizeof err) ||
+            net_resolve(hostname, port, false, &target, err, sizeof err)) {
+            run_usage_error("--target: %s", err);
+            goto out;
+        }
+        for (size_t i = 0; i < target.n; i++)
+            if (!net_addr_is_loopback((struct sockaddr *)&target.addr[i]))
+                loopback = false;
+        snprintf(target_desc, sizeof target_desc, "%s", target_text);
+        if (!loopback)
+            fprintf(stderr,
+                    "kmsload run: %s is not a loopback address. Every synthetic CMID this run "
+                    "sends stays in that host's count for 30 days, and N_Policy is capped at the "
+                    "documented values (no overcharging).\n",
+                    target_text);
+    } else {
+        if (embedded_host_start(&host, sc, &cat, &target, err, sizeof err)) {
+            fprintf(stderr, "kmsload run: embedded host: %s\n", err);
+            goto out;
+        }
+        char addr[NET_ADDR_TEXT];
+        net_addr_format((struct sockaddr *)&target.addr[0], addr, sizeof addr);
+        snprintf(target_desc, sizeof target_desc, "embedded reference host %s", addr);
+    }
+
+    char default_out[SCENARIO_NAME_MAX + 8];
+    if (!out_dir) {
+        snprintf(default_out, sizeof default_out, "out/%s", sc->name);
+        out_dir = default_out;
+    }
+    if (records_open(&records, out_dir, err, sizeof err)) {
+        fprintf(stderr, "kmsload run: %s\n", err);
+        goto out;
+    }
+    records_open_ok = true;
+    run_tally_init(tally, sc->n_pops);
+    time_t started = time(NULL);
+    char started_at[32];
+    strftime(started_at, sizeof started_at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&started));
+    if (!quiet)
+        fprintf(stderr, "kmsload run: %s against %s, %s clock, seed %llu%s\n", sc->name,
+                target_desc, sc->clock == SCENARIO_CLOCK_VIRTUAL ? "virtual" : "real",
+                (unsigned long long)sc->seed, shard_n > 1 ? ", sharded" : "");
+
+    struct engine_config ecfg = {
+        .scenario = sc,
+        .catalog = &cat,
+        .target = &target,
+        .shard_index = shard_k,
+        .shard_count = shard_n,
+        .progress = !quiet && isatty(STDERR_FILENO),
+        .cap_n_policy = !loopback,
+    };
+    struct engine_outcome eo;
+    if (engine_run(&ecfg, tally, &records, &eo, err, sizeof err)) {
+        fprintf(stderr, "kmsload run: %s\n", err);
+        goto out;
+    }
+    size_t failed = expect_evaluate(sc, tally, results);
+    struct run_info info = {
+        .scenario = sc,
+        .target = target_desc,
+        .embedded_host = target_text == NULL,
+        .seed = sc->seed,
+        .shard_index = shard_k,
+        .shard_count = shard_n,
+        .started_at = started_at,
+        .wall_seconds = eo.wall_seconds,
+        .sim_us = eo.sim_us,
+        .interrupted = eo.interrupted,
+        .interrupt_reason = eo.interrupt_reason,
+        .kmsload_version = KMSLOAD_VERSION,
+    };
+    records_open_ok = false;
+    if (records_finish(&records, &info, tally, results, sc->n_expects, err, sizeof err)) {
+        fprintf(stderr, "kmsload run: %s\n", err);
+        status = RUN_EXIT_FAILED;
+        goto out;
+    }
+    if (!quiet)
+        print_summary(sc, tally, &eo, results, sc->n_expects, out_dir);
+    if (tally->requests > 0 && eo.answered == 0)
+        status = RUN_EXIT_UNREACHABLE;
+    else if (failed > 0 || eo.interrupted)
+        status = RUN_EXIT_FAILED;
+    else
+        status = RUN_EXIT_PASSED;
+out:
+    if (records_open_ok) {
+        struct run_info aborted = {.scenario = sc,
+                                   .target = "",
+                                   .interrupted = true,
+                                   .interrupt_reason = "run failed to start",
+                                   .kmsload_version = KMSLOAD_VERSION};
+        records_finish(&records, &aborted, tally, results, 0, err, sizeof err);
+    }
+    embedded_host_stop(&host);
+    free(results);
+    free(tally);
+    catalog_free(&cat);
+    free(sc);
+    return status;
+}

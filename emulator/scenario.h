@@ -1,0 +1,113 @@
+/*
+ * Scenario files: what a run simulates (populations of machines, arrivals, clock, duration), the
+ * embedded host's settings, and the expectations a CI job gates on. INI format parsed with inih;
+ * the format is documented in scenarios/README.md. Every error names the file, line and key.
+ */
+#ifndef KMSLOAD_SCENARIO_H
+#define KMSLOAD_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SCENARIO_NAME_MAX 64
+#define SCENARIO_TEXT_MAX 512
+#define SCENARIO_MAX_POPULATIONS 16
+#define SCENARIO_MAX_STAGES 16
+#define SCENARIO_MAX_EXPECTATIONS 32
+#define SCENARIO_MAX_HRESULTS 16
+#define SCENARIO_NEVER INT64_MAX
+
+enum scenario_clock {
+    SCENARIO_CLOCK_VIRTUAL, /* simulated time runs as fast as the host answers */
+    SCENARIO_CLOCK_REAL,    /* requests carry the real time; the run lasts its duration */
+};
+
+/* One ramp stage of an open workload: arrivals per second from rate_from to rate_to. */
+struct scenario_stage {
+    int64_t duration_us;
+    double rate_from, rate_to;
+};
+
+struct scenario_population {
+    char name[SCENARIO_NAME_MAX];     /* from [population NAME] */
+    char product[96];                 /* catalogue SKU (key or name) */
+    unsigned protocol;                /* 0: the product's */
+    unsigned n_policy;                /* 0: the product's */
+    bool ndr64;                       /* offer NDR64 as Windows does (default on) */
+    bool alter_context;               /* Windows' ALTER_CONTEXT sequence (default off) */
+    double vm_share;                  /* share of machines that report VMInfo = 1 */
+    unsigned license_status;          /* default 2 (initial grace) */
+    double cloned_share;              /* share reusing another machine's CMID (no sysprep) */
+    /* Closed model: a fleet of `machines` joining over [join_at, join_at + join_over). */
+    uint32_t machines;
+    int64_t join_at_us, join_over_us;
+    /* A share of the fleet leaves (stops contacting) over [leave_at, leave_at + leave_over). */
+    double leave_share;
+    int64_t leave_at_us, leave_over_us;
+    /* Open model (arrivals instead of a fleet): machines arrive per the ramp stages, at most
+     * `machines` of them; each then lives like a fleet machine. */
+    bool open;
+    struct scenario_stage stages[SCENARIO_MAX_STAGES];
+    size_t n_stages;
+    unsigned line; /* where the section starts, for messages */
+};
+
+enum expect_kind {
+    EXPECT_MODEL_MISMATCHES,   /* model_mismatches = N: at most N responses disagree with the model */
+    EXPECT_FIRST_ACTIVATION,   /* first_activation.POP = N: POP's first activation has count N */
+    EXPECT_MAX_COUNT,          /* max_count.APP = N: no response for APP carries a count above N */
+    EXPECT_FINAL_COUNT,        /* final_count.APP = N: the last response for APP carries N */
+    EXPECT_ACTIVATED,          /* activated.POP = N: at least N of POP's machines are activated */
+    EXPECT_ERROR_RATE,         /* error_rate = X: failed contacts / contacts at most X */
+    EXPECT_UNEXPECTED_HRESULTS,/* unexpected_hresults = N: at most N HRESULTs outside allowed_hresults */
+    EXPECT_LATENCY,            /* latency_p50/p90/p99/p999/max = DUR: that percentile at most DUR */
+    EXPECT_MIN_REQUESTS,       /* requests = N: at least N requests were made */
+};
+
+struct scenario_expectation {
+    enum expect_kind kind;
+    char subject[SCENARIO_NAME_MAX]; /* population or application key, or the percentile "p99" */
+    double value;                    /* number, share, or microseconds for EXPECT_LATENCY */
+    char text[160];                  /* the line as written: "first_activation.clients = 25" */
+    unsigned line;
+};
+
+struct scenario {
+    char path[512];
+    char name[SCENARIO_NAME_MAX];
+    char description[SCENARIO_TEXT_MAX];
+    enum scenario_clock clock;
+    int64_t duration_us;      /* simulated (virtual) or wall (real) length of the run */
+    int64_t tick_us;          /* virtual clock: contacts are aligned to this granularity */
+    uint64_t seed;
+    unsigned concurrency;     /* requests in flight at most */
+    int64_t timeout_us;       /* per contact: connect, bind, request */
+    bool reuse_connections;   /* keep one connection per machine (default: one per contact) */
+    unsigned threads;         /* 0: one per core */
+    /* [host]: the embedded reference host, when no --target is given. */
+    unsigned host_activation_interval; /* minutes (default 120) */
+    unsigned host_renewal_interval;    /* minutes (default 10080) */
+    char host_products[256];           /* --products of the host; empty: all volume products */
+    char host_faults[256];             /* --fault of the host; empty: none */
+    bool host_ndr64;
+    struct scenario_population pops[SCENARIO_MAX_POPULATIONS];
+    size_t n_pops;
+    struct scenario_expectation expects[SCENARIO_MAX_EXPECTATIONS];
+    size_t n_expects;
+    uint32_t allowed_hresults[SCENARIO_MAX_HRESULTS];
+    size_t n_allowed_hresults;
+};
+
+/*
+ * Loads a scenario file, then applies overrides ("key=value" for [scenario] keys,
+ * "SECTION.key=value" otherwise, e.g. "population clients.machines=100" or
+ * "host.renewal_interval=1d"). Returns 0, or -1 with "FILE:LINE: [section] key: problem" in err.
+ */
+int scenario_load(struct scenario *sc, const char *path, const char *const *overrides,
+                  size_t n_overrides, char *err, size_t err_len);
+/* The same from text (origin names it in messages). */
+int scenario_parse(struct scenario *sc, const char *text, const char *origin,
+                   const char *const *overrides, size_t n_overrides, char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,112 @@
+/* The model's expected counts, with and without requests in flight. */
+#include "catalog.h"
+#include "model.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct guid model_cmid(unsigned i)
+{
+    struct guid g;
+    memset(g.b, 0, sizeof g.b);
+    g.b[0] = (uint8_t)i;
+    g.b[1] = (uint8_t)(i >> 8);
+    g.b[15] = 0x5a;
+    return g;
+}
+
+static struct model *model_new(struct catalog *cat)
+{
+    char err[256];
+    cr_assert_eq(catalog_parse(cat, catalog_builtin_ini, "built-in", err, sizeof err), 0);
+    struct model *m = malloc(sizeof *m);
+    cr_assert_eq(model_init(m, cat), 0);
+    return m;
+}
+
+#define DAY (86400ULL * 10000000ULL)
+
+Test(model, sequential_requests_are_judged_exactly)
+{
+    struct catalog cat;
+    struct model *m = model_new(&cat);
+    const struct catalog_app *win = catalog_find_app(&cat, "windows");
+    size_t app = (size_t)(win - cat.apps);
+    struct model_ticket t;
+    struct model_verdict v;
+    for (unsigned i = 1; i <= 60; i++) {
+        model_sent(m, app, &t);
+        unsigned expected = i <= 50 ? i : 50;
+        struct guid g = model_cmid(i);
+        model_answered(m, &t, &g, 25, 1000 * DAY, expected, &v);
+        cr_assert(v.agrees, "machine %u: %s", i, v.reason);
+        cr_assert_eq(v.expected_lo, expected);
+        cr_assert_eq(v.expected_hi, expected);
+    }
+    /* A wrong count is named with the reason. */
+    model_sent(m, app, &t);
+    struct guid again = model_cmid(3);
+    model_answered(m, &t, &again, 25, 1000 * DAY, 51, &v);
+    cr_assert_not(v.agrees);
+    cr_assert(strstr(v.reason, "host returned 51") && strstr(v.reason, "50..50"), "%s", v.reason);
+    free(m);
+    catalog_free(&cat);
+}
+
+Test(model, expiry_after_thirty_days)
+{
+    struct catalog cat;
+    struct model *m = model_new(&cat);
+    size_t app = (size_t)(catalog_find_app(&cat, "office2013") - cat.apps);
+    struct model_ticket t;
+    struct model_verdict v;
+    for (unsigned i = 1; i <= 4; i++) {
+        struct guid g = model_cmid(i);
+        model_sent(m, app, &t);
+        model_answered(m, &t, &g, 5, 0, i, &v);
+        cr_assert(v.agrees);
+    }
+    struct guid late = model_cmid(99);
+    model_sent(m, app, &t);
+    model_answered(m, &t, &late, 5, 30 * DAY, 1, &v);
+    cr_assert(v.agrees, "%s", v.reason);
+    cr_assert_eq(v.expected_hi, 1, "the first four expired exactly 30 days after their request");
+    free(m);
+    catalog_free(&cat);
+}
+
+Test(model, concurrency_widens_the_range_honestly)
+{
+    struct catalog cat;
+    struct model *m = model_new(&cat);
+    size_t app = (size_t)(catalog_find_app(&cat, "windows") - cat.apps);
+    struct model_ticket t[3];
+    struct model_verdict v;
+    /* Three new machines in flight together: any order at the host is genuine. */
+    for (int i = 0; i < 3; i++)
+        model_sent(m, app, &t[i]);
+    struct guid g2 = model_cmid(2), g0 = model_cmid(0), g1 = model_cmid(1);
+    model_answered(m, &t[2], &g2, 25, DAY, 3, &v); /* processed last at the host */
+    cr_assert(v.agrees, "%s", v.reason);
+    cr_assert_eq(v.expected_lo, 1);
+    cr_assert_eq(v.expected_hi, 3);
+    model_answered(m, &t[0], &g0, 25, DAY, 1, &v);
+    cr_assert(v.agrees, "%s", v.reason);
+    model_answered(m, &t[1], &g1, 25, DAY, 2, &v);
+    cr_assert(v.agrees, "%s", v.reason);
+    /* A count no ordering explains is still caught. */
+    model_sent(m, app, &t[0]);
+    struct guid g3 = model_cmid(3);
+    model_answered(m, &t[0], &g3, 25, DAY, 7, &v);
+    cr_assert_not(v.agrees);
+    cr_assert_eq(v.expected_lo, 4);
+    cr_assert_eq(v.expected_hi, 4);
+    /* Failures leave the caches alone. */
+    model_sent(m, app, &t[0]);
+    model_failed(m, &t[0]);
+    cr_assert_eq(m->apps[app].in_flight, 0);
+    cr_assert_eq(m->apps[app].cache.n, 4);
+    free(m);
+    catalog_free(&cat);
+}
