@@ -4,6 +4,7 @@
  * Parsing stops at the first mistake and reports it as "origin:line: [section] key: problem".
  */
 #include "catalog.h"
+#include "ini_lines.h"
 
 #include <ini.h>
 
@@ -90,9 +91,8 @@ struct parse_state {
     struct catalog *cat;
     const char *origin;
 
-    /* The line reader feeds inih one line at a time so that messages can carry line numbers. */
-    const char *cursor;
-    unsigned line;   /* line inih is processing (inih's own handler gets none) */
+    /* ini_lines feeds inih one line at a time so that messages can carry line numbers. */
+    unsigned line;   /* line being processed */
     bool any_header; /* a [section] header has been seen */
 
     /* The section being filled. */
@@ -335,87 +335,6 @@ static void begin_section(struct parse_state *ps, const char *label)
     ps->kind = kind;
 }
 
-/* Checks a header line ("[type:key]", optionally followed by a comment) and starts its section. */
-static void handle_header_line(struct parse_state *ps, const char *line)
-{
-    const char *close = strchr(line, ']');
-    if (!close) {
-        fail(ps, ps->line, "section header lacks its closing ']'");
-        return;
-    }
-    const char *rest = close + 1;
-    while (*rest == ' ' || *rest == '\t')
-        rest++;
-    if (*rest && *rest != ';' && *rest != '#') {
-        fail(ps, ps->line, "unexpected text after the section header: \"%s\"", rest);
-        return;
-    }
-    char label[INI_MAX_LINE];
-    size_t len = (size_t)(close - line - 1);
-    if (len >= sizeof label)
-        len = sizeof label - 1;
-    memcpy(label, line + 1, len);
-    label[len] = '\0';
-    begin_section(ps, label);
-}
-
-/*
- * Checks one line's shape before inih sees it. Indented lines are refused because inih would
- * silently append them to the previous value. Headers are handled here rather than in the value
- * handler so that a section without keys is still checked.
- */
-static void check_line(struct parse_state *ps, const char *line)
-{
-    if (ps->line == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
-        line += 3; /* UTF-8 byte order mark, which inih skips too */
-    const char *p = line;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (*p == '\0')
-        return;
-    if (p != line) {
-        fail(ps, ps->line, "line is indented (continuation lines are not supported)");
-        return;
-    }
-    if (*p == ';' || *p == '#')
-        return;
-    if (*p == '[') {
-        handle_header_line(ps, p);
-        return;
-    }
-    if (!strpbrk(p, "=:"))
-        fail(ps, ps->line, "expected \"key = value\", \"[type:key]\" or a ';' comment");
-}
-
-/* inih's line reader over the in-memory text; stops feeding lines after the first error. */
-static char *read_catalog_line(char *str, int num, void *stream)
-{
-    struct parse_state *ps = stream;
-    if (ps->failed || *ps->cursor == '\0')
-        return NULL;
-    const char *start = ps->cursor;
-    const char *newline = strchr(start, '\n');
-    size_t len = newline ? (size_t)(newline - start) + 1 : strlen(start);
-    ps->cursor = start + len;
-    ps->line++;
-
-    size_t content = len;
-    while (content > 0 && (start[content - 1] == '\n' || start[content - 1] == '\r'))
-        content--;
-    /* inih needs room for the newline and the terminator. */
-    if (num < 3 || content > (size_t)num - 2) {
-        fail(ps, ps->line, "line is longer than %d characters", num - 2);
-        return NULL;
-    }
-    memcpy(str, start, content);
-    str[content] = '\0';
-    check_line(ps, str);
-    if (ps->failed)
-        return NULL;
-    memcpy(str + content, "\n", 2);
-    return str;
-}
-
 static bool parse_number(struct parse_state *ps, const char *key, const char *value,
                          unsigned long min, unsigned long max, unsigned long *out)
 {
@@ -591,24 +510,28 @@ static void set_field(struct parse_state *ps, const char *key, const char *value
     }
 }
 
-#if INI_HANDLER_LINENO
-static int on_ini_value(void *user, const char *section, const char *name, const char *value,
-                        int lineno)
+static int on_section(void *user, unsigned line, const char *label)
 {
-    (void)lineno;
-#else
-static int on_ini_value(void *user, const char *section, const char *name, const char *value)
-{
-#endif
     struct parse_state *ps = user;
-    (void)section; /* the line reader has already opened the entry for it */
-    if (ps->failed)
-        return 1;
+    ps->line = line;
+    begin_section(ps, label);
+    return ps->failed;
+}
+
+static int on_value(void *user, unsigned line, const char *name, const char *value)
+{
+    struct parse_state *ps = user;
+    ps->line = line;
     if (!ps->any_header)
         fail(ps, ps->line, "%s: key outside any [type:key] section", name);
     else if (ps->kind != KIND_NONE)
         set_field(ps, name, value);
-    return 1;
+    return ps->failed;
+}
+
+static void on_line_error(void *user, unsigned line, const char *message)
+{
+    fail(user, line, "%s", message);
 }
 
 static size_t find_key(const struct catalog *cat, enum section_kind kind, const char *key)
@@ -643,17 +566,17 @@ int catalog_parse(struct catalog *cat, const char *text, const char *origin, cha
                   size_t err_len)
 {
     *cat = (struct catalog){0};
-    struct parse_state ps = {.cat = cat, .origin = origin ? origin : "catalogue", .cursor = text};
-    if (!text) {
+    struct parse_state ps = {.cat = cat, .origin = origin ? origin : "catalogue"};
+    static const struct ini_lines_handlers handlers = {
+        .on_section = on_section,
+        .on_value = on_value,
+        .on_error = on_line_error,
+        .header_example = "[type:key]",
+    };
+    if (!text)
         fail(&ps, 0, "no catalogue text");
-    } else {
-        int rc = ini_parse_stream(read_catalog_line, &ps, on_ini_value, &ps);
-        /* The line checks catch what inih refuses; these cover any rule they miss. */
-        if (rc > 0)
-            fail(&ps, (unsigned)rc, "inih cannot parse this line");
-        else if (rc < 0)
-            fail(&ps, 0, "out of memory");
-    }
+    else
+        ini_lines_parse(text, &handlers, &ps);
     finish_section(&ps);
     if (!ps.failed)
         resolve_references(&ps);
@@ -670,55 +593,6 @@ int catalog_parse(struct catalog *cat, const char *text, const char *origin, cha
             snprintf(err, err_len, "%s", ps.err);
         return -1;
     }
-    return 0;
-}
-
-/*
- * Reads a whole text file into a NUL-terminated buffer. Returns 0, or -1 with errno set (EFBIG for
- * an oversized file, EILSEQ for one holding NUL bytes).
- */
-static int read_text_file(const char *path, char **text_out)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t len = 0, cap = 4096;
-    char *text = malloc(cap);
-    int saved_errno = 0;
-    while (text) {
-        if (len + 1 == cap) {
-            if (cap >= CATALOG_FILE_MAX) {
-                saved_errno = EFBIG;
-                break;
-            }
-            char *grown = realloc(text, cap * 2);
-            if (!grown) {
-                saved_errno = ENOMEM;
-                break;
-            }
-            text = grown;
-            cap *= 2;
-        }
-        size_t got = fread(text + len, 1, cap - 1 - len, f);
-        len += got;
-        if (got == 0) {
-            if (ferror(f))
-                saved_errno = errno ? errno : EIO;
-            break;
-        }
-    }
-    if (!text)
-        saved_errno = ENOMEM;
-    fclose(f);
-    if (!saved_errno && memchr(text, '\0', len))
-        saved_errno = EILSEQ;
-    if (saved_errno) {
-        free(text);
-        errno = saved_errno;
-        return -1;
-    }
-    text[len] = '\0';
-    *text_out = text;
     return 0;
 }
 
@@ -739,7 +613,7 @@ static int load_file(struct catalog *cat, const char *path, const char *why, cha
                      size_t err_len)
 {
     char *text;
-    if (read_text_file(path, &text) != 0) {
+    if (ini_lines_read_file(path, CATALOG_FILE_MAX, &text) != 0) {
         *cat = (struct catalog){0};
         if (err && err_len)
             snprintf(err, err_len, "%s: cannot read the product catalogue%s: %s", path, why,
@@ -762,7 +636,7 @@ int catalog_load(struct catalog *cat, const char *path, char *err, size_t err_le
 
     /* Only a missing installed file falls back; an unreadable or broken one is reported. */
     char *text;
-    if (read_text_file(CATALOG_INSTALLED_PATH, &text) == 0) {
+    if (ini_lines_read_file(CATALOG_INSTALLED_PATH, CATALOG_FILE_MAX, &text) == 0) {
         int rc = catalog_parse(cat, text, CATALOG_INSTALLED_PATH, err, err_len);
         free(text);
         return rc;

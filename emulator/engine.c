@@ -455,6 +455,7 @@ int engine_run(const struct engine_config *cfg, struct run_tally *tally, struct 
         np->timeout.tv_sec = (time_t)(sc->timeout_us / 1000000);
         np->timeout.tv_usec = (suseconds_t)(sc->timeout_us % 1000000);
         exchange_options_default(&np->options);
+        np->abortive_close = true;
         np->options.offer_ndr64 = sc->pops[p].ndr64;
         np->options.alter_context = sc->pops[p].alter_context;
         e.activation_min[p] = DEFAULT_ACTIVATION_MIN;

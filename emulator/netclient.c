@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 struct net_client {
@@ -199,6 +200,10 @@ void net_client_free(struct net_client *c)
 {
     if (!c)
         return;
+    if (c->bev && c->params.abortive_close && c->connected) {
+        struct linger lg = {1, 0};
+        setsockopt(bufferevent_getfd(c->bev), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
     if (c->bev)
         bufferevent_free(c->bev);
     if (c->deadline)

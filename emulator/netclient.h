@@ -22,6 +22,9 @@ struct net_client_params {
     const struct net_addrs *addrs; /* tried in order until one connects */
     struct timeval timeout;        /* for the whole attempt: connect, bind, request */
     struct exchange_options options;
+    /* Close with RST (SO_LINGER 0) once the exchange is over: a load generator opening thousands
+     * of connections a second would otherwise run out of ports to TIME_WAIT. */
+    bool abortive_close;
 };
 
 /* Starts connecting; returns NULL on allocation failure. */

@@ -1,0 +1,285 @@
+/* Evaluation of a scenario's expectations against a run's tally. */
+#include "expect.h"
+
+#include "hresult.h"
+#include "wintypes.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define US_PER_DAY 86400000000.0
+
+/* Appends to a fixed buffer; truncates silently (observed texts are for people). */
+static void append(char *out, size_t cap, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void append(char *out, size_t cap, size_t *len, const char *fmt, ...)
+{
+    if (*len >= cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out + *len, cap - *len, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    *len = (size_t)n >= cap - *len ? cap : *len + (size_t)n;
+}
+
+/* Name of a code from the HRESULT table, which also holds RPC fault statuses. */
+static const char *status_name(uint32_t code)
+{
+    const struct status_info *info = hresult_lookup(code);
+    if (!info)
+        info = rpc_fault_lookup(code);
+    return info ? info->name : "unknown status";
+}
+
+static void format_duration(uint64_t us, char *out, size_t cap)
+{
+    if (us < 1000)
+        snprintf(out, cap, "%" PRIu64 " us", us);
+    else if (us < 1000000)
+        snprintf(out, cap, "%.2f ms", (double)us / 1e3);
+    else
+        snprintf(out, cap, "%.2f s", (double)us / 1e6);
+}
+
+static int find_population(const struct scenario *sc, const struct run_tally *t, const char *name)
+{
+    size_t n = sc->n_pops < t->n_pops ? sc->n_pops : t->n_pops;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(sc->pops[i].name, name) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+static const struct tally_app *find_app(const struct run_tally *t, const char *key)
+{
+    for (size_t i = 0; i < TALLY_MAX_APPS; i++) {
+        if (t->apps[i].seen && strcmp(t->apps[i].key, key) == 0)
+            return &t->apps[i];
+    }
+    return NULL;
+}
+
+static bool app_has_count(const struct tally_app *a)
+{
+    return a->n_timeline > 0 || a->timeline_skipped > 0;
+}
+
+static bool in_allowed(const struct scenario *sc, uint32_t code)
+{
+    for (size_t i = 0; i < sc->n_allowed_hresults; i++) {
+        if (sc->allowed_hresults[i] == code)
+            return true;
+    }
+    return false;
+}
+
+static bool eval_model(const struct scenario_expectation *e, const struct run_tally *t, char *out,
+                       size_t cap)
+{
+    size_t len = 0;
+    if (t->model_mismatches == 0) {
+        append(out, cap, &len, "no disagreement with the model in %" PRIu64 " checked responses",
+               t->model_checked);
+        return 0.0 <= e->value;
+    }
+    append(out, cap, &len, "%" PRIu64 " of %" PRIu64 " checked responses disagree with the model",
+           t->model_mismatches, t->model_checked);
+    if (t->has_first_mismatch) {
+        const struct run_event *m = &t->first_mismatch;
+        char cmid[GUID_TEXT_LEN + 1];
+        guid_format(&m->cmid, cmid);
+        append(out, cap, &len, "; first: request %" PRIu64 ", machine %" PRIu32 ", CMID %s: %.*s",
+               m->seq, m->machine, cmid, (int)sizeof m->model_reason, m->model_reason);
+    }
+    return (double)t->model_mismatches <= e->value;
+}
+
+static bool eval_first_activation(const struct scenario *sc, const struct scenario_expectation *e,
+                                  const struct run_tally *t, char *out, size_t cap)
+{
+    int i = find_population(sc, t, e->subject);
+    if (i < 0) {
+        snprintf(out, cap, "no population named %s in the run", e->subject);
+        return false;
+    }
+    const struct tally_population *p = &t->pops[i];
+    if (!p->crossed) {
+        snprintf(out, cap, "no machine of %s activated (%" PRIu64 " requests)", e->subject,
+                 p->requests);
+        return false;
+    }
+    snprintf(out, cap, "first activation of %s at count %u (request %" PRIu64 ", day %.2f)",
+             e->subject, p->first_activation_count, p->first_activation_seq,
+             (double)p->first_activation_sim_us / US_PER_DAY);
+    return (double)p->first_activation_count == e->value;
+}
+
+static bool eval_app_count(const struct scenario_expectation *e, const struct run_tally *t,
+                           char *out, size_t cap)
+{
+    const struct tally_app *a = find_app(t, e->subject);
+    if (!a) {
+        snprintf(out, cap, "no response for application %s", e->subject);
+        return false;
+    }
+    if (!app_has_count(a)) {
+        snprintf(out, cap, "no count returned for application %s (%" PRIu64 " requests)",
+                 e->subject, a->requests);
+        return false;
+    }
+    if (e->kind == EXPECT_MAX_COUNT) {
+        snprintf(out, cap, "highest count for %s: %u", e->subject, a->max_count);
+        return (double)a->max_count <= e->value;
+    }
+    snprintf(out, cap, "final count for %s: %u (day %.2f)", e->subject, a->last_count,
+             (double)a->last_sim_us / US_PER_DAY);
+    return (double)a->last_count == e->value;
+}
+
+static bool eval_activated(const struct scenario *sc, const struct scenario_expectation *e,
+                           const struct run_tally *t, char *out, size_t cap)
+{
+    int i = find_population(sc, t, e->subject);
+    if (i < 0) {
+        snprintf(out, cap, "no population named %s in the run", e->subject);
+        return false;
+    }
+    const struct tally_population *p = &t->pops[i];
+    snprintf(out, cap, "%u of %u machines of %s activated", p->activated_machines, p->machines,
+             e->subject);
+    return (double)p->activated_machines >= e->value;
+}
+
+static bool eval_error_rate(const struct scenario_expectation *e, const struct run_tally *t,
+                            char *out, size_t cap)
+{
+    if (t->requests == 0) {
+        snprintf(out, cap, "no requests were made");
+        return false;
+    }
+    uint64_t failed = run_tally_failures(t);
+    double rate = (double)failed / (double)t->requests;
+    snprintf(out, cap, "error rate %.4g (%" PRIu64 " of %" PRIu64 " contacts failed)", rate, failed,
+             t->requests);
+    return rate <= e->value;
+}
+
+static bool eval_hresults(const struct scenario *sc, const struct scenario_expectation *e,
+                          const struct run_tally *t, char *out, size_t cap)
+{
+    uint64_t unexpected = 0, tabled = 0;
+    for (size_t i = 0; i < t->n_hresults; i++) {
+        tabled += t->hresults[i].n;
+        if (!in_allowed(sc, t->hresults[i].code))
+            unexpected += t->hresults[i].n;
+    }
+    /* Codes that did not fit the table are unknown, hence unexpected. */
+    uint64_t all = t->outcomes[KMS_OUTCOME_HOST_ERROR] + t->outcomes[KMS_OUTCOME_RPC_FAULT];
+    uint64_t untabled = all > tabled ? all - tabled : 0;
+    unexpected += untabled;
+    size_t len = 0;
+    if (unexpected == 0) {
+        append(out, cap, &len, "no unexpected HRESULT");
+        if (all > 0)
+            append(out, cap, &len, " (%" PRIu64 " allowed)", all);
+        return 0.0 <= e->value;
+    }
+    append(out, cap, &len, "%" PRIu64 " unexpected:", unexpected);
+    const char *sep = " ";
+    for (size_t i = 0; i < t->n_hresults; i++) {
+        const struct tally_hresult *h = &t->hresults[i];
+        if (in_allowed(sc, h->code))
+            continue;
+        append(out, cap, &len, "%s0x%08" PRIX32 " %s x%" PRIu64, sep, h->code, status_name(h->code),
+               h->n);
+        sep = ", ";
+    }
+    if (untabled > 0)
+        append(out, cap, &len, "%sother codes x%" PRIu64, sep, untabled);
+    return (double)unexpected <= e->value;
+}
+
+static bool eval_latency(const struct scenario_expectation *e, const struct run_tally *t, char *out,
+                         size_t cap)
+{
+    static const struct {
+        const char *name;
+        double q;
+    } quantiles[] = {{"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}, {"p999", 0.999}, {"max", 1.0}};
+    double q = -1;
+    for (size_t i = 0; i < sizeof quantiles / sizeof quantiles[0]; i++) {
+        if (strcmp(e->subject, quantiles[i].name) == 0)
+            q = quantiles[i].q;
+    }
+    if (q < 0) {
+        snprintf(out, cap, "unknown latency percentile %s (p50, p90, p99, p999 or max)",
+                 e->subject);
+        return false;
+    }
+    if (t->latency.count == 0) {
+        snprintf(out, cap, "no latency recorded (no answers)");
+        return false;
+    }
+    uint64_t v = q >= 1.0 ? t->latency.max : histogram_quantile(&t->latency, q);
+    char text[32];
+    format_duration(v, text, sizeof text);
+    snprintf(out, cap, "%s latency %s over %" PRIu64 " answers", e->subject, text,
+             t->latency.count);
+    return (double)v <= e->value;
+}
+
+size_t expect_evaluate(const struct scenario *sc, const struct run_tally *t,
+                       struct expect_result *results)
+{
+    size_t failed = 0;
+    for (size_t i = 0; i < sc->n_expects; i++) {
+        const struct scenario_expectation *e = &sc->expects[i];
+        struct expect_result *r = &results[i];
+        char *out = r->observed;
+        size_t cap = sizeof r->observed;
+        r->expectation = e;
+        out[0] = '\0';
+        switch (e->kind) {
+        case EXPECT_MODEL_MISMATCHES:
+            r->passed = eval_model(e, t, out, cap);
+            break;
+        case EXPECT_FIRST_ACTIVATION:
+            r->passed = eval_first_activation(sc, e, t, out, cap);
+            break;
+        case EXPECT_MAX_COUNT:
+        case EXPECT_FINAL_COUNT:
+            r->passed = eval_app_count(e, t, out, cap);
+            break;
+        case EXPECT_ACTIVATED:
+            r->passed = eval_activated(sc, e, t, out, cap);
+            break;
+        case EXPECT_ERROR_RATE:
+            r->passed = eval_error_rate(e, t, out, cap);
+            break;
+        case EXPECT_UNEXPECTED_HRESULTS:
+            r->passed = eval_hresults(sc, e, t, out, cap);
+            break;
+        case EXPECT_LATENCY:
+            r->passed = eval_latency(e, t, out, cap);
+            break;
+        case EXPECT_MIN_REQUESTS:
+            snprintf(out, cap, "%" PRIu64 " requests", t->requests);
+            r->passed = (double)t->requests >= e->value;
+            break;
+        default:
+            snprintf(out, cap, "unknown expectation kind %d", (int)e->kind);
+            r->passed = false;
+            break;
+        }
+        if (!r->passed)
+            failed++;
+    }
+    return failed;
+}
