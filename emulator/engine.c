@@ -43,6 +43,8 @@ struct engine {
     unsigned renewal_min[SCENARIO_MAX_POPULATIONS];
     struct contact *slots;
     struct contact *free_slots;
+    struct net_client **idle; /* reuse_connections: bound connections ready for a request */
+    size_t n_idle;
     unsigned in_flight;
     uint32_t *pending; /* machines due, waiting for a free slot */
     size_t pending_head, pending_tail;
@@ -136,8 +138,19 @@ static void start_contact(struct engine *e, size_t machine_index, int64_t sim_us
     uint8_t w_req[16];
     pcg32_fill(&e->rng, w_req, sizeof w_req);
     e->in_flight++;
-    c->client = net_client_start(e->base, &e->params[m->population], &c->request, w_req,
-                                 on_contact_done, c);
+    c->client = NULL;
+    /* Pooled connections are shared by every population: they only differ in what the bind
+     * offered, which the pool's first users decided. */
+    while (e->sc->reuse_connections && !c->client && e->n_idle > 0) {
+        struct net_client *idle = e->idle[--e->n_idle];
+        if (net_client_send_next(idle, &c->request, w_req, on_contact_done, c) == 0)
+            c->client = idle;
+        else
+            net_client_free(idle);
+    }
+    if (!c->client)
+        c->client = net_client_start(e->base, &e->params[m->population], &c->request, w_req,
+                                     on_contact_done, c);
     if (!c->client) {
         struct exchange_result res;
         memset(&res, 0, sizeof res);
@@ -342,7 +355,13 @@ static void on_contact_done(struct net_client *client, const struct exchange_res
     record_event(e, c, res, latency_s > 0 ? (uint64_t)(latency_s * 1e6) : 0);
     struct machine *m = &e->fleet.machines[c->machine];
     schedule_next_contact(e, m, c->machine, res, c->sim_us);
-    net_client_free(client);
+    bool reusable = res->outcome == KMS_OUTCOME_ACTIVATED ||
+                    res->outcome == KMS_OUTCOME_BELOW_THRESHOLD ||
+                    res->outcome == KMS_OUTCOME_HOST_ERROR;
+    if (client && e->sc->reuse_connections && reusable && e->n_idle < e->sc->concurrency)
+        e->idle[e->n_idle++] = client;
+    else
+        net_client_free(client);
     c->client = NULL;
     c->next_free = e->free_slots;
     e->free_slots = c;
@@ -410,12 +429,15 @@ static void engine_free(struct engine *e)
         for (unsigned i = 0; i < e->sc->concurrency; i++)
             if (e->slots[i].client)
                 net_client_free(e->slots[i].client);
+    for (size_t i = 0; i < e->n_idle; i++)
+        net_client_free(e->idle[i]); /* before the base they live on */
     struct event *events[] = {e->kick, e->tick_timer, e->housekeeping, e->sig_int, e->sig_term};
     for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
         if (events[i])
             event_free(events[i]);
     if (e->base)
         event_base_free(e->base);
+    free(e->idle);
     free(e->slots);
     free(e->pending);
     free(e->model);
@@ -439,9 +461,11 @@ int engine_run(const struct engine_config *cfg, struct run_tally *tally, struct 
         goto out;
     e.model = malloc(sizeof *e.model);
     e.slots = calloc(sc->concurrency, sizeof *e.slots);
+    e.idle = calloc(sc->concurrency, sizeof *e.idle);
     e.pending = calloc(e.fleet.n ? e.fleet.n : 1, sizeof *e.pending);
-    e.base = event_base_new();
-    if (!e.model || !e.slots || !e.pending || !e.base || model_init(e.model, cfg->catalog)) {
+    e.base = net_event_base_new();
+    if (!e.model || !e.slots || !e.idle || !e.pending || !e.base ||
+        model_init(e.model, cfg->catalog)) {
         snprintf(err, err_len, "out of memory or too many applications in the catalogue");
         goto out;
     }

@@ -4,6 +4,7 @@
 #include "host_log.h"
 #include "host_server.h"
 #include "host_state.h"
+#include "netclient.h"
 
 #include <event2/event.h>
 #include <getopt.h>
@@ -402,7 +403,7 @@ int host_main(int argc, char **argv)
         scfg.log_arg = &log;
     }
     signal(SIGPIPE, SIG_IGN);
-    cli.base = event_base_new();
+    cli.base = net_event_base_new();
     if (!cli.base) {
         fprintf(stderr, "kmsload host: cannot create an event loop\n");
         goto out;

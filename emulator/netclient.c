@@ -19,6 +19,7 @@ struct net_client {
     bool started_connecting;
     bool connected;
     bool finished;
+    bool broken; /* idle connection the host closed or wrote to: not reusable */
     int last_errno;
     char peer[NET_ADDR_TEXT];
     struct timespec started, ended;
@@ -28,6 +29,17 @@ struct net_client {
     net_client_done_fn done;
     void *arg;
 };
+
+struct event_base *net_event_base_new(void)
+{
+    struct event_config *cfg = event_config_new();
+    if (!cfg)
+        return NULL;
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    struct event_base *base = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    return base ? base : event_base_new();
+}
 
 static uint64_t timespec_diff_us(const struct timespec *a, const struct timespec *b)
 {
@@ -42,7 +54,8 @@ static void finish(struct net_client *c)
     clock_gettime(CLOCK_MONOTONIC, &c->ended);
     if (c->deadline)
         event_del(c->deadline);
-    if (c->bev)
+    /* A connection ready for another call keeps reading, so that a host closing it is noticed. */
+    if (c->bev && c->ex.state != EXCHANGE_IDLE)
         bufferevent_disable(c->bev, EV_READ | EV_WRITE);
     c->done(c, &c->ex.result, c->arg);
 }
@@ -65,6 +78,11 @@ static void on_read(struct bufferevent *bev, void *arg)
     struct net_client *c = arg;
     struct evbuffer *input = bufferevent_get_input(bev);
     uint8_t pdu[RPC_MAX_PDU], out[RPC_MAX_PDU];
+    if (c->finished) {
+        c->broken = true; /* nothing is due from an idle connection */
+        bufferevent_disable(bev, EV_READ);
+        return;
+    }
     while (!c->finished) {
         size_t avail = evbuffer_get_length(input);
         if (avail < RPC_HEADER_LEN)
@@ -98,6 +116,11 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     struct net_client *c = arg;
     (void)bev;
+    if (c->finished) {
+        c->broken = true; /* an idle connection was closed: it will not be reused */
+        bufferevent_disable(bev, EV_READ | EV_WRITE);
+        return;
+    }
     if (what & BEV_EVENT_CONNECTED) {
         uint8_t out[RPC_MAX_PDU];
         size_t len = 0;
@@ -194,6 +217,27 @@ struct net_client *net_client_start(struct event_base *base, const struct net_cl
     struct timeval now = {0, 0};
     evtimer_add(c->deadline, &now);
     return c;
+}
+
+int net_client_send_next(struct net_client *c, const struct kms_request *req,
+                         const uint8_t w_req[16], net_client_done_fn done, void *arg)
+{
+    if (!c->finished || c->broken || !c->bev || c->ex.state != EXCHANGE_IDLE)
+        return -1;
+    uint8_t out[RPC_MAX_PDU];
+    size_t len = 0;
+    c->request = *req;
+    memcpy(c->w_req, w_req, 16);
+    if (exchange_next_request(&c->ex, &c->request, c->w_req, out, sizeof out, &len, NULL) != 0)
+        return -1;
+    c->done = done;
+    c->arg = arg;
+    c->finished = false;
+    clock_gettime(CLOCK_MONOTONIC, &c->started);
+    evtimer_add(c->deadline, &c->params.timeout);
+    bufferevent_enable(c->bev, EV_READ);
+    bufferevent_write(c->bev, out, len);
+    return 0;
 }
 
 void net_client_free(struct net_client *c)

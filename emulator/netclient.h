@@ -14,6 +14,10 @@
 
 struct net_client;
 
+/* An event base tuned for many short connections: epoll changes are batched per loop iteration
+ * (a connection's add/modify/delete often cancel out), saving system calls. */
+struct event_base *net_event_base_new(void);
+
 /* Called once when the exchange ends; the callback may free the client. */
 typedef void (*net_client_done_fn)(struct net_client *client, const struct exchange_result *res,
                                    void *arg);
@@ -31,6 +35,13 @@ struct net_client_params {
 struct net_client *net_client_start(struct event_base *base, const struct net_client_params *p,
                                     const struct kms_request *req, const uint8_t w_req[16],
                                     net_client_done_fn done, void *arg);
+/*
+ * Sends another request on a connection whose previous exchange ended with the connection usable
+ * (an answer or an HRESULT; not a fault, failure or a host that closed it meanwhile). Returns 0,
+ * or -1 when the connection cannot be reused (free it and start a new one).
+ */
+int net_client_send_next(struct net_client *client, const struct kms_request *req,
+                         const uint8_t w_req[16], net_client_done_fn done, void *arg);
 void net_client_free(struct net_client *client);
 
 /* The address that was connected to (or last tried), as text. */

@@ -602,7 +602,7 @@ int probe_main(int argc, char **argv)
         st.result.outcome = KMS_OUTCOME_REFUSED;
         snprintf(st.result.err.detail, sizeof st.result.err.detail, "%.150s", err);
     } else {
-        st.base = event_base_new();
+        st.base = net_event_base_new();
         if (!st.base) {
             fprintf(stderr, "kmsload probe: cannot create an event loop\n");
             catalog_free(&cat);

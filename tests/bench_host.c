@@ -136,7 +136,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "host: %s\n", err);
         return 1;
     }
-    struct host_thread ht = {.base = event_base_new()};
+    struct host_thread ht = {.base = net_event_base_new()};
     struct host_server_config scfg;
     host_server_config_default(&scfg);
     net_resolve("127.0.0.1", 0, true, &scfg.listen, err, sizeof err);
@@ -146,7 +146,7 @@ int main(int argc, char **argv)
         return 1;
     }
     struct bench b = {0};
-    b.base = event_base_new();
+    b.base = net_event_base_new();
     b.cat = &cat;
     pcg32_seed(&b.rng, 2026, 11);
     net_resolve("127.0.0.1", host_server_port(ht.server), false, &b.target, err, sizeof err);

@@ -1,0 +1,96 @@
+/* The embedded reference host of `kmsload run` (see embedded_host.h). */
+#include "embedded_host.h"
+
+#include "netclient.h"
+
+#include <event2/thread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *embedded_host_loop(void *arg)
+{
+    struct embedded_host *h = arg;
+    event_base_dispatch(h->base);
+    return NULL;
+}
+
+int embedded_host_start(struct embedded_host *h, const struct scenario *sc,
+                        const struct catalog *cat, struct net_addrs *target, char *err,
+                        size_t err_len)
+{
+    memset(h, 0, sizeof *h);
+    evthread_use_pthreads(); /* embedded_host_stop breaks the loop from another thread */
+    struct host_config cfg;
+    host_config_default(&cfg, cat);
+    cfg.clock_mode = sc->clock == SCENARIO_CLOCK_VIRTUAL ? HOST_CLOCK_CLIENT : HOST_CLOCK_REAL;
+    cfg.activation_interval = sc->host_activation_interval;
+    cfg.renewal_interval = sc->host_renewal_interval;
+    cfg.rpc.ndr64 = sc->host_ndr64;
+    cfg.seed = sc->seed;
+    if (sc->host_products[0]) {
+        char *copy = strdup(sc->host_products);
+        size_t cap = 32;
+        h->covered = calloc(cap, sizeof *h->covered);
+        if (!copy || !h->covered) {
+            free(copy);
+            snprintf(err, err_len, "out of memory");
+            return -1;
+        }
+        for (char *save = NULL, *item = strtok_r(copy, ", ", &save);
+             item && cfg.n_covered_kms < cap; item = strtok_r(NULL, ", ", &save)) {
+            const struct catalog_kms *k = catalog_find_kms(cat, item);
+            if (!k && guid_parse(item, &h->covered[cfg.n_covered_kms]) != 0) {
+                snprintf(err, err_len, "%s: [host] products: \"%s\" is not a product group",
+                         sc->path, item);
+                free(copy);
+                return -1;
+            }
+            if (k)
+                h->covered[cfg.n_covered_kms] = k->id;
+            cfg.n_covered_kms++;
+        }
+        free(copy);
+        cfg.covered_kms = h->covered;
+    }
+    struct host_server_config scfg;
+    host_server_config_default(&scfg);
+    scfg.max_connections = sc->concurrency + 64;
+    if (sc->host_faults[0] && host_faults_parse(sc->host_faults, &scfg.faults, err, err_len))
+        return -1;
+    if (net_resolve("127.0.0.1", 0, true, &scfg.listen, err, err_len))
+        return -1;
+    h->host = malloc(sizeof *h->host);
+    h->base = net_event_base_new();
+    if (!h->host || !h->base) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    if (host_init(h->host, &cfg, err, err_len))
+        return -1;
+    h->server = host_server_start(h->base, h->host, &scfg, err, err_len);
+    if (!h->server)
+        return -1;
+    if (net_resolve("127.0.0.1", host_server_port(h->server), false, target, err, err_len))
+        return -1;
+    if (pthread_create(&h->thread, NULL, embedded_host_loop, h) != 0) {
+        snprintf(err, err_len, "cannot start the embedded host thread");
+        return -1;
+    }
+    h->running = true;
+    return 0;
+}
+
+void embedded_host_stop(struct embedded_host *h)
+{
+    if (h->running) {
+        event_base_loopbreak(h->base);
+        pthread_join(h->thread, NULL);
+    }
+    if (h->server)
+        host_server_stop(h->server);
+    if (h->base)
+        event_base_free(h->base);
+    free(h->host);
+    free(h->covered);
+}
