@@ -87,7 +87,9 @@ Test(fleet, shards_are_disjoint_and_add_up)
         }
     }
     cr_assert_eq(total, whole.n);
-    cr_assert_eq(fleet_build(&parts[0], sc, &fleet_cat, 3, 3, err, sizeof err), -1);
+    struct fleet bad;
+    cr_assert_eq(fleet_build(&bad, sc, &fleet_cat, 3, 3, err, sizeof err), -1);
+    cr_assert(strstr(err, "3/3"), "%s", err);
     free(seen);
     fleet_free(&whole);
     for (unsigned k = 0; k < 3; k++)
