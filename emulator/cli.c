@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,4 +116,14 @@ void cli_format_duration(int64_t us, char *out, size_t cap)
         else
             snprintf(out, cap, "%s%" PRId64 "h%02" PRId64 "m%02" PRId64 "s", sign, h, m, s % 60);
     }
+}
+
+void cli_usage_error(const char *command, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "kmsload %s: ", command);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'kmsload %s --help'.\n", command);
 }

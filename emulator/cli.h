@@ -15,6 +15,9 @@ int cli_parse_duration(const char *text, bool allow_sign, int64_t *us, char *err
 int cli_parse_switch(const char *text, bool *value);
 /* Decimal integer within [min, max]. */
 int cli_parse_uint(const char *text, unsigned long min, unsigned long max, unsigned long *value);
+/* Prints "kmsload COMMAND: MESSAGE" and the --help hint to stderr, for bad usage. */
+void cli_usage_error(const char *command, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Formats microseconds for people: "4h01m", "120 ms", "2.5 s". */
 void cli_format_duration(int64_t us, char *out, size_t cap);
 

@@ -55,17 +55,6 @@ struct host_cli {
     struct host_log *log;
 };
 
-static void host_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void host_usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "kmsload host: ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\nTry 'kmsload host --help'.\n");
-}
-
 static void print_status(FILE *f, struct host_cli *cli)
 {
     struct kms_host *h = cli->host;
@@ -146,9 +135,10 @@ static int parse_products(const char *list, const struct catalog *cat, struct gu
         if (k)
             id = k->id;
         else if (guid_parse(item, &id) != 0) {
-            host_usage_error("--products: \"%s\" is neither a KMS ID nor a catalogue product "
-                             "group (e.g. win10, ws2022, office2021)",
-                             item);
+            cli_usage_error("host",
+                            "--products: \"%s\" is neither a KMS ID nor a catalogue product "
+                            "group (e.g. win10, ws2022, office2021)",
+                            item);
             free(copy);
             return -1;
         }
@@ -189,7 +179,7 @@ static int interval_minutes(const char *opt, const char *text, unsigned *minutes
     char err[160];
     if (cli_parse_duration(text, false, &us, err, sizeof err) || us % 60000000 != 0 ||
         us < 15 * 60000000LL || us > 30 * 86400000000LL) {
-        host_usage_error("%s \"%s\": expected whole minutes between 15m and 30d", opt, text);
+        cli_usage_error("host", "%s \"%s\": expected whole minutes between 15m and 30d", opt, text);
         return -1;
     }
     *minutes = (unsigned)(us / 60000000);
@@ -235,14 +225,14 @@ int host_main(int argc, char **argv)
         switch (c) {
         case 'l':
             if (n_listen == HOST_SERVER_MAX_LISTENERS) {
-                host_usage_error("at most %d --listen addresses", HOST_SERVER_MAX_LISTENERS);
+                cli_usage_error("host", "at most %d --listen addresses", HOST_SERVER_MAX_LISTENERS);
                 return 2;
             }
             listen_specs[n_listen++] = optarg;
             break;
         case OPT_CLOCK:
             if (strcmp(optarg, "real") != 0 && strcmp(optarg, "client") != 0) {
-                host_usage_error("--clock \"%s\": expected real or client", optarg);
+                cli_usage_error("host", "--clock \"%s\": expected real or client", optarg);
                 return 2;
             }
             clock_mode = optarg;
@@ -264,8 +254,8 @@ int host_main(int argc, char **argv)
         case OPT_NDR64:
         case OPT_BTFN:
             if (cli_parse_switch(optarg, c == OPT_NDR64 ? &ndr64 : &btfn)) {
-                host_usage_error("--%s \"%s\": expected on or off",
-                                 c == OPT_NDR64 ? "ndr64" : "btfn", optarg);
+                cli_usage_error("host", "--%s \"%s\": expected on or off",
+                                c == OPT_NDR64 ? "ndr64" : "btfn", optarg);
                 return 2;
             }
             break;
@@ -274,13 +264,14 @@ int host_main(int argc, char **argv)
             break;
         case OPT_MAXCONN:
             if (cli_parse_uint(optarg, 1, 1000000, &max_conn)) {
-                host_usage_error("--max-connections \"%s\": expected 1..1000000", optarg);
+                cli_usage_error("host", "--max-connections \"%s\": expected 1..1000000", optarg);
                 return 2;
             }
             break;
         case OPT_IDLE:
             if (cli_parse_duration(optarg, false, &idle_us, err, sizeof err) || idle_us <= 0) {
-                host_usage_error("--idle-timeout: %s", idle_us <= 0 ? "must be positive" : err);
+                cli_usage_error("host", "--idle-timeout: %s",
+                                idle_us <= 0 ? "must be positive" : err);
                 return 2;
             }
             break;
@@ -295,13 +286,13 @@ int host_main(int argc, char **argv)
             break;
         case OPT_BUILD:
             if (cli_parse_uint(optarg, 6000, 99999, &build)) {
-                host_usage_error("--build \"%s\": expected a Windows build number", optarg);
+                cli_usage_error("host", "--build \"%s\": expected a Windows build number", optarg);
                 return 2;
             }
             break;
         case OPT_SEED:
             if (cli_parse_uint(optarg, 0, ~0UL, &seed)) {
-                host_usage_error("--seed \"%s\": expected a number", optarg);
+                cli_usage_error("host", "--seed \"%s\": expected a number", optarg);
                 return 2;
             }
             break;
@@ -309,15 +300,15 @@ int host_main(int argc, char **argv)
             fputs(host_usage, stdout);
             return 0;
         case ':':
-            host_usage_error("option %s needs a value", argv[optind - 1]);
+            cli_usage_error("host", "option %s needs a value", argv[optind - 1]);
             return 2;
         default:
-            host_usage_error("unknown option \"%s\"", argv[optind - 1]);
+            cli_usage_error("host", "unknown option \"%s\"", argv[optind - 1]);
             return 2;
         }
     }
     if (optind < argc) {
-        host_usage_error("unexpected argument \"%s\"", argv[optind]);
+        cli_usage_error("host", "unexpected argument \"%s\"", argv[optind]);
         return 2;
     }
 
@@ -327,7 +318,7 @@ int host_main(int argc, char **argv)
     scfg.idle_timeout.tv_sec = (time_t)(idle_us / 1000000);
     scfg.idle_timeout.tv_usec = (suseconds_t)(idle_us % 1000000);
     if (fault_spec && host_faults_parse(fault_spec, &scfg.faults, err, sizeof err)) {
-        host_usage_error("%s", err);
+        cli_usage_error("host", "%s", err);
         return 2;
     }
     if (n_listen == 0)
@@ -345,7 +336,7 @@ int host_main(int argc, char **argv)
         if (net_parse_target(spec, KMS_DEFAULT_PORT, hostname, sizeof hostname, &port, err,
                              sizeof err) ||
             net_resolve(hostname, zero_port ? 0 : port, true, &addrs, err, sizeof err)) {
-            host_usage_error("--listen: %s", err);
+            cli_usage_error("host", "--listen: %s", err);
             return 2;
         }
         for (size_t a = 0; a < addrs.n && scfg.listen.n < NET_MAX_ADDRS; a++) {

@@ -1,6 +1,7 @@
 #include "host_server.h"
 
 #include "host_session.h"
+#include "netclient.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -148,18 +149,14 @@ static void on_read(struct bufferevent *bev, void *arg)
         return;
     }
     while (!c->stalled && c->held_len == 0) {
-        size_t avail = evbuffer_get_length(input);
-        if (avail < RPC_HEADER_LEN)
-            return;
         struct proto_err err = {0};
-        int frame = rpc_frame_length(evbuffer_pullup(input, RPC_HEADER_LEN), avail, &err);
+        int frame = net_take_pdu(input, pdu, &err);
+        if (frame == 0)
+            return;
         if (frame < 0) {
             conn_free(c); /* not an RPC stream: close, keep serving everyone else */
             return;
         }
-        if ((size_t)frame > avail)
-            return;
-        evbuffer_remove(input, pdu, (size_t)frame);
         struct host_request_record rec;
         bool is_request = false;
         size_t out_len = 0;

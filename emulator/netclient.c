@@ -41,6 +41,18 @@ struct event_base *net_event_base_new(void)
     return base ? base : event_base_new();
 }
 
+int net_take_pdu(struct evbuffer *input, uint8_t *pdu, struct proto_err *err)
+{
+    size_t avail = evbuffer_get_length(input);
+    if (avail < RPC_HEADER_LEN)
+        return 0;
+    int frame = rpc_frame_length(evbuffer_pullup(input, RPC_HEADER_LEN), avail, err);
+    if (frame <= 0 || (size_t)frame > avail)
+        return frame < 0 ? frame : 0;
+    evbuffer_remove(input, pdu, (size_t)frame);
+    return frame;
+}
+
 static uint64_t timespec_diff_us(const struct timespec *a, const struct timespec *b)
 {
     return (uint64_t)((b->tv_sec - a->tv_sec) * 1000000LL + (b->tv_nsec - a->tv_nsec) / 1000);
@@ -84,20 +96,16 @@ static void on_read(struct bufferevent *bev, void *arg)
         return;
     }
     while (!c->finished) {
-        size_t avail = evbuffer_get_length(input);
-        if (avail < RPC_HEADER_LEN)
-            return;
         struct proto_err err = {0};
-        int frame = rpc_frame_length(evbuffer_pullup(input, RPC_HEADER_LEN), avail, &err);
+        int frame = net_take_pdu(input, pdu, &err);
+        if (frame == 0)
+            return; /* wait for the rest of the PDU */
         if (frame < 0) {
             exchange_fail(&c->ex, KMS_OUTCOME_PROTOCOL_ERROR, err.detail);
             c->ex.result.err.code = err.code;
             finish(c);
             return;
         }
-        if ((size_t)frame > avail)
-            return; /* wait for the rest of the PDU */
-        evbuffer_remove(input, pdu, (size_t)frame);
         size_t out_len = 0;
         enum exchange_step step =
             exchange_receive(&c->ex, pdu, (size_t)frame, out, sizeof out, &out_len);

@@ -86,17 +86,6 @@ struct probe_state {
     char peer[NET_ADDR_TEXT];
 };
 
-static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "kmsload probe: ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\nTry 'kmsload probe --help'.\n");
-}
-
 enum {
     OPT_APP = 256,
     OPT_KMS,
@@ -176,7 +165,7 @@ static int parse_options(int argc, char **argv, struct probe_options *o)
             break;
         case 'P':
             if (cli_parse_uint(optarg, 4, 6, &o->protocol)) {
-                usage_error("--protocol \"%s\": expected 4, 5 or 6", optarg);
+                cli_usage_error("probe", "--protocol \"%s\": expected 4, 5 or 6", optarg);
                 return -1;
             }
             break;
@@ -191,20 +180,21 @@ static int parse_options(int argc, char **argv, struct probe_options *o)
             break;
         case 'n':
             if (cli_parse_uint(optarg, 0, 0xffffffffUL, &v)) {
-                usage_error("--n-policy \"%s\": expected a number 0..4294967295", optarg);
+                cli_usage_error("probe", "--n-policy \"%s\": expected a number 0..4294967295",
+                                optarg);
                 return -1;
             }
             o->n_policy = (long)v;
             break;
         case OPT_LICENSE:
             if (cli_parse_uint(optarg, 0, 6, &o->license_status)) {
-                usage_error("--license-status \"%s\": expected 0..6", optarg);
+                cli_usage_error("probe", "--license-status \"%s\": expected 0..6", optarg);
                 return -1;
             }
             break;
         case OPT_BINDING:
             if (cli_parse_uint(optarg, 0, 0xffffffffUL, &o->binding_expiration)) {
-                usage_error("--binding-expiration \"%s\": expected minutes", optarg);
+                cli_usage_error("probe", "--binding-expiration \"%s\": expected minutes", optarg);
                 return -1;
             }
             break;
@@ -213,19 +203,19 @@ static int parse_options(int argc, char **argv, struct probe_options *o)
             break;
         case OPT_SKEW:
             if (cli_parse_duration(optarg, true, &o->clock_skew_us, err, sizeof err)) {
-                usage_error("--clock-skew: %s", err);
+                cli_usage_error("probe", "--clock-skew: %s", err);
                 return -1;
             }
             break;
         case OPT_NDR64:
             if (cli_parse_switch(optarg, &o->exchange.offer_ndr64)) {
-                usage_error("--ndr64 \"%s\": expected on or off", optarg);
+                cli_usage_error("probe", "--ndr64 \"%s\": expected on or off", optarg);
                 return -1;
             }
             break;
         case OPT_BTFN:
             if (cli_parse_switch(optarg, &o->exchange.offer_btfn)) {
-                usage_error("--btfn \"%s\": expected on or off", optarg);
+                cli_usage_error("probe", "--btfn \"%s\": expected on or off", optarg);
                 return -1;
             }
             break;
@@ -235,7 +225,8 @@ static int parse_options(int argc, char **argv, struct probe_options *o)
         case 't':
             if (cli_parse_duration(optarg, false, &o->timeout_us, err, sizeof err) ||
                 o->timeout_us <= 0) {
-                usage_error("--timeout: %s", o->timeout_us <= 0 ? "must be positive" : err);
+                cli_usage_error("probe", "--timeout: %s",
+                                o->timeout_us <= 0 ? "must be positive" : err);
                 return -1;
             }
             break;
@@ -246,26 +237,26 @@ static int parse_options(int argc, char **argv, struct probe_options *o)
             fputs(probe_usage, stdout);
             return 1;
         case ':':
-            usage_error("option %s needs a value", argv[optind - 1]);
+            cli_usage_error("probe", "option %s needs a value", argv[optind - 1]);
             return -1;
         default:
-            usage_error("unknown option \"%s\"", argv[optind - 1]);
+            cli_usage_error("probe", "unknown option \"%s\"", argv[optind - 1]);
             return -1;
         }
     }
     if (o->list_products)
         return 0;
     if (optind >= argc) {
-        usage_error("missing the target HOST[:PORT]");
+        cli_usage_error("probe", "missing the target HOST[:PORT]");
         return -1;
     }
     if (optind + 1 < argc) {
-        usage_error("unexpected argument \"%s\"", argv[optind + 1]);
+        cli_usage_error("probe", "unexpected argument \"%s\"", argv[optind + 1]);
         return -1;
     }
     if (net_parse_target(argv[optind], KMS_DEFAULT_PORT, o->host, sizeof o->host, &o->port, err,
                          sizeof err)) {
-        usage_error("%s", err);
+        cli_usage_error("probe", "%s", err);
         return -1;
     }
     return 0;
@@ -292,7 +283,7 @@ static int resolve_id(const char *opt, const char *text, struct guid *out, const
     }
     if (guid_parse(text, out) == 0)
         return 0;
-    usage_error("%s \"%s\": not a GUID nor a catalogue name", opt, text);
+    cli_usage_error("probe", "%s \"%s\": not a GUID nor a catalogue name", opt, text);
     return -1;
 }
 
@@ -304,7 +295,7 @@ static int build_request(const struct probe_options *o, const struct catalog *ca
     if (!sku) {
         kms = catalog_find_kms(cat, o->product);
         if (!kms) {
-            usage_error("unknown product \"%s\" (see --list-products)", o->product);
+            cli_usage_error("probe", "unknown product \"%s\" (see --list-products)", o->product);
             return -1;
         }
         for (size_t i = 0; i < cat->n_skus && !sku; i++)
@@ -348,7 +339,7 @@ static int build_request(const struct probe_options *o, const struct catalog *ca
     req->binding_expiration = (uint32_t)o->binding_expiration;
     if (o->cmid) {
         if (guid_parse(o->cmid, &req->cmid)) {
-            usage_error("--cmid \"%s\" is not a GUID", o->cmid);
+            cli_usage_error("probe", "--cmid \"%s\" is not a GUID", o->cmid);
             return -1;
         }
     } else {
@@ -357,12 +348,13 @@ static int build_request(const struct probe_options *o, const struct catalog *ca
         req->cmid.b[8] = (uint8_t)((req->cmid.b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
     }
     if (o->cmid_prev && guid_parse(o->cmid_prev, &req->cmid_prev)) {
-        usage_error("--cmid-prev \"%s\" is not a GUID", o->cmid_prev);
+        cli_usage_error("probe", "--cmid-prev \"%s\" is not a GUID", o->cmid_prev);
         return -1;
     }
     if (kms_request_set_workstation(req, o->workstation)) {
-        usage_error("--workstation \"%s\": must be UTF-8 text of at most 63 characters",
-                    o->workstation);
+        cli_usage_error("probe",
+                        "--workstation \"%s\": must be UTF-8 text of at most 63 characters",
+                        o->workstation);
         return -1;
     }
     struct timespec now;
@@ -396,16 +388,6 @@ static int exit_status_for(enum kms_outcome outcome)
     default:
         return PROBE_EXIT_UNREACHABLE;
     }
-}
-
-static void hex_string(const uint8_t *b, size_t n, char *out)
-{
-    static const char digits[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
-    }
-    out[2 * n] = '\0';
 }
 
 static void checks_text(const struct kms_checks *checks, char *out, size_t cap)
@@ -468,7 +450,7 @@ static void print_text(const struct probe_options *o, const struct kms_request *
         printf("  Renewal interval    %u min\n", resp->renewal_interval);
         printf("  Host ePID           %s\n", resp->epid);
         if (resp->major >= 6) {
-            hex_string(resp->hwid, 8, hw);
+            hex_format(resp->hwid, 8, hw);
             printf("  Host HwId           %s\n", hw);
         }
         checks_text(&r->checks, checks, sizeof checks);
@@ -534,7 +516,7 @@ static void print_json(const struct probe_options *o, const struct kms_request *
         json_object_set_new(jr, "renewal_interval_min", json_integer(resp->renewal_interval));
         json_object_set_new(jr, "epid", json_string(resp->epid));
         if (resp->major >= 6) {
-            hex_string(resp->hwid, 8, hw);
+            hex_format(resp->hwid, 8, hw);
             json_object_set_new(jr, "hwid", json_string(hw));
         }
         json_object_set_new(jr, "size", json_integer((json_int_t)resp->wire_len));

@@ -132,16 +132,6 @@ static const char *status_name(uint32_t code)
     return info ? info->name : "unknown status";
 }
 
-static void hex_bytes(const uint8_t *b, size_t n, char *out)
-{
-    static const char digits[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 int records_open(struct records *r, const char *dir, char *err, size_t err_len)
 {
     memset(r, 0, sizeof *r);
@@ -226,7 +216,7 @@ int records_event(struct records *r, const struct run_event *ev)
     putc(',', f);
     if (ev->has_hwid) {
         char hw[2 * sizeof ev->hwid + 1];
-        hex_bytes(ev->hwid, sizeof ev->hwid, hw);
+        hex_format(ev->hwid, sizeof ev->hwid, hw);
         fputs(hw, f);
     }
     putc(',', f);

@@ -42,17 +42,6 @@ static const char run_usage[] =
     "  2  bad usage or scenario\n"
     "  3  target unreachable: no request got an answer\n";
 
-static void run_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void run_usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "kmsload run: ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\nTry 'kmsload run --help'.\n");
-}
-
 /* Each contact holds one socket: ask for enough descriptors, and say so when the system refuses. */
 static void raise_open_files(unsigned concurrency, bool quiet)
 {
@@ -154,24 +143,24 @@ int run_main(int argc, char **argv)
             break;
         case 'S':
             if (cli_parse_uint(optarg, 0, ~0UL, &seed)) {
-                run_usage_error("--seed \"%s\": expected a number", optarg);
+                cli_usage_error("run", "--seed \"%s\": expected a number", optarg);
                 return RUN_EXIT_USAGE;
             }
             seed_given = true;
             break;
         case 'K':
             if (parse_shard(optarg, &shard_k, &shard_n)) {
-                run_usage_error("--shard \"%s\": expected K/N with 0 <= K < N", optarg);
+                cli_usage_error("run", "--shard \"%s\": expected K/N with 0 <= K < N", optarg);
                 return RUN_EXIT_USAGE;
             }
             break;
         case 's':
             if (n_sets == RUN_MAX_SETS) {
-                run_usage_error("at most %d --set options", RUN_MAX_SETS);
+                cli_usage_error("run", "at most %d --set options", RUN_MAX_SETS);
                 return RUN_EXIT_USAGE;
             }
             if (!strchr(optarg, '=')) {
-                run_usage_error("--set \"%s\": expected KEY=VALUE", optarg);
+                cli_usage_error("run", "--set \"%s\": expected KEY=VALUE", optarg);
                 return RUN_EXIT_USAGE;
             }
             sets[n_sets++] = optarg;
@@ -183,19 +172,19 @@ int run_main(int argc, char **argv)
             fputs(run_usage, stdout);
             return RUN_EXIT_PASSED;
         case ':':
-            run_usage_error("option %s needs a value", argv[optind - 1]);
+            cli_usage_error("run", "option %s needs a value", argv[optind - 1]);
             return RUN_EXIT_USAGE;
         default:
-            run_usage_error("unknown option \"%s\"", argv[optind - 1]);
+            cli_usage_error("run", "unknown option \"%s\"", argv[optind - 1]);
             return RUN_EXIT_USAGE;
         }
     }
     if (optind >= argc) {
-        run_usage_error("missing the SCENARIO file");
+        cli_usage_error("run", "missing the SCENARIO file");
         return RUN_EXIT_USAGE;
     }
     if (optind + 1 < argc) {
-        run_usage_error("unexpected argument \"%s\"", argv[optind + 1]);
+        cli_usage_error("run", "unexpected argument \"%s\"", argv[optind + 1]);
         return RUN_EXIT_USAGE;
     }
     const char *path = argv[optind];
@@ -239,7 +228,7 @@ int run_main(int argc, char **argv)
         if (net_parse_target(target_text, KMS_DEFAULT_PORT, hostname, sizeof hostname, &port, err,
                              sizeof err) ||
             net_resolve(hostname, port, false, &target, err, sizeof err)) {
-            run_usage_error("--target: %s", err);
+            cli_usage_error("run", "--target: %s", err);
             goto out;
         }
         for (size_t i = 0; i < target.n; i++)

@@ -70,6 +70,16 @@ bool guid_is_null(const struct guid *g)
     return guid_equal(g, &null_guid);
 }
 
+void hex_format(const uint8_t *bytes, size_t n, char *out)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[bytes[i] >> 4];
+        out[2 * i + 1] = digits[bytes[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
 uint64_t filetime_from_unix(int64_t seconds, uint32_t nanoseconds)
 {
     return (uint64_t)(seconds * (int64_t)FILETIME_PER_SECOND) + FILETIME_UNIX_EPOCH +

@@ -20,6 +20,9 @@ void guid_format(const struct guid *g, char *out);
 bool guid_equal(const struct guid *a, const struct guid *b);
 bool guid_is_null(const struct guid *g);
 
+/* Upper-case hex of n bytes in order (as HwIds are printed), NUL-terminated: out has 2n + 1. */
+void hex_format(const uint8_t *bytes, size_t n, char *out);
+
 /* FILETIME: 100-ns intervals since 1601-01-01 UTC. */
 #define FILETIME_UNIX_EPOCH 116444736000000000ULL
 #define FILETIME_PER_SECOND 10000000ULL
