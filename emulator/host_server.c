@@ -220,12 +220,11 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
         return;
     }
     net_addr_format(sa, c->peer, sizeof c->peer);
-    struct sockaddr_storage local;
-    socklen_t local_len = sizeof local;
+    /* The BIND_ACK names the port the client reached: the listener's own. */
     uint16_t port = 0;
-    if (getsockname(fd, (struct sockaddr *)&local, &local_len) == 0)
-        port = sockaddr_port((struct sockaddr *)&local);
-    (void)listener;
+    for (size_t i = 0; i < srv->n_listeners; i++)
+        if (srv->listeners[i] == listener)
+            port = sockaddr_port((const struct sockaddr *)&srv->bound[i]);
     host_session_init(&c->session, port);
     c->next = srv->conns;
     if (srv->conns)

@@ -105,6 +105,8 @@ enum host_action host_session_feed(struct kms_host *host, struct host_session *s
     struct host_request_record local;
     if (!rec)
         rec = &local;
+    memset(rec, 0, sizeof *rec); /* faults answer requests without a decoded record */
+    rec->app = -1;
     *is_request = false;
     if (len < RPC_HEADER_LEN) {
         proto_fail(err, PROTO_E_TRUNCATED, "PDU of %zu bytes", len);

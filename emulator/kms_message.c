@@ -179,8 +179,8 @@ static size_t response_base_put(const struct kms_response *resp, uint8_t *b, str
 {
     uint8_t epid[KMS_EPID_MAX_BYTES];
     int units = utf16le_from_utf8(resp->epid, epid, sizeof epid);
-    if (units <= 0) {
-        proto_fail(err, PROTO_E_FIELD, "ePID \"%s\" is empty, not UTF-8 or over 63 characters",
+    if (units < 0) { /* an empty ePID (PIDSize 2) is valid on the wire, so it encodes too */
+        proto_fail(err, PROTO_E_FIELD, "ePID \"%s\" is not UTF-8 or over 63 characters",
                    resp->epid);
         return 0;
     }

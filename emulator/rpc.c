@@ -199,7 +199,7 @@ int rpc_bind_encode(const struct rpc_bind *bind, uint8_t *out, size_t cap, size_
 
 int rpc_bind_decode(const uint8_t *buf, size_t len, struct rpc_bind *bind, struct proto_err *err)
 {
-    struct rpc_header hdr;
+    struct rpc_header hdr = {0};
     int rc = rpc_header_decode(buf, len, &hdr, err);
     if (rc)
         return rc;
@@ -287,7 +287,7 @@ int rpc_bind_ack_encode(const struct rpc_bind_ack *ack, uint8_t *out, size_t cap
 int rpc_bind_ack_decode(const uint8_t *buf, size_t len, struct rpc_bind_ack *ack,
                         struct proto_err *err)
 {
-    struct rpc_header hdr;
+    struct rpc_header hdr = {0};
     int rc = rpc_header_decode(buf, len, &hdr, err);
     if (rc)
         return rc;
@@ -489,7 +489,7 @@ int rpc_request_encode(uint32_t call_id, uint16_t context_id, enum rpc_ndr ndr, 
 int rpc_request_decode(const uint8_t *buf, size_t len, struct rpc_request *req,
                        struct proto_err *err)
 {
-    struct rpc_header hdr;
+    struct rpc_header hdr = {0};
     int rc = rpc_header_decode(buf, len, &hdr, err);
     if (rc)
         return rc;
@@ -592,7 +592,7 @@ int rpc_fault_encode(uint32_t call_id, uint32_t status, uint8_t *out, size_t cap
 int rpc_reply_decode(const uint8_t *buf, size_t len, enum rpc_ndr ndr, uint32_t call_id,
                      uint16_t context_id, struct rpc_reply *reply, struct proto_err *err)
 {
-    struct rpc_header hdr;
+    struct rpc_header hdr = {0};
     int rc = rpc_header_decode(buf, len, &hdr, err);
     if (rc)
         return rc;

@@ -8,6 +8,12 @@
  * iteration works on a different IV and nothing can be cached between iterations. Every result is
  * checked (a failed verification aborts) and folded into a volatile sink.
  *
+ * Each row runs for --seconds of wall time (default 2, CLOCK_MONOTONIC) after a short warm-up;
+ * its figure is the median of SLICES equal slices, so that a neighbour stealing the CPU for a
+ * moment does not skew it. Rows: V6 pair (the headline), V6 request build alone, V6 response
+ * verification alone, the host side of V6 (kms_request_decode + kms_response_encode +
+ * rpc_response_encode), V5 and V4 pairs. --only TEXT runs the matching rows (for profiling).
+ *
  * Build and run (Release):
  *   cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release
  *   cmake --build build-release --target kmsload-bench && build-release/kmsload-bench
@@ -56,7 +62,7 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void die(const char *what, const struct proto_err *err)
+_Noreturn static void die(const char *what, const struct proto_err *err)
 {
     fprintf(stderr, "kmsload-bench: %s failed: %s\n", what, err ? err->detail : "");
     exit(1);
