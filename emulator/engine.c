@@ -295,6 +295,13 @@ static void schedule_next_contact(struct engine *e, struct machine *m, size_t in
         fleet_schedule(&e->fleet, index, next);
 }
 
+/* Failures after which the host may still have counted the request: its answer was lost. */
+static bool answer_lost(enum kms_outcome outcome)
+{
+    return outcome == KMS_OUTCOME_PROTOCOL_ERROR || outcome == KMS_OUTCOME_TIMEOUT ||
+           outcome == KMS_OUTCOME_RESET || outcome == KMS_OUTCOME_CLOSED;
+}
+
 static void record_event(struct engine *e, struct contact *c, const struct exchange_result *res,
                          uint64_t latency_us)
 {
@@ -336,7 +343,10 @@ static void record_event(struct engine *e, struct contact *c, const struct excha
             ev.has_hwid = true;
         }
     } else {
-        model_failed(e->model, &c->ticket);
+        if (answer_lost(res->outcome))
+            model_lost(e->model, &c->ticket, &m->cmid, c->request.n_policy, c->request.client_time);
+        else
+            model_failed(e->model, &c->ticket);
         snprintf(ev.detail, sizeof ev.detail, "%s", res->err.detail);
     }
     if (res->outcome != KMS_OUTCOME_REFUSED && res->outcome != KMS_OUTCOME_TIMEOUT)

@@ -20,6 +20,10 @@
 
 struct model_app {
     struct client_cache cache;
+    /* CMIDs whose latest request may have reached the host but got no answer (connection closed
+     * or reset, timeout, broken answer): the host may or may not have counted them. Full (2000)
+     * means "too many to tell": the model then accepts any count up to the capacity. */
+    struct client_cache unsure;
     uint64_t inserts;   /* CMIDs that were new to the cache when answered */
     unsigned in_flight; /* requests sent, not answered yet */
 };
@@ -50,5 +54,12 @@ void model_answered(struct model *m, const struct model_ticket *ticket, const st
                     struct model_verdict *verdict);
 /* The host answered without a count (HRESULT, fault) or not at all: no change to its caches. */
 void model_failed(struct model *m, const struct model_ticket *ticket);
+/*
+ * The request may have reached the host but its answer was lost (closed, reset, timeout, broken
+ * answer): a genuine host may have counted cmid at client_time, so later counts may be higher by
+ * the CMIDs in that state, until they expire or are answered again.
+ */
+void model_lost(struct model *m, const struct model_ticket *ticket, const struct guid *cmid,
+                unsigned n_policy, uint64_t client_time);
 
 #endif

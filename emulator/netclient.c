@@ -2,18 +2,29 @@
 
 #include <errno.h>
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
+/* Room for a whole PDU plus the start of the next one (hosts may pipeline nothing, but a
+ * garbling host may send anything). */
+#define NET_CLIENT_INBUF (2 * RPC_MAX_PDU)
+
+/*
+ * One connection on a raw non-blocking socket with a single libevent event: the conversation
+ * is strictly request/answer and every PDU fits one send, so no stream buffering is needed and
+ * each activation costs the fewest system calls (a load generator opens thousands a second).
+ */
 struct net_client {
     struct event_base *base;
     struct net_client_params params;
-    struct bufferevent *bev;
+    evutil_socket_t fd;
+    struct event *io; /* EV_WRITE while connecting, then EV_READ | EV_PERSIST */
     struct event *deadline;
     size_t next_addr;
     bool started_connecting;
@@ -26,6 +37,8 @@ struct net_client {
     struct kms_request request;
     uint8_t w_req[16];
     struct exchange ex;
+    uint8_t in[NET_CLIENT_INBUF];
+    size_t in_len;
     net_client_done_fn done;
     void *arg;
 };
@@ -58,6 +71,18 @@ static uint64_t timespec_diff_us(const struct timespec *a, const struct timespec
     return (uint64_t)((b->tv_sec - a->tv_sec) * 1000000LL + (b->tv_nsec - a->tv_nsec) / 1000);
 }
 
+static void close_socket(struct net_client *c)
+{
+    if (c->io) {
+        event_free(c->io);
+        c->io = NULL;
+    }
+    if (c->fd >= 0) {
+        evutil_closesocket(c->fd);
+        c->fd = -1;
+    }
+}
+
 static void finish(struct net_client *c)
 {
     if (c->finished)
@@ -67,8 +92,8 @@ static void finish(struct net_client *c)
     if (c->deadline)
         event_del(c->deadline);
     /* A connection ready for another call keeps reading, so that a host closing it is noticed. */
-    if (c->bev && c->ex.state != EXCHANGE_IDLE)
-        bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+    if (c->io && c->ex.state != EXCHANGE_IDLE)
+        event_del(c->io);
     c->done(c, &c->ex.result, c->arg);
 }
 
@@ -85,103 +110,141 @@ static void fail(struct net_client *c, enum kms_outcome outcome, const char *fmt
     finish(c);
 }
 
-static void on_read(struct bufferevent *bev, void *arg)
+/* Every PDU is far below the socket buffer, so a send either takes it whole or the peer is
+ * gone: returns 0 or the errno (EMSGSIZE for a partial send). Never fails the exchange itself,
+ * so callers decide while the client is certainly still alive. */
+static int send_pdu(struct net_client *c, const uint8_t *pdu, size_t len)
 {
-    struct net_client *c = arg;
-    struct evbuffer *input = bufferevent_get_input(bev);
-    uint8_t pdu[RPC_MAX_PDU], out[RPC_MAX_PDU];
-    if (c->finished) {
-        c->broken = true; /* nothing is due from an idle connection */
-        bufferevent_disable(bev, EV_READ);
-        return;
-    }
-    while (!c->finished) {
-        struct proto_err err = {0};
-        int frame = net_take_pdu(input, pdu, &err);
-        if (frame == 0)
-            return; /* wait for the rest of the PDU */
-        if (frame < 0) {
-            exchange_fail(&c->ex, KMS_OUTCOME_PROTOCOL_ERROR, err.detail);
-            c->ex.result.err.code = err.code;
-            finish(c);
+    ssize_t n = send(c->fd, pdu, len, MSG_NOSIGNAL);
+    if (n == (ssize_t)len)
+        return 0;
+    return n < 0 ? errno : EMSGSIZE;
+}
+
+static void try_next_address(struct net_client *c);
+
+static void on_readable(struct net_client *c)
+{
+    for (;;) {
+        ssize_t n = recv(c->fd, c->in + c->in_len, sizeof c->in - c->in_len, 0);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return;
+        if (n <= 0) {
+            int e = n < 0 ? errno : 0;
+            event_del(c->io); /* before fail(): the done callback may free c */
+            if (c->finished)
+                c->broken = true;
+            else if (n == 0)
+                fail(c, KMS_OUTCOME_CLOSED, "host %s closed the connection before answering",
+                     c->peer);
+            else if (e == ECONNRESET || e == EPIPE)
+                fail(c, KMS_OUTCOME_RESET, "connection to %s reset", c->peer);
+            else
+                fail(c, KMS_OUTCOME_RESET, "connection to %s failed: %s", c->peer, strerror(e));
             return;
         }
-        size_t out_len = 0;
-        enum exchange_step step =
-            exchange_receive(&c->ex, pdu, (size_t)frame, out, sizeof out, &out_len);
-        if (step == EXCHANGE_SEND) {
-            bufferevent_write(bev, out, out_len);
-        } else {
-            finish(c);
+        if (c->finished) {
+            c->broken = true; /* nothing is due from an idle connection */
+            event_del(c->io);
+            return;
+        }
+        c->in_len += (size_t)n;
+        /* Hand every whole PDU to the exchange. */
+        while (!c->finished && c->in_len >= RPC_HEADER_LEN) {
+            struct proto_err err = {0};
+            int frame = rpc_frame_length(c->in, c->in_len, &err);
+            if (frame < 0) {
+                exchange_fail(&c->ex, KMS_OUTCOME_PROTOCOL_ERROR, err.detail);
+                c->ex.result.err.code = err.code;
+                finish(c);
+                return;
+            }
+            if ((size_t)frame > c->in_len)
+                break; /* the rest of the PDU is still on its way */
+            uint8_t out[RPC_MAX_PDU];
+            size_t out_len = 0;
+            enum exchange_step step =
+                exchange_receive(&c->ex, c->in, (size_t)frame, out, sizeof out, &out_len);
+            memmove(c->in, c->in + frame, c->in_len - (size_t)frame);
+            c->in_len -= (size_t)frame;
+            if (step == EXCHANGE_DONE) {
+                finish(c);
+                return;
+            }
+            int e = send_pdu(c, out, out_len);
+            if (e) {
+                fail(c, KMS_OUTCOME_RESET, "sending to %s failed: %s", c->peer, strerror(e));
+                return;
+            }
+        }
+        if (c->in_len == sizeof c->in) {
+            fail(c, KMS_OUTCOME_PROTOCOL_ERROR, "host %s sent more than a PDU can hold", c->peer);
             return;
         }
     }
 }
 
-static void try_next_address(struct net_client *c);
-
-static void on_event(struct bufferevent *bev, short what, void *arg)
+static void on_io(evutil_socket_t fd, short what, void *arg)
 {
     struct net_client *c = arg;
-    (void)bev;
-    if (c->finished) {
-        c->broken = true; /* an idle connection was closed: it will not be reused */
-        bufferevent_disable(bev, EV_READ | EV_WRITE);
-        return;
-    }
-    if (what & BEV_EVENT_CONNECTED) {
+    (void)fd;
+    if (!c->connected && (what & EV_WRITE)) {
+        /* Connected (or refused): the first send tells which, without asking the socket. */
         uint8_t out[RPC_MAX_PDU];
         size_t len = 0;
         struct proto_err err = {0};
-        c->connected = true;
         if (exchange_begin(&c->ex, &c->params.options, &c->request, c->w_req, out, sizeof out, &len,
                            &err)) {
             fail(c, KMS_OUTCOME_PROTOCOL_ERROR, "cannot encode the request: %s", err.detail);
             return;
         }
-        bufferevent_write(c->bev, out, len);
+        int e = send_pdu(c, out, len);
+        if (e == ECONNREFUSED || e == ENETUNREACH || e == EHOSTUNREACH || e == ETIMEDOUT) {
+            c->last_errno = e; /* the connect failed: try the next address */
+            try_next_address(c);
+            return;
+        }
+        if (e) {
+            fail(c, KMS_OUTCOME_RESET, "sending to %s failed: %s", c->peer, strerror(e));
+            return;
+        }
+        c->connected = true;
+        event_del(c->io);
+        event_assign(c->io, c->base, c->fd, EV_READ | EV_PERSIST, on_io, c);
+        event_add(c->io, NULL);
         return;
     }
-    int e = EVUTIL_SOCKET_ERROR();
-    if (!c->connected) {
-        c->last_errno = e;
-        try_next_address(c);
-        return;
-    }
-    if (what & BEV_EVENT_EOF)
-        fail(c, KMS_OUTCOME_CLOSED, "host %s closed the connection before answering", c->peer);
-    else if (e == ECONNRESET || e == EPIPE)
-        fail(c, KMS_OUTCOME_RESET, "connection to %s reset", c->peer);
-    else
-        fail(c, KMS_OUTCOME_RESET, "connection to %s failed: %s", c->peer,
-             evutil_socket_error_to_string(e));
+    if (what & EV_READ)
+        on_readable(c);
 }
 
 static void try_next_address(struct net_client *c)
 {
-    if (c->bev) {
-        bufferevent_free(c->bev);
-        c->bev = NULL;
-    }
+    close_socket(c);
     while (c->next_addr < c->params.addrs->n) {
         size_t i = c->next_addr++;
         const struct sockaddr *sa = (const struct sockaddr *)&c->params.addrs->addr[i];
         net_addr_format(sa, c->peer, sizeof c->peer);
-        c->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
-        if (!c->bev) {
-            fail(c, KMS_OUTCOME_REFUSED, "cannot create a socket");
+        c->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (c->fd < 0) {
+            c->last_errno = errno;
+            continue;
+        }
+        if (connect(c->fd, sa, c->params.addrs->len[i]) != 0 && errno != EINPROGRESS) {
+            c->last_errno = errno;
+            close_socket(c);
+            continue;
+        }
+        c->io = event_new(c->base, c->fd, EV_WRITE, on_io, c);
+        if (!c->io) {
+            fail(c, KMS_OUTCOME_REFUSED, "out of memory");
             return;
         }
-        bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
-        bufferevent_enable(c->bev, EV_READ);
-        if (bufferevent_socket_connect(c->bev, sa, (int)c->params.addrs->len[i]) == 0)
-            return; /* on_event reports the outcome */
-        c->last_errno = EVUTIL_SOCKET_ERROR();
-        bufferevent_free(c->bev);
-        c->bev = NULL;
+        event_add(c->io, NULL);
+        return; /* on_io reports the outcome */
     }
     fail(c, KMS_OUTCOME_REFUSED, "cannot connect to %s: %s", c->peer,
-         c->last_errno ? evutil_socket_error_to_string(c->last_errno) : "no address");
+         c->last_errno ? strerror(c->last_errno) : "no address");
 }
 
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
@@ -207,9 +270,12 @@ struct net_client *net_client_start(struct event_base *base, const struct net_cl
                                     const struct kms_request *req, const uint8_t w_req[16],
                                     net_client_done_fn done, void *arg)
 {
-    struct net_client *c = calloc(1, sizeof *c);
+    struct net_client *c = malloc(sizeof *c);
     if (!c)
         return NULL;
+    memset(c, 0, offsetof(struct net_client, in)); /* the input buffer needs no clearing */
+    c->in_len = 0;
+    c->fd = -1;
     c->base = base;
     c->params = *p;
     c->request = *req;
@@ -230,7 +296,7 @@ struct net_client *net_client_start(struct event_base *base, const struct net_cl
 int net_client_send_next(struct net_client *c, const struct kms_request *req,
                          const uint8_t w_req[16], net_client_done_fn done, void *arg)
 {
-    if (!c->finished || c->broken || !c->bev || c->ex.state != EXCHANGE_IDLE)
+    if (!c->finished || c->broken || c->fd < 0 || c->ex.state != EXCHANGE_IDLE)
         return -1;
     uint8_t out[RPC_MAX_PDU];
     size_t len = 0;
@@ -241,10 +307,16 @@ int net_client_send_next(struct net_client *c, const struct kms_request *req,
     c->done = done;
     c->arg = arg;
     c->finished = false;
+    c->in_len = 0;
     clock_gettime(CLOCK_MONOTONIC, &c->started);
     evtimer_add(c->deadline, &c->params.timeout);
-    bufferevent_enable(c->bev, EV_READ);
-    bufferevent_write(c->bev, out, len);
+    if (send_pdu(c, out, len) != 0) {
+        /* The host dropped the idle connection meanwhile: nothing was reported, start anew. */
+        event_del(c->deadline);
+        c->finished = true;
+        c->broken = true;
+        return -1;
+    }
     return 0;
 }
 
@@ -252,12 +324,11 @@ void net_client_free(struct net_client *c)
 {
     if (!c)
         return;
-    if (c->bev && c->params.abortive_close && c->connected) {
+    if (c->fd >= 0 && c->params.abortive_close && c->connected) {
         struct linger lg = {1, 0};
-        setsockopt(bufferevent_getfd(c->bev), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     }
-    if (c->bev)
-        bufferevent_free(c->bev);
+    close_socket(c);
     if (c->deadline)
         event_free(c->deadline);
     free(c);

@@ -110,3 +110,48 @@ Test(model, concurrency_widens_the_range_honestly)
     free(m);
     catalog_free(&cat);
 }
+
+Test(model, lost_answers_may_have_been_counted)
+{
+    struct catalog cat;
+    struct model *m = model_new(&cat);
+    size_t app = (size_t)(catalog_find_app(&cat, "windows") - cat.apps);
+    struct model_ticket t;
+    struct model_verdict v;
+    struct guid g0 = model_cmid(0), g1 = model_cmid(1), g2 = model_cmid(2);
+    model_sent(m, app, &t);
+    model_answered(m, &t, &g0, 25, DAY, 1, &v);
+    /* g1's request reached the host but its answer was lost: counted or not, both are genuine. */
+    model_sent(m, app, &t);
+    model_lost(m, &t, &g1, 25, DAY);
+    cr_assert_eq(m->apps[app].in_flight, 0);
+    model_sent(m, app, &t);
+    model_answered(m, &t, &g2, 25, DAY, 3, &v);
+    cr_assert(v.agrees, "%s", v.reason);
+    cr_assert_eq(v.expected_lo, 2);
+    cr_assert_eq(v.expected_hi, 3);
+    model_sent(m, app, &t);
+    model_answered(m, &t, &g2, 25, DAY, 4, &v);
+    cr_assert_not(v.agrees);
+    cr_assert(strstr(v.reason, "1 lost answers"), "%s", v.reason);
+    /* Once g1 is answered, the model is sure again. */
+    model_sent(m, app, &t);
+    model_answered(m, &t, &g1, 25, 2 * DAY, 3, &v);
+    cr_assert(v.agrees, "%s", v.reason);
+    cr_assert_eq(v.expected_hi, 3);
+    cr_assert_eq(m->apps[app].unsure.n, 0);
+    /* A lost renewal keeps a CMID possibly alive past its last answer's 30 days. */
+    model_sent(m, app, &t);
+    model_lost(m, &t, &g0, 25, 10 * DAY);
+    model_sent(m, app, &t);
+    model_answered(m, &t, &g2, 25, 35 * DAY, 2, &v);
+    cr_assert(v.agrees, "%s", v.reason);
+    cr_assert_eq(v.expected_lo, 1); /* g2: the answers of days 1 and 2 are 30 days old */
+    cr_assert_eq(v.expected_hi, 2); /* the host may have refreshed g0 on day 10 */
+    model_sent(m, app, &t);
+    model_answered(m, &t, &g2, 25, 40 * DAY, 1, &v);
+    cr_assert(v.agrees, "%s", v.reason);
+    cr_assert_eq(v.expected_hi, 1, "day 40: g0's lost request of day 10 expired too");
+    free(m);
+    catalog_free(&cat);
+}
