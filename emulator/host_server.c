@@ -4,21 +4,28 @@
 #include "netclient.h"
 
 #include <errno.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+/*
+ * One client connection on a raw non-blocking socket with a single persistent read event whose
+ * timeout is the idle timeout: every answer fits one send, so the host needs no stream buffers
+ * and each activation costs the fewest system calls.
+ */
 struct host_conn {
     struct host_server *srv;
-    struct bufferevent *bev;
-    struct host_session session;
+    evutil_socket_t fd;
+    struct event *io;    /* EV_READ | EV_PERSIST, timing out after the idle timeout */
     struct event *delay; /* latency fault: answer held back until it fires */
+    struct host_session session;
+    uint8_t in[2 * RPC_MAX_PDU];
+    size_t in_len;
     uint8_t held[RPC_MAX_PDU];
     size_t held_len;
     enum host_fault held_fault;
@@ -65,7 +72,9 @@ static void conn_free(struct host_conn *c)
     srv->n_conns--;
     if (c->delay)
         event_free(c->delay);
-    bufferevent_free(c->bev);
+    if (c->io)
+        event_free(c->io);
+    evutil_closesocket(c->fd);
     free(c);
 }
 
@@ -73,18 +82,15 @@ static void conn_reset(struct host_conn *c)
 {
     /* SO_LINGER with a zero timeout makes close() send RST instead of FIN. */
     struct linger lg = {1, 0};
-    setsockopt(bufferevent_getfd(c->bev), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     conn_free(c);
 }
 
-static void close_after_write(struct bufferevent *bev, void *arg)
+/* Answers are far below the socket buffer: a send takes them whole or the client is gone. */
+static bool conn_send(struct host_conn *c, const uint8_t *data, size_t len)
 {
-    struct host_conn *c = arg;
-    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-        conn_free(c);
+    return send(c->fd, data, len, MSG_NOSIGNAL) == (ssize_t)len;
 }
-
-static void on_event(struct bufferevent *bev, short what, void *arg);
 
 /* Sends an answer, applying the request's fault. Returns false when c was freed. */
 static bool deliver(struct host_conn *c, uint8_t *pdu, size_t len, enum host_fault fault)
@@ -97,10 +103,9 @@ static bool deliver(struct host_conn *c, uint8_t *pdu, size_t len, enum host_fau
         conn_reset(c);
         return false;
     case HOST_FAULT_STALL:
-        /* Keep the connection and never answer; reading stays on (input is discarded) so the
+        /* Keep the connection and never answer; reading goes on (input is discarded) so the
          * peer's close and the idle timeout still end it instead of leaking a slot. */
         c->stalled = true;
-        bufferevent_enable(c->bev, EV_READ);
         return true;
     case HOST_FAULT_GARBLE:
         for (size_t i = RPC_HEADER_LEN; i < len; i += 7)
@@ -110,19 +115,21 @@ static bool deliver(struct host_conn *c, uint8_t *pdu, size_t len, enum host_fau
         pdu[12] ^= 0x01;
         break;
     case HOST_FAULT_TRUNCATE:
-        bufferevent_write(c->bev, pdu, len / 2);
-        /* on_event still frees the connection if the peer goes away before the write ends. */
-        bufferevent_setcb(c->bev, NULL, close_after_write, on_event, c);
-        return true;
+        conn_send(c, pdu, len / 2); /* then close: the half goes out before the FIN */
+        conn_free(c);
+        return false;
     case HOST_FAULT_NONE:
     case HOST_FAULT__COUNT:
         break;
     }
-    bufferevent_write(c->bev, pdu, len);
+    if (!conn_send(c, pdu, len)) {
+        conn_free(c);
+        return false;
+    }
     return true;
 }
 
-static void on_read(struct bufferevent *bev, void *arg);
+static void process_input(struct host_conn *c);
 
 static void on_delay(evutil_socket_t fd, short what, void *arg)
 {
@@ -132,41 +139,38 @@ static void on_delay(evutil_socket_t fd, short what, void *arg)
     c->held_len = 0;
     if (!deliver(c, c->held, len, c->held_fault))
         return;
-    if (!c->stalled) {
-        bufferevent_enable(c->bev, EV_READ);
-        on_read(c->bev, c); /* PDUs that arrived meanwhile */
-    }
+    event_add(c->io, &c->srv->cfg.idle_timeout);
+    process_input(c); /* PDUs that arrived meanwhile */
 }
 
-static void on_read(struct bufferevent *bev, void *arg)
+/* Answers every whole PDU in the input buffer. Returns with c possibly freed. */
+static void process_input(struct host_conn *c)
 {
-    struct host_conn *c = arg;
     struct host_server *srv = c->srv;
-    struct evbuffer *input = bufferevent_get_input(bev);
-    uint8_t pdu[RPC_MAX_PDU], out[RPC_MAX_PDU];
-    if (c->stalled) {
-        evbuffer_drain(input, evbuffer_get_length(input));
-        return;
-    }
-    while (!c->stalled && c->held_len == 0) {
+    uint8_t out[RPC_MAX_PDU];
+    while (!c->stalled && c->held_len == 0 && c->in_len >= RPC_HEADER_LEN) {
         struct proto_err err = {0};
-        int frame = net_take_pdu(input, pdu, &err);
-        if (frame == 0)
-            return;
+        int frame = rpc_frame_length(c->in, c->in_len, &err);
         if (frame < 0) {
             conn_free(c); /* not an RPC stream: close, keep serving everyone else */
             return;
         }
+        if ((size_t)frame > c->in_len)
+            return;
         struct host_request_record rec;
         bool is_request = false;
         size_t out_len = 0;
-        enum host_action action = host_session_feed(srv->host, &c->session, pdu, (size_t)frame, out,
-                                                    sizeof out, &out_len, &rec, &is_request, &err);
+        enum host_action action =
+            host_session_feed(srv->host, &c->session, c->in, (size_t)frame, out, sizeof out,
+                              &out_len, &rec, &is_request, &err);
+        bool was_request = c->in[2] == RPC_REQUEST;
+        memmove(c->in, c->in + frame, c->in_len - (size_t)frame);
+        c->in_len -= (size_t)frame;
         if (action == HOST_ACTION_CLOSE) {
             conn_free(c);
             return;
         }
-        if (is_request && srv->cfg.log && pdu[2] == RPC_REQUEST && out[2] != RPC_FAULT)
+        if (is_request && srv->cfg.log && was_request && out[2] != RPC_FAULT)
             srv->cfg.log(&rec, c->peer, srv->cfg.log_arg);
         enum host_fault fault = HOST_FAULT_NONE;
         int64_t delay_us = 0;
@@ -180,7 +184,7 @@ static void on_read(struct bufferevent *bev, void *arg)
             memcpy(c->held, out, out_len);
             c->held_len = out_len;
             c->held_fault = fault;
-            bufferevent_disable(bev, EV_READ);
+            event_del(c->io); /* one call at a time, as a KMS client makes them */
             struct timeval tv = {(time_t)(delay_us / 1000000), (suseconds_t)(delay_us % 1000000)};
             evtimer_add(c->delay, &tv);
             return;
@@ -190,10 +194,28 @@ static void on_read(struct bufferevent *bev, void *arg)
     }
 }
 
-static void on_event(struct bufferevent *bev, short what, void *arg)
+static void on_io(evutil_socket_t fd, short what, void *arg)
 {
-    (void)bev, (void)what;
-    conn_free(arg); /* EOF, error or idle timeout: the connection is over */
+    struct host_conn *c = arg;
+    if (what & EV_TIMEOUT) {
+        conn_free(c); /* idle too long */
+        return;
+    }
+    ssize_t n = recv(fd, c->in + c->in_len, sizeof c->in - c->in_len, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    if (n <= 0) {
+        conn_free(c); /* EOF or error: the connection is over */
+        return;
+    }
+    if (c->stalled) {
+        c->in_len = 0;
+        return;
+    }
+    /* Frames are capped at RPC_MAX_PDU and the buffer holds two, so a full buffer always
+     * starts with a whole PDU (or garbage, which closes the connection). */
+    c->in_len += (size_t)n;
+    process_input(c);
 }
 
 static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *sa,
@@ -207,14 +229,21 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
         evutil_closesocket(fd);
         return;
     }
-    struct host_conn *c = calloc(1, sizeof *c);
+    struct host_conn *c = malloc(sizeof *c);
     if (!c) {
         evutil_closesocket(fd);
         return;
     }
+    memset(c, 0, offsetof(struct host_conn, in));
+    c->in_len = 0;
+    c->held_len = 0;
+    c->held_fault = HOST_FAULT_NONE;
+    c->stalled = false;
+    c->prev = c->next = NULL;
     c->srv = srv;
-    c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (!c->bev) {
+    c->fd = fd;
+    c->io = event_new(srv->base, fd, EV_READ | EV_PERSIST, on_io, c);
+    if (!c->io) {
         evutil_closesocket(fd);
         free(c);
         return;
@@ -231,9 +260,7 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
         srv->conns->prev = c;
     srv->conns = c;
     srv->n_conns++;
-    bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
-    bufferevent_set_timeouts(c->bev, &srv->cfg.idle_timeout, NULL);
-    bufferevent_enable(c->bev, EV_READ);
+    event_add(c->io, &srv->cfg.idle_timeout);
 }
 
 struct host_server *host_server_start(struct event_base *base, struct kms_host *host,

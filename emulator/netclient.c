@@ -1,7 +1,6 @@
 #include "netclient.h"
 
 #include <errno.h>
-#include <event2/buffer.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -52,18 +51,6 @@ struct event_base *net_event_base_new(void)
     struct event_base *base = event_base_new_with_config(cfg);
     event_config_free(cfg);
     return base ? base : event_base_new();
-}
-
-int net_take_pdu(struct evbuffer *input, uint8_t *pdu, struct proto_err *err)
-{
-    size_t avail = evbuffer_get_length(input);
-    if (avail < RPC_HEADER_LEN)
-        return 0;
-    int frame = rpc_frame_length(evbuffer_pullup(input, RPC_HEADER_LEN), avail, err);
-    if (frame <= 0 || (size_t)frame > avail)
-        return frame < 0 ? frame : 0;
-    evbuffer_remove(input, pdu, (size_t)frame);
-    return frame;
 }
 
 static uint64_t timespec_diff_us(const struct timespec *a, const struct timespec *b)
@@ -125,7 +112,7 @@ static void try_next_address(struct net_client *c);
 
 static void on_readable(struct net_client *c)
 {
-    for (;;) {
+    { /* one recv per readiness event: epoll reports again if more is waiting */
         ssize_t n = recv(c->fd, c->in + c->in_len, sizeof c->in - c->in_len, 0);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             return;

@@ -13,14 +13,6 @@
 #include <sys/time.h>
 
 struct net_client;
-struct evbuffer;
-
-/*
- * Takes the next whole RPC PDU off a stream buffer into pdu (RPC_MAX_PDU bytes). Returns its
- * length, 0 while it is incomplete, or a negative proto code (err says why) when the stream
- * cannot be an RPC stream.
- */
-int net_take_pdu(struct evbuffer *input, uint8_t *pdu, struct proto_err *err);
 
 /* An event base tuned for many short connections: epoll changes are batched per loop iteration
  * (a connection's add/modify/delete often cancel out), saving system calls. */
