@@ -293,7 +293,7 @@ struct host_server *host_server_start(struct event_base *base, struct kms_host *
             return NULL;
         }
         srv->listeners[srv->n_listeners] = evconnlistener_new(
-            base, on_accept, srv, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 1024, fd);
+            base, on_accept, srv, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, SOMAXCONN, fd);
         if (!srv->listeners[srv->n_listeners]) {
             snprintf(err, err_len, "cannot listen on %s: %s", text, strerror(errno));
             close(fd);
