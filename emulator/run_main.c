@@ -188,6 +188,17 @@ int run_main(int argc, char **argv)
         return RUN_EXIT_USAGE;
     }
     const char *path = argv[optind];
+    /* A scenario that is not here may be one of those installed with kmsload. */
+    char installed[1024];
+#ifdef KMSLOAD_DATADIR
+    if (access(path, F_OK) != 0 && path[0] != '/' &&
+        (size_t)snprintf(installed, sizeof installed, "%s/%s", KMSLOAD_DATADIR, path) <
+            sizeof installed &&
+        access(installed, R_OK) == 0)
+        path = installed;
+#else
+    (void)installed;
+#endif
     char err[1024];
     struct scenario *sc = calloc(1, sizeof *sc);
     if (!sc)
