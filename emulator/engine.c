@@ -479,6 +479,7 @@ int engine_run(const struct engine_config *cfg, struct run_tally *tally, struct 
         snprintf(err, err_len, "out of memory or too many applications in the catalogue");
         goto out;
     }
+    e.model->baseline = sc->baseline;
     for (unsigned i = sc->concurrency; i-- > 0;) {
         e.slots[i].next_free = e.free_slots;
         e.free_slots = &e.slots[i];

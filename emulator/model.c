@@ -88,11 +88,29 @@ void model_answered(struct model *m, const struct model_ticket *ticket, const st
         hi = cap;
     if (lo > hi)
         lo = hi;
+    if (m->baseline) {
+        if (!a->calibrated) {
+            a->calibrated = true;
+            a->offset = (int)count - (int)value;
+        }
+        long shifted_lo = (long)lo + a->offset, shifted_hi = (long)hi + a->offset;
+        if (shifted_hi > (long)cap)
+            shifted_hi = cap;
+        if (shifted_lo > shifted_hi)
+            shifted_lo = shifted_hi;
+        lo = shifted_lo < 1 ? 1 : (unsigned)shifted_lo;
+        hi = shifted_hi < 1 ? 1 : (unsigned)shifted_hi;
+    }
     verdict->expected_lo = lo;
     verdict->expected_hi = hi;
     verdict->agrees = count >= lo && count <= hi;
     if (verdict->agrees)
         snprintf(verdict->reason, sizeof verdict->reason, "expected %u..%u", lo, hi);
+    else if (m->baseline)
+        snprintf(verdict->reason, sizeof verdict->reason,
+                 "host returned %u, expected %u..%u: %u CMIDs of this run on top of the %d "
+                 "machines the host counted at the start (capacity %u)",
+                 count, lo, hi, value, a->offset, cap);
     else
         snprintf(verdict->reason, sizeof verdict->reason,
                  "host returned %u, a genuine host returns %u..%u here: %u distinct CMIDs in 30 "

@@ -26,10 +26,16 @@ struct model_app {
     struct client_cache unsure;
     uint64_t inserts;   /* CMIDs that were new to the cache when answered */
     unsigned in_flight; /* requests sent, not answered yet */
+    bool calibrated;    /* baseline mode: the first answer set the offset */
+    int offset;         /* baseline mode: machines the host counted that the run did not send */
 };
 
 struct model {
     size_t n_apps;
+    /* Against a host that already serves real machines, absolute counts are unknowable: the
+     * first answer per application calibrates an offset and later answers are judged on the
+     * change the run's own machines make. */
+    bool baseline;
     struct model_app apps[MODEL_MAX_APPS];
 };
 

@@ -77,6 +77,7 @@ static const struct key_spec key_specs[] = {
     {SEC_SCENARIO, "concurrency", T_UINT, SC_FIELD(concurrency), 1, 100000, NULL},
     {SEC_SCENARIO, "timeout", T_DURATION, SC_FIELD(timeout_us), 1000, 3600 * US_PER_S, "1ms..1h"},
     {SEC_SCENARIO, "reuse_connections", T_SWITCH, SC_FIELD(reuse_connections), 0, 0, NULL},
+    {SEC_SCENARIO, "baseline", T_SWITCH, SC_FIELD(baseline), 0, 0, NULL},
     {SEC_SCENARIO, "threads", T_UINT, SC_FIELD(threads), 0, 64, NULL},
 
     {SEC_HOST, "activation_interval", T_MINUTES, SC_FIELD(host_activation_interval), 15, 43200,

@@ -30,15 +30,15 @@ struct scenario_stage {
 };
 
 struct scenario_population {
-    char name[SCENARIO_NAME_MAX];     /* from [population NAME] */
-    char product[96];                 /* catalogue SKU (key or name) */
-    unsigned protocol;                /* 0: the product's */
-    unsigned n_policy;                /* 0: the product's */
-    bool ndr64;                       /* offer NDR64 as Windows does (default on) */
-    bool alter_context;               /* Windows' ALTER_CONTEXT sequence (default off) */
-    double vm_share;                  /* share of machines that report VMInfo = 1 */
-    unsigned license_status;          /* default 2 (initial grace) */
-    double cloned_share;              /* share reusing another machine's CMID (no sysprep) */
+    char name[SCENARIO_NAME_MAX]; /* from [population NAME] */
+    char product[96];             /* catalogue SKU (key or name) */
+    unsigned protocol;            /* 0: the product's */
+    unsigned n_policy;            /* 0: the product's */
+    bool ndr64;                   /* offer NDR64 as Windows does (default on) */
+    bool alter_context;           /* Windows' ALTER_CONTEXT sequence (default off) */
+    double vm_share;              /* share of machines that report VMInfo = 1 */
+    unsigned license_status;      /* default 2 (initial grace) */
+    double cloned_share;          /* share reusing another machine's CMID (no sysprep) */
     /* Closed model: a fleet of `machines` joining over [join_at, join_at + join_over). */
     uint32_t machines;
     int64_t join_at_us, join_over_us;
@@ -54,15 +54,16 @@ struct scenario_population {
 };
 
 enum expect_kind {
-    EXPECT_MODEL_MISMATCHES,   /* model_mismatches = N: at most N responses disagree with the model */
-    EXPECT_FIRST_ACTIVATION,   /* first_activation.POP = N: POP's first activation has count N */
-    EXPECT_MAX_COUNT,          /* max_count.APP = N: no response for APP carries a count above N */
-    EXPECT_FINAL_COUNT,        /* final_count.APP = N: the last response for APP carries N */
-    EXPECT_ACTIVATED,          /* activated.POP = N: at least N of POP's machines are activated */
-    EXPECT_ERROR_RATE,         /* error_rate = X: failed contacts / contacts at most X */
-    EXPECT_UNEXPECTED_HRESULTS,/* unexpected_hresults = N: at most N HRESULTs outside allowed_hresults */
-    EXPECT_LATENCY,            /* latency_p50/p90/p99/p999/max = DUR: that percentile at most DUR */
-    EXPECT_MIN_REQUESTS,       /* requests = N: at least N requests were made */
+    EXPECT_MODEL_MISMATCHES, /* model_mismatches = N: at most N responses disagree with the model */
+    EXPECT_FIRST_ACTIVATION, /* first_activation.POP = N: POP's first activation has count N */
+    EXPECT_MAX_COUNT,        /* max_count.APP = N: no response for APP carries a count above N */
+    EXPECT_FINAL_COUNT,      /* final_count.APP = N: the last response for APP carries N */
+    EXPECT_ACTIVATED,        /* activated.POP = N: at least N of POP's machines are activated */
+    EXPECT_ERROR_RATE,       /* error_rate = X: failed contacts / contacts at most X */
+    EXPECT_UNEXPECTED_HRESULTS, /* unexpected_hresults = N: at most N HRESULTs outside
+                                   allowed_hresults */
+    EXPECT_LATENCY,      /* latency_p50/p90/p99/p999/max = DUR: that percentile at most DUR */
+    EXPECT_MIN_REQUESTS, /* requests = N: at least N requests were made */
 };
 
 struct scenario_expectation {
@@ -78,13 +79,14 @@ struct scenario {
     char name[SCENARIO_NAME_MAX];
     char description[SCENARIO_TEXT_MAX];
     enum scenario_clock clock;
-    int64_t duration_us;      /* simulated (virtual) or wall (real) length of the run */
-    int64_t tick_us;          /* virtual clock: contacts are aligned to this granularity */
+    int64_t duration_us; /* simulated (virtual) or wall (real) length of the run */
+    int64_t tick_us;     /* virtual clock: contacts are aligned to this granularity */
     uint64_t seed;
-    unsigned concurrency;     /* requests in flight at most */
-    int64_t timeout_us;       /* per contact: connect, bind, request */
-    bool reuse_connections;   /* keep one connection per machine (default: one per contact) */
-    unsigned threads;         /* 0: one per core */
+    unsigned concurrency;   /* requests in flight at most */
+    int64_t timeout_us;     /* per contact: connect, bind, request */
+    bool reuse_connections; /* send contacts over bound connections (default: one per contact) */
+    bool baseline;          /* the target already serves real machines: check count deltas */
+    unsigned threads;       /* 0: one per core */
     /* [host]: the embedded reference host, when no --target is given. */
     unsigned host_activation_interval; /* minutes (default 120) */
     unsigned host_renewal_interval;    /* minutes (default 10080) */

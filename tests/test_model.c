@@ -155,3 +155,36 @@ Test(model, lost_answers_may_have_been_counted)
     free(m);
     catalog_free(&cat);
 }
+
+Test(model, baseline_judges_the_change_on_a_busy_host)
+{
+    struct catalog cat;
+    struct model *m = model_new(&cat);
+    m->baseline = true;
+    size_t app = (size_t)(catalog_find_app(&cat, "windows") - cat.apps);
+    struct model_ticket t;
+    struct model_verdict v;
+    /* The host already counts 30 real machines: our first machine sees 31. */
+    struct guid g = model_cmid(1);
+    model_sent(m, app, &t);
+    model_answered(m, &t, &g, 25, DAY, 31, &v);
+    cr_assert(v.agrees, "%s", v.reason);
+    cr_assert_eq(m->apps[app].offset, 30);
+    for (unsigned i = 2; i <= 25; i++) {
+        g = model_cmid(i);
+        model_sent(m, app, &t);
+        unsigned expected = 30 + i > 50 ? 50 : 30 + i;
+        model_answered(m, &t, &g, 25, DAY, expected, &v);
+        cr_assert(v.agrees, "machine %u: %s", i, v.reason);
+        cr_assert_eq(v.expected_hi, expected);
+    }
+    /* A host that stops counting our machines is caught, with the baseline in the reason. */
+    m->apps[app].offset = 10;
+    g = model_cmid(100);
+    model_sent(m, app, &t);
+    model_answered(m, &t, &g, 25, DAY, 30, &v);
+    cr_assert_not(v.agrees);
+    cr_assert(strstr(v.reason, "10 machines the host counted"), "%s", v.reason);
+    free(m);
+    catalog_free(&cat);
+}
