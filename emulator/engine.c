@@ -6,6 +6,8 @@
 #include "pcg32.h"
 
 #include <event2/event.h>
+#include <event2/thread.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,15 +31,42 @@ struct contact {
     struct contact *next_free;
 };
 
+/*
+ * What the worker threads share. Each thread runs its own event loop over its own part of the
+ * fleet; the model (one host, one set of caches), the records and the request numbering are
+ * shared under one lock, and in virtual time every thread meets the others at each tick.
+ */
+struct engine_shared {
+    pthread_mutex_t lock;
+    pthread_cond_t tick_cond;
+    struct model *model;
+    struct records *records;
+    struct engine_outcome *out;
+    struct engine *engines;
+    unsigned n_threads;
+    uint64_t seq;
+    uint64_t requests, failures; /* for the progress line */
+    unsigned waiting;            /* tick barrier: threads arrived */
+    uint64_t generation;
+    int64_t round_min, agreed;
+    bool stop; /* interrupted: every thread winds down */
+    struct timespec started;
+    uint64_t epoch_ft;
+};
+
 struct engine {
+    struct engine_shared *shared;
+    unsigned index;
+    pthread_t thread;
+    int setup_rc;
+    char setup_err[256];
     const struct engine_config *cfg;
     const struct scenario *sc;
     struct event_base *base;
     struct fleet fleet;
     struct model *model;
     struct run_tally *tally;
-    struct records *records;
-    struct engine_outcome *out;
+    unsigned concurrency; /* this thread's share of the scenario's */
     struct net_client_params params[SCENARIO_MAX_POPULATIONS];
     unsigned activation_min[SCENARIO_MAX_POPULATIONS]; /* last intervals the host sent */
     unsigned renewal_min[SCENARIO_MAX_POPULATIONS];
@@ -52,8 +81,8 @@ struct engine {
     uint64_t epoch_ft; /* FILETIME of simulated time 0 */
     struct timespec started;
     struct pcg32 rng; /* request IVs */
-    uint64_t seq;
-    bool stopping; /* no new contacts (end of run or signal) */
+    int64_t sim_us;   /* simulated time this thread reached */
+    bool stopping;    /* no new contacts (end of run or signal) */
     struct event *kick, *tick_timer, *housekeeping;
     struct event *sig_int, *sig_term;
     double last_progress_s;
@@ -64,7 +93,8 @@ static double wall_now(const struct engine *e)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)(ts.tv_sec - e->started.tv_sec) + (ts.tv_nsec - e->started.tv_nsec) / 1e9;
+    const struct timespec *t0 = &e->shared->started;
+    return (double)(ts.tv_sec - t0->tv_sec) + (ts.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 static uint64_t real_filetime(void)
@@ -134,7 +164,9 @@ static void start_contact(struct engine *e, size_t machine_index, int64_t sim_us
     if (m->state == MACHINE_WAITING)
         m->state = MACHINE_GRACE;
     build_request(e, m, sim_us, &c->request);
+    pthread_mutex_lock(&e->shared->lock);
     model_sent(e->model, e->fleet.pops[m->population].app_index, &c->ticket);
+    pthread_mutex_unlock(&e->shared->lock);
     uint8_t w_req[16];
     pcg32_fill(&e->rng, w_req, sizeof w_req);
     e->in_flight++;
@@ -191,18 +223,43 @@ static void finish_run(struct engine *e)
     event_base_loopbreak(e->base);
 }
 
+/*
+ * Virtual time: every thread reports its earliest due contact and waits for the others; all
+ * continue at the earliest of them, so the host never sees simulated time go backwards between
+ * threads. Returns that time (SCENARIO_NEVER when the run is over or interrupted).
+ */
+static int64_t tick_barrier(struct engine *e, int64_t my_due)
+{
+    struct engine_shared *sh = e->shared;
+    pthread_mutex_lock(&sh->lock);
+    if (my_due < sh->round_min)
+        sh->round_min = my_due;
+    if (++sh->waiting == sh->n_threads) {
+        sh->agreed = sh->stop ? SCENARIO_NEVER : sh->round_min;
+        sh->round_min = SCENARIO_NEVER;
+        sh->waiting = 0;
+        sh->generation++;
+        pthread_cond_broadcast(&sh->tick_cond);
+    } else {
+        uint64_t generation = sh->generation;
+        while (generation == sh->generation)
+            pthread_cond_wait(&sh->tick_cond, &sh->lock);
+    }
+    int64_t agreed = sh->agreed;
+    pthread_mutex_unlock(&sh->lock);
+    return agreed;
+}
+
 /* Virtual clock: when a tick's contacts are all answered, move to the next tick. */
 static void advance_virtual(struct engine *e)
 {
     if (e->in_flight > 0 || e->pending_head < e->pending_tail)
         return;
-    if (e->stopping) {
-        finish_run(e);
-        return;
-    }
-    int64_t due = fleet_next_due(&e->fleet);
+    int64_t due = e->stopping ? SCENARIO_NEVER : fleet_next_due(&e->fleet);
+    due = tick_barrier(e, due);
     if (due == SCENARIO_NEVER || due > e->sc->duration_us) {
-        e->out->sim_us = e->sc->duration_us;
+        if (due != SCENARIO_NEVER || !e->stopping)
+            e->sim_us = e->sc->duration_us;
         finish_run(e);
         return;
     }
@@ -211,16 +268,20 @@ static void advance_virtual(struct engine *e)
     if (t > e->sc->duration_us)
         t = e->sc->duration_us;
     e->batch_us = t;
-    e->out->sim_us = t;
+    e->sim_us = t;
     collect_due(e, t);
     fill_slots(e);
     if (e->in_flight == 0)
-        event_active(e->kick, EV_TIMEOUT, 0); /* everything due had left: look further */
+        event_active(e->kick, EV_TIMEOUT, 0); /* nothing of ours was due: on to the next tick */
 }
 
 /* Real clock: start what is due now and sleep until the next contact. */
 static void advance_real(struct engine *e)
 {
+    if (e->shared->stop && !e->stopping) {
+        e->stopping = true;
+        e->pending_head = e->pending_tail = 0;
+    }
     if (e->stopping) {
         if (e->in_flight == 0)
             finish_run(e);
@@ -229,18 +290,18 @@ static void advance_real(struct engine *e)
     int64_t now = sim_now(e);
     if (now >= e->sc->duration_us) {
         e->stopping = true;
-        e->out->sim_us = e->sc->duration_us;
+        e->sim_us = e->sc->duration_us;
         e->pending_head = e->pending_tail = 0;
         if (e->in_flight == 0)
             finish_run(e);
         return;
     }
-    e->out->sim_us = now;
+    e->sim_us = now;
     collect_due(e, now);
     fill_slots(e);
     int64_t due = fleet_next_due(&e->fleet);
     if (due == SCENARIO_NEVER && e->in_flight == 0 && e->pending_head == e->pending_tail) {
-        e->out->sim_us = now;
+        e->sim_us = now;
         finish_run(e);
         return;
     }
@@ -254,6 +315,10 @@ static void advance_real(struct engine *e)
 
 static void advance(struct engine *e)
 {
+    if (virtual_clock(e) && e->shared->stop && !e->stopping) {
+        e->stopping = true;
+        e->pending_head = e->pending_tail = 0;
+    }
     if (virtual_clock(e))
         advance_virtual(e);
     else
@@ -309,7 +374,6 @@ static void record_event(struct engine *e, struct contact *c, const struct excha
     const struct fleet_population *fp = &e->fleet.pops[m->population];
     struct run_event ev;
     memset(&ev, 0, sizeof ev);
-    ev.seq = ++e->seq;
     ev.wall_s = wall_now(e);
     ev.sim_us = c->sim_us;
     ev.client_time = c->request.client_time;
@@ -327,6 +391,9 @@ static void record_event(struct engine *e, struct contact *c, const struct excha
     ev.hresult = res->hresult;
     ev.count = -1;
     ev.latency_us = latency_us;
+    struct engine_shared *sh = e->shared;
+    pthread_mutex_lock(&sh->lock);
+    ev.seq = ++sh->seq;
     if (kms_outcome_has_count(res->outcome)) {
         struct model_verdict v;
         ev.count = res->response.count;
@@ -350,10 +417,14 @@ static void record_event(struct engine *e, struct contact *c, const struct excha
         snprintf(ev.detail, sizeof ev.detail, "%s", res->err.detail);
     }
     if (res->outcome != KMS_OUTCOME_REFUSED && res->outcome != KMS_OUTCOME_TIMEOUT)
-        e->out->answered++;
+        sh->out->answered++;
+    sh->requests++;
+    if (!kms_outcome_has_count(res->outcome))
+        sh->failures++;
+    if (sh->records)
+        records_event(sh->records, &ev);
+    pthread_mutex_unlock(&sh->lock);
     run_tally_add(e->tally, &ev);
-    if (e->records)
-        records_event(e->records, &ev);
 }
 
 static void on_contact_done(struct net_client *client, const struct exchange_result *res, void *arg)
@@ -368,7 +439,7 @@ static void on_contact_done(struct net_client *client, const struct exchange_res
     bool reusable = res->outcome == KMS_OUTCOME_ACTIVATED ||
                     res->outcome == KMS_OUTCOME_BELOW_THRESHOLD ||
                     res->outcome == KMS_OUTCOME_HOST_ERROR;
-    if (client && e->sc->reuse_connections && reusable && e->n_idle < e->sc->concurrency)
+    if (client && e->sc->reuse_connections && reusable && e->n_idle < e->concurrency)
         e->idle[e->n_idle++] = client;
     else
         net_client_free(client);
@@ -387,31 +458,39 @@ static void on_contact_done(struct net_client *client, const struct exchange_res
 
 static void print_progress(struct engine *e, bool final)
 {
+    struct engine_shared *sh = e->shared;
     double now = wall_now(e);
-    double rate =
-        now > e->last_progress_s
-            ? (double)(e->tally->requests - e->last_progress_requests) / (now - e->last_progress_s)
-            : 0;
+    pthread_mutex_lock(&sh->lock);
+    uint64_t requests = sh->requests, failures = sh->failures;
     char counts[160] = "";
     size_t n = 0;
-    for (size_t a = 0; a < TALLY_MAX_APPS && n < sizeof counts - 40; a++)
-        if (e->tally->apps[a].seen)
-            n += (size_t)snprintf(counts + n, sizeof counts - n, " %s=%u", e->tally->apps[a].key,
-                                  e->tally->apps[a].last_count);
-    fprintf(stderr,
-            "\r%6.1fs  sim day %6.2f  %8llu requests  %7.0f/s  %llu errors  counts:%s\033[K%s", now,
-            (double)e->out->sim_us / 86400e6, (unsigned long long)e->tally->requests, rate,
-            (unsigned long long)run_tally_failures(e->tally), counts, final ? "\n" : "");
+    for (size_t a = 0; a < sh->model->n_apps && n < sizeof counts - 40; a++)
+        if (sh->model->apps[a].cache.n || sh->model->apps[a].inserts)
+            n += (size_t)snprintf(counts + n, sizeof counts - n, " %s=%u",
+                                  e->cfg->catalog->apps[a].key,
+                                  (unsigned)sh->model->apps[a].cache.n);
+    pthread_mutex_unlock(&sh->lock);
+    double rate = now > e->last_progress_s
+                      ? (double)(requests - e->last_progress_requests) / (now - e->last_progress_s)
+                      : 0;
+    fprintf(
+        stderr,
+        "\r%6.1fs  sim day %6.2f  %8llu requests  %7.0f/s  %llu errors  model counts:%s\033[K%s",
+        now, (double)e->sim_us / 86400e6, (unsigned long long)requests, rate,
+        (unsigned long long)failures, counts, final ? "\n" : "");
     e->last_progress_s = now;
-    e->last_progress_requests = e->tally->requests;
+    e->last_progress_requests = requests;
 }
 
 static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
 {
     struct engine *e = arg;
     (void)fd, (void)what;
-    if (e->records)
-        records_flush(e->records);
+    if (e->shared->records) {
+        pthread_mutex_lock(&e->shared->lock);
+        records_flush(e->shared->records);
+        pthread_mutex_unlock(&e->shared->lock);
+    }
     if (e->cfg->progress)
         print_progress(e, false);
 }
@@ -419,24 +498,30 @@ static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     struct engine *e = arg;
+    struct engine_shared *sh = e->shared;
     (void)what;
-    if (e->out->interrupted) {
-        finish_run(e); /* second signal: stop waiting for answers in flight */
-        return;
+    pthread_mutex_lock(&sh->lock);
+    bool second = sh->stop;
+    sh->stop = true;
+    if (!second) {
+        sh->out->interrupted = true;
+        snprintf(sh->out->interrupt_reason, sizeof sh->out->interrupt_reason, "%s",
+                 sig == SIGINT ? "SIGINT" : "SIGTERM");
     }
-    e->out->interrupted = true;
-    snprintf(e->out->interrupt_reason, sizeof e->out->interrupt_reason, "%s",
-             sig == SIGINT ? "SIGINT" : "SIGTERM");
-    e->stopping = true;
-    e->pending_head = e->pending_tail = 0;
-    if (e->in_flight == 0)
-        finish_run(e);
+    pthread_mutex_unlock(&sh->lock);
+    /* Wake every loop; a second signal stops waiting for answers still in flight. */
+    for (unsigned i = 0; i < sh->n_threads; i++) {
+        if (second)
+            event_base_loopbreak(sh->engines[i].base);
+        else
+            event_active(sh->engines[i].kick, EV_TIMEOUT, 0);
+    }
 }
 
 static void engine_free(struct engine *e)
 {
     if (e->slots)
-        for (unsigned i = 0; i < e->sc->concurrency; i++)
+        for (unsigned i = 0; i < e->concurrency; i++)
             if (e->slots[i].client)
                 net_client_free(e->slots[i].client);
     for (size_t i = 0; i < e->n_idle; i++)
@@ -450,42 +535,41 @@ static void engine_free(struct engine *e)
     free(e->idle);
     free(e->slots);
     free(e->pending);
-    free(e->model);
     fleet_free(&e->fleet);
 }
 
-int engine_run(const struct engine_config *cfg, struct run_tally *tally, struct records *records,
-               struct engine_outcome *out, char *err, size_t err_len)
+/* Builds one thread's part of the fleet, its slots and its event loop. */
+static int engine_setup(struct engine *e, struct engine_shared *sh, unsigned index,
+                        const struct engine_config *cfg, struct run_tally *tally)
 {
     const struct scenario *sc = cfg->scenario;
-    struct engine e;
-    memset(&e, 0, sizeof e);
-    memset(out, 0, sizeof *out);
-    e.cfg = cfg;
-    e.sc = sc;
-    e.tally = tally;
-    e.records = records;
-    e.out = out;
-    int rc = -1;
-    if (fleet_build(&e.fleet, sc, cfg->catalog, cfg->shard_index, cfg->shard_count, err, err_len))
-        goto out;
-    e.model = malloc(sizeof *e.model);
-    e.slots = calloc(sc->concurrency, sizeof *e.slots);
-    e.idle = calloc(sc->concurrency, sizeof *e.idle);
-    e.pending = calloc(e.fleet.n ? e.fleet.n : 1, sizeof *e.pending);
-    e.base = net_event_base_new();
-    if (!e.model || !e.slots || !e.idle || !e.pending || !e.base ||
-        model_init(e.model, cfg->catalog)) {
-        snprintf(err, err_len, "out of memory or too many applications in the catalogue");
-        goto out;
+    unsigned threads = sh->n_threads;
+    e->shared = sh;
+    e->index = index;
+    e->cfg = cfg;
+    e->sc = sc;
+    e->tally = tally;
+    e->model = sh->model;
+    e->concurrency = (sc->concurrency + threads - 1) / threads;
+    /* Threads split a shard the way shards split a fleet: disjoint, and the same machines
+     * whatever the thread count. */
+    if (fleet_build(&e->fleet, sc, cfg->catalog, cfg->shard_index + cfg->shard_count * index,
+                    cfg->shard_count * threads, e->setup_err, sizeof e->setup_err))
+        return -1;
+    e->slots = calloc(e->concurrency, sizeof *e->slots);
+    e->idle = calloc(e->concurrency, sizeof *e->idle);
+    e->pending = calloc(e->fleet.n ? e->fleet.n : 1, sizeof *e->pending);
+    e->base = net_event_base_new();
+    if (!e->slots || !e->idle || !e->pending || !e->base) {
+        snprintf(e->setup_err, sizeof e->setup_err, "out of memory");
+        return -1;
     }
-    e.model->baseline = sc->baseline;
-    for (unsigned i = sc->concurrency; i-- > 0;) {
-        e.slots[i].next_free = e.free_slots;
-        e.free_slots = &e.slots[i];
+    for (unsigned i = e->concurrency; i-- > 0;) {
+        e->slots[i].next_free = e->free_slots;
+        e->free_slots = &e->slots[i];
     }
-    for (size_t p = 0; p < e.fleet.n_pops; p++) {
-        struct net_client_params *np = &e.params[p];
+    for (size_t p = 0; p < e->fleet.n_pops; p++) {
+        struct net_client_params *np = &e->params[p];
         np->addrs = cfg->target;
         np->timeout.tv_sec = (time_t)(sc->timeout_us / 1000000);
         np->timeout.tv_usec = (suseconds_t)(sc->timeout_us % 1000000);
@@ -493,32 +577,119 @@ int engine_run(const struct engine_config *cfg, struct run_tally *tally, struct 
         np->abortive_close = true;
         np->options.offer_ndr64 = sc->pops[p].ndr64;
         np->options.alter_context = sc->pops[p].alter_context;
-        e.activation_min[p] = DEFAULT_ACTIVATION_MIN;
-        e.renewal_min[p] = DEFAULT_RENEWAL_MIN;
-        tally->pops[p].machines = e.fleet.pops[p].machines;
+        e->activation_min[p] = DEFAULT_ACTIVATION_MIN;
+        e->renewal_min[p] = DEFAULT_RENEWAL_MIN;
+        tally->pops[p].machines = e->fleet.pops[p].machines;
     }
-    pcg32_seed(&e.rng, sc->seed, 0x49565321ULL + cfg->shard_index);
-    e.epoch_ft = real_filetime();
-    e.kick = event_new(e.base, -1, 0, on_kick, &e);
-    e.tick_timer = evtimer_new(e.base, on_kick, &e);
-    e.housekeeping = event_new(e.base, -1, EV_PERSIST, on_housekeeping, &e);
-    e.sig_int = evsignal_new(e.base, SIGINT, on_signal, &e);
-    e.sig_term = evsignal_new(e.base, SIGTERM, on_signal, &e);
-    struct timeval every = {0, 500000};
-    event_add(e.housekeeping, &every);
-    evsignal_add(e.sig_int, NULL);
-    evsignal_add(e.sig_term, NULL);
-    clock_gettime(CLOCK_MONOTONIC, &e.started);
-    event_active(e.kick, EV_TIMEOUT, 0);
-    event_base_dispatch(e.base);
-    out->wall_seconds = wall_now(&e);
+    pcg32_seed(&e->rng, sc->seed, 0x49565321ULL + cfg->shard_index * 1024 + index);
+    e->epoch_ft = sh->epoch_ft;
+    e->kick = event_new(e->base, -1, 0, on_kick, e);
+    e->tick_timer = evtimer_new(e->base, on_kick, e);
+    if (!e->kick || !e->tick_timer) {
+        snprintf(e->setup_err, sizeof e->setup_err, "out of memory");
+        return -1;
+    }
+    if (index == 0) {
+        /* The first thread flushes the records, prints progress and takes the signals. */
+        e->housekeeping = event_new(e->base, -1, EV_PERSIST, on_housekeeping, e);
+        e->sig_int = evsignal_new(e->base, SIGINT, on_signal, e);
+        e->sig_term = evsignal_new(e->base, SIGTERM, on_signal, e);
+        struct timeval every = {0, 500000};
+        event_add(e->housekeeping, &every);
+        evsignal_add(e->sig_int, NULL);
+        evsignal_add(e->sig_term, NULL);
+    }
+    return 0;
+}
+
+static void *engine_thread(void *arg)
+{
+    struct engine *e = arg;
+    event_active(e->kick, EV_TIMEOUT, 0);
+    event_base_dispatch(e->base);
+    return NULL;
+}
+
+int engine_run(const struct engine_config *cfg, struct run_tally *tally, struct records *records,
+               struct engine_outcome *out, char *err, size_t err_len)
+{
+    const struct scenario *sc = cfg->scenario;
+    unsigned threads = cfg->threads ? cfg->threads : 1;
+    memset(out, 0, sizeof *out);
+    /* Loops are woken across threads (signals, the tick barrier's stop). */
+    evthread_use_pthreads();
+    struct engine_shared sh;
+    memset(&sh, 0, sizeof sh);
+    pthread_mutex_init(&sh.lock, NULL);
+    pthread_cond_init(&sh.tick_cond, NULL);
+    sh.n_threads = threads;
+    sh.records = records;
+    sh.out = out;
+    sh.round_min = SCENARIO_NEVER;
+    sh.epoch_ft = real_filetime();
+    sh.model = malloc(sizeof *sh.model);
+    sh.engines = calloc(threads, sizeof *sh.engines);
+    struct run_tally **tallies = calloc(threads, sizeof *tallies);
+    int rc = -1;
+    if (!sh.model || !sh.engines || !tallies || model_init(sh.model, cfg->catalog)) {
+        snprintf(err, err_len, "out of memory or too many applications in the catalogue");
+        goto out;
+    }
+    sh.model->baseline = sc->baseline;
+    tallies[0] = tally;
+    for (unsigned t = 1; t < threads; t++) {
+        tallies[t] = malloc(sizeof *tallies[t]);
+        if (!tallies[t]) {
+            snprintf(err, err_len, "out of memory");
+            goto out;
+        }
+        run_tally_init(tallies[t], sc->n_pops);
+    }
+    for (unsigned t = 0; t < threads; t++)
+        if (engine_setup(&sh.engines[t], &sh, t, cfg, tallies[t])) {
+            snprintf(err, err_len, "%s", sh.engines[t].setup_err);
+            goto out;
+        }
+    clock_gettime(CLOCK_MONOTONIC, &sh.started);
+    unsigned started = 1;
+    for (unsigned t = 1; t < threads; t++, started++)
+        if (pthread_create(&sh.engines[t].thread, NULL, engine_thread, &sh.engines[t]) != 0)
+            break;
+    if (started < threads) {
+        /* Without every thread the tick barrier would wait forever: stop the ones running. */
+        sh.stop = true;
+        sh.n_threads = started;
+    }
+    engine_thread(&sh.engines[0]);
+    for (unsigned t = 1; t < started; t++)
+        pthread_join(sh.engines[t].thread, NULL);
+    if (started < threads) {
+        snprintf(err, err_len, "cannot start %u engine threads", threads);
+        goto out;
+    }
+    out->wall_seconds = wall_now(&sh.engines[0]);
     if (cfg->progress)
-        print_progress(&e, true);
-    for (size_t i = 0; i < e.fleet.n; i++)
-        if (e.fleet.machines[i].state == MACHINE_ACTIVATED)
-            tally->pops[e.fleet.machines[i].population].activated_machines++;
+        print_progress(&sh.engines[0], true);
+    for (unsigned t = 0; t < threads; t++) {
+        struct engine *e = &sh.engines[t];
+        if (e->sim_us > out->sim_us)
+            out->sim_us = e->sim_us;
+        for (size_t i = 0; i < e->fleet.n; i++)
+            if (e->fleet.machines[i].state == MACHINE_ACTIVATED)
+                tallies[t]->pops[e->fleet.machines[i].population].activated_machines++;
+        if (t > 0)
+            run_tally_merge(tally, tallies[t]);
+    }
     rc = 0;
 out:
-    engine_free(&e);
+    for (unsigned t = 0; sh.engines && t < threads; t++)
+        engine_free(&sh.engines[t]);
+    for (unsigned t = 1; tallies && t < threads; t++)
+        free(tallies[t]);
+    free(tallies);
+    free(sh.engines);
+    free(sh.model);
+    pthread_cond_destroy(&sh.tick_cond);
+    pthread_mutex_destroy(&sh.lock);
     return rc;
 }

@@ -22,6 +22,7 @@ struct engine_config {
     unsigned shard_index, shard_count;
     bool progress;     /* live progress line on stderr */
     bool cap_n_policy; /* not loopback: N_Policy never above the product's documented value */
+    unsigned threads;  /* worker threads, each with its own event loop (0 or 1: one) */
 };
 
 struct engine_outcome {

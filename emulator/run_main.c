@@ -31,6 +31,8 @@ static const char run_usage[] =
     "  -o, --out DIR             output directory (default: out/SCENARIO_NAME)\n"
     "      --seed N              seed of the fleet and request stream (default: the scenario's)\n"
     "      --shard K/N           run the K-th of N disjoint parts of the fleet (K from 0)\n"
+    "      --threads N           event loops (default: the scenario's threads, 0 = one per\n"
+    "                            core, less one for the embedded host)\n"
     "      --set KEY=VALUE       override a scenario key, e.g. --set duration=10d or\n"
     "                            --set 'population clients.machines=100' (repeatable)\n"
     "  -q, --quiet               no progress line and no summary table\n"
@@ -119,16 +121,22 @@ static int parse_shard(const char *text, unsigned *k, unsigned *n)
 int run_main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"target", required_argument, NULL, 't'}, {"out", required_argument, NULL, 'o'},
-        {"seed", required_argument, NULL, 'S'},   {"shard", required_argument, NULL, 'K'},
-        {"set", required_argument, NULL, 's'},    {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"target", required_argument, NULL, 't'},
+        {"out", required_argument, NULL, 'o'},
+        {"seed", required_argument, NULL, 'S'},
+        {"shard", required_argument, NULL, 'K'},
+        {"set", required_argument, NULL, 's'},
+        {"threads", required_argument, NULL, 'T'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *target_text = NULL, *out_dir = NULL;
     const char *sets[RUN_MAX_SETS];
     size_t n_sets = 0;
     unsigned long seed = 0;
-    bool seed_given = false, quiet = false;
+    bool seed_given = false, quiet = false, threads_given = false;
+    unsigned long threads_opt = 0;
     unsigned shard_k = 0, shard_n = 1;
     int c;
     optind = 1;
@@ -164,6 +172,14 @@ int run_main(int argc, char **argv)
                 return RUN_EXIT_USAGE;
             }
             sets[n_sets++] = optarg;
+            break;
+        case 'T':
+            if (cli_parse_uint(optarg, 0, 64, &threads_opt)) {
+                cli_usage_error("run", "--threads \"%s\": expected 0..64 (0: one per core)",
+                                optarg);
+                return RUN_EXIT_USAGE;
+            }
+            threads_given = true;
             break;
         case 'q':
             quiet = true;
@@ -272,20 +288,26 @@ int run_main(int argc, char **argv)
         goto out;
     }
     records_open_ok = true;
+    /* One event loop per core by default, leaving one core to the embedded host. */
+    unsigned threads = threads_given ? (unsigned)threads_opt : sc->threads;
+    if (threads == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cores > 1 ? (unsigned)cores - (target_text ? 0 : 1) : 1;
+        if (threads == 0)
+            threads = 1;
+    }
+    if (threads > sc->concurrency)
+        threads = sc->concurrency;
     run_tally_init(tally, sc->n_pops);
     time_t started = time(NULL);
     char started_at[32];
     strftime(started_at, sizeof started_at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&started));
     if (!quiet)
-        fprintf(stderr, "kmsload run: %s against %s, %s clock, seed %llu%s\n", sc->name,
-                target_desc, sc->clock == SCENARIO_CLOCK_VIRTUAL ? "virtual" : "real",
-                (unsigned long long)sc->seed, shard_n > 1 ? ", sharded" : "");
+        fprintf(stderr, "kmsload run: %s against %s, %s clock, seed %llu, %u thread%s%s\n",
+                sc->name, target_desc, sc->clock == SCENARIO_CLOCK_VIRTUAL ? "virtual" : "real",
+                (unsigned long long)sc->seed, threads, threads == 1 ? "" : "s",
+                shard_n > 1 ? ", sharded" : "");
 
-    if (sc->threads > 1 && !quiet)
-        fprintf(stderr,
-                "kmsload run: threads = %u: the engine drives every contact from one event loop "
-                "(the embedded host has its own); a single loop saturated these 2-core machines\n",
-                sc->threads);
     struct engine_config ecfg = {
         .scenario = sc,
         .catalog = &cat,
@@ -294,6 +316,7 @@ int run_main(int argc, char **argv)
         .shard_count = shard_n,
         .progress = !quiet && isatty(STDERR_FILENO),
         .cap_n_policy = !loopback,
+        .threads = threads,
     };
     struct engine_outcome eo;
     if (engine_run(&ecfg, tally, &records, &eo, err, sizeof err)) {

@@ -355,6 +355,7 @@ static void rt_run_text(struct rt_run *r, const char *text, const char *const *o
         .target = &target,
         .shard_index = 0,
         .shard_count = 1,
+        .threads = r->sc->threads,
     };
     cr_assert_eq(engine_run(&cfg, r->tally, &rec, &r->out, err, sizeof err), 0, "engine: %s", err);
     embedded_host_stop(&rt_host);
@@ -563,6 +564,21 @@ Test(run, reused_connections_count_the_same)
     rt_assert_counts_are_distinct_cmids(&r, "windows", 50, &seen);
     cr_assert_eq(seen.n, 30);
     cr_assert_eq(r.tally->requests, 54);
+    rt_run_free(&r);
+}
+
+Test(run, several_threads_count_the_same)
+{
+    /* Three event loops share one model and meet at every tick of virtual time. */
+    static const char *const threads[] = {"threads=3", "concurrency=6", NULL};
+    struct rt_run r;
+    rt_run_text(&r, rt_clients_30, threads);
+    rt_assert_all_expectations_pass(&r);
+    rt_assert_threshold(&r, "clients", "windows", 25);
+    rt_assert_model_agrees(&r);
+    cr_assert_eq(r.tally->requests, 54);
+    cr_assert_eq(r.tally->pops[0].machines, 30, "the threads' parts add up to the fleet");
+    cr_assert_eq(r.tally->pops[0].activated_machines, 30);
     rt_run_free(&r);
 }
 
