@@ -141,6 +141,7 @@ static void build_request(struct engine *e, const struct machine *m, int64_t sim
         req->binding_expiration = 43200;
     }
     req->client_time = virtual_clock(e) ? e->epoch_ft + (uint64_t)sim_us * 10 : real_filetime();
+    req->client_time += (uint64_t)(sp->clock_skew_us * 10); /* a machine whose clock is off */
     char name[64];
     /* A DNS-style name a person can map back to the machine; at most 63 characters. */
     snprintf(name, sizeof name, "%.32s-%06u.kmsload.test", sp->name, m->id);

@@ -41,6 +41,7 @@ enum value_type {
     T_TEXT,     /* printable text, min..size-1 characters */
     T_CLOCK,    /* virtual | real */
     T_DURATION, /* int64_t microseconds within [min, max] */
+    T_SKEW,     /* int64_t microseconds, signed, within [-max, max] */
     T_MINUTES,  /* unsigned minutes, given as a duration of whole minutes within [min, max] */
     T_U64,      /* uint64_t, decimal or 0x hex */
     T_UINT,     /* unsigned within [min, max] */
@@ -97,6 +98,8 @@ static const struct key_spec key_specs[] = {
     {SEC_POPULATION, "vm", T_SHARE, POP_FIELD(vm_share), 0, 0, NULL},
     {SEC_POPULATION, "license_status", T_UINT, POP_FIELD(license_status), 0, 6, NULL},
     {SEC_POPULATION, "cloned", T_SHARE, POP_FIELD(cloned_share), 0, 0, NULL},
+    {SEC_POPULATION, "clock_skew", T_SKEW, POP_FIELD(clock_skew_us), 0, 30 * US_PER_DAY,
+     "-30d..+30d"},
     {SEC_POPULATION, "join_at", T_DURATION, POP_FIELD(join_at_us), 0, DURATION_MAX_US, "0..3650d"},
     {SEC_POPULATION, "join_over", T_DURATION, POP_FIELD(join_over_us), 0, DURATION_MAX_US,
      "0..3650d"},
@@ -484,6 +487,15 @@ static int set_value(const struct key_spec *spec, void *base, const char *value,
         if (cli_parse_duration(value, false, &us, why, sizeof why) != 0 || us < spec->min ||
             us > spec->max) {
             snprintf(problem, cap, "expected a duration %s, like 90s, 250ms, 5m, 2h30m or 7d",
+                     spec->range);
+            return -1;
+        }
+        memcpy(field, &us, sizeof us);
+        return 0;
+    case T_SKEW:
+        if (cli_parse_duration(value, true, &us, why, sizeof why) != 0 || us < -spec->max ||
+            us > spec->max) {
+            snprintf(problem, cap, "expected a signed duration %s, like +3h59m or -4h01m",
                      spec->range);
             return -1;
         }

@@ -39,6 +39,7 @@ struct scenario_population {
     double vm_share;              /* share of machines that report VMInfo = 1 */
     unsigned license_status;      /* default 2 (initial grace) */
     double cloned_share;          /* share reusing another machine's CMID (no sysprep) */
+    int64_t clock_skew_us;        /* the machines' clocks run this far ahead (negative: behind) */
     /* Closed model: a fleet of `machines` joining over [join_at, join_at + join_over). */
     uint32_t machines;
     int64_t join_at_us, join_over_us;
