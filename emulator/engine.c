@@ -637,6 +637,7 @@ int engine_run(const struct engine_config *cfg, struct run_tally *tally, struct 
         goto out;
     }
     sh.model->baseline = sc->baseline;
+    sh.model->partial = cfg->shard_count > 1;
     tallies[0] = tally;
     for (unsigned t = 1; t < threads; t++) {
         tallies[t] = malloc(sizeof *tallies[t]);

@@ -1,5 +1,6 @@
 /* kmsload: the command-line entry point. Only this file decides the process exit status. */
 #include "host_main.h"
+#include "merge.h"
 #include "probe.h"
 #include "run_main.h"
 
@@ -16,6 +17,7 @@ static const char main_usage[] =
     "  run SCENARIO        run a scenario: a simulated fleet against a host (default: the\n"
     "                      embedded reference host), checked against a model of genuine counting\n"
     "  host                run the reference KMS host (loopback by default)\n"
+    "  merge OUT RUN...    merge the output directories of a sharded run into one\n"
     "\n"
     "Options:\n"
     "  -h, --help          show this help ('kmsload COMMAND --help' for a command)\n"
@@ -42,6 +44,8 @@ int main(int argc, char **argv)
         return run_main(argc - 1, argv + 1);
     if (strcmp(cmd, "host") == 0)
         return host_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "merge") == 0)
+        return merge_main(argc - 1, argv + 1);
     fprintf(stderr, "kmsload: unknown command \"%s\"\nTry 'kmsload --help'.\n", cmd);
     return 2;
 }

@@ -88,6 +88,8 @@ void model_answered(struct model *m, const struct model_ticket *ticket, const st
         hi = cap;
     if (lo > hi)
         lo = hi;
+    if (m->partial)
+        hi = cap;
     if (m->baseline) {
         if (!a->calibrated) {
             a->calibrated = true;

@@ -36,6 +36,9 @@ struct model {
      * first answer per application calibrates an offset and later answers are judged on the
      * change the run's own machines make. */
     bool baseline;
+    /* A shard of a run sees only its own machines while the host also counts the other shards':
+     * a count is then judged only from below (this shard's distinct CMIDs) and by the capacity. */
+    bool partial;
     struct model_app apps[MODEL_MAX_APPS];
 };
 

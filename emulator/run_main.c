@@ -5,6 +5,7 @@
 #include "engine.h"
 #include "expect.h"
 #include "records.h"
+#include "summary_md.h"
 
 #include <event2/thread.h>
 #include <getopt.h>
@@ -31,10 +32,14 @@ static const char run_usage[] =
     "  -o, --out DIR             output directory (default: out/SCENARIO_NAME)\n"
     "      --seed N              seed of the fleet and request stream (default: the scenario's)\n"
     "      --shard K/N           run the K-th of N disjoint parts of the fleet (K from 0)\n"
+    "      --shard auto/N        the same with K from $JOB_COMPLETION_INDEX (Kubernetes\n"
+    "                            Indexed Jobs); merge the parts with 'kmsload merge'\n"
     "      --threads N           event loops (default: the scenario's threads, 0 = one per\n"
     "                            core, less one for the embedded host)\n"
     "      --set KEY=VALUE       override a scenario key, e.g. --set duration=10d or\n"
     "                            --set 'population clients.machines=100' (repeatable)\n"
+    "      --summary-md FILE     also write a Markdown summary to FILE ('-': standard output),\n"
+    "                            e.g. for $GITHUB_STEP_SUMMARY\n"
     "  -q, --quiet               no progress line and no summary table\n"
     "  -h, --help                show this help\n"
     "\n"
@@ -102,17 +107,50 @@ static void print_summary(const struct scenario *sc, const struct run_tally *t,
     printf("  results: %s/events.csv, summary.json, junit.xml\n", out_dir);
 }
 
-static int parse_shard(const char *text, unsigned *k, unsigned *n)
+/*
+ * "K/N", or "auto/N" with K from $JOB_COMPLETION_INDEX (set by Kubernetes for the pods of an
+ * Indexed Job). Returns 0, or -1 with a message for people in err.
+ */
+static int parse_shard(const char *text, unsigned *k, unsigned *n, char *err, size_t err_len)
 {
     char *slash = strchr(text, '/');
     unsigned long a, b;
     char left[32];
-    if (!slash || (size_t)(slash - text) >= sizeof left)
+    if (!slash || (size_t)(slash - text) >= sizeof left) {
+        snprintf(err, err_len, "--shard \"%s\": expected K/N with 0 <= K < N, or auto/N", text);
         return -1;
+    }
     memcpy(left, text, (size_t)(slash - text));
     left[slash - text] = '\0';
-    if (cli_parse_uint(left, 0, 65535, &a) || cli_parse_uint(slash + 1, 1, 65536, &b) || a >= b)
+    if (cli_parse_uint(slash + 1, 1, 65536, &b)) {
+        snprintf(err, err_len, "--shard \"%s\": expected K/N with 0 <= K < N, or auto/N", text);
         return -1;
+    }
+    if (strcmp(left, "auto") == 0) {
+        const char *index = getenv("JOB_COMPLETION_INDEX");
+        if (!index || !*index) {
+            snprintf(err, err_len,
+                     "--shard %s: JOB_COMPLETION_INDEX is not set (Kubernetes sets it in the pods "
+                     "of an Indexed Job); give the shard as K/N instead",
+                     text);
+            return -1;
+        }
+        if (cli_parse_uint(index, 0, ~0UL, &a)) {
+            snprintf(err, err_len, "--shard %s: JOB_COMPLETION_INDEX=\"%s\" is not a number", text,
+                     index);
+            return -1;
+        }
+        if (a >= b) {
+            snprintf(err, err_len,
+                     "--shard %s: JOB_COMPLETION_INDEX=%lu is out of range 0..%lu (the Job's "
+                     "completions must equal N)",
+                     text, a, b - 1);
+            return -1;
+        }
+    } else if (cli_parse_uint(left, 0, 65535, &a) || a >= b) {
+        snprintf(err, err_len, "--shard \"%s\": expected K/N with 0 <= K < N, or auto/N", text);
+        return -1;
+    }
     *k = (unsigned)a;
     *n = (unsigned)b;
     return 0;
@@ -127,11 +165,12 @@ int run_main(int argc, char **argv)
         {"shard", required_argument, NULL, 'K'},
         {"set", required_argument, NULL, 's'},
         {"threads", required_argument, NULL, 'T'},
+        {"summary-md", required_argument, NULL, 'M'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *target_text = NULL, *out_dir = NULL;
+    const char *target_text = NULL, *out_dir = NULL, *summary_md = NULL;
     const char *sets[RUN_MAX_SETS];
     size_t n_sets = 0;
     unsigned long seed = 0;
@@ -156,11 +195,16 @@ int run_main(int argc, char **argv)
             }
             seed_given = true;
             break;
-        case 'K':
-            if (parse_shard(optarg, &shard_k, &shard_n)) {
-                cli_usage_error("run", "--shard \"%s\": expected K/N with 0 <= K < N", optarg);
+        case 'K': {
+            char shard_err[256];
+            if (parse_shard(optarg, &shard_k, &shard_n, shard_err, sizeof shard_err)) {
+                cli_usage_error("run", "%s", shard_err);
                 return RUN_EXIT_USAGE;
             }
+            break;
+        }
+        case 'M':
+            summary_md = optarg;
             break;
         case 's':
             if (n_sets == RUN_MAX_SETS) {
@@ -343,6 +387,24 @@ int run_main(int argc, char **argv)
         fprintf(stderr, "kmsload run: %s\n", err);
         status = RUN_EXIT_FAILED;
         goto out;
+    }
+    if (summary_md) {
+        struct summary_md_run md = {
+            .scenario = sc,
+            .target = target_desc,
+            .seed = sc->seed,
+            .shard_index = shard_k,
+            .shard_count = shard_n,
+            .outcome = &eo,
+            .tally = tally,
+            .results = results,
+            .n_results = sc->n_expects,
+        };
+        if (summary_md_write(summary_md, &md, err, sizeof err)) {
+            fprintf(stderr, "kmsload run: --summary-md: %s\n", err);
+            status = RUN_EXIT_FAILED;
+            goto out;
+        }
     }
     if (!quiet)
         print_summary(sc, tally, &eo, results, sc->n_expects, out_dir);
