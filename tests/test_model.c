@@ -188,3 +188,26 @@ Test(model, baseline_judges_the_change_on_a_busy_host)
     free(m);
     catalog_free(&cat);
 }
+
+Test(model, a_shard_judges_counts_from_below)
+{
+    struct catalog cat;
+    struct model *m = model_new(&cat);
+    m->partial = true;
+    size_t app = (size_t)(catalog_find_app(&cat, "windows") - cat.apps);
+    struct model_ticket t;
+    struct model_verdict v;
+    /* Other shards' machines raise the host's count: anything from our own count up is fine. */
+    struct guid g = model_cmid(1);
+    model_sent(m, app, &t);
+    model_answered(m, &t, &g, 25, DAY, 17, &v);
+    cr_assert(v.agrees, "%s", v.reason);
+    cr_assert_eq(v.expected_lo, 1);
+    cr_assert_eq(v.expected_hi, 50);
+    g = model_cmid(2);
+    model_sent(m, app, &t);
+    model_answered(m, &t, &g, 25, DAY, 1, &v); /* below our own two distinct machines */
+    cr_assert_not(v.agrees, "%s", v.reason);
+    free(m);
+    catalog_free(&cat);
+}
