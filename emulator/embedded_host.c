@@ -55,7 +55,9 @@ int embedded_host_start(struct embedded_host *h, const struct scenario *sc,
     }
     struct host_server_config scfg;
     host_server_config_default(&scfg);
-    scfg.max_connections = sc->concurrency + 64;
+    /* The engine opens a new connection as soon as it has closed one, before the host has read
+     * the close: the cap must leave room for connections that are over but not yet reaped. */
+    scfg.max_connections = 2 * sc->concurrency + 1024;
     if (sc->host_faults[0] && host_faults_parse(sc->host_faults, &scfg.faults, err, err_len))
         return -1;
     if (net_resolve("127.0.0.1", 0, true, &scfg.listen, err, err_len))

@@ -577,6 +577,8 @@ static json_t *summary_json(const struct run_info *info, const struct run_tally 
     json_object_set_new(root, "scenario", js);
     json_object_set_new(root, "target", jstr(info->target ? info->target : "", 512));
     json_object_set_new(root, "embedded_host", json_boolean(info->embedded_host));
+    json_object_set_new(root, "clock",
+                        json_string(sc && sc->clock == SCENARIO_CLOCK_VIRTUAL ? "virtual" : "real"));
     json_object_set_new(root, "seed", jint(info->seed));
     json_t *shard = json_object();
     json_object_set_new(shard, "index", json_integer(info->shard_index));

@@ -50,10 +50,11 @@ static const char run_usage[] =
     "  3  target unreachable: no request got an answer\n";
 
 /* Each contact holds one socket: ask for enough descriptors, and say so when the system refuses. */
-static void raise_open_files(unsigned concurrency, bool quiet)
+static void raise_open_files(unsigned concurrency, bool embedded_host, bool quiet)
 {
     struct rlimit rl;
-    rlim_t want = (rlim_t)concurrency * 2 + 256; /* client and embedded host sides, plus files */
+    /* Client sockets, the embedded host's (up to twice as many while closes are reaped), files. */
+    rlim_t want = (rlim_t)concurrency * (embedded_host ? 3 : 1) + 256 + (embedded_host ? 1024 : 0);
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
         return;
     rlim_t old = rl.rlim_cur;
@@ -290,7 +291,7 @@ int run_main(int argc, char **argv)
         goto out;
     signal(SIGPIPE, SIG_IGN);
     evthread_use_pthreads(); /* the embedded host's loop is stopped from this thread */
-    raise_open_files(sc->concurrency, quiet);
+    raise_open_files(sc->concurrency, target_text == NULL, quiet);
 
     bool loopback = true;
     if (target_text) {
