@@ -542,7 +542,7 @@ Test(records, summary_json_reads_back)
     cr_assert(json_is_false(json_object_get(root, "passed")));
 
     /* The keys come in the documented order. */
-    const char *order[] = {"kmsload", "scenario", "target",     "embedded_host",
+    const char *order[] = {"kmsload", "scenario", "target",     "embedded_host", "clock",
                            "seed",    "shard",    "started_at", "interrupted"};
     size_t i = 0;
     const char *key;
