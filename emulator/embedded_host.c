@@ -15,6 +15,13 @@ static void *embedded_host_loop(void *arg)
     return NULL;
 }
 
+static void on_stop(evutil_socket_t fd, short what, void *arg)
+{
+    struct embedded_host *h = arg;
+    (void)fd, (void)what;
+    event_base_loopbreak(h->base);
+}
+
 int embedded_host_start(struct embedded_host *h, const struct scenario *sc,
                         const struct catalog *cat, struct net_addrs *target, char *err,
                         size_t err_len)
@@ -75,6 +82,13 @@ int embedded_host_start(struct embedded_host *h, const struct scenario *sc,
         return -1;
     if (net_resolve("127.0.0.1", host_server_port(h->server), false, target, err, err_len))
         return -1;
+    /* A loopbreak issued before the thread reaches its loop would be forgotten (the loop clears
+     * the flag when it starts); an activated event is not. */
+    h->stop = event_new(h->base, -1, 0, on_stop, h);
+    if (!h->stop) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
     if (pthread_create(&h->thread, NULL, embedded_host_loop, h) != 0) {
         snprintf(err, err_len, "cannot start the embedded host thread");
         return -1;
@@ -86,11 +100,13 @@ int embedded_host_start(struct embedded_host *h, const struct scenario *sc,
 void embedded_host_stop(struct embedded_host *h)
 {
     if (h->running) {
-        event_base_loopbreak(h->base);
+        event_active(h->stop, EV_TIMEOUT, 0);
         pthread_join(h->thread, NULL);
     }
     if (h->server)
         host_server_stop(h->server);
+    if (h->stop)
+        event_free(h->stop);
     if (h->base)
         event_base_free(h->base);
     free(h->host);

@@ -23,6 +23,7 @@ struct embedded_host {
     struct kms_host *host;
     struct host_server *server;
     struct guid *covered;
+    struct event *stop; /* activated from the caller's thread; breaks the loop from inside */
     pthread_t thread;
     bool running;
 };

@@ -2,6 +2,7 @@
 #include "host_main.h"
 #include "merge.h"
 #include "probe.h"
+#include "report_main.h"
 #include "run_main.h"
 
 #include <stdio.h>
@@ -17,6 +18,7 @@ static const char main_usage[] =
     "  run SCENARIO        run a scenario: a simulated fleet against a host (default: the\n"
     "                      embedded reference host), checked against a model of genuine counting\n"
     "  host                run the reference KMS host (loopback by default)\n"
+    "  report RUN_DIR      re-render the charts and index.html of an earlier run\n"
     "  merge OUT RUN...    merge the output directories of a sharded run into one\n"
     "\n"
     "Options:\n"
@@ -44,6 +46,8 @@ int main(int argc, char **argv)
         return run_main(argc - 1, argv + 1);
     if (strcmp(cmd, "host") == 0)
         return host_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return report_main(argc - 1, argv + 1);
     if (strcmp(cmd, "merge") == 0)
         return merge_main(argc - 1, argv + 1);
     fprintf(stderr, "kmsload: unknown command \"%s\"\nTry 'kmsload --help'.\n", cmd);

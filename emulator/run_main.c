@@ -5,6 +5,7 @@
 #include "engine.h"
 #include "expect.h"
 #include "records.h"
+#include "report.h"
 #include "summary_md.h"
 
 #include <event2/thread.h>
@@ -26,7 +27,8 @@ static const char run_usage[] =
     "Runs a scenario (see scenarios/README.md): a fleet of simulated Windows and Office machines\n"
     "contacting a KMS host as real clients do, every answer checked against a model of genuine\n"
     "host counting. Without --target the embedded reference host is started on a free loopback\n"
-    "port. Results go to OUT_DIR: events.csv (one row per request), summary.json, junit.xml.\n"
+    "port. Results go to OUT_DIR: events.csv (one row per request), summary.json, junit.xml,\n"
+    "and the report: index.html with the charts of charts/ (see kmsload report --help).\n"
     "\n"
     "  -t, --target HOST[:PORT]  the KMS host to load (default: the embedded reference host)\n"
     "  -o, --out DIR             output directory (default: out/SCENARIO_NAME)\n"
@@ -40,6 +42,7 @@ static const char run_usage[] =
     "                            --set 'population clients.machines=100' (repeatable)\n"
     "      --summary-md FILE     also write a Markdown summary to FILE ('-': standard output),\n"
     "                            e.g. for $GITHUB_STEP_SUMMARY\n"
+    "      --no-report           no charts and no index.html (kmsload report DIR makes them)\n"
     "  -q, --quiet               no progress line and no summary table\n"
     "  -h, --help                show this help\n"
     "\n"
@@ -168,6 +171,7 @@ int run_main(int argc, char **argv)
         {"threads", required_argument, NULL, 'T'},
         {"summary-md", required_argument, NULL, 'M'},
         {"quiet", no_argument, NULL, 'q'},
+        {"no-report", no_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -175,7 +179,7 @@ int run_main(int argc, char **argv)
     const char *sets[RUN_MAX_SETS];
     size_t n_sets = 0;
     unsigned long seed = 0;
-    bool seed_given = false, quiet = false, threads_given = false;
+    bool seed_given = false, quiet = false, threads_given = false, report = true;
     unsigned long threads_opt = 0;
     unsigned shard_k = 0, shard_n = 1;
     int c;
@@ -228,6 +232,9 @@ int run_main(int argc, char **argv)
             break;
         case 'q':
             quiet = true;
+            break;
+        case 'R':
+            report = false;
             break;
         case 'h':
             fputs(run_usage, stdout);
@@ -409,6 +416,11 @@ int run_main(int argc, char **argv)
     }
     if (!quiet)
         print_summary(sc, tally, &eo, results, sc->n_expects, out_dir);
+    /* The report is a view of the results: its failure is a warning, not the run's verdict. */
+    if (report && report_write(out_dir, err, sizeof err) != REPORT_OK)
+        fprintf(stderr, "kmsload run: warning: no report: %s\n", err);
+    else if (report && !quiet)
+        printf("  report: %s/index.html\n", out_dir);
     if (tally->requests > 0 && eo.answered == 0)
         status = RUN_EXIT_UNREACHABLE;
     else if (failed > 0 || eo.interrupted)

@@ -1167,11 +1167,12 @@ static void rt_interrupt(int sig, const char *sig_name)
         cr_assert_null(strstr(de->d_name, ".tmp"), "left behind: %s", de->d_name);
         cr_assert(strcmp(de->d_name, "events.csv") == 0 ||
                       strcmp(de->d_name, "summary.json") == 0 ||
-                      strcmp(de->d_name, "junit.xml") == 0,
+                      strcmp(de->d_name, "junit.xml") == 0 ||
+                      strcmp(de->d_name, "index.html") == 0 || strcmp(de->d_name, "charts") == 0,
                   "unexpected file %s", de->d_name);
     }
     closedir(d);
-    cr_assert_eq(files, 3);
+    cr_assert_eq(files, 5, "the three records, then the report: index.html and charts/");
     free(junit);
     json_decref(summary);
     rt_events_free(&ev);
