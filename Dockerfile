@@ -10,7 +10,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         build-essential cmake pkg-config libevent-dev libssl-dev libcriterion-dev \
-        libinih-dev libjansson-dev \
+        libinih-dev libjansson-dev gnuplot-nox \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt .clang-format ./
