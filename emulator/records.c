@@ -382,7 +382,7 @@ static json_t *jint(uint64_t v)
     return json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v);
 }
 
-static void xml_text(FILE *f, const char *s, size_t max)
+void records_markup_text(FILE *f, const char *s, size_t max)
 {
     size_t n = bounded_len(s, max);
     const unsigned char *u = (const unsigned char *)(s ? s : "");
@@ -577,8 +577,8 @@ static json_t *summary_json(const struct run_info *info, const struct run_tally 
     json_object_set_new(root, "scenario", js);
     json_object_set_new(root, "target", jstr(info->target ? info->target : "", 512));
     json_object_set_new(root, "embedded_host", json_boolean(info->embedded_host));
-    json_object_set_new(root, "clock",
-                        json_string(sc && sc->clock == SCENARIO_CLOCK_VIRTUAL ? "virtual" : "real"));
+    json_object_set_new(
+        root, "clock", json_string(sc && sc->clock == SCENARIO_CLOCK_VIRTUAL ? "virtual" : "real"));
     json_object_set_new(root, "seed", jint(info->seed));
     json_t *shard = json_object();
     json_object_set_new(shard, "index", json_integer(info->shard_index));
@@ -675,16 +675,16 @@ static char *junit_xml(const struct run_info *info, const struct expect_result *
     fprintf(f, "<testsuites tests=\"%zu\" failures=\"%zu\" time=\"%.3f\">\n", tests, failures,
             secs);
     fputs("  <testsuite name=\"kmsload: ", f);
-    xml_text(f, name, SCENARIO_NAME_MAX);
+    records_markup_text(f, name, SCENARIO_NAME_MAX);
     fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" time=\"%.3f\">\n",
             tests, failures, secs);
     fputs("    <properties>\n", f);
     fputs("      <property name=\"target\" value=\"", f);
-    xml_text(f, info->target, 512);
+    records_markup_text(f, info->target, 512);
     fprintf(f, "\"/>\n      <property name=\"seed\" value=\"%" PRIu64 "\"/>\n", info->seed);
     if (sc) {
         fputs("      <property name=\"scenario\" value=\"", f);
-        xml_text(f, sc->path, sizeof sc->path);
+        records_markup_text(f, sc->path, sizeof sc->path);
         fputs("\"/>\n", f);
     }
     fputs("    </properties>\n", f);
@@ -692,30 +692,30 @@ static char *junit_xml(const struct run_info *info, const struct expect_result *
         const struct expect_result *r = &results[i];
         const struct scenario_expectation *e = r->expectation;
         fputs("    <testcase classname=\"kmsload.", f);
-        xml_text(f, name, SCENARIO_NAME_MAX);
+        records_markup_text(f, name, SCENARIO_NAME_MAX);
         fputs("\" name=\"", f);
-        xml_text(f, e ? e->text : "", e ? sizeof e->text : 1);
+        records_markup_text(f, e ? e->text : "", e ? sizeof e->text : 1);
         fputs("\" time=\"0\">\n", f);
         if (r->passed) {
             fputs("      <system-out>", f);
         } else {
             fputs("      <failure message=\"", f);
-            xml_text(f, r->observed, sizeof r->observed);
+            records_markup_text(f, r->observed, sizeof r->observed);
             fputs("\"/>\n      <system-out>", f);
         }
         if (e)
             fprintf(f, "line %u: ", e->line);
-        xml_text(f, r->observed, sizeof r->observed);
+        records_markup_text(f, r->observed, sizeof r->observed);
         fputs("</system-out>\n    </testcase>\n", f);
     }
     if (info->interrupted) {
         fputs("    <testcase classname=\"kmsload.", f);
-        xml_text(f, name, SCENARIO_NAME_MAX);
+        records_markup_text(f, name, SCENARIO_NAME_MAX);
         fputs("\" name=\"run completed\" time=\"0\">\n      <failure message=\"interrupted: ", f);
-        xml_text(f, reason, 256);
+        records_markup_text(f, reason, 256);
         fputs("\"/>\n    </testcase>\n", f);
         fputs("    <system-out>The run was interrupted (", f);
-        xml_text(f, reason, 256);
+        records_markup_text(f, reason, 256);
         fputs(") before its end: the expectations were evaluated on what it had done by "
               "then.</system-out>\n",
               f);

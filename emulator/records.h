@@ -23,17 +23,21 @@ struct records {
 /* What summary.json says about the run besides the tally. */
 struct run_info {
     const struct scenario *scenario;
-    const char *target;        /* "embedded reference host 127.0.0.1:PORT" or HOST:PORT */
+    const char *target; /* "embedded reference host 127.0.0.1:PORT" or HOST:PORT */
     bool embedded_host;
     uint64_t seed;
     unsigned shard_index, shard_count; /* 0/1 when not sharded */
-    const char *started_at;    /* ISO 8601 UTC */
+    const char *started_at;            /* ISO 8601 UTC */
     double wall_seconds;
-    int64_t sim_us;            /* simulated time covered */
+    int64_t sim_us; /* simulated time covered */
     bool interrupted;
     const char *interrupt_reason;
     const char *kmsload_version;
 };
+
+/* Writes at most max bytes of s escaped for XML and HTML text or attributes (markup characters as
+ * entities; invalid UTF-8 and control characters as '?'), as junit.xml and index.html need. */
+void records_markup_text(FILE *f, const char *s, size_t max);
 
 /* Creates dir if needed and opens events.csv with its header. */
 int records_open(struct records *r, const char *dir, char *err, size_t err_len);

@@ -1,6 +1,8 @@
 /* A run's report: events.csv and summary.json in, charts/ and index.html out (see report.h). */
 #include "report.h"
 
+#include "records.h"
+
 #include "exchange.h"
 #include "histogram.h"
 
@@ -1454,27 +1456,7 @@ static void gp_params(char *out, size_t cap, const struct agg *g, const struct c
 
 static void html(FILE *f, const char *s)
 {
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        case '\'':
-            fputs("&#39;", f);
-            break;
-        default:
-            putc(*s, f);
-        }
-    }
+    records_markup_text(f, s, (size_t)-1);
 }
 
 static char *read_file(const char *path, size_t *len)
