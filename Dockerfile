@@ -17,6 +17,7 @@ COPY CMakeLists.txt .clang-format ./
 COPY emulator emulator
 COPY tests tests
 COPY scenarios scenarios
+COPY reports reports
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/opt/kmsload \
     && cmake --build build -j"$(nproc)" \
     && ctest --test-dir build --output-on-failure \
