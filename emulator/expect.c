@@ -28,15 +28,6 @@ static void append(char *out, size_t cap, size_t *len, const char *fmt, ...)
     *len = (size_t)n >= cap - *len ? cap : *len + (size_t)n;
 }
 
-/* Name of a code from the HRESULT table, which also holds RPC fault statuses. */
-static const char *status_name(uint32_t code)
-{
-    const struct status_info *info = hresult_lookup(code);
-    if (!info)
-        info = rpc_fault_lookup(code);
-    return info ? info->name : "unknown status";
-}
-
 static void format_duration(uint64_t us, char *out, size_t cap)
 {
     if (us < 1000)

@@ -89,3 +89,11 @@ const char *rpc_fault_meaning(uint32_t status)
     const struct status_info *info = rpc_fault_lookup(status);
     return info ? info->meaning : UNKNOWN_RPC_STATUS;
 }
+
+const char *status_name(uint32_t code)
+{
+    const struct status_info *info = hresult_lookup(code);
+    if (!info)
+        info = rpc_fault_lookup(code);
+    return info ? info->name : "unknown status";
+}

@@ -35,5 +35,8 @@ const char *hresult_name(uint32_t code);
 const char *hresult_meaning(uint32_t code);
 const char *rpc_fault_name(uint32_t status);
 const char *rpc_fault_meaning(uint32_t status);
+/* Name of a code that may be either (tallies keep host HRESULTs and RPC fault statuses
+ * together); "unknown status" outside both tables. */
+const char *status_name(uint32_t code);
 
 #endif

@@ -123,15 +123,6 @@ static const char *event_status_name(enum kms_outcome outcome, uint32_t code)
     return hresult_name(code);
 }
 
-/* Name of a code of the tally's table (host HRESULTs and RPC fault statuses together). */
-static const char *status_name(uint32_t code)
-{
-    const struct status_info *info = hresult_lookup(code);
-    if (!info)
-        info = rpc_fault_lookup(code);
-    return info ? info->name : "unknown status";
-}
-
 int records_open(struct records *r, const char *dir, char *err, size_t err_len)
 {
     memset(r, 0, sizeof *r);
@@ -257,7 +248,7 @@ static int events_close(struct records *r, char *err, size_t err_len)
 
 /* ---- atomic files ---- */
 
-static int write_all(int fd, const char *data, size_t len)
+int records_write_all(int fd, const char *data, size_t len)
 {
     while (len > 0) {
         ssize_t n = write(fd, data, len);
@@ -272,14 +263,11 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
-/* NAME.tmp in the directory, fsync, rename over NAME, fsync the directory. */
-static int write_atomic(const char *dir, const char *name, const char *data, size_t len, char *err,
-                        size_t err_len)
+int records_write_atomic(const char *path, const char *data, size_t len, char *err, size_t err_len)
 {
-    char tmp[600], path[600];
-    if (join_path(tmp, sizeof tmp, dir, name, ".tmp") != 0 ||
-        join_path(path, sizeof path, dir, name, "") != 0) {
-        set_err(err, err_len, "output directory name too long");
+    char tmp[4096];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
+        set_err(err, err_len, "file name too long: %s", path);
         return -1;
     }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
@@ -287,7 +275,7 @@ static int write_atomic(const char *dir, const char *name, const char *data, siz
         set_err(err, err_len, "cannot create %s: %s", tmp, strerror(errno));
         return -1;
     }
-    if (write_all(fd, data, len) != 0 || (fsync(fd) != 0 && errno != EINVAL)) {
+    if (records_write_all(fd, data, len) != 0 || (fsync(fd) != 0 && errno != EINVAL)) {
         set_err(err, err_len, "cannot write %s: %s", tmp, strerror(errno));
         close(fd);
         unlink(tmp);
@@ -303,12 +291,30 @@ static int write_atomic(const char *dir, const char *name, const char *data, siz
         unlink(tmp);
         return -1;
     }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    /* Best effort: the file itself is complete either way. */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
-        fsync(dfd); /* best effort: the files themselves are complete either way */
+        fsync(dfd);
         close(dfd);
     }
     return 0;
+}
+
+/* NAME in the run directory, atomically. */
+static int write_atomic(const char *dir, const char *name, const char *data, size_t len, char *err,
+                        size_t err_len)
+{
+    char path[600];
+    if (join_path(path, sizeof path, dir, name, "") != 0) {
+        set_err(err, err_len, "output directory name too long");
+        return -1;
+    }
+    return records_write_atomic(path, data, len, err, err_len);
 }
 
 /* ---- text for JSON and XML ---- */

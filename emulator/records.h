@@ -39,6 +39,12 @@ struct run_info {
  * entities; invalid UTF-8 and control characters as '?'), as junit.xml and index.html need. */
 void records_markup_text(FILE *f, const char *s, size_t max);
 
+/* Writes all of data to fd, retrying short writes and EINTR. Returns 0 or -1 (errno set). */
+int records_write_all(int fd, const char *data, size_t len);
+/* Writes path.tmp, fsyncs it, renames it over path and fsyncs the directory: readers see the old
+ * file or the whole new one. Returns 0, or -1 with a message naming the file. */
+int records_write_atomic(const char *path, const char *data, size_t len, char *err, size_t err_len);
+
 /* Creates dir if needed and opens events.csv with its header. */
 int records_open(struct records *r, const char *dir, char *err, size_t err_len);
 /* Appends one row (CSV, quoted where needed). */

@@ -1836,41 +1836,12 @@ static void fill_template(FILE *out, const char *tpl, const struct part *parts, 
 static int write_atomic(const char *dir, const char *name, const char *data, size_t len, char *err,
                         size_t err_len)
 {
-    char tmp[1200], path[1200];
-    if (snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, name) >= (int)sizeof tmp ||
-        path_join(path, sizeof path, dir, name) != 0) {
+    char path[1200];
+    if (path_join(path, sizeof path, dir, name) != 0) {
         set_err(err, err_len, "run directory name too long");
         return -1;
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        set_err(err, err_len, "cannot create %s: %s", tmp, strerror(errno));
-        return -1;
-    }
-    while (len > 0) {
-        ssize_t w = write(fd, data, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            set_err(err, err_len, "cannot write %s: %s", tmp, strerror(errno));
-            close(fd);
-            unlink(tmp);
-            return -1;
-        }
-        data += w;
-        len -= (size_t)w;
-    }
-    if ((fsync(fd) != 0 && errno != EINVAL) || close(fd) != 0) {
-        set_err(err, err_len, "cannot write %s: %s", tmp, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    if (rename(tmp, path) != 0) {
-        set_err(err, err_len, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
+    return records_write_atomic(path, data, len, err, err_len);
 }
 
 /* Closes a memory stream: its text (*buf, updated by fclose), or NULL. */

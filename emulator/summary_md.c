@@ -1,6 +1,8 @@
 /* A run's summary in Markdown (see summary_md.h). */
 #include "summary_md.h"
 
+#include "records.h"
+
 #include "hresult.h"
 #include "wintypes.h"
 
@@ -50,14 +52,6 @@ static void md_text(FILE *f, const char *s, size_t max)
             break;
         }
     }
-}
-
-static const char *status_name(uint32_t code)
-{
-    const struct status_info *info = hresult_lookup(code);
-    if (!info)
-        info = rpc_fault_lookup(code);
-    return info ? info->name : "unknown status";
 }
 
 static void md_ms(FILE *f, uint64_t us)
@@ -294,21 +288,6 @@ int summary_md_print(FILE *f, const struct summary_md_run *run)
     return ferror(f) ? -1 : 0;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int summary_md_write(const char *path, const struct summary_md_run *run, char *err, size_t err_len)
 {
     char *text = NULL;
@@ -327,7 +306,7 @@ int summary_md_write(const char *path, const struct summary_md_run *run, char *e
             strcmp(path, "-") == 0 ? STDOUT_FILENO : open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
         if (fd < 0)
             snprintf(err, err_len, "cannot open %s: %s", path, strerror(errno));
-        else if (write_all(fd, text, len) != 0)
+        else if (records_write_all(fd, text, len) != 0)
             snprintf(err, err_len, "cannot write %s: %s", path, strerror(errno));
         else
             rc = 0;
@@ -336,28 +315,7 @@ int summary_md_write(const char *path, const struct summary_md_run *run, char *e
         free(text);
         return rc;
     }
-    char tmp[4096];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
-        snprintf(err, err_len, "--summary-md: file name too long");
-        free(text);
-        return -1;
-    }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        snprintf(err, err_len, "cannot create %s: %s", tmp, strerror(errno));
-    } else if (write_all(fd, text, len) != 0 || (fsync(fd) != 0 && errno != EINVAL)) {
-        snprintf(err, err_len, "cannot write %s: %s", tmp, strerror(errno));
-        close(fd);
-        unlink(tmp);
-    } else if (close(fd) != 0) {
-        snprintf(err, err_len, "cannot write %s: %s", tmp, strerror(errno));
-        unlink(tmp);
-    } else if (rename(tmp, path) != 0) {
-        snprintf(err, err_len, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-        unlink(tmp);
-    } else {
-        rc = 0;
-    }
+    rc = records_write_atomic(path, text, len, err, err_len);
     free(text);
     return rc;
 }
