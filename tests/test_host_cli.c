@@ -3,6 +3,8 @@
  * with SIGINT; usage errors of both subcommands. Every child is bounded in time and killed by
  * the suite's fini even when an assertion fails (and by the kernel if this process dies).
  */
+#include "support.h"
+
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
@@ -26,18 +28,16 @@
 #error "KMSLOAD_BINARY must name the kmsload program"
 #endif
 
-#define HC_MAX_CHILDREN 8
 #define HC_RUN_TIMEOUT_MS 15000
-#define HC_OUT_MAX 65536
 
-static pid_t hc_children[HC_MAX_CHILDREN];
+static struct support_children hc_children;
 static char hc_dir[64];
 static unsigned hc_seq;
 
 static void hc_init(void)
 {
     signal(SIGPIPE, SIG_IGN);
-    memset(hc_children, 0, sizeof hc_children);
+    memset(&hc_children, 0, sizeof hc_children);
     snprintf(hc_dir, sizeof hc_dir, "/tmp/kmsload-hostcli-XXXXXX");
     cr_assert_not_null(mkdtemp(hc_dir), "mkdtemp: %s", strerror(errno));
     hc_seq = 0;
@@ -45,35 +45,15 @@ static void hc_init(void)
 
 static void hc_fini(void)
 {
-    for (int i = 0; i < HC_MAX_CHILDREN; i++) {
-        if (hc_children[i] > 0) {
-            kill(hc_children[i], SIGKILL);
-            waitpid(hc_children[i], NULL, 0);
-            hc_children[i] = 0;
-        }
-    }
-    DIR *d = opendir(hc_dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char path[512];
-            snprintf(path, sizeof path, "%s/%s", hc_dir, e->d_name);
-            unlink(path);
-        }
-        closedir(d);
-        rmdir(hc_dir);
-    }
+    support_kill_all(&hc_children);
+    support_remove_tree(hc_dir);
 }
 
 TestSuite(host_cli, .init = hc_init, .fini = hc_fini, .timeout = 60);
 
 static uint64_t hc_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return support_now_ms();
 }
 
 static void hc_path(char *out, size_t cap, const char *what)
@@ -81,78 +61,24 @@ static void hc_path(char *out, size_t cap, const char *what)
     snprintf(out, cap, "%s/%s.%u", hc_dir, what, hc_seq++);
 }
 
-/* Starts KMSLOAD_BINARY with argv (argv[0] is replaced); stdout/stderr go to the given fds. */
 static pid_t hc_spawn(const char *const *args, int out_fd, int err_fd)
 {
-    char *argv[32];
-    size_t n = 0;
-    argv[n++] = (char *)KMSLOAD_BINARY;
-    for (; args[n - 1] && n < 31; n++)
-        argv[n] = (char *)args[n - 1];
-    argv[n] = NULL;
-    int slot = -1;
-    for (int i = 0; i < HC_MAX_CHILDREN && slot < 0; i++)
-        if (hc_children[i] == 0)
-            slot = i;
-    cr_assert_geq(slot, 0, "too many children");
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
-    if (pid == 0) {
-        /* Die with the test process, whatever happens to it. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        int devnull = open("/dev/null", O_RDONLY);
-        dup2(devnull, 0);
-        dup2(out_fd, 1);
-        dup2(err_fd, 2);
-        signal(SIGPIPE, SIG_DFL);
-        execv(KMSLOAD_BINARY, argv);
-        _exit(127);
-    }
-    hc_children[slot] = pid;
-    return pid;
-}
-
-static void hc_forget(pid_t pid)
-{
-    for (int i = 0; i < HC_MAX_CHILDREN; i++)
-        if (hc_children[i] == pid)
-            hc_children[i] = 0;
+    return support_spawn(&hc_children, KMSLOAD_BINARY, args, out_fd, err_fd);
 }
 
 /* Waits for pid up to timeout_ms; returns its exit status, or -1 (killed) on timeout / signal. */
 static int hc_wait(pid_t pid, unsigned timeout_ms)
 {
-    uint64_t end = hc_now_ms() + timeout_ms;
     int status = 0;
-    for (;;) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid)
-            break;
-        if (hc_now_ms() >= end) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            hc_forget(pid);
-            return -1;
-        }
-        struct timespec ms = {0, 5000000};
-        nanosleep(&ms, NULL);
-    }
-    hc_forget(pid);
+    if (support_wait(&hc_children, pid, timeout_ms, &status) != 0)
+        return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 static char *hc_slurp(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot read %s", path);
-    char *buf = calloc(1, HC_OUT_MAX + 1);
-    cr_assert_not_null(buf);
-    size_t n = fread(buf, 1, HC_OUT_MAX, f);
-    buf[n] = '\0';
-    fclose(f);
+    char *buf = support_slurp(path, NULL);
+    cr_assert_not_null(buf, "cannot read %s", path);
     return buf;
 }
 

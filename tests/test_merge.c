@@ -12,6 +12,8 @@
 #include "scenario.h"
 #include "summary_md.h"
 
+#include "support.h"
+
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
@@ -44,33 +46,10 @@ static void tm_init(void)
     cr_assert_not_null(mkdtemp(tm_dir), "mkdtemp: %s", strerror(errno));
 }
 
-static void tm_remove_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    if (!d) {
-        unlink(path);
-        return;
-    }
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char child[512];
-        snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-        struct stat st;
-        if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode))
-            tm_remove_tree(child);
-        else
-            unlink(child);
-    }
-    closedir(d);
-    rmdir(path);
-}
-
 static void tm_fini(void)
 {
     if (tm_dir[0])
-        tm_remove_tree(tm_dir);
+        support_remove_tree(tm_dir);
 }
 
 TestSuite(merge, .init = tm_init, .fini = tm_fini, .timeout = 60);
@@ -82,23 +61,7 @@ static void tm_path(char *out, size_t cap, const char *name)
 
 static char *tm_slurp(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0, got;
-    char *buf = malloc(cap + 1);
-    cr_assert_not_null(buf);
-    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            cap *= 2;
-            buf = realloc(buf, cap + 1);
-            cr_assert_not_null(buf);
-        }
-    }
-    fclose(f);
-    buf[n] = '\0';
-    return buf;
+    return support_slurp(path, NULL);
 }
 
 static void tm_write(const char *path, const char *text)

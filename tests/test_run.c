@@ -15,6 +15,8 @@
 #include "run_tally.h"
 #include "scenario.h"
 
+#include "support.h"
+
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
@@ -43,7 +45,6 @@
 
 #define RT_DAY_US (86400LL * 1000000LL)
 #define RT_RETENTION_US (30 * RT_DAY_US)
-#define RT_MAX_CHILDREN 8
 #define RT_RUN_TIMEOUT_MS 10000
 #define RT_EVENTS_COLUMNS 23
 
@@ -51,68 +52,36 @@
 
 static char rt_dir[64];
 static unsigned rt_seq;
-static pid_t rt_children[RT_MAX_CHILDREN];
+static struct support_children rt_children;
 static struct embedded_host rt_host;
 static bool rt_host_started;
 
 static void rt_init(void)
 {
     signal(SIGPIPE, SIG_IGN);
-    memset(rt_children, 0, sizeof rt_children);
+    memset(&rt_children, 0, sizeof rt_children);
     rt_host_started = false;
     rt_seq = 0;
     snprintf(rt_dir, sizeof rt_dir, "/tmp/kmsload-run-XXXXXX");
     cr_assert_not_null(mkdtemp(rt_dir), "mkdtemp: %s", strerror(errno));
 }
 
-/* rm -r path (the suite's directory holds files and one level of output directories). */
-static void rt_remove_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    if (!d) {
-        unlink(path);
-        return;
-    }
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char child[512];
-        snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-        struct stat st;
-        if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode))
-            rt_remove_tree(child);
-        else
-            unlink(child);
-    }
-    closedir(d);
-    rmdir(path);
-}
-
 static void rt_fini(void)
 {
-    for (int i = 0; i < RT_MAX_CHILDREN; i++) {
-        if (rt_children[i] > 0) {
-            kill(rt_children[i], SIGKILL);
-            waitpid(rt_children[i], NULL, 0);
-            rt_children[i] = 0;
-        }
-    }
+    support_kill_all(&rt_children);
     if (rt_host_started) {
         embedded_host_stop(&rt_host);
         rt_host_started = false;
     }
     if (rt_dir[0])
-        rt_remove_tree(rt_dir);
+        support_remove_tree(rt_dir);
 }
 
 TestSuite(run, .init = rt_init, .fini = rt_fini, .timeout = 30);
 
 static uint64_t rt_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return support_now_ms();
 }
 
 /* A fresh path in the suite's directory: DIR/what.N */
@@ -123,26 +92,7 @@ static void rt_path(char *out, size_t cap, const char *what)
 
 static char *rt_slurp(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap + 1);
-    cr_assert_not_null(buf);
-    size_t got;
-    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            cap *= 2;
-            buf = realloc(buf, cap + 1);
-            cr_assert_not_null(buf);
-        }
-    }
-    fclose(f);
-    buf[n] = '\0';
-    if (len)
-        *len = n;
-    return buf;
+    return support_slurp(path, len);
 }
 
 static void rt_write_file(const char *path, const char *text)
@@ -938,61 +888,16 @@ Test(run, injected_faults_are_classified_not_fatal)
 
 /* ---- the real program ---- */
 
-/* Starts KMSLOAD_BINARY with args (NULL-terminated); stdout and stderr go to the given fds. */
 static pid_t rt_spawn(const char *const *args, int out_fd, int err_fd)
 {
-    char *argv[40];
-    size_t n = 0;
-    argv[n++] = (char *)KMSLOAD_BINARY;
-    for (size_t i = 0; args[i] && n < 39; i++)
-        argv[n++] = (char *)args[i];
-    argv[n] = NULL;
-    int slot = -1;
-    for (int i = 0; i < RT_MAX_CHILDREN && slot < 0; i++)
-        if (rt_children[i] == 0)
-            slot = i;
-    cr_assert_geq(slot, 0, "too many children");
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* die with the test process */
-        if (getppid() != parent)
-            _exit(127);
-        int devnull = open("/dev/null", O_RDONLY);
-        dup2(devnull, 0);
-        dup2(out_fd, 1);
-        dup2(err_fd, 2);
-        signal(SIGPIPE, SIG_DFL);
-        execv(KMSLOAD_BINARY, argv);
-        _exit(127);
-    }
-    rt_children[slot] = pid;
-    return pid;
+    return support_spawn(&rt_children, KMSLOAD_BINARY, args, out_fd, err_fd);
 }
 
 /* Waits for pid up to timeout_ms: its exit status, or -1 when it timed out or was killed. */
 static int rt_wait(pid_t pid, unsigned timeout_ms)
 {
-    uint64_t end = rt_now_ms() + timeout_ms;
     int status = 0;
-    for (;;) {
-        pid_t got = waitpid(pid, &status, WNOHANG);
-        if (got == pid)
-            break;
-        if (rt_now_ms() >= end) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            status = -1;
-            break;
-        }
-        struct timespec ms = {0, 5000000};
-        nanosleep(&ms, NULL);
-    }
-    for (int i = 0; i < RT_MAX_CHILDREN; i++)
-        if (rt_children[i] == pid)
-            rt_children[i] = 0;
-    if (status == -1)
+    if (support_wait(&rt_children, pid, timeout_ms, &status) != 0)
         return -1;
     cr_assert(WIFEXITED(status), "kmsload died of signal %d", WTERMSIG(status));
     return WEXITSTATUS(status);
