@@ -41,7 +41,7 @@ static double now_s(void)
 
 static void start_one(struct bench *b);
 
-static void on_done(struct net_client *client, const struct exchange_result *res, void *arg)
+static void on_done(struct net_client *client, const struct client_session_result *res, void *arg)
 {
     struct bench *b = arg;
     b->outcomes[res->outcome]++;
@@ -152,7 +152,7 @@ int main(int argc, char **argv)
     net_resolve("127.0.0.1", host_server_port(ht.server), false, &b.target, err, sizeof err);
     b.params.addrs = &b.target;
     b.params.timeout.tv_sec = 5;
-    exchange_options_default(&b.params.options);
+    client_session_options_default(&b.params.options);
     b.cap_latency = 20000000;
     b.latency_us = malloc(b.cap_latency * sizeof *b.latency_us);
     pthread_t tid;

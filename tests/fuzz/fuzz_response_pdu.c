@@ -5,35 +5,35 @@
  * 1. rpc_reply_decode of the whole input for NDR32 (call_id 2, context 0) and NDR64 (call_id 3,
  *    context 1, as in the vectors' second requests); KMS bytes found are decoded with
  *    kms_response_decode and verified against the vectors' V4, V5 and V6 requests.
- * 2. The client state machine: exchange_begin (once, at start-up; each input resumes from a copy)
- *    with each of those requests under three option sets (Windows-faithful with ALTER_CONTEXT,
+ * 2. The client state machine: client_session_begin (once, at start-up; each input resumes from a
+ * copy) with each of those requests under three option sets (Windows-faithful with ALTER_CONTEXT,
  * which the vectors follow; kmsload's default; minimal NDR32-only BIND), then the input framed into
- * PDUs with rpc_frame_length and fed through exchange_receive, with exchange_next_request after
- * each completed request.
+ * PDUs with rpc_frame_length and fed through client_session_receive, with
+ * client_session_next_request after each completed request.
  */
-#include "exchange.h"
+#include "client_session.h"
 #include "fuzz_common.h"
 
 #define N_OPTIONS 3
 
 static struct fuzz_fixed_request fixed[FUZZ_N_FIXED];
-static struct exchange_options options[N_OPTIONS];
-/* The state right after exchange_begin for each (options, request): begin is deterministic and
- * struct exchange holds no pointers, so each input starts from a copy (begin encrypts the
+static struct client_session_options options[N_OPTIONS];
+/* The state right after client_session_begin for each (options, request): begin is deterministic
+ * and struct client_session holds no pointers, so each input starts from a copy (begin encrypts the
  * request, which would otherwise dominate the time per input). */
-static struct exchange begun[N_OPTIONS][FUZZ_N_FIXED];
+static struct client_session begun[N_OPTIONS][FUZZ_N_FIXED];
 
-static void check_sent(const struct exchange *ex, const uint8_t *out, size_t out_len);
+static void check_sent(const struct client_session *ex, const uint8_t *out, size_t out_len);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
     fuzz_fixed_requests(fixed);
-    exchange_options_default(&options[0]);
+    client_session_options_default(&options[0]);
     options[0].alter_context = true; /* vlmcs and Windows: what the vectors show */
-    exchange_options_default(&options[1]);
-    exchange_options_default(&options[2]);
+    client_session_options_default(&options[1]);
+    client_session_options_default(&options[2]);
     options[2].offer_ndr64 = false;
     options[2].offer_btfn = false;
     options[2].conc_mpx = false;
@@ -42,8 +42,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
             static uint8_t out[RPC_MAX_PDU];
             size_t out_len;
             struct proto_err err;
-            FUZZ_ASSERT(exchange_begin(&begun[o][r], &options[o], &fixed[r].req, fixed[r].w_req,
-                                       out, sizeof out, &out_len, &err) == 0);
+            FUZZ_ASSERT(client_session_begin(&begun[o][r], &options[o], &fixed[r].req,
+                                             fixed[r].w_req, out, sizeof out, &out_len, &err) == 0);
             check_sent(&begun[o][r], out, out_len);
         }
     }
@@ -89,12 +89,12 @@ static void decode_reply(const uint8_t *pdu, size_t len, enum rpc_ndr ndr, uint3
     free(kms);
 }
 
-static void check_sent(const struct exchange *ex, const uint8_t *out, size_t out_len)
+static void check_sent(const struct client_session *ex, const uint8_t *out, size_t out_len)
 {
     struct proto_err err;
     FUZZ_ASSERT(out_len >= RPC_HEADER_LEN && out_len <= RPC_MAX_PDU);
     FUZZ_ASSERT(rpc_frame_length(out, out_len, &err) == (int)out_len);
-    if (ex->state == EXCHANGE_REQUEST_SENT) {
+    if (ex->state == CLIENT_SESSION_REQUEST_SENT) {
         struct rpc_request req;
         const uint8_t *kms;
         size_t kms_len;
@@ -108,9 +108,9 @@ static void check_sent(const struct exchange *ex, const uint8_t *out, size_t out
     }
 }
 
-static void check_done(const struct exchange *ex)
+static void check_done(const struct client_session *ex)
 {
-    const struct exchange_result *res = &ex->result;
+    const struct client_session_result *res = &ex->result;
     FUZZ_ASSERT(res->outcome < KMS_OUTCOME__COUNT);
     if (kms_outcome_has_count(res->outcome)) {
         unsigned need = KMS_CHECK_VERSION | KMS_CHECK_CMID | KMS_CHECK_TIME | KMS_CHECK_EPID;
@@ -123,15 +123,15 @@ static void check_done(const struct exchange *ex)
         FUZZ_ASSERT((res->checks.passed & need) == need);
         FUZZ_ASSERT(guid_equal(&res->response.cmid, &ex->request.cmid));
         FUZZ_ASSERT(res->response.client_time == ex->request.client_time);
-        FUZZ_ASSERT(ex->state == EXCHANGE_IDLE);
+        FUZZ_ASSERT(ex->state == CLIENT_SESSION_IDLE);
     }
 }
 
-static void run_exchange(const uint8_t *data, size_t size, const struct exchange *start,
+static void run_exchange(const uint8_t *data, size_t size, const struct client_session *start,
                          const struct fuzz_fixed_request *fr)
 {
     static uint8_t out[RPC_MAX_PDU];
-    struct exchange ex = *start;
+    struct client_session ex = *start;
     struct proto_err err;
     size_t out_len;
 
@@ -140,19 +140,20 @@ static void run_exchange(const uint8_t *data, size_t size, const struct exchange
         uint8_t *pdu = fuzz_copy(data + off, n);
         off += n;
         out_len = 0;
-        enum exchange_step step = exchange_receive(&ex, pdu, n, out, sizeof out, &out_len);
+        enum client_session_step step =
+            client_session_receive(&ex, pdu, n, out, sizeof out, &out_len);
         free(pdu);
-        if (step == EXCHANGE_SEND) {
+        if (step == CLIENT_SESSION_SEND) {
             check_sent(&ex, out, out_len);
             continue;
         }
-        FUZZ_ASSERT(step == EXCHANGE_DONE);
+        FUZZ_ASSERT(step == CLIENT_SESSION_DONE);
         check_done(&ex);
-        if (ex.state != EXCHANGE_IDLE)
+        if (ex.state != CLIENT_SESSION_IDLE)
             break;
         /* The connection is still usable: the same request again, as `-n 2` does. */
-        FUZZ_ASSERT(
-            exchange_next_request(&ex, &fr->req, fr->w_req, out, sizeof out, &out_len, &err) == 0);
+        FUZZ_ASSERT(client_session_next_request(&ex, &fr->req, fr->w_req, out, sizeof out, &out_len,
+                                                &err) == 0);
         check_sent(&ex, out, out_len);
     }
 }

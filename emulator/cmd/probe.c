@@ -1,0 +1,615 @@
+#include "probe.h"
+
+#include "catalog.h"
+#include "hresult.h"
+#include "netclient.h"
+#include "usage.h"
+#include "value_parse.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <openssl/rand.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char probe_usage[] =
+    "Usage: kmsload probe [OPTIONS] HOST[:PORT]\n"
+    "\n"
+    "Sends one activation request to a KMS host, as a real client would, and prints the\n"
+    "decoded answer: count, activation and renewal intervals, ePID, HwId, HRESULT.\n"
+    "HOST may be a name, an IPv4 address or an IPv6 address ([::1]:1688). Port defaults to 1688.\n"
+    "\n"
+    "Product (from the catalogue, see --list-products):\n"
+    "  -p, --product NAME       edition to request (default: win10-pro)\n"
+    "      --app ID|NAME        override the application ID (host counter)\n"
+    "      --kms ID|NAME        override the KMS ID (product group)\n"
+    "      --sku ID             override the SKU (activation) ID\n"
+    "      --products FILE      catalogue file (default: $KMSLOAD_PRODUCTS, installed, built-in)\n"
+    "      --list-products      print the catalogue and exit\n"
+    "\n"
+    "Request:\n"
+    "  -P, --protocol 4|5|6     KMS protocol version (default: the product's)\n"
+    "      --cmid GUID          client machine ID (default: random)\n"
+    "      --cmid-prev GUID     previous client machine ID (default: none)\n"
+    "  -w, --workstation NAME   workstation name, at most 63 characters (default: kmsload-probe)\n"
+    "  -n, --n-policy N         minimum count the client requires (default: the product's)\n"
+    "      --license-status N   0..6 (default 2, initial grace)\n"
+    "      --binding-expiration MINUTES  remaining grace (default 43200)\n"
+    "      --vm                 claim to be a virtual machine\n"
+    "      --clock-skew ±DUR    shift the client time (e.g. +4h01m) to probe the host's 4 h check\n"
+    "\n"
+    "RPC:\n"
+    "      --ndr64 on|off       offer NDR64 in the bind (default on)\n"
+    "      --btfn on|off        offer bind-time feature negotiation (default on)\n"
+    "      --alter-context      Windows-faithful: if only NDR64 is granted, switch to NDR32\n"
+    "  -t, --timeout DUR        whole-exchange timeout (default 10s)\n"
+    "\n"
+    "Output:\n"
+    "      --json               print one JSON object instead of text\n"
+    "  -h, --help               show this help\n"
+    "\n"
+    "Exit status:\n"
+    "  0  activated (count >= N_Policy)\n"
+    "  1  valid answer, count below N_Policy (the client would log 0xC004F038)\n"
+    "  2  bad usage\n"
+    "  3  host unreachable (refused, reset, closed, timed out)\n"
+    "  4  host answered with an error (HRESULT or RPC fault)\n"
+    "  5  protocol error (the answer failed decoding or verification)\n";
+
+struct probe_options {
+    char host[NET_HOST_MAX];
+    uint16_t port;
+    const char *product;
+    const char *app, *kms, *sku;
+    const char *products_file;
+    unsigned long protocol; /* 0 = product default */
+    const char *cmid, *cmid_prev;
+    const char *workstation;
+    long n_policy; /* -1 = product default */
+    unsigned long license_status;
+    unsigned long binding_expiration;
+    bool vm;
+    int64_t clock_skew_us;
+    struct client_session_options exchange;
+    int64_t timeout_us;
+    bool json;
+    bool list_products;
+};
+
+struct probe_state {
+    struct event_base *base;
+    struct client_session_result result;
+    uint64_t elapsed_us;
+    char peer[NET_ADDR_TEXT];
+};
+
+enum {
+    OPT_APP = 256,
+    OPT_KMS,
+    OPT_SKU,
+    OPT_PRODUCTS,
+    OPT_LIST,
+    OPT_CMID,
+    OPT_CMID_PREV,
+    OPT_LICENSE,
+    OPT_BINDING,
+    OPT_VM,
+    OPT_SKEW,
+    OPT_NDR64,
+    OPT_BTFN,
+    OPT_ALTER,
+    OPT_JSON
+};
+
+static int parse_options(int argc, char **argv, struct probe_options *o)
+{
+    static const struct option longopts[] = {
+        {"product", required_argument, NULL, 'p'},
+        {"app", required_argument, NULL, OPT_APP},
+        {"kms", required_argument, NULL, OPT_KMS},
+        {"sku", required_argument, NULL, OPT_SKU},
+        {"products", required_argument, NULL, OPT_PRODUCTS},
+        {"list-products", no_argument, NULL, OPT_LIST},
+        {"protocol", required_argument, NULL, 'P'},
+        {"cmid", required_argument, NULL, OPT_CMID},
+        {"cmid-prev", required_argument, NULL, OPT_CMID_PREV},
+        {"workstation", required_argument, NULL, 'w'},
+        {"n-policy", required_argument, NULL, 'n'},
+        {"license-status", required_argument, NULL, OPT_LICENSE},
+        {"binding-expiration", required_argument, NULL, OPT_BINDING},
+        {"vm", no_argument, NULL, OPT_VM},
+        {"clock-skew", required_argument, NULL, OPT_SKEW},
+        {"ndr64", required_argument, NULL, OPT_NDR64},
+        {"btfn", required_argument, NULL, OPT_BTFN},
+        {"alter-context", no_argument, NULL, OPT_ALTER},
+        {"timeout", required_argument, NULL, 't'},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    char err[160];
+    unsigned long v;
+    int c;
+    memset(o, 0, sizeof *o);
+    o->product = "win10-pro";
+    o->workstation = "kmsload-probe";
+    o->n_policy = -1;
+    o->license_status = 2;
+    o->binding_expiration = 43200;
+    o->timeout_us = 10000000;
+    client_session_options_default(&o->exchange);
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":p:P:w:n:t:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            o->product = optarg;
+            break;
+        case OPT_APP:
+            o->app = optarg;
+            break;
+        case OPT_KMS:
+            o->kms = optarg;
+            break;
+        case OPT_SKU:
+            o->sku = optarg;
+            break;
+        case OPT_PRODUCTS:
+            o->products_file = optarg;
+            break;
+        case OPT_LIST:
+            o->list_products = true;
+            break;
+        case 'P':
+            if (value_parse_uint(optarg, 4, 6, &o->protocol)) {
+                usage_error("probe", "--protocol \"%s\": expected 4, 5 or 6", optarg);
+                return -1;
+            }
+            break;
+        case OPT_CMID:
+            o->cmid = optarg;
+            break;
+        case OPT_CMID_PREV:
+            o->cmid_prev = optarg;
+            break;
+        case 'w':
+            o->workstation = optarg;
+            break;
+        case 'n':
+            if (value_parse_uint(optarg, 0, 0xffffffffUL, &v)) {
+                usage_error("probe", "--n-policy \"%s\": expected a number 0..4294967295", optarg);
+                return -1;
+            }
+            o->n_policy = (long)v;
+            break;
+        case OPT_LICENSE:
+            if (value_parse_uint(optarg, 0, 6, &o->license_status)) {
+                usage_error("probe", "--license-status \"%s\": expected 0..6", optarg);
+                return -1;
+            }
+            break;
+        case OPT_BINDING:
+            if (value_parse_uint(optarg, 0, 0xffffffffUL, &o->binding_expiration)) {
+                usage_error("probe", "--binding-expiration \"%s\": expected minutes", optarg);
+                return -1;
+            }
+            break;
+        case OPT_VM:
+            o->vm = true;
+            break;
+        case OPT_SKEW:
+            if (value_parse_duration(optarg, true, &o->clock_skew_us, err, sizeof err)) {
+                usage_error("probe", "--clock-skew: %s", err);
+                return -1;
+            }
+            break;
+        case OPT_NDR64:
+            if (value_parse_switch(optarg, &o->exchange.offer_ndr64)) {
+                usage_error("probe", "--ndr64 \"%s\": expected on or off", optarg);
+                return -1;
+            }
+            break;
+        case OPT_BTFN:
+            if (value_parse_switch(optarg, &o->exchange.offer_btfn)) {
+                usage_error("probe", "--btfn \"%s\": expected on or off", optarg);
+                return -1;
+            }
+            break;
+        case OPT_ALTER:
+            o->exchange.alter_context = true;
+            break;
+        case 't':
+            if (value_parse_duration(optarg, false, &o->timeout_us, err, sizeof err) ||
+                o->timeout_us <= 0) {
+                usage_error("probe", "--timeout: %s",
+                            o->timeout_us <= 0 ? "must be positive" : err);
+                return -1;
+            }
+            break;
+        case OPT_JSON:
+            o->json = true;
+            break;
+        case 'h':
+            fputs(probe_usage, stdout);
+            return 1;
+        case ':':
+            usage_error("probe", "option %s needs a value", argv[optind - 1]);
+            return -1;
+        default:
+            usage_error("probe", "unknown option \"%s\"", argv[optind - 1]);
+            return -1;
+        }
+    }
+    if (o->list_products)
+        return 0;
+    if (optind >= argc) {
+        usage_error("probe", "missing the target HOST[:PORT]");
+        return -1;
+    }
+    if (optind + 1 < argc) {
+        usage_error("probe", "unexpected argument \"%s\"", argv[optind + 1]);
+        return -1;
+    }
+    if (net_parse_target(argv[optind], KMS_DEFAULT_PORT, o->host, sizeof o->host, &o->port, err,
+                         sizeof err)) {
+        usage_error("probe", "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void random_bytes(uint8_t *out, size_t len)
+{
+    if (RAND_bytes(out, (int)len) != 1) {
+        /* libcrypto's generator failing is rare; fall back to a time-seeded mix. */
+        uint64_t x = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)out;
+        for (size_t i = 0; i < len; i++) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            out[i] = (uint8_t)(x >> 56);
+        }
+    }
+}
+
+/* Resolves a GUID given as text or as a catalogue name through lookup. */
+static int resolve_id(const char *opt, const char *text, struct guid *out, const struct guid *found)
+{
+    if (found) {
+        *out = *found;
+        return 0;
+    }
+    if (guid_parse(text, out) == 0)
+        return 0;
+    usage_error("probe", "%s \"%s\": not a GUID nor a catalogue name", opt, text);
+    return -1;
+}
+
+static int build_request(const struct probe_options *o, const struct catalog *cat,
+                         struct kms_request *req, const char **product_name)
+{
+    const struct catalog_sku *sku = catalog_find_sku(cat, o->product);
+    const struct catalog_kms *kms = NULL;
+    if (!sku) {
+        kms = catalog_find_kms(cat, o->product);
+        if (!kms) {
+            usage_error("probe", "unknown product \"%s\" (see --list-products)", o->product);
+            return -1;
+        }
+        for (size_t i = 0; i < cat->n_skus && !sku; i++)
+            if (&cat->kms[cat->skus[i].kms] == kms)
+                sku = &cat->skus[i];
+    }
+    if (sku)
+        kms = &cat->kms[sku->kms];
+    const struct catalog_app *app = &cat->apps[kms->app];
+    *product_name = sku ? sku->name : kms->name;
+
+    memset(req, 0, sizeof *req);
+    req->app_id = app->id;
+    req->kms_id = kms->id;
+    if (sku)
+        req->sku_id = sku->id;
+    req->n_policy = kms->n_policy;
+    req->major = (uint16_t)kms->protocol;
+    if (o->app) {
+        const struct catalog_app *a = catalog_find_app(cat, o->app);
+        if (resolve_id("--app", o->app, &req->app_id, a ? &a->id : NULL))
+            return -1;
+    }
+    if (o->kms) {
+        const struct catalog_kms *k = catalog_find_kms(cat, o->kms);
+        if (resolve_id("--kms", o->kms, &req->kms_id, k ? &k->id : NULL))
+            return -1;
+    }
+    if (o->sku) {
+        const struct catalog_sku *s = catalog_find_sku(cat, o->sku);
+        if (resolve_id("--sku", o->sku, &req->sku_id, s ? &s->id : NULL))
+            return -1;
+    }
+    if (o->protocol)
+        req->major = (uint16_t)o->protocol;
+    if (o->n_policy >= 0)
+        req->n_policy = (uint32_t)o->n_policy;
+    req->minor = 0;
+    req->vm_info = o->vm ? 1 : 0;
+    req->license_status = (uint32_t)o->license_status;
+    req->binding_expiration = (uint32_t)o->binding_expiration;
+    if (o->cmid) {
+        if (guid_parse(o->cmid, &req->cmid)) {
+            usage_error("probe", "--cmid \"%s\" is not a GUID", o->cmid);
+            return -1;
+        }
+    } else {
+        random_bytes(req->cmid.b, 16);
+        req->cmid.b[7] = (uint8_t)((req->cmid.b[7] & 0x0f) | 0x40); /* version 4 */
+        req->cmid.b[8] = (uint8_t)((req->cmid.b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    }
+    if (o->cmid_prev && guid_parse(o->cmid_prev, &req->cmid_prev)) {
+        usage_error("probe", "--cmid-prev \"%s\" is not a GUID", o->cmid_prev);
+        return -1;
+    }
+    if (kms_request_set_workstation(req, o->workstation)) {
+        usage_error("probe", "--workstation \"%s\": must be UTF-8 text of at most 63 characters",
+                    o->workstation);
+        return -1;
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    req->client_time =
+        filetime_from_unix(now.tv_sec, (uint32_t)now.tv_nsec) + (uint64_t)(o->clock_skew_us * 10);
+    return 0;
+}
+
+static void on_done(struct net_client *client, const struct client_session_result *res, void *arg)
+{
+    struct probe_state *st = arg;
+    st->result = *res;
+    st->elapsed_us = net_client_elapsed_us(client);
+    snprintf(st->peer, sizeof st->peer, "%s", net_client_peer(client));
+    event_base_loopbreak(st->base);
+}
+
+static int exit_status_for(enum kms_outcome outcome)
+{
+    switch (outcome) {
+    case KMS_OUTCOME_ACTIVATED:
+        return PROBE_EXIT_ACTIVATED;
+    case KMS_OUTCOME_BELOW_THRESHOLD:
+        return PROBE_EXIT_BELOW_THRESHOLD;
+    case KMS_OUTCOME_HOST_ERROR:
+    case KMS_OUTCOME_RPC_FAULT:
+        return PROBE_EXIT_HOST_ERROR;
+    case KMS_OUTCOME_PROTOCOL_ERROR:
+        return PROBE_EXIT_PROTOCOL_ERROR;
+    default:
+        return PROBE_EXIT_UNREACHABLE;
+    }
+}
+
+static void checks_text(const struct kms_checks *checks, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (unsigned bit = 1; bit <= KMS_CHECK_IV_FRESH; bit <<= 1) {
+        const char *state = (checks->passed & bit) ? "ok" : (checks->warned & bit) ? "WARN" : NULL;
+        if (!state)
+            continue;
+        int w = snprintf(out + n, cap - n, "%s%s %s", n ? ", " : "",
+                         kms_check_name((enum kms_check)bit), state);
+        if (w < 0 || (size_t)w >= cap - n)
+            break;
+        n += (size_t)w;
+    }
+}
+
+static void print_text(const struct probe_options *o, const struct kms_request *req,
+                       const char *product, const struct probe_state *st, const struct catalog *cat)
+{
+    const struct client_session_result *r = &st->result;
+    char g[GUID_TEXT_LEN + 1], t[24], ws[200], dur[32];
+    const struct catalog_app *app = catalog_app_by_id(cat, &req->app_id);
+    const struct catalog_kms *kms = catalog_kms_by_id(cat, &req->kms_id);
+    printf("KMS probe of %s:%u (%s)\n\n", o->host, o->port, st->peer[0] ? st->peer : "no address");
+    printf("Request\n");
+    printf("  Product             %s\n", product);
+    printf("  Protocol            V%u.%u over %s\n", req->major, req->minor,
+           r->ndr == RPC_NDR64 ? "NDR64" : "NDR32");
+    guid_format(&req->app_id, g);
+    printf("  Application ID      %s (%s)\n", g, app ? app->name : "not in catalogue");
+    guid_format(&req->kms_id, g);
+    printf("  KMS ID              %s (%s)\n", g, kms ? kms->name : "not in catalogue");
+    guid_format(&req->sku_id, g);
+    printf("  SKU ID              %s\n", g);
+    guid_format(&req->cmid, g);
+    printf("  Client machine ID   %s\n", g);
+    kms_request_workstation(req, ws, sizeof ws);
+    printf("  Workstation         %s\n", ws);
+    printf("  N_Policy            %u\n", req->n_policy);
+    filetime_format(req->client_time, t);
+    value_format_duration(o->clock_skew_us, dur, sizeof dur);
+    printf("  Client time (UTC)   %s%s%s\n", t, o->clock_skew_us ? ", skewed by " : "",
+           o->clock_skew_us ? dur : "");
+    printf("  VM / license status %s / %u (%s)\n", req->vm_info ? "yes" : "no", req->license_status,
+           kms_license_status_name(req->license_status));
+    printf("\nResult\n");
+    value_format_duration((int64_t)st->elapsed_us, dur, sizeof dur);
+    printf("  Outcome             %s after %s\n", kms_outcome_name(r->outcome), dur);
+    if (kms_outcome_has_count(r->outcome)) {
+        const struct kms_response *resp = &r->response;
+        char checks[400], hw[17];
+        printf("  Count               %u (N_Policy %u: %s)\n", resp->count, req->n_policy,
+               r->outcome == KMS_OUTCOME_ACTIVATED ? "activated" : "below threshold");
+        if (r->outcome == KMS_OUTCOME_BELOW_THRESHOLD)
+            printf("  HRESULT             0x%08X %s: %s\n", r->hresult, hresult_name(r->hresult),
+                   hresult_meaning(r->hresult));
+        printf("  Activation interval %u min\n", resp->activation_interval);
+        printf("  Renewal interval    %u min\n", resp->renewal_interval);
+        printf("  Host ePID           %s\n", resp->epid);
+        if (resp->major >= 6) {
+            hex_format(resp->hwid, 8, hw);
+            printf("  Host HwId           %s\n", hw);
+        }
+        checks_text(&r->checks, checks, sizeof checks);
+        printf("  Checks              %s\n", checks);
+    } else if (r->outcome == KMS_OUTCOME_HOST_ERROR) {
+        printf("  HRESULT             0x%08X %s\n", r->hresult, hresult_name(r->hresult));
+        printf("                      %s\n", hresult_meaning(r->hresult));
+    } else if (r->outcome == KMS_OUTCOME_RPC_FAULT) {
+        printf("  RPC fault           0x%08X %s\n", r->hresult, rpc_fault_name(r->hresult));
+        printf("                      %s\n", rpc_fault_meaning(r->hresult));
+    } else {
+        printf("  Error               %s%s%s\n", r->err.code ? proto_code_name(r->err.code) : "",
+               r->err.code ? ": " : "", r->err.detail);
+    }
+}
+
+static void print_json(const struct probe_options *o, const struct kms_request *req,
+                       const char *product, const struct probe_state *st, int status)
+{
+    const struct client_session_result *r = &st->result;
+    char g[GUID_TEXT_LEN + 1], t[24], ws[200], hr[16];
+    json_t *root = json_object(), *jreq = json_object();
+    json_object_set_new(root, "target", json_sprintf("%s:%u", o->host, o->port));
+    json_object_set_new(root, "address", json_string(st->peer));
+    json_object_set_new(root, "outcome", json_string(kms_outcome_name(r->outcome)));
+    json_object_set_new(root, "exit_status", json_integer(status));
+    json_object_set_new(root, "latency_ms", json_real((double)st->elapsed_us / 1000.0));
+    json_object_set_new(jreq, "product", json_string(product));
+    json_object_set_new(jreq, "protocol", json_sprintf("%u.%u", req->major, req->minor));
+    json_object_set_new(jreq, "ndr", json_string(r->ndr == RPC_NDR64 ? "NDR64" : "NDR32"));
+    guid_format(&req->app_id, g);
+    json_object_set_new(jreq, "application_id", json_string(g));
+    guid_format(&req->kms_id, g);
+    json_object_set_new(jreq, "kms_id", json_string(g));
+    guid_format(&req->sku_id, g);
+    json_object_set_new(jreq, "sku_id", json_string(g));
+    guid_format(&req->cmid, g);
+    json_object_set_new(jreq, "cmid", json_string(g));
+    kms_request_workstation(req, ws, sizeof ws);
+    json_object_set_new(jreq, "workstation", json_string(ws));
+    json_object_set_new(jreq, "n_policy", json_integer(req->n_policy));
+    filetime_format(req->client_time, t);
+    json_object_set_new(jreq, "client_time", json_string(t));
+    json_object_set_new(jreq, "clock_skew_s", json_real((double)o->clock_skew_us / 1e6));
+    json_object_set_new(jreq, "vm", json_boolean(req->vm_info));
+    json_object_set_new(jreq, "license_status", json_integer(req->license_status));
+    json_object_set_new(root, "request", jreq);
+    if (r->hresult || r->outcome == KMS_OUTCOME_HOST_ERROR) {
+        snprintf(hr, sizeof hr, "0x%08X", r->hresult);
+        json_object_set_new(root, r->outcome == KMS_OUTCOME_RPC_FAULT ? "rpc_fault" : "hresult",
+                            json_string(hr));
+        json_object_set_new(root, "hresult_name",
+                            json_string(r->outcome == KMS_OUTCOME_RPC_FAULT
+                                            ? rpc_fault_name(r->hresult)
+                                            : hresult_name(r->hresult)));
+    }
+    if (kms_outcome_has_count(r->outcome)) {
+        const struct kms_response *resp = &r->response;
+        json_t *jr = json_object(), *checks = json_array(), *warnings = json_array();
+        char hw[17];
+        json_object_set_new(jr, "count", json_integer(resp->count));
+        json_object_set_new(jr, "activation_interval_min", json_integer(resp->activation_interval));
+        json_object_set_new(jr, "renewal_interval_min", json_integer(resp->renewal_interval));
+        json_object_set_new(jr, "epid", json_string(resp->epid));
+        if (resp->major >= 6) {
+            hex_format(resp->hwid, 8, hw);
+            json_object_set_new(jr, "hwid", json_string(hw));
+        }
+        json_object_set_new(jr, "size", json_integer((json_int_t)resp->wire_len));
+        for (unsigned bit = 1; bit <= KMS_CHECK_IV_FRESH; bit <<= 1) {
+            if (r->checks.passed & bit)
+                json_array_append_new(checks, json_string(kms_check_name((enum kms_check)bit)));
+            if (r->checks.warned & bit)
+                json_array_append_new(warnings, json_string(kms_check_name((enum kms_check)bit)));
+        }
+        json_object_set_new(jr, "checks_passed", checks);
+        json_object_set_new(jr, "warnings", warnings);
+        json_object_set_new(root, "response", jr);
+    } else if (r->err.detail[0]) {
+        json_object_set_new(root, "error", json_string(r->err.detail));
+        if (r->err.code)
+            json_object_set_new(root, "error_code", json_string(proto_code_name(r->err.code)));
+    }
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (text)
+        puts(text);
+    free(text);
+    json_decref(root);
+}
+
+static void list_products(const struct catalog *cat)
+{
+    printf("%-22s %-44s %-9s %s\n", "KEY", "PRODUCT", "PROTOCOL", "N_POLICY / GROUP");
+    for (size_t i = 0; i < cat->n_skus; i++) {
+        const struct catalog_sku *s = &cat->skus[i];
+        const struct catalog_kms *k = &cat->kms[s->kms];
+        printf("%-22s %-44s V%-8u %u / %s\n", s->key, s->name, k->protocol, k->n_policy, k->name);
+    }
+}
+
+int probe_main(int argc, char **argv)
+{
+    struct probe_options o;
+    int rc = parse_options(argc, argv, &o);
+    if (rc)
+        return rc > 0 ? 0 : PROBE_EXIT_USAGE;
+
+    struct catalog cat;
+    char err[512];
+    if (catalog_load(&cat, o.products_file, err, sizeof err)) {
+        fprintf(stderr, "kmsload probe: %s\n", err);
+        return PROBE_EXIT_USAGE;
+    }
+    if (o.list_products) {
+        list_products(&cat);
+        catalog_free(&cat);
+        return 0;
+    }
+    struct kms_request req;
+    const char *product = NULL;
+    if (build_request(&o, &cat, &req, &product)) {
+        catalog_free(&cat);
+        return PROBE_EXIT_USAGE;
+    }
+
+    struct probe_state st;
+    memset(&st, 0, sizeof st);
+    struct net_addrs addrs;
+    int status;
+    if (net_resolve(o.host, o.port, false, &addrs, err, sizeof err)) {
+        st.result.outcome = KMS_OUTCOME_REFUSED;
+        snprintf(st.result.err.detail, sizeof st.result.err.detail, "%.150s", err);
+    } else {
+        st.base = net_event_base_new();
+        if (!st.base) {
+            fprintf(stderr, "kmsload probe: cannot create an event loop\n");
+            catalog_free(&cat);
+            return PROBE_EXIT_UNREACHABLE;
+        }
+        struct net_client_params params = {.addrs = &addrs, .options = o.exchange};
+        params.timeout.tv_sec = (time_t)(o.timeout_us / 1000000);
+        params.timeout.tv_usec = (suseconds_t)(o.timeout_us % 1000000);
+        uint8_t w_req[16];
+        random_bytes(w_req, sizeof w_req);
+        struct net_client *client = net_client_start(st.base, &params, &req, w_req, on_done, &st);
+        if (!client) {
+            fprintf(stderr, "kmsload probe: out of memory\n");
+            event_base_free(st.base);
+            catalog_free(&cat);
+            return PROBE_EXIT_UNREACHABLE;
+        }
+        event_base_dispatch(st.base);
+        net_client_free(client);
+        event_base_free(st.base);
+    }
+    status = exit_status_for(st.result.outcome);
+    if (o.json)
+        print_json(&o, &req, product, &st, status);
+    else
+        print_text(&o, &req, product, &st, &cat);
+    catalog_free(&cat);
+    return status;
+}

@@ -1,0 +1,699 @@
+#include "engine.h"
+
+#include "fleet.h"
+#include "model.h"
+#include "netclient.h"
+#include "pcg32.h"
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MINUTE_US 60000000LL
+#define VALIDITY_US (180LL * 86400LL * 1000000LL) /* a KMS activation lasts 180 days */
+#define DEFAULT_ACTIVATION_MIN 120
+#define DEFAULT_RENEWAL_MIN 10080
+
+struct contact {
+    struct engine *engine;
+    size_t machine;
+    int64_t sim_us;         /* simulated time of the contact */
+    double intended_wall_s; /* when it was due (latency is measured from here) */
+    struct model_ticket ticket;
+    struct kms_request request;
+    struct net_client *client;
+    struct contact *next_free;
+};
+
+/*
+ * What the worker threads share. Each thread runs its own event loop over its own part of the
+ * fleet; the model (one host, one set of caches), the records and the request numbering are
+ * shared under one lock, and in virtual time every thread meets the others at each tick.
+ */
+struct engine_shared {
+    pthread_mutex_t lock;
+    pthread_cond_t tick_cond;
+    struct model *model;
+    const struct run_event_sink *sink;
+    struct engine_outcome *out;
+    struct engine *engines;
+    unsigned n_threads;
+    uint64_t seq;
+    uint64_t requests, failures; /* for the progress line */
+    unsigned waiting;            /* tick barrier: threads arrived */
+    uint64_t generation;
+    int64_t round_min, agreed;
+    bool stop; /* interrupted: every thread winds down */
+    struct timespec started;
+    uint64_t epoch_ft;
+};
+
+struct engine {
+    struct engine_shared *shared;
+    unsigned index;
+    pthread_t thread;
+    int setup_rc;
+    char setup_err[256];
+    const struct engine_config *cfg;
+    const struct scenario *sc;
+    struct event_base *base;
+    struct fleet fleet;
+    struct model *model;
+    struct run_tally *tally;
+    unsigned concurrency; /* this thread's share of the scenario's */
+    struct net_client_params params[SCENARIO_MAX_POPULATIONS];
+    unsigned activation_min[SCENARIO_MAX_POPULATIONS]; /* last intervals the host sent */
+    unsigned renewal_min[SCENARIO_MAX_POPULATIONS];
+    struct contact *slots;
+    struct contact *free_slots;
+    struct net_client **idle; /* reuse_connections: bound connections ready for a request */
+    size_t n_idle;
+    unsigned in_flight;
+    uint32_t *pending; /* machines due, waiting for a free slot */
+    size_t pending_head, pending_tail;
+    int64_t batch_us;  /* virtual clock: the tick being worked on */
+    uint64_t epoch_ft; /* FILETIME of simulated time 0 */
+    struct timespec started;
+    struct pcg32 rng; /* request IVs */
+    int64_t sim_us;   /* simulated time this thread reached */
+    bool stopping;    /* no new contacts (end of run or signal) */
+    struct event *kick, *tick_timer, *housekeeping;
+    struct event *sig_int, *sig_term;
+    double last_progress_s;
+    uint64_t last_progress_requests;
+};
+
+static double wall_now(const struct engine *e)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    const struct timespec *t0 = &e->shared->started;
+    return (double)(ts.tv_sec - t0->tv_sec) + (ts.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static uint64_t real_filetime(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return filetime_from_unix(ts.tv_sec, (uint32_t)ts.tv_nsec);
+}
+
+static bool virtual_clock(const struct engine *e)
+{
+    return e->sc->clock == SCENARIO_CLOCK_VIRTUAL;
+}
+
+/* Simulated time now: the current tick (virtual) or the wall time since the start (real). */
+static int64_t sim_now(const struct engine *e)
+{
+    return virtual_clock(e) ? e->batch_us : (int64_t)(wall_now(e) * 1e6);
+}
+
+static void build_request(struct engine *e, const struct machine *m, int64_t sim_us,
+                          struct kms_request *req)
+{
+    const struct fleet_population *fp = &e->fleet.pops[m->population];
+    const struct scenario_population *sp = fp->spec;
+    memset(req, 0, sizeof *req);
+    req->major = (uint16_t)fp->protocol;
+    req->app_id = fp->app->id;
+    req->kms_id = fp->kms->id;
+    req->sku_id = fp->sku->id;
+    req->cmid = m->cmid;
+    req->n_policy = fp->n_policy;
+    if (e->cfg->cap_n_policy && req->n_policy > fp->kms->n_policy)
+        req->n_policy = fp->kms->n_policy;
+    req->vm_info = (m->flags & MACHINE_VM) ? 1 : 0;
+    /* What Windows reports: licensed with the remaining validity once activated, else its grace
+     * state with the grace left (30 days from joining). */
+    if (m->state == MACHINE_ACTIVATED && m->activated_us >= 0) {
+        req->license_status = 1;
+        int64_t left = m->activated_us + VALIDITY_US - sim_us;
+        req->binding_expiration = left > 0 ? (uint32_t)(left / MINUTE_US) : 0;
+    } else {
+        req->license_status = sp->license_status;
+        req->binding_expiration = 43200;
+    }
+    req->client_time = virtual_clock(e) ? e->epoch_ft + (uint64_t)sim_us * 10 : real_filetime();
+    req->client_time += (uint64_t)(sp->clock_skew_us * 10); /* a machine whose clock is off */
+    char name[64];
+    /* A DNS-style name a person can map back to the machine; at most 63 characters. */
+    snprintf(name, sizeof name, "%.32s-%06u.kmsload.test", sp->name, m->id);
+    if (kms_request_set_workstation(req, name) != 0)
+        kms_request_set_workstation(req, "kmsload.test");
+}
+
+static void on_contact_done(struct net_client *client, const struct client_session_result *res,
+                            void *arg);
+
+static void start_contact(struct engine *e, size_t machine_index, int64_t sim_us,
+                          double intended_wall_s)
+{
+    struct contact *c = e->free_slots;
+    e->free_slots = c->next_free;
+    struct machine *m = &e->fleet.machines[machine_index];
+    c->engine = e;
+    c->machine = machine_index;
+    c->sim_us = sim_us;
+    c->intended_wall_s = intended_wall_s;
+    if (m->state == MACHINE_WAITING)
+        m->state = MACHINE_GRACE;
+    build_request(e, m, sim_us, &c->request);
+    pthread_mutex_lock(&e->shared->lock);
+    model_sent(e->model, e->fleet.pops[m->population].app_index, &c->ticket);
+    pthread_mutex_unlock(&e->shared->lock);
+    uint8_t w_req[16];
+    pcg32_fill(&e->rng, w_req, sizeof w_req);
+    e->in_flight++;
+    c->client = NULL;
+    /* Pooled connections are shared by every population: they only differ in what the bind
+     * offered, which the pool's first users decided. */
+    while (e->sc->reuse_connections && !c->client && e->n_idle > 0) {
+        struct net_client *idle = e->idle[--e->n_idle];
+        if (net_client_send_next(idle, &c->request, w_req, on_contact_done, c) == 0)
+            c->client = idle;
+        else
+            net_client_free(idle);
+    }
+    if (!c->client)
+        c->client = net_client_start(e->base, &e->params[m->population], &c->request, w_req,
+                                     on_contact_done, c);
+    if (!c->client) {
+        struct client_session_result res;
+        memset(&res, 0, sizeof res);
+        res.outcome = KMS_OUTCOME_REFUSED;
+        snprintf(res.err.detail, sizeof res.err.detail, "out of memory");
+        on_contact_done(NULL, &res, c);
+    }
+}
+
+static void fill_slots(struct engine *e)
+{
+    while (e->free_slots && e->pending_head < e->pending_tail) {
+        uint32_t i = e->pending[e->pending_head++];
+        const struct machine *m = &e->fleet.machines[i];
+        double intended = virtual_clock(e) ? wall_now(e) : (double)m->next_us / 1e6;
+        start_contact(e, i, virtual_clock(e) ? e->batch_us : sim_now(e), intended);
+    }
+    if (e->pending_head == e->pending_tail)
+        e->pending_head = e->pending_tail = 0;
+}
+
+/* Moves every machine due at or before t into the pending queue. */
+static void collect_due(struct engine *e, int64_t t)
+{
+    long i;
+    while ((i = fleet_pop_due(&e->fleet, t)) >= 0) {
+        struct machine *m = &e->fleet.machines[i];
+        if (m->leave_us <= m->next_us) {
+            m->state = MACHINE_LEFT;
+            continue;
+        }
+        e->pending[e->pending_tail++] = (uint32_t)i;
+    }
+}
+
+static void finish_run(struct engine *e)
+{
+    event_base_loopbreak(e->base);
+}
+
+/*
+ * Virtual time: every thread reports its earliest due contact and waits for the others; all
+ * continue at the earliest of them, so the host never sees simulated time go backwards between
+ * threads. Returns that time (SCENARIO_NEVER when the run is over or interrupted).
+ */
+static int64_t tick_barrier(struct engine *e, int64_t my_due)
+{
+    struct engine_shared *sh = e->shared;
+    pthread_mutex_lock(&sh->lock);
+    if (my_due < sh->round_min)
+        sh->round_min = my_due;
+    if (++sh->waiting == sh->n_threads) {
+        sh->agreed = sh->stop ? SCENARIO_NEVER : sh->round_min;
+        sh->round_min = SCENARIO_NEVER;
+        sh->waiting = 0;
+        sh->generation++;
+        pthread_cond_broadcast(&sh->tick_cond);
+    } else {
+        uint64_t generation = sh->generation;
+        while (generation == sh->generation)
+            pthread_cond_wait(&sh->tick_cond, &sh->lock);
+    }
+    int64_t agreed = sh->agreed;
+    pthread_mutex_unlock(&sh->lock);
+    return agreed;
+}
+
+/* Virtual clock: when a tick's contacts are all answered, move to the next tick. */
+static void advance_virtual(struct engine *e)
+{
+    if (e->in_flight > 0 || e->pending_head < e->pending_tail)
+        return;
+    int64_t due = e->stopping ? SCENARIO_NEVER : fleet_next_due(&e->fleet);
+    due = tick_barrier(e, due);
+    if (due == SCENARIO_NEVER || due > e->sc->duration_us) {
+        if (due != SCENARIO_NEVER || !e->stopping)
+            e->sim_us = e->sc->duration_us;
+        finish_run(e);
+        return;
+    }
+    int64_t tick = e->sc->tick_us > 0 ? e->sc->tick_us : 1;
+    int64_t t = (due + tick - 1) / tick * tick;
+    if (t > e->sc->duration_us)
+        t = e->sc->duration_us;
+    e->batch_us = t;
+    e->sim_us = t;
+    collect_due(e, t);
+    fill_slots(e);
+    if (e->in_flight == 0)
+        event_active(e->kick, EV_TIMEOUT, 0); /* nothing of ours was due: on to the next tick */
+}
+
+/* Real clock: start what is due now and sleep until the next contact. */
+static void advance_real(struct engine *e)
+{
+    if (e->shared->stop && !e->stopping) {
+        e->stopping = true;
+        e->pending_head = e->pending_tail = 0;
+    }
+    if (e->stopping) {
+        if (e->in_flight == 0)
+            finish_run(e);
+        return;
+    }
+    int64_t now = sim_now(e);
+    if (now >= e->sc->duration_us) {
+        e->stopping = true;
+        e->sim_us = e->sc->duration_us;
+        e->pending_head = e->pending_tail = 0;
+        if (e->in_flight == 0)
+            finish_run(e);
+        return;
+    }
+    e->sim_us = now;
+    collect_due(e, now);
+    fill_slots(e);
+    int64_t due = fleet_next_due(&e->fleet);
+    if (due == SCENARIO_NEVER && e->in_flight == 0 && e->pending_head == e->pending_tail) {
+        e->sim_us = now;
+        finish_run(e);
+        return;
+    }
+    int64_t wake = due == SCENARIO_NEVER || due > e->sc->duration_us ? e->sc->duration_us : due;
+    int64_t delay = wake - now;
+    if (delay < 0)
+        delay = 0;
+    struct timeval tv = {(time_t)(delay / 1000000), (suseconds_t)(delay % 1000000)};
+    evtimer_add(e->tick_timer, &tv);
+}
+
+static void advance(struct engine *e)
+{
+    if (virtual_clock(e) && e->shared->stop && !e->stopping) {
+        e->stopping = true;
+        e->pending_head = e->pending_tail = 0;
+    }
+    if (virtual_clock(e))
+        advance_virtual(e);
+    else
+        advance_real(e);
+}
+
+static void on_kick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    advance(arg);
+}
+
+static void schedule_next_contact(struct engine *e, struct machine *m, size_t index,
+                                  const struct client_session_result *res, int64_t sim_us)
+{
+    unsigned pop = m->population;
+    if (kms_outcome_has_count(res->outcome)) {
+        /* Clients follow the intervals the host actually sent (§11). */
+        if (res->response.activation_interval)
+            e->activation_min[pop] = res->response.activation_interval;
+        if (res->response.renewal_interval)
+            e->renewal_min[pop] = res->response.renewal_interval;
+    }
+    int64_t next;
+    if (res->outcome == KMS_OUTCOME_ACTIVATED) {
+        m->state = MACHINE_ACTIVATED;
+        m->activated_us = sim_us;
+        next = sim_us + (int64_t)e->renewal_min[pop] * MINUTE_US;
+    } else {
+        if (m->state == MACHINE_ACTIVATED && sim_us - m->activated_us >= VALIDITY_US)
+            m->state = MACHINE_GRACE; /* validity ran out without a renewal */
+        next = sim_us + (int64_t)e->activation_min[pop] * MINUTE_US;
+    }
+    if (next >= m->leave_us) {
+        m->state = MACHINE_LEFT;
+        return;
+    }
+    if (next <= e->sc->duration_us && !e->stopping)
+        fleet_schedule(&e->fleet, index, next);
+}
+
+/* Failures after which the host may still have counted the request: its answer was lost. */
+static bool answer_lost(enum kms_outcome outcome)
+{
+    return outcome == KMS_OUTCOME_PROTOCOL_ERROR || outcome == KMS_OUTCOME_TIMEOUT ||
+           outcome == KMS_OUTCOME_RESET || outcome == KMS_OUTCOME_CLOSED;
+}
+
+static void record_event(struct engine *e, struct contact *c,
+                         const struct client_session_result *res, uint64_t latency_us)
+{
+    const struct machine *m = &e->fleet.machines[c->machine];
+    const struct fleet_population *fp = &e->fleet.pops[m->population];
+    struct run_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.wall_s = wall_now(e);
+    ev.sim_us = c->sim_us;
+    ev.client_time = c->request.client_time;
+    ev.machine = m->id;
+    ev.cmid = m->cmid;
+    ev.app = (int)fp->app_index;
+    ev.app_key = fp->app->key;
+    ev.product_key = fp->sku->key;
+    ev.population = fp->spec->name;
+    ev.population_index = m->population;
+    ev.protocol = c->request.major;
+    ev.ndr = res->ndr;
+    ev.n_policy = c->request.n_policy;
+    ev.outcome = res->outcome;
+    ev.hresult = res->hresult;
+    ev.count = -1;
+    ev.latency_us = latency_us;
+    struct engine_shared *sh = e->shared;
+    pthread_mutex_lock(&sh->lock);
+    ev.seq = ++sh->seq;
+    if (kms_outcome_has_count(res->outcome)) {
+        struct model_verdict v;
+        ev.count = res->response.count;
+        model_answered(e->model, &c->ticket, &m->cmid, c->request.n_policy, c->request.client_time,
+                       res->response.count, &v);
+        ev.model_checked = true;
+        ev.expected_lo = v.expected_lo;
+        ev.expected_hi = v.expected_hi;
+        ev.model_agrees = v.agrees;
+        snprintf(ev.model_reason, sizeof ev.model_reason, "%s", v.reason);
+        snprintf(ev.epid, sizeof ev.epid, "%.71s", res->response.epid);
+        if (res->response.major >= 6) {
+            memcpy(ev.hwid, res->response.hwid, 8);
+            ev.has_hwid = true;
+        }
+    } else {
+        if (answer_lost(res->outcome))
+            model_lost(e->model, &c->ticket, &m->cmid, c->request.n_policy, c->request.client_time);
+        else
+            model_failed(e->model, &c->ticket);
+        snprintf(ev.detail, sizeof ev.detail, "%s", res->err.detail);
+    }
+    if (res->outcome != KMS_OUTCOME_REFUSED && res->outcome != KMS_OUTCOME_TIMEOUT)
+        sh->out->answered++;
+    sh->requests++;
+    if (!kms_outcome_has_count(res->outcome))
+        sh->failures++;
+    if (sh->sink && sh->sink->event)
+        sh->sink->event(sh->sink->ctx, &ev);
+    pthread_mutex_unlock(&sh->lock);
+    run_tally_add(e->tally, &ev);
+}
+
+static void on_contact_done(struct net_client *client, const struct client_session_result *res,
+                            void *arg)
+{
+    struct contact *c = arg;
+    struct engine *e = c->engine;
+    double now = wall_now(e);
+    double latency_s = now - c->intended_wall_s;
+    record_event(e, c, res, latency_s > 0 ? (uint64_t)(latency_s * 1e6) : 0);
+    struct machine *m = &e->fleet.machines[c->machine];
+    schedule_next_contact(e, m, c->machine, res, c->sim_us);
+    bool reusable = res->outcome == KMS_OUTCOME_ACTIVATED ||
+                    res->outcome == KMS_OUTCOME_BELOW_THRESHOLD ||
+                    res->outcome == KMS_OUTCOME_HOST_ERROR;
+    if (client && e->sc->reuse_connections && reusable && e->n_idle < e->concurrency)
+        e->idle[e->n_idle++] = client;
+    else
+        net_client_free(client);
+    c->client = NULL;
+    c->next_free = e->free_slots;
+    e->free_slots = c;
+    e->in_flight--;
+    fill_slots(e);
+    if (virtual_clock(e)) {
+        if (e->in_flight == 0 && e->pending_head == e->pending_tail)
+            event_active(e->kick, EV_TIMEOUT, 0);
+    } else if (e->stopping && e->in_flight == 0) {
+        finish_run(e);
+    }
+}
+
+static void print_progress(struct engine *e, bool final)
+{
+    struct engine_shared *sh = e->shared;
+    double now = wall_now(e);
+    pthread_mutex_lock(&sh->lock);
+    uint64_t requests = sh->requests, failures = sh->failures;
+    char counts[160] = "";
+    size_t n = 0;
+    for (size_t a = 0; a < sh->model->n_apps && n < sizeof counts - 40; a++)
+        if (sh->model->apps[a].cache.n || sh->model->apps[a].inserts)
+            n += (size_t)snprintf(counts + n, sizeof counts - n, " %s=%u",
+                                  e->cfg->catalog->apps[a].key,
+                                  (unsigned)sh->model->apps[a].cache.n);
+    pthread_mutex_unlock(&sh->lock);
+    double rate = now > e->last_progress_s
+                      ? (double)(requests - e->last_progress_requests) / (now - e->last_progress_s)
+                      : 0;
+    fprintf(
+        stderr,
+        "\r%6.1fs  sim day %6.2f  %8llu requests  %7.0f/s  %llu errors  model counts:%s\033[K%s",
+        now, (double)e->sim_us / 86400e6, (unsigned long long)requests, rate,
+        (unsigned long long)failures, counts, final ? "\n" : "");
+    e->last_progress_s = now;
+    e->last_progress_requests = requests;
+}
+
+static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
+{
+    struct engine *e = arg;
+    (void)fd, (void)what;
+    if (e->shared->sink && e->shared->sink->flush) {
+        pthread_mutex_lock(&e->shared->lock);
+        e->shared->sink->flush(e->shared->sink->ctx);
+        pthread_mutex_unlock(&e->shared->lock);
+    }
+    if (e->cfg->progress)
+        print_progress(e, false);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct engine *e = arg;
+    struct engine_shared *sh = e->shared;
+    (void)what;
+    pthread_mutex_lock(&sh->lock);
+    bool second = sh->stop;
+    sh->stop = true;
+    if (!second) {
+        sh->out->interrupted = true;
+        snprintf(sh->out->interrupt_reason, sizeof sh->out->interrupt_reason, "%s",
+                 sig == SIGINT ? "SIGINT" : "SIGTERM");
+    }
+    pthread_mutex_unlock(&sh->lock);
+    /* Wake every loop; a second signal stops waiting for answers still in flight. */
+    for (unsigned i = 0; i < sh->n_threads; i++) {
+        if (second)
+            event_base_loopbreak(sh->engines[i].base);
+        else
+            event_active(sh->engines[i].kick, EV_TIMEOUT, 0);
+    }
+}
+
+static void engine_free(struct engine *e)
+{
+    if (e->slots)
+        for (unsigned i = 0; i < e->concurrency; i++)
+            if (e->slots[i].client)
+                net_client_free(e->slots[i].client);
+    for (size_t i = 0; i < e->n_idle; i++)
+        net_client_free(e->idle[i]); /* before the base they live on */
+    struct event *events[] = {e->kick, e->tick_timer, e->housekeeping, e->sig_int, e->sig_term};
+    for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
+        if (events[i])
+            event_free(events[i]);
+    if (e->base)
+        event_base_free(e->base);
+    free(e->idle);
+    free(e->slots);
+    free(e->pending);
+    fleet_free(&e->fleet);
+}
+
+/* Builds one thread's part of the fleet, its slots and its event loop. */
+static int engine_setup(struct engine *e, struct engine_shared *sh, unsigned index,
+                        const struct engine_config *cfg, struct run_tally *tally)
+{
+    const struct scenario *sc = cfg->scenario;
+    unsigned threads = sh->n_threads;
+    e->shared = sh;
+    e->index = index;
+    e->cfg = cfg;
+    e->sc = sc;
+    e->tally = tally;
+    e->model = sh->model;
+    e->concurrency = (sc->concurrency + threads - 1) / threads;
+    /* Threads split a shard the way shards split a fleet: disjoint, and the same machines
+     * whatever the thread count. */
+    if (fleet_build(&e->fleet, sc, cfg->catalog, cfg->shard_index + cfg->shard_count * index,
+                    cfg->shard_count * threads, e->setup_err, sizeof e->setup_err))
+        return -1;
+    e->slots = calloc(e->concurrency, sizeof *e->slots);
+    e->idle = calloc(e->concurrency, sizeof *e->idle);
+    e->pending = calloc(e->fleet.n ? e->fleet.n : 1, sizeof *e->pending);
+    e->base = net_event_base_new();
+    if (!e->slots || !e->idle || !e->pending || !e->base) {
+        snprintf(e->setup_err, sizeof e->setup_err, "out of memory");
+        return -1;
+    }
+    for (unsigned i = e->concurrency; i-- > 0;) {
+        e->slots[i].next_free = e->free_slots;
+        e->free_slots = &e->slots[i];
+    }
+    for (size_t p = 0; p < e->fleet.n_pops; p++) {
+        struct net_client_params *np = &e->params[p];
+        np->addrs = cfg->target;
+        np->timeout.tv_sec = (time_t)(sc->timeout_us / 1000000);
+        np->timeout.tv_usec = (suseconds_t)(sc->timeout_us % 1000000);
+        client_session_options_default(&np->options);
+        np->abortive_close = true;
+        np->options.offer_ndr64 = sc->pops[p].ndr64;
+        np->options.alter_context = sc->pops[p].alter_context;
+        e->activation_min[p] = DEFAULT_ACTIVATION_MIN;
+        e->renewal_min[p] = DEFAULT_RENEWAL_MIN;
+        tally->pops[p].machines = e->fleet.pops[p].machines;
+    }
+    pcg32_seed(&e->rng, sc->seed, 0x49565321ULL + cfg->shard_index * 1024 + index);
+    e->epoch_ft = sh->epoch_ft;
+    e->kick = event_new(e->base, -1, 0, on_kick, e);
+    e->tick_timer = evtimer_new(e->base, on_kick, e);
+    if (!e->kick || !e->tick_timer) {
+        snprintf(e->setup_err, sizeof e->setup_err, "out of memory");
+        return -1;
+    }
+    if (index == 0) {
+        /* The first thread flushes the records, prints progress and takes the signals. */
+        e->housekeeping = event_new(e->base, -1, EV_PERSIST, on_housekeeping, e);
+        e->sig_int = evsignal_new(e->base, SIGINT, on_signal, e);
+        e->sig_term = evsignal_new(e->base, SIGTERM, on_signal, e);
+        struct timeval every = {0, 500000};
+        event_add(e->housekeeping, &every);
+        evsignal_add(e->sig_int, NULL);
+        evsignal_add(e->sig_term, NULL);
+    }
+    return 0;
+}
+
+static void *engine_thread(void *arg)
+{
+    struct engine *e = arg;
+    event_active(e->kick, EV_TIMEOUT, 0);
+    event_base_dispatch(e->base);
+    return NULL;
+}
+
+int engine_run(const struct engine_config *cfg, struct run_tally *tally,
+               const struct run_event_sink *sink, struct engine_outcome *out, char *err,
+               size_t err_len)
+{
+    const struct scenario *sc = cfg->scenario;
+    unsigned threads = cfg->threads ? cfg->threads : 1;
+    memset(out, 0, sizeof *out);
+    /* Loops are woken across threads (signals, the tick barrier's stop). */
+    evthread_use_pthreads();
+    struct engine_shared sh;
+    memset(&sh, 0, sizeof sh);
+    pthread_mutex_init(&sh.lock, NULL);
+    pthread_cond_init(&sh.tick_cond, NULL);
+    sh.n_threads = threads;
+    sh.sink = sink;
+    sh.out = out;
+    sh.round_min = SCENARIO_NEVER;
+    sh.epoch_ft = real_filetime();
+    sh.model = malloc(sizeof *sh.model);
+    sh.engines = calloc(threads, sizeof *sh.engines);
+    struct run_tally **tallies = calloc(threads, sizeof *tallies);
+    int rc = -1;
+    if (!sh.model || !sh.engines || !tallies || model_init(sh.model, cfg->catalog)) {
+        snprintf(err, err_len, "out of memory or too many applications in the catalogue");
+        goto out;
+    }
+    sh.model->baseline = sc->baseline;
+    sh.model->partial = cfg->shard_count > 1;
+    tallies[0] = tally;
+    for (unsigned t = 1; t < threads; t++) {
+        tallies[t] = malloc(sizeof *tallies[t]);
+        if (!tallies[t]) {
+            snprintf(err, err_len, "out of memory");
+            goto out;
+        }
+        run_tally_init(tallies[t], sc->n_pops);
+    }
+    for (unsigned t = 0; t < threads; t++)
+        if (engine_setup(&sh.engines[t], &sh, t, cfg, tallies[t])) {
+            snprintf(err, err_len, "%s", sh.engines[t].setup_err);
+            goto out;
+        }
+    clock_gettime(CLOCK_MONOTONIC, &sh.started);
+    unsigned started = 1;
+    for (unsigned t = 1; t < threads; t++, started++)
+        if (pthread_create(&sh.engines[t].thread, NULL, engine_thread, &sh.engines[t]) != 0)
+            break;
+    if (started < threads) {
+        /* Without every thread the tick barrier would wait forever: stop the ones running. */
+        sh.stop = true;
+        sh.n_threads = started;
+    }
+    engine_thread(&sh.engines[0]);
+    for (unsigned t = 1; t < started; t++)
+        pthread_join(sh.engines[t].thread, NULL);
+    if (started < threads) {
+        snprintf(err, err_len, "cannot start %u engine threads", threads);
+        goto out;
+    }
+    out->wall_seconds = wall_now(&sh.engines[0]);
+    if (cfg->progress)
+        print_progress(&sh.engines[0], true);
+    for (unsigned t = 0; t < threads; t++) {
+        struct engine *e = &sh.engines[t];
+        if (e->sim_us > out->sim_us)
+            out->sim_us = e->sim_us;
+        for (size_t i = 0; i < e->fleet.n; i++)
+            if (e->fleet.machines[i].state == MACHINE_ACTIVATED)
+                tallies[t]->pops[e->fleet.machines[i].population].activated_machines++;
+        if (t > 0)
+            run_tally_merge(tally, tallies[t]);
+    }
+    rc = 0;
+out:
+    for (unsigned t = 0; sh.engines && t < threads; t++)
+        engine_free(&sh.engines[t]);
+    for (unsigned t = 1; tallies && t < threads; t++)
+        free(tallies[t]);
+    free(tallies);
+    free(sh.engines);
+    free(sh.model);
+    pthread_cond_destroy(&sh.tick_cond);
+    pthread_mutex_destroy(&sh.lock);
+    return rc;
+}

@@ -1,0 +1,38 @@
+/*
+ * The load engine: drives a fleet against a target on a libevent loop, in simulated (virtual)
+ * or real time, checks every answer against the model and hands each request to the tally and
+ * the records.
+ */
+#ifndef KMSLOAD_ENGINE_H
+#define KMSLOAD_ENGINE_H
+
+#include "catalog.h"
+#include "net.h"
+#include "run_event.h"
+#include "run_outcome.h"
+#include "run_tally.h"
+#include "scenario.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct engine_config {
+    const struct scenario *scenario;
+    const struct catalog *catalog;
+    const struct net_addrs *target;
+    unsigned shard_index, shard_count;
+    bool progress;     /* live progress line on stderr */
+    bool cap_n_policy; /* not loopback: N_Policy never above the product's documented value */
+    unsigned threads;  /* worker threads, each with its own event loop (0 or 1: one) */
+};
+
+/*
+ * Runs the scenario to its end (or until SIGINT/SIGTERM). tally must be initialised for the
+ * scenario's populations; sink (optional) receives every request. Returns 0, or -1 with a
+ * message when the run could not start.
+ */
+int engine_run(const struct engine_config *cfg, struct run_tally *tally,
+               const struct run_event_sink *sink, struct engine_outcome *out, char *err,
+               size_t err_len);
+
+#endif

@@ -1,0 +1,319 @@
+/*
+ * Aggregation of run_event rows. Conventions shared with expect.c and records.c:
+ * - A timeline point whose response the model could not judge carries the empty range
+ *   expected_lo = 1, expected_hi = 0 (records write it as null).
+ * - The first response with a count of an application is always the timeline's first point, so
+ *   n_timeline == 0 means the application never returned a count.
+ * - HRESULTs that do not fit the table are still counted by outcomes[HOST_ERROR / RPC_FAULT]:
+ *   the difference to the table's sum is the untabled remainder.
+ */
+#include "run_tally.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void run_tally_init(struct run_tally *t, size_t n_pops)
+{
+    memset(t, 0, sizeof *t);
+    histogram_init(&t->latency);
+    t->n_pops = n_pops < SCENARIO_MAX_POPULATIONS ? n_pops : SCENARIO_MAX_POPULATIONS;
+}
+
+uint64_t run_tally_failures(const struct run_tally *t)
+{
+    uint64_t ok = t->outcomes[KMS_OUTCOME_ACTIVATED] + t->outcomes[KMS_OUTCOME_BELOW_THRESHOLD];
+    return t->requests > ok ? t->requests - ok : 0;
+}
+
+/* The application's slot, claimed on first sight; NULL when the table is full or key empty. */
+static struct tally_app *app_slot(struct run_tally *t, const char *key)
+{
+    if (!key || !*key)
+        return NULL;
+    for (size_t i = 0; i < TALLY_MAX_APPS; i++) {
+        struct tally_app *a = &t->apps[i];
+        if (!a->seen) {
+            a->seen = true;
+            strncpy(a->key, key, sizeof a->key - 1);
+            a->key[sizeof a->key - 1] = '\0';
+            a->timeline_stride = 1;
+            return a;
+        }
+        if (strncmp(a->key, key, sizeof a->key - 1) == 0)
+            return a;
+    }
+    return NULL;
+}
+
+static void hresult_add(struct run_tally *t, uint32_t code, uint64_t n)
+{
+    for (size_t i = 0; i < t->n_hresults; i++) {
+        if (t->hresults[i].code == code) {
+            t->hresults[i].n += n;
+            return;
+        }
+    }
+    if (t->n_hresults < TALLY_MAX_HRESULTS)
+        t->hresults[t->n_hresults++] = (struct tally_hresult){.code = code, .n = n};
+    /* else: still in outcomes[], reported as untabled */
+}
+
+/* Halves the timeline: keeps points 0, 2, 4... and doubles the stride. */
+static void timeline_thin(struct tally_app *a)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < a->n_timeline; i += 2)
+        a->timeline[kept++] = a->timeline[i];
+    a->timeline_skipped += a->n_timeline - kept;
+    a->n_timeline = kept;
+    a->timeline_stride = a->timeline_stride ? a->timeline_stride * 2 : 2;
+}
+
+/*
+ * Candidate k (counting from 0 over the application's life) is kept when k is a multiple of the
+ * stride; n_timeline + timeline_skipped is k, and thinning keeps exactly the multiples of the
+ * doubled stride.
+ */
+static void timeline_offer(struct tally_app *a, const struct tally_point *p)
+{
+    uint64_t stride = a->timeline_stride ? a->timeline_stride : 1;
+    uint64_t k = a->n_timeline + a->timeline_skipped;
+    if (k % stride == 0 && a->n_timeline == TALLY_TIMELINE_MAX) {
+        timeline_thin(a);
+        stride = a->timeline_stride;
+    }
+    if (k % stride != 0) {
+        a->timeline_skipped++;
+        return;
+    }
+    a->timeline[a->n_timeline++] = *p;
+}
+
+static struct tally_point point_of(const struct run_event *ev)
+{
+    struct tally_point p = {
+        .sim_us = ev->sim_us,
+        .wall_s = ev->wall_s,
+        .count = (unsigned)ev->count,
+        .expected_lo = 1,
+        .expected_hi = 0,
+    };
+    if (ev->model_checked) {
+        p.expected_lo = ev->expected_lo;
+        p.expected_hi = ev->expected_hi;
+    }
+    return p;
+}
+
+static bool run_dir_latency(enum kms_outcome outcome)
+{
+    /* Contacts the host never answered at all carry no latency worth the name; a timeout does
+     * (at least the timeout), so it stays in and the percentiles do not flatter the host. */
+    return outcome != KMS_OUTCOME_REFUSED && outcome != KMS_OUTCOME_RESET &&
+           outcome != KMS_OUTCOME_CLOSED;
+}
+
+void run_tally_add(struct run_tally *t, const struct run_event *ev)
+{
+    if (t->requests == 0 || ev->wall_s < t->first_wall_s)
+        t->first_wall_s = ev->wall_s;
+    if (t->requests == 0 || ev->wall_s > t->last_wall_s)
+        t->last_wall_s = ev->wall_s;
+    if (t->requests == 0 || ev->sim_us > t->last_sim_us)
+        t->last_sim_us = ev->sim_us;
+    t->requests++;
+    if ((unsigned)ev->outcome < KMS_OUTCOME__COUNT)
+        t->outcomes[ev->outcome]++;
+    if (ev->outcome == KMS_OUTCOME_HOST_ERROR || ev->outcome == KMS_OUTCOME_RPC_FAULT)
+        hresult_add(t, ev->hresult, 1);
+    if (run_dir_latency(ev->outcome))
+        histogram_record(&t->latency, ev->latency_us);
+
+    if (ev->model_checked) {
+        t->model_checked++;
+        if (!ev->model_agrees) {
+            t->model_mismatches++;
+            if (!t->has_first_mismatch || ev->seq < t->first_mismatch.seq) {
+                t->first_mismatch = *ev;
+                t->has_first_mismatch = true;
+            }
+        }
+    }
+
+    if (ev->population_index >= 0 && (size_t)ev->population_index < t->n_pops) {
+        struct tally_population *p = &t->pops[ev->population_index];
+        p->requests++;
+        if (ev->outcome == KMS_OUTCOME_ACTIVATED) {
+            p->activated_responses++;
+            if (!p->crossed || ev->seq < p->first_activation_seq) {
+                p->crossed = true;
+                p->first_activation_seq = ev->seq;
+                p->first_activation_sim_us = ev->sim_us;
+                p->first_activation_wall_s = ev->wall_s;
+                p->first_activation_count = ev->count > 0 ? (unsigned)ev->count : 0;
+                p->first_activation_machine = ev->machine;
+            }
+        }
+    }
+
+    struct tally_app *a = app_slot(t, ev->app_key);
+    if (!a)
+        return;
+    a->requests++;
+    if (ev->count < 0)
+        return;
+    unsigned count = ev->count > (int64_t)UINT32_MAX ? UINT32_MAX : (unsigned)ev->count;
+    bool first = a->n_timeline == 0 && a->timeline_skipped == 0;
+    bool changed = !first && count != a->last_count;
+    bool disagrees = ev->model_checked && !ev->model_agrees;
+    if (count > a->max_count)
+        a->max_count = count;
+    a->last_count = count;
+    a->last_sim_us = ev->sim_us;
+    if (first || changed || disagrees) {
+        struct tally_point p = point_of(ev);
+        p.count = count;
+        timeline_offer(a, &p);
+    }
+}
+
+static bool point_before(const struct tally_point *x, const struct tally_point *y)
+{
+    if (x->sim_us != y->sim_us)
+        return x->sim_us < y->sim_us;
+    return x->wall_s < y->wall_s;
+}
+
+static bool point_disagrees(const struct tally_point *p)
+{
+    return p->expected_lo <= p->expected_hi &&
+           (p->count < p->expected_lo || p->count > p->expected_hi);
+}
+
+/*
+ * Interleaves two timelines by simulated time and drops points that no longer mark a change in
+ * the combined stream (same count as the point before, within the model's range). Exact when
+ * each side's changes are among the combined stream's changes (counts that only grow); an
+ * approximation when counts fall and rise between the two sides' points.
+ */
+static void timeline_merge(struct tally_app *into, const struct tally_app *from)
+{
+    size_t na = into->n_timeline, nb = from->n_timeline;
+    uint64_t skipped = into->timeline_skipped + from->timeline_skipped;
+    unsigned stride = into->timeline_stride > from->timeline_stride ? into->timeline_stride
+                                                                    : from->timeline_stride;
+    if (stride == 0)
+        stride = 1;
+    if (nb == 0) {
+        into->timeline_skipped = skipped;
+        into->timeline_stride = stride;
+        return;
+    }
+    struct tally_point *all = malloc((na + nb) * sizeof *all);
+    if (!all) {
+        /* No memory for the combined list: keep ours, count theirs as skipped. */
+        into->timeline_skipped = skipped + nb;
+        into->timeline_stride = stride;
+        return;
+    }
+    size_t n = 0, ia = 0, ib = 0;
+    while (ia < na || ib < nb) {
+        const struct tally_point *p;
+        if (ib == nb || (ia < na && !point_before(&from->timeline[ib], &into->timeline[ia])))
+            p = &into->timeline[ia++];
+        else
+            p = &from->timeline[ib++];
+        if (n > 0 && p->count == all[n - 1].count && !point_disagrees(p))
+            continue;
+        all[n++] = *p;
+    }
+    into->n_timeline = 0;
+    while (n > TALLY_TIMELINE_MAX) {
+        size_t kept = 0;
+        for (size_t i = 0; i < n; i += 2)
+            all[kept++] = all[i];
+        skipped += n - kept;
+        n = kept;
+        stride *= 2;
+    }
+    memcpy(into->timeline, all, n * sizeof *all);
+    into->n_timeline = n;
+    into->timeline_skipped = skipped;
+    into->timeline_stride = stride;
+    free(all);
+}
+
+static void app_merge(struct tally_app *into, const struct tally_app *from)
+{
+    bool into_has_count = into->n_timeline > 0 || into->timeline_skipped > 0;
+    bool from_has_count = from->n_timeline > 0 || from->timeline_skipped > 0;
+    into->requests += from->requests;
+    if (from->max_count > into->max_count)
+        into->max_count = from->max_count;
+    if (from_has_count && (!into_has_count || from->last_sim_us > into->last_sim_us)) {
+        into->last_count = from->last_count;
+        into->last_sim_us = from->last_sim_us;
+    }
+    timeline_merge(into, from);
+}
+
+static bool activation_before(const struct tally_population *x, const struct tally_population *y)
+{
+    if (x->first_activation_sim_us != y->first_activation_sim_us)
+        return x->first_activation_sim_us < y->first_activation_sim_us;
+    return x->first_activation_seq < y->first_activation_seq;
+}
+
+void run_tally_merge(struct run_tally *into, const struct run_tally *from)
+{
+    if (from->requests > 0) {
+        if (into->requests == 0 || from->first_wall_s < into->first_wall_s)
+            into->first_wall_s = from->first_wall_s;
+        if (into->requests == 0 || from->last_wall_s > into->last_wall_s)
+            into->last_wall_s = from->last_wall_s;
+        if (into->requests == 0 || from->last_sim_us > into->last_sim_us)
+            into->last_sim_us = from->last_sim_us;
+    }
+    into->requests += from->requests;
+    for (size_t i = 0; i < KMS_OUTCOME__COUNT; i++)
+        into->outcomes[i] += from->outcomes[i];
+    for (size_t i = 0; i < from->n_hresults; i++)
+        hresult_add(into, from->hresults[i].code, from->hresults[i].n);
+    histogram_merge(&into->latency, &from->latency);
+
+    into->model_checked += from->model_checked;
+    into->model_mismatches += from->model_mismatches;
+    if (from->has_first_mismatch &&
+        (!into->has_first_mismatch || from->first_mismatch.seq < into->first_mismatch.seq)) {
+        into->first_mismatch = from->first_mismatch;
+        into->has_first_mismatch = true;
+    }
+
+    if (from->n_pops > into->n_pops)
+        into->n_pops = from->n_pops;
+    for (size_t i = 0; i < from->n_pops; i++) {
+        struct tally_population *p = &into->pops[i];
+        const struct tally_population *q = &from->pops[i];
+        p->requests += q->requests;
+        p->activated_responses += q->activated_responses;
+        p->machines += q->machines;
+        p->activated_machines += q->activated_machines;
+        if (q->crossed && (!p->crossed || activation_before(q, p))) {
+            p->crossed = true;
+            p->first_activation_seq = q->first_activation_seq;
+            p->first_activation_sim_us = q->first_activation_sim_us;
+            p->first_activation_wall_s = q->first_activation_wall_s;
+            p->first_activation_count = q->first_activation_count;
+            p->first_activation_machine = q->first_activation_machine;
+        }
+    }
+
+    for (size_t i = 0; i < TALLY_MAX_APPS; i++) {
+        const struct tally_app *a = &from->apps[i];
+        if (!a->seen)
+            continue;
+        struct tally_app *b = app_slot(into, a->key);
+        if (b)
+            app_merge(b, a);
+    }
+}

@@ -1,0 +1,61 @@
+/*
+ * A run's output directory: events.csv (one row per request, written as the run goes and flushed
+ * every second), then summary.json and junit.xml written atomically at the end (temporary file,
+ * fsync, rename). An interrupted run still finishes all three, marked "interrupted".
+ */
+#ifndef KMSLOAD_RUN_DIR_H
+#define KMSLOAD_RUN_DIR_H
+
+#include "expect.h"
+#include "run_tally.h"
+#include "scenario.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct run_dir {
+    char dir[512];
+    FILE *events;
+    uint64_t rows;
+    char *events_buf; /* events' stdio buffer (owned; freed by run_dir_finish) */
+};
+
+/* What summary.json says about the run besides the tally. */
+struct run_info {
+    const struct scenario *scenario;
+    const char *target; /* "embedded reference host 127.0.0.1:PORT" or HOST:PORT */
+    bool embedded_host;
+    uint64_t seed;
+    unsigned shard_index, shard_count; /* 0/1 when not sharded */
+    const char *started_at;            /* ISO 8601 UTC */
+    double wall_seconds;
+    int64_t sim_us; /* simulated time covered */
+    bool interrupted;
+    const char *interrupt_reason;
+    const char *kmsload_version;
+};
+
+/* Writes at most max bytes of s escaped for XML and HTML text or attributes (markup characters as
+ * entities; invalid UTF-8 and control characters as '?'), as junit.xml and index.html need. */
+void run_dir_markup_text(FILE *f, const char *s, size_t max);
+
+/* Writes all of data to fd, retrying short writes and EINTR. Returns 0 or -1 (errno set). */
+int run_dir_write_all(int fd, const char *data, size_t len);
+/* Writes path.tmp, fsyncs it, renames it over path and fsyncs the directory: readers see the old
+ * file or the whole new one. Returns 0, or -1 with a message naming the file. */
+int run_dir_write_atomic(const char *path, const char *data, size_t len, char *err, size_t err_len);
+
+/* Creates dir if needed and opens events.csv with its header. */
+int run_dir_open(struct run_dir *r, const char *dir, char *err, size_t err_len);
+/* Appends one row (CSV, quoted where needed). */
+int run_dir_event(struct run_dir *r, const struct run_event *ev);
+/* Flushes events.csv to the kernel (called every second by the engine). */
+void run_dir_flush(struct run_dir *r);
+/* A sink for the engine that appends each event to r's events.csv. */
+struct run_event_sink run_dir_sink(struct run_dir *r);
+/* Closes events.csv (fsync) and writes summary.json and junit.xml atomically. */
+int run_dir_finish(struct run_dir *r, const struct run_info *info, const struct run_tally *t,
+                   const struct expect_result *results, size_t n_results, char *err,
+                   size_t err_len);
+
+#endif
