@@ -1,6 +1,7 @@
 /* events.csv: the column table, the row writer and the streaming reader (see events_csv.h). */
 #include "events_csv.h"
 
+#include "csv_cell.h"
 #include "hresult.h"
 #include "wintypes.h"
 
@@ -17,24 +18,10 @@
 
 /* ---- writing ---- */
 
-/* One text field: as is, or quoted with doubled quotes (RFC 4180) when it needs it. */
+/* One text field: neutralised for spreadsheets, quoted (RFC 4180) when it needs it. */
 static void csv_text(FILE *f, const char *s, size_t max)
 {
-    size_t n = s ? strnlen(s, max) : 0;
-    bool quote = false;
-    for (size_t i = 0; i < n && !quote; i++)
-        quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
-    if (!quote) {
-        fwrite(s ? s : "", 1, n, f);
-        return;
-    }
-    putc('"', f);
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"')
-            putc('"', f);
-        putc(s[i], f);
-    }
-    putc('"', f);
+    csv_cell_write(f, s, max, false);
 }
 
 static bool has_status(const struct run_event *ev)
