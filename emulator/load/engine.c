@@ -796,8 +796,8 @@ static void *engine_thread(void *arg)
     return NULL;
 }
 
-static void on_clock_check_done(struct net_client *client,
-                                const struct client_session_result *res, void *arg)
+static void on_clock_check_done(struct net_client *client, const struct client_session_result *res,
+                                void *arg)
 {
     struct contact *c = arg;
     struct engine *e = c->engine;
@@ -854,8 +854,7 @@ static int check_client_clock(struct engine *e, char *err, size_t err_len)
     event_base_dispatch(e->base);
     if (!e->probe_done)
         return 0; /* interrupted meanwhile */
-    if (e->probe.outcome == KMS_OUTCOME_HOST_ERROR &&
-        e->probe.hresult == HR_INVALID_TIMESTAMP) {
+    if (e->probe.outcome == KMS_OUTCOME_HOST_ERROR && e->probe.hresult == HR_INVALID_TIMESTAMP) {
         out->target_checks_time = true;
         snprintf(err, err_len,
                  "the target checks client time: it refused a request dated 5 hours ago with "
@@ -934,13 +933,13 @@ int engine_run(const struct engine_config *cfg, struct run_tally *tally,
         goto out;
     }
     unsigned started = 1;
-    if (cfg->check_client_clock &&
-        check_client_clock(&sh.engines[0], err, err_len) != 0) {
+    bool stopped_already = false;
+    if (cfg->check_client_clock && check_client_clock(&sh.engines[0], err, err_len) != 0) {
         started = 0;
         goto stop_supervisor;
     }
     pthread_mutex_lock(&sh.lock);
-    bool stopped_already = sh.abort;
+    stopped_already = sh.abort;
     pthread_mutex_unlock(&sh.lock);
     if (!stopped_already) {
         for (unsigned t = 1; t < threads; t++, started++)
@@ -965,7 +964,7 @@ stop_supervisor:
     pthread_join(sh.supervisor, NULL);
     if (started == 0)
         goto out;
-    if (started < threads) {
+    if (!stopped_already && started < threads) {
         snprintf(err, err_len, "cannot start %u engine threads", threads);
         goto out;
     }

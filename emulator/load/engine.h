@@ -35,9 +35,9 @@ struct engine_config {
 
 /*
  * Runs the scenario to its end, or until a signal, the target stops answering
- * (stop_after_failures/stop_after_silence) or the wall-clock limit (out->stop says which). tally must be initialised for the
- * scenario's populations; sink (optional) receives every request. Returns 0, or -1 with a
- * message when the run could not start.
+ * (stop_after_failures/stop_after_silence) or the wall-clock limit (out->stop says which). tally
+ * must be initialised for the scenario's populations; sink (optional) receives every request.
+ * Returns 0, or -1 with a message when the run could not start.
  */
 int engine_run(const struct engine_config *cfg, struct run_tally *tally,
                const struct run_event_sink *sink, struct engine_outcome *out, char *err,

@@ -38,18 +38,18 @@
 enum section_kind { SEC_NONE, SEC_SCENARIO, SEC_HOST, SEC_POPULATION, SEC_EXPECT };
 
 enum value_type {
-    T_TEXT,     /* printable text, min..size-1 characters */
-    T_CLOCK,    /* virtual | real */
-    T_DURATION, /* int64_t microseconds within [min, max] */
-    T_SKEW,     /* int64_t microseconds, signed, within [-max, max] */
-    T_MINUTES,  /* unsigned minutes, given as a duration of whole minutes within [min, max] */
-    T_U64,      /* uint64_t, decimal or 0x hex */
-    T_UINT,     /* unsigned within [min, max] */
-    T_U32,      /* uint32_t within [min, max] */
-    T_SWITCH,   /* bool: on/off */
-    T_SHARE,    /* double 0..1, or a percentage */
-    T_STAGES,   /* arrivals: the population's ramp stages */
-    T_FAULTS,   /* text that host_faults_parse accepts */
+    T_TEXT,         /* printable text, min..size-1 characters */
+    T_CLOCK,        /* virtual | real */
+    T_DURATION,     /* int64_t microseconds within [min, max] */
+    T_SKEW,         /* int64_t microseconds, signed, within [-max, max] */
+    T_MINUTES,      /* unsigned minutes, given as a duration of whole minutes within [min, max] */
+    T_U64,          /* uint64_t, decimal or 0x hex */
+    T_UINT,         /* unsigned within [min, max] */
+    T_U32,          /* uint32_t within [min, max] */
+    T_SWITCH,       /* bool: on/off */
+    T_SHARE,        /* double 0..1, or a percentage */
+    T_STAGES,       /* arrivals: the population's ramp stages */
+    T_FAULTS,       /* text that host_faults_parse accepts */
     T_TARGET_CLOCK, /* detect | client | real */
     T_RATE,         /* double > 0 (or 0: none), requests per second */
 };
@@ -512,8 +512,9 @@ static int set_value(const struct key_spec *spec, void *base, const char *value,
         else if (strcmp(value, "real") == 0)
             *(enum scenario_target_clock *)(void *)field = SCENARIO_TARGET_CLOCK_REAL;
         else {
-            snprintf(problem, cap, "expected detect, client (the target follows client time) or "
-                                   "real (it checks client time against its own clock)");
+            snprintf(problem, cap,
+                     "expected detect, client (the target follows client time) or "
+                     "real (it checks client time against its own clock)");
             return -1;
         }
         return 0;
@@ -522,8 +523,7 @@ static int set_value(const struct key_spec *spec, void *base, const char *value,
         errno = 0;
         double rate = strtod(value, &end);
         if (end == value || *end || errno || !(rate >= 0) || rate > RATE_MAX) {
-            snprintf(problem, cap, "expected requests per second, 0 (no cap) up to %.0f",
-                     RATE_MAX);
+            snprintf(problem, cap, "expected requests per second, 0 (no cap) up to %.0f", RATE_MAX);
             return -1;
         }
         memcpy(field, &rate, sizeof rate);
