@@ -840,7 +840,7 @@ static int check_client_clock(struct engine *e, char *err, size_t err_len)
     build_request(e, m, 0, &c->request);
     c->request.client_time = e->epoch_ft - CLOCK_CHECK_PAST_FT;
     pthread_mutex_lock(&e->shared->lock);
-    model_sent(e->model, e->fleet.pops[m->population].app_index, &c->ticket);
+    model_sent(e->model, e->fleet.pops[m->population].app_index, c->request.n_policy, &c->ticket);
     pthread_mutex_unlock(&e->shared->lock);
     uint8_t w_req[16];
     pcg32_fill(&e->rng, w_req, sizeof w_req);
