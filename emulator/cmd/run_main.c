@@ -5,12 +5,17 @@
 #include "expect.h"
 #include "report.h"
 #include "run_dir.h"
+#include "run_plan.h"
+#include "scenario_locate.h"
 #include "summary_md.h"
 #include "usage.h"
 #include "value_parse.h"
 
+#include <errno.h>
 #include <event2/thread.h>
 #include <getopt.h>
+#include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,8 +24,6 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
-
-#define RUN_MAX_SETS 64
 
 static const char run_usage[] =
     "Usage: kmsload run SCENARIO [OPTIONS]\n"
@@ -44,14 +47,32 @@ static const char run_usage[] =
     "      --summary-md FILE     also write a Markdown summary to FILE ('-': standard output),\n"
     "                            e.g. for $GITHUB_STEP_SUMMARY\n"
     "      --no-report           no charts and no index.html (kmsload report DIR makes them)\n"
+    "      --dry-run             print the plan (requests, synthetic CMIDs, peak rate) and send\n"
+    "                            nothing\n"
+    "      --yes                 send to a target that is not on loopback without asking (the\n"
+    "                            plan is printed first; without --yes a terminal is asked to\n"
+    "                            type yes, anything else sends nothing)\n"
+    "      --max-rate N          at most N requests per second (scenario key max_rate)\n"
+    "      --target-clock MODE   detect (default): on the virtual clock, first ask the target\n"
+    "                            whether it follows client time and refuse to run if it does\n"
+    "                            not; client: it does (kmsload host --clock client); real: it\n"
+    "                            checks client time, as genuine hosts do (scenario key\n"
+    "                            target_clock)\n"
+    "      --max-wall DURATION   stop (exit 3) after this much wall time (default: 1h on the\n"
+    "                            virtual clock, the duration + 5m on the real clock)\n"
+    "      --stop-after-failures N\n"
+    "                            stop (exit 3) after N contacts in a row got no answer\n"
+    "                            (default 20, 0: never; also after stop_after_silence, 30s)\n"
     "  -q, --quiet               no progress line and no summary table\n"
     "  -h, --help                show this help\n"
     "\n"
     "Exit status:\n"
     "  0  every expectation met\n"
     "  1  an expectation failed, or the run was interrupted (SIGINT/SIGTERM)\n"
-    "  2  bad usage or scenario\n"
-    "  3  target unreachable: no request got an answer\n";
+    "  2  bad usage or scenario, a virtual-clock scenario against a host that checks client\n"
+    "     time, or a non-loopback target without --yes\n"
+    "  3  target unreachable or stopped answering, or the wall-clock limit was reached (a\n"
+    "     one-line reason on stderr, also with -q)\n";
 
 /* Each contact holds one socket: ask for enough descriptors, and say so when the system refuses. */
 static void raise_open_files(unsigned concurrency, bool embedded_host, bool quiet)
@@ -161,286 +182,582 @@ static int parse_shard(const char *text, unsigned *k, unsigned *n, char *err, si
     return 0;
 }
 
-int run_main(int argc, char **argv)
+enum {
+    OPT_SEED = 256,
+    OPT_SHARD,
+    OPT_SET,
+    OPT_THREADS,
+    OPT_SUMMARY_MD,
+    OPT_NO_REPORT,
+    OPT_YES,
+    OPT_DRY_RUN,
+    OPT_MAX_RATE,
+    OPT_TARGET_CLOCK,
+    OPT_MAX_WALL,
+    OPT_STOP_AFTER_FAILURES,
+};
+
+/* The flags that stand for scenario keys. */
+static int parse_scenario_flag(int c, const char *value, struct run_options *opt, char *err,
+                               size_t err_len)
+{
+    char why[128];
+    switch (c) {
+    case OPT_MAX_RATE: {
+        char *end;
+        errno = 0;
+        opt->max_rate = strtod(value, &end);
+        if (end == value || *end || errno || !(opt->max_rate > 0) || opt->max_rate > 1e6)
+            return usage_set(err, err_len,
+                             "--max-rate \"%s\": expected requests per second, above 0 up to "
+                             "1000000",
+                             value);
+        opt->max_rate_given = true;
+        return 0;
+    }
+    case OPT_TARGET_CLOCK:
+        opt->target_clock_given = true;
+        if (strcmp(value, "detect") == 0)
+            opt->target_clock = SCENARIO_TARGET_CLOCK_DETECT;
+        else if (strcmp(value, "client") == 0)
+            opt->target_clock = SCENARIO_TARGET_CLOCK_CLIENT;
+        else if (strcmp(value, "real") == 0)
+            opt->target_clock = SCENARIO_TARGET_CLOCK_REAL;
+        else
+            return usage_set(err, err_len, "--target-clock \"%s\": expected detect, client or real",
+                             value);
+        return 0;
+    case OPT_MAX_WALL:
+        opt->max_wall_given = true;
+        if (value_parse_duration(value, false, &opt->max_wall_us, why, sizeof why) ||
+            opt->max_wall_us < 1000000)
+            return usage_set(err, err_len,
+                             "--max-wall \"%s\": expected a duration of at least 1s, like 90s, "
+                             "15m or 2h",
+                             value);
+        return 0;
+    default: /* OPT_STOP_AFTER_FAILURES */
+        opt->stop_after_failures_given = true;
+        if (value_parse_uint(value, 0, 100000000, &opt->stop_after_failures))
+            return usage_set(err, err_len,
+                             "--stop-after-failures \"%s\": expected a number (0: never)", value);
+        return 0;
+    }
+}
+
+static int parse_set(const char *text, struct run_options *opt, char *err, size_t err_len)
+{
+    if (opt->n_sets == RUN_MAX_SETS)
+        return usage_set(err, err_len, "at most %d --set options", RUN_MAX_SETS);
+    if (!strchr(text, '='))
+        return usage_set(err, err_len, "--set \"%s\": expected KEY=VALUE", text);
+    opt->sets[opt->n_sets++] = text;
+    return 0;
+}
+
+/* One option (getopt_long's result c with optarg); returns 0 or -1 with a message. */
+static int parse_one(int c, char **argv, struct run_options *opt, char *err, size_t err_len)
+{
+    switch (c) {
+    case 't':
+        opt->target = optarg;
+        return 0;
+    case 'o':
+        opt->out_dir = optarg;
+        return 0;
+    case OPT_SEED:
+        opt->seed_given = true;
+        if (value_parse_uint(optarg, 0, ~0UL, &opt->seed))
+            return usage_set(err, err_len, "--seed \"%s\": expected a number", optarg);
+        return 0;
+    case OPT_SHARD:
+        return parse_shard(optarg, &opt->shard_index, &opt->shard_count, err, err_len);
+    case OPT_SUMMARY_MD:
+        opt->summary_md = optarg;
+        return 0;
+    case OPT_SET:
+        return parse_set(optarg, opt, err, err_len);
+    case OPT_THREADS:
+        opt->threads_given = true;
+        if (value_parse_uint(optarg, 0, 64, &opt->threads))
+            return usage_set(err, err_len, "--threads \"%s\": expected 0..64 (0: one per core)",
+                             optarg);
+        return 0;
+    case 'q':
+        opt->quiet = true;
+        return 0;
+    case OPT_NO_REPORT:
+        opt->report = false;
+        return 0;
+    case 'h':
+        opt->help = true;
+        return 0;
+    case OPT_YES:
+        opt->yes = true;
+        return 0;
+    case OPT_DRY_RUN:
+        opt->dry_run = true;
+        return 0;
+    case OPT_MAX_RATE:
+    case OPT_TARGET_CLOCK:
+    case OPT_MAX_WALL:
+    case OPT_STOP_AFTER_FAILURES:
+        return parse_scenario_flag(c, optarg, opt, err, err_len);
+    default:
+        return usage_getopt_error(c, argv, err, err_len);
+    }
+}
+
+int run_options_parse(int argc, char **argv, struct run_options *opt, char *err, size_t err_len)
 {
     static const struct option longopts[] = {
         {"target", required_argument, NULL, 't'},
         {"out", required_argument, NULL, 'o'},
-        {"seed", required_argument, NULL, 'S'},
-        {"shard", required_argument, NULL, 'K'},
-        {"set", required_argument, NULL, 's'},
-        {"threads", required_argument, NULL, 'T'},
-        {"summary-md", required_argument, NULL, 'M'},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"shard", required_argument, NULL, OPT_SHARD},
+        {"set", required_argument, NULL, OPT_SET},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"summary-md", required_argument, NULL, OPT_SUMMARY_MD},
         {"quiet", no_argument, NULL, 'q'},
-        {"no-report", no_argument, NULL, 'R'},
+        {"no-report", no_argument, NULL, OPT_NO_REPORT},
+        {"yes", no_argument, NULL, OPT_YES},
+        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"max-rate", required_argument, NULL, OPT_MAX_RATE},
+        {"target-clock", required_argument, NULL, OPT_TARGET_CLOCK},
+        {"max-wall", required_argument, NULL, OPT_MAX_WALL},
+        {"stop-after-failures", required_argument, NULL, OPT_STOP_AFTER_FAILURES},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *target_text = NULL, *out_dir = NULL, *summary_md = NULL;
-    const char *sets[RUN_MAX_SETS];
-    size_t n_sets = 0;
-    unsigned long seed = 0;
-    bool seed_given = false, quiet = false, threads_given = false, report = true;
-    unsigned long threads_opt = 0;
-    unsigned shard_k = 0, shard_n = 1;
+    memset(opt, 0, sizeof *opt);
+    opt->shard_count = 1;
+    opt->report = true;
     int c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":t:o:qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 't':
-            target_text = optarg;
-            break;
-        case 'o':
-            out_dir = optarg;
-            break;
-        case 'S':
-            if (value_parse_uint(optarg, 0, ~0UL, &seed)) {
-                usage_error("run", "--seed \"%s\": expected a number", optarg);
-                return RUN_EXIT_USAGE;
-            }
-            seed_given = true;
-            break;
-        case 'K': {
-            char shard_err[256];
-            if (parse_shard(optarg, &shard_k, &shard_n, shard_err, sizeof shard_err)) {
-                usage_error("run", "%s", shard_err);
-                return RUN_EXIT_USAGE;
-            }
-            break;
-        }
-        case 'M':
-            summary_md = optarg;
-            break;
-        case 's':
-            if (n_sets == RUN_MAX_SETS) {
-                usage_error("run", "at most %d --set options", RUN_MAX_SETS);
-                return RUN_EXIT_USAGE;
-            }
-            if (!strchr(optarg, '=')) {
-                usage_error("run", "--set \"%s\": expected KEY=VALUE", optarg);
-                return RUN_EXIT_USAGE;
-            }
-            sets[n_sets++] = optarg;
-            break;
-        case 'T':
-            if (value_parse_uint(optarg, 0, 64, &threads_opt)) {
-                usage_error("run", "--threads \"%s\": expected 0..64 (0: one per core)", optarg);
-                return RUN_EXIT_USAGE;
-            }
-            threads_given = true;
-            break;
-        case 'q':
-            quiet = true;
-            break;
-        case 'R':
-            report = false;
-            break;
-        case 'h':
-            fputs(run_usage, stdout);
-            return RUN_EXIT_PASSED;
-        case ':':
-            usage_error("run", "option %s needs a value", argv[optind - 1]);
-            return RUN_EXIT_USAGE;
-        default:
-            usage_error("run", "unknown option \"%s\"", argv[optind - 1]);
-            return RUN_EXIT_USAGE;
-        }
+        if (parse_one(c, argv, opt, err, err_len))
+            return -1;
+        if (opt->help)
+            return 0;
     }
-    if (optind >= argc) {
-        usage_error("run", "missing the SCENARIO file");
-        return RUN_EXIT_USAGE;
+    if (optind >= argc)
+        return usage_set(err, err_len, "missing the SCENARIO file");
+    if (optind + 1 < argc)
+        return usage_set(err, err_len, "unexpected argument \"%s\"", argv[optind + 1]);
+    opt->scenario_path = argv[optind];
+    if (opt->target) {
+        char host[NET_HOST_MAX], why[256];
+        uint16_t port;
+        if (net_parse_target(opt->target, KMS_DEFAULT_PORT, host, sizeof host, &port, why,
+                             sizeof why))
+            return usage_set(err, err_len, "--target: %s", why);
     }
-    if (optind + 1 < argc) {
-        usage_error("run", "unexpected argument \"%s\"", argv[optind + 1]);
-        return RUN_EXIT_USAGE;
-    }
-    const char *path = argv[optind];
-    /* A scenario that is not here may be one of those installed with kmsload. */
-    char installed[1024];
-#ifdef KMSLOAD_DATADIR
-    if (access(path, F_OK) != 0 && path[0] != '/' &&
-        (size_t)snprintf(installed, sizeof installed, "%s/%s", KMSLOAD_DATADIR, path) <
-            sizeof installed &&
-        access(installed, R_OK) == 0)
-        path = installed;
-#else
-    (void)installed;
-#endif
-    char err[1024];
-    struct scenario *sc = calloc(1, sizeof *sc);
-    if (!sc)
-        return RUN_EXIT_USAGE;
-    if (scenario_load(sc, path, sets, n_sets, err, sizeof err)) {
-        fprintf(stderr, "kmsload run: %s\n", err);
-        free(sc);
-        return RUN_EXIT_USAGE;
-    }
-    if (seed_given)
-        sc->seed = seed;
+    return 0;
+}
 
+/* Everything one run holds, from the scenario to the files. */
+struct run_ctx {
+    const struct run_options *opt;
+    struct scenario *sc;
     struct catalog cat;
-    if (catalog_load(&cat, NULL, err, sizeof err)) {
-        fprintf(stderr, "kmsload run: %s\n", err);
-        free(sc);
-        return RUN_EXIT_USAGE;
-    }
-    int status = RUN_EXIT_USAGE;
+    bool have_catalog;
     struct embedded_host host;
-    memset(&host, 0, sizeof host);
     struct net_addrs target;
     char target_desc[NET_HOST_MAX + 64];
-    struct run_tally *tally = calloc(1, sizeof *tally);
-    struct expect_result *results = calloc(sc->n_expects ? sc->n_expects : 1, sizeof *results);
-    struct run_dir records;
-    bool run_dir_open_ok = false;
-    if (!tally || !results)
-        goto out;
-    signal(SIGPIPE, SIG_IGN);
-    evthread_use_pthreads(); /* the embedded host's loop is stopped from this thread */
-    raise_open_files(sc->concurrency, target_text == NULL, quiet);
-
-    bool loopback = true;
-    if (target_text) {
-        char hostname[NET_HOST_MAX];
-        uint16_t port;
-        if (net_parse_target(target_text, KMS_DEFAULT_PORT, hostname, sizeof hostname, &port, err,
-                             sizeof err) ||
-            net_resolve(hostname, port, false, &target, err, sizeof err)) {
-            usage_error("run", "--target: %s", err);
-            goto out;
-        }
-        for (size_t i = 0; i < target.n; i++)
-            if (!net_addr_is_loopback((struct sockaddr *)&target.addr[i]))
-                loopback = false;
-        snprintf(target_desc, sizeof target_desc, "%s", target_text);
-        if (!loopback)
-            fprintf(stderr,
-                    "kmsload run: %s is not a loopback address. Every synthetic CMID this run "
-                    "sends stays in that host's count for 30 days, and N_Policy is capped at the "
-                    "documented values (no overcharging).\n",
-                    target_text);
-    } else {
-        if (embedded_host_start(&host, sc, &cat, &target, err, sizeof err)) {
-            fprintf(stderr, "kmsload run: embedded host: %s\n", err);
-            goto out;
-        }
-        char addr[NET_ADDR_TEXT];
-        net_addr_format((struct sockaddr *)&target.addr[0], addr, sizeof addr);
-        snprintf(target_desc, sizeof target_desc, "embedded reference host %s", addr);
-    }
-
+    bool loopback;
+    const char *out_dir;
     char default_out[SCENARIO_NAME_MAX + 8];
-    if (!out_dir) {
-        snprintf(default_out, sizeof default_out, "out/%s", sc->name);
-        out_dir = default_out;
+    struct run_dir records;
+    bool records_open; /* run_dir_open done, run_dir_finish not yet */
+    struct run_tally *tally;
+    struct expect_result *results;
+    unsigned threads;
+    char started_at[32];
+    struct engine_outcome eo;
+    const char *abort_reason; /* for the files of a run that did not start */
+    char err[1024];
+};
+
+/* The scenario (here or installed), the --set overrides and --seed, the catalogue. */
+static int run_load(struct run_ctx *x)
+{
+    const struct run_options *opt = x->opt;
+    char installed[1024];
+    const char *path = scenario_locate(opt->scenario_path, installed, sizeof installed);
+    x->sc = calloc(1, sizeof *x->sc);
+    if (!x->sc)
+        return RUN_EXIT_USAGE;
+    if (scenario_load(x->sc, path, opt->sets, opt->n_sets, x->err, sizeof x->err)) {
+        fprintf(stderr, "kmsload run: %s\n", x->err);
+        return RUN_EXIT_USAGE;
     }
-    if (run_dir_open(&records, out_dir, err, sizeof err)) {
-        fprintf(stderr, "kmsload run: %s\n", err);
-        goto out;
+    if (opt->seed_given)
+        x->sc->seed = opt->seed;
+    if (opt->max_rate_given)
+        x->sc->max_rate = opt->max_rate;
+    if (opt->target_clock_given)
+        x->sc->target_clock = opt->target_clock;
+    if (opt->max_wall_given)
+        x->sc->max_wall_us = opt->max_wall_us;
+    if (opt->stop_after_failures_given)
+        x->sc->stop_after_failures = (unsigned)opt->stop_after_failures;
+    if (catalog_load(&x->cat, NULL, x->err, sizeof x->err)) {
+        fprintf(stderr, "kmsload run: %s\n", x->err);
+        return RUN_EXIT_USAGE;
     }
-    run_dir_open_ok = true;
-    /* One event loop per core by default, leaving one core to the embedded host. */
-    unsigned threads = threads_given ? (unsigned)threads_opt : sc->threads;
+    x->have_catalog = true;
+    x->tally = calloc(1, sizeof *x->tally);
+    x->results = calloc(x->sc->n_expects ? x->sc->n_expects : 1, sizeof *x->results);
+    return x->tally && x->results ? 0 : RUN_EXIT_USAGE;
+}
+
+/* The embedded reference host started on a free loopback port. */
+static int run_start_embedded_host(struct run_ctx *x)
+{
+    if (embedded_host_start(&x->host, x->sc, &x->cat, &x->target, x->err, sizeof x->err)) {
+        fprintf(stderr, "kmsload run: embedded host: %s\n", x->err);
+        return RUN_EXIT_USAGE;
+    }
+    char addr[NET_ADDR_TEXT];
+    net_addr_format((struct sockaddr *)&x->target.addr[0], addr, sizeof addr);
+    snprintf(x->target_desc, sizeof x->target_desc, "embedded reference host %s", addr);
+    return 0;
+}
+
+/* --target resolved (nothing is sent to it yet). */
+static int run_resolve(struct run_ctx *x)
+{
+    const char *text = x->opt->target;
+    x->loopback = true;
+    if (!text) {
+        snprintf(x->target_desc, sizeof x->target_desc, "the embedded reference host");
+        return 0;
+    }
+    char hostname[NET_HOST_MAX];
+    uint16_t port;
+    if (net_parse_target(text, KMS_DEFAULT_PORT, hostname, sizeof hostname, &port, x->err,
+                         sizeof x->err) ||
+        net_resolve(hostname, port, false, &x->target, x->err, sizeof x->err)) {
+        usage_error("run", "--target: %s", x->err);
+        return RUN_EXIT_USAGE;
+    }
+    for (size_t i = 0; i < x->target.n; i++)
+        if (!net_addr_is_loopback((struct sockaddr *)&x->target.addr[i]))
+            x->loopback = false;
+    snprintf(x->target_desc, sizeof x->target_desc, "%s", text);
+    return 0;
+}
+
+/* The plan: what the run will send and what it leaves in the host's counts. */
+static void print_plan(FILE *f, const struct run_ctx *x, const struct run_plan *plan)
+{
+    const struct scenario *sc = x->sc;
+    char duration[32], wall[32];
+    value_format_duration(sc->duration_us, duration, sizeof duration);
+    value_format_duration(scenario_max_wall(sc), wall, sizeof wall);
+    fprintf(f, "kmsload run: plan for %s against %s%s\n", sc->name, x->target_desc,
+            x->loopback ? "" : " (not a loopback address)");
+    if (sc->clock == SCENARIO_CLOCK_REAL)
+        fprintf(f, "  clock:            real, %s of wall time (stops at %s)\n", duration, wall);
+    else
+        fprintf(f,
+                "  clock:            virtual, %s simulated as fast as the host answers (stops at "
+                "%s of wall time)\n",
+                duration, wall);
+    fprintf(f, "  machines:         %llu\n", (unsigned long long)plan->machines);
+    fprintf(f,
+            "  requests:         %s%llu against a host that counts nobody else (fewer when it "
+            "already counts machines)\n",
+            plan->requests_more ? "more than " : "", (unsigned long long)plan->requests);
+    fprintf(f, "  synthetic CMIDs:  %llu", (unsigned long long)plan->cmids);
+    const char *sep = " (";
+    for (size_t a = 0; a < plan->n_apps; a++)
+        if (plan->apps[a].cmids) {
+            fprintf(f, "%s%s %llu", sep, plan->apps[a].key,
+                    (unsigned long long)plan->apps[a].cmids);
+            sep = ", ";
+        }
+    fprintf(f, "%s; each stays in the host's count for 30 days after its last request\n",
+            plan->cmids ? ")" : "");
+    if (plan->peak_rate > 0)
+        fprintf(f, "  peak rate:        %.0f requests/s%s; at most %u in flight\n",
+                ceil(plan->peak_rate), sc->max_rate > 0 ? " (max_rate)" : "", plan->concurrency);
+    else
+        fprintf(f,
+                "  peak rate:        as fast as the host answers (no --max-rate); at most %u in "
+                "flight\n",
+                plan->concurrency);
+    if (!x->loopback)
+        fprintf(f, "  N_Policy:         capped at the products' documented values\n");
+}
+
+/* A terminal user may confirm by typing yes; anything else (or no terminal) sends nothing. */
+static bool run_confirmed_on_terminal(const char *target)
+{
+    if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+        return false;
+    fprintf(stderr, "Send these requests to %s? Type yes to go on: ", target);
+    char line[16];
+    if (!fgets(line, sizeof line, stdin))
+        return false;
+    line[strcspn(line, "\r\n")] = '\0';
+    return strcmp(line, "yes") == 0;
+}
+
+/*
+ * Before anything is sent: the plan for --dry-run and for a target that is not on loopback
+ * (which needs --yes or a typed yes), and the clock check a virtual run against a host that says
+ * it checks client time fails at once. Returns 0 to go on, -1 for a clean stop (--dry-run), or
+ * an exit status.
+ */
+static int run_preflight(struct run_ctx *x)
+{
+    const struct run_options *opt = x->opt;
+    const struct scenario *sc = x->sc;
+    if (opt->target && sc->clock == SCENARIO_CLOCK_VIRTUAL &&
+        sc->target_clock == SCENARIO_TARGET_CLOCK_REAL) {
+        fprintf(stderr,
+                "kmsload run: %s is a virtual-clock scenario, and the target is said to check "
+                "client time (target_clock = real): it would refuse the simulated days with "
+                "0xC004F06C. Run a real-clock scenario instead (scenarios/real-host-smoke.ini, "
+                "new-host-acceptance.ini or real-host-soak.ini); nothing was sent\n",
+                sc->name);
+        return RUN_EXIT_USAGE;
+    }
+    if (!opt->dry_run && (x->loopback || opt->yes)) {
+        if (!x->loopback && !opt->quiet) {
+            struct run_plan plan;
+            if (run_plan_compute(sc, &x->cat, opt->shard_index, opt->shard_count, &plan, x->err,
+                                 sizeof x->err) == 0)
+                print_plan(stderr, x, &plan);
+        }
+        return 0;
+    }
+    struct run_plan plan;
+    if (run_plan_compute(sc, &x->cat, opt->shard_index, opt->shard_count, &plan, x->err,
+                         sizeof x->err)) {
+        fprintf(stderr, "kmsload run: %s\n", x->err);
+        return RUN_EXIT_USAGE;
+    }
+    if (opt->dry_run) {
+        print_plan(stdout, x, &plan);
+        printf("  --dry-run: nothing sent\n");
+        return -1;
+    }
+    print_plan(stderr, x, &plan);
+    if (run_confirmed_on_terminal(x->target_desc))
+        return 0;
+    fprintf(stderr,
+            "kmsload run: nothing sent: %s is not a loopback address; give --yes to send this "
+            "plan (--dry-run only prints it)\n",
+            x->target_desc);
+    return RUN_EXIT_USAGE;
+}
+
+/* One event loop per core by default, leaving one core to the embedded host. */
+static unsigned run_thread_count(const struct run_options *opt, const struct scenario *sc)
+{
+    unsigned threads = opt->threads_given ? (unsigned)opt->threads : sc->threads;
     if (threads == 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = cores > 1 ? (unsigned)cores - (target_text ? 0 : 1) : 1;
+        threads = cores > 1 ? (unsigned)cores - (opt->target ? 0 : 1) : 1;
         if (threads == 0)
             threads = 1;
     }
-    if (threads > sc->concurrency)
-        threads = sc->concurrency;
-    run_tally_init(tally, sc->n_pops);
-    time_t started = time(NULL);
-    char started_at[32];
-    strftime(started_at, sizeof started_at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&started));
-    if (!quiet)
-        fprintf(stderr, "kmsload run: %s against %s, %s clock, seed %llu, %u thread%s%s\n",
-                sc->name, target_desc, sc->clock == SCENARIO_CLOCK_VIRTUAL ? "virtual" : "real",
-                (unsigned long long)sc->seed, threads, threads == 1 ? "" : "s",
-                shard_n > 1 ? ", sharded" : "");
+    return threads > sc->concurrency ? sc->concurrency : threads;
+}
 
+/* The output directory opened, the start announced, the engine run to its end. */
+static int run_engine_phase(struct run_ctx *x)
+{
+    const struct run_options *opt = x->opt;
+    const struct scenario *sc = x->sc;
+    x->out_dir = opt->out_dir;
+    if (!x->out_dir) {
+        snprintf(x->default_out, sizeof x->default_out, "out/%s", sc->name);
+        x->out_dir = x->default_out;
+    }
+    if (run_dir_open(&x->records, x->out_dir, x->err, sizeof x->err)) {
+        fprintf(stderr, "kmsload run: %s\n", x->err);
+        return RUN_EXIT_USAGE;
+    }
+    x->records_open = true;
+    x->threads = run_thread_count(opt, sc);
+    run_tally_init(x->tally, sc->n_pops);
+    time_t started = time(NULL);
+    strftime(x->started_at, sizeof x->started_at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&started));
+    if (!opt->quiet)
+        fprintf(stderr, "kmsload run: %s against %s, %s clock, seed %llu, %u thread%s%s\n",
+                sc->name, x->target_desc, sc->clock == SCENARIO_CLOCK_VIRTUAL ? "virtual" : "real",
+                (unsigned long long)sc->seed, x->threads, x->threads == 1 ? "" : "s",
+                opt->shard_count > 1 ? ", sharded" : "");
     struct engine_config ecfg = {
         .scenario = sc,
-        .catalog = &cat,
-        .target = &target,
-        .shard_index = shard_k,
-        .shard_count = shard_n,
-        .progress = !quiet && isatty(STDERR_FILENO),
-        .cap_n_policy = !loopback,
-        .threads = threads,
+        .catalog = &x->cat,
+        .target = &x->target,
+        .shard_index = opt->shard_index,
+        .shard_count = opt->shard_count,
+        .progress = !opt->quiet && isatty(STDERR_FILENO),
+        .cap_n_policy = !x->loopback,
+        .threads = x->threads,
+        .handle_signals = true,
+        /* The embedded host follows client time; another target is asked unless told. */
+        .check_client_clock = opt->target && sc->clock == SCENARIO_CLOCK_VIRTUAL &&
+                              sc->target_clock == SCENARIO_TARGET_CLOCK_DETECT,
     };
-    struct engine_outcome eo;
-    struct run_event_sink sink = run_dir_sink(&records);
-    if (engine_run(&ecfg, tally, &sink, &eo, err, sizeof err)) {
-        fprintf(stderr, "kmsload run: %s\n", err);
-        goto out;
+    struct run_event_sink sink = run_dir_sink(&x->records);
+    if (engine_run(&ecfg, x->tally, &sink, &x->eo, x->err, sizeof x->err)) {
+        fprintf(stderr, "kmsload run: %s\n", x->err);
+        if (x->eo.target_checks_time)
+            x->abort_reason = "refused: the target checks client time (virtual clock)";
+        return RUN_EXIT_USAGE;
     }
-    size_t failed = expect_evaluate(sc, tally, results);
+    if (x->eo.notice[0] && !opt->quiet)
+        fprintf(stderr, "kmsload run: %s\n", x->eo.notice);
+    return 0;
+}
+
+static int run_write_summary_md(struct run_ctx *x)
+{
+    const struct run_options *opt = x->opt;
+    struct summary_md_run md = {
+        .scenario = x->sc,
+        .target = x->target_desc,
+        .seed = x->sc->seed,
+        .shard_index = opt->shard_index,
+        .shard_count = opt->shard_count,
+        .outcome = &x->eo,
+        .tally = x->tally,
+        .results = x->results,
+        .n_results = x->sc->n_expects,
+    };
+    if (summary_md_write(opt->summary_md, &md, x->err, sizeof x->err)) {
+        fprintf(stderr, "kmsload run: --summary-md: %s\n", x->err);
+        return RUN_EXIT_FAILED;
+    }
+    return 0;
+}
+
+/* summary.json, junit.xml, the Markdown summary, the table and the report; then the verdict. */
+static int run_write_results(struct run_ctx *x)
+{
+    const struct run_options *opt = x->opt;
+    size_t failed = expect_evaluate(x->sc, x->tally, x->results);
     struct run_info info = {
-        .scenario = sc,
-        .target = target_desc,
-        .embedded_host = target_text == NULL,
-        .seed = sc->seed,
-        .shard_index = shard_k,
-        .shard_count = shard_n,
-        .started_at = started_at,
-        .wall_seconds = eo.wall_seconds,
-        .sim_us = eo.sim_us,
-        .interrupted = eo.interrupted,
-        .interrupt_reason = eo.interrupt_reason,
+        .scenario = x->sc,
+        .target = x->target_desc,
+        .embedded_host = opt->target == NULL,
+        .seed = x->sc->seed,
+        .shard_index = opt->shard_index,
+        .shard_count = opt->shard_count,
+        .started_at = x->started_at,
+        .wall_seconds = x->eo.wall_seconds,
+        .sim_us = x->eo.sim_us,
+        .interrupted = x->eo.interrupted,
+        .interrupt_reason = x->eo.interrupt_reason,
         .kmsload_version = KMSLOAD_VERSION,
     };
-    run_dir_open_ok = false;
-    if (run_dir_finish(&records, &info, tally, results, sc->n_expects, err, sizeof err)) {
-        fprintf(stderr, "kmsload run: %s\n", err);
-        status = RUN_EXIT_FAILED;
-        goto out;
+    x->records_open = false;
+    if (run_dir_finish(&x->records, &info, x->tally, x->results, x->sc->n_expects, x->err,
+                       sizeof x->err)) {
+        fprintf(stderr, "kmsload run: %s\n", x->err);
+        return RUN_EXIT_FAILED;
     }
-    if (summary_md) {
-        struct summary_md_run md = {
-            .scenario = sc,
-            .target = target_desc,
-            .seed = sc->seed,
-            .shard_index = shard_k,
-            .shard_count = shard_n,
-            .outcome = &eo,
-            .tally = tally,
-            .results = results,
-            .n_results = sc->n_expects,
-        };
-        if (summary_md_write(summary_md, &md, err, sizeof err)) {
-            fprintf(stderr, "kmsload run: --summary-md: %s\n", err);
-            status = RUN_EXIT_FAILED;
-            goto out;
-        }
-    }
-    if (!quiet)
-        print_summary(sc, tally, &eo, results, sc->n_expects, out_dir);
+    if (opt->summary_md && run_write_summary_md(x))
+        return RUN_EXIT_FAILED;
+    if (!opt->quiet)
+        print_summary(x->sc, x->tally, &x->eo, x->results, x->sc->n_expects, x->out_dir);
     /* The report is a view of the results: its failure is a warning, not the run's verdict. */
-    if (report && report_write(out_dir, err, sizeof err) != REPORT_OK)
-        fprintf(stderr, "kmsload run: warning: no report: %s\n", err);
-    else if (report && !quiet)
-        printf("  report: %s/index.html\n", out_dir);
-    if (tally->requests > 0 && eo.answered == 0)
-        status = RUN_EXIT_UNREACHABLE;
-    else if (failed > 0 || eo.interrupted)
-        status = RUN_EXIT_FAILED;
-    else
-        status = RUN_EXIT_PASSED;
-out:
-    if (run_dir_open_ok) {
-        struct run_info aborted = {.scenario = sc,
+    if (opt->report && report_write(x->out_dir, x->err, sizeof x->err) != REPORT_OK)
+        fprintf(stderr, "kmsload run: warning: no report: %s\n", x->err);
+    else if (opt->report && !opt->quiet)
+        printf("  report: %s/index.html\n", x->out_dir);
+    /* Said even with -q: a CI log must show why the job failed. */
+    if (x->eo.stop == ENGINE_STOP_NO_ANSWER || x->eo.stop == ENGINE_STOP_WALL_LIMIT) {
+        fprintf(stderr, "kmsload run: stopped early: %s\n", x->eo.interrupt_reason);
+        return RUN_EXIT_UNREACHABLE;
+    }
+    if (x->tally->requests > 0 && x->eo.answered == 0) {
+        fprintf(stderr, "kmsload run: %s never answered: none of %llu requests got an answer\n",
+                x->target_desc, (unsigned long long)x->tally->requests);
+        return RUN_EXIT_UNREACHABLE;
+    }
+    if (failed > 0 || x->eo.interrupted)
+        return RUN_EXIT_FAILED;
+    return RUN_EXIT_PASSED;
+}
+
+/* A run that opened its directory but never finished still leaves valid files behind. */
+static void run_release(struct run_ctx *x)
+{
+    if (x->records_open) {
+        struct run_info aborted = {.scenario = x->sc,
                                    .target = "",
                                    .interrupted = true,
-                                   .interrupt_reason = "run failed to start",
+                                   .interrupt_reason =
+                                       x->abort_reason ? x->abort_reason : "run failed to start",
                                    .kmsload_version = KMSLOAD_VERSION};
-        run_dir_finish(&records, &aborted, tally, results, 0, err, sizeof err);
+        run_dir_finish(&x->records, &aborted, x->tally, x->results, 0, x->err, sizeof x->err);
     }
-    embedded_host_stop(&host);
-    free(results);
-    free(tally);
-    catalog_free(&cat);
-    free(sc);
+    embedded_host_stop(&x->host);
+    free(x->results);
+    free(x->tally);
+    if (x->have_catalog)
+        catalog_free(&x->cat);
+    free(x->sc);
+}
+
+int run_execute(const struct run_options *opt)
+{
+    struct run_ctx *x = calloc(1, sizeof *x);
+    if (!x)
+        return RUN_EXIT_USAGE;
+    x->opt = opt;
+    int status = run_load(x);
+    if (status == 0)
+        status = run_resolve(x);
+    if (status == 0)
+        status = run_preflight(x);
+    if (status == 0) {
+        /* From here on SIGINT/SIGTERM end the run with its files written: the engine takes them,
+         * so they are blocked before any thread (the embedded host) starts. */
+        sigset_t signals;
+        sigemptyset(&signals);
+        sigaddset(&signals, SIGINT);
+        sigaddset(&signals, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &signals, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        evthread_use_pthreads(); /* the embedded host's loop is stopped from this thread */
+        raise_open_files(x->sc->concurrency, opt->target == NULL, opt->quiet);
+        if (!opt->target)
+            status = run_start_embedded_host(x);
+        if (status == 0)
+            status = run_engine_phase(x);
+        if (status == 0)
+            status = run_write_results(x);
+    } else if (status == -1) {
+        status = RUN_EXIT_PASSED; /* --dry-run: the plan printed, nothing sent */
+    }
+    run_release(x);
+    free(x);
+    return status;
+}
+
+int run_main(int argc, char **argv)
+{
+    struct run_options *opt = malloc(sizeof *opt);
+    char err[512];
+    int status = RUN_EXIT_USAGE;
+    if (!opt)
+        return status;
+    if (run_options_parse(argc, argv, opt, err, sizeof err))
+        usage_error("run", "%s", err);
+    else if (opt->help) {
+        fputs(run_usage, stdout);
+        status = RUN_EXIT_PASSED;
+    } else
+        status = run_execute(opt);
+    free(opt);
     return status;
 }
