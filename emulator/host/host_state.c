@@ -1,5 +1,7 @@
 #include "host_state.h"
 
+#include "atomic_file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -43,33 +45,25 @@ static json_t *state_to_json(const struct kms_host *host)
 
 int host_state_save(const struct kms_host *host, const char *path, char *err, size_t err_len)
 {
-    char tmp[4096];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp) {
-        snprintf(err, err_len, "state file path is too long");
+    json_t *root = state_to_json(host);
+    char *text = root ? json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(root);
+    if (!text) {
+        snprintf(err, err_len, "cannot write state file %s: out of memory", path);
         return -1;
     }
-    json_t *root = state_to_json(host);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int rc = -1;
-    if (fd < 0) {
-        snprintf(err, err_len, "cannot write state file %s: %s", tmp, strerror(errno));
-    } else if (json_dumpfd(root, fd, JSON_INDENT(1) | JSON_PRESERVE_ORDER) != 0 ||
-               write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
-        snprintf(err, err_len, "cannot write state file %s: %s", tmp, strerror(errno));
-    } else {
-        rc = 0;
+    size_t len = strlen(text);
+    char *with_nl = realloc(text, len + 2);
+    if (with_nl) {
+        text = with_nl;
+        text[len++] = '\n';
+        text[len] = '\0';
     }
-    if (fd >= 0 && close(fd) != 0 && rc == 0) {
-        snprintf(err, err_len, "cannot write state file %s: %s", tmp, strerror(errno));
-        rc = -1;
-    }
-    if (rc == 0 && rename(tmp, path) != 0) {
-        snprintf(err, err_len, "cannot replace state file %s: %s", path, strerror(errno));
-        rc = -1;
-    }
+    char why[600];
+    int rc = atomic_file_write(path, text, len, 0644, why, sizeof why);
     if (rc != 0)
-        unlink(tmp);
-    json_decref(root);
+        snprintf(err, err_len, "cannot save state file: %s", why);
+    free(text);
     return rc;
 }
 
@@ -128,11 +122,11 @@ int host_state_load(struct kms_host *host, const char *path, bool *loaded, char 
         json_t *clients = json_object_get(app, "clients");
         json_t *max_np = json_object_get(app, "max_n_policy");
         if (!id_text || guid_parse(id_text, &id) != 0 || !json_is_array(clients) ||
-            !json_is_integer(max_np) || json_integer_value(max_np) < 0 ||
-            json_integer_value(max_np) > HOST_MAX_N_POLICY) {
+            (max_np && (!json_is_integer(max_np) || json_integer_value(max_np) < 0 ||
+                        json_integer_value(max_np) > HOST_MAX_N_POLICY))) {
             snprintf(what, sizeof what,
-                     "application %zu: needs \"id\" (GUID), \"max_n_policy\" (0..1000) and "
-                     "\"clients\" (array)",
+                     "application %zu: needs \"id\" (GUID), \"clients\" (array) and, if given, "
+                     "\"max_n_policy\" (0..1000)",
                      ai + 1);
             fail(err, err_len, path, what);
             goto out_scratch;
@@ -144,7 +138,9 @@ int host_state_load(struct kms_host *host, const char *path, bool *loaded, char 
             goto out_scratch;
         }
         struct client_cache *cache = &scratch[capp - cat->apps];
-        cache->max_n_policy = (unsigned)json_integer_value(max_np);
+        /* Files written before the capacity followed N_Policy have no max_n_policy: those hosts
+         * sized the cache at 2 x the application's threshold, so that is what they had seen. */
+        cache->max_n_policy = max_np ? (unsigned)json_integer_value(max_np) : capp->threshold;
         cache->n = 0;
         if (json_array_size(clients) > client_cache_capacity(cache)) {
             snprintf(what, sizeof what, "application %s lists %zu clients, capacity is %u",
