@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /*
@@ -29,6 +30,7 @@ struct host_conn {
     uint8_t held[RPC_MAX_PDU];
     size_t held_len;
     enum host_fault held_fault;
+    uint64_t held_since_us; /* when the held request was read whole (answered hook) */
     bool stalled;
     char peer[NET_ADDR_TEXT];
     struct host_conn *prev, *next;
@@ -131,12 +133,31 @@ static bool deliver(struct host_conn *c, uint8_t *pdu, size_t len, enum host_fau
 
 static void process_input(struct host_conn *c);
 
+static uint64_t monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Tells the answered hook about a request whose answer (or fault) is about to happen. */
+static void report_answer(struct host_server *srv, enum host_fault fault, bool delayed,
+                          uint64_t since_us)
+{
+    if (srv->cfg.answered) {
+        uint64_t now = monotonic_us();
+        srv->cfg.answered(fault, delayed, now > since_us ? now - since_us : 0,
+                          srv->cfg.answered_arg);
+    }
+}
+
 static void on_delay(evutil_socket_t fd, short what, void *arg)
 {
     struct host_conn *c = arg;
     (void)fd, (void)what;
     size_t len = c->held_len;
     c->held_len = 0;
+    report_answer(c->srv, c->held_fault, true, c->held_since_us);
     if (!deliver(c, c->held, len, c->held_fault))
         return;
     event_add(c->io, &c->srv->cfg.idle_timeout);
@@ -157,6 +178,7 @@ static void process_input(struct host_conn *c)
         }
         if ((size_t)frame > c->in_len)
             return;
+        uint64_t read_us = srv->cfg.answered ? monotonic_us() : 0;
         struct host_request_record rec;
         bool is_request = false;
         size_t out_len = 0;
@@ -184,11 +206,14 @@ static void process_input(struct host_conn *c)
             memcpy(c->held, out, out_len);
             c->held_len = out_len;
             c->held_fault = fault;
+            c->held_since_us = read_us;
             event_del(c->io); /* one call at a time, as a KMS client makes them */
             struct timeval tv = {(time_t)(delay_us / 1000000), (suseconds_t)(delay_us % 1000000)};
             evtimer_add(c->delay, &tv);
             return;
         }
+        if (is_request)
+            report_answer(srv, fault, false, read_us);
         if (!deliver(c, out, out_len, fault))
             return;
     }

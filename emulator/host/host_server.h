@@ -19,6 +19,11 @@
 typedef void (*host_request_log_fn)(const struct host_request_record *rec, const char *peer,
                                     void *arg);
 
+/* Called once per request when its answer went out or its fault happened instead: the fault, whether
+ * latency was injected, and the microseconds since the request was read whole. */
+typedef void (*host_answered_fn)(enum host_fault fault, bool delayed, uint64_t latency_us,
+                                 void *arg);
+
 struct host_server_config {
     struct net_addrs listen;     /* every address gets a listener (port 0: a free port) */
     unsigned max_connections;    /* further connections are closed at once (default 10000) */
@@ -26,6 +31,8 @@ struct host_server_config {
     struct host_faults faults;
     host_request_log_fn log;
     void *log_arg;
+    host_answered_fn answered; /* optional (metrics) */
+    void *answered_arg;
 };
 
 void host_server_config_default(struct host_server_config *cfg);
