@@ -118,44 +118,42 @@ static void on_status_signal(evutil_socket_t sig, short what, void *arg)
     print_status(stderr, arg);
 }
 
-/* "win10,ws2022,58e2134f-…" → KMS IDs. */
-static int parse_products(const char *list, const struct catalog *cat, struct guid **out, size_t *n)
+/* "win10,ws2022,58e2134f-…" → KMS IDs. Returns 0, -1 (out of memory) or -2 with a message. */
+static int parse_products(const char *list, const struct catalog *cat, struct guid **out, size_t *n,
+                          char *err, size_t err_len)
 {
     char *copy = strdup(list);
     size_t cap = 8;
     *out = calloc(cap, sizeof **out);
     *n = 0;
-    if (!copy || !*out) {
-        free(copy);
-        return -1;
-    }
-    for (char *save = NULL, *item = strtok_r(copy, ",", &save); item;
+    int rc = copy && *out ? 0 : -1;
+    for (char *save = NULL, *item = rc ? NULL : strtok_r(copy, ",", &save); item;
          item = strtok_r(NULL, ",", &save)) {
         const struct catalog_kms *k = catalog_find_kms(cat, item);
         struct guid id;
         if (k)
             id = k->id;
         else if (guid_parse(item, &id) != 0) {
-            usage_error("host",
-                        "--products: \"%s\" is neither a KMS ID nor a catalogue product "
-                        "group (e.g. win10, ws2022, office2021)",
-                        item);
-            free(copy);
-            return -1;
+            usage_set(err, err_len,
+                      "--products: \"%s\" is neither a KMS ID nor a catalogue product "
+                      "group (e.g. win10, ws2022, office2021)",
+                      item);
+            rc = -2;
+            break;
         }
         if (*n == cap) {
             cap *= 2;
             struct guid *grown = realloc(*out, cap * sizeof **out);
             if (!grown) {
-                free(copy);
-                return -1;
+                rc = -1;
+                break;
             }
             *out = grown;
         }
         (*out)[(*n)++] = id;
     }
     free(copy);
-    return 0;
+    return rc;
 }
 
 enum {
@@ -174,20 +172,117 @@ enum {
     OPT_STATE
 };
 
-static int interval_minutes(const char *opt, const char *text, unsigned *minutes)
+static int interval_minutes(const char *opt, const char *text, unsigned *minutes, char *err,
+                            size_t err_len)
 {
     int64_t us;
-    char err[160];
-    if (value_parse_duration(text, false, &us, err, sizeof err) || us % 60000000 != 0 ||
-        us < 15 * 60000000LL || us > 30 * 86400000000LL) {
-        usage_error("host", "%s \"%s\": expected whole minutes between 15m and 30d", opt, text);
-        return -1;
-    }
+    char why[160];
+    if (value_parse_duration(text, false, &us, why, sizeof why) || us % 60000000 != 0 ||
+        us < 15 * 60000000LL || us > 30 * 86400000000LL)
+        return usage_set(err, err_len, "%s \"%s\": expected whole minutes between 15m and 30d", opt,
+                         text);
     *minutes = (unsigned)(us / 60000000);
     return 0;
 }
 
-int host_main(int argc, char **argv)
+/* Options with a value checked on its own: numbers, durations, switches, fault specs. */
+static int parse_value(int c, struct host_options *o, char *err, size_t err_len)
+{
+    char why[256];
+    switch (c) {
+    case 'A':
+        return interval_minutes("--activation-interval", optarg, &o->activation_minutes, err,
+                                err_len);
+    case 'R':
+        return interval_minutes("--renewal-interval", optarg, &o->renewal_minutes, err, err_len);
+    case OPT_NDR64:
+    case OPT_BTFN:
+        if (value_parse_switch(optarg, c == OPT_NDR64 ? &o->ndr64 : &o->btfn))
+            return usage_set(err, err_len, "--%s \"%s\": expected on or off",
+                             c == OPT_NDR64 ? "ndr64" : "btfn", optarg);
+        return 0;
+    case OPT_MAXCONN:
+        if (value_parse_uint(optarg, 1, 1000000, &o->max_connections))
+            return usage_set(err, err_len, "--max-connections \"%s\": expected 1..1000000", optarg);
+        return 0;
+    case OPT_IDLE:
+        if (value_parse_duration(optarg, false, &o->idle_timeout_us, why, sizeof why) ||
+            o->idle_timeout_us <= 0)
+            return usage_set(err, err_len, "--idle-timeout: %s",
+                             o->idle_timeout_us <= 0 ? "must be positive" : why);
+        return 0;
+    case OPT_FAULT:
+        return host_faults_parse(optarg, &o->faults, err, err_len) ? -1 : 0;
+    case OPT_BUILD:
+        if (value_parse_uint(optarg, 6000, 99999, &o->build))
+            return usage_set(err, err_len, "--build \"%s\": expected a Windows build number",
+                             optarg);
+        return 0;
+    default: /* OPT_SEED */
+        if (value_parse_uint(optarg, 0, ~0UL, &o->seed))
+            return usage_set(err, err_len, "--seed \"%s\": expected a number", optarg);
+        return 0;
+    }
+}
+
+static int parse_one(int c, char **argv, struct host_options *o, char *err, size_t err_len)
+{
+    switch (c) {
+    case 'l':
+        if (o->n_listen == HOST_SERVER_MAX_LISTENERS)
+            return usage_set(err, err_len, "at most %d --listen addresses",
+                             HOST_SERVER_MAX_LISTENERS);
+        o->listen[o->n_listen++] = optarg;
+        return 0;
+    case OPT_CLOCK:
+        if (strcmp(optarg, "real") != 0 && strcmp(optarg, "client") != 0)
+            return usage_set(err, err_len, "--clock \"%s\": expected real or client", optarg);
+        o->clock_client = strcmp(optarg, "client") == 0;
+        return 0;
+    case OPT_PRODUCTS:
+        o->products = optarg;
+        return 0;
+    case OPT_CATALOG:
+        o->catalog_file = optarg;
+        return 0;
+    case OPT_STRICT:
+        o->strict = true;
+        return 0;
+    case OPT_LOG:
+        o->log_path = optarg;
+        return 0;
+    case OPT_STATE:
+        o->state_path = optarg;
+        return 0;
+    case 'h':
+        o->help = true;
+        return 0;
+    case 'A':
+    case 'R':
+    case OPT_NDR64:
+    case OPT_BTFN:
+    case OPT_MAXCONN:
+    case OPT_IDLE:
+    case OPT_FAULT:
+    case OPT_BUILD:
+    case OPT_SEED:
+        return parse_value(c, o, err, err_len);
+    default:
+        return usage_getopt_error(c, argv, err, err_len);
+    }
+}
+
+/* "ADDR:PORT" with port 0 allowed (a free port): the spec without ":0", and whether it had it. */
+static bool listen_spec(const char *text, char *spec, size_t cap)
+{
+    const char *colon = strrchr(text, ':');
+    bool zero_port = colon && strcmp(colon, ":0") == 0;
+    int keep = zero_port ? (int)(colon - text) : (int)cap - 1;
+    snprintf(spec, cap, "%.*s", keep, text);
+    return zero_port;
+}
+
+int host_options_parse(int argc, char **argv, struct host_options *o, char *err, size_t err_len)
 {
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, 'l'},
@@ -209,234 +304,218 @@ int host_main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *listen_specs[HOST_SERVER_MAX_LISTENERS];
-    size_t n_listen = 0;
-    const char *products = NULL, *catalog_file = NULL, *log_path = NULL, *fault_spec = NULL;
-    const char *state_path = NULL;
-    const char *clock_mode = "real";
-    unsigned activation = 120, renewal = 10080;
-    bool ndr64 = true, btfn = true, strict = false;
-    unsigned long max_conn = 10000, build = 17763, seed = 1;
-    int64_t idle_us = 30000000;
-    char err[512];
+    memset(o, 0, sizeof *o);
+    o->activation_minutes = 120;
+    o->renewal_minutes = 10080;
+    o->ndr64 = o->btfn = true;
+    o->max_connections = 10000;
+    o->build = 17763;
+    o->seed = 1;
+    o->idle_timeout_us = 30000000;
     int c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":l:A:R:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'l':
-            if (n_listen == HOST_SERVER_MAX_LISTENERS) {
-                usage_error("host", "at most %d --listen addresses", HOST_SERVER_MAX_LISTENERS);
-                return 2;
-            }
-            listen_specs[n_listen++] = optarg;
-            break;
-        case OPT_CLOCK:
-            if (strcmp(optarg, "real") != 0 && strcmp(optarg, "client") != 0) {
-                usage_error("host", "--clock \"%s\": expected real or client", optarg);
-                return 2;
-            }
-            clock_mode = optarg;
-            break;
-        case OPT_PRODUCTS:
-            products = optarg;
-            break;
-        case OPT_CATALOG:
-            catalog_file = optarg;
-            break;
-        case 'A':
-            if (interval_minutes("--activation-interval", optarg, &activation))
-                return 2;
-            break;
-        case 'R':
-            if (interval_minutes("--renewal-interval", optarg, &renewal))
-                return 2;
-            break;
-        case OPT_NDR64:
-        case OPT_BTFN:
-            if (value_parse_switch(optarg, c == OPT_NDR64 ? &ndr64 : &btfn)) {
-                usage_error("host", "--%s \"%s\": expected on or off",
-                            c == OPT_NDR64 ? "ndr64" : "btfn", optarg);
-                return 2;
-            }
-            break;
-        case OPT_STRICT:
-            strict = true;
-            break;
-        case OPT_MAXCONN:
-            if (value_parse_uint(optarg, 1, 1000000, &max_conn)) {
-                usage_error("host", "--max-connections \"%s\": expected 1..1000000", optarg);
-                return 2;
-            }
-            break;
-        case OPT_IDLE:
-            if (value_parse_duration(optarg, false, &idle_us, err, sizeof err) || idle_us <= 0) {
-                usage_error("host", "--idle-timeout: %s", idle_us <= 0 ? "must be positive" : err);
-                return 2;
-            }
-            break;
-        case OPT_FAULT:
-            fault_spec = optarg;
-            break;
-        case OPT_LOG:
-            log_path = optarg;
-            break;
-        case OPT_STATE:
-            state_path = optarg;
-            break;
-        case OPT_BUILD:
-            if (value_parse_uint(optarg, 6000, 99999, &build)) {
-                usage_error("host", "--build \"%s\": expected a Windows build number", optarg);
-                return 2;
-            }
-            break;
-        case OPT_SEED:
-            if (value_parse_uint(optarg, 0, ~0UL, &seed)) {
-                usage_error("host", "--seed \"%s\": expected a number", optarg);
-                return 2;
-            }
-            break;
-        case 'h':
-            fputs(host_usage, stdout);
+        if (parse_one(c, argv, o, err, err_len))
+            return -1;
+        if (o->help)
             return 0;
-        case ':':
-            usage_error("host", "option %s needs a value", argv[optind - 1]);
-            return 2;
-        default:
-            usage_error("host", "unknown option \"%s\"", argv[optind - 1]);
-            return 2;
-        }
     }
-    if (optind < argc) {
-        usage_error("host", "unexpected argument \"%s\"", argv[optind]);
-        return 2;
+    if (optind < argc)
+        return usage_set(err, err_len, "unexpected argument \"%s\"", argv[optind]);
+    for (size_t i = 0; i < o->n_listen; i++) {
+        char spec[NET_HOST_MAX + 8], host[NET_HOST_MAX], why[256];
+        uint16_t port;
+        listen_spec(o->listen[i], spec, sizeof spec);
+        if (net_parse_target(spec, KMS_DEFAULT_PORT, host, sizeof host, &port, why, sizeof why))
+            return usage_set(err, err_len, "--listen: %s", why);
     }
+    return 0;
+}
 
-    struct host_server_config scfg;
-    host_server_config_default(&scfg);
-    scfg.max_connections = (unsigned)max_conn;
-    scfg.idle_timeout.tv_sec = (time_t)(idle_us / 1000000);
-    scfg.idle_timeout.tv_usec = (suseconds_t)(idle_us % 1000000);
-    if (fault_spec && host_faults_parse(fault_spec, &scfg.faults, err, sizeof err)) {
-        usage_error("host", "%s", err);
-        return 2;
-    }
-    if (n_listen == 0)
-        listen_specs[n_listen++] = "127.0.0.1:1688";
-    for (size_t i = 0; i < n_listen; i++) {
-        char hostname[NET_HOST_MAX];
+/* The listeners' addresses resolved; returns 0 or -1 with a message. */
+static int resolve_listeners(const struct host_options *o, struct net_addrs *listen, char *err,
+                             size_t err_len)
+{
+    static const char *const fallback[] = {"127.0.0.1:1688"};
+    const char *const *specs = o->n_listen ? o->listen : fallback;
+    size_t n = o->n_listen ? o->n_listen : 1;
+    listen->n = 0;
+    for (size_t i = 0; i < n; i++) {
+        char spec[NET_HOST_MAX + 8], hostname[NET_HOST_MAX], why[256];
         uint16_t port;
         struct net_addrs addrs;
-        /* Port 0 is allowed here: it asks for a free port. */
-        const char *colon = strrchr(listen_specs[i], ':');
-        bool zero_port = colon && strcmp(colon, ":0") == 0;
-        char spec[NET_HOST_MAX + 8];
-        int keep = zero_port ? (int)(colon - listen_specs[i]) : (int)sizeof spec - 1;
-        snprintf(spec, sizeof spec, "%.*s", keep, listen_specs[i]);
-        if (net_parse_target(spec, KMS_DEFAULT_PORT, hostname, sizeof hostname, &port, err,
-                             sizeof err) ||
-            net_resolve(hostname, zero_port ? 0 : port, true, &addrs, err, sizeof err)) {
-            usage_error("host", "--listen: %s", err);
-            return 2;
-        }
-        for (size_t a = 0; a < addrs.n && scfg.listen.n < NET_MAX_ADDRS; a++) {
-            scfg.listen.addr[scfg.listen.n] = addrs.addr[a];
-            scfg.listen.len[scfg.listen.n++] = addrs.len[a];
+        bool zero_port = listen_spec(specs[i], spec, sizeof spec);
+        if (net_parse_target(spec, KMS_DEFAULT_PORT, hostname, sizeof hostname, &port, why,
+                             sizeof why) ||
+            net_resolve(hostname, zero_port ? 0 : port, true, &addrs, why, sizeof why))
+            return usage_set(err, err_len, "--listen: %s", why);
+        for (size_t a = 0; a < addrs.n && listen->n < NET_MAX_ADDRS; a++) {
+            listen->addr[listen->n] = addrs.addr[a];
+            listen->len[listen->n++] = addrs.len[a];
         }
     }
+    return 0;
+}
 
+/* Everything a running host holds. */
+struct host_run {
     struct catalog cat;
-    if (catalog_load(&cat, catalog_file, err, sizeof err)) {
-        fprintf(stderr, "kmsload host: %s\n", err);
-        return 2;
-    }
     struct host_config hcfg;
-    host_config_default(&hcfg, &cat);
-    hcfg.activation_interval = activation;
-    hcfg.renewal_interval = renewal;
-    hcfg.clock_mode = strcmp(clock_mode, "client") == 0 ? HOST_CLOCK_CLIENT : HOST_CLOCK_REAL;
-    hcfg.rpc.ndr64 = ndr64;
-    hcfg.rpc.btfn = btfn;
-    hcfg.strict_v4_mac = strict;
-    hcfg.host_build = (unsigned)build;
-    hcfg.seed = seed;
-    struct guid *covered = NULL;
-    int status = 1;
-    struct host_log log = {0};
-    struct host_cli cli = {0};
-    if (products && parse_products(products, &cat, &covered, &hcfg.n_covered_kms)) {
-        status = 2;
-        goto out;
+    struct host_server_config scfg;
+    struct guid *covered;
+    struct host_log log;
+    struct host_cli cli;
+    char err[512];
+};
+
+/* The catalogue, the host's configuration and the host itself; returns 0 or an exit status. */
+static int host_prepare(const struct host_options *o, struct host_run *r)
+{
+    host_config_default(&r->hcfg, &r->cat);
+    r->hcfg.activation_interval = o->activation_minutes;
+    r->hcfg.renewal_interval = o->renewal_minutes;
+    r->hcfg.clock_mode = o->clock_client ? HOST_CLOCK_CLIENT : HOST_CLOCK_REAL;
+    r->hcfg.rpc.ndr64 = o->ndr64;
+    r->hcfg.rpc.btfn = o->btfn;
+    r->hcfg.strict_v4_mac = o->strict;
+    r->hcfg.host_build = (unsigned)o->build;
+    r->hcfg.seed = o->seed;
+    if (o->products) {
+        int rc = parse_products(o->products, &r->cat, &r->covered, &r->hcfg.n_covered_kms, r->err,
+                                sizeof r->err);
+        if (rc == -2)
+            usage_error("host", "%s", r->err);
+        if (rc)
+            return 2;
     }
-    hcfg.covered_kms = covered;
-    cli.host = malloc(sizeof *cli.host);
-    if (!cli.host || host_init(cli.host, &hcfg, err, sizeof err)) {
-        fprintf(stderr, "kmsload host: %s\n", cli.host ? err : "out of memory");
-        goto out;
+    r->hcfg.covered_kms = r->covered;
+    r->cli.host = malloc(sizeof *r->cli.host);
+    if (!r->cli.host || host_init(r->cli.host, &r->hcfg, r->err, sizeof r->err)) {
+        fprintf(stderr, "kmsload host: %s\n", r->cli.host ? r->err : "out of memory");
+        return 1;
     }
-    if (state_path) {
+    return 0;
+}
+
+/* --state loaded, --log opened; returns 0 or an exit status. */
+static int host_open_files(const struct host_options *o, struct host_run *r)
+{
+    if (o->state_path) {
         bool loaded;
-        if (host_state_load(cli.host, state_path, &loaded, err, sizeof err)) {
-            fprintf(stderr, "kmsload host: %s\n", err);
-            goto out;
+        if (host_state_load(r->cli.host, o->state_path, &loaded, r->err, sizeof r->err)) {
+            fprintf(stderr, "kmsload host: %s\n", r->err);
+            return 1;
         }
-        cli.state_path = state_path;
+        r->cli.state_path = o->state_path;
         if (loaded)
-            printf("kmsload host: counts restored from %s\n", state_path);
+            printf("kmsload host: counts restored from %s\n", o->state_path);
     }
-    if (log_path) {
-        cli.log = &log;
-        if (host_log_open(&log, log_path, &cat, err, sizeof err)) {
-            fprintf(stderr, "kmsload host: %s\n", err);
-            goto out;
+    if (o->log_path) {
+        r->cli.log = &r->log;
+        if (host_log_open(&r->log, o->log_path, &r->cat, r->err, sizeof r->err)) {
+            fprintf(stderr, "kmsload host: %s\n", r->err);
+            return 1;
         }
-        scfg.log = host_log_request;
-        scfg.log_arg = &log;
+        r->scfg.log = host_log_request;
+        r->scfg.log_arg = &r->log;
     }
+    return 0;
+}
+
+/* Serves until SIGINT/SIGTERM; prints the status and saves the state at the end. */
+static int host_serve(struct host_run *r)
+{
+    struct host_cli *cli = &r->cli;
     signal(SIGPIPE, SIG_IGN);
-    cli.base = net_event_base_new();
-    if (!cli.base) {
+    cli->base = net_event_base_new();
+    if (!cli->base) {
         fprintf(stderr, "kmsload host: cannot create an event loop\n");
-        goto out;
+        return 1;
     }
-    cli.server = host_server_start(cli.base, cli.host, &scfg, err, sizeof err);
-    if (!cli.server) {
-        fprintf(stderr, "kmsload host: %s\n", err);
-        goto out;
+    cli->server = host_server_start(cli->base, cli->host, &r->scfg, r->err, sizeof r->err);
+    if (!cli->server) {
+        fprintf(stderr, "kmsload host: %s\n", r->err);
+        return 1;
     }
-    for (size_t i = 0; i < host_server_listener_count(cli.server); i++) {
+    for (size_t i = 0; i < host_server_listener_count(cli->server); i++) {
         char text[NET_ADDR_TEXT];
-        net_addr_format(host_server_listener_addr(cli.server, i), text, sizeof text);
+        net_addr_format(host_server_listener_addr(cli->server, i), text, sizeof text);
         printf("kmsload host: listening on %s\n", text);
     }
-    for (size_t i = 0; i < cat.n_apps; i++)
-        printf("kmsload host: %s ePID %s\n", cat.apps[i].key, cli.host->epid[i]);
+    for (size_t i = 0; i < r->cat.n_apps; i++)
+        printf("kmsload host: %s ePID %s\n", r->cat.apps[i].key, cli->host->epid[i]);
     fflush(stdout);
-    struct event *ev_int = evsignal_new(cli.base, SIGINT, on_stop_signal, &cli);
-    struct event *ev_term = evsignal_new(cli.base, SIGTERM, on_stop_signal, &cli);
-    struct event *ev_usr1 = evsignal_new(cli.base, SIGUSR1, on_status_signal, &cli);
+    struct event *ev_int = evsignal_new(cli->base, SIGINT, on_stop_signal, cli);
+    struct event *ev_term = evsignal_new(cli->base, SIGTERM, on_stop_signal, cli);
+    struct event *ev_usr1 = evsignal_new(cli->base, SIGUSR1, on_status_signal, cli);
     evsignal_add(ev_int, NULL);
     evsignal_add(ev_term, NULL);
     evsignal_add(ev_usr1, NULL);
-    struct event *housekeeping = event_new(cli.base, -1, EV_PERSIST, on_housekeeping, &cli);
+    struct event *housekeeping = event_new(cli->base, -1, EV_PERSIST, on_housekeeping, cli);
     struct timeval every = {5, 0};
     event_add(housekeeping, &every);
-    event_base_dispatch(cli.base);
-    print_status(stderr, &cli);
-    save_state(&cli);
+    event_base_dispatch(cli->base);
+    print_status(stderr, cli);
+    save_state(cli);
     event_free(housekeeping);
     event_free(ev_int);
     event_free(ev_term);
     event_free(ev_usr1);
-    status = 0;
-out:
-    if (cli.server)
-        host_server_stop(cli.server);
-    if (cli.base)
-        event_base_free(cli.base);
-    host_log_close(&log);
-    free(cli.host);
-    free(covered);
-    catalog_free(&cat);
+    return 0;
+}
+
+int host_execute(const struct host_options *o)
+{
+    struct host_run *r = calloc(1, sizeof *r);
+    if (!r)
+        return 1;
+    host_server_config_default(&r->scfg);
+    r->scfg.max_connections = (unsigned)o->max_connections;
+    r->scfg.idle_timeout.tv_sec = (time_t)(o->idle_timeout_us / 1000000);
+    r->scfg.idle_timeout.tv_usec = (suseconds_t)(o->idle_timeout_us % 1000000);
+    r->scfg.faults = o->faults;
+    if (resolve_listeners(o, &r->scfg.listen, r->err, sizeof r->err)) {
+        usage_error("host", "%s", r->err);
+        free(r);
+        return 2;
+    }
+    if (catalog_load(&r->cat, o->catalog_file, r->err, sizeof r->err)) {
+        fprintf(stderr, "kmsload host: %s\n", r->err);
+        free(r);
+        return 2;
+    }
+    int status = host_prepare(o, r);
+    if (status == 0)
+        status = host_open_files(o, r);
+    if (status == 0)
+        status = host_serve(r);
+    if (r->cli.server)
+        host_server_stop(r->cli.server);
+    if (r->cli.base)
+        event_base_free(r->cli.base);
+    host_log_close(&r->log);
+    free(r->cli.host);
+    free(r->covered);
+    catalog_free(&r->cat);
+    free(r);
+    return status;
+}
+
+int host_main(int argc, char **argv)
+{
+    struct host_options *o = malloc(sizeof *o);
+    char err[512];
+    int status = 2;
+    if (!o)
+        return 1;
+    if (host_options_parse(argc, argv, o, err, sizeof err))
+        usage_error("host", "%s", err);
+    else if (o->help) {
+        fputs(host_usage, stdout);
+        status = 0;
+    } else
+        status = host_execute(o);
+    free(o);
     return status;
 }

@@ -2,6 +2,37 @@
 #ifndef KMSLOAD_HOST_MAIN_H
 #define KMSLOAD_HOST_MAIN_H
 
+#include "host_faults.h"
+#include "host_server.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The command line of `kmsload host`, checked but not acted on. */
+struct host_options {
+    bool help;
+    const char *listen[HOST_SERVER_MAX_LISTENERS]; /* --listen ADDR:PORT as given */
+    size_t n_listen;                               /* 0: 127.0.0.1:1688 */
+    bool clock_client;                             /* --clock client */
+    const char *products;                          /* --products LIST (checked at execution) */
+    const char *catalog_file;
+    unsigned activation_minutes, renewal_minutes;
+    bool ndr64, btfn, strict;
+    unsigned long max_connections;
+    int64_t idle_timeout_us;
+    struct host_faults faults; /* --fault SPEC, parsed */
+    const char *log_path, *state_path;
+    unsigned long build, seed;
+};
+
+/* Parses argv (argv[0] is "host") into opt. Returns 0, or -1 with a message in err. */
+int host_options_parse(int argc, char **argv, struct host_options *opt, char *err, size_t err_len);
+
+/* Runs the host as opt says until SIGINT/SIGTERM; returns the exit status (0 clean stop,
+ * 2 usage, 1 failure to start). */
+int host_execute(const struct host_options *opt);
+
 /* Runs the subcommand; argv[0] is "host". Returns the exit status (0 clean stop, 2 usage,
  * 1 failure to start). */
 int host_main(int argc, char **argv);

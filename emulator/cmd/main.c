@@ -1,6 +1,6 @@
 /* kmsload: the command-line entry point. Only this file decides the process exit status. */
 #include "host_main.h"
-#include "merge.h"
+#include "merge_main.h"
 #include "probe.h"
 #include "report_main.h"
 #include "run_main.h"

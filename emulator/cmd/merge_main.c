@@ -1,5 +1,5 @@
 /* `kmsload merge OUT_DIR RUN_DIR...`: one run directory from the shards of a sharded run. */
-#include "merge.h"
+#include "merge_main.h"
 #include "usage.h"
 #include "value_parse.h"
 
@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MERGE_MAX_SETS 64
 
 static const char merge_usage[] =
     "Usage: kmsload merge OUT_DIR RUN_DIR... [OPTIONS]\n"
@@ -35,7 +33,35 @@ static const char merge_usage[] =
     "  2  bad usage, runs refused (different scenario or seed, overlapping or missing shards),\n"
     "     malformed input (the message names the file and line) or output not written\n";
 
-int merge_main(int argc, char **argv)
+static int parse_one(int c, char **argv, struct merge_command_options *o, char *err, size_t err_len)
+{
+    switch (c) {
+    case 'c':
+        o->merge.scenario_path = optarg;
+        return 0;
+    case 's':
+        if (o->merge.n_overrides == MERGE_MAX_SETS)
+            return usage_set(err, err_len, "at most %d --set options", MERGE_MAX_SETS);
+        if (!strchr(optarg, '='))
+            return usage_set(err, err_len, "--set \"%s\": expected KEY=VALUE", optarg);
+        o->sets[o->merge.n_overrides++] = optarg;
+        return 0;
+    case 'M':
+        o->merge.summary_md = optarg;
+        return 0;
+    case 'q':
+        o->quiet = true;
+        return 0;
+    case 'h':
+        o->help = true;
+        return 0;
+    default:
+        return usage_getopt_error(c, argv, err, err_len);
+    }
+}
+
+int merge_options_parse(int argc, char **argv, struct merge_command_options *o, char *err,
+                        size_t err_len)
 {
     static const struct option longopts[] = {
         {"scenario", required_argument, NULL, 'c'},
@@ -45,73 +71,62 @@ int merge_main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *sets[MERGE_MAX_SETS];
-    struct merge_options opt = {0};
-    bool quiet = false;
     int c;
+    memset(o, 0, sizeof *o);
+    o->merge.overrides = o->sets;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            opt.scenario_path = optarg;
-            break;
-        case 's':
-            if (opt.n_overrides == MERGE_MAX_SETS) {
-                usage_error("merge", "at most %d --set options", MERGE_MAX_SETS);
-                return MERGE_EXIT_USAGE;
-            }
-            if (!strchr(optarg, '=')) {
-                usage_error("merge", "--set \"%s\": expected KEY=VALUE", optarg);
-                return MERGE_EXIT_USAGE;
-            }
-            sets[opt.n_overrides++] = optarg;
-            break;
-        case 'M':
-            opt.summary_md = optarg;
-            break;
-        case 'q':
-            quiet = true;
-            break;
-        case 'h':
-            fputs(merge_usage, stdout);
-            return MERGE_EXIT_PASSED;
-        case ':':
-            usage_error("merge", "option %s needs a value", argv[optind - 1]);
-            return MERGE_EXIT_USAGE;
-        default:
-            usage_error("merge", "unknown option \"%s\"", argv[optind - 1]);
-            return MERGE_EXIT_USAGE;
-        }
+        if (parse_one(c, argv, o, err, err_len))
+            return -1;
+        if (o->help)
+            return 0;
     }
-    if (optind >= argc) {
-        usage_error("merge", "missing OUT_DIR and the RUN_DIRs to merge");
-        return MERGE_EXIT_USAGE;
-    }
-    if (optind + 1 >= argc) {
-        usage_error("merge", "missing the RUN_DIRs to merge into %s", argv[optind]);
-        return MERGE_EXIT_USAGE;
-    }
-    opt.out_dir = argv[optind];
-    opt.run_dirs = (const char *const *)(argv + optind + 1);
-    opt.n_runs = (size_t)(argc - optind - 1);
-    opt.overrides = sets;
+    if (optind >= argc)
+        return usage_set(err, err_len, "missing OUT_DIR and the RUN_DIRs to merge");
+    if (optind + 1 >= argc)
+        return usage_set(err, err_len, "missing the RUN_DIRs to merge into %s", argv[optind]);
+    o->merge.out_dir = argv[optind];
+    o->merge.run_dirs = (const char *const *)(argv + optind + 1);
+    o->merge.n_runs = (size_t)(argc - optind - 1);
+    return 0;
+}
 
+int merge_execute(const struct merge_command_options *o)
+{
     struct merge_result res;
     char err[2048];
-    if (merge_runs(&opt, &res, err, sizeof err)) {
+    if (merge_runs(&o->merge, &res, err, sizeof err)) {
         fprintf(stderr, "kmsload merge: %s\n", err);
         return MERGE_EXIT_USAGE;
     }
     if (!res.reevaluated)
         fprintf(stderr, "kmsload merge: warning: %s\n", res.expectations_note);
-    if (!quiet)
+    if (!o->quiet)
         fprintf(stderr,
                 "kmsload merge: %u shards, %llu requests, %zu of %zu expectations met (%s)%s -> "
                 "%s/events.csv, summary.json, junit.xml\n",
                 res.shards, (unsigned long long)res.requests,
                 res.expectations - res.expectations_failed, res.expectations,
                 res.reevaluated ? "re-evaluated" : "combined from the shards",
-                res.interrupted ? ", a shard was INTERRUPTED" : "", opt.out_dir);
+                res.interrupted ? ", a shard was INTERRUPTED" : "", o->merge.out_dir);
     return res.expectations_failed > 0 || res.interrupted ? MERGE_EXIT_FAILED : MERGE_EXIT_PASSED;
+}
+
+int merge_main(int argc, char **argv)
+{
+    struct merge_command_options *o = malloc(sizeof *o);
+    char err[512];
+    int status = MERGE_EXIT_USAGE;
+    if (!o)
+        return status;
+    if (merge_options_parse(argc, argv, o, err, sizeof err))
+        usage_error("merge", "%s", err);
+    else if (o->help) {
+        fputs(merge_usage, stdout);
+        status = MERGE_EXIT_PASSED;
+    } else
+        status = merge_execute(o);
+    free(o);
+    return status;
 }

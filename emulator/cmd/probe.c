@@ -60,26 +60,6 @@ static const char probe_usage[] =
     "  4  host answered with an error (HRESULT or RPC fault)\n"
     "  5  protocol error (the answer failed decoding or verification)\n";
 
-struct probe_options {
-    char host[NET_HOST_MAX];
-    uint16_t port;
-    const char *product;
-    const char *app, *kms, *sku;
-    const char *products_file;
-    unsigned long protocol; /* 0 = product default */
-    const char *cmid, *cmid_prev;
-    const char *workstation;
-    long n_policy; /* -1 = product default */
-    unsigned long license_status;
-    unsigned long binding_expiration;
-    bool vm;
-    int64_t clock_skew_us;
-    struct client_session_options exchange;
-    int64_t timeout_us;
-    bool json;
-    bool list_products;
-};
-
 struct probe_state {
     struct event_base *base;
     struct client_session_result result;
@@ -105,7 +85,119 @@ enum {
     OPT_JSON
 };
 
-static int parse_options(int argc, char **argv, struct probe_options *o)
+/* Options whose value is checked on its own: numbers, durations, switches. */
+static int parse_value(int c, struct probe_options *o, char *err, size_t err_len)
+{
+    char why[160];
+    unsigned long v;
+    switch (c) {
+    case 'P':
+        if (value_parse_uint(optarg, 4, 6, &o->protocol))
+            return usage_set(err, err_len, "--protocol \"%s\": expected 4, 5 or 6", optarg);
+        return 0;
+    case 'n':
+        if (value_parse_uint(optarg, 0, 0xffffffffUL, &v))
+            return usage_set(err, err_len, "--n-policy \"%s\": expected a number 0..4294967295",
+                             optarg);
+        o->n_policy = (long)v;
+        return 0;
+    case OPT_LICENSE:
+        if (value_parse_uint(optarg, 0, 6, &o->license_status))
+            return usage_set(err, err_len, "--license-status \"%s\": expected 0..6", optarg);
+        return 0;
+    case OPT_BINDING:
+        if (value_parse_uint(optarg, 0, 0xffffffffUL, &o->binding_expiration))
+            return usage_set(err, err_len, "--binding-expiration \"%s\": expected minutes", optarg);
+        return 0;
+    case OPT_SKEW:
+        if (value_parse_duration(optarg, true, &o->clock_skew_us, why, sizeof why))
+            return usage_set(err, err_len, "--clock-skew: %s", why);
+        return 0;
+    case OPT_NDR64:
+    case OPT_BTFN:
+        if (value_parse_switch(optarg,
+                               c == OPT_NDR64 ? &o->exchange.offer_ndr64 : &o->exchange.offer_btfn))
+            return usage_set(err, err_len, "--%s \"%s\": expected on or off",
+                             c == OPT_NDR64 ? "ndr64" : "btfn", optarg);
+        return 0;
+    default: /* 't' */
+        if (value_parse_duration(optarg, false, &o->timeout_us, why, sizeof why) ||
+            o->timeout_us <= 0)
+            return usage_set(err, err_len, "--timeout: %s",
+                             o->timeout_us <= 0 ? "must be positive" : why);
+        return 0;
+    }
+}
+
+static int parse_one(int c, char **argv, struct probe_options *o, char *err, size_t err_len)
+{
+    switch (c) {
+    case 'p':
+        o->product = optarg;
+        return 0;
+    case OPT_APP:
+        o->app = optarg;
+        return 0;
+    case OPT_KMS:
+        o->kms = optarg;
+        return 0;
+    case OPT_SKU:
+        o->sku = optarg;
+        return 0;
+    case OPT_PRODUCTS:
+        o->products_file = optarg;
+        return 0;
+    case OPT_LIST:
+        o->list_products = true;
+        return 0;
+    case OPT_CMID:
+        o->cmid = optarg;
+        return 0;
+    case OPT_CMID_PREV:
+        o->cmid_prev = optarg;
+        return 0;
+    case 'w':
+        o->workstation = optarg;
+        return 0;
+    case OPT_VM:
+        o->vm = true;
+        return 0;
+    case OPT_ALTER:
+        o->exchange.alter_context = true;
+        return 0;
+    case OPT_JSON:
+        o->json = true;
+        return 0;
+    case 'h':
+        o->help = true;
+        return 0;
+    case 'P':
+    case 'n':
+    case OPT_LICENSE:
+    case OPT_BINDING:
+    case OPT_SKEW:
+    case OPT_NDR64:
+    case OPT_BTFN:
+    case 't':
+        return parse_value(c, o, err, err_len);
+    default:
+        return usage_getopt_error(c, argv, err, err_len);
+    }
+}
+
+static void options_default(struct probe_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->product = "win10-pro";
+    o->workstation = "kmsload-probe";
+    o->n_policy = -1;
+    o->license_status = 2;
+    o->binding_expiration = 43200;
+    o->timeout_us = 10000000;
+    client_session_options_default(&o->exchange);
+}
+
+int probe_options_parse(int argc, char **argv, struct probe_options *o, char *err, size_t err_len)
 {
     static const struct option longopts[] = {
         {"product", required_argument, NULL, 'p'},
@@ -131,134 +223,26 @@ static int parse_options(int argc, char **argv, struct probe_options *o)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    char err[160];
-    unsigned long v;
+    char why[160];
     int c;
-    memset(o, 0, sizeof *o);
-    o->product = "win10-pro";
-    o->workstation = "kmsload-probe";
-    o->n_policy = -1;
-    o->license_status = 2;
-    o->binding_expiration = 43200;
-    o->timeout_us = 10000000;
-    client_session_options_default(&o->exchange);
+    options_default(o);
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":p:P:w:n:t:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'p':
-            o->product = optarg;
-            break;
-        case OPT_APP:
-            o->app = optarg;
-            break;
-        case OPT_KMS:
-            o->kms = optarg;
-            break;
-        case OPT_SKU:
-            o->sku = optarg;
-            break;
-        case OPT_PRODUCTS:
-            o->products_file = optarg;
-            break;
-        case OPT_LIST:
-            o->list_products = true;
-            break;
-        case 'P':
-            if (value_parse_uint(optarg, 4, 6, &o->protocol)) {
-                usage_error("probe", "--protocol \"%s\": expected 4, 5 or 6", optarg);
-                return -1;
-            }
-            break;
-        case OPT_CMID:
-            o->cmid = optarg;
-            break;
-        case OPT_CMID_PREV:
-            o->cmid_prev = optarg;
-            break;
-        case 'w':
-            o->workstation = optarg;
-            break;
-        case 'n':
-            if (value_parse_uint(optarg, 0, 0xffffffffUL, &v)) {
-                usage_error("probe", "--n-policy \"%s\": expected a number 0..4294967295", optarg);
-                return -1;
-            }
-            o->n_policy = (long)v;
-            break;
-        case OPT_LICENSE:
-            if (value_parse_uint(optarg, 0, 6, &o->license_status)) {
-                usage_error("probe", "--license-status \"%s\": expected 0..6", optarg);
-                return -1;
-            }
-            break;
-        case OPT_BINDING:
-            if (value_parse_uint(optarg, 0, 0xffffffffUL, &o->binding_expiration)) {
-                usage_error("probe", "--binding-expiration \"%s\": expected minutes", optarg);
-                return -1;
-            }
-            break;
-        case OPT_VM:
-            o->vm = true;
-            break;
-        case OPT_SKEW:
-            if (value_parse_duration(optarg, true, &o->clock_skew_us, err, sizeof err)) {
-                usage_error("probe", "--clock-skew: %s", err);
-                return -1;
-            }
-            break;
-        case OPT_NDR64:
-            if (value_parse_switch(optarg, &o->exchange.offer_ndr64)) {
-                usage_error("probe", "--ndr64 \"%s\": expected on or off", optarg);
-                return -1;
-            }
-            break;
-        case OPT_BTFN:
-            if (value_parse_switch(optarg, &o->exchange.offer_btfn)) {
-                usage_error("probe", "--btfn \"%s\": expected on or off", optarg);
-                return -1;
-            }
-            break;
-        case OPT_ALTER:
-            o->exchange.alter_context = true;
-            break;
-        case 't':
-            if (value_parse_duration(optarg, false, &o->timeout_us, err, sizeof err) ||
-                o->timeout_us <= 0) {
-                usage_error("probe", "--timeout: %s",
-                            o->timeout_us <= 0 ? "must be positive" : err);
-                return -1;
-            }
-            break;
-        case OPT_JSON:
-            o->json = true;
-            break;
-        case 'h':
-            fputs(probe_usage, stdout);
-            return 1;
-        case ':':
-            usage_error("probe", "option %s needs a value", argv[optind - 1]);
+        if (parse_one(c, argv, o, err, err_len))
             return -1;
-        default:
-            usage_error("probe", "unknown option \"%s\"", argv[optind - 1]);
-            return -1;
-        }
+        if (o->help)
+            return 0;
     }
     if (o->list_products)
         return 0;
-    if (optind >= argc) {
-        usage_error("probe", "missing the target HOST[:PORT]");
-        return -1;
-    }
-    if (optind + 1 < argc) {
-        usage_error("probe", "unexpected argument \"%s\"", argv[optind + 1]);
-        return -1;
-    }
-    if (net_parse_target(argv[optind], KMS_DEFAULT_PORT, o->host, sizeof o->host, &o->port, err,
-                         sizeof err)) {
-        usage_error("probe", "%s", err);
-        return -1;
-    }
+    if (optind >= argc)
+        return usage_set(err, err_len, "missing the target HOST[:PORT]");
+    if (optind + 1 < argc)
+        return usage_set(err, err_len, "unexpected argument \"%s\"", argv[optind + 1]);
+    if (net_parse_target(argv[optind], KMS_DEFAULT_PORT, o->host, sizeof o->host, &o->port, why,
+                         sizeof why))
+        return usage_set(err, err_len, "%s", why);
     return 0;
 }
 
@@ -550,66 +534,84 @@ static void list_products(const struct catalog *cat)
     }
 }
 
-int probe_main(int argc, char **argv)
+/* Sends the request and waits for the answer (or the failure) into st. */
+static void probe_exchange(const struct probe_options *o, const struct kms_request *req,
+                           struct probe_state *st)
 {
-    struct probe_options o;
-    int rc = parse_options(argc, argv, &o);
-    if (rc)
-        return rc > 0 ? 0 : PROBE_EXIT_USAGE;
+    struct net_addrs addrs;
+    char err[512];
+    if (net_resolve(o->host, o->port, false, &addrs, err, sizeof err)) {
+        st->result.outcome = KMS_OUTCOME_REFUSED;
+        snprintf(st->result.err.detail, sizeof st->result.err.detail, "%.150s", err);
+        return;
+    }
+    st->base = net_event_base_new();
+    if (!st->base) {
+        st->result.outcome = KMS_OUTCOME_REFUSED;
+        snprintf(st->result.err.detail, sizeof st->result.err.detail, "no event loop");
+        fprintf(stderr, "kmsload probe: cannot create an event loop\n");
+        return;
+    }
+    struct net_client_params params = {.addrs = &addrs, .options = o->exchange};
+    params.timeout.tv_sec = (time_t)(o->timeout_us / 1000000);
+    params.timeout.tv_usec = (suseconds_t)(o->timeout_us % 1000000);
+    uint8_t w_req[16];
+    random_bytes(w_req, sizeof w_req);
+    struct net_client *client = net_client_start(st->base, &params, req, w_req, on_done, st);
+    if (!client) {
+        st->result.outcome = KMS_OUTCOME_REFUSED;
+        snprintf(st->result.err.detail, sizeof st->result.err.detail, "out of memory");
+        fprintf(stderr, "kmsload probe: out of memory\n");
+    } else {
+        event_base_dispatch(st->base);
+        net_client_free(client);
+    }
+    event_base_free(st->base);
+    st->base = NULL;
+}
 
+int probe_execute(const struct probe_options *o)
+{
     struct catalog cat;
     char err[512];
-    if (catalog_load(&cat, o.products_file, err, sizeof err)) {
+    if (catalog_load(&cat, o->products_file, err, sizeof err)) {
         fprintf(stderr, "kmsload probe: %s\n", err);
         return PROBE_EXIT_USAGE;
     }
-    if (o.list_products) {
+    if (o->list_products) {
         list_products(&cat);
         catalog_free(&cat);
         return 0;
     }
     struct kms_request req;
     const char *product = NULL;
-    if (build_request(&o, &cat, &req, &product)) {
+    if (build_request(o, &cat, &req, &product)) {
         catalog_free(&cat);
         return PROBE_EXIT_USAGE;
     }
-
     struct probe_state st;
     memset(&st, 0, sizeof st);
-    struct net_addrs addrs;
-    int status;
-    if (net_resolve(o.host, o.port, false, &addrs, err, sizeof err)) {
-        st.result.outcome = KMS_OUTCOME_REFUSED;
-        snprintf(st.result.err.detail, sizeof st.result.err.detail, "%.150s", err);
-    } else {
-        st.base = net_event_base_new();
-        if (!st.base) {
-            fprintf(stderr, "kmsload probe: cannot create an event loop\n");
-            catalog_free(&cat);
-            return PROBE_EXIT_UNREACHABLE;
-        }
-        struct net_client_params params = {.addrs = &addrs, .options = o.exchange};
-        params.timeout.tv_sec = (time_t)(o.timeout_us / 1000000);
-        params.timeout.tv_usec = (suseconds_t)(o.timeout_us % 1000000);
-        uint8_t w_req[16];
-        random_bytes(w_req, sizeof w_req);
-        struct net_client *client = net_client_start(st.base, &params, &req, w_req, on_done, &st);
-        if (!client) {
-            fprintf(stderr, "kmsload probe: out of memory\n");
-            event_base_free(st.base);
-            catalog_free(&cat);
-            return PROBE_EXIT_UNREACHABLE;
-        }
-        event_base_dispatch(st.base);
-        net_client_free(client);
-        event_base_free(st.base);
-    }
-    status = exit_status_for(st.result.outcome);
-    if (o.json)
-        print_json(&o, &req, product, &st, status);
+    probe_exchange(o, &req, &st);
+    int status = exit_status_for(st.result.outcome);
+    if (o->json)
+        print_json(o, &req, product, &st, status);
     else
-        print_text(&o, &req, product, &st, &cat);
+        print_text(o, &req, product, &st, &cat);
     catalog_free(&cat);
     return status;
+}
+
+int probe_main(int argc, char **argv)
+{
+    struct probe_options o;
+    char err[512];
+    if (probe_options_parse(argc, argv, &o, err, sizeof err)) {
+        usage_error("probe", "%s", err);
+        return PROBE_EXIT_USAGE;
+    }
+    if (o.help) {
+        fputs(probe_usage, stdout);
+        return 0;
+    }
+    return probe_execute(&o);
 }

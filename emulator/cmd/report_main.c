@@ -30,46 +30,59 @@ static const char report_usage[] =
     "  1  it could not be written\n"
     "  2  bad usage, or RUN_DIR is missing or not a valid run directory\n";
 
-int report_main(int argc, char **argv)
+int report_options_parse(int argc, char **argv, struct report_options *opt, char *err,
+                         size_t err_len)
 {
     static const struct option longopts[] = {
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    bool quiet = false;
     int c;
+    memset(opt, 0, sizeof *opt);
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'q':
-            quiet = true;
-            break;
-        case 'h':
-            fputs(report_usage, stdout);
+        if (c == 'q')
+            opt->quiet = true;
+        else if (c == 'h') {
+            opt->help = true;
             return 0;
-        default:
-            usage_error("report", "unknown option \"%s\"", argv[optind - 1]);
-            return 2;
-        }
+        } else
+            return usage_set(err, err_len, "unknown option \"%s\"", argv[optind - 1]);
     }
-    if (optind >= argc) {
-        usage_error("report", "missing the RUN_DIR (the --out directory of a run)");
-        return 2;
-    }
-    if (optind + 1 < argc) {
-        usage_error("report", "unexpected argument \"%s\"", argv[optind + 1]);
-        return 2;
-    }
-    const char *dir = argv[optind];
+    if (optind >= argc)
+        return usage_set(err, err_len, "missing the RUN_DIR (the --out directory of a run)");
+    if (optind + 1 < argc)
+        return usage_set(err, err_len, "unexpected argument \"%s\"", argv[optind + 1]);
+    opt->run_dir = argv[optind];
+    return 0;
+}
+
+int report_execute(const struct report_options *opt)
+{
     char err[1024];
-    int rc = report_write(dir, err, sizeof err);
+    int rc = report_write(opt->run_dir, err, sizeof err);
     if (rc != REPORT_OK) {
         fprintf(stderr, "kmsload report: %s\n", err);
         return rc == REPORT_BAD_INPUT ? 2 : 1;
     }
-    if (!quiet)
-        printf("report: %s/index.html\n", dir);
+    if (!opt->quiet)
+        printf("report: %s/index.html\n", opt->run_dir);
     return 0;
+}
+
+int report_main(int argc, char **argv)
+{
+    struct report_options opt;
+    char err[512];
+    if (report_options_parse(argc, argv, &opt, err, sizeof err)) {
+        usage_error("report", "%s", err);
+        return 2;
+    }
+    if (opt.help) {
+        fputs(report_usage, stdout);
+        return 0;
+    }
+    return report_execute(&opt);
 }

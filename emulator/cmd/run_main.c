@@ -5,6 +5,7 @@
 #include "expect.h"
 #include "report.h"
 #include "run_dir.h"
+#include "scenario_locate.h"
 #include "summary_md.h"
 #include "usage.h"
 #include "value_parse.h"
@@ -19,8 +20,6 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
-
-#define RUN_MAX_SETS 64
 
 static const char run_usage[] =
     "Usage: kmsload run SCENARIO [OPTIONS]\n"
@@ -161,286 +160,357 @@ static int parse_shard(const char *text, unsigned *k, unsigned *n, char *err, si
     return 0;
 }
 
-int run_main(int argc, char **argv)
+enum { OPT_SEED = 256, OPT_SHARD, OPT_SET, OPT_THREADS, OPT_SUMMARY_MD, OPT_NO_REPORT };
+
+static int parse_set(const char *text, struct run_options *opt, char *err, size_t err_len)
+{
+    if (opt->n_sets == RUN_MAX_SETS)
+        return usage_set(err, err_len, "at most %d --set options", RUN_MAX_SETS);
+    if (!strchr(text, '='))
+        return usage_set(err, err_len, "--set \"%s\": expected KEY=VALUE", text);
+    opt->sets[opt->n_sets++] = text;
+    return 0;
+}
+
+/* One option (getopt_long's result c with optarg); returns 0 or -1 with a message. */
+static int parse_one(int c, char **argv, struct run_options *opt, char *err, size_t err_len)
+{
+    switch (c) {
+    case 't':
+        opt->target = optarg;
+        return 0;
+    case 'o':
+        opt->out_dir = optarg;
+        return 0;
+    case OPT_SEED:
+        opt->seed_given = true;
+        if (value_parse_uint(optarg, 0, ~0UL, &opt->seed))
+            return usage_set(err, err_len, "--seed \"%s\": expected a number", optarg);
+        return 0;
+    case OPT_SHARD:
+        return parse_shard(optarg, &opt->shard_index, &opt->shard_count, err, err_len);
+    case OPT_SUMMARY_MD:
+        opt->summary_md = optarg;
+        return 0;
+    case OPT_SET:
+        return parse_set(optarg, opt, err, err_len);
+    case OPT_THREADS:
+        opt->threads_given = true;
+        if (value_parse_uint(optarg, 0, 64, &opt->threads))
+            return usage_set(err, err_len, "--threads \"%s\": expected 0..64 (0: one per core)",
+                             optarg);
+        return 0;
+    case 'q':
+        opt->quiet = true;
+        return 0;
+    case OPT_NO_REPORT:
+        opt->report = false;
+        return 0;
+    case 'h':
+        opt->help = true;
+        return 0;
+    default:
+        return usage_getopt_error(c, argv, err, err_len);
+    }
+}
+
+int run_options_parse(int argc, char **argv, struct run_options *opt, char *err, size_t err_len)
 {
     static const struct option longopts[] = {
         {"target", required_argument, NULL, 't'},
         {"out", required_argument, NULL, 'o'},
-        {"seed", required_argument, NULL, 'S'},
-        {"shard", required_argument, NULL, 'K'},
-        {"set", required_argument, NULL, 's'},
-        {"threads", required_argument, NULL, 'T'},
-        {"summary-md", required_argument, NULL, 'M'},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"shard", required_argument, NULL, OPT_SHARD},
+        {"set", required_argument, NULL, OPT_SET},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"summary-md", required_argument, NULL, OPT_SUMMARY_MD},
         {"quiet", no_argument, NULL, 'q'},
-        {"no-report", no_argument, NULL, 'R'},
+        {"no-report", no_argument, NULL, OPT_NO_REPORT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *target_text = NULL, *out_dir = NULL, *summary_md = NULL;
-    const char *sets[RUN_MAX_SETS];
-    size_t n_sets = 0;
-    unsigned long seed = 0;
-    bool seed_given = false, quiet = false, threads_given = false, report = true;
-    unsigned long threads_opt = 0;
-    unsigned shard_k = 0, shard_n = 1;
+    memset(opt, 0, sizeof *opt);
+    opt->shard_count = 1;
+    opt->report = true;
     int c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":t:o:qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 't':
-            target_text = optarg;
-            break;
-        case 'o':
-            out_dir = optarg;
-            break;
-        case 'S':
-            if (value_parse_uint(optarg, 0, ~0UL, &seed)) {
-                usage_error("run", "--seed \"%s\": expected a number", optarg);
-                return RUN_EXIT_USAGE;
-            }
-            seed_given = true;
-            break;
-        case 'K': {
-            char shard_err[256];
-            if (parse_shard(optarg, &shard_k, &shard_n, shard_err, sizeof shard_err)) {
-                usage_error("run", "%s", shard_err);
-                return RUN_EXIT_USAGE;
-            }
-            break;
-        }
-        case 'M':
-            summary_md = optarg;
-            break;
-        case 's':
-            if (n_sets == RUN_MAX_SETS) {
-                usage_error("run", "at most %d --set options", RUN_MAX_SETS);
-                return RUN_EXIT_USAGE;
-            }
-            if (!strchr(optarg, '=')) {
-                usage_error("run", "--set \"%s\": expected KEY=VALUE", optarg);
-                return RUN_EXIT_USAGE;
-            }
-            sets[n_sets++] = optarg;
-            break;
-        case 'T':
-            if (value_parse_uint(optarg, 0, 64, &threads_opt)) {
-                usage_error("run", "--threads \"%s\": expected 0..64 (0: one per core)", optarg);
-                return RUN_EXIT_USAGE;
-            }
-            threads_given = true;
-            break;
-        case 'q':
-            quiet = true;
-            break;
-        case 'R':
-            report = false;
-            break;
-        case 'h':
-            fputs(run_usage, stdout);
-            return RUN_EXIT_PASSED;
-        case ':':
-            usage_error("run", "option %s needs a value", argv[optind - 1]);
-            return RUN_EXIT_USAGE;
-        default:
-            usage_error("run", "unknown option \"%s\"", argv[optind - 1]);
-            return RUN_EXIT_USAGE;
-        }
+        if (parse_one(c, argv, opt, err, err_len))
+            return -1;
+        if (opt->help)
+            return 0;
     }
-    if (optind >= argc) {
-        usage_error("run", "missing the SCENARIO file");
-        return RUN_EXIT_USAGE;
+    if (optind >= argc)
+        return usage_set(err, err_len, "missing the SCENARIO file");
+    if (optind + 1 < argc)
+        return usage_set(err, err_len, "unexpected argument \"%s\"", argv[optind + 1]);
+    opt->scenario_path = argv[optind];
+    if (opt->target) {
+        char host[NET_HOST_MAX], why[256];
+        uint16_t port;
+        if (net_parse_target(opt->target, KMS_DEFAULT_PORT, host, sizeof host, &port, why,
+                             sizeof why))
+            return usage_set(err, err_len, "--target: %s", why);
     }
-    if (optind + 1 < argc) {
-        usage_error("run", "unexpected argument \"%s\"", argv[optind + 1]);
-        return RUN_EXIT_USAGE;
-    }
-    const char *path = argv[optind];
-    /* A scenario that is not here may be one of those installed with kmsload. */
-    char installed[1024];
-#ifdef KMSLOAD_DATADIR
-    if (access(path, F_OK) != 0 && path[0] != '/' &&
-        (size_t)snprintf(installed, sizeof installed, "%s/%s", KMSLOAD_DATADIR, path) <
-            sizeof installed &&
-        access(installed, R_OK) == 0)
-        path = installed;
-#else
-    (void)installed;
-#endif
-    char err[1024];
-    struct scenario *sc = calloc(1, sizeof *sc);
-    if (!sc)
-        return RUN_EXIT_USAGE;
-    if (scenario_load(sc, path, sets, n_sets, err, sizeof err)) {
-        fprintf(stderr, "kmsload run: %s\n", err);
-        free(sc);
-        return RUN_EXIT_USAGE;
-    }
-    if (seed_given)
-        sc->seed = seed;
+    return 0;
+}
 
+/* Everything one run holds, from the scenario to the files. */
+struct run_ctx {
+    const struct run_options *opt;
+    struct scenario *sc;
     struct catalog cat;
-    if (catalog_load(&cat, NULL, err, sizeof err)) {
-        fprintf(stderr, "kmsload run: %s\n", err);
-        free(sc);
-        return RUN_EXIT_USAGE;
-    }
-    int status = RUN_EXIT_USAGE;
+    bool have_catalog;
     struct embedded_host host;
-    memset(&host, 0, sizeof host);
     struct net_addrs target;
     char target_desc[NET_HOST_MAX + 64];
-    struct run_tally *tally = calloc(1, sizeof *tally);
-    struct expect_result *results = calloc(sc->n_expects ? sc->n_expects : 1, sizeof *results);
+    bool loopback;
+    const char *out_dir;
+    char default_out[SCENARIO_NAME_MAX + 8];
     struct run_dir records;
-    bool run_dir_open_ok = false;
-    if (!tally || !results)
-        goto out;
-    signal(SIGPIPE, SIG_IGN);
-    evthread_use_pthreads(); /* the embedded host's loop is stopped from this thread */
-    raise_open_files(sc->concurrency, target_text == NULL, quiet);
+    bool records_open; /* run_dir_open done, run_dir_finish not yet */
+    struct run_tally *tally;
+    struct expect_result *results;
+    unsigned threads;
+    char started_at[32];
+    struct engine_outcome eo;
+    char err[1024];
+};
 
-    bool loopback = true;
-    if (target_text) {
-        char hostname[NET_HOST_MAX];
-        uint16_t port;
-        if (net_parse_target(target_text, KMS_DEFAULT_PORT, hostname, sizeof hostname, &port, err,
-                             sizeof err) ||
-            net_resolve(hostname, port, false, &target, err, sizeof err)) {
-            usage_error("run", "--target: %s", err);
-            goto out;
-        }
-        for (size_t i = 0; i < target.n; i++)
-            if (!net_addr_is_loopback((struct sockaddr *)&target.addr[i]))
-                loopback = false;
-        snprintf(target_desc, sizeof target_desc, "%s", target_text);
-        if (!loopback)
-            fprintf(stderr,
-                    "kmsload run: %s is not a loopback address. Every synthetic CMID this run "
-                    "sends stays in that host's count for 30 days, and N_Policy is capped at the "
-                    "documented values (no overcharging).\n",
-                    target_text);
-    } else {
-        if (embedded_host_start(&host, sc, &cat, &target, err, sizeof err)) {
-            fprintf(stderr, "kmsload run: embedded host: %s\n", err);
-            goto out;
+/* The scenario (here or installed), the --set overrides and --seed, the catalogue. */
+static int run_load(struct run_ctx *x)
+{
+    const struct run_options *opt = x->opt;
+    char installed[1024];
+    const char *path = scenario_locate(opt->scenario_path, installed, sizeof installed);
+    x->sc = calloc(1, sizeof *x->sc);
+    if (!x->sc)
+        return RUN_EXIT_USAGE;
+    if (scenario_load(x->sc, path, opt->sets, opt->n_sets, x->err, sizeof x->err)) {
+        fprintf(stderr, "kmsload run: %s\n", x->err);
+        return RUN_EXIT_USAGE;
+    }
+    if (opt->seed_given)
+        x->sc->seed = opt->seed;
+    if (catalog_load(&x->cat, NULL, x->err, sizeof x->err)) {
+        fprintf(stderr, "kmsload run: %s\n", x->err);
+        return RUN_EXIT_USAGE;
+    }
+    x->have_catalog = true;
+    x->tally = calloc(1, sizeof *x->tally);
+    x->results = calloc(x->sc->n_expects ? x->sc->n_expects : 1, sizeof *x->results);
+    return x->tally && x->results ? 0 : RUN_EXIT_USAGE;
+}
+
+/* --target resolved (with a warning for a non-loopback host), or the embedded host started. */
+static int run_connect(struct run_ctx *x)
+{
+    const char *text = x->opt->target;
+    x->loopback = true;
+    if (!text) {
+        if (embedded_host_start(&x->host, x->sc, &x->cat, &x->target, x->err, sizeof x->err)) {
+            fprintf(stderr, "kmsload run: embedded host: %s\n", x->err);
+            return RUN_EXIT_USAGE;
         }
         char addr[NET_ADDR_TEXT];
-        net_addr_format((struct sockaddr *)&target.addr[0], addr, sizeof addr);
-        snprintf(target_desc, sizeof target_desc, "embedded reference host %s", addr);
+        net_addr_format((struct sockaddr *)&x->target.addr[0], addr, sizeof addr);
+        snprintf(x->target_desc, sizeof x->target_desc, "embedded reference host %s", addr);
+        return 0;
     }
+    char hostname[NET_HOST_MAX];
+    uint16_t port;
+    if (net_parse_target(text, KMS_DEFAULT_PORT, hostname, sizeof hostname, &port, x->err,
+                         sizeof x->err) ||
+        net_resolve(hostname, port, false, &x->target, x->err, sizeof x->err)) {
+        usage_error("run", "--target: %s", x->err);
+        return RUN_EXIT_USAGE;
+    }
+    for (size_t i = 0; i < x->target.n; i++)
+        if (!net_addr_is_loopback((struct sockaddr *)&x->target.addr[i]))
+            x->loopback = false;
+    snprintf(x->target_desc, sizeof x->target_desc, "%s", text);
+    if (!x->loopback)
+        fprintf(stderr,
+                "kmsload run: %s is not a loopback address. Every synthetic CMID this run "
+                "sends stays in that host's count for 30 days, and N_Policy is capped at the "
+                "documented values (no overcharging).\n",
+                text);
+    return 0;
+}
 
-    char default_out[SCENARIO_NAME_MAX + 8];
-    if (!out_dir) {
-        snprintf(default_out, sizeof default_out, "out/%s", sc->name);
-        out_dir = default_out;
-    }
-    if (run_dir_open(&records, out_dir, err, sizeof err)) {
-        fprintf(stderr, "kmsload run: %s\n", err);
-        goto out;
-    }
-    run_dir_open_ok = true;
-    /* One event loop per core by default, leaving one core to the embedded host. */
-    unsigned threads = threads_given ? (unsigned)threads_opt : sc->threads;
+/* One event loop per core by default, leaving one core to the embedded host. */
+static unsigned run_thread_count(const struct run_options *opt, const struct scenario *sc)
+{
+    unsigned threads = opt->threads_given ? (unsigned)opt->threads : sc->threads;
     if (threads == 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = cores > 1 ? (unsigned)cores - (target_text ? 0 : 1) : 1;
+        threads = cores > 1 ? (unsigned)cores - (opt->target ? 0 : 1) : 1;
         if (threads == 0)
             threads = 1;
     }
-    if (threads > sc->concurrency)
-        threads = sc->concurrency;
-    run_tally_init(tally, sc->n_pops);
-    time_t started = time(NULL);
-    char started_at[32];
-    strftime(started_at, sizeof started_at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&started));
-    if (!quiet)
-        fprintf(stderr, "kmsload run: %s against %s, %s clock, seed %llu, %u thread%s%s\n",
-                sc->name, target_desc, sc->clock == SCENARIO_CLOCK_VIRTUAL ? "virtual" : "real",
-                (unsigned long long)sc->seed, threads, threads == 1 ? "" : "s",
-                shard_n > 1 ? ", sharded" : "");
+    return threads > sc->concurrency ? sc->concurrency : threads;
+}
 
+/* The output directory opened, the start announced, the engine run to its end. */
+static int run_engine_phase(struct run_ctx *x)
+{
+    const struct run_options *opt = x->opt;
+    const struct scenario *sc = x->sc;
+    x->out_dir = opt->out_dir;
+    if (!x->out_dir) {
+        snprintf(x->default_out, sizeof x->default_out, "out/%s", sc->name);
+        x->out_dir = x->default_out;
+    }
+    if (run_dir_open(&x->records, x->out_dir, x->err, sizeof x->err)) {
+        fprintf(stderr, "kmsload run: %s\n", x->err);
+        return RUN_EXIT_USAGE;
+    }
+    x->records_open = true;
+    x->threads = run_thread_count(opt, sc);
+    run_tally_init(x->tally, sc->n_pops);
+    time_t started = time(NULL);
+    strftime(x->started_at, sizeof x->started_at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&started));
+    if (!opt->quiet)
+        fprintf(stderr, "kmsload run: %s against %s, %s clock, seed %llu, %u thread%s%s\n",
+                sc->name, x->target_desc, sc->clock == SCENARIO_CLOCK_VIRTUAL ? "virtual" : "real",
+                (unsigned long long)sc->seed, x->threads, x->threads == 1 ? "" : "s",
+                opt->shard_count > 1 ? ", sharded" : "");
     struct engine_config ecfg = {
         .scenario = sc,
-        .catalog = &cat,
-        .target = &target,
-        .shard_index = shard_k,
-        .shard_count = shard_n,
-        .progress = !quiet && isatty(STDERR_FILENO),
-        .cap_n_policy = !loopback,
-        .threads = threads,
+        .catalog = &x->cat,
+        .target = &x->target,
+        .shard_index = opt->shard_index,
+        .shard_count = opt->shard_count,
+        .progress = !opt->quiet && isatty(STDERR_FILENO),
+        .cap_n_policy = !x->loopback,
+        .threads = x->threads,
     };
-    struct engine_outcome eo;
-    struct run_event_sink sink = run_dir_sink(&records);
-    if (engine_run(&ecfg, tally, &sink, &eo, err, sizeof err)) {
-        fprintf(stderr, "kmsload run: %s\n", err);
-        goto out;
+    struct run_event_sink sink = run_dir_sink(&x->records);
+    if (engine_run(&ecfg, x->tally, &sink, &x->eo, x->err, sizeof x->err)) {
+        fprintf(stderr, "kmsload run: %s\n", x->err);
+        return RUN_EXIT_USAGE;
     }
-    size_t failed = expect_evaluate(sc, tally, results);
+    return 0;
+}
+
+static int run_write_summary_md(struct run_ctx *x)
+{
+    const struct run_options *opt = x->opt;
+    struct summary_md_run md = {
+        .scenario = x->sc,
+        .target = x->target_desc,
+        .seed = x->sc->seed,
+        .shard_index = opt->shard_index,
+        .shard_count = opt->shard_count,
+        .outcome = &x->eo,
+        .tally = x->tally,
+        .results = x->results,
+        .n_results = x->sc->n_expects,
+    };
+    if (summary_md_write(opt->summary_md, &md, x->err, sizeof x->err)) {
+        fprintf(stderr, "kmsload run: --summary-md: %s\n", x->err);
+        return RUN_EXIT_FAILED;
+    }
+    return 0;
+}
+
+/* summary.json, junit.xml, the Markdown summary, the table and the report; then the verdict. */
+static int run_write_results(struct run_ctx *x)
+{
+    const struct run_options *opt = x->opt;
+    size_t failed = expect_evaluate(x->sc, x->tally, x->results);
     struct run_info info = {
-        .scenario = sc,
-        .target = target_desc,
-        .embedded_host = target_text == NULL,
-        .seed = sc->seed,
-        .shard_index = shard_k,
-        .shard_count = shard_n,
-        .started_at = started_at,
-        .wall_seconds = eo.wall_seconds,
-        .sim_us = eo.sim_us,
-        .interrupted = eo.interrupted,
-        .interrupt_reason = eo.interrupt_reason,
+        .scenario = x->sc,
+        .target = x->target_desc,
+        .embedded_host = opt->target == NULL,
+        .seed = x->sc->seed,
+        .shard_index = opt->shard_index,
+        .shard_count = opt->shard_count,
+        .started_at = x->started_at,
+        .wall_seconds = x->eo.wall_seconds,
+        .sim_us = x->eo.sim_us,
+        .interrupted = x->eo.interrupted,
+        .interrupt_reason = x->eo.interrupt_reason,
         .kmsload_version = KMSLOAD_VERSION,
     };
-    run_dir_open_ok = false;
-    if (run_dir_finish(&records, &info, tally, results, sc->n_expects, err, sizeof err)) {
-        fprintf(stderr, "kmsload run: %s\n", err);
-        status = RUN_EXIT_FAILED;
-        goto out;
+    x->records_open = false;
+    if (run_dir_finish(&x->records, &info, x->tally, x->results, x->sc->n_expects, x->err,
+                       sizeof x->err)) {
+        fprintf(stderr, "kmsload run: %s\n", x->err);
+        return RUN_EXIT_FAILED;
     }
-    if (summary_md) {
-        struct summary_md_run md = {
-            .scenario = sc,
-            .target = target_desc,
-            .seed = sc->seed,
-            .shard_index = shard_k,
-            .shard_count = shard_n,
-            .outcome = &eo,
-            .tally = tally,
-            .results = results,
-            .n_results = sc->n_expects,
-        };
-        if (summary_md_write(summary_md, &md, err, sizeof err)) {
-            fprintf(stderr, "kmsload run: --summary-md: %s\n", err);
-            status = RUN_EXIT_FAILED;
-            goto out;
-        }
-    }
-    if (!quiet)
-        print_summary(sc, tally, &eo, results, sc->n_expects, out_dir);
+    if (opt->summary_md && run_write_summary_md(x))
+        return RUN_EXIT_FAILED;
+    if (!opt->quiet)
+        print_summary(x->sc, x->tally, &x->eo, x->results, x->sc->n_expects, x->out_dir);
     /* The report is a view of the results: its failure is a warning, not the run's verdict. */
-    if (report && report_write(out_dir, err, sizeof err) != REPORT_OK)
-        fprintf(stderr, "kmsload run: warning: no report: %s\n", err);
-    else if (report && !quiet)
-        printf("  report: %s/index.html\n", out_dir);
-    if (tally->requests > 0 && eo.answered == 0)
-        status = RUN_EXIT_UNREACHABLE;
-    else if (failed > 0 || eo.interrupted)
-        status = RUN_EXIT_FAILED;
-    else
-        status = RUN_EXIT_PASSED;
-out:
-    if (run_dir_open_ok) {
-        struct run_info aborted = {.scenario = sc,
+    if (opt->report && report_write(x->out_dir, x->err, sizeof x->err) != REPORT_OK)
+        fprintf(stderr, "kmsload run: warning: no report: %s\n", x->err);
+    else if (opt->report && !opt->quiet)
+        printf("  report: %s/index.html\n", x->out_dir);
+    if (x->tally->requests > 0 && x->eo.answered == 0)
+        return RUN_EXIT_UNREACHABLE;
+    if (failed > 0 || x->eo.interrupted)
+        return RUN_EXIT_FAILED;
+    return RUN_EXIT_PASSED;
+}
+
+/* A run that opened its directory but never finished still leaves valid files behind. */
+static void run_release(struct run_ctx *x)
+{
+    if (x->records_open) {
+        struct run_info aborted = {.scenario = x->sc,
                                    .target = "",
                                    .interrupted = true,
                                    .interrupt_reason = "run failed to start",
                                    .kmsload_version = KMSLOAD_VERSION};
-        run_dir_finish(&records, &aborted, tally, results, 0, err, sizeof err);
+        run_dir_finish(&x->records, &aborted, x->tally, x->results, 0, x->err, sizeof x->err);
     }
-    embedded_host_stop(&host);
-    free(results);
-    free(tally);
-    catalog_free(&cat);
-    free(sc);
+    embedded_host_stop(&x->host);
+    free(x->results);
+    free(x->tally);
+    if (x->have_catalog)
+        catalog_free(&x->cat);
+    free(x->sc);
+}
+
+int run_execute(const struct run_options *opt)
+{
+    struct run_ctx *x = calloc(1, sizeof *x);
+    if (!x)
+        return RUN_EXIT_USAGE;
+    x->opt = opt;
+    int status = run_load(x);
+    if (status == 0) {
+        signal(SIGPIPE, SIG_IGN);
+        evthread_use_pthreads(); /* the embedded host's loop is stopped from this thread */
+        raise_open_files(x->sc->concurrency, opt->target == NULL, opt->quiet);
+        status = run_connect(x);
+    }
+    if (status == 0)
+        status = run_engine_phase(x);
+    if (status == 0)
+        status = run_write_results(x);
+    run_release(x);
+    free(x);
+    return status;
+}
+
+int run_main(int argc, char **argv)
+{
+    struct run_options *opt = malloc(sizeof *opt);
+    char err[512];
+    int status = RUN_EXIT_USAGE;
+    if (!opt)
+        return status;
+    if (run_options_parse(argc, argv, opt, err, sizeof err))
+        usage_error("run", "%s", err);
+    else if (opt->help) {
+        fputs(run_usage, stdout);
+        status = RUN_EXIT_PASSED;
+    } else
+        status = run_execute(opt);
+    free(opt);
     return status;
 }

@@ -2,6 +2,9 @@
 #ifndef KMSLOAD_RUN_MAIN_H
 #define KMSLOAD_RUN_MAIN_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 /* Exit statuses of `kmsload run` (documented in --help and README). */
 enum run_exit {
     RUN_EXIT_PASSED = 0,      /* every expectation met */
@@ -9,6 +12,35 @@ enum run_exit {
     RUN_EXIT_USAGE = 2,       /* bad usage or scenario */
     RUN_EXIT_UNREACHABLE = 3, /* the target never answered */
 };
+
+#define RUN_MAX_SETS 64
+
+/* The command line of `kmsload run`, checked but not acted on. */
+struct run_options {
+    bool help;                      /* --help: print the usage, nothing else */
+    const char *scenario_path;      /* as given; installed scenarios are looked up at execution */
+    const char *target;             /* --target HOST[:PORT]; NULL: the embedded reference host */
+    const char *out_dir;            /* --out; NULL: out/SCENARIO_NAME */
+    const char *summary_md;         /* --summary-md FILE or "-"; NULL: none */
+    const char *sets[RUN_MAX_SETS]; /* --set KEY=VALUE, in order */
+    size_t n_sets;
+    bool seed_given;
+    unsigned long seed;
+    bool threads_given;
+    unsigned long threads; /* 0: one per core */
+    unsigned shard_index, shard_count;
+    bool quiet;
+    bool report; /* false with --no-report */
+};
+
+/*
+ * Parses argv (argv[0] is "run") into opt. Returns 0, or -1 with a message for people in err
+ * (bad usage). Reads $JOB_COMPLETION_INDEX for --shard auto/N; nothing else outside argv.
+ */
+int run_options_parse(int argc, char **argv, struct run_options *opt, char *err, size_t err_len);
+
+/* Runs the scenario as opt says; returns the exit status (enum run_exit). */
+int run_execute(const struct run_options *opt);
 
 /* Runs the subcommand; argv[0] is "run". Returns the exit status. */
 int run_main(int argc, char **argv);

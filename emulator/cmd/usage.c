@@ -1,5 +1,6 @@
 #include "usage.h"
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -11,4 +12,20 @@ void usage_error(const char *command, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fprintf(stderr, "\nTry 'kmsload %s --help'.\n", command);
+}
+
+int usage_set(char *err, size_t err_len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int usage_getopt_error(int c, char **argv, char *err, size_t err_len)
+{
+    if (c == ':')
+        return usage_set(err, err_len, "option %s needs a value", argv[optind - 1]);
+    return usage_set(err, err_len, "unknown option \"%s\"", argv[optind - 1]);
 }

@@ -82,7 +82,7 @@ int host_init(struct kms_host *host, const struct host_config *cfg, char *err, s
     /* A date on or before the host's build era keeps ePIDs plausible (§9.2). */
     unsigned year = 2019 + pcg32_bounded(&host->rng, 7);
     for (size_t i = 0; i < cat->n_apps; i++) {
-        client_cache_init(&host->caches[i], cat->apps[i].threshold);
+        client_cache_init(&host->caches[i], 0); /* sized by the N_Policy it sees (§10) */
         const char *key = csvlk_for_app(&cat->apps[i]);
         unsigned group = 206;
         unsigned long key_id = 0;

@@ -1,5 +1,7 @@
 #include "host_log.h"
 
+#include "csv_cell.h"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,16 +31,10 @@ int host_log_open(struct host_log *log, const char *path, const struct catalog *
     return 0;
 }
 
-/* CSV field: quoted, inner quotes doubled (workstation names are chosen by clients). */
+/* CSV field: quoted, neutralised for spreadsheets (workstation names are chosen by clients). */
 static void csv_text(FILE *f, const char *s)
 {
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
+    csv_cell_write(f, s, (size_t)-1, true);
 }
 
 void host_log_request(const struct host_request_record *rec, const char *peer, void *arg)

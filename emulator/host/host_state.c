@@ -128,11 +128,11 @@ int host_state_load(struct kms_host *host, const char *path, bool *loaded, char 
         json_t *clients = json_object_get(app, "clients");
         json_t *max_np = json_object_get(app, "max_n_policy");
         if (!id_text || guid_parse(id_text, &id) != 0 || !json_is_array(clients) ||
-            !json_is_integer(max_np) || json_integer_value(max_np) < 0 ||
-            json_integer_value(max_np) > HOST_MAX_N_POLICY) {
+            (max_np && (!json_is_integer(max_np) || json_integer_value(max_np) < 0 ||
+                        json_integer_value(max_np) > HOST_MAX_N_POLICY))) {
             snprintf(what, sizeof what,
-                     "application %zu: needs \"id\" (GUID), \"max_n_policy\" (0..1000) and "
-                     "\"clients\" (array)",
+                     "application %zu: needs \"id\" (GUID), \"clients\" (array) and, if given, "
+                     "\"max_n_policy\" (0..1000)",
                      ai + 1);
             fail(err, err_len, path, what);
             goto out_scratch;
@@ -144,7 +144,9 @@ int host_state_load(struct kms_host *host, const char *path, bool *loaded, char 
             goto out_scratch;
         }
         struct client_cache *cache = &scratch[capp - cat->apps];
-        cache->max_n_policy = (unsigned)json_integer_value(max_np);
+        /* Files written before the capacity followed N_Policy have no max_n_policy: those hosts
+         * sized the cache at 2 x the application's threshold, so that is what they had seen. */
+        cache->max_n_policy = max_np ? (unsigned)json_integer_value(max_np) : capp->threshold;
         cache->n = 0;
         if (json_array_size(clients) > client_cache_capacity(cache)) {
             snprintf(what, sizeof what, "application %s lists %zu clients, capacity is %u",

@@ -2,20 +2,27 @@
 
 #include <string.h>
 
-void client_cache_init(struct client_cache *cache, unsigned default_threshold)
+void client_cache_init(struct client_cache *cache, unsigned min_capacity)
 {
     memset(cache, 0, sizeof *cache);
-    cache->base_capacity = 2 * default_threshold;
-    if (cache->base_capacity > CLIENT_CACHE_MAX_CAPACITY)
-        cache->base_capacity = CLIENT_CACHE_MAX_CAPACITY;
+    cache->min_capacity =
+        min_capacity > CLIENT_CACHE_MAX_CAPACITY ? CLIENT_CACHE_MAX_CAPACITY : min_capacity;
+}
+
+unsigned client_cache_capacity_for(unsigned max_n_policy)
+{
+    /* The requester itself is always counted, even with N_Policy 0. */
+    unsigned cap =
+        2 * (max_n_policy > CLIENT_CACHE_MAX_CAPACITY ? CLIENT_CACHE_MAX_CAPACITY : max_n_policy);
+    if (cap < 1)
+        cap = 1;
+    return cap > CLIENT_CACHE_MAX_CAPACITY ? CLIENT_CACHE_MAX_CAPACITY : cap;
 }
 
 unsigned client_cache_capacity(const struct client_cache *cache)
 {
-    unsigned cap = cache->base_capacity;
-    if (2 * cache->max_n_policy > cap)
-        cap = 2 * cache->max_n_policy;
-    return cap > CLIENT_CACHE_MAX_CAPACITY ? CLIENT_CACHE_MAX_CAPACITY : cap;
+    unsigned cap = client_cache_capacity_for(cache->max_n_policy);
+    return cap < cache->min_capacity ? cache->min_capacity : cap;
 }
 
 void client_cache_expire(struct client_cache *cache, uint64_t now)

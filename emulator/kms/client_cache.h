@@ -1,8 +1,10 @@
 /*
  * One application's client machine ID cache, counted as a genuine KMS host counts (spec §10):
  * unique CMIDs, refreshed on every request, dropped 30 days after their last request, at most
- * `capacity` most recently seen. Used by the reference host (what a host does) and by the load
- * engine's model (what a host should do), so both apply the same rules.
+ * 2 x the largest N_Policy seen most recently seen (10 while only servers or Office clients have
+ * asked, 50 once a Windows client has; the capacity never shrinks). Used by the reference host
+ * (what a host does) and by the load engine's model (what a host should do), so both apply the same
+ * rules.
  */
 #ifndef KMSLOAD_CLIENT_CACHE_H
 #define KMSLOAD_CLIENT_CACHE_H
@@ -21,14 +23,18 @@ struct client_cache_entry {
 };
 
 struct client_cache {
-    unsigned base_capacity; /* 2 x the application's default threshold */
-    unsigned max_n_policy;  /* largest N_Policy seen */
+    unsigned min_capacity; /* 0 for a host's cache; bookkeeping tables may ask for more */
+    unsigned max_n_policy; /* largest N_Policy seen: sets the capacity (host state) */
     size_t n;
     struct client_cache_entry entries[CLIENT_CACHE_MAX_CAPACITY];
 };
 
-void client_cache_init(struct client_cache *cache, unsigned default_threshold);
-/* max(base, 2 x largest N_Policy seen), bounded by CLIENT_CACHE_MAX_CAPACITY. */
+/* An empty cache; min_capacity is 0 for a genuine host's cache (its size follows N_Policy). */
+void client_cache_init(struct client_cache *cache, unsigned min_capacity);
+/* The capacity a genuine host has after seeing max_n_policy: 2 x it (at least 1, at most
+ * CLIENT_CACHE_MAX_CAPACITY). */
+unsigned client_cache_capacity_for(unsigned max_n_policy);
+/* max(min_capacity, 2 x largest N_Policy seen), bounded by CLIENT_CACHE_MAX_CAPACITY. */
 unsigned client_cache_capacity(const struct client_cache *cache);
 /* Drops entries whose last request is 30 days or more before now. */
 void client_cache_expire(struct client_cache *cache, uint64_t now);

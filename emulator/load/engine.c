@@ -166,7 +166,7 @@ static void start_contact(struct engine *e, size_t machine_index, int64_t sim_us
         m->state = MACHINE_GRACE;
     build_request(e, m, sim_us, &c->request);
     pthread_mutex_lock(&e->shared->lock);
-    model_sent(e->model, e->fleet.pops[m->population].app_index, &c->ticket);
+    model_sent(e->model, e->fleet.pops[m->population].app_index, c->request.n_policy, &c->ticket);
     if (e->shared->sink && e->shared->sink->sent)
         e->shared->sink->sent(e->shared->sink->ctx);
     pthread_mutex_unlock(&e->shared->lock);
@@ -655,6 +655,14 @@ int engine_run(const struct engine_config *cfg, struct run_tally *tally,
         if (engine_setup(&sh.engines[t], &sh, t, cfg, tallies[t])) {
             snprintf(err, err_len, "%s", sh.engines[t].setup_err);
             goto out;
+        }
+    if (sh.model->partial) /* other shards' machines of every population lift the capacity too */
+        for (size_t p = 0; p < sh.engines[0].fleet.n_pops; p++) {
+            const struct fleet_population *fp = &sh.engines[0].fleet.pops[p];
+            unsigned n = fp->n_policy;
+            if (cfg->cap_n_policy && n > fp->kms->n_policy)
+                n = fp->kms->n_policy;
+            model_expect_n_policy(sh.model, fp->app_index, n);
         }
     clock_gettime(CLOCK_MONOTONIC, &sh.started);
     unsigned started = 1;

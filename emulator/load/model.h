@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #define MODEL_MAX_APPS 8
+#define MODEL_FLYING_MAX 16
 
 struct model_app {
     struct client_cache cache;
@@ -26,8 +27,18 @@ struct model_app {
     struct client_cache unsure;
     uint64_t inserts;   /* CMIDs that were new to the cache when answered */
     unsigned in_flight; /* requests sent, not answered yet */
-    bool calibrated;    /* baseline mode: the first answer set the offset */
-    int offset;         /* baseline mode: machines the host counted that the run did not send */
+    /* The host's capacity is 2 x the largest N_Policy it has seen (spec §10), and which requests
+     * it has seen is only partly known: answered ones certainly, lost and in-flight ones maybe. */
+    unsigned seen_n_policy;      /* largest N_Policy of an answered request */
+    unsigned elsewhere_n_policy; /* largest N_Policy machines outside this model may send */
+    unsigned threshold;          /* the application's default threshold (baseline mode) */
+    struct {
+        unsigned n_policy, requests;
+    } flying[MODEL_FLYING_MAX]; /* N_Policy values of the requests in flight */
+    unsigned n_flying;
+    bool flying_overflow; /* more distinct values than fit: assume up to the largest accepted */
+    bool calibrated;      /* baseline mode: the first answer set the offset */
+    int offset;           /* baseline mode: machines the host counted that the run did not send */
 };
 
 struct model {
@@ -46,6 +57,8 @@ struct model {
 struct model_ticket {
     size_t app;
     uint64_t inserts_at_send;
+    unsigned n_policy;
+    unsigned cap_floor; /* the host's capacity was at least this when it got the request */
 };
 
 struct model_verdict {
@@ -56,7 +69,10 @@ struct model_verdict {
 
 /* Allocate the model (it is large); apps come from the catalogue's thresholds. */
 int model_init(struct model *m, const struct catalog *cat);
-void model_sent(struct model *m, size_t app, struct model_ticket *ticket);
+void model_sent(struct model *m, size_t app, unsigned n_policy, struct model_ticket *ticket);
+/* Machines outside this model (other shards of the run) may send n_policy for app: the host's
+ * capacity may follow it. */
+void model_expect_n_policy(struct model *m, size_t app, unsigned n_policy);
 /* The host answered with a count: update the model and judge the count. */
 void model_answered(struct model *m, const struct model_ticket *ticket, const struct guid *cmid,
                     unsigned n_policy, uint64_t client_time, unsigned count,

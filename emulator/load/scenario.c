@@ -195,7 +195,18 @@ static void fail(struct parse_ctx *c, unsigned line, const char *fmt, ...)
 static void fail_value(struct parse_ctx *c, unsigned line, const char *label, const char *key,
                        const char *problem, const char *value)
 {
-    fail(c, line, "[%s] %s: %s (got \"%.200s\")", label, key, problem, value);
+    /* Values are echoed; control characters as \xNN so a message stays one clean line. */
+    char shown[4 * 200 + 1];
+    size_t n = 0;
+    for (const char *p = value; *p && n < 200; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch < 0x20 || ch == 0x7f)
+            n += (size_t)snprintf(shown + n, sizeof shown - n, "\\x%02x", ch);
+        else
+            shown[n++] = (char)ch;
+    }
+    shown[n] = '\0';
+    fail(c, line, "[%s] %s: %s (got \"%s\")", label, key, problem, shown);
 }
 
 static void section_label(const struct parse_ctx *c, enum section_kind kind, size_t pop, char *out,
@@ -1019,9 +1030,38 @@ static void finish_population(struct parse_ctx *c, size_t i)
     }
 }
 
+/* The name becomes a directory (out/NAME): NULL when it can only be that one directory. */
+static const char *name_path_problem(const char *name)
+{
+    if (!name[0])
+        return "is empty";
+    if (name[0] == '.')
+        return "starts with '.' (a hidden or parent directory)";
+    for (const char *p = name; *p; p++) {
+        if (*p == '/' || *p == '\\')
+            return "contains a path separator";
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return "contains a control character";
+    }
+    return NULL;
+}
+
 static void finish(struct parse_ctx *c)
 {
     struct scenario *sc = c->sc;
+    const char *name_problem = name_path_problem(sc->name);
+    if (name_problem) {
+        unsigned line = c->scenario.keys[spec_index(SEC_SCENARIO, "name")];
+        size_t shown = 0; /* the name up to its first control character */
+        while (sc->name[shown] && (unsigned char)sc->name[shown] >= 0x20 && sc->name[shown] != 0x7f)
+            shown++;
+        fail(c, line,
+             "[scenario] name: %s; the name is the results directory out/NAME, so it may not "
+             "contain '/', '\\' or control characters nor start with '.'%s (got \"%.*s\")",
+             name_problem, line ? "" : " (it defaults to the file name: set name = ...)",
+             (int)shown, sc->name);
+        return;
+    }
     if (sc->n_pops == 0) {
         fail(c, 0, "no [population NAME] section: a scenario needs at least one population");
         return;

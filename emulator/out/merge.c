@@ -1,5 +1,6 @@
 /* Merging the run directories of a sharded run (see merge.h). */
 #include "merge.h"
+#include "scenario_locate.h"
 
 #include "expect.h"
 #include "run_dir.h"
@@ -681,15 +682,8 @@ static bool merge_scenario(struct scenario *sc, const struct merge_options *opt,
         set_err(why, why_len, "the runs' summary.json names no scenario file");
         return false;
     }
-#ifdef KMSLOAD_DATADIR
-    if (!opt->scenario_path && access(path, R_OK) != 0 && path[0] != '/' &&
-        (size_t)snprintf(installed, sizeof installed, "%s/%s", KMSLOAD_DATADIR, path) <
-            sizeof installed &&
-        access(installed, R_OK) == 0)
-        path = installed;
-#else
-    (void)installed;
-#endif
+    if (!opt->scenario_path)
+        path = scenario_locate(path, installed, sizeof installed);
     char err[1024];
     if (scenario_load(sc, path, opt->overrides, opt->n_overrides, err, sizeof err)) {
         set_err(why, why_len, "the scenario file could not be used: %s", err);

@@ -59,7 +59,4 @@ struct merge_result {
 int merge_runs(const struct merge_options *opt, struct merge_result *res, char *err,
                size_t err_len);
 
-/* `kmsload merge`; argv[0] is "merge". Returns the exit status. */
-int merge_main(int argc, char **argv);
-
 #endif

@@ -1,6 +1,8 @@
 /* A run's output directory: events.csv, summary.json, junit.xml. */
 #include "run_dir.h"
 
+#include "csv_cell.h"
+
 #include "hresult.h"
 #include "wintypes.h"
 
@@ -88,24 +90,11 @@ static size_t bounded_len(const char *s, size_t max)
     return s ? strnlen(s, max) : 0;
 }
 
-/* One text field: as is, or quoted with doubled quotes (RFC 4180) when it needs it. */
+/* One text field: neutralised for spreadsheets, quoted with doubled quotes (RFC 4180) when it
+ * needs it. */
 static void csv_text(FILE *f, const char *s, size_t max)
 {
-    size_t n = bounded_len(s, max);
-    bool quote = false;
-    for (size_t i = 0; i < n && !quote; i++)
-        quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
-    if (!quote) {
-        fwrite(s ? s : "", 1, n, f);
-        return;
-    }
-    putc('"', f);
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"')
-            putc('"', f);
-        putc(s[i], f);
-    }
-    putc('"', f);
+    csv_cell_write(f, s, max, false);
 }
 
 static bool outcome_has_status(enum kms_outcome outcome)

@@ -633,6 +633,10 @@ int rpc_reply_decode(const uint8_t *buf, size_t len, enum rpc_ndr ndr, uint32_t 
     uint32_t size = le32_get(stub);
     uint64_t referent = ndr == RPC_NDR64 ? le64_get(stub + 8) : le32_get(stub + 4);
     if (referent == 0) {
+        if (stub_len != min_error)
+            return proto_fail(err, PROTO_E_RPC_STUB,
+                              "error response stub of %zu bytes, expected %zu", stub_len,
+                              min_error);
         reply->status = le32_get(stub + (ndr == RPC_NDR64 ? 16 : 8));
         if (reply->status == 0)
             return proto_fail(err, PROTO_E_RPC_STUB,
@@ -650,6 +654,16 @@ int rpc_reply_decode(const uint8_t *buf, size_t len, enum rpc_ndr ndr, uint32_t 
         return proto_fail(err, PROTO_E_TRUNCATED,
                           "responseSize %u but the stub has room for %zu bytes", size,
                           stub_len - prefix - 4);
+    /* Past the data come its alignment bytes and the return value (or the return value alone: a
+     * missing or short pad is tolerated). Anything longer is bytes after the response, which must
+     * not be read as the return value: a host that appends junk sent a malformed stub, not an
+     * HRESULT. */
+    size_t room = stub_len - prefix - 4 - size, pad = (4 - size % 4) % 4;
+    if (room > pad)
+        return proto_fail(err, PROTO_E_RPC_STUB,
+                          "response stub of %zu bytes: %zu bytes between the %u-byte response "
+                          "and the return value, at most %zu",
+                          stub_len, room, size, pad);
     /* The return value is the last 4 bytes whichever side of it the host put the padding. */
     reply->status = le32_get(stub + stub_len - 4);
     if (reply->status == 0) {

@@ -289,6 +289,25 @@ Test(host, office2010_cache_caps_at_10)
     th_check_cap("office2010-proplus", "office2010", 10);
 }
 
+Test(host, servers_only_cap_at_10_until_a_windows_client_arrives)
+{
+    /* Spec §10: 14 servers count 1..10, 10, 10, 10; the first Windows client gets 11. */
+    struct th_env env;
+    th_setup(&env);
+    th_start(&env);
+    for (unsigned i = 0; i < 14; i++)
+        cr_expect_eq(th_count(&env, "ws2022-dc", i, TH_T0 + i * TH_SECOND), i < 10 ? i + 1 : 10,
+                     "server %u", i + 1);
+    size_t win = th_app(&env, "windows");
+    cr_expect_eq(client_cache_capacity(&env.host->caches[win]), 10);
+    cr_expect_eq(th_count(&env, "win10-pro", 100, TH_T0 + 20 * TH_SECOND), 11);
+    cr_expect_eq(client_cache_capacity(&env.host->caches[win]), 50);
+    for (unsigned i = 0; i < 45; i++)
+        th_count(&env, "ws2022-dc", 200 + i, TH_T0 + (30 + i) * TH_SECOND);
+    cr_expect_eq(host_app_count(env.host, win), 50, "servers fill the lifted cap and stop there");
+    th_teardown(&env);
+}
+
 Test(host, large_n_policy_grows_the_cache)
 {
     struct th_env env;
@@ -573,7 +592,7 @@ Test(host, n_policy_above_1000_is_invalid_data)
     req.n_policy = 0xffffffffu;
     cr_expect_eq(th_ask(&env, &req, NULL, NULL), HR_INVALID_DATA);
     cr_expect_eq(host_app_count(env.host, th_app(&env, "windows")), 0);
-    cr_expect_eq(client_cache_capacity(&env.host->caches[th_app(&env, "windows")]), 50,
+    cr_expect_eq(client_cache_capacity(&env.host->caches[th_app(&env, "windows")]), 1,
                  "a refused N_Policy must not grow the cache");
     req.n_policy = 1000;
     struct kms_response resp;

@@ -442,3 +442,18 @@ Test(host_cli, version_and_help)
     cr_expect(strstr(r.out, "--listen") != NULL && strstr(r.out, "--fault") != NULL, "%s", r.out);
     hc_result_free(&r);
 }
+
+/* A workstation name that is a spreadsheet formula lands in --log as text, not as a formula. */
+Test(host_cli, log_neutralises_spreadsheet_formulas)
+{
+    struct hc_host h;
+    hc_host_start(&h, NULL);
+    json_t *j =
+        hc_probe(h.target, 1, "below-threshold", "--workstation", "=cmd|' /C calc'!A0", NULL, NULL);
+    json_decref(j);
+    cr_expect_eq(hc_host_stop(&h), 0);
+    char *log = hc_slurp(h.log_path);
+    cr_expect(strstr(log, ",\"'=cmd|' /C calc'!A0\",") != NULL, "%s", log);
+    cr_expect(strstr(log, ",\"=cmd") == NULL, "a cell starts with '=': %s", log);
+    free(log);
+}

@@ -1,6 +1,6 @@
 /*
  * The per-application CMID cache (spec §10): unique CMIDs, refresh on repeat, capacity
- * 2 x threshold (or 2 x the largest N_Policy seen), least recently seen evicted, 30-day expiry.
+ * 2 x the largest N_Policy seen (never shrinking), least recently seen evicted, 30-day expiry.
  */
 #include "client_cache.h"
 
@@ -23,18 +23,18 @@ static struct guid cc_cmid(unsigned i)
     return g;
 }
 
-static struct client_cache *cc_new(unsigned threshold)
+static struct client_cache *cc_new(void)
 {
     struct client_cache *c = malloc(sizeof *c);
     cr_assert_not_null(c);
     memset(c, 0xa5, sizeof *c); /* init must not rely on zeroed memory */
-    client_cache_init(c, threshold);
+    client_cache_init(c, 0);
     return c;
 }
 
 Test(client_cache, unique_cmids_count_one_two_three)
 {
-    struct client_cache *c = cc_new(25);
+    struct client_cache *c = cc_new();
     cr_expect_eq(client_cache_count(c, CC_T0), 0);
     for (unsigned i = 0; i < 10; i++) {
         struct guid g = cc_cmid(i);
@@ -50,7 +50,7 @@ Test(client_cache, unique_cmids_count_one_two_three)
 
 Test(client_cache, repeat_does_not_count_and_refreshes_last_seen)
 {
-    struct client_cache *c = cc_new(25);
+    struct client_cache *c = cc_new();
     struct guid a = cc_cmid(1), b = cc_cmid(2);
     cr_expect_eq(client_cache_touch(c, &a, 25, CC_T0), 1);
     cr_expect_eq(client_cache_touch(c, &b, 25, CC_T0 + 1), 2);
@@ -66,10 +66,10 @@ Test(client_cache, repeat_does_not_count_and_refreshes_last_seen)
 
 /* Fills a cache of capacity cap with CMIDs 0..cap-1 seen at T0+i, refreshes CMID 0, adds one more
  * and checks that CMID 1 (now the least recently seen) is the one evicted. */
-static void cc_check_lru(unsigned threshold, unsigned n_policy, unsigned cap)
+static void cc_check_lru(unsigned n_policy, unsigned cap)
 {
-    struct client_cache *c = cc_new(threshold);
-    cr_assert_eq(client_cache_capacity(c), 2 * threshold);
+    struct client_cache *c = cc_new();
+    cr_assert_eq(client_cache_capacity(c), 1, "nothing seen yet: room for the first requester");
     for (unsigned i = 0; i < cap; i++) {
         struct guid g = cc_cmid(i);
         cr_assert_eq(client_cache_touch(c, &g, n_policy, CC_T0 + i), i + 1);
@@ -99,17 +99,17 @@ static void cc_check_lru(unsigned threshold, unsigned n_policy, unsigned cap)
 
 Test(client_cache, windows_cap_50_evicts_least_recently_seen)
 {
-    cc_check_lru(25, 25, 50);
+    cc_check_lru(25, 50);
 }
 
 Test(client_cache, office_cap_10_evicts_least_recently_seen)
 {
-    cc_check_lru(5, 5, 10);
+    cc_check_lru(5, 10);
 }
 
 Test(client_cache, eviction_follows_last_seen_not_insertion_order)
 {
-    struct client_cache *c = cc_new(5);
+    struct client_cache *c = cc_new();
     /* Insert 0..9, then refresh them in reverse so CMID 9 is the oldest. */
     for (unsigned i = 0; i < 10; i++) {
         struct guid g = cc_cmid(i);
@@ -130,13 +130,50 @@ Test(client_cache, eviction_follows_last_seen_not_insertion_order)
     free(c);
 }
 
+Test(client_cache, servers_only_cap_at_ten_a_client_lifts_it_to_fifty)
+{
+    /* Microsoft's "Understanding KMS" and vlmcsd -M1 -E1: 14 servers (N_Policy 5) count
+     * 1..10, 10, 10, 10; the first Windows client (N_Policy 25) gets 11. */
+    struct client_cache *c = cc_new();
+    for (unsigned i = 0; i < 14; i++) {
+        struct guid g = cc_cmid(i);
+        cr_expect_eq(client_cache_touch(c, &g, 5, CC_T0 + i), i < 10 ? i + 1 : 10, "server %u",
+                     i + 1);
+    }
+    cr_expect_eq(client_cache_capacity(c), 10);
+    struct guid client = cc_cmid(100);
+    cr_expect_eq(client_cache_touch(c, &client, 25, CC_T0 + 20), 11);
+    cr_expect_eq(client_cache_capacity(c), 50);
+    /* More servers now count on to 50 and stop there. */
+    for (unsigned i = 0; i < 45; i++) {
+        struct guid g = cc_cmid(200 + i);
+        cr_expect_eq(client_cache_touch(c, &g, 5, CC_T0 + 30 + i), i + 12 > 50 ? 50 : i + 12);
+    }
+    free(c);
+}
+
+Test(client_cache, capacity_never_shrinks)
+{
+    struct client_cache *c = cc_new();
+    struct guid g = cc_cmid(0);
+    client_cache_touch(c, &g, 25, CC_T0);
+    cr_expect_eq(client_cache_capacity(c), 50);
+    client_cache_touch(c, &g, 5, CC_T0 + 1); /* smaller N_Policy never shrinks it */
+    cr_expect_eq(client_cache_capacity(c), 50);
+    client_cache_touch(c, &g, 0, CC_T0 + 2);
+    cr_expect_eq(client_cache_capacity(c), 50);
+    /* Not even when every CMID expired. */
+    cr_expect_eq(client_cache_count(c, CC_T0 + 40 * CC_DAY), 0);
+    cr_expect_eq(client_cache_capacity(c), 50);
+    free(c);
+}
+
 Test(client_cache, capacity_grows_with_n_policy)
 {
-    struct client_cache *c = cc_new(5);
-    cr_expect_eq(client_cache_capacity(c), 10);
+    struct client_cache *c = cc_new();
     struct guid g = cc_cmid(0);
-    client_cache_touch(c, &g, 3, CC_T0); /* smaller N_Policy never shrinks it */
-    cr_expect_eq(client_cache_capacity(c), 10);
+    client_cache_touch(c, &g, 3, CC_T0);
+    cr_expect_eq(client_cache_capacity(c), 6);
     g = cc_cmid(1);
     client_cache_touch(c, &g, 40, CC_T0 + 1);
     cr_expect_eq(client_cache_capacity(c), 80);
@@ -155,9 +192,19 @@ Test(client_cache, capacity_grows_with_n_policy)
     free(c);
 }
 
+Test(client_cache, n_policy_zero_still_counts_the_requester)
+{
+    struct client_cache *c = cc_new();
+    struct guid a = cc_cmid(1), b = cc_cmid(2);
+    cr_expect_eq(client_cache_touch(c, &a, 0, CC_T0), 1);
+    cr_expect_eq(client_cache_touch(c, &b, 0, CC_T0 + 1), 1, "capacity 1: b replaces a");
+    cr_expect_null(client_cache_find(c, &a));
+    free(c);
+}
+
 Test(client_cache, capacity_is_bounded)
 {
-    struct client_cache *c = cc_new(25);
+    struct client_cache *c = cc_new();
     struct guid g = cc_cmid(0);
     client_cache_touch(c, &g, 1000, CC_T0);
     cr_expect_eq(client_cache_capacity(c), 2000);
@@ -172,8 +219,9 @@ Test(client_cache, capacity_is_bounded)
     }
     cr_expect_eq(client_cache_count(c, CC_T0 + 3 * CLIENT_CACHE_MAX_CAPACITY),
                  CLIENT_CACHE_MAX_CAPACITY);
-    /* A huge default threshold is bounded too. */
-    struct client_cache *big = cc_new(100000);
+    /* A huge minimum capacity is bounded too. */
+    struct client_cache *big = cc_new();
+    client_cache_init(big, 100000);
     cr_expect_eq(client_cache_capacity(big), CLIENT_CACHE_MAX_CAPACITY);
     free(big);
     free(c);
@@ -181,7 +229,7 @@ Test(client_cache, capacity_is_bounded)
 
 Test(client_cache, expiry_exactly_30_days_after_last_request)
 {
-    struct client_cache *c = cc_new(25);
+    struct client_cache *c = cc_new();
     struct guid a = cc_cmid(1), b = cc_cmid(2);
     cr_expect_eq(CLIENT_CACHE_RETENTION, 30 * CC_DAY);
     client_cache_touch(c, &a, 25, CC_T0);
@@ -200,7 +248,7 @@ Test(client_cache, expiry_exactly_30_days_after_last_request)
 
 Test(client_cache, refresh_extends_retention)
 {
-    struct client_cache *c = cc_new(25);
+    struct client_cache *c = cc_new();
     struct guid a = cc_cmid(1), b = cc_cmid(2);
     client_cache_touch(c, &a, 25, CC_T0);
     client_cache_touch(c, &b, 25, CC_T0);
@@ -215,7 +263,7 @@ Test(client_cache, refresh_extends_retention)
 
 Test(client_cache, touch_expires_before_counting)
 {
-    struct client_cache *c = cc_new(25);
+    struct client_cache *c = cc_new();
     for (unsigned i = 0; i < 5; i++) {
         struct guid g = cc_cmid(i);
         client_cache_touch(c, &g, 25, CC_T0);
@@ -228,7 +276,7 @@ Test(client_cache, touch_expires_before_counting)
 Test(client_cache, expiry_frees_room_before_eviction)
 {
     /* A full cache whose oldest entries have expired keeps every live entry. */
-    struct client_cache *c = cc_new(5);
+    struct client_cache *c = cc_new();
     for (unsigned i = 0; i < 10; i++) {
         struct guid g = cc_cmid(i);
         client_cache_touch(c, &g, 5, i < 3 ? CC_T0 : CC_T0 + 10 * CC_DAY + i);

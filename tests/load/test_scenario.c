@@ -807,3 +807,43 @@ Test(scenario, shipped_scenarios_are_valid)
     cr_expect_neq(e->line, 0, "given explicitly");
     catalog_free(&cat);
 }
+
+/* The name is the results directory out/NAME: it may not climb out of out/ or hide itself. */
+Test(scenario, names_stay_inside_the_results_directory)
+{
+    static const char *const bad[] = {"../../x", "..",   ".",    ".hidden",
+                                      "a/b",     "/etc", "a\\b", "a\tb"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "[scenario]\nname = %s\n%s", bad[i], scenario_test_minimal);
+        const char *err = scenario_test_error(text);
+        scenario_expect_has(err, "test.ini:2: [scenario] name: ");
+        if (!strchr(bad[i], '\t'))
+            scenario_expect_has(err, "results directory out/NAME");
+        else
+            scenario_expect_has(err, "(got \"a\\x09b\")");
+        cr_expect(strchr(err, '\t') == NULL, "the message echoes a control character: %s", err);
+        /* The same through --set. */
+        char set[64];
+        snprintf(set, sizeof set, "name=%s", bad[i]);
+        const char *one[] = {set};
+        err = scenario_test_error_with(scenario_test_minimal, one, 1);
+        scenario_expect_has(err, "--set: [scenario] name: ");
+    }
+    /* A default name taken from a file called "..ini" would be "..". */
+    static struct scenario sc;
+    char err[1024] = "";
+    cr_expect_eq(scenario_parse(&sc, scenario_test_minimal, "/tmp/..ini", NULL, 0, err, sizeof err),
+                 -1);
+    scenario_expect_has(err, "/tmp/..ini: [scenario] name: starts with '.'");
+    scenario_expect_has(err, "set name = ...");
+    /* Ordinary names, dots and spaces inside included, still parse. */
+    static const char *const good[] = {"smoke", "boot-storm_2", "v1.2 run", "a..b"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "[scenario]\nname = %s\n%s", good[i], scenario_test_minimal);
+        cr_expect_eq(scenario_test_parse_with(&sc, text, NULL, 0, err, sizeof err), 0, "%s: %s",
+                     good[i], err);
+        cr_expect_str_eq(sc.name, good[i]);
+    }
+}

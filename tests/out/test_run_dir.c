@@ -280,6 +280,8 @@ static size_t sample_events(struct run_event *ev)
     ev[3].expected_hi = 26;
     ev[3].model_agrees = false;
     snprintf(ev[3].model_reason, sizeof ev[3].model_reason, "count 27 above the 26 distinct CMIDs");
+    /* A hostile host's ePID: a spreadsheet formula. */
+    snprintf(ev[3].epid, sizeof ev[3].epid, "=cmd|' /C calc'!A0");
     return 4;
 }
 
@@ -419,13 +421,15 @@ Test(run_dir, events_csv_reads_back)
     cr_assert_str_eq(cell(c, 3, "hresult"), "");
     cr_assert_str_eq(cell(c, 3, "hresult_name"), "");
     cr_assert_str_eq(cell(c, 3, "population"), "servers");
-    cr_assert_str_eq(cell(c, 3, "detail"), "no answer in 5 s\nafter bind");
+    /* Control characters are escaped: every record stays on one line. */
+    cr_assert_str_eq(cell(c, 3, "detail"), "no answer in 5 s\\nafter bind");
 
     /* row 4: the model disagrees */
     cr_assert_str_eq(cell(c, 4, "model"), "DISAGREE");
     cr_assert_str_eq(cell(c, 4, "count"), "27");
     cr_assert_str_eq(cell(c, 4, "expected_lo"), "25");
     cr_assert_str_eq(cell(c, 4, "expected_hi"), "26");
+    cr_assert_str_eq(cell(c, 4, "epid"), "'=cmd|' /C calc'!A0", "formula neutralised");
 
     csv_free(c);
     free(c);

@@ -866,6 +866,70 @@ Test(tamper, response_pdu_truncated)
     truncate_response_pdu("v4_pad2", 2);
 }
 
+/* ---- RESPONSE PDU: bytes after the response ---- */
+
+/* Appends extra bytes (frag_length and alloc_hint rewritten to match) to a RESPONSE PDU. */
+static int extended_reply(const struct vf_pdu *pdu, enum rpc_ndr ndr, uint32_t call_id,
+                          uint16_t ctx, size_t extra, uint8_t fill, struct rpc_reply *reply,
+                          struct proto_err *e)
+{
+    size_t len = pdu->len + extra;
+    uint8_t *buf = malloc(len);
+    cr_assert(buf != NULL);
+    memcpy(buf, pdu->data, pdu->len);
+    memset(buf + pdu->len, fill, extra);
+    le16_put(buf + 8, (uint16_t)len);
+    le32_put(buf + 16, (uint32_t)(len - 24));
+    err_reset(e);
+    int rc = rpc_reply_decode(buf, len, ndr, call_id, ctx, reply, e);
+    free(buf);
+    return rc;
+}
+
+/* A valid response followed by junk: a stub error (protocol error), never the junk's last four
+ * bytes read as the host's HRESULT. Every vector, both syntaxes, 1..64 extra bytes. */
+Test(tamper, response_pdu_with_trailing_bytes)
+{
+    static const struct {
+        const char *name;
+        unsigned nth;
+    } cases[] = {{"v4", 1}, {"v5", 1}, {"v6", 1}, {"v6_ndr64", 2}, {"v4_pad2", 1}, {"v4_pad2", 2}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct client_session x;
+        exchange_load(&x, cases[c].name, cases[c].nth);
+        for (size_t extra = 1; extra <= 64; extra++) {
+            for (int fill = 0; fill < 2; fill++) {
+                struct rpc_reply reply;
+                struct proto_err e;
+                int rc = extended_reply(x.resp_pdu, x.ndr, x.call_id, x.context_id, extra,
+                                        fill ? 0x41 : 0x00, &reply, &e);
+                cr_assert(rc == -(int)PROTO_E_RPC_STUB,
+                          "%s #%u + %zu bytes of 0x%02x: rc %d status 0x%08x (%s)", cases[c].name,
+                          cases[c].nth, extra, fill ? 0x41 : 0, rc, rc == 0 ? reply.status : 0,
+                          e.detail);
+            }
+        }
+        vector_free(&x.vf);
+    }
+    /* Error stubs: the HRESULT stays where it is, extra bytes are a stub error too. */
+    struct vector_file vf;
+    char err[300];
+    cr_assert_eq(vector_load(VECTOR_DIR, "err_bad_version_ndr64", &vf, err, sizeof err), 0, "%s",
+                 err);
+    for (unsigned nth = 1; nth <= 2; nth++) {
+        const struct vf_pdu *pdu = &vf.streams[0].pdus[nth == 1 ? 5 : 7];
+        for (size_t extra = 1; extra <= 16; extra++) {
+            struct rpc_reply reply;
+            struct proto_err e;
+            int rc = extended_reply(pdu, nth == 1 ? RPC_NDR32 : RPC_NDR64, nth + 1,
+                                    (uint16_t)(nth - 1), extra, 0x41, &reply, &e);
+            cr_assert(rc == -(int)PROTO_E_RPC_STUB, "error stub + %zu bytes: rc %d (%s)", extra, rc,
+                      e.detail);
+        }
+    }
+    vector_free(&vf);
+}
+
 Test(tamper, error_response_pdu_truncated_and_flipped)
 {
     /* Stream 1 of err_bad_version_ndr64: an NDR32 error stub (call 2) then an NDR64 one (call 3).
