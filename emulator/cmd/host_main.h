@@ -23,6 +23,7 @@ struct host_options {
     int64_t idle_timeout_us;
     struct host_faults faults; /* --fault SPEC, parsed */
     const char *log_path, *state_path;
+    const char *metrics; /* --metrics [ADDR:]PORT (checked), NULL: no /metrics */
     unsigned long build, seed;
 };
 

@@ -30,7 +30,8 @@ struct run_options {
     unsigned long threads; /* 0: one per core */
     unsigned shard_index, shard_count;
     bool quiet;
-    bool report; /* false with --no-report */
+    bool report;         /* false with --no-report */
+    const char *metrics; /* --metrics [ADDR:]PORT (checked); NULL: no /metrics */
 };
 
 /*

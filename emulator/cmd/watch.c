@@ -32,7 +32,8 @@ static const char watch_usage[] =
     "  -c, --count N             stop after N rounds (default: run until stopped)\n"
     "  -t, --timeout DUR         per-request timeout (default 10s)\n"
     "      --products LIST       what to request, one per application, comma-separated catalogue\n"
-    "                            editions or groups (default win10-pro,office2010,office2016-proplus)\n"
+    "                            editions or groups (default "
+    "win10-pro,office2010,office2016-proplus)\n"
     "      --cmid-seed TEXT      seed of the stable client machine IDs (default: /etc/machine-id,\n"
     "                            else the host name); give one in containers, whose ID changes\n"
     "      --catalog FILE        product catalogue (default: $KMSLOAD_PRODUCTS, installed, "
@@ -73,8 +74,7 @@ void watch_stable_cmid(const char *seed, const char *application, struct guid *o
     uint8_t digest[32];
     char text[512];
     int n = snprintf(text, sizeof text, "kmsload watch cmid\n%s\n%s", seed, application);
-    digest_sha256((const uint8_t *)text, n > 0 && (size_t)n < sizeof text ? (size_t)n : 0,
-                  digest);
+    digest_sha256((const uint8_t *)text, n > 0 && (size_t)n < sizeof text ? (size_t)n : 0, digest);
     memcpy(out->b, digest, 16);
     out->b[7] = (uint8_t)((out->b[7] & 0x0f) | 0x40); /* version 4, as Windows' CMIDs */
     out->b[8] = (uint8_t)((out->b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
@@ -166,9 +166,9 @@ static void start_round(struct watch *w)
         p->request.client_time = filetime_from_unix(now.tv_sec, (uint32_t)now.tv_nsec);
         uint8_t w_req[16];
         random_bytes(w_req, sizeof w_req);
-        p->client = resolved ? net_client_start(w->base, &w->params, &p->request, w_req,
-                                                on_probe_done, p)
-                             : NULL;
+        p->client =
+            resolved ? net_client_start(w->base, &w->params, &p->request, w_req, on_probe_done, p)
+                     : NULL;
         if (!p->client) {
             struct client_session_result res;
             memset(&res, 0, sizeof res);
@@ -334,15 +334,19 @@ int watch_main(int argc, char **argv)
         struct watch_probe *p = &w->probes[w->n_probes];
         const struct catalog_kms *group;
         if (probe_request(&cat, item, &p->request, &group)) {
-            usage_error("watch", "--products: \"%s\" is not a catalogue edition or group (see "
-                        "kmsload probe --list-products)", item);
+            usage_error("watch",
+                        "--products: \"%s\" is not a catalogue edition or group (see "
+                        "kmsload probe --list-products)",
+                        item);
             goto out;
         }
         const struct catalog_app *app = &cat.apps[group->app];
         for (size_t i = 0; i < w->n_probes; i++)
             if (strcmp(w->probes[i].state->application, app->key) == 0) {
-                usage_error("watch", "--products: \"%s\" and \"%s\" are both %s: give one per "
-                            "application", w->probes[i].state->product, item, app->name);
+                usage_error("watch",
+                            "--products: \"%s\" and \"%s\" are both %s: give one per "
+                            "application",
+                            w->probes[i].state->product, item, app->name);
                 goto out;
             }
         if (w->n_probes == WATCH_MAX_APPS) {

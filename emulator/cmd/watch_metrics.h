@@ -20,12 +20,12 @@ struct watch_app_state {
     unsigned required;       /* N_Policy of the probe: the count activation needs */
     bool probed, answered;   /* a probe ended; one got a KMS-level answer (count or HRESULT) */
     bool has_count;
-    enum kms_outcome outcome; /* of the last probe */
-    uint32_t hresult;         /* of the last KMS-level answer */
-    unsigned count;           /* last count returned */
-    char epid[72];            /* of the last answer with a count */
-    char host_build[16];      /* from that ePID ("17763"), "" when it names none */
-    char detail[160];         /* why the last probe failed */
+    enum kms_outcome outcome;                 /* of the last probe */
+    uint32_t hresult;                         /* of the last KMS-level answer */
+    unsigned count;                           /* last count returned */
+    char epid[72];                            /* of the last answer with a count */
+    char host_build[16];                      /* from that ePID ("17763"), "" when it names none */
+    char detail[160];                         /* why the last probe failed */
     double last_probe_time, last_answer_time; /* Unix seconds */
     double last_duration;                     /* seconds */
     uint64_t probes[KMS_OUTCOME__COUNT];

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-const double metrics_latency_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                         0.1,    0.25,  0.5,    1,     2.5,  5,     10, 30};
+const double metrics_latency_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                         0.25,   0.5,   1,      2.5,   5,    10,    30};
 const size_t metrics_latency_n_bounds = sizeof metrics_latency_bounds / sizeof(double);
 
 void metrics_text_init(struct metrics_text *mt)
@@ -138,7 +138,7 @@ static void format_value(double v, char *out, size_t cap)
     else if (v == floor(v) && fabs(v) < 1e15)
         snprintf(out, cap, "%.0f", v);
     else
-        snprintf(out, cap, "%.10g", v);
+        snprintf(out, cap, "%.15g", v); /* 15 digits: exact for timestamps, no binary noise */
 }
 
 void metrics_text_family(struct metrics_text *mt, const char *name, enum metrics_type type,

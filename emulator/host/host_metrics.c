@@ -4,8 +4,8 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const outcome_names[HOST_METRICS_OUTCOME__COUNT] = {"activated",
-                                                                       "below_threshold", "refused"};
+static const char *const outcome_names[HOST_METRICS_OUTCOME__COUNT] = {
+    "activated", "below_threshold", "refused"};
 
 void host_metrics_init(struct host_metrics *m, struct kms_host *host)
 {
@@ -28,9 +28,10 @@ void host_metrics_request(struct host_metrics *m, const struct host_request_reco
     const struct catalog *cat = m->host->cfg.catalog;
     int app = rec->decoded && rec->app >= 0 && (size_t)rec->app < cat->n_apps ? rec->app : -1;
     int group = rec->decoded ? group_index(cat, &rec->request.kms_id) : -1;
-    enum host_metrics_outcome outcome = rec->hresult          ? HOST_METRICS_REFUSED
-                                        : rec->count >= rec->request.n_policy ? HOST_METRICS_ACTIVATED
-                                                                             : HOST_METRICS_BELOW;
+    enum host_metrics_outcome outcome = rec->hresult ? HOST_METRICS_REFUSED
+                                        : rec->count >= rec->request.n_policy
+                                            ? HOST_METRICS_ACTIVATED
+                                            : HOST_METRICS_BELOW;
     struct host_metrics_series *s = NULL;
     for (size_t i = 0; i < m->n_series && !s; i++) {
         struct host_metrics_series *c = &m->series[i];
@@ -100,8 +101,7 @@ void host_metrics_render(struct metrics_text *out, void *arg)
                         "last 30 days, as the host would report it now.");
     for (size_t a = 0; a < cat->n_apps; a++) {
         struct metrics_label l = {"application", cat->apps[a].key};
-        metrics_text_sample(out, "kmsload_host_clients", &l, 1,
-                            (double)host_app_count(h, a));
+        metrics_text_sample(out, "kmsload_host_clients", &l, 1, (double)host_app_count(h, a));
     }
     metrics_text_family(out, "kmsload_host_clients_capacity", METRICS_GAUGE,
                         "Client machine IDs each application's cache holds (the count never "

@@ -133,9 +133,10 @@ void run_metrics_render(struct metrics_text *out, void *arg)
         const struct run_metrics_series *s = &m->series[i];
         char hr[16];
         snprintf(hr, sizeof hr, "0x%08X", s->hresult);
-        struct metrics_label l[] = {
-            {"outcome", kms_outcome_name(s->outcome)},
-            {"hresult", s->other_hresult ? "other" : has_hresult(s->outcome) ? hr : "none"}};
+        struct metrics_label l[] = {{"outcome", kms_outcome_name(s->outcome)},
+                                    {"hresult", s->other_hresult          ? "other"
+                                                : has_hresult(s->outcome) ? hr
+                                                                          : "none"}};
         metrics_text_sample(out, "kmsload_run_requests_total", l, 2, (double)s->n);
     }
     family_sample(out, "kmsload_run_requests_in_flight", METRICS_GAUGE,
@@ -152,8 +153,7 @@ void run_metrics_render(struct metrics_text *out, void *arg)
     for (size_t a = 0; a < TALLY_MAX_APPS; a++)
         if (t->apps[a].seen && t->apps[a].n_timeline > 0) {
             struct metrics_label l = {"application", t->apps[a].key};
-            metrics_text_sample(out, "kmsload_run_clients", &l, 1,
-                                (double)t->apps[a].last_count);
+            metrics_text_sample(out, "kmsload_run_clients", &l, 1, (double)t->apps[a].last_count);
         }
     metrics_text_family(out, "kmsload_run_clients_max", METRICS_GAUGE,
                         "The highest count the host returned so far, per application.");

@@ -70,9 +70,31 @@ int metrics_http_parse_listen(const char *spec, char *host, size_t host_cap, uin
     return 0;
 }
 
+/* Anything but GET and HEAD gets 405 with the methods that work (libevent would say 501). */
+static bool method_allowed(struct evhttp_request *req)
+{
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    if (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD)
+        return true;
+    struct evkeyvalq *headers = evhttp_request_get_output_headers(req);
+    struct evbuffer *body = evbuffer_new();
+    evhttp_add_header(headers, "Allow", "GET, HEAD");
+    evhttp_add_header(headers, "Content-Type", "text/plain; charset=utf-8");
+    if (body)
+        evbuffer_add_printf(body, "only GET and HEAD\n");
+    evhttp_send_reply(req, 405, "Method Not Allowed", body); /* send_error drops headers */
+    if (body)
+        evbuffer_free(body);
+    return false;
+}
+
 static void on_metrics(struct evhttp_request *req, void *arg)
 {
     struct metrics_http *m = arg;
+    if (!method_allowed(req))
+        return;
+    /* libevent sends a body to HTTP/1.0 HEAD requests: leave it out here. */
+    bool head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
     struct metrics_text text;
     metrics_text_init(&text);
     m->render(&text, m->arg);
@@ -89,7 +111,8 @@ static void on_metrics(struct evhttp_request *req, void *arg)
         evhttp_send_reply(req, HTTP_INTERNAL, "Internal Server Error", body);
     } else {
         evhttp_add_header(headers, "Content-Type", METRICS_CONTENT_TYPE);
-        evbuffer_add(body, text.buf ? text.buf : "", text.len);
+        if (!head)
+            evbuffer_add(body, text.buf ? text.buf : "", text.len);
         evhttp_send_reply(req, HTTP_OK, "OK", body);
     }
     evbuffer_free(body);
@@ -100,6 +123,8 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 static void on_other(struct evhttp_request *req, void *arg)
 {
     (void)arg;
+    if (!method_allowed(req))
+        return;
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
     struct evbuffer *body = evbuffer_new();
     if (!body) {
@@ -119,8 +144,7 @@ static void on_other(struct evhttp_request *req, void *arg)
 }
 
 static struct metrics_http *start_on(struct event_base *base, bool own_base, const char *spec,
-                                     metrics_render_fn render, void *arg, char *err,
-                                     size_t err_len)
+                                     metrics_render_fn render, void *arg, char *err, size_t err_len)
 {
     char host[NET_HOST_MAX];
     uint16_t port;
@@ -141,8 +165,10 @@ static struct metrics_http *start_on(struct event_base *base, bool own_base, con
         free(m);
         return NULL;
     }
-    /* A scrape is a small GET: refuse everything else early and never hold a slow client. */
-    evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+    /* A scrape is a small GET: no request bodies, small headers, no slow client held long. */
+    evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+                                            EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
     evhttp_set_max_headers_size(m->http, 8192);
     evhttp_set_max_body_size(m->http, 0);
     evhttp_set_timeout(m->http, 10);
@@ -150,8 +176,10 @@ static struct metrics_http *start_on(struct event_base *base, bool own_base, con
     evhttp_set_gencb(m->http, on_other, m);
     struct evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(m->http, host, port);
     if (!bound) {
-        snprintf(err, err_len, "metrics: cannot listen on %s port %u (in use, or not an address "
-                 "of this machine)", host, port);
+        snprintf(err, err_len,
+                 "metrics: cannot listen on %s port %u (in use, or not an address "
+                 "of this machine)",
+                 host, port);
         evhttp_free(m->http);
         free(m);
         return NULL;
