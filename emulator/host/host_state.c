@@ -1,5 +1,7 @@
 #include "host_state.h"
 
+#include "atomic_file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -43,33 +45,25 @@ static json_t *state_to_json(const struct kms_host *host)
 
 int host_state_save(const struct kms_host *host, const char *path, char *err, size_t err_len)
 {
-    char tmp[4096];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp) {
-        snprintf(err, err_len, "state file path is too long");
+    json_t *root = state_to_json(host);
+    char *text = root ? json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(root);
+    if (!text) {
+        snprintf(err, err_len, "cannot write state file %s: out of memory", path);
         return -1;
     }
-    json_t *root = state_to_json(host);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int rc = -1;
-    if (fd < 0) {
-        snprintf(err, err_len, "cannot write state file %s: %s", tmp, strerror(errno));
-    } else if (json_dumpfd(root, fd, JSON_INDENT(1) | JSON_PRESERVE_ORDER) != 0 ||
-               write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
-        snprintf(err, err_len, "cannot write state file %s: %s", tmp, strerror(errno));
-    } else {
-        rc = 0;
+    size_t len = strlen(text);
+    char *with_nl = realloc(text, len + 2);
+    if (with_nl) {
+        text = with_nl;
+        text[len++] = '\n';
+        text[len] = '\0';
     }
-    if (fd >= 0 && close(fd) != 0 && rc == 0) {
-        snprintf(err, err_len, "cannot write state file %s: %s", tmp, strerror(errno));
-        rc = -1;
-    }
-    if (rc == 0 && rename(tmp, path) != 0) {
-        snprintf(err, err_len, "cannot replace state file %s: %s", path, strerror(errno));
-        rc = -1;
-    }
+    char why[600];
+    int rc = atomic_file_write(path, text, len, 0644, why, sizeof why);
     if (rc != 0)
-        unlink(tmp);
-    json_decref(root);
+        snprintf(err, err_len, "cannot save state file: %s", why);
+    free(text);
     return rc;
 }
 

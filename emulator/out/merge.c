@@ -2,6 +2,8 @@
 #include "merge.h"
 #include "scenario_locate.h"
 
+#include "atomic_file.h"
+#include "events_csv.h"
 #include "expect.h"
 #include "run_dir.h"
 #include "run_outcome.h"
@@ -10,6 +12,7 @@
 #include "summary_md.h"
 #include "wintypes.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -27,64 +30,28 @@
 #endif
 
 #define MERGE_MAX_RUNS 4096
-#define CSV_COLUMNS 23
-#define CSV_FIELD_MAX 1024
-
-/* The columns records.c writes, in order. */
-static const char *const csv_columns[CSV_COLUMNS] = {
-    "seq",        "wall_s",      "sim_s",        "client_time", "machine",     "cmid",
-    "population", "application", "product",      "protocol",    "ndr",         "n_policy",
-    "outcome",    "hresult",     "hresult_name", "count",       "expected_lo", "expected_hi",
-    "model",      "latency_us",  "epid",         "hwid",        "detail",
-};
-
-enum {
-    COL_SEQ,
-    COL_WALL,
-    COL_SIM,
-    COL_CLIENT_TIME,
-    COL_MACHINE,
-    COL_CMID,
-    COL_POPULATION,
-    COL_APPLICATION,
-    COL_PRODUCT,
-    COL_PROTOCOL,
-    COL_NDR,
-    COL_N_POLICY,
-    COL_OUTCOME,
-    COL_HRESULT,
-    COL_HRESULT_NAME,
-    COL_COUNT,
-    COL_EXPECTED_LO,
-    COL_EXPECTED_HI,
-    COL_MODEL,
-    COL_LATENCY,
-    COL_EPID,
-    COL_HWID,
-    COL_DETAIL,
-};
-
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
+static int set_err(char *err, size_t err_len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
+static int set_err(char *err, size_t err_len, const char *fmt, ...)
 {
-    if (!err || err_len == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
+    if (err && err_len) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, err_len, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
 }
 
 /* ---- one shard run: its summary.json and a cursor over its events.csv ---- */
-
-struct csv_row {
-    struct run_event ev;
-    char population[SCENARIO_NAME_MAX];
-    char app[32];
-    char product[96];
-};
 
 struct shard_run {
     const char *dir;
@@ -100,12 +67,11 @@ struct shard_run {
     json_t *pops;    /* populations object */
     json_t *expects; /* expectations array */
     /* events.csv */
-    FILE *f;
-    unsigned long line; /* lines consumed so far */
+    struct events_csv_reader *events;
     unsigned long row_line;
     uint64_t rows;
     bool has_row;
-    struct csv_row row;
+    struct events_row row;
     bool mismatch_seen;
 };
 
@@ -291,324 +257,36 @@ static int check_runs(struct shard_run *runs, size_t n, char *err, size_t err_le
     return rc;
 }
 
-/* ---- events.csv reader ---- */
-
-/*
- * Reads one CSV record (RFC 4180: quoted fields may hold commas, doubled quotes and newlines).
- * Returns the number of fields, 0 at the end of the file, -1 with a message when malformed.
- */
-static int csv_read(struct shard_run *s, char fields[][CSV_FIELD_MAX], int max, char *err,
-                    size_t err_len)
-{
-    FILE *f = s->f;
-    int c = getc(f);
-    if (c == EOF)
-        return ferror(f)
-                   ? (set_err(err, err_len, "cannot read %s: %s", s->events_path, strerror(errno)),
-                      -1)
-                   : 0;
-    s->row_line = s->line + 1;
-    int n = 0;
-    for (;;) {
-        if (n == max) {
-            set_err(err, err_len, "%s:%lu: more than %d fields", s->events_path, s->row_line, max);
-            return -1;
-        }
-        char *out = fields[n++];
-        size_t len = 0;
-        if (c == '"') {
-            for (;;) {
-                c = getc(f);
-                if (c == EOF) {
-                    set_err(err, err_len, "%s:%lu: a quoted field never ends (truncated file?)",
-                            s->events_path, s->row_line);
-                    return -1;
-                }
-                if (c == '"') {
-                    c = getc(f);
-                    if (c != '"')
-                        break;
-                }
-                if (c == '\n')
-                    s->line++;
-                if (len + 1 >= CSV_FIELD_MAX) {
-                    set_err(err, err_len, "%s:%lu: field %d longer than %d bytes", s->events_path,
-                            s->row_line, n, CSV_FIELD_MAX - 1);
-                    return -1;
-                }
-                out[len++] = (char)c;
-            }
-        } else {
-            while (c != ',' && c != '\n' && c != EOF) {
-                if (c == '"' || c == '\r') {
-                    set_err(err, err_len, "%s:%lu: field %d: unexpected %s", s->events_path,
-                            s->row_line, n, c == '"' ? "quote" : "carriage return");
-                    return -1;
-                }
-                if (len + 1 >= CSV_FIELD_MAX) {
-                    set_err(err, err_len, "%s:%lu: field %d longer than %d bytes", s->events_path,
-                            s->row_line, n, CSV_FIELD_MAX - 1);
-                    return -1;
-                }
-                out[len++] = (char)c;
-                c = getc(f);
-            }
-        }
-        out[len] = '\0';
-        if (c == ',') {
-            c = getc(f);
-            continue;
-        }
-        if (c == '\n') {
-            s->line++;
-            return n;
-        }
-        if (c == EOF) {
-            set_err(err, err_len, "%s:%lu: the last line is incomplete (truncated file?)",
-                    s->events_path, s->row_line);
-            return -1;
-        }
-        set_err(err, err_len, "%s:%lu: field %d: characters after a closing quote", s->events_path,
-                s->row_line, n);
-        return -1;
-    }
-}
-
-static int parse_u64(const char *text, uint64_t max, uint64_t *out)
-{
-    if (!*text || *text == '-' || *text == '+')
-        return -1;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno || *end || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_double(const char *text, double *out)
-{
-    if (!*text)
-        return -1;
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (errno || *end || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-/* "YYYY-MM-DD HH:MM:SS" as filetime_format writes it. */
-static int parse_client_time(const char *text, uint64_t *out)
-{
-    int y, mo, d, h, mi, s, used = 0;
-    if (sscanf(text, "%4d-%2d-%2d %2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &used) != 6 ||
-        text[used] != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 ||
-        y < 1601)
-        return -1;
-    int64_t secs = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + s;
-    *out = filetime_from_unix(secs, 0);
-    return 0;
-}
-
-static int hex_nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static void copy_text(char *dst, size_t cap, const char *src)
-{
-    size_t n = strnlen(src, cap - 1);
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
+/* ---- events.csv of a shard ---- */
 
 /* Reads the next row of s into s->row (s->has_row false at the end). */
-static int shard_next(struct shard_run *s, char fields[][CSV_FIELD_MAX], char *err, size_t err_len)
+static int shard_next(struct shard_run *s, char *err, size_t err_len)
 {
-    int n = csv_read(s, fields, CSV_COLUMNS + 1, err, err_len);
-    if (n < 0)
+    int rc = events_csv_next(s->events, &s->row, err, err_len);
+    s->row_line = events_csv_line(s->events);
+    if (rc < 0)
         return -1;
-    if (n == 0) {
-        s->has_row = false;
+    s->has_row = rc > 0;
+    if (rc == 0) {
+        if (events_csv_cut_short(s->events))
+            return set_err(err, err_len, "%s:%lu: the last line is incomplete (truncated file?)",
+                           s->events_path, s->row_line);
         return 0;
     }
-    if (n != CSV_COLUMNS) {
-        set_err(err, err_len,
-                "%s:%lu: %d fields where a kmsload events.csv row has %d (truncated or edited "
-                "file?)",
-                s->events_path, s->row_line, n, CSV_COLUMNS);
-        return -1;
-    }
-    struct csv_row *r = &s->row;
-    struct run_event *ev = &r->ev;
-    memset(r, 0, sizeof *r);
-    const char *bad = NULL;
-    uint64_t u;
-    double d;
-    if (parse_u64(fields[COL_SEQ], UINT64_MAX, &u))
-        bad = "seq";
-    else if (parse_double(fields[COL_WALL], &ev->wall_s))
-        bad = "wall_s";
-    else if (parse_double(fields[COL_SIM], &d))
-        bad = "sim_s";
-    if (!bad) {
-        ev->sim_us = llround(d * 1e6);
-        if (fields[COL_CLIENT_TIME][0] &&
-            parse_client_time(fields[COL_CLIENT_TIME], &ev->client_time))
-            bad = "client_time";
-        else if (parse_u64(fields[COL_MACHINE], UINT32_MAX, &u))
-            bad = "machine";
-    }
-    if (!bad) {
-        ev->machine = (uint32_t)u;
-        if (guid_parse(fields[COL_CMID], &ev->cmid))
-            bad = "cmid";
-        else if (parse_u64(fields[COL_PROTOCOL], 255, &u))
-            bad = "protocol";
-    }
-    if (!bad) {
-        ev->protocol = (unsigned)u;
-        if (strcmp(fields[COL_NDR], "ndr64") == 0)
-            ev->ndr = RPC_NDR64;
-        else if (strcmp(fields[COL_NDR], "ndr32") == 0)
-            ev->ndr = RPC_NDR32;
-        else
-            bad = "ndr";
-    }
-    if (!bad) {
-        if (parse_u64(fields[COL_N_POLICY], UINT32_MAX, &u))
-            bad = "n_policy";
-        else
-            ev->n_policy = (unsigned)u;
-    }
-    if (!bad) {
-        int o = 0;
-        while (o < KMS_OUTCOME__COUNT &&
-               strcmp(fields[COL_OUTCOME], kms_outcome_name((enum kms_outcome)o)) != 0)
-            o++;
-        if (o == KMS_OUTCOME__COUNT)
-            bad = "outcome";
-        ev->outcome = (enum kms_outcome)o;
-    }
-    if (!bad && fields[COL_HRESULT][0]) {
-        const char *h = fields[COL_HRESULT];
-        char *end;
-        unsigned long v = strtoul(h, &end, 16);
-        if ((h[0] != '0' || (h[1] != 'x' && h[1] != 'X')) || *end || v > UINT32_MAX)
-            bad = "hresult";
-        ev->hresult = (uint32_t)v;
-    }
-    if (!bad) {
-        ev->count = -1;
-        if (fields[COL_COUNT][0]) {
-            if (parse_u64(fields[COL_COUNT], INT64_MAX, &u))
-                bad = "count";
-            ev->count = (int64_t)u;
-        }
-    }
-    if (!bad) {
-        const char *m = fields[COL_MODEL];
-        if (strcmp(m, "-") == 0) {
-            ev->model_checked = false;
-        } else if (strcmp(m, "agree") == 0 || strcmp(m, "DISAGREE") == 0) {
-            uint64_t lo = 0, hi = 0;
-            ev->model_checked = true;
-            ev->model_agrees = m[0] == 'a';
-            if (parse_u64(fields[COL_EXPECTED_LO], UINT32_MAX, &lo))
-                bad = "expected_lo";
-            else if (parse_u64(fields[COL_EXPECTED_HI], UINT32_MAX, &hi))
-                bad = "expected_hi";
-            ev->expected_lo = (unsigned)lo;
-            ev->expected_hi = (unsigned)hi;
-        } else {
-            bad = "model";
-        }
-    }
-    if (!bad && parse_u64(fields[COL_LATENCY], UINT64_MAX, &ev->latency_us))
-        bad = "latency_us";
-    if (!bad && fields[COL_HWID][0]) {
-        const char *h = fields[COL_HWID];
-        if (strlen(h) != 2 * sizeof ev->hwid)
-            bad = "hwid";
-        for (size_t i = 0; !bad && i < sizeof ev->hwid; i++) {
-            int hi = hex_nibble(h[2 * i]), lo = hex_nibble(h[2 * i + 1]);
-            if (hi < 0 || lo < 0)
-                bad = "hwid";
-            ev->hwid[i] = (uint8_t)(hi << 4 | lo);
-        }
-        ev->has_hwid = !bad;
-    }
-    if (bad) {
-        int col = 0;
-        while (col < CSV_COLUMNS && strcmp(csv_columns[col], bad) != 0)
-            col++;
-        set_err(err, err_len, "%s:%lu: column %s: \"%.64s\" is not a valid value", s->events_path,
-                s->row_line, bad, col < CSV_COLUMNS ? fields[col] : "");
-        return -1;
-    }
-    if (ev->machine % s->count != s->index) {
-        set_err(err, err_len,
-                "%s:%lu: machine %" PRIu32 " belongs to shard %u/%u, but %s is shard %u/%u",
-                s->events_path, s->row_line, ev->machine, ev->machine % s->count, s->count, s->dir,
-                s->index, s->count);
-        return -1;
-    }
-    copy_text(r->population, sizeof r->population, fields[COL_POPULATION]);
-    copy_text(r->app, sizeof r->app, fields[COL_APPLICATION]);
-    copy_text(r->product, sizeof r->product, fields[COL_PRODUCT]);
-    copy_text(ev->epid, sizeof ev->epid, fields[COL_EPID]);
-    copy_text(ev->detail, sizeof ev->detail, fields[COL_DETAIL]);
-    ev->population = r->population;
-    ev->app_key = r->app;
-    ev->product_key = r->product;
-    ev->app = -1;
-    ev->population_index = -1;
+    const struct run_event *ev = &s->row.ev;
+    if (ev->machine % s->count != s->index)
+        return set_err(err, err_len,
+                       "%s:%lu: machine %" PRIu32 " belongs to shard %u/%u, but %s is shard %u/%u",
+                       s->events_path, s->row_line, ev->machine, ev->machine % s->count, s->count,
+                       s->dir, s->index, s->count);
     s->rows++;
-    s->has_row = true;
     return 0;
 }
 
-static int shard_open_events(struct shard_run *s, char fields[][CSV_FIELD_MAX], char *err,
-                             size_t err_len)
+static int shard_open_events(struct shard_run *s, char *err, size_t err_len)
 {
-    s->f = fopen(s->events_path, "r");
-    if (!s->f) {
-        set_err(err, err_len, "cannot read %s: %s", s->events_path, strerror(errno));
-        return -1;
-    }
-    int n = csv_read(s, fields, CSV_COLUMNS + 1, err, err_len);
-    if (n < 0)
-        return -1;
-    bool ok = n == CSV_COLUMNS;
-    for (int i = 0; ok && i < n; i++)
-        ok = strcmp(fields[i], csv_columns[i]) == 0;
-    if (!ok) {
-        set_err(err, err_len, "%s:1: %s", s->events_path,
-                n == 0 ? "empty file: no header line"
-                       : "not the header of a kmsload events.csv (seq,wall_s,sim_s,...)");
-        return -1;
-    }
-    return shard_next(s, fields, err, err_len);
+    s->events = events_csv_open(s->events_path, err, err_len);
+    return s->events ? shard_next(s, err, err_len) : -1;
 }
 
 /* ---- the scenario the expectations are evaluated against ---- */
@@ -755,24 +433,45 @@ static int rename_into(const char *staging, const char *out_dir, const char *nam
     return 0;
 }
 
+/* The staging directory and whatever is in it (only merge writes there). */
 static void remove_staging(const char *staging)
 {
-    static const char *const names[] = {"events.csv", "summary.json", "junit.xml",
-                                        "summary.json.tmp", "junit.xml.tmp"};
+    DIR *d = opendir(staging);
+    struct dirent *de;
     char path[PATH_MAX];
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if ((size_t)snprintf(path, sizeof path, "%s/%s", staging, names[i]) < sizeof path)
+    while (d && (de = readdir(d)) != NULL)
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+            (size_t)snprintf(path, sizeof path, "%s/%s", staging, de->d_name) < sizeof path)
             unlink(path);
+    if (d)
+        closedir(d);
     rmdir(staging);
+}
+
+/* A fresh staging directory inside out_dir (created if needed), unpredictably named. */
+static int make_staging(const char *out_dir, char *staging, size_t cap, char *err, size_t err_len)
+{
+    if (run_dir_mkdir_p(out_dir, err, err_len) != 0)
+        return -1;
+    if ((size_t)snprintf(staging, cap, "%s/.kmsload-merge.XXXXXX", out_dir) >= cap) {
+        staging[0] = '\0';
+        return set_err(err, err_len, "output directory name too long");
+    }
+    if (!mkdtemp(staging)) {
+        int e = errno;
+        staging[0] = '\0';
+        return set_err(err, err_len, "cannot create a staging directory in %s: %s", out_dir,
+                       strerror(e));
+    }
+    return 0;
 }
 
 /* Adds the "merge" object to the staged summary.json (rewritten through a temporary file). */
 static int patch_summary(const char *staging, struct shard_run *runs, size_t n,
                          const struct merge_result *res, char *err, size_t err_len)
 {
-    char path[PATH_MAX], tmp[PATH_MAX];
-    if ((size_t)snprintf(path, sizeof path, "%s/summary.json", staging) >= sizeof path ||
-        (size_t)snprintf(tmp, sizeof tmp, "%s/summary.json.tmp", staging) >= sizeof tmp) {
+    char path[PATH_MAX];
+    if ((size_t)snprintf(path, sizeof path, "%s/summary.json", staging) >= sizeof path) {
         set_err(err, err_len, "output directory name too long");
         return -1;
     }
@@ -809,25 +508,20 @@ static int patch_summary(const char *staging, struct shard_run *runs, size_t n,
                         json_string(res->reevaluated ? "re-evaluated" : "combined"));
     json_object_set_new(m, "expectations_note", json_string(res->expectations_note));
     json_object_set_new(root, "merge", m);
-    int rc = json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);
-    if (rc != 0) {
-        set_err(err, err_len, "cannot write %s", tmp);
-        unlink(tmp);
-        return -1;
+    if (!text)
+        return set_err(err, err_len, "cannot build %s: out of memory", path);
+    size_t len = strlen(text);
+    char *with_nl = realloc(text, len + 2);
+    if (with_nl) {
+        text = with_nl;
+        text[len++] = '\n';
+        text[len] = '\0';
     }
-    int fd = open(tmp, O_WRONLY | O_APPEND | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)!write(fd, "\n", 1);
-        fsync(fd);
-        close(fd);
-    }
-    if (rename(tmp, path) != 0) {
-        set_err(err, err_len, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
+    int rc = atomic_file_write(path, text, len, 0666, err, err_len);
+    free(text);
+    return rc;
 }
 
 /* The target line of the merged summary: the shared target, or how many there were. */
@@ -851,7 +545,8 @@ static void merged_target(struct shard_run *runs, size_t n, char *out, size_t ca
                  n - 1, n == 2 ? "" : "s");
 }
 
-static bool row_before(const struct csv_row *a, unsigned ka, const struct csv_row *b, unsigned kb)
+static bool row_before(const struct events_row *a, unsigned ka, const struct events_row *b,
+                       unsigned kb)
 {
     if (a->ev.sim_us != b->ev.sim_us)
         return a->ev.sim_us < b->ev.sim_us;
@@ -894,11 +589,10 @@ int merge_runs(const struct merge_options *opt, struct merge_result *res, char *
     struct scenario *sc = calloc(1, sizeof *sc);
     struct run_tally *tally = calloc(1, sizeof *tally);
     struct expect_result *results = calloc(SCENARIO_MAX_EXPECTATIONS, sizeof *results);
-    char(*fields)[CSV_FIELD_MAX] = calloc(CSV_COLUMNS + 1, sizeof *fields);
     char staging[PATH_MAX] = "";
     struct run_dir rec;
     bool rec_open = false;
-    if (!runs || !sc || !tally || !results || !fields) {
+    if (!runs || !sc || !tally || !results) {
         set_err(err, err_len, "out of memory");
         goto out;
     }
@@ -926,19 +620,13 @@ int merge_runs(const struct merge_options *opt, struct merge_result *res, char *
     }
 
     for (size_t i = 0; i < n; i++)
-        if (shard_open_events(&runs[i], fields, err, err_len))
+        if (shard_open_events(&runs[i], err, err_len))
             goto out;
 
-    if ((size_t)snprintf(staging, sizeof staging, "%s/.kmsload-merge.%ld", opt->out_dir,
-                         (long)getpid()) >= sizeof staging) {
-        set_err(err, err_len, "output directory name too long");
-        staging[0] = '\0';
+    if (make_staging(opt->out_dir, staging, sizeof staging, err, err_len))
         goto out;
-    }
-    if (run_dir_open(&rec, staging, err, err_len)) {
-        staging[0] = '\0';
+    if (run_dir_open(&rec, staging, err, err_len))
         goto out;
-    }
     rec_open = true;
 
     run_tally_init(tally, sc->n_pops);
@@ -973,7 +661,7 @@ int merge_runs(const struct merge_options *opt, struct merge_result *res, char *
             set_err(err, err_len, "cannot write %s/events.csv: %s", staging, strerror(errno));
             goto out;
         }
-        if (shard_next(best, fields, err, err_len))
+        if (shard_next(best, err, err_len))
             goto out;
     }
     for (size_t i = 0; i < n; i++) {
@@ -1095,12 +783,10 @@ out:
         remove_staging(staging);
     if (runs) {
         for (size_t i = 0; i < opt->n_runs; i++) {
-            if (runs[i].f)
-                fclose(runs[i].f);
+            events_csv_close(runs[i].events);
             json_decref(runs[i].summary);
         }
     }
-    free(fields);
     free(results);
     free(tally);
     free(sc);

@@ -1,6 +1,9 @@
 /* A run's report: events.csv and summary.json in, charts/ and index.html out (see report.h). */
 #include "report.h"
 
+#include "atomic_file.h"
+#include "events_csv.h"
+#include "markup.h"
 #include "run_dir.h"
 
 #include "client_session.h"
@@ -28,7 +31,6 @@
 #define MAX_CODES 6
 #define MAX_POPS 64
 #define MAX_STATUS 32
-#define MAX_FIELDS 64
 #define LAT_BINS 160
 #define LAT_BASE 1.15
 #define WINDOW_S (30.0 * 86400.0) /* a host forgets a machine 30 days after its last contact */
@@ -69,168 +71,7 @@ static bool is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* ---- events.csv reader (RFC 4180: quoted fields may hold commas, quotes and newlines) ---- */
-
-struct csv {
-    FILE *f;
-    const char *path;
-    unsigned long line;      /* first line of the current record */
-    unsigned long next_line; /* line number of the next physical line */
-    char *buf;               /* getline buffer */
-    size_t buf_cap;
-    char *rec; /* the assembled record, decoded in place into fields */
-    size_t rec_len, rec_cap;
-    char *field[MAX_FIELDS];
-    size_t n;
-    bool incomplete_tail; /* the last line had no newline (the run was killed while writing) */
-};
-
-static int rec_append(struct csv *c, const char *s, size_t n)
-{
-    if (c->rec_len + n + 1 > c->rec_cap) {
-        size_t cap = c->rec_cap ? c->rec_cap : 1024;
-        while (cap < c->rec_len + n + 1)
-            cap *= 2;
-        char *p = realloc(c->rec, cap);
-        if (!p)
-            return -1;
-        c->rec = p;
-        c->rec_cap = cap;
-    }
-    memcpy(c->rec + c->rec_len, s, n);
-    c->rec_len += n;
-    c->rec[c->rec_len] = '\0';
-    return 0;
-}
-
-/* Splits c->rec into fields, decoding quotes in place. */
-static int csv_split(struct csv *c, char *err, size_t err_len)
-{
-    char *p = c->rec, *out = c->rec;
-    c->n = 0;
-    for (;;) {
-        if (c->n == MAX_FIELDS) {
-            set_err(err, err_len, "%s: line %lu: more than %d fields", c->path, c->line,
-                    MAX_FIELDS);
-            return -1;
-        }
-        c->field[c->n++] = out;
-        if (*p == '"') {
-            p++;
-            for (;;) {
-                if (*p == '\0') {
-                    set_err(err, err_len, "%s: line %lu: unterminated quoted field", c->path,
-                            c->line);
-                    return -1;
-                }
-                if (*p == '"') {
-                    if (p[1] == '"') {
-                        *out++ = '"';
-                        p += 2;
-                        continue;
-                    }
-                    p++;
-                    break;
-                }
-                *out++ = *p++;
-            }
-            if (*p != ',' && *p != '\0') {
-                set_err(err, err_len, "%s: line %lu: text after a closing quote in field %zu",
-                        c->path, c->line, c->n);
-                return -1;
-            }
-        } else {
-            while (*p != ',' && *p != '\0') {
-                if (*p == '"') {
-                    set_err(err, err_len, "%s: line %lu: stray quote in field %zu", c->path,
-                            c->line, c->n);
-                    return -1;
-                }
-                *out++ = *p++;
-            }
-        }
-        bool more = *p == ',';
-        *out++ = '\0';
-        if (!more)
-            return 0;
-        p++;
-    }
-}
-
-/* 1: a record in c->field; 0: end of file; -1: error (err says where). */
-static int csv_next(struct csv *c, char *err, size_t err_len)
-{
-    c->rec_len = 0;
-    c->line = c->next_line;
-    bool in_quotes = false;
-    for (;;) {
-        errno = 0;
-        ssize_t n = getline(&c->buf, &c->buf_cap, c->f);
-        if (n < 0) {
-            if (ferror(c->f)) {
-                set_err(err, err_len, "%s: line %lu: %s", c->path, c->next_line,
-                        strerror(errno ? errno : EIO));
-                return -1;
-            }
-            if (c->rec_len == 0)
-                return 0;
-            c->incomplete_tail = true; /* a quoted field left open at the end */
-            return 0;
-        }
-        c->next_line++;
-        if (memchr(c->buf, '\0', (size_t)n)) {
-            set_err(err, err_len, "%s: line %lu: NUL byte (not a text file?)", c->path,
-                    c->next_line - 1);
-            return -1;
-        }
-        for (ssize_t i = 0; i < n; i++)
-            if (c->buf[i] == '"')
-                in_quotes = !in_quotes;
-        if (rec_append(c, c->buf, (size_t)n) != 0) {
-            set_err(err, err_len, "%s: line %lu: out of memory", c->path, c->line);
-            return -1;
-        }
-        if (c->buf[n - 1] != '\n') {
-            /* The last line, cut short: the writer always ends a row with a newline. */
-            c->incomplete_tail = true;
-            return 0;
-        }
-        if (!in_quotes)
-            break;
-        if (c->rec_len > (1u << 20)) {
-            set_err(err, err_len, "%s: line %lu: quoted field never closed", c->path, c->line);
-            return -1;
-        }
-    }
-    while (c->rec_len > 0 && (c->rec[c->rec_len - 1] == '\n' || c->rec[c->rec_len - 1] == '\r'))
-        c->rec[--c->rec_len] = '\0';
-    return csv_split(c, err, err_len) == 0 ? 1 : -1;
-}
-
-/* ---- the columns a report needs ---- */
-
-enum col {
-    COL_SEQ,
-    COL_WALL,
-    COL_SIM,
-    COL_MACHINE,
-    COL_POPULATION,
-    COL_APPLICATION,
-    COL_OUTCOME,
-    COL_HRESULT,
-    COL_HRESULT_NAME,
-    COL_COUNT,
-    COL_EXPECTED_LO,
-    COL_EXPECTED_HI,
-    COL_MODEL,
-    COL_LATENCY,
-    COL__COUNT
-};
-
-static const char *const col_names[COL__COUNT] = {
-    "seq",     "wall_s",       "sim_s", "machine",     "population",  "application", "outcome",
-    "hresult", "hresult_name", "count", "expected_lo", "expected_hi", "model",       "latency_us",
-};
+/* ---- one row as the report sees it ---- */
 
 struct event {
     uint64_t seq;
@@ -246,100 +87,26 @@ struct event {
     uint64_t latency_us;
 };
 
-static bool parse_u64(const char *s, int base, uint64_t *out)
+static void event_from_row(const struct events_row *row, struct event *ev)
 {
-    if (!*s || *s == '-' || *s == '+' || *s == ' ')
-        return false;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, base);
-    if (errno || *end)
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool parse_time(const char *s, double *out)
-{
-    if (!*s)
-        return false;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || *end || !isfinite(v) || v < 0 || v > MAX_T_S)
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool parse_opt_count(const char *s, int64_t *out)
-{
-    uint64_t v;
-    if (!*s) {
-        *out = -1;
-        return true;
-    }
-    if (!parse_u64(s, 10, &v) || v > UINT32_MAX)
-        return false;
-    *out = (int64_t)v;
-    return true;
-}
-
-static int parse_event(const struct csv *c, const size_t *idx, struct event *ev, char *err,
-                       size_t err_len)
-{
-    char *const *f = c->field;
-    int bad = -1;
-    uint64_t v = 0;
-    memset(ev, 0, sizeof *ev);
-    if (!parse_u64(f[idx[COL_SEQ]], 10, &ev->seq))
-        bad = COL_SEQ;
-    else if (!parse_time(f[idx[COL_WALL]], &ev->wall_s))
-        bad = COL_WALL;
-    else if (!parse_time(f[idx[COL_SIM]], &ev->sim_s))
-        bad = COL_SIM;
-    else if (!parse_u64(f[idx[COL_MACHINE]], 10, &v) || v > UINT32_MAX)
-        bad = COL_MACHINE;
-    else if (!parse_opt_count(f[idx[COL_COUNT]], &ev->count))
-        bad = COL_COUNT;
-    else if (!parse_opt_count(f[idx[COL_EXPECTED_LO]], &ev->expected_lo))
-        bad = COL_EXPECTED_LO;
-    else if (!parse_opt_count(f[idx[COL_EXPECTED_HI]], &ev->expected_hi))
-        bad = COL_EXPECTED_HI;
-    else if (!parse_u64(f[idx[COL_LATENCY]], 10, &ev->latency_us))
-        bad = COL_LATENCY;
-    if (bad >= 0) {
-        set_err(err, err_len, "%s: line %lu: %s \"%.40s\" is not a valid value", c->path, c->line,
-                col_names[bad], f[idx[bad]]);
-        return -1;
-    }
-    ev->machine = (uint32_t)v;
-    const char *oc = f[idx[COL_OUTCOME]];
-    int o;
-    for (o = 0; o < KMS_OUTCOME__COUNT; o++)
-        if (strcmp(oc, kms_outcome_name((enum kms_outcome)o)) == 0)
-            break;
-    if (o == KMS_OUTCOME__COUNT) {
-        set_err(err, err_len, "%s: line %lu: unknown outcome \"%.40s\"", c->path, c->line, oc);
-        return -1;
-    }
-    ev->outcome = (enum kms_outcome)o;
-    const char *hr = f[idx[COL_HRESULT]];
-    if (*hr) {
-        if ((hr[0] != '0' || (hr[1] != 'x' && hr[1] != 'X')) || !parse_u64(hr + 2, 16, &v) ||
-            v > UINT32_MAX) {
-            set_err(err, err_len, "%s: line %lu: hresult \"%.40s\" is not a valid value", c->path,
-                    c->line, hr);
-            return -1;
-        }
-        ev->has_hresult = true;
-        ev->hresult = (uint32_t)v;
-    }
-    ev->population = f[idx[COL_POPULATION]];
-    ev->application = f[idx[COL_APPLICATION]];
-    ev->hresult_name = f[idx[COL_HRESULT_NAME]];
-    ev->disagrees = strcmp(f[idx[COL_MODEL]], "DISAGREE") == 0;
-    return 0;
+    const struct run_event *e = &row->ev;
+    *ev = (struct event){
+        .seq = e->seq,
+        .wall_s = e->wall_s,
+        .sim_s = (double)e->sim_us / 1e6,
+        .machine = e->machine,
+        .population = row->population,
+        .application = row->app,
+        .hresult_name = row->status_name,
+        .outcome = e->outcome,
+        .has_hresult = row->has_status,
+        .hresult = e->hresult,
+        .count = e->count,
+        .expected_lo = e->model_checked ? (int64_t)e->expected_lo : -1,
+        .expected_hi = e->model_checked ? (int64_t)e->expected_hi : -1,
+        .disagrees = e->model_checked && !e->model_agrees,
+        .latency_us = e->latency_us,
+    };
 }
 
 /* ---- aggregation ---- */
@@ -775,62 +542,28 @@ static void agg_finish(struct agg *g, double t_end)
     g->nb_used = n < NB ? n : NB;
 }
 
-/* Reads events.csv into g. Returns 0 or REPORT_BAD_INPUT. */
+/* Reads events.csv into g. Returns 0, REPORT_BAD_INPUT or REPORT_FAILED. */
 static int read_events(const char *path, struct agg *g, bool *incomplete_tail, char *err,
                        size_t err_len)
 {
-    struct csv c;
-    memset(&c, 0, sizeof c);
-    c.path = path;
-    c.next_line = 1;
-    c.f = fopen(path, "r");
-    if (!c.f) {
-        set_err(err, err_len, "cannot open %s: %s", path, strerror(errno));
+    struct events_csv_reader *r = events_csv_open(path, err, err_len);
+    if (!r)
         return REPORT_BAD_INPUT;
-    }
-    int rc = REPORT_BAD_INPUT;
-    int r = csv_next(&c, err, err_len);
-    if (r <= 0) {
-        if (r == 0)
-            set_err(err, err_len, "%s: line 1: empty file (no header)", path);
-        goto out;
-    }
-    size_t idx[COL__COUNT], ncols = c.n;
-    for (size_t k = 0; k < COL__COUNT; k++) {
-        size_t i;
-        for (i = 0; i < c.n; i++)
-            if (strcmp(c.field[i], col_names[k]) == 0)
-                break;
-        if (i == c.n) {
-            set_err(err, err_len, "%s: line 1: missing column \"%s\" in the header", path,
-                    col_names[k]);
-            goto out;
-        }
-        idx[k] = i;
-    }
-    while ((r = csv_next(&c, err, err_len)) > 0) {
-        if (c.n != ncols) {
-            set_err(err, err_len, "%s: line %lu: %zu fields where the header has %zu", path, c.line,
-                    c.n, ncols);
-            goto out;
-        }
+    struct events_row *row = malloc(sizeof *row);
+    int rc = row ? REPORT_OK : REPORT_FAILED, got;
+    while (rc == REPORT_OK && (got = events_csv_next(r, row, err, err_len)) > 0) {
         struct event ev;
-        if (parse_event(&c, idx, &ev, err, err_len) != 0)
-            goto out;
+        event_from_row(row, &ev);
         if (agg_add(g, &ev) != 0) {
-            set_err(err, err_len, "%s: line %lu: out of memory", path, c.line);
+            set_err(err, err_len, "%s:%lu: out of memory", path, events_csv_line(r));
             rc = REPORT_FAILED;
-            goto out;
         }
     }
-    if (r == 0) {
-        rc = REPORT_OK;
-        *incomplete_tail = c.incomplete_tail;
-    }
-out:
-    fclose(c.f);
-    free(c.buf);
-    free(c.rec);
+    if (rc == REPORT_OK && got < 0)
+        rc = REPORT_BAD_INPUT;
+    *incomplete_tail = events_csv_cut_short(r);
+    free(row);
+    events_csv_close(r);
     return rc;
 }
 
@@ -1456,7 +1189,7 @@ static void gp_params(char *out, size_t cap, const struct agg *g, const struct c
 
 static void html(FILE *f, const char *s)
 {
-    run_dir_markup_text(f, s, (size_t)-1);
+    markup_text(f, s, (size_t)-1);
 }
 
 static char *read_file(const char *path, size_t *len)
@@ -1841,7 +1574,7 @@ static int write_atomic(const char *dir, const char *name, const char *data, siz
         set_err(err, err_len, "run directory name too long");
         return -1;
     }
-    return run_dir_write_atomic(path, data, len, err, err_len);
+    return atomic_file_write(path, data, len, 0666, err, err_len);
 }
 
 /* Closes a memory stream: its text (*buf, updated by fclose), or NULL. */

@@ -35,16 +35,8 @@ struct run_info {
     const char *kmsload_version;
 };
 
-/* Writes at most max bytes of s escaped for XML and HTML text or attributes (markup characters as
- * entities; invalid UTF-8 and control characters as '?'), as junit.xml and index.html need. */
-void run_dir_markup_text(FILE *f, const char *s, size_t max);
-
-/* Writes all of data to fd, retrying short writes and EINTR. Returns 0 or -1 (errno set). */
-int run_dir_write_all(int fd, const char *data, size_t len);
-/* Writes path.tmp, fsyncs it, renames it over path and fsyncs the directory: readers see the old
- * file or the whole new one. Returns 0, or -1 with a message naming the file. */
-int run_dir_write_atomic(const char *path, const char *data, size_t len, char *err, size_t err_len);
-
+/* mkdir -p: creates every missing component of dir. Returns 0 or -1 with a message. */
+int run_dir_mkdir_p(const char *dir, char *err, size_t err_len);
 /* Creates dir if needed and opens events.csv with its header. */
 int run_dir_open(struct run_dir *r, const char *dir, char *err, size_t err_len);
 /* Appends one row (CSV, quoted where needed). */

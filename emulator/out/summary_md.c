@@ -1,6 +1,8 @@
 /* A run's summary in Markdown (see summary_md.h). */
 #include "summary_md.h"
 
+#include "atomic_file.h"
+
 #include "run_dir.h"
 
 #include "hresult.h"
@@ -306,7 +308,7 @@ int summary_md_write(const char *path, const struct summary_md_run *run, char *e
             strcmp(path, "-") == 0 ? STDOUT_FILENO : open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
         if (fd < 0)
             snprintf(err, err_len, "cannot open %s: %s", path, strerror(errno));
-        else if (run_dir_write_all(fd, text, len) != 0)
+        else if (atomic_file_write_all(fd, text, len) != 0)
             snprintf(err, err_len, "cannot write %s: %s", path, strerror(errno));
         else
             rc = 0;
@@ -315,7 +317,7 @@ int summary_md_write(const char *path, const struct summary_md_run *run, char *e
         free(text);
         return rc;
     }
-    rc = run_dir_write_atomic(path, text, len, err, err_len);
+    rc = atomic_file_write(path, text, len, 0666, err, err_len);
     free(text);
     return rc;
 }

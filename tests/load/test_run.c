@@ -8,6 +8,7 @@
 #include "catalog.h"
 #include "embedded_host.h"
 #include "engine.h"
+#include "events_csv.h"
 #include "expect.h"
 #include "fleet.h"
 #include "run_dir.h"
@@ -105,58 +106,6 @@ static void rt_write_file(const char *path, const char *text)
 
 /* ---- events.csv ---- */
 
-/*
- * Parses one CSV record (RFC 4180 quoting, quoted fields may hold newlines) from *pp into fields
- * (unescaped copies in buf). Returns the number of fields, 0 at the end of the text, -1 when the
- * record is malformed or not terminated by a newline (an incomplete last line).
- */
-static int rt_csv_record(const char **pp, char **fields, int max, char *buf, size_t cap)
-{
-    const char *p = *pp;
-    if (*p == '\0')
-        return 0;
-    size_t used = 0;
-    int n = 0;
-    for (;;) {
-        if (n == max || used >= cap)
-            return -1;
-        fields[n++] = buf + used;
-        if (*p == '"') {
-            p++;
-            for (;;) {
-                if (*p == '\0')
-                    return -1;
-                if (*p == '"') {
-                    if (p[1] != '"') {
-                        p++;
-                        break;
-                    }
-                    p++;
-                }
-                if (used + 1 >= cap)
-                    return -1;
-                buf[used++] = *p++;
-            }
-        } else {
-            while (*p && *p != ',' && *p != '\n') {
-                if (used + 1 >= cap)
-                    return -1;
-                buf[used++] = *p++;
-            }
-        }
-        buf[used++] = '\0';
-        if (*p == ',') {
-            p++;
-            continue;
-        }
-        if (*p == '\n') {
-            *pp = p + 1;
-            return n;
-        }
-        return -1; /* end of text without a newline, or a quote in the middle of a field */
-    }
-}
-
 struct rt_event {
     uint64_t seq;
     int64_t sim_us;
@@ -176,64 +125,51 @@ struct rt_events {
     size_t n;
 };
 
-static int rt_column(char **header, int n, const char *name)
-{
-    for (int i = 0; i < n; i++)
-        if (strcmp(header[i], name) == 0)
-            return i;
-    cr_assert_fail("events.csv has no column %s", name);
-    return -1;
-}
-
-/* Reads DIR/events.csv, asserting that every record is complete and has every column. */
+/* Reads DIR/events.csv with the run directory's reader, asserting that every record is complete
+ * and valid and that seq counts 1, 2, 3... */
 static void rt_events_load(struct rt_events *out, const char *dir)
 {
-    char path[512];
+    char path[512], err[1024];
     snprintf(path, sizeof path, "%s/events.csv", dir);
-    char *text = rt_slurp(path, NULL);
-    cr_assert_not_null(text, "no %s", path);
-    const char *p = text;
-    char *f[RT_EVENTS_COLUMNS + 1], *h[RT_EVENTS_COLUMNS + 1];
-    static char buf[4096], hbuf[4096];
-    int nh = rt_csv_record(&p, h, RT_EVENTS_COLUMNS + 1, hbuf, sizeof hbuf);
-    cr_assert_eq(nh, RT_EVENTS_COLUMNS, "events.csv header: %d columns", nh);
-    int c_seq = rt_column(h, nh, "seq"), c_sim = rt_column(h, nh, "sim_s");
-    int c_machine = rt_column(h, nh, "machine"), c_cmid = rt_column(h, nh, "cmid");
-    int c_pop = rt_column(h, nh, "population"), c_app = rt_column(h, nh, "application");
-    int c_outcome = rt_column(h, nh, "outcome"), c_count = rt_column(h, nh, "count");
-    int c_lo = rt_column(h, nh, "expected_lo"), c_hi = rt_column(h, nh, "expected_hi");
-    int c_model = rt_column(h, nh, "model"), c_detail = rt_column(h, nh, "detail");
+    struct events_csv_reader *r = events_csv_open(path, err, sizeof err);
+    cr_assert_not_null(r, "%s", err);
+    cr_assert_eq(events_csv_columns(), RT_EVENTS_COLUMNS);
+    static struct events_row row;
     size_t cap = 256;
     out->n = 0;
     out->ev = calloc(cap, sizeof *out->ev);
     cr_assert_not_null(out->ev);
-    int n;
-    while ((n = rt_csv_record(&p, f, RT_EVENTS_COLUMNS + 1, buf, sizeof buf)) != 0) {
-        cr_assert_eq(n, RT_EVENTS_COLUMNS, "events.csv row %zu: %d fields (incomplete line?)",
-                     out->n + 1, n);
+    int got;
+    while ((got = events_csv_next(r, &row, err, sizeof err)) > 0) {
         if (out->n == cap) {
             cap *= 2;
             out->ev = realloc(out->ev, cap * sizeof *out->ev);
             cr_assert_not_null(out->ev);
         }
+        const struct run_event *v = &row.ev;
         struct rt_event *e = &out->ev[out->n++];
         memset(e, 0, sizeof *e);
-        e->seq = strtoull(f[c_seq], NULL, 10);
-        e->sim_us = llround(strtod(f[c_sim], NULL) * 1e6);
-        e->machine = (uint32_t)strtoul(f[c_machine], NULL, 10);
-        snprintf(e->cmid, sizeof e->cmid, "%s", f[c_cmid]);
-        snprintf(e->population, sizeof e->population, "%s", f[c_pop]);
-        snprintf(e->app, sizeof e->app, "%s", f[c_app]);
-        snprintf(e->outcome, sizeof e->outcome, "%s", f[c_outcome]);
-        e->count = f[c_count][0] ? strtol(f[c_count], NULL, 10) : -1;
-        e->expected_lo = f[c_lo][0] ? strtol(f[c_lo], NULL, 10) : -1;
-        e->expected_hi = f[c_hi][0] ? strtol(f[c_hi], NULL, 10) : -1;
-        snprintf(e->model, sizeof e->model, "%s", f[c_model]);
-        snprintf(e->detail, sizeof e->detail, "%s", f[c_detail]);
+        e->seq = v->seq;
+        e->sim_us = v->sim_us;
+        e->machine = v->machine;
+        guid_format(&v->cmid, e->cmid);
+        snprintf(e->population, sizeof e->population, "%s", row.population);
+        snprintf(e->app, sizeof e->app, "%s", row.app);
+        snprintf(e->outcome, sizeof e->outcome, "%s", kms_outcome_name(v->outcome));
+        e->count = (long)v->count;
+        e->expected_lo = v->model_checked ? (long)v->expected_lo : -1;
+        e->expected_hi = v->model_checked ? (long)v->expected_hi : -1;
+        snprintf(e->model, sizeof e->model, "%s",
+                 !v->model_checked ? "-"
+                 : v->model_agrees ? "agree"
+                                   : "DISAGREE");
+        snprintf(e->detail, sizeof e->detail, "%s", v->detail);
         cr_assert_eq(e->seq, out->n, "events.csv row %zu has seq %llu", out->n,
                      (unsigned long long)e->seq);
     }
-    free(text);
+    cr_assert_eq(got, 0, "%s", err);
+    cr_assert_not(events_csv_cut_short(r), "%s: incomplete last line", path);
+    events_csv_close(r);
 }
 
 static void rt_events_free(struct rt_events *ev)

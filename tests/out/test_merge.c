@@ -6,6 +6,7 @@
  * JOB_COMPLETION_INDEX, and the Markdown summary.
  */
 #include "catalog.h"
+#include "events_csv.h"
 #include "fleet.h"
 #include "merge.h"
 #include "run_tally.h"
@@ -156,29 +157,27 @@ struct tm_rows {
     char cmid[TM_MAX_ROWS][40];
 };
 
-/* events.csv of a run: the first six columns never hold quoted text. */
+/* events.csv of a run, through the run directory's reader. */
 static void tm_rows_load(struct tm_rows *r, const char *dir)
 {
-    char path[512];
+    char path[512], err[1024];
     snprintf(path, sizeof path, "%s/events.csv", dir);
-    FILE *f = fopen(path, "r");
-    cr_assert_not_null(f, "no %s", path);
-    char line[4096];
+    struct events_csv_reader *rd = events_csv_open(path, err, sizeof err);
+    cr_assert_not_null(rd, "%s", err);
+    static struct events_row row;
     r->n = 0;
-    cr_assert_not_null(fgets(line, sizeof line, f));
-    cr_assert_eq(strncmp(line, "seq,wall_s,sim_s,client_time,machine,cmid,", 42), 0);
-    while (fgets(line, sizeof line, f)) {
+    int got;
+    while ((got = events_csv_next(rd, &row, err, sizeof err)) > 0) {
         cr_assert_lt(r->n, TM_MAX_ROWS);
-        char *save = NULL, *tok = strtok_r(line, ",", &save);
-        r->seq[r->n] = strtoul(tok, NULL, 10);
-        strtok_r(NULL, ",", &save); /* wall_s */
-        r->sim_s[r->n] = strtod(strtok_r(NULL, ",", &save), NULL);
-        strtok_r(NULL, ",", &save); /* client_time */
-        r->machine[r->n] = strtoul(strtok_r(NULL, ",", &save), NULL, 10);
-        snprintf(r->cmid[r->n], sizeof r->cmid[0], "%s", strtok_r(NULL, ",", &save));
+        r->seq[r->n] = (unsigned long)row.ev.seq;
+        r->sim_s[r->n] = (double)row.ev.sim_us / 1e6;
+        r->machine[r->n] = row.ev.machine;
+        guid_format(&row.ev.cmid, r->cmid[r->n]);
         r->n++;
     }
-    fclose(f);
+    cr_assert_eq(got, 0, "%s", err);
+    cr_assert_not(events_csv_cut_short(rd));
+    events_csv_close(rd);
 }
 
 static int tm_cmp_str(const void *a, const void *b)

@@ -20,6 +20,7 @@
 #endif
 
 #define RP_REPORTS KMSLOAD_SOURCE_DIR "/reports"
+#define RP_CMID "00000000-0000-0000-0000-000000000001"
 
 static const char rp_header[] =
     "seq,wall_s,sim_s,client_time,machine,cmid,population,application,product,protocol,ndr,"
@@ -353,13 +354,13 @@ Test(report, malformed_events_name_the_file_and_line)
     setenv("KMSLOAD_REPORTS", RP_REPORTS, 1);
     char ev[2048];
     snprintf(ev, sizeof ev,
-             "%s1,0.001,0.0,,0,c,pc,windows,w,6,ndr64,25,activated,0x00000000,S_OK,25,25,25,"
-             "agree,100,,,\n2,0.002,zero,,0,c,pc,windows,w,6,ndr64,25,activated,0x00000000,S_OK,"
+             "%s1,0.001,0.0,,0,%s,pc,windows,w,6,ndr64,25,activated,0x00000000,S_OK,25,25,25,"
+             "agree,100,,,\n2,0.002,zero,,0,%s,pc,windows,w,6,ndr64,25,activated,0x00000000,S_OK,"
              "25,25,25,agree,100,,,\n",
-             rp_header);
+             rp_header, RP_CMID, RP_CMID);
     rp_write(dir, "events.csv", ev);
     cr_assert_eq(report_write(dir, err, sizeof err), REPORT_BAD_INPUT);
-    cr_assert(strstr(err, "events.csv: line 3: sim_s \"zero\""), "%s", err);
+    cr_assert(strstr(err, "events.csv:3: column sim_s: \"zero\""), "%s", err);
 
     snprintf(ev, sizeof ev, "%s1,0.001,0.0,\"unterminated\n", rp_header);
     rp_write(dir, "events.csv", ev);
@@ -371,11 +372,11 @@ Test(report, malformed_events_name_the_file_and_line)
     snprintf(ev, sizeof ev, "%s1,2,3\n", rp_header);
     rp_write(dir, "events.csv", ev);
     cr_assert_eq(report_write(dir, err, sizeof err), REPORT_BAD_INPUT);
-    cr_assert(strstr(err, "line 2: 3 fields where the header has 23"), "%s", err);
+    cr_assert(strstr(err, "events.csv:2: 3 fields where the header has 23"), "%s", err);
 
-    rp_write(dir, "events.csv", "seq,wall_s,sim_s\n");
+    rp_write(dir, "events.csv", "seq,wall_s,sim_s,client_time\n");
     cr_assert_eq(report_write(dir, err, sizeof err), REPORT_BAD_INPUT);
-    cr_assert(strstr(err, "events.csv: line 1: missing column \"machine\""), "%s", err);
+    cr_assert(strstr(err, "events.csv:1: missing column \"machine\""), "%s", err);
 
     rp_write(dir, "events.csv", rp_header);
     rp_write(dir, "summary.json", "{ not json");

@@ -1,4 +1,5 @@
 /* records: events.csv, summary.json and junit.xml written to a temporary directory, read back. */
+#include "events_csv.h"
 #include "hresult.h"
 #include "run_dir.h"
 
@@ -65,58 +66,35 @@ struct csv {
     size_t rows;
 };
 
-/* RFC 4180 reader: quoted fields with doubled quotes, CRLF or LF line ends. */
-static void csv_parse(const char *text, struct csv *c)
+/* events.csv through the run directory's reader: row 0 the header (the file's first line), then
+ * each row's cells as written. */
+static void csv_load(const char *path, const char *text, struct csv *c)
 {
     memset(c, 0, sizeof *c);
-    const char *p = text;
-    while (*p) {
-        cr_assert_lt(c->rows, 64);
-        size_t nf = 0;
-        for (;;) {
-            char *cell = malloc(strlen(p) + 1);
-            size_t n = 0;
-            if (*p == '"') {
-                p++;
-                for (;;) {
-                    cr_assert_neq(*p, '\0', "unterminated quoted field");
-                    if (*p == '"' && p[1] == '"') {
-                        cell[n++] = '"';
-                        p += 2;
-                    } else if (*p == '"') {
-                        p++;
-                        break;
-                    } else {
-                        cell[n++] = *p++;
-                    }
-                }
-                cr_assert(*p == ',' || *p == '\n' || *p == '\r' || *p == '\0',
-                          "junk after a quoted field");
-            } else {
-                while (*p && *p != ',' && *p != '\n' && *p != '\r') {
-                    cr_assert_neq(*p, '"', "quote inside an unquoted field");
-                    cell[n++] = *p++;
-                }
-            }
-            cell[n] = '\0';
-            cr_assert_lt(nf, CSV_COLUMNS + 1, "too many fields in row %zu", c->rows);
-            if (nf < CSV_COLUMNS)
-                c->cells[c->rows][nf] = cell;
-            else
-                free(cell);
-            nf++;
-            if (*p == ',') {
-                p++;
-                continue;
-            }
-            if (*p == '\r')
-                p++;
-            cr_assert_eq(*p, '\n', "row %zu does not end with a line break", c->rows);
-            p++;
-            break;
-        }
-        c->n_fields[c->rows++] = nf;
+    const char *nl = strchr(text, '\n');
+    cr_assert_not_null(nl);
+    for (const char *p = text; p <= nl && c->n_fields[0] < CSV_COLUMNS;) {
+        size_t n = strcspn(p, ",\n");
+        c->cells[0][c->n_fields[0]++] = strndup(p, n);
+        p += n + 1;
     }
+    c->rows = 1;
+    char err[512];
+    struct events_csv_reader *r = events_csv_open(path, err, sizeof err);
+    cr_assert_not_null(r, "%s", err);
+    struct events_row *row = malloc(sizeof *row);
+    int got;
+    while ((got = events_csv_next(r, row, err, sizeof err)) > 0) {
+        cr_assert_lt(c->rows, 64);
+        c->n_fields[c->rows] = events_csv_field_count(r);
+        for (size_t i = 0; i < CSV_COLUMNS; i++)
+            c->cells[c->rows][i] = strdup(events_csv_text(r, COLUMNS[i]));
+        c->rows++;
+    }
+    cr_assert_eq(got, 0, "%s", err);
+    cr_assert_not(events_csv_cut_short(r), "the last row does not end with a line break");
+    free(row);
+    events_csv_close(r);
 }
 
 static void csv_free(struct csv *c)
@@ -370,7 +348,7 @@ Test(run_dir, events_csv_reads_back)
     cr_assert(strstr(text, ",\"workstation WS-01, \"\"lab\"\" desk\"\n"),
               "RFC 4180 quoting of the detail");
     struct csv *c = malloc(sizeof *c);
-    csv_parse(text, c);
+    csv_load(path, text, c);
     cr_assert_eq(c->rows, 1 + f->n_ev);
     for (size_t r = 0; r < c->rows; r++)
         cr_assert_eq(c->n_fields[r], CSV_COLUMNS, "row %zu has %zu fields", r, c->n_fields[r]);
@@ -646,7 +624,7 @@ Test(run_dir, interrupted_run_leaves_complete_marked_files)
     cr_assert_eq(count_of(text, "\n4,"), 1, "the last row is there");
     cr_assert_eq(text[len - 1], '\n', "the last row is complete");
     struct csv *c = malloc(sizeof *c);
-    csv_parse(text, c);
+    csv_load(path, text, c);
     cr_assert_eq(c->rows, 5);
     csv_free(c);
     free(c);
@@ -697,7 +675,7 @@ Test(run_dir, finish_replaces_previous_files)
     snprintf(path, sizeof path, "%s/events.csv", tmp);
     char *text = slurp(path, NULL);
     struct csv *c = malloc(sizeof *c);
-    csv_parse(text, c);
+    csv_load(path, text, c);
     cr_assert_eq(c->rows, 1 + f->n_ev, "events.csv starts over");
     csv_free(c);
     free(c);

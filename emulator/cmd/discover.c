@@ -1,0 +1,484 @@
+#include "discover.h"
+
+#include "catalog.h"
+#include "dns_srv.h"
+#include "hresult.h"
+#include "netclient.h"
+#include "usage.h"
+#include "value_parse.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char discover_usage[] =
+    "Usage: kmsload discover [OPTIONS] DOMAIN\n"
+    "\n"
+    "Lists the KMS hosts published as _vlmcs._tcp.DOMAIN SRV records, as Windows clients find\n"
+    "them, and probes each once with this machine's stable probe CMID (it adds at most one\n"
+    "machine to a host's count, however often you run it): address, port, priority and weight,\n"
+    "whether it answers, its ePID (and so its OS build) and its current count.\n"
+    "\n"
+    "Options:\n"
+    "      --dns-server ADDR[:PORT]  ask this DNS server (default: the system's resolvers)\n"
+    "  -p, --product NAME       edition to probe with (default: win10-pro)\n"
+    "      --products FILE      catalogue file (default: $KMSLOAD_PRODUCTS, installed, built-in)\n"
+    "  -t, --timeout DUR        DNS and each probe (default 5s)\n"
+    "      --json               print one JSON object instead of text\n"
+    "  -h, --help               show this help\n"
+    "\n"
+    "Exit status:\n"
+    "  0  records found and every published host answers\n"
+    "  1  warnings: a published host does not answer, a record without an address (stale),\n"
+    "     or a host that refuses the probed product\n"
+    "  2  bad usage\n"
+    "  3  no _vlmcs._tcp record, or no answer from DNS\n";
+
+struct discover_options {
+    const char *domain;
+    const char *dns_server;
+    const char *product;
+    const char *products_file;
+    int64_t timeout_us;
+    bool json;
+};
+
+/* One published host and what its probe found. */
+struct discover_host {
+    const struct dns_srv_record *rec;
+    bool probed;
+    struct client_session_result result;
+    uint64_t elapsed_us;
+    char peer[NET_ADDR_TEXT];
+    char warning[512];
+};
+
+struct discover_state {
+    struct event_base *base;
+    unsigned outstanding;
+};
+
+struct discover_probe {
+    struct discover_state *st;
+    struct discover_host *host;
+};
+
+enum { OPT_DNS_SERVER = 256, OPT_PRODUCTS, OPT_JSON };
+
+/* Returns 0 to go on, 1 after --help, -1 on bad usage (already reported). */
+static int parse_options(int argc, char **argv, struct discover_options *o)
+{
+    static const struct option longopts[] = {
+        {"dns-server", required_argument, NULL, OPT_DNS_SERVER},
+        {"product", required_argument, NULL, 'p'},
+        {"products", required_argument, NULL, OPT_PRODUCTS},
+        {"timeout", required_argument, NULL, 't'},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    char err[200];
+    int c;
+    memset(o, 0, sizeof *o);
+    o->product = "win10-pro";
+    o->timeout_us = 5000000;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":p:t:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_DNS_SERVER:
+            if (dns_srv_check_server(optarg, err, sizeof err)) {
+                usage_error("discover", "--dns-server: %s", err);
+                return -1;
+            }
+            o->dns_server = optarg;
+            break;
+        case 'p':
+            o->product = optarg;
+            break;
+        case OPT_PRODUCTS:
+            o->products_file = optarg;
+            break;
+        case 't':
+            if (value_parse_duration(optarg, false, &o->timeout_us, err, sizeof err) ||
+                o->timeout_us <= 0) {
+                usage_error("discover", "--timeout: %s",
+                            o->timeout_us <= 0 ? "must be positive" : err);
+                return -1;
+            }
+            break;
+        case OPT_JSON:
+            o->json = true;
+            break;
+        case 'h':
+            fputs(discover_usage, stdout);
+            return 1;
+        case ':':
+            usage_error("discover", "option %s needs a value", argv[optind - 1]);
+            return -1;
+        default:
+            usage_error("discover", "unknown option \"%s\"", argv[optind - 1]);
+            return -1;
+        }
+    }
+    if (optind >= argc) {
+        usage_error("discover", "missing the DNS DOMAIN (e.g. example.com)");
+        return -1;
+    }
+    if (optind + 1 < argc) {
+        usage_error("discover", "unexpected argument \"%s\"", argv[optind + 1]);
+        return -1;
+    }
+    o->domain = argv[optind];
+    if (!o->domain[0] || strlen(o->domain) >= NET_HOST_MAX || strchr(o->domain, ' ')) {
+        usage_error("discover", "DOMAIN \"%s\" is not a DNS name", o->domain);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * This machine's probe CMID: the same on every run (derived from /etc/machine-id, else the host
+ * name), so repeated probes refresh one entry in a host's cache instead of adding machines.
+ */
+static void stable_probe_cmid(struct guid *cmid)
+{
+    char seed[256] = "";
+    FILE *f = fopen("/etc/machine-id", "r");
+    if (!f || !fgets(seed, sizeof seed, f))
+        gethostname(seed, sizeof seed - 1);
+    if (f)
+        fclose(f);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned md_len = 0;
+    char input[300];
+    int n = snprintf(input, sizeof input, "kmsload-probe-cmid:%s", seed);
+    EVP_Digest(input, (size_t)n, md, &md_len, EVP_sha256(), NULL);
+    memcpy(cmid->b, md, 16);
+    cmid->b[7] = (uint8_t)((cmid->b[7] & 0x0f) | 0x40); /* version 4, RFC 4122 variant */
+    cmid->b[8] = (uint8_t)((cmid->b[8] & 0x3f) | 0x80);
+}
+
+static int build_request(const struct catalog *cat, const char *product, struct kms_request *req)
+{
+    const struct catalog_sku *sku = catalog_find_sku(cat, product);
+    if (!sku) {
+        usage_error("discover", "unknown product \"%s\" (see kmsload probe --list-products)",
+                    product);
+        return -1;
+    }
+    const struct catalog_kms *kms = &cat->kms[sku->kms];
+    memset(req, 0, sizeof *req);
+    req->app_id = cat->apps[kms->app].id;
+    req->kms_id = kms->id;
+    req->sku_id = sku->id;
+    req->n_policy = kms->n_policy;
+    req->major = (uint16_t)kms->protocol;
+    req->license_status = 2;
+    req->binding_expiration = 43200;
+    stable_probe_cmid(&req->cmid);
+    kms_request_set_workstation(req, "kmsload-discover");
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    req->client_time = filetime_from_unix(now.tv_sec, (uint32_t)now.tv_nsec);
+    return 0;
+}
+
+static void on_probe_done(struct net_client *client, const struct client_session_result *res,
+                          void *arg)
+{
+    struct discover_probe *p = arg;
+    p->host->result = *res;
+    p->host->elapsed_us = net_client_elapsed_us(client);
+    snprintf(p->host->peer, sizeof p->host->peer, "%s", net_client_peer(client));
+    if (--p->st->outstanding == 0)
+        event_base_loopbreak(p->st->base);
+}
+
+/* The host OS a build number in an ePID stands for (spec §9.1, §12.5). */
+static const char *host_os_of_build(unsigned long build)
+{
+    static const struct {
+        unsigned long build;
+        const char *os;
+    } builds[] = {
+        {6002, "Windows Server 2008"},  {7601, "Windows Server 2008 R2"},
+        {9200, "Windows Server 2012"},  {9600, "Windows Server 2012 R2"},
+        {14393, "Windows Server 2016"}, {17763, "Windows Server 2019"},
+        {20348, "Windows Server 2022"}, {26100, "Windows Server 2025"},
+    };
+    for (size_t i = 0; i < sizeof builds / sizeof builds[0]; i++)
+        if (builds[i].build == build)
+            return builds[i].os;
+    return build >= 10240 ? "Windows 10 or later" : "unknown";
+}
+
+/* The build field of an ePID ("...-03-1033-20348.0000-..."), 0 when it has none. */
+static unsigned long epid_build(const char *epid)
+{
+    const char *dot = strstr(epid, ".0000-");
+    if (!dot)
+        return 0;
+    const char *start = dot;
+    while (start > epid && start[-1] >= '0' && start[-1] <= '9')
+        start--;
+    return start < dot ? strtoul(start, NULL, 10) : 0;
+}
+
+static bool answered(const struct discover_host *h)
+{
+    return h->probed && (kms_outcome_has_count(h->result.outcome) ||
+                         h->result.outcome == KMS_OUTCOME_HOST_ERROR ||
+                         h->result.outcome == KMS_OUTCOME_RPC_FAULT);
+}
+
+/* Fills each host's warning; returns how many hosts have one. */
+static unsigned judge(struct discover_host *hosts, size_t n, const char *product)
+{
+    unsigned warnings = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct discover_host *h = &hosts[i];
+        const struct client_session_result *r = &h->result;
+        if (h->rec->addrs.n == 0)
+            snprintf(h->warning, sizeof h->warning,
+                     "stale record: %.255s has no address (%.127s); clients that pick it fail over",
+                     h->rec->target, h->rec->addr_err);
+        else if (!answered(h))
+            snprintf(h->warning, sizeof h->warning,
+                     "published but does not answer (%s%s%s): a decommissioned host whose record "
+                     "is still published?",
+                     kms_outcome_name(r->outcome), r->err.detail[0] ? ": " : "", r->err.detail);
+        else if (r->outcome == KMS_OUTCOME_HOST_ERROR)
+            snprintf(h->warning, sizeof h->warning, "answers but refuses %s: 0x%08X %s", product,
+                     r->hresult, hresult_name(r->hresult));
+        else if (r->outcome == KMS_OUTCOME_RPC_FAULT || r->outcome == KMS_OUTCOME_PROTOCOL_ERROR)
+            snprintf(h->warning, sizeof h->warning, "answers with %s",
+                     kms_outcome_name(r->outcome));
+        if (h->warning[0])
+            warnings++;
+    }
+    return warnings;
+}
+
+static void print_text(const struct discover_options *o, const struct dns_srv_set *set,
+                       const struct discover_host *hosts, const struct kms_request *req,
+                       unsigned warnings)
+{
+    char g[GUID_TEXT_LEN + 1];
+    guid_format(&req->cmid, g);
+    printf("%s: %zu record%s (DNS server: %s)\n", set->name, set->n, set->n == 1 ? "" : "s",
+           o->dns_server ? o->dns_server : "system");
+    printf("probe: %s, CMID %s\n\n", o->product, g);
+    printf("%-4s %-6s %-28s %-5s %-22s %-17s %-9s %s\n", "PRIO", "WEIGHT", "HOST", "PORT",
+           "ADDRESS", "ANSWER", "COUNT", "EPID (HOST OS)");
+    for (size_t i = 0; i < set->n; i++) {
+        const struct discover_host *h = &hosts[i];
+        const struct client_session_result *r = &h->result;
+        char count[24] = "-", addr[NET_ADDR_TEXT] = "-", answer[32];
+        char epid[160] = "-";
+        if (h->rec->addrs.n)
+            net_addr_format((const struct sockaddr *)&h->rec->addrs.addr[0], addr, sizeof addr);
+        if (h->peer[0])
+            snprintf(addr, sizeof addr, "%s", h->peer);
+        if (h->rec->addrs.n == 0)
+            snprintf(answer, sizeof answer, "no address");
+        else if (!h->probed)
+            snprintf(answer, sizeof answer, "not probed");
+        else if (r->outcome == KMS_OUTCOME_HOST_ERROR)
+            snprintf(answer, sizeof answer, "%s", hresult_name(r->hresult));
+        else
+            snprintf(answer, sizeof answer, "%s", kms_outcome_name(r->outcome));
+        if (h->probed && kms_outcome_has_count(r->outcome)) {
+            snprintf(count, sizeof count, "%u/%u", r->response.count, req->n_policy);
+            unsigned long build = epid_build(r->response.epid);
+            snprintf(epid, sizeof epid, "%s (%lu: %s)", r->response.epid, build,
+                     host_os_of_build(build));
+        }
+        printf("%-4u %-6u %-28s %-5u %-22s %-17s %-9s %s\n", h->rec->priority, h->rec->weight,
+               h->rec->target, h->rec->port, addr, answer, count, epid);
+    }
+    if (warnings) {
+        printf("\n%u warning%s:\n", warnings, warnings == 1 ? "" : "s");
+        for (size_t i = 0; i < set->n; i++)
+            if (hosts[i].warning[0])
+                printf("  %s:%u: %s\n", hosts[i].rec->target, hosts[i].rec->port, hosts[i].warning);
+    }
+}
+
+static void print_json(const struct discover_options *o, const struct dns_srv_set *set,
+                       const struct discover_host *hosts, const struct kms_request *req, int status,
+                       const char *problem)
+{
+    char g[GUID_TEXT_LEN + 1];
+    json_t *root = json_object(), *jhosts = json_array(), *jwarn = json_array();
+    json_object_set_new(root, "name", json_string(set->name));
+    json_object_set_new(root, "dns_server",
+                        o->dns_server ? json_string(o->dns_server) : json_null());
+    json_object_set_new(root, "exit_status", json_integer(status));
+    json_object_set_new(root, "product", json_string(o->product));
+    if (req) {
+        guid_format(&req->cmid, g);
+        json_object_set_new(root, "probe_cmid", json_string(g));
+    }
+    for (size_t i = 0; hosts && i < set->n; i++) {
+        const struct discover_host *h = &hosts[i];
+        const struct client_session_result *r = &h->result;
+        json_t *jh = json_object(), *jaddrs = json_array();
+        json_object_set_new(jh, "target", json_string(h->rec->target));
+        json_object_set_new(jh, "port", json_integer(h->rec->port));
+        json_object_set_new(jh, "priority", json_integer(h->rec->priority));
+        json_object_set_new(jh, "weight", json_integer(h->rec->weight));
+        for (size_t a = 0; a < h->rec->addrs.n; a++) {
+            char text[NET_ADDR_TEXT];
+            net_addr_format((const struct sockaddr *)&h->rec->addrs.addr[a], text, sizeof text);
+            json_array_append_new(jaddrs, json_string(text));
+        }
+        json_object_set_new(jh, "addresses", jaddrs);
+        if (h->rec->addrs.n == 0)
+            json_object_set_new(jh, "address_error", json_string(h->rec->addr_err));
+        json_object_set_new(jh, "answers", json_boolean(answered(h)));
+        json_object_set_new(jh, "outcome",
+                            h->probed ? json_string(kms_outcome_name(r->outcome)) : json_null());
+        if (h->probed) {
+            json_object_set_new(jh, "address", json_string(h->peer));
+            json_object_set_new(jh, "latency_ms", json_real((double)h->elapsed_us / 1000.0));
+        }
+        if (h->probed && r->outcome == KMS_OUTCOME_HOST_ERROR) {
+            char hr[16];
+            snprintf(hr, sizeof hr, "0x%08X", r->hresult);
+            json_object_set_new(jh, "hresult", json_string(hr));
+            json_object_set_new(jh, "hresult_name", json_string(hresult_name(r->hresult)));
+        }
+        if (h->probed && kms_outcome_has_count(r->outcome)) {
+            unsigned long build = epid_build(r->response.epid);
+            json_object_set_new(jh, "count", json_integer(r->response.count));
+            json_object_set_new(jh, "n_policy", json_integer(req->n_policy));
+            json_object_set_new(jh, "epid", json_string(r->response.epid));
+            json_object_set_new(jh, "host_build", json_integer((json_int_t)build));
+            json_object_set_new(jh, "host_os", json_string(host_os_of_build(build)));
+            json_object_set_new(jh, "activation_interval_min",
+                                json_integer(r->response.activation_interval));
+            json_object_set_new(jh, "renewal_interval_min",
+                                json_integer(r->response.renewal_interval));
+        } else if (h->probed && r->err.detail[0]) {
+            json_object_set_new(jh, "error", json_string(r->err.detail));
+        }
+        json_object_set_new(jh, "warning", h->warning[0] ? json_string(h->warning) : json_null());
+        if (h->warning[0])
+            json_array_append_new(
+                jwarn, json_sprintf("%s:%u: %s", h->rec->target, h->rec->port, h->warning));
+        json_array_append_new(jhosts, jh);
+    }
+    if (problem)
+        json_array_append_new(jwarn, json_string(problem));
+    json_object_set_new(root, "hosts", jhosts);
+    json_object_set_new(root, "warnings", jwarn);
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (text)
+        puts(text);
+    free(text);
+    json_decref(root);
+}
+
+/* Probes every host with an address at once, each bounded by the timeout. */
+static int probe_all(const struct discover_options *o, struct discover_host *hosts, size_t n,
+                     const struct kms_request *req)
+{
+    struct discover_state st = {.base = net_event_base_new()};
+    if (!st.base)
+        return -1;
+    struct discover_probe probes[DNS_SRV_MAX];
+    struct net_client *clients[DNS_SRV_MAX] = {NULL};
+    uint8_t w_req[16];
+    for (size_t i = 0; i < n; i++) {
+        if (hosts[i].rec->addrs.n == 0)
+            continue;
+        struct net_client_params params = {.addrs = &hosts[i].rec->addrs};
+        client_session_options_default(&params.options);
+        params.timeout.tv_sec = (time_t)(o->timeout_us / 1000000);
+        params.timeout.tv_usec = (suseconds_t)(o->timeout_us % 1000000);
+        probes[i] = (struct discover_probe){&st, &hosts[i]};
+        for (size_t k = 0; k < sizeof w_req; k++)
+            w_req[k] = (uint8_t)(rand() & 0xff); /* the request IV only needs to vary */
+        hosts[i].probed = true;
+        st.outstanding++;
+        clients[i] = net_client_start(st.base, &params, req, w_req, on_probe_done, &probes[i]);
+        if (!clients[i]) {
+            hosts[i].probed = false;
+            st.outstanding--;
+        }
+    }
+    if (st.outstanding)
+        event_base_dispatch(st.base);
+    for (size_t i = 0; i < n; i++)
+        if (clients[i])
+            net_client_free(clients[i]);
+    event_base_free(st.base);
+    return 0;
+}
+
+/* Listed as a client prefers them: ascending priority, then the larger weight. */
+static int by_preference(const void *pa, const void *pb)
+{
+    const struct dns_srv_record *a = pa, *b = pb;
+    if (a->priority != b->priority)
+        return a->priority < b->priority ? -1 : 1;
+    if (a->weight != b->weight)
+        return a->weight > b->weight ? -1 : 1;
+    return strcmp(a->target, b->target);
+}
+
+int discover_main(int argc, char **argv)
+{
+    struct discover_options o;
+    int rc = parse_options(argc, argv, &o);
+    if (rc)
+        return rc > 0 ? DISCOVER_EXIT_OK : DISCOVER_EXIT_USAGE;
+    struct catalog cat;
+    char err[512];
+    if (catalog_load(&cat, o.products_file, err, sizeof err)) {
+        fprintf(stderr, "kmsload discover: %s\n", err);
+        return DISCOVER_EXIT_USAGE;
+    }
+    struct kms_request req;
+    if (build_request(&cat, o.product, &req)) {
+        catalog_free(&cat);
+        return DISCOVER_EXIT_USAGE;
+    }
+    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+
+    static struct dns_srv_set set; /* large; one per process */
+    struct dns_srv_query q = {
+        .domain = o.domain, .dns_server = o.dns_server, .timeout_us = o.timeout_us};
+    enum dns_srv_status ds = dns_srv_lookup(&q, &set, err, sizeof err);
+    if (ds != DNS_SRV_OK) {
+        if (o.json)
+            print_json(&o, &set, NULL, NULL, DISCOVER_EXIT_NO_RECORDS, err);
+        fprintf(stderr, "kmsload discover: %s\n", err);
+        catalog_free(&cat);
+        return DISCOVER_EXIT_NO_RECORDS;
+    }
+    qsort(set.rec, set.n, sizeof set.rec[0], by_preference);
+    struct discover_host hosts[DNS_SRV_MAX];
+    memset(hosts, 0, sizeof hosts);
+    for (size_t i = 0; i < set.n; i++)
+        hosts[i].rec = &set.rec[i];
+    if (probe_all(&o, hosts, set.n, &req)) {
+        fprintf(stderr, "kmsload discover: cannot create an event loop\n");
+        catalog_free(&cat);
+        return DISCOVER_EXIT_NO_RECORDS;
+    }
+    unsigned warnings = judge(hosts, set.n, o.product);
+    int status = warnings ? DISCOVER_EXIT_WARNINGS : DISCOVER_EXIT_OK;
+    if (o.json)
+        print_json(&o, &set, hosts, &req, status, NULL);
+    else
+        print_text(&o, &set, hosts, &req, warnings);
+    catalog_free(&cat);
+    return status;
+}

@@ -1,0 +1,55 @@
+/*
+ * KMS host discovery: the `_vlmcs._tcp.DOMAIN` SRV records (spec §1) and the A/AAAA addresses of
+ * each record's target, asked with c-ares of the system's resolver or of a given DNS server.
+ *
+ * Discovery runs at a few moments (the start of a run, `kmsload discover`), never per request, so
+ * it drives c-ares' own poll loop with a bounded deadline instead of joining a libevent base:
+ * simpler, and a slow or silent DNS server cannot stall a loop that is timing KMS answers.
+ */
+#ifndef KMSLOAD_DNS_SRV_H
+#define KMSLOAD_DNS_SRV_H
+
+#include "net.h"
+
+#include <stdint.h>
+
+#define DNS_SRV_MAX 16
+#define DNS_SRV_SERVICE "_vlmcs._tcp"
+
+struct dns_srv_record {
+    uint16_t priority, weight, port;
+    char target[NET_HOST_MAX]; /* host name as published, without the trailing dot */
+    struct net_addrs addrs;    /* its A and AAAA addresses with the record's port; n 0: none */
+    char addr_err[128];        /* why there are none (NXDOMAIN, timeout, ...) */
+};
+
+struct dns_srv_set {
+    char name[NET_HOST_MAX + 16]; /* the name asked: "_vlmcs._tcp.example.test" */
+    struct dns_srv_record rec[DNS_SRV_MAX];
+    size_t n;
+};
+
+enum dns_srv_status {
+    DNS_SRV_OK = 0,     /* at least one record (some may have no address) */
+    DNS_SRV_NONE = 1,   /* the name or its SRV records do not exist */
+    DNS_SRV_FAILED = 2, /* no answer: timeout, server failure, refused, bad --dns-server */
+};
+
+struct dns_srv_query {
+    const char *domain;     /* "example.test": _vlmcs._tcp. is prepended */
+    const char *dns_server; /* "ADDR", "ADDR:PORT" or "[V6]:PORT"; NULL: the system's resolvers */
+    int64_t timeout_us;     /* for the whole discovery; 0: 5 s */
+};
+
+/* Checks a --dns-server value without asking anything. Returns 0, or -1 with a message. */
+int dns_srv_check_server(const char *spec, char *err, size_t err_len);
+
+/*
+ * Asks for the SRV records, then every target's addresses. Records come in the order the server
+ * sent them (choosing among them is srv_order's job). On DNS_SRV_NONE and DNS_SRV_FAILED err says
+ * what happened.
+ */
+enum dns_srv_status dns_srv_lookup(const struct dns_srv_query *q, struct dns_srv_set *out,
+                                   char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,83 @@
+/* junit.xml (see junit_xml.h). */
+#include "junit_xml.h"
+
+#include "markup.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+char *junit_xml_build(const struct run_info *info, const struct expect_result *results,
+                      size_t n_results, size_t *len)
+{
+    char *buf = NULL;
+    FILE *f = open_memstream(&buf, len);
+    if (!f)
+        return NULL;
+    const struct scenario *sc = info->scenario;
+    const char *name = sc && sc->name[0] ? sc->name : "run";
+    size_t failures = 0;
+    for (size_t i = 0; i < n_results; i++)
+        failures += !results[i].passed;
+    size_t tests = n_results + (info->interrupted ? 1 : 0);
+    failures += info->interrupted ? 1 : 0;
+    double secs = isfinite(info->wall_seconds) ? info->wall_seconds : 0.0;
+    const char *reason = info->interrupt_reason ? info->interrupt_reason : "interrupted";
+
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
+    fprintf(f, "<testsuites tests=\"%zu\" failures=\"%zu\" time=\"%.3f\">\n", tests, failures,
+            secs);
+    fputs("  <testsuite name=\"kmsload: ", f);
+    markup_text(f, name, SCENARIO_NAME_MAX);
+    fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" time=\"%.3f\">\n",
+            tests, failures, secs);
+    fputs("    <properties>\n", f);
+    fputs("      <property name=\"target\" value=\"", f);
+    markup_text(f, info->target, 512);
+    fprintf(f, "\"/>\n      <property name=\"seed\" value=\"%" PRIu64 "\"/>\n", info->seed);
+    if (sc) {
+        fputs("      <property name=\"scenario\" value=\"", f);
+        markup_text(f, sc->path, sizeof sc->path);
+        fputs("\"/>\n", f);
+    }
+    fputs("    </properties>\n", f);
+    for (size_t i = 0; i < n_results; i++) {
+        const struct expect_result *r = &results[i];
+        const struct scenario_expectation *e = r->expectation;
+        fputs("    <testcase classname=\"kmsload.", f);
+        markup_text(f, name, SCENARIO_NAME_MAX);
+        fputs("\" name=\"", f);
+        markup_text(f, e ? e->text : "", e ? sizeof e->text : 1);
+        fputs("\" time=\"0\">\n", f);
+        if (r->passed) {
+            fputs("      <system-out>", f);
+        } else {
+            fputs("      <failure message=\"", f);
+            markup_text(f, r->observed, sizeof r->observed);
+            fputs("\"/>\n      <system-out>", f);
+        }
+        if (e)
+            fprintf(f, "line %u: ", e->line);
+        markup_text(f, r->observed, sizeof r->observed);
+        fputs("</system-out>\n    </testcase>\n", f);
+    }
+    if (info->interrupted) {
+        fputs("    <testcase classname=\"kmsload.", f);
+        markup_text(f, name, SCENARIO_NAME_MAX);
+        fputs("\" name=\"run completed\" time=\"0\">\n      <failure message=\"interrupted: ", f);
+        markup_text(f, reason, 256);
+        fputs("\"/>\n    </testcase>\n", f);
+        fputs("    <system-out>The run was interrupted (", f);
+        markup_text(f, reason, 256);
+        fputs(") before its end: the expectations were evaluated on what it had done by "
+              "then.</system-out>\n",
+              f);
+    }
+    fputs("  </testsuite>\n</testsuites>\n", f);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}

@@ -1,0 +1,269 @@
+/* summary.json (see summary_json.h). */
+#include "summary_json.h"
+
+#include "hresult.h"
+#include "markup.h"
+#include "wintypes.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A JSON string of s (at most max bytes); bytes that are not UTF-8 become '?'. */
+static json_t *jstr(const char *s, size_t max)
+{
+    size_t n = (s ? strnlen(s, max) : 0);
+    char *copy = malloc(n + 1);
+    if (!copy)
+        return NULL;
+    const unsigned char *u = (const unsigned char *)(s ? s : "");
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = markup_utf8_seq(u + i, n - i);
+        if (k == 0) {
+            copy[o++] = '?';
+            i++;
+            continue;
+        }
+        memcpy(copy + o, u + i, k);
+        o += k;
+        i += k;
+    }
+    copy[o] = '\0';
+    json_t *j = json_stringn(copy, o);
+    free(copy);
+    return j;
+}
+
+static json_t *jreal(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *jint(uint64_t v)
+{
+    return json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+static const char *pop_name(const struct run_info *info, size_t i, char *buf, size_t cap)
+{
+    const struct scenario *sc = info->scenario;
+    if (sc && i < sc->n_pops && sc->pops[i].name[0])
+        return sc->pops[i].name;
+    snprintf(buf, cap, "population %zu", i + 1);
+    return buf;
+}
+
+static int cmp_hresult(const void *a, const void *b)
+{
+    const struct tally_hresult *x = a, *y = b;
+    if (x->n != y->n)
+        return x->n > y->n ? -1 : 1;
+    return x->code < y->code ? -1 : x->code > y->code;
+}
+
+static json_t *expected_value(unsigned lo, unsigned hi, bool lower)
+{
+    if (lo > hi) /* the model could not judge this point */
+        return json_null();
+    return json_integer(lower ? lo : hi);
+}
+
+static json_t *summary_applications(const struct run_tally *t)
+{
+    json_t *apps = json_object();
+    for (size_t i = 0; i < TALLY_MAX_APPS; i++) {
+        const struct tally_app *a = &t->apps[i];
+        if (!a->seen)
+            continue;
+        bool has_count = a->n_timeline > 0 || a->timeline_skipped > 0;
+        json_t *ja = json_object();
+        json_object_set_new(ja, "requests", jint(a->requests));
+        json_object_set_new(ja, "max_count", has_count ? json_integer(a->max_count) : json_null());
+        json_object_set_new(ja, "final_count",
+                            has_count ? json_integer(a->last_count) : json_null());
+        json_t *tl = json_array();
+        for (size_t k = 0; k < a->n_timeline; k++) {
+            const struct tally_point *p = &a->timeline[k];
+            json_t *jp = json_object();
+            json_object_set_new(jp, "sim_s", jreal((double)p->sim_us / 1e6));
+            json_object_set_new(jp, "wall_s", jreal(p->wall_s));
+            json_object_set_new(jp, "count", json_integer(p->count));
+            json_object_set_new(jp, "expected_lo",
+                                expected_value(p->expected_lo, p->expected_hi, true));
+            json_object_set_new(jp, "expected_hi",
+                                expected_value(p->expected_lo, p->expected_hi, false));
+            json_array_append_new(tl, jp);
+        }
+        json_object_set_new(ja, "timeline", tl);
+        json_object_set_new(ja, "timeline_points_skipped", jint(a->timeline_skipped));
+        json_object_set_new(apps, a->key, ja);
+    }
+    return apps;
+}
+
+static json_t *summary_populations(const struct run_info *info, const struct run_tally *t)
+{
+    json_t *pops = json_object();
+    for (size_t i = 0; i < t->n_pops; i++) {
+        const struct tally_population *p = &t->pops[i];
+        char buf[32];
+        json_t *jp = json_object();
+        json_object_set_new(jp, "machines", json_integer(p->machines));
+        json_object_set_new(jp, "requests", jint(p->requests));
+        json_object_set_new(jp, "activated_responses", jint(p->activated_responses));
+        json_object_set_new(jp, "activated_machines", json_integer(p->activated_machines));
+        json_t *fa = json_null();
+        if (p->crossed) {
+            fa = json_object();
+            json_object_set_new(fa, "request", jint(p->first_activation_seq));
+            json_object_set_new(fa, "sim_s", jreal((double)p->first_activation_sim_us / 1e6));
+            json_object_set_new(fa, "wall_s", jreal(p->first_activation_wall_s));
+            json_object_set_new(fa, "count", json_integer(p->first_activation_count));
+            json_object_set_new(fa, "machine", json_integer(p->first_activation_machine));
+        }
+        json_object_set_new(jp, "first_activation", fa);
+        json_object_set_new(pops, pop_name(info, i, buf, sizeof buf), jp);
+    }
+    return pops;
+}
+
+static json_t *summary_model(const struct run_tally *t)
+{
+    json_t *jm = json_object();
+    json_object_set_new(jm, "checked", jint(t->model_checked));
+    json_object_set_new(jm, "mismatches", jint(t->model_mismatches));
+    json_t *fm = json_null();
+    if (t->has_first_mismatch) {
+        const struct run_event *m = &t->first_mismatch;
+        char cmid[GUID_TEXT_LEN + 1];
+        guid_format(&m->cmid, cmid);
+        fm = json_object();
+        json_object_set_new(fm, "request", jint(m->seq));
+        json_object_set_new(fm, "sim_s", jreal((double)m->sim_us / 1e6));
+        json_object_set_new(fm, "machine", json_integer(m->machine));
+        json_object_set_new(fm, "cmid", json_string(cmid));
+        json_object_set_new(fm, "population", jstr(m->population, 256));
+        json_object_set_new(fm, "application", jstr(m->app_key, 256));
+        json_object_set_new(fm, "count", m->count >= 0 ? json_integer(m->count) : json_null());
+        json_object_set_new(fm, "expected_lo", json_integer(m->expected_lo));
+        json_object_set_new(fm, "expected_hi", json_integer(m->expected_hi));
+        json_object_set_new(fm, "reason", jstr(m->model_reason, sizeof m->model_reason));
+    }
+    json_object_set_new(jm, "first_mismatch", fm);
+    return jm;
+}
+
+static json_t *summary_latency(const struct histogram *h)
+{
+    json_t *jl = json_object();
+    json_object_set_new(jl, "count", jint(h->count));
+    static const struct {
+        const char *name;
+        double q;
+    } qs[] = {{"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}, {"p999", 0.999}};
+    if (h->count == 0) {
+        const char *names[] = {"min", "mean", "p50", "p90", "p99", "p999", "max"};
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            json_object_set_new(jl, names[i], json_null());
+        return jl;
+    }
+    json_object_set_new(jl, "min", jint(h->min));
+    json_object_set_new(jl, "mean", jreal(histogram_mean(h)));
+    for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++)
+        json_object_set_new(jl, qs[i].name, jint(histogram_quantile(h, qs[i].q)));
+    json_object_set_new(jl, "max", jint(h->max));
+    return jl;
+}
+
+json_t *summary_json_build(const struct run_info *info, const struct run_tally *t,
+                           const struct expect_result *results, size_t n_results)
+{
+    const struct scenario *sc = info->scenario;
+    json_t *root = json_object();
+    if (!root)
+        return NULL;
+    json_object_set_new(root, "kmsload",
+                        jstr(info->kmsload_version ? info->kmsload_version : "unknown", 64));
+    json_t *js = json_object();
+    json_object_set_new(js, "name", jstr(sc ? sc->name : "", SCENARIO_NAME_MAX));
+    json_object_set_new(js, "path", jstr(sc ? sc->path : "", sizeof sc->path));
+    json_object_set_new(js, "description", jstr(sc ? sc->description : "", SCENARIO_TEXT_MAX));
+    json_object_set_new(root, "scenario", js);
+    json_object_set_new(root, "target", jstr(info->target ? info->target : "", 512));
+    json_object_set_new(root, "embedded_host", json_boolean(info->embedded_host));
+    json_object_set_new(
+        root, "clock", json_string(sc && sc->clock == SCENARIO_CLOCK_VIRTUAL ? "virtual" : "real"));
+    json_object_set_new(root, "seed", jint(info->seed));
+    json_t *shard = json_object();
+    json_object_set_new(shard, "index", json_integer(info->shard_index));
+    json_object_set_new(shard, "count", json_integer(info->shard_count ? info->shard_count : 1));
+    json_object_set_new(root, "shard", shard);
+    json_object_set_new(root, "started_at",
+                        info->started_at ? jstr(info->started_at, 64) : json_null());
+    json_object_set_new(root, "interrupted", json_boolean(info->interrupted));
+    json_object_set_new(
+        root, "interrupt_reason",
+        info->interrupted
+            ? jstr(info->interrupt_reason ? info->interrupt_reason : "interrupted", 256)
+            : json_null());
+    json_object_set_new(root, "wall_seconds", jreal(info->wall_seconds));
+    json_object_set_new(root, "simulated_seconds", jreal((double)info->sim_us / 1e6));
+    json_object_set_new(root, "requests", jint(t->requests));
+    json_object_set_new(
+        root, "throughput",
+        jreal(info->wall_seconds > 0 ? (double)t->requests / info->wall_seconds : 0.0));
+
+    json_t *outcomes = json_object();
+    for (size_t i = 0; i < KMS_OUTCOME__COUNT; i++)
+        json_object_set_new(outcomes, kms_outcome_name((enum kms_outcome)i), jint(t->outcomes[i]));
+    json_object_set_new(root, "outcomes", outcomes);
+
+    struct tally_hresult sorted[TALLY_MAX_HRESULTS];
+    size_t nh = t->n_hresults < TALLY_MAX_HRESULTS ? t->n_hresults : TALLY_MAX_HRESULTS;
+    memcpy(sorted, t->hresults, nh * sizeof sorted[0]);
+    qsort(sorted, nh, sizeof sorted[0], cmp_hresult);
+    json_t *hr = json_array();
+    uint64_t tabled = 0;
+    for (size_t i = 0; i < nh; i++) {
+        char code[16];
+        snprintf(code, sizeof code, "0x%08" PRIX32, sorted[i].code);
+        json_t *jh = json_object();
+        json_object_set_new(jh, "code", json_string(code));
+        json_object_set_new(jh, "name", json_string(status_name(sorted[i].code)));
+        json_object_set_new(jh, "n", jint(sorted[i].n));
+        json_array_append_new(hr, jh);
+        tabled += sorted[i].n;
+    }
+    uint64_t all = t->outcomes[KMS_OUTCOME_HOST_ERROR] + t->outcomes[KMS_OUTCOME_RPC_FAULT];
+    if (all > tabled) { /* codes beyond the table's room */
+        json_t *jh = json_object();
+        json_object_set_new(jh, "code", json_null());
+        json_object_set_new(jh, "name", json_string("other codes"));
+        json_object_set_new(jh, "n", jint(all - tabled));
+        json_array_append_new(hr, jh);
+    }
+    json_object_set_new(root, "hresults", hr);
+    json_object_set_new(root, "latency_us", summary_latency(&t->latency));
+    json_object_set_new(root, "applications", summary_applications(t));
+    json_object_set_new(root, "populations", summary_populations(info, t));
+    json_object_set_new(root, "model", summary_model(t));
+
+    json_t *ex = json_array();
+    bool passed = true;
+    for (size_t i = 0; i < n_results; i++) {
+        const struct expect_result *r = &results[i];
+        const struct scenario_expectation *e = r->expectation;
+        json_t *je = json_object();
+        json_object_set_new(je, "expectation", jstr(e ? e->text : "", sizeof e->text));
+        json_object_set_new(je, "line", json_integer(e ? e->line : 0));
+        json_object_set_new(je, "passed", json_boolean(r->passed));
+        json_object_set_new(je, "observed", jstr(r->observed, sizeof r->observed));
+        json_array_append_new(ex, je);
+        passed = passed && r->passed;
+    }
+    json_object_set_new(root, "expectations", ex);
+    json_object_set_new(root, "passed", json_boolean(passed));
+    return root;
+}

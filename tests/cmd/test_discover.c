@@ -1,0 +1,301 @@
+/*
+ * `kmsload discover` against a real DNS server: dnsmasq on a loopback port publishing
+ * _vlmcs._tcp.example.test SRV records for two `kmsload host` instances. Checks the listing,
+ * a host that is down, a stale record, no record, DNS not answering and usage errors; and the
+ * weighted first choice among the records dnsmasq serves. Every child is bounded and killed by
+ * the suite's fini.
+ */
+#include "dns_fixture.h"
+#include "dns_srv.h"
+#include "srv_order.h"
+#include "support.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static struct support_children dc_children;
+static char dc_dir[64];
+static unsigned dc_seq;
+
+static void dc_init(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    memset(&dc_children, 0, sizeof dc_children);
+    snprintf(dc_dir, sizeof dc_dir, "/tmp/kmsload-discover-XXXXXX");
+    cr_assert_not_null(mkdtemp(dc_dir), "mkdtemp: %s", strerror(errno));
+    dc_seq = 0;
+}
+
+static void dc_fini(void)
+{
+    support_kill_all(&dc_children);
+    support_remove_tree(dc_dir);
+}
+
+TestSuite(discover, .init = dc_init, .fini = dc_fini, .timeout = 60);
+
+struct dc_result {
+    int status;
+    char *out, *err;
+};
+
+static struct dc_result dc_run(const char *first, ...)
+{
+    const char *args[30];
+    size_t n = 0;
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a && n < 29; a = va_arg(ap, const char *))
+        args[n++] = a;
+    va_end(ap);
+    args[n] = NULL;
+    char out_path[128], err_path[128];
+    snprintf(out_path, sizeof out_path, "%s/out.%u", dc_dir, dc_seq);
+    snprintf(err_path, sizeof err_path, "%s/err.%u", dc_dir, dc_seq++);
+    int out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err_fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    cr_assert(out_fd >= 0 && err_fd >= 0);
+    pid_t pid = support_spawn(&dc_children, KMSLOAD_BINARY, args, out_fd, err_fd);
+    close(out_fd);
+    close(err_fd);
+    int status = 0;
+    struct dc_result r = {-1, NULL, NULL};
+    if (support_wait(&dc_children, pid, 20000, &status) == 0 && WIFEXITED(status))
+        r.status = WEXITSTATUS(status);
+    r.out = support_slurp(out_path, NULL);
+    r.err = support_slurp(err_path, NULL);
+    cr_assert(r.out && r.err);
+    return r;
+}
+
+static void dc_free(struct dc_result *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+/* Two hosts, h1 (weight 60) and h2 (weight 20), and the DNS server publishing both. */
+struct dc_zone {
+    struct host_fixture h1, h2;
+    struct dns_fixture dns;
+};
+
+static void dc_zone_start(struct dc_zone *z, const char *const *more_records)
+{
+    host_fixture_start(&z->h1, &dc_children, dc_dir, NULL);
+    host_fixture_start(&z->h2, &dc_children, dc_dir,
+                       (const char *const[]){"--products", "win10", NULL});
+    char srv1[128], srv2[128];
+    snprintf(srv1, sizeof srv1, "--srv-host=_vlmcs._tcp.example.test,h1.example.test,%u,0,60",
+             z->h1.port);
+    snprintf(srv2, sizeof srv2, "--srv-host=_vlmcs._tcp.example.test,h2.example.test,%u,0,20",
+             z->h2.port);
+    const char *records[16] = {srv1, srv2, "--host-record=h1.example.test,127.0.0.1",
+                               "--host-record=h2.example.test,127.0.0.1"};
+    size_t n = 4;
+    for (size_t i = 0; more_records && more_records[i] && n < 15; i++)
+        records[n++] = more_records[i];
+    records[n] = NULL;
+    dns_fixture_start(&z->dns, &dc_children, dc_dir, "example.test", records);
+}
+
+static json_t *dc_json(const struct dc_result *r)
+{
+    json_error_t jerr;
+    json_t *root = json_loads(r->out, 0, &jerr);
+    cr_assert_not_null(root, "no JSON (%s): %s / %s", jerr.text, r->out, r->err);
+    return root;
+}
+
+/* The host object for target in the JSON listing. */
+static json_t *dc_host(json_t *root, const char *target)
+{
+    json_t *hosts = json_object_get(root, "hosts"), *h;
+    size_t i;
+    json_array_foreach(hosts, i, h)
+    {
+        if (strcmp(json_string_value(json_object_get(h, "target")), target) == 0)
+            return h;
+    }
+    cr_assert_fail("no host %s in the listing", target);
+    return NULL;
+}
+
+Test(discover, lists_both_published_hosts_with_their_answers)
+{
+    struct dc_zone z;
+    dc_zone_start(&z, NULL);
+    struct dc_result r =
+        dc_run("discover", "example.test", "--dns-server", z.dns.server, "--json", NULL);
+    cr_assert_eq(r.status, 0, "exit %d: %s / %s", r.status, r.out, r.err);
+    json_t *root = dc_json(&r);
+    cr_assert_str_eq(json_string_value(json_object_get(root, "name")), "_vlmcs._tcp.example.test");
+    cr_assert_eq(json_array_size(json_object_get(root, "hosts")), 2);
+    cr_assert_eq(json_array_size(json_object_get(root, "warnings")), 0);
+    const struct host_fixture *hf[2] = {&z.h1, &z.h2};
+    const char *names[2] = {"h1.example.test", "h2.example.test"};
+    const int weights[2] = {60, 20};
+    for (int i = 0; i < 2; i++) {
+        json_t *h = dc_host(root, names[i]);
+        cr_assert_eq(json_integer_value(json_object_get(h, "port")), hf[i]->port);
+        cr_assert_eq(json_integer_value(json_object_get(h, "weight")), weights[i]);
+        cr_assert_eq(json_integer_value(json_object_get(h, "priority")), 0);
+        cr_assert(json_is_true(json_object_get(h, "answers")));
+        cr_assert_eq(json_integer_value(json_object_get(h, "count")), 1,
+                     "a fresh host counts the probe");
+        char addr[40];
+        snprintf(addr, sizeof addr, "127.0.0.1:%u", hf[i]->port);
+        cr_assert_str_eq(json_string_value(json_object_get(h, "address")), addr);
+        const char *epid = json_string_value(json_object_get(h, "epid"));
+        cr_assert(epid && strlen(epid) > 40, "ePID of %s", names[i]);
+        cr_assert_gt(json_integer_value(json_object_get(h, "host_build")), 6000);
+    }
+    json_decref(root);
+    dc_free(&r);
+
+    /* The stable probe CMID: a second run refreshes the same entry instead of adding one. */
+    r = dc_run("discover", "example.test", "--dns-server", z.dns.server, "--json", NULL);
+    cr_assert_eq(r.status, 0);
+    root = dc_json(&r);
+    cr_assert_eq(json_integer_value(json_object_get(dc_host(root, "h1.example.test"), "count")), 1);
+    json_decref(root);
+    dc_free(&r);
+
+    /* The text form names both hosts and their ports. */
+    r = dc_run("discover", "example.test", "--dns-server", z.dns.server, NULL);
+    cr_assert_eq(r.status, 0);
+    char port1[16];
+    snprintf(port1, sizeof port1, "%u", z.h1.port);
+    cr_assert(strstr(r.out, "h1.example.test") && strstr(r.out, "h2.example.test") &&
+                  strstr(r.out, port1),
+              "%s", r.out);
+    dc_free(&r);
+}
+
+Test(discover, flags_a_published_host_that_is_down)
+{
+    struct dc_zone z;
+    dc_zone_start(&z, NULL);
+    host_fixture_stop(&z.h2, &dc_children);
+    struct dc_result r =
+        dc_run("discover", "example.test", "--dns-server", z.dns.server, "--json", NULL);
+    cr_assert_eq(r.status, 1, "exit %d: %s", r.status, r.out);
+    json_t *root = dc_json(&r);
+    json_t *h2 = dc_host(root, "h2.example.test");
+    cr_assert(json_is_false(json_object_get(h2, "answers")));
+    cr_assert_str_eq(json_string_value(json_object_get(h2, "outcome")), "refused");
+    cr_assert(strstr(json_string_value(json_object_get(h2, "warning")), "does not answer"));
+    cr_assert(json_is_true(json_object_get(dc_host(root, "h1.example.test"), "answers")));
+    cr_assert_eq(json_array_size(json_object_get(root, "warnings")), 1);
+    json_decref(root);
+    dc_free(&r);
+    r = dc_run("discover", "example.test", "--dns-server", z.dns.server, NULL);
+    cr_assert_eq(r.status, 1);
+    cr_assert(strstr(r.out, "1 warning") && strstr(r.out, "h2.example.test"), "%s", r.out);
+    dc_free(&r);
+}
+
+Test(discover, flags_a_stale_record_and_a_refused_product)
+{
+    struct dc_zone z;
+    /* A third record whose target has no address: a decommissioned host left in DNS. */
+    dc_zone_start(&z, (const char *const[]){
+                          "--srv-host=_vlmcs._tcp.example.test,old.example.test,1688,1,0", NULL});
+    /* h2's host key covers Windows 10 only: a Server 2022 probe is refused there. */
+    struct dc_result r = dc_run("discover", "example.test", "--dns-server", z.dns.server,
+                                "--product", "ws2022-std", "--json", NULL);
+    cr_assert_eq(r.status, 1, "exit %d: %s / %s", r.status, r.out, r.err);
+    json_t *root = dc_json(&r);
+    cr_assert_eq(json_array_size(json_object_get(root, "hosts")), 3);
+    json_t *old = dc_host(root, "old.example.test");
+    cr_assert_eq(json_array_size(json_object_get(old, "addresses")), 0);
+    cr_assert(strstr(json_string_value(json_object_get(old, "warning")), "stale record"));
+    json_t *h2 = dc_host(root, "h2.example.test");
+    cr_assert(json_is_true(json_object_get(h2, "answers")));
+    cr_assert_str_eq(json_string_value(json_object_get(h2, "hresult")), "0xC004F042");
+    cr_assert(json_is_null(json_object_get(dc_host(root, "h1.example.test"), "warning")));
+    cr_assert_eq(json_array_size(json_object_get(root, "warnings")), 2);
+    json_decref(root);
+    dc_free(&r);
+}
+
+Test(discover, no_record_or_no_dns_answer_exits_3)
+{
+    struct dc_zone z;
+    dc_zone_start(&z, NULL);
+    struct dc_result r =
+        dc_run("discover", "other.example.test", "--dns-server", z.dns.server, NULL);
+    cr_assert_eq(r.status, 3, "exit %d: %s / %s", r.status, r.out, r.err);
+    cr_assert(strstr(r.err, "no SRV record"), "%s", r.err);
+    dc_free(&r);
+    dns_fixture_stop(&z.dns, &dc_children);
+    /* Nobody listens there any more: DNS does not answer. */
+    char server[40];
+    snprintf(server, sizeof server, "127.0.0.1:%u", z.dns.port);
+    r = dc_run("discover", "example.test", "--dns-server", server, "--timeout", "500ms", "--json",
+               NULL);
+    cr_assert_eq(r.status, 3, "exit %d: %s / %s", r.status, r.out, r.err);
+    json_t *root = dc_json(&r);
+    cr_assert_eq(json_array_size(json_object_get(root, "hosts")), 0);
+    cr_assert_eq(json_array_size(json_object_get(root, "warnings")), 1);
+    json_decref(root);
+    dc_free(&r);
+}
+
+Test(discover, usage_errors_exit_2)
+{
+    const char *cases[][4] = {
+        {"discover", NULL},
+        {"discover", "example.test", "--dns-server", "dns.example.test"},
+        {"discover", "example.test", "--dns-server", "127.0.0.1:99999"},
+        {"discover", "example.test", "--product", "no-such-product"},
+        {"discover", "example.test", "--bogus", NULL},
+        {"discover", "a.test", "b.test", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct dc_result r = dc_run(cases[i][0], cases[i][1], cases[i][2], cases[i][3], NULL);
+        cr_assert_eq(r.status, 2, "case %zu: exit %d: %s", i, r.status, r.err);
+        cr_assert(strstr(r.err, "kmsload discover:"), "case %zu: %s", i, r.err);
+        dc_free(&r);
+    }
+}
+
+Test(discover, weighted_first_choice_over_the_served_records)
+{
+    struct dc_zone z;
+    dc_zone_start(&z, NULL);
+    struct dns_srv_set set;
+    char err[256];
+    struct dns_srv_query q = {.domain = "example.test", .dns_server = z.dns.server};
+    cr_assert_eq(dns_srv_lookup(&q, &set, err, sizeof err), DNS_SRV_OK, "%s", err);
+    cr_assert_eq(set.n, 2);
+    struct srv_choice choice[2];
+    size_t h1 = 0;
+    for (size_t i = 0; i < 2; i++) {
+        choice[i] = (struct srv_choice){set.rec[i].priority, set.rec[i].weight, 0};
+        cr_assert_eq(set.rec[i].addrs.n, 1, "%s has its A record", set.rec[i].target);
+        if (strcmp(set.rec[i].target, "h1.example.test") == 0)
+            h1 = i;
+    }
+    /* 10,000 first choices: h1 (60 of 80) expected 3/4 of them; binomial bound at 5 sd. */
+    const unsigned draws = 10000;
+    unsigned got = 0;
+    struct pcg32 rng;
+    pcg32_seed(&rng, 13, 1);
+    for (unsigned k = 0; k < draws; k++)
+        got += (size_t)srv_pick(choice, 2, &rng) == h1;
+    double p = 60.0 / 80.0, mean = draws * p, sd = 0;
+    for (sd = 1; sd * sd < draws * p * (1 - p); sd += 0.01)
+        ;
+    cr_assert(got > mean - 5 * sd && got < mean + 5 * sd,
+              "h1 first %u of %u (expected %.0f ± %.0f)", got, draws, mean, 5 * sd);
+}
