@@ -1,9 +1,9 @@
 #include "watch.h"
 
 #include "catalog.h"
-#include "digest.h"
 #include "metrics_http.h"
 #include "netclient.h"
+#include "probe_cmid.h"
 #include "usage.h"
 #include "value_parse.h"
 #include "watch_metrics.h"
@@ -22,10 +22,11 @@ static const char watch_usage[] =
     "Usage: kmsload watch HOST[:PORT] [OPTIONS]\n"
     "\n"
     "Watches a production KMS host: every interval (the first round at start) one request per\n"
-    "application (Windows, Office 2010, Office 2013 and later), each with a client machine ID\n"
-    "that stays the same across rounds and restarts, so the host's counts grow by at most one\n"
-    "per application, ever. Prints a line when an answer changes (count, HRESULT, ePID,\n"
-    "reachability) and, with --metrics, serves them to Prometheus. Stops on SIGINT/SIGTERM.\n"
+    "application (Windows, Office 2010, Office 2013 and later) with this machine's client\n"
+    "machine ID (the one kmsload probe sends), the same across rounds and restarts, so the\n"
+    "host's counts grow by at most one per application, ever. Prints a line when an answer\n"
+    "changes (count, HRESULT, ePID, reachability) and, with --metrics, serves the answers to\n"
+    "Prometheus. Stops on SIGINT/SIGTERM.\n"
     "\n"
     "  -m, --metrics [ADDR:]PORT serve /metrics there (ADDR defaults to 127.0.0.1)\n"
     "  -i, --interval DUR        time between rounds (default 5m, at least 1s)\n"
@@ -34,8 +35,9 @@ static const char watch_usage[] =
     "      --products LIST       what to request, one per application, comma-separated catalogue\n"
     "                            editions or groups (default "
     "win10-pro,office2010,office2016-proplus)\n"
-    "      --cmid-seed TEXT      seed of the stable client machine IDs (default: /etc/machine-id,\n"
-    "                            else the host name); give one in containers, whose ID changes\n"
+    "      --cmid-seed TEXT      derive the client machine ID from TEXT instead of "
+    "/etc/machine-id\n"
+    "                            (else the host name); give one in containers, whose ID changes\n"
     "      --catalog FILE        product catalogue (default: $KMSLOAD_PRODUCTS, installed, "
     "built-in)\n"
     "  -h, --help                show this help\n"
@@ -68,36 +70,6 @@ struct watch {
     unsigned long rounds, max_rounds; /* max_rounds 0: no limit */
     struct event *timer;
 };
-
-void watch_stable_cmid(const char *seed, const char *application, struct guid *out)
-{
-    uint8_t digest[32];
-    char text[512];
-    int n = snprintf(text, sizeof text, "kmsload watch cmid\n%s\n%s", seed, application);
-    digest_sha256((const uint8_t *)text, n > 0 && (size_t)n < sizeof text ? (size_t)n : 0, digest);
-    memcpy(out->b, digest, 16);
-    out->b[7] = (uint8_t)((out->b[7] & 0x0f) | 0x40); /* version 4, as Windows' CMIDs */
-    out->b[8] = (uint8_t)((out->b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-}
-
-/* /etc/machine-id (systemd, stable across reboots), then D-Bus's copy, then the host name. */
-static void default_seed(char *out, size_t cap)
-{
-    const char *files[] = {"/etc/machine-id", "/var/lib/dbus/machine-id"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        FILE *f = fopen(files[i], "r");
-        if (!f)
-            continue;
-        bool ok = fgets(out, (int)cap, f) != NULL;
-        fclose(f);
-        out[strcspn(out, "\r\n")] = '\0';
-        if (ok && out[0])
-            return;
-    }
-    if (gethostname(out, cap) != 0 || !out[0])
-        snprintf(out, cap, "kmsload");
-    out[cap - 1] = '\0';
-}
 
 static double unix_now(void)
 {
@@ -320,11 +292,13 @@ int watch_main(int argc, char **argv)
         goto out;
     }
     cat_loaded = true;
-    char seed[256];
+    /* The machine's probe CMID (shared with probe and discover): one entry per application in
+     * the host's count, refreshed by every round, whichever of these commands sent it. */
+    struct guid cmid;
     if (seed_opt)
-        snprintf(seed, sizeof seed, "%s", seed_opt);
+        probe_cmid_from_seed(seed_opt, &cmid);
     else
-        default_seed(seed, sizeof seed);
+        probe_cmid_stable(&cmid);
 
     list = strdup(products);
     if (!list)
@@ -353,7 +327,7 @@ int watch_main(int argc, char **argv)
             usage_error("watch", "--products: at most %d applications", WATCH_MAX_APPS);
             goto out;
         }
-        watch_stable_cmid(seed, app->key, &p->request.cmid);
+        p->request.cmid = cmid;
         char ws[64];
         snprintf(ws, sizeof ws, "kmsload-watch-%s", app->key);
         kms_request_set_workstation(&p->request, ws);
