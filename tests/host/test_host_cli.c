@@ -240,12 +240,13 @@ static long long hc_json_response_int(json_t *root, const char *key)
     return json_integer_value(v);
 }
 
-/* Runs probe --json against target with extra options; checks exit status and JSON outcome. */
+/* Runs probe --json against target with extra options; checks exit status and JSON outcome.
+ * Each probe is a new machine (--cmid random): these tests watch the count climb. */
 static json_t *hc_probe(const char *target, int want_status, const char *want_outcome,
                         const char *a1, const char *a2, const char *a3, const char *a4)
 {
-    const char *args[12] = {"probe", "--json", "--timeout", "5s"};
-    size_t n = 4;
+    const char *args[14] = {"probe", "--json", "--timeout", "5s", "--cmid", "random"};
+    size_t n = 6;
     const char *opts[4] = {a1, a2, a3, a4};
     for (int i = 0; i < 4; i++)
         if (opts[i])
@@ -458,4 +459,39 @@ Test(host_cli, log_neutralises_spreadsheet_formulas)
     cr_expect(strstr(log, ",\"'=cmd|' /C calc'!A0\",") != NULL, "%s", log);
     cr_expect(strstr(log, ",\"=cmd") == NULL, "a cell starts with '=': %s", log);
     free(log);
+}
+
+/* Repeated probes from one machine count once (a stable CMID); --cmid random adds a machine. */
+Test(host_cli, probe_cmid_is_stable_by_default)
+{
+    struct hc_host h;
+    hc_host_start(&h, NULL);
+    const char *cmids[3];
+    for (int i = 0; i < 3; i++) {
+        const char *args[] = {"probe",
+                              "--json",
+                              "--timeout",
+                              "5s",
+                              i == 2 ? "--cmid" : "--n-policy",
+                              i == 2 ? "stable" : "25",
+                              h.target,
+                              NULL};
+        struct hc_result r = hc_run_argv(args);
+        json_t *j = hc_json(&r);
+        cr_expect_eq(hc_json_response_int(j, "count"), 1, "probe %d counted again: %s", i, r.out);
+        json_t *req = json_object_get(j, "request");
+        cmids[i] = strdup(json_string_value(json_object_get(req, "cmid")));
+        json_decref(j);
+        hc_result_free(&r);
+    }
+    cr_expect_str_eq(cmids[0], cmids[1]);
+    cr_expect_str_eq(cmids[0], cmids[2]);
+    json_t *j = hc_probe(h.target, 1, "below-threshold", NULL, NULL, NULL, NULL); /* random */
+    cr_expect_eq(hc_json_response_int(j, "count"), 2, "--cmid random is a new machine");
+    cr_expect_str_neq(json_string_value(json_object_get(json_object_get(j, "request"), "cmid")),
+                      cmids[0]);
+    json_decref(j);
+    for (int i = 0; i < 3; i++)
+        free((void *)cmids[i]);
+    cr_expect_eq(hc_host_stop(&h), 0);
 }
