@@ -1,5 +1,6 @@
 #include "host_main.h"
 
+#include "fd_limit.h"
 #include "host_key_list.h"
 #include "host_log.h"
 #include "host_server.h"
@@ -42,8 +43,12 @@ static const char host_usage[] =
     "      --ndr64 on|off        support NDR64 (default on)\n"
     "      --btfn on|off         support bind-time feature negotiation (default on)\n"
     "      --strict              refuse V4 requests whose MAC is wrong (0x8007000D)\n"
-    "      --max-connections N   concurrent connections (default 10000); more are closed\n"
+    "      --max-connections N   concurrent connections (default 10000, fewer when the open-file\n"
+    "                            limit cannot be raised that far); when full, the connection\n"
+    "                            silent the longest is closed to admit a newcomer\n"
     "      --idle-timeout DUR    close silent connections (default 30s)\n"
+    "      --pdu-timeout DUR     a request must arrive whole this long after its first byte\n"
+    "                            (default 5s): slow senders cannot hold connections\n"
     "      --fault SPEC          inject faults, e.g. latency=50ms@0.1,drop=0.01,reset=0.01,\n"
     "                            garble=0.01,truncate=0.01,stall=0.01,wrong-call-id=0.01\n"
     "      --log FILE            per-request CSV log like event 12290 ('-' for stdout)\n"
@@ -71,10 +76,11 @@ static void print_status(FILE *f, struct host_cli *cli)
     filetime_format(host_now(h), t);
     fprintf(f,
             "host status at %s UTC (%s clock): %u open connections, %llu accepted, "
-            "%llu rejected\n",
+            "%llu closed to make room, %llu past the PDU deadline, %llu accept pauses\n",
             t, h->cfg.clock_mode == HOST_CLOCK_CLIENT ? "client" : "real",
             host_server_open_connections(cli->server), (unsigned long long)h->stats.connections,
-            (unsigned long long)h->stats.connections_rejected);
+            (unsigned long long)h->stats.connections_rejected,
+            (unsigned long long)h->stats.pdu_timeouts, (unsigned long long)h->stats.accept_pauses);
     fprintf(f, "  requests %llu: answered %llu, refused with an HRESULT %llu, RPC faults %llu\n",
             (unsigned long long)h->stats.requests, (unsigned long long)h->stats.answered,
             (unsigned long long)h->stats.errors, (unsigned long long)h->stats.faults);
@@ -172,6 +178,7 @@ enum {
     OPT_STRICT,
     OPT_MAXCONN,
     OPT_IDLE,
+    OPT_PDU_TIMEOUT,
     OPT_FAULT,
     OPT_LOG,
     OPT_BUILD,
@@ -219,6 +226,12 @@ static int parse_value(int c, struct host_options *o, char *err, size_t err_len)
             o->idle_timeout_us <= 0)
             return usage_set(err, err_len, "--idle-timeout: %s",
                              o->idle_timeout_us <= 0 ? "must be positive" : why);
+        return 0;
+    case OPT_PDU_TIMEOUT:
+        if (value_parse_duration(optarg, false, &o->pdu_timeout_us, why, sizeof why) ||
+            o->pdu_timeout_us <= 0)
+            return usage_set(err, err_len, "--pdu-timeout: %s",
+                             o->pdu_timeout_us <= 0 ? "must be positive" : why);
         return 0;
     case OPT_FAULT:
         return host_faults_parse(optarg, &o->faults, err, err_len) ? -1 : 0;
@@ -278,6 +291,7 @@ static int parse_one(int c, char **argv, struct host_options *o, char *err, size
     case OPT_BTFN:
     case OPT_MAXCONN:
     case OPT_IDLE:
+    case OPT_PDU_TIMEOUT:
     case OPT_FAULT:
     case OPT_BUILD:
     case OPT_SEED:
@@ -313,6 +327,7 @@ int host_options_parse(int argc, char **argv, struct host_options *o, char *err,
         {"strict", no_argument, NULL, OPT_STRICT},
         {"max-connections", required_argument, NULL, OPT_MAXCONN},
         {"idle-timeout", required_argument, NULL, OPT_IDLE},
+        {"pdu-timeout", required_argument, NULL, OPT_PDU_TIMEOUT},
         {"fault", required_argument, NULL, OPT_FAULT},
         {"log", required_argument, NULL, OPT_LOG},
         {"state", required_argument, NULL, OPT_STATE},
@@ -329,6 +344,7 @@ int host_options_parse(int argc, char **argv, struct host_options *o, char *err,
     o->build = 0;
     o->seed = 1;
     o->idle_timeout_us = 30000000;
+    o->pdu_timeout_us = 5000000;
     int c;
     optind = 1;
     opterr = 0;
@@ -504,6 +520,32 @@ static int host_serve(struct host_run *r)
     return 0;
 }
 
+/* Descriptors the host needs besides its connections: stdio, listeners, event loop, files, and
+ * the one a connection holds while it is accepted before another makes room for it. */
+#define HOST_RESERVED_FDS 32
+
+/* Each connection holds a descriptor: raise the open-file limit like `run` does, and admit fewer
+ * connections (saying so) when the system will not allow enough. */
+static void fit_open_files(struct host_server_config *scfg)
+{
+    unsigned long want = (unsigned long)scfg->max_connections + HOST_RESERVED_FDS;
+    unsigned long hard, got = fd_limit_raise(want, &hard);
+    if (got >= want)
+        return;
+    unsigned long fit = got > HOST_RESERVED_FDS + 1 ? got - HOST_RESERVED_FDS : 1;
+    fprintf(stderr,
+            "kmsload host: open-file limit is %lu (hard limit %lu): --max-connections lowered "
+            "from %u to %lu; raise the limit (ulimit -n) for more\n",
+            got, hard, scfg->max_connections, fit);
+    scfg->max_connections = (unsigned)fit;
+}
+
+static void warn_stderr(const char *message, void *arg)
+{
+    (void)arg;
+    fprintf(stderr, "kmsload host: %s\n", message);
+}
+
 int host_execute(const struct host_options *o)
 {
     struct host_run *r = calloc(1, sizeof *r);
@@ -513,7 +555,11 @@ int host_execute(const struct host_options *o)
     r->scfg.max_connections = (unsigned)o->max_connections;
     r->scfg.idle_timeout.tv_sec = (time_t)(o->idle_timeout_us / 1000000);
     r->scfg.idle_timeout.tv_usec = (suseconds_t)(o->idle_timeout_us % 1000000);
+    r->scfg.pdu_timeout.tv_sec = (time_t)(o->pdu_timeout_us / 1000000);
+    r->scfg.pdu_timeout.tv_usec = (suseconds_t)(o->pdu_timeout_us % 1000000);
+    r->scfg.warn = warn_stderr;
     r->scfg.faults = o->faults;
+    fit_open_files(&r->scfg);
     if (resolve_listeners(o, &r->scfg.listen, r->err, sizeof r->err)) {
         usage_error("host", "%s", r->err);
         free(r);

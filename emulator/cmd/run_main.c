@@ -1,5 +1,7 @@
 #include "run_main.h"
 
+#include "fd_limit.h"
+
 #include "embedded_host.h"
 #include "engine.h"
 #include "expect.h"
@@ -77,21 +79,16 @@ static const char run_usage[] =
 /* Each contact holds one socket: ask for enough descriptors, and say so when the system refuses. */
 static void raise_open_files(unsigned concurrency, bool embedded_host, bool quiet)
 {
-    struct rlimit rl;
     /* Client sockets, the embedded host's (up to twice as many while closes are reaped), files. */
-    rlim_t want = (rlim_t)concurrency * (embedded_host ? 3 : 1) + 256 + (embedded_host ? 1024 : 0);
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
-        return;
-    rlim_t old = rl.rlim_cur;
-    rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= want)
-        return;
-    if (!quiet)
+    unsigned long want =
+        (unsigned long)concurrency * (embedded_host ? 3 : 1) + 256 + (embedded_host ? 1024 : 0);
+    unsigned long hard;
+    unsigned long got = fd_limit_raise(want, &hard);
+    if (got < want && !quiet)
         fprintf(stderr,
-                "kmsload run: open-file limit is %llu (hard limit %llu), %llu wanted for %u "
+                "kmsload run: open-file limit is %lu (hard limit %lu), %lu wanted for %u "
                 "concurrent contacts; raise it (ulimit -n) or lower concurrency\n",
-                (unsigned long long)(rl.rlim_cur > old ? rl.rlim_cur : old),
-                (unsigned long long)rl.rlim_max, (unsigned long long)want, concurrency);
+                got, hard, want, concurrency);
 }
 
 static void print_summary(const struct scenario *sc, const struct run_tally *t,
