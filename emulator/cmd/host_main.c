@@ -3,8 +3,10 @@
 #include "fd_limit.h"
 #include "host_key_list.h"
 #include "host_log.h"
+#include "host_metrics.h"
 #include "host_server.h"
 #include "host_state.h"
+#include "metrics_http.h"
 #include "netclient.h"
 #include "usage.h"
 #include "value_parse.h"
@@ -57,6 +59,8 @@ static const char host_usage[] =
     "      --build N             host OS build shown in ePIDs (default 17763; 7601 with --ndr64\n"
     "                            off; with --host-key the newest OS that can carry the keys)\n"
     "      --seed N              seed for ePIDs and response randomness (default 1)\n"
+    "      --metrics [ADDR:]PORT serve Prometheus metrics at http://ADDR:PORT/metrics (ADDR\n"
+    "                            defaults to 127.0.0.1; see the README's Metrics section)\n"
     "  -h, --help                show this help\n";
 
 struct host_cli {
@@ -66,6 +70,7 @@ struct host_cli {
     const char *state_path;
     uint64_t saved_requests; /* host requests count at the last state save */
     struct host_log *log;
+    struct host_metrics *metrics; /* --metrics: what /metrics shows */
 };
 
 static void print_status(FILE *f, struct host_cli *cli)
@@ -109,10 +114,25 @@ static void save_state(struct host_cli *cli)
     char err[512];
     if (!cli->state_path || cli->host->stats.requests == cli->saved_requests)
         return;
-    if (host_state_save(cli->host, cli->state_path, err, sizeof err) == 0)
+    if (host_state_save(cli->host, cli->state_path, err, sizeof err) == 0) {
         cli->saved_requests = cli->host->stats.requests;
-    else
+        if (cli->metrics)
+            cli->metrics->state_saves++;
+    } else {
         fprintf(stderr, "kmsload host: %s\n", err);
+        if (cli->metrics)
+            cli->metrics->state_save_failures++;
+    }
+}
+
+/* Every decided request: the metrics, then the --log file. */
+static void on_request(const struct host_request_record *rec, const char *peer, void *arg)
+{
+    struct host_cli *cli = arg;
+    if (cli->metrics)
+        host_metrics_request(cli->metrics, rec);
+    if (cli->log)
+        host_log_request(rec, peer, cli->log);
 }
 
 /* Every few seconds: persist counters that changed and push the log to disk. */
@@ -185,7 +205,8 @@ enum {
     OPT_SEED,
     OPT_STATE,
     OPT_HOST_KEY,
-    OPT_LIST_HOST_KEYS
+    OPT_LIST_HOST_KEYS,
+    OPT_METRICS
 };
 
 static int interval_minutes(const char *opt, const char *text, unsigned *minutes, char *err,
@@ -282,6 +303,14 @@ static int parse_one(int c, char **argv, struct host_options *o, char *err, size
     case OPT_STATE:
         o->state_path = optarg;
         return 0;
+    case OPT_METRICS: {
+        char host[NET_HOST_MAX], why[256];
+        uint16_t port;
+        if (metrics_http_parse_listen(optarg, host, sizeof host, &port, why, sizeof why))
+            return usage_set(err, err_len, "--metrics %s", why);
+        o->metrics = optarg;
+        return 0;
+    }
     case 'h':
         o->help = true;
         return 0;
@@ -333,6 +362,7 @@ int host_options_parse(int argc, char **argv, struct host_options *o, char *err,
         {"state", required_argument, NULL, OPT_STATE},
         {"build", required_argument, NULL, OPT_BUILD},
         {"seed", required_argument, NULL, OPT_SEED},
+        {"metrics", required_argument, NULL, OPT_METRICS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -403,6 +433,8 @@ struct host_run {
     struct host_keys keys;
     struct host_log log;
     struct host_cli cli;
+    struct host_metrics metrics;
+    struct metrics_http *http;
     char err[512];
 };
 
@@ -462,14 +494,22 @@ static int host_open_files(const struct host_options *o, struct host_run *r)
             fprintf(stderr, "kmsload host: %s\n", r->err);
             return 1;
         }
-        r->scfg.log = host_log_request;
-        r->scfg.log_arg = &r->log;
+    }
+    if (o->metrics) {
+        host_metrics_init(&r->metrics, r->cli.host);
+        r->cli.metrics = &r->metrics;
+        r->scfg.answered = host_metrics_answered;
+        r->scfg.answered_arg = &r->metrics;
+    }
+    if (r->cli.log || r->cli.metrics) {
+        r->scfg.log = on_request;
+        r->scfg.log_arg = &r->cli;
     }
     return 0;
 }
 
 /* Serves until SIGINT/SIGTERM; prints the status and saves the state at the end. */
-static int host_serve(struct host_run *r)
+static int host_serve(const struct host_options *o, struct host_run *r)
 {
     struct host_cli *cli = &r->cli;
     signal(SIGPIPE, SIG_IGN);
@@ -499,6 +539,16 @@ static int host_serve(struct host_run *r)
     } else {
         for (size_t i = 0; i < r->cat.n_apps; i++)
             printf("kmsload host: %s ePID %s\n", r->cat.apps[i].key, cli->host->epid[i]);
+    }
+    if (o->metrics) {
+        r->metrics.server = cli->server;
+        r->http = metrics_http_start(cli->base, o->metrics, host_metrics_render, &r->metrics,
+                                     r->err, sizeof r->err);
+        if (!r->http) {
+            fprintf(stderr, "kmsload host: --metrics: %s\n", r->err);
+            return 1;
+        }
+        printf("kmsload host: metrics on %s\n", metrics_http_url(r->http));
     }
     fflush(stdout);
     struct event *ev_int = evsignal_new(cli->base, SIGINT, on_stop_signal, cli);
@@ -580,7 +630,8 @@ int host_execute(const struct host_options *o)
     if (status == 0)
         status = host_open_files(o, r);
     if (status == 0)
-        status = host_serve(r);
+        status = host_serve(o, r);
+    metrics_http_stop(r->http);
     if (r->cli.server)
         host_server_stop(r->cli.server);
     if (r->cli.base)

@@ -26,6 +26,7 @@ struct host_options {
     int64_t pdu_timeout_us;    /* --pdu-timeout: a PDU whole this long after its first byte */
     struct host_faults faults; /* --fault SPEC, parsed */
     const char *log_path, *state_path;
+    const char *metrics;       /* --metrics [ADDR:]PORT (checked), NULL: no /metrics */
     unsigned long build, seed; /* build 0: chosen by NDR64 and the host keys */
 };
 
