@@ -221,6 +221,8 @@ static void start_contact(struct engine *e, size_t machine_index, int64_t sim_us
     build_request(e, m, sim_us, &c->request);
     pthread_mutex_lock(&e->shared->lock);
     model_sent(e->model, e->fleet.pops[m->population].app_index, c->request.n_policy, &c->ticket);
+    if (e->shared->sink && e->shared->sink->sent)
+        e->shared->sink->sent(e->shared->sink->ctx);
     pthread_mutex_unlock(&e->shared->lock);
     uint8_t w_req[16];
     pcg32_fill(&e->rng, w_req, sizeof w_req);

@@ -5,11 +5,13 @@
  */
 #include "support.h"
 
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -165,8 +168,10 @@ static bool hc_read_line(int fd, char *line, size_t cap, unsigned timeout_ms)
     return false;
 }
 
-/* Starts `kmsload host --listen 127.0.0.1:0 --log FILE EXTRA...` and learns its port. */
-static void hc_host_start(struct hc_host *h, const char *const *extra)
+/* Starts `kmsload host --listen 127.0.0.1:0 --log FILE EXTRA...` with an open-file limit
+ * (0: inherited) and learns its port. */
+static void hc_host_start_limited(struct hc_host *h, const char *const *extra,
+                                  unsigned long max_open_files)
 {
     memset(h, 0, sizeof *h);
     hc_path(h->err_path, sizeof h->err_path, "host-err");
@@ -180,7 +185,8 @@ static void hc_host_start(struct hc_host *h, const char *const *extra)
     cr_assert_eq(pipe(fds), 0);
     int err_fd = open(h->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     cr_assert_geq(err_fd, 0);
-    h->pid = hc_spawn(args, fds[1], err_fd);
+    h->pid =
+        support_spawn_limited(&hc_children, KMSLOAD_BINARY, args, fds[1], err_fd, max_open_files);
     close(fds[1]);
     close(err_fd);
     h->out_pipe = fds[0];
@@ -196,6 +202,11 @@ static void hc_host_start(struct hc_host *h, const char *const *extra)
     cr_assert_neq(atoi(port), 0, "port 0 must become a real port");
     snprintf(h->port, sizeof h->port, "%s", port);
     snprintf(h->target, sizeof h->target, "127.0.0.1:%s", port);
+}
+
+static void hc_host_start(struct hc_host *h, const char *const *extra)
+{
+    hc_host_start_limited(h, extra, 0);
 }
 
 /* SIGINT, then its exit status (bounded). */
@@ -364,9 +375,11 @@ Test(host_cli, host_options_reach_the_wire)
     snprintf(epid, sizeof epid, "%s",
              json_string_value(json_object_get(json_object_get(j, "response"), "epid")));
     json_decref(j);
-    j = hc_probe(h.target, 1, "below-threshold", "--product", "ws2022-std", NULL, NULL);
+    j = hc_probe(h.target, 1, "below-threshold", "--product", "ws2019-std", NULL, NULL);
     cr_expect_str_eq(json_string_value(json_object_get(json_object_get(j, "response"), "epid")),
-                     epid, "same ePID for every Windows request");
+                     epid, "same ePID for every Windows request the same key answers");
+    cr_expect(strncmp(epid, "55041-", 6) == 0 && strstr(epid, "-7601.0000-"),
+              "without NDR64 the ePID shows a build before 9200: %s", epid);
     cr_expect_eq(hc_json_response_int(j, "count"), 2);
     json_decref(j);
     /* SIGUSR1 prints the status without stopping. */
@@ -457,6 +470,61 @@ Test(host_cli, log_neutralises_spreadsheet_formulas)
     cr_expect(strstr(log, ",\"'=cmd|' /C calc'!A0\",") != NULL, "%s", log);
     cr_expect(strstr(log, ",\"=cmd") == NULL, "a cell starts with '=': %s", log);
     free(log);
+}
+
+/* Seconds of CPU the process has used (utime + stime from /proc). */
+static double hc_cpu_seconds(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    char *stat = hc_slurp(path);
+    const char *p = strrchr(stat, ')'); /* the command name may hold spaces */
+    unsigned long utime = 0, stime = 0;
+    cr_assert(p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
+                          &stime) == 2,
+              "%s", stat);
+    free(stat);
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* `ulimit -n 64` and more idle clients than that: the host lowers --max-connections to fit and
+ * says so once, keeps answering probes, and neither spins nor floods its log. */
+Test(host_cli, a_low_open_file_limit_lowers_max_connections)
+{
+    enum { IDLE = 150, LIMIT = 64 };
+    struct hc_host h;
+    hc_host_start_limited(&h, NULL, LIMIT);
+    int idle[IDLE];
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(h.port))};
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    double cpu0 = hc_cpu_seconds(h.pid);
+    uint64_t t0 = hc_now_ms();
+    for (unsigned i = 0; i < IDLE; i++) {
+        idle[i] = socket(AF_INET, SOCK_STREAM, 0);
+        cr_assert_geq(idle[i], 0);
+        cr_assert_eq(connect(idle[i], (struct sockaddr *)&sin, sizeof sin), 0, "connect: %s",
+                     strerror(errno));
+    }
+    struct timespec settle = {1, 0};
+    nanosleep(&settle, NULL);
+    json_t *j = hc_probe(h.target, 1, "below-threshold", NULL, NULL, NULL, NULL);
+    json_decref(j);
+    j = hc_probe(h.target, 1, "below-threshold", NULL, NULL, NULL, NULL);
+    json_decref(j);
+    double cpu = hc_cpu_seconds(h.pid) - cpu0, wall = (double)(hc_now_ms() - t0) / 1000.0;
+    cr_expect_eq(hc_host_stop(&h), 0);
+    for (unsigned i = 0; i < IDLE; i++)
+        close(idle[i]);
+    char *err = hc_slurp(h.err_path);
+    cr_log_info("ulimit -n %d, %d idle clients: %.2f s CPU in %.2f s, %zu stderr lines", LIMIT,
+                IDLE, cpu, wall, hc_count_lines(err));
+    cr_expect(strstr(err, "kmsload host: open-file limit is 64 (hard limit 64): --max-connections "
+                          "lowered from 10000 to 32; raise the limit (ulimit -n) for more") != NULL,
+              "%s", err);
+    cr_expect(strstr(err, "closed to make room") != NULL, "%s", err);
+    /* The limit line, the stop line and the status summary: nothing per connection. */
+    cr_expect_leq(hc_count_lines(err), 12, "%s", err);
+    free(err);
 }
 
 /* Repeated probes from one machine count once (a stable CMID); --cmid random adds a machine. */
