@@ -1,10 +1,12 @@
 #include "host_main.h"
 
 #include "fd_limit.h"
-
+#include "host_key_list.h"
 #include "host_log.h"
+#include "host_metrics.h"
 #include "host_server.h"
 #include "host_state.h"
+#include "metrics_http.h"
 #include "netclient.h"
 #include "usage.h"
 #include "value_parse.h"
@@ -22,7 +24,8 @@ static const char host_usage[] =
     "\n"
     "Runs the reference KMS host: a test and lab target that answers KMS V4/V5/V6 over NDR32\n"
     "and NDR64 and counts clients as a genuine Microsoft KMS host does (per application,\n"
-    "unique CMIDs, 30-day retention, capacity 2 x threshold). Stops on SIGINT/SIGTERM and\n"
+    "unique CMIDs, 30-day retention, capacity 2 x the largest N_Policy seen). Stops on\n"
+    "SIGINT/SIGTERM and\n"
     "prints a status summary; SIGUSR1 prints the status while running.\n"
     "\n"
     "  -l, --listen ADDR:PORT    address to listen on, repeatable (default 127.0.0.1:1688;\n"
@@ -36,6 +39,10 @@ static const char host_usage[] =
     "                            clock; requests beyond get 0xC004F06C and leave it alone\n"
     "      --products LIST       KMS IDs the host key covers, comma-separated catalogue keys or\n"
     "                            GUIDs (default: every volume product); others get 0xC004F042\n"
+    "      --host-key LIST       host keys (CSVLKs) installed, e.g. ws2012r2,office2016: the host\n"
+    "                            activates exactly what they activate, answers each product\n"
+    "                            with its key's ePID and shows an OS build that can carry them\n"
+    "      --list-host-keys      print the host keys, what each activates and where it installs\n"
     "      --catalog FILE        product catalogue (default: $KMSLOAD_PRODUCTS, installed, "
     "built-in)\n"
     "  -A, --activation-interval DUR  retry interval sent to clients (default 2h)\n"
@@ -54,8 +61,11 @@ static const char host_usage[] =
     "      --log FILE            per-request CSV log like event 12290 ('-' for stdout)\n"
     "      --state FILE          keep the client counts across restarts (loaded at start, saved\n"
     "                            atomically every 5 s when changed and at stop)\n"
-    "      --build N             host OS build shown in ePIDs (default 17763)\n"
+    "      --build N             host OS build shown in ePIDs (default 17763; 7601 with --ndr64\n"
+    "                            off; with --host-key the newest OS that can carry the keys)\n"
     "      --seed N              seed for ePIDs and response randomness (default 1)\n"
+    "      --metrics [ADDR:]PORT serve Prometheus metrics at http://ADDR:PORT/metrics (ADDR\n"
+    "                            defaults to 127.0.0.1; see the README's Metrics section)\n"
     "  -h, --help                show this help\n";
 
 struct host_cli {
@@ -67,6 +77,7 @@ struct host_cli {
     struct host_log *log;
     uint64_t clock_warned_us;      /* when the last clock refusal was reported; 0: never */
     unsigned clock_refusals_since; /* refusals since that report */
+    struct host_metrics *metrics;  /* --metrics: what /metrics shows */
 };
 
 static void print_status(FILE *f, struct host_cli *cli)
@@ -101,12 +112,15 @@ static void print_status(FILE *f, struct host_cli *cli)
 }
 
 /*
- * Every request: the --log row, and for a request refused for moving the client clock too far,
- * a line on stderr (at most one per 10 s, with a count), since a wild clock is worth knowing of.
+ * Every decided request: the metrics, the --log row, and for a request refused for moving the
+ * client clock too far, a line on stderr (at most one per 10 s, with a count), since a wild clock
+ * is worth knowing of.
  */
 static void on_request(const struct host_request_record *rec, const char *peer, void *arg)
 {
     struct host_cli *cli = arg;
+    if (cli->metrics)
+        host_metrics_request(cli->metrics, rec);
     if (cli->log)
         host_log_request(rec, peer, cli->log);
     if (!rec->clock_refused)
@@ -145,10 +159,15 @@ static void save_state(struct host_cli *cli)
     char err[512];
     if (!cli->state_path || cli->host->stats.requests == cli->saved_requests)
         return;
-    if (host_state_save(cli->host, cli->state_path, err, sizeof err) == 0)
+    if (host_state_save(cli->host, cli->state_path, err, sizeof err) == 0) {
         cli->saved_requests = cli->host->stats.requests;
-    else
+        if (cli->metrics)
+            cli->metrics->state_saves++;
+    } else {
         fprintf(stderr, "kmsload host: %s\n", err);
+        if (cli->metrics)
+            cli->metrics->state_save_failures++;
+    }
 }
 
 /* Every few seconds: persist counters that changed and push the log to disk. */
@@ -220,7 +239,10 @@ enum {
     OPT_BUILD,
     OPT_SEED,
     OPT_STATE,
-    OPT_CLOCK_STEP
+    OPT_CLOCK_STEP,
+    OPT_HOST_KEY,
+    OPT_LIST_HOST_KEYS,
+    OPT_METRICS
 };
 
 static int interval_minutes(const char *opt, const char *text, unsigned *minutes, char *err,
@@ -305,6 +327,12 @@ static int parse_one(int c, char **argv, struct host_options *o, char *err, size
     case OPT_PRODUCTS:
         o->products = optarg;
         return 0;
+    case OPT_HOST_KEY:
+        o->host_keys = optarg;
+        return 0;
+    case OPT_LIST_HOST_KEYS:
+        o->list_host_keys = true;
+        return 0;
     case OPT_CATALOG:
         o->catalog_file = optarg;
         return 0;
@@ -317,6 +345,14 @@ static int parse_one(int c, char **argv, struct host_options *o, char *err, size
     case OPT_STATE:
         o->state_path = optarg;
         return 0;
+    case OPT_METRICS: {
+        char host[NET_HOST_MAX], why[256];
+        uint16_t port;
+        if (metrics_http_parse_listen(optarg, host, sizeof host, &port, why, sizeof why))
+            return usage_set(err, err_len, "--metrics %s", why);
+        o->metrics = optarg;
+        return 0;
+    }
     case 'h':
         o->help = true;
         return 0;
@@ -353,6 +389,8 @@ int host_options_parse(int argc, char **argv, struct host_options *o, char *err,
         {"listen", required_argument, NULL, 'l'},
         {"clock", required_argument, NULL, OPT_CLOCK},
         {"products", required_argument, NULL, OPT_PRODUCTS},
+        {"host-key", required_argument, NULL, OPT_HOST_KEY},
+        {"list-host-keys", no_argument, NULL, OPT_LIST_HOST_KEYS},
         {"catalog", required_argument, NULL, OPT_CATALOG},
         {"activation-interval", required_argument, NULL, 'A'},
         {"renewal-interval", required_argument, NULL, 'R'},
@@ -368,6 +406,7 @@ int host_options_parse(int argc, char **argv, struct host_options *o, char *err,
         {"clock-step", required_argument, NULL, OPT_CLOCK_STEP},
         {"build", required_argument, NULL, OPT_BUILD},
         {"seed", required_argument, NULL, OPT_SEED},
+        {"metrics", required_argument, NULL, OPT_METRICS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -376,7 +415,7 @@ int host_options_parse(int argc, char **argv, struct host_options *o, char *err,
     o->renewal_minutes = 10080;
     o->ndr64 = o->btfn = true;
     o->max_connections = 10000;
-    o->build = 17763;
+    o->build = 0;
     o->seed = 1;
     o->idle_timeout_us = 30000000;
     o->pdu_timeout_us = 5000000;
@@ -391,6 +430,9 @@ int host_options_parse(int argc, char **argv, struct host_options *o, char *err,
     }
     if (optind < argc)
         return usage_set(err, err_len, "unexpected argument \"%s\"", argv[optind]);
+    if (o->host_keys && o->products)
+        return usage_set(err, err_len,
+                         "--host-key and --products both say what the host covers: give one");
     for (size_t i = 0; i < o->n_listen; i++) {
         char spec[NET_HOST_MAX + 8], host[NET_HOST_MAX], why[256];
         uint16_t port;
@@ -432,8 +474,11 @@ struct host_run {
     struct host_config hcfg;
     struct host_server_config scfg;
     struct guid *covered;
+    struct host_keys keys;
     struct host_log log;
     struct host_cli cli;
+    struct host_metrics metrics;
+    struct metrics_http *http;
     char err[512];
 };
 
@@ -465,6 +510,14 @@ static int host_prepare(const struct host_options *o, struct host_run *r)
             return 2;
     }
     r->hcfg.covered_kms = r->covered;
+    if (o->host_keys) {
+        char why[256];
+        if (host_keys_parse(&r->cat, o->host_keys, &r->keys, why, sizeof why)) {
+            usage_error("host", "--host-key: %s", why);
+            return 2;
+        }
+        r->hcfg.host_keys = &r->keys;
+    }
     r->cli.host = malloc(sizeof *r->cli.host);
     if (!r->cli.host || host_init(r->cli.host, &r->hcfg, r->err, sizeof r->err)) {
         fprintf(stderr, "kmsload host: %s\n", r->cli.host ? r->err : "out of memory");
@@ -493,13 +546,20 @@ static int host_open_files(const struct host_options *o, struct host_run *r)
             return 1;
         }
     }
+    if (o->metrics) {
+        host_metrics_init(&r->metrics, r->cli.host);
+        r->cli.metrics = &r->metrics;
+        r->scfg.answered = host_metrics_answered;
+        r->scfg.answered_arg = &r->metrics;
+    }
+    /* Always: a refused client-clock step is reported even without --log. */
     r->scfg.log = on_request;
     r->scfg.log_arg = &r->cli;
     return 0;
 }
 
 /* Serves until SIGINT/SIGTERM; prints the status and saves the state at the end. */
-static int host_serve(struct host_run *r)
+static int host_serve(const struct host_options *o, struct host_run *r)
 {
     struct host_cli *cli = &r->cli;
     signal(SIGPIPE, SIG_IGN);
@@ -518,8 +578,28 @@ static int host_serve(struct host_run *r)
         net_addr_format(host_server_listener_addr(cli->server, i), text, sizeof text);
         printf("kmsload host: listening on %s\n", text);
     }
-    for (size_t i = 0; i < r->cat.n_apps; i++)
-        printf("kmsload host: %s ePID %s\n", r->cat.apps[i].key, cli->host->epid[i]);
+    if (r->hcfg.host_keys) {
+        const struct catalog_hostos *os =
+            catalog_hostos_for_build(&r->cat, cli->host->cfg.host_build, NULL);
+        printf("kmsload host: build %u (%s)\n", cli->host->cfg.host_build,
+               os ? os->name : "unknown OS");
+        for (size_t i = 0; i < r->keys.n; i++)
+            printf("kmsload host: host key %s ePID %s\n", r->cat.csvlks[r->keys.key[i]].key,
+                   cli->host->key_epid[r->keys.key[i]]);
+    } else {
+        for (size_t i = 0; i < r->cat.n_apps; i++)
+            printf("kmsload host: %s ePID %s\n", r->cat.apps[i].key, cli->host->epid[i]);
+    }
+    if (o->metrics) {
+        r->metrics.server = cli->server;
+        r->http = metrics_http_start(cli->base, o->metrics, host_metrics_render, &r->metrics,
+                                     r->err, sizeof r->err);
+        if (!r->http) {
+            fprintf(stderr, "kmsload host: --metrics: %s\n", r->err);
+            return 1;
+        }
+        printf("kmsload host: metrics on %s\n", metrics_http_url(r->http));
+    }
     fflush(stdout);
     struct event *ev_int = evsignal_new(cli->base, SIGINT, on_stop_signal, cli);
     struct event *ev_term = evsignal_new(cli->base, SIGTERM, on_stop_signal, cli);
@@ -590,11 +670,18 @@ int host_execute(const struct host_options *o)
         free(r);
         return 2;
     }
+    if (o->list_host_keys) {
+        host_key_list_print(stdout, &r->cat);
+        catalog_free(&r->cat);
+        free(r);
+        return 0;
+    }
     int status = host_prepare(o, r);
     if (status == 0)
         status = host_open_files(o, r);
     if (status == 0)
-        status = host_serve(r);
+        status = host_serve(o, r);
+    metrics_http_stop(r->http);
     if (r->cli.server)
         host_server_stop(r->cli.server);
     if (r->cli.base)

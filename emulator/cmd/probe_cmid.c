@@ -21,10 +21,17 @@ void probe_cmid_stable(struct guid *cmid)
         gethostname(seed, sizeof seed - 1);
     if (f)
         fclose(f);
+    probe_cmid_from_seed(seed, cmid);
+}
+
+void probe_cmid_from_seed(const char *seed, struct guid *cmid)
+{
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned md_len = 0;
     char input[300];
     int n = snprintf(input, sizeof input, "kmsload-probe-cmid:%s", seed);
+    if (n < 0 || (size_t)n >= sizeof input)
+        n = (int)strlen(input); /* a longer seed: its first 280 characters */
     EVP_Digest(input, (size_t)n, md, &md_len, EVP_sha256(), NULL);
     memcpy(cmid->b, md, 16);
     guid_v4(cmid);

@@ -10,6 +10,9 @@
 #include "wintypes.h"
 
 void probe_cmid_stable(struct guid *cmid);
+/* The same from a seed of the caller's choosing (watch --cmid-seed: containers, whose machine ID
+ * and host name change with every start). */
+void probe_cmid_from_seed(const char *seed, struct guid *cmid);
 /* A fresh random CMID (version-4 GUID). */
 void probe_cmid_random(struct guid *cmid);
 

@@ -31,6 +31,7 @@ struct host_conn {
     uint8_t held[RPC_MAX_PDU];
     size_t held_len;
     enum host_fault held_fault;
+    uint64_t held_since_us; /* when the held request was read whole (answered hook) */
     bool stalled;
     uint64_t pdu_deadline_us; /* monotonic time a partial PDU must be whole by; 0: none */
     bool timer_is_deadline;   /* io's timeout was set from pdu_deadline_us, not the idle timeout */
@@ -230,12 +231,24 @@ static bool conn_arm(struct host_conn *c, bool force)
     return true;
 }
 
+/* Tells the answered hook about a request whose answer (or fault) is about to happen. */
+static void report_answer(struct host_server *srv, enum host_fault fault, bool delayed,
+                          uint64_t since_us)
+{
+    if (srv->cfg.answered) {
+        uint64_t now = mono_us();
+        srv->cfg.answered(fault, delayed, now > since_us ? now - since_us : 0,
+                          srv->cfg.answered_arg);
+    }
+}
+
 static void on_delay(evutil_socket_t fd, short what, void *arg)
 {
     struct host_conn *c = arg;
     (void)fd, (void)what;
     size_t len = c->held_len;
     c->held_len = 0;
+    report_answer(c->srv, c->held_fault, true, c->held_since_us);
     if (!deliver(c, c->held, len, c->held_fault))
         return;
     if (process_input(c)) /* PDUs that arrived meanwhile */
@@ -256,6 +269,7 @@ static bool process_input(struct host_conn *c)
         }
         if ((size_t)frame > c->in_len)
             return true;
+        uint64_t read_us = srv->cfg.answered ? mono_us() : 0;
         struct host_request_record rec;
         bool is_request = false;
         size_t out_len = 0;
@@ -284,11 +298,14 @@ static bool process_input(struct host_conn *c)
             memcpy(c->held, out, out_len);
             c->held_len = out_len;
             c->held_fault = fault;
+            c->held_since_us = read_us;
             event_del(c->io); /* one call at a time, as a KMS client makes them */
             struct timeval tv = {(time_t)(delay_us / 1000000), (suseconds_t)(delay_us % 1000000)};
             evtimer_add(c->delay, &tv);
             return true;
         }
+        if (is_request)
+            report_answer(srv, fault, false, read_us);
         if (!deliver(c, out, out_len, fault))
             return false;
     }

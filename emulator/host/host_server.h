@@ -19,6 +19,11 @@
 typedef void (*host_request_log_fn)(const struct host_request_record *rec, const char *peer,
                                     void *arg);
 
+/* Called once per request when its answer went out or its fault happened instead: the fault, whether
+ * latency was injected, and the microseconds since the request was read whole. */
+typedef void (*host_answered_fn)(enum host_fault fault, bool delayed, uint64_t latency_us,
+                                 void *arg);
+
 /* A problem worth an operator's attention (e.g. accept() failing), already rate-limited. */
 typedef void (*host_server_warn_fn)(const char *message, void *arg);
 
@@ -35,6 +40,8 @@ struct host_server_config {
     struct host_faults faults;
     host_request_log_fn log;
     void *log_arg;
+    host_answered_fn answered; /* optional (metrics) */
+    void *answered_arg;
 };
 
 void host_server_config_default(struct host_server_config *cfg);
