@@ -919,8 +919,10 @@ int engine_run(const struct engine_config *cfg, struct run_tally *tally,
         snprintf(err, err_len, "out of memory or too many applications in the catalogue");
         goto out;
     }
-    sh.model->baseline = sc->baseline;
-    sh.model->partial = cfg->shard_count > 1;
+    sh.model->baseline = sc->baseline && !sc->live_host; /* live_host has no fixed offset */
+    /* A shard sees only its own machines; a live host also counts real machines that come (and
+     * CMIDs of earlier runs that are still counted): both are judged from below. */
+    sh.model->partial = cfg->shard_count > 1 || sc->live_host;
     tallies[0] = tally;
     for (unsigned t = 1; t < threads; t++) {
         tallies[t] = malloc(sizeof *tallies[t]);
