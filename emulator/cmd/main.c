@@ -26,7 +26,7 @@ static const char main_usage[] =
     "  coverage HOST[:PORT]  which products a host's keys activate, and what to install for the\n"
     "                      refused ones\n"
     "  discover DOMAIN     list and probe the KMS hosts published in DNS (_vlmcs._tcp SRV)\n"
-    "  watch HOST[:PORT]   probe a production host at an interval (stable CMIDs) and export\n"
+    "  watch HOST|dns:DOM  probe production hosts at an interval (a stable CMID) and export\n"
     "                      its answers as Prometheus metrics\n"
     "\n"
     "Options:\n"
