@@ -40,6 +40,7 @@ struct scenario_population {
     unsigned license_status;      /* default 2 (initial grace) */
     double cloned_share;          /* share reusing another machine's CMID (no sysprep) */
     int64_t clock_skew_us;        /* the machines' clocks run this far ahead (negative: behind) */
+    char kms_host[256];           /* a fixed KMS host (slmgr /skms): a host of the run; "": discover */
     /* Closed model: a fleet of `machines` joining over [join_at, join_at + join_over). */
     uint32_t machines;
     int64_t join_at_us, join_over_us;
