@@ -6,13 +6,17 @@
 #include "expect.h"
 #include "report.h"
 #include "run_dir.h"
+#include "run_plan.h"
 #include "scenario_locate.h"
 #include "summary_md.h"
 #include "usage.h"
 #include "value_parse.h"
 
+#include <errno.h>
 #include <event2/thread.h>
 #include <getopt.h>
+#include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -50,14 +54,32 @@ static const char run_usage[] =
     "      --summary-md FILE     also write a Markdown summary to FILE ('-': standard output),\n"
     "                            e.g. for $GITHUB_STEP_SUMMARY\n"
     "      --no-report           no charts and no index.html (kmsload report DIR makes them)\n"
+    "      --dry-run             print the plan (requests, synthetic CMIDs, peak rate) and send\n"
+    "                            nothing\n"
+    "      --yes                 send to a target that is not on loopback without asking (the\n"
+    "                            plan is printed first; without --yes a terminal is asked to\n"
+    "                            type yes, anything else sends nothing)\n"
+    "      --max-rate N          at most N requests per second (scenario key max_rate)\n"
+    "      --target-clock MODE   detect (default): on the virtual clock, first ask the target\n"
+    "                            whether it follows client time and refuse to run if it does\n"
+    "                            not; client: it does (kmsload host --clock client); real: it\n"
+    "                            checks client time, as genuine hosts do (scenario key\n"
+    "                            target_clock)\n"
+    "      --max-wall DURATION   stop (exit 3) after this much wall time (default: 1h on the\n"
+    "                            virtual clock, the duration + 5m on the real clock)\n"
+    "      --stop-after-failures N\n"
+    "                            stop (exit 3) after N contacts in a row got no answer\n"
+    "                            (default 20, 0: never; also after stop_after_silence, 30s)\n"
     "  -q, --quiet               no progress line and no summary table\n"
     "  -h, --help                show this help\n"
     "\n"
     "Exit status:\n"
     "  0  every expectation met\n"
     "  1  an expectation failed, or the run was interrupted (SIGINT/SIGTERM)\n"
-    "  2  bad usage or scenario\n"
-    "  3  target unreachable: no request got an answer\n";
+    "  2  bad usage or scenario, a virtual-clock scenario against a host that checks client\n"
+    "     time, or a non-loopback target without --yes\n"
+    "  3  target unreachable or stopped answering, or the wall-clock limit was reached (a\n"
+    "     one-line reason on stderr, also with -q)\n";
 
 /* Each contact holds one socket: ask for enough descriptors, and say so when the system refuses. */
 static void raise_open_files(unsigned concurrency, bool embedded_host, bool quiet)
@@ -174,9 +196,63 @@ enum {
     OPT_THREADS,
     OPT_SUMMARY_MD,
     OPT_NO_REPORT,
+    OPT_YES,
+    OPT_DRY_RUN,
+    OPT_MAX_RATE,
+    OPT_TARGET_CLOCK,
+    OPT_MAX_WALL,
+    OPT_STOP_AFTER_FAILURES,
     OPT_DNS_SERVER,
-    OPT_NO_HOST_CACHING
+    OPT_NO_HOST_CACHING,
 };
+
+/* The flags that stand for scenario keys. */
+static int parse_scenario_flag(int c, const char *value, struct run_options *opt, char *err,
+                               size_t err_len)
+{
+    char why[128];
+    switch (c) {
+    case OPT_MAX_RATE: {
+        char *end;
+        errno = 0;
+        opt->max_rate = strtod(value, &end);
+        if (end == value || *end || errno || !(opt->max_rate > 0) || opt->max_rate > 1e6)
+            return usage_set(err, err_len,
+                             "--max-rate \"%s\": expected requests per second, above 0 up to "
+                             "1000000",
+                             value);
+        opt->max_rate_given = true;
+        return 0;
+    }
+    case OPT_TARGET_CLOCK:
+        opt->target_clock_given = true;
+        if (strcmp(value, "detect") == 0)
+            opt->target_clock = SCENARIO_TARGET_CLOCK_DETECT;
+        else if (strcmp(value, "client") == 0)
+            opt->target_clock = SCENARIO_TARGET_CLOCK_CLIENT;
+        else if (strcmp(value, "real") == 0)
+            opt->target_clock = SCENARIO_TARGET_CLOCK_REAL;
+        else
+            return usage_set(err, err_len, "--target-clock \"%s\": expected detect, client or real",
+                             value);
+        return 0;
+    case OPT_MAX_WALL:
+        opt->max_wall_given = true;
+        if (value_parse_duration(value, false, &opt->max_wall_us, why, sizeof why) ||
+            opt->max_wall_us < 1000000)
+            return usage_set(err, err_len,
+                             "--max-wall \"%s\": expected a duration of at least 1s, like 90s, "
+                             "15m or 2h",
+                             value);
+        return 0;
+    default: /* OPT_STOP_AFTER_FAILURES */
+        opt->stop_after_failures_given = true;
+        if (value_parse_uint(value, 0, 100000000, &opt->stop_after_failures))
+            return usage_set(err, err_len,
+                             "--stop-after-failures \"%s\": expected a number (0: never)", value);
+        return 0;
+    }
+}
 
 static int parse_set(const char *text, struct run_options *opt, char *err, size_t err_len)
 {
@@ -235,6 +311,17 @@ static int parse_one(int c, char **argv, struct run_options *opt, char *err, siz
     case 'h':
         opt->help = true;
         return 0;
+    case OPT_YES:
+        opt->yes = true;
+        return 0;
+    case OPT_DRY_RUN:
+        opt->dry_run = true;
+        return 0;
+    case OPT_MAX_RATE:
+    case OPT_TARGET_CLOCK:
+    case OPT_MAX_WALL:
+    case OPT_STOP_AFTER_FAILURES:
+        return parse_scenario_flag(c, optarg, opt, err, err_len);
     default:
         return usage_getopt_error(c, argv, err, err_len);
     }
@@ -254,6 +341,12 @@ int run_options_parse(int argc, char **argv, struct run_options *opt, char *err,
         {"summary-md", required_argument, NULL, OPT_SUMMARY_MD},
         {"quiet", no_argument, NULL, 'q'},
         {"no-report", no_argument, NULL, OPT_NO_REPORT},
+        {"yes", no_argument, NULL, OPT_YES},
+        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"max-rate", required_argument, NULL, OPT_MAX_RATE},
+        {"target-clock", required_argument, NULL, OPT_TARGET_CLOCK},
+        {"max-wall", required_argument, NULL, OPT_MAX_WALL},
+        {"stop-after-failures", required_argument, NULL, OPT_STOP_AFTER_FAILURES},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -311,6 +404,7 @@ struct run_ctx {
     unsigned threads;
     char started_at[32];
     struct engine_outcome eo;
+    const char *abort_reason; /* for the files of a run that did not start */
     char err[1024];
 };
 
@@ -329,6 +423,14 @@ static int run_load(struct run_ctx *x)
     }
     if (opt->seed_given)
         x->sc->seed = opt->seed;
+    if (opt->max_rate_given)
+        x->sc->max_rate = opt->max_rate;
+    if (opt->target_clock_given)
+        x->sc->target_clock = opt->target_clock;
+    if (opt->max_wall_given)
+        x->sc->max_wall_us = opt->max_wall_us;
+    if (opt->stop_after_failures_given)
+        x->sc->stop_after_failures = (unsigned)opt->stop_after_failures;
     if (catalog_load(&x->cat, NULL, x->err, sizeof x->err)) {
         fprintf(stderr, "kmsload run: %s\n", x->err);
         return RUN_EXIT_USAGE;
@@ -385,28 +487,29 @@ static int run_discover(struct run_ctx *x, const char *domain)
         fprintf(stderr, "kmsload run: warning: %s has %zu records; the first %d are used\n",
                 set.name, set.n, HOST_SET_MAX);
     x->several_hosts = true;
-    if (!x->loopback)
-        fprintf(stderr,
-                "kmsload run: a host of %s is not on loopback. Every synthetic CMID this run "
-                "sends stays in that host's count for 30 days, and N_Policy is capped at the "
-                "documented values (no overcharging).\n",
-                set.name);
     return 0;
 }
 
-/* --target resolved (with a warning for a non-loopback host), or the embedded host started. */
-static int run_connect(struct run_ctx *x)
+/* The embedded reference host started on a free loopback port. */
+static int run_start_embedded_host(struct run_ctx *x)
+{
+    if (embedded_host_start(&x->host, x->sc, &x->cat, &x->target, x->err, sizeof x->err)) {
+        fprintf(stderr, "kmsload run: embedded host: %s\n", x->err);
+        return RUN_EXIT_USAGE;
+    }
+    char addr[NET_ADDR_TEXT];
+    net_addr_format((struct sockaddr *)&x->target.addr[0], addr, sizeof addr);
+    snprintf(x->target_desc, sizeof x->target_desc, "embedded reference host %s", addr);
+    return 0;
+}
+
+/* --target resolved (nothing is sent to it yet). */
+static int run_resolve(struct run_ctx *x)
 {
     const char *text = x->opt->target;
     x->loopback = true;
     if (!text) {
-        if (embedded_host_start(&x->host, x->sc, &x->cat, &x->target, x->err, sizeof x->err)) {
-            fprintf(stderr, "kmsload run: embedded host: %s\n", x->err);
-            return RUN_EXIT_USAGE;
-        }
-        char addr[NET_ADDR_TEXT];
-        net_addr_format((struct sockaddr *)&x->target.addr[0], addr, sizeof addr);
-        snprintf(x->target_desc, sizeof x->target_desc, "embedded reference host %s", addr);
+        snprintf(x->target_desc, sizeof x->target_desc, "the embedded reference host");
         return 0;
     }
     if (strncmp(text, "dns:", 4) == 0)
@@ -423,13 +526,113 @@ static int run_connect(struct run_ctx *x)
         if (!net_addr_is_loopback((struct sockaddr *)&x->target.addr[i]))
             x->loopback = false;
     snprintf(x->target_desc, sizeof x->target_desc, "%s", text);
-    if (!x->loopback)
-        fprintf(stderr,
-                "kmsload run: %s is not a loopback address. Every synthetic CMID this run "
-                "sends stays in that host's count for 30 days, and N_Policy is capped at the "
-                "documented values (no overcharging).\n",
-                text);
     return 0;
+}
+
+/* The plan: what the run will send and what it leaves in the host's counts. */
+static void print_plan(FILE *f, const struct run_ctx *x, const struct run_plan *plan)
+{
+    const struct scenario *sc = x->sc;
+    char duration[32], wall[32];
+    value_format_duration(sc->duration_us, duration, sizeof duration);
+    value_format_duration(scenario_max_wall(sc), wall, sizeof wall);
+    fprintf(f, "kmsload run: plan for %s against %s%s\n", sc->name, x->target_desc,
+            x->loopback ? "" : " (not a loopback address)");
+    if (sc->clock == SCENARIO_CLOCK_REAL)
+        fprintf(f, "  clock:            real, %s of wall time (stops at %s)\n", duration, wall);
+    else
+        fprintf(f,
+                "  clock:            virtual, %s simulated as fast as the host answers (stops at "
+                "%s of wall time)\n",
+                duration, wall);
+    fprintf(f, "  machines:         %llu\n", (unsigned long long)plan->machines);
+    fprintf(f,
+            "  requests:         %s%llu against a host that counts nobody else (fewer when it "
+            "already counts machines)\n",
+            plan->requests_more ? "more than " : "", (unsigned long long)plan->requests);
+    fprintf(f, "  synthetic CMIDs:  %llu", (unsigned long long)plan->cmids);
+    const char *sep = " (";
+    for (size_t a = 0; a < plan->n_apps; a++)
+        if (plan->apps[a].cmids) {
+            fprintf(f, "%s%s %llu", sep, plan->apps[a].key,
+                    (unsigned long long)plan->apps[a].cmids);
+            sep = ", ";
+        }
+    fprintf(f, "%s; each stays in the host's count for 30 days after its last request\n",
+            plan->cmids ? ")" : "");
+    if (plan->peak_rate > 0)
+        fprintf(f, "  peak rate:        %.0f requests/s%s; at most %u in flight\n",
+                ceil(plan->peak_rate), sc->max_rate > 0 ? " (max_rate)" : "", plan->concurrency);
+    else
+        fprintf(f,
+                "  peak rate:        as fast as the host answers (no --max-rate); at most %u in "
+                "flight\n",
+                plan->concurrency);
+    if (!x->loopback)
+        fprintf(f, "  N_Policy:         capped at the products' documented values\n");
+}
+
+/* A terminal user may confirm by typing yes; anything else (or no terminal) sends nothing. */
+static bool run_confirmed_on_terminal(const char *target)
+{
+    if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+        return false;
+    fprintf(stderr, "Send these requests to %s? Type yes to go on: ", target);
+    char line[16];
+    if (!fgets(line, sizeof line, stdin))
+        return false;
+    line[strcspn(line, "\r\n")] = '\0';
+    return strcmp(line, "yes") == 0;
+}
+
+/*
+ * Before anything is sent: the plan for --dry-run and for a target that is not on loopback
+ * (which needs --yes or a typed yes), and the clock check a virtual run against a host that says
+ * it checks client time fails at once. Returns 0 to go on, -1 for a clean stop (--dry-run), or
+ * an exit status.
+ */
+static int run_preflight(struct run_ctx *x)
+{
+    const struct run_options *opt = x->opt;
+    const struct scenario *sc = x->sc;
+    if (opt->target && sc->clock == SCENARIO_CLOCK_VIRTUAL &&
+        sc->target_clock == SCENARIO_TARGET_CLOCK_REAL) {
+        fprintf(stderr,
+                "kmsload run: %s is a virtual-clock scenario, and the target is said to check "
+                "client time (target_clock = real): it would refuse the simulated days with "
+                "0xC004F06C. Run a real-clock scenario instead (scenarios/real-host-smoke.ini, "
+                "new-host-acceptance.ini or real-host-soak.ini); nothing was sent\n",
+                sc->name);
+        return RUN_EXIT_USAGE;
+    }
+    if (!opt->dry_run && (x->loopback || opt->yes)) {
+        if (!x->loopback && !opt->quiet) {
+            struct run_plan plan;
+            if (run_plan_compute(sc, &x->cat, opt->shard_index, opt->shard_count, &plan, x->err,
+                                 sizeof x->err) == 0)
+                print_plan(stderr, x, &plan);
+        }
+        return 0;
+    }
+    struct run_plan plan;
+    if (run_plan_compute(sc, &x->cat, opt->shard_index, opt->shard_count, &plan, x->err,
+                         sizeof x->err)) {
+        fprintf(stderr, "kmsload run: %s\n", x->err);
+        return RUN_EXIT_USAGE;
+    }
+    if (opt->dry_run) {
+        print_plan(stdout, x, &plan);
+        printf("  --dry-run: nothing sent\n");
+        return -1;
+    }
+    print_plan(stderr, x, &plan);
+    if (run_confirmed_on_terminal(x->target_desc))
+        return 0;
+    fprintf(stderr,
+            "kmsload run: nothing sent: %s is not a loopback address; give --yes to send this "
+            "plan (--dry-run only prints it)\n",
+            x->target_desc);
+    return RUN_EXIT_USAGE;
 }
 
 /* One event loop per core by default, leaving one core to the embedded host. */
@@ -479,12 +682,20 @@ static int run_engine_phase(struct run_ctx *x)
         .progress = !opt->quiet && isatty(STDERR_FILENO),
         .cap_n_policy = !x->loopback,
         .threads = x->threads,
+        .handle_signals = true,
+        /* The embedded host follows client time; another target is asked unless told. */
+        .check_client_clock = opt->target && sc->clock == SCENARIO_CLOCK_VIRTUAL &&
+                              sc->target_clock == SCENARIO_TARGET_CLOCK_DETECT,
     };
     struct run_event_sink sink = run_dir_sink(&x->records);
     if (engine_run(&ecfg, x->tally, &sink, &x->eo, x->err, sizeof x->err)) {
         fprintf(stderr, "kmsload run: %s\n", x->err);
+        if (x->eo.target_checks_time)
+            x->abort_reason = "refused: the target checks client time (virtual clock)";
         return RUN_EXIT_USAGE;
     }
+    if (x->eo.notice[0] && !opt->quiet)
+        fprintf(stderr, "kmsload run: %s\n", x->eo.notice);
     return 0;
 }
 
@@ -543,8 +754,16 @@ static int run_write_results(struct run_ctx *x)
         fprintf(stderr, "kmsload run: warning: no report: %s\n", x->err);
     else if (opt->report && !opt->quiet)
         printf("  report: %s/index.html\n", x->out_dir);
-    if (x->tally->requests > 0 && x->eo.answered == 0)
+    /* Said even with -q: a CI log must show why the job failed. */
+    if (x->eo.stop == ENGINE_STOP_NO_ANSWER || x->eo.stop == ENGINE_STOP_WALL_LIMIT) {
+        fprintf(stderr, "kmsload run: stopped early: %s\n", x->eo.interrupt_reason);
         return RUN_EXIT_UNREACHABLE;
+    }
+    if (x->tally->requests > 0 && x->eo.answered == 0) {
+        fprintf(stderr, "kmsload run: %s never answered: none of %llu requests got an answer\n",
+                x->target_desc, (unsigned long long)x->tally->requests);
+        return RUN_EXIT_UNREACHABLE;
+    }
     if (failed > 0 || x->eo.interrupted)
         return RUN_EXIT_FAILED;
     return RUN_EXIT_PASSED;
@@ -557,7 +776,8 @@ static void run_release(struct run_ctx *x)
         struct run_info aborted = {.scenario = x->sc,
                                    .target = "",
                                    .interrupted = true,
-                                   .interrupt_reason = "run failed to start",
+                                   .interrupt_reason =
+                                       x->abort_reason ? x->abort_reason : "run failed to start",
                                    .kmsload_version = KMSLOAD_VERSION};
         run_dir_finish(&x->records, &aborted, x->tally, x->results, 0, x->err, sizeof x->err);
     }
@@ -576,16 +796,30 @@ int run_execute(const struct run_options *opt)
         return RUN_EXIT_USAGE;
     x->opt = opt;
     int status = run_load(x);
+    if (status == 0)
+        status = run_resolve(x);
+    if (status == 0)
+        status = run_preflight(x);
     if (status == 0) {
+        /* From here on SIGINT/SIGTERM end the run with its files written: the engine takes them,
+         * so they are blocked before any thread (the embedded host) starts. */
+        sigset_t signals;
+        sigemptyset(&signals);
+        sigaddset(&signals, SIGINT);
+        sigaddset(&signals, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &signals, NULL);
         signal(SIGPIPE, SIG_IGN);
         evthread_use_pthreads(); /* the embedded host's loop is stopped from this thread */
         raise_open_files(x->sc->concurrency, opt->target == NULL, opt->quiet);
-        status = run_connect(x);
+        if (!opt->target)
+            status = run_start_embedded_host(x);
+        if (status == 0)
+            status = run_engine_phase(x);
+        if (status == 0)
+            status = run_write_results(x);
+    } else if (status == -1) {
+        status = RUN_EXIT_PASSED; /* --dry-run: the plan printed, nothing sent */
     }
-    if (status == 0)
-        status = run_engine_phase(x);
-    if (status == 0)
-        status = run_write_results(x);
     run_release(x);
     free(x);
     return status;

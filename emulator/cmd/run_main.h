@@ -2,15 +2,19 @@
 #ifndef KMSLOAD_RUN_MAIN_H
 #define KMSLOAD_RUN_MAIN_H
 
+#include "scenario.h"
+
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Exit statuses of `kmsload run` (documented in --help and README). */
 enum run_exit {
     RUN_EXIT_PASSED = 0,      /* every expectation met */
     RUN_EXIT_FAILED = 1,      /* an expectation failed (or the run was interrupted) */
     RUN_EXIT_USAGE = 2,       /* bad usage or scenario */
-    RUN_EXIT_UNREACHABLE = 3, /* the target never answered */
+    RUN_EXIT_UNREACHABLE = 3, /* the target never answered, stopped answering, or the run hit
+                                 its wall-clock limit */
 };
 
 #define RUN_MAX_SETS 64
@@ -33,7 +37,18 @@ struct run_options {
     unsigned long threads; /* 0: one per core */
     unsigned shard_index, shard_count;
     bool quiet;
-    bool report; /* false with --no-report */
+    bool report;  /* false with --no-report */
+    bool yes;     /* --yes: send to a non-loopback target without asking */
+    bool dry_run; /* --dry-run: print the plan, send nothing */
+    /* Scenario keys given as flags (they override the file and --set). */
+    bool max_rate_given;
+    double max_rate; /* --max-rate N requests/s */
+    bool target_clock_given;
+    enum scenario_target_clock target_clock; /* --target-clock detect|client|real */
+    bool max_wall_given;
+    int64_t max_wall_us; /* --max-wall DURATION */
+    bool stop_after_failures_given;
+    unsigned long stop_after_failures; /* --stop-after-failures N */
 };
 
 /*

@@ -1,9 +1,12 @@
 #include "engine.h"
 
 #include "fleet.h"
+#include "hresult.h"
 #include "model.h"
 #include "netclient.h"
 #include "pcg32.h"
+
+#include "value_parse.h"
 
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -19,6 +22,13 @@
 #define VALIDITY_US (180LL * 86400LL * 1000000LL) /* a KMS activation lasts 180 days */
 #define DEFAULT_ACTIVATION_MIN 120
 #define DEFAULT_RENEWAL_MIN 10080
+/* After a stop (signal, target not answering, wall-clock limit), answers still in flight are
+ * waited for this long, then abandoned: a stalled host must not hold the run for its timeouts. */
+#define STOP_GRACE_S 1.0
+/* How often the supervisor looks at signals and the wall clock. */
+#define SUPERVISOR_PERIOD_NS 100000000L
+/* The client-clock check's request time: more than the 4 hours a genuine host tolerates. */
+#define CLOCK_CHECK_PAST_FT (5ULL * 3600ULL * 10000000ULL)
 
 struct contact {
     struct engine *engine;
@@ -55,7 +65,18 @@ struct engine_shared {
     unsigned waiting;            /* tick barrier: threads arrived */
     uint64_t generation;
     int64_t round_min, agreed;
-    bool stop; /* interrupted: every thread winds down */
+    unsigned active; /* threads still in their loop: the tick barrier waits for these */
+    bool stop;       /* interrupted or stopping early: every thread winds down */
+    bool abort;      /* stop now: answers still in flight are not waited for */
+    bool finished;   /* every loop is over: the supervisor ends */
+    double stop_at_s;
+    /* Fail fast: contacts in a row that got no answer, and when the first of them was sent. */
+    uint64_t consecutive_failures;
+    double streak_start_s;
+    double max_wall_s;
+    const struct scenario *sc;
+    bool handle_signals;
+    pthread_t supervisor;
     struct timespec started;
     uint64_t epoch_ft;
 };
@@ -92,18 +113,51 @@ struct engine {
     int64_t sim_us;   /* simulated time this thread reached */
     size_t next_day;  /* several hosts: the next day whose host use is sampled */
     bool stopping;    /* no new contacts (end of run or signal) */
-    struct event *kick, *tick_timer, *housekeeping;
-    struct event *sig_int, *sig_term;
+    struct event *kick, *tick_timer, *housekeeping, *rate_timer;
+    double send_interval_s; /* max_rate: this thread's interval between requests; 0: no cap */
+    double next_send_s;
+    bool probe_done; /* the client-clock check got its answer */
+    struct client_session_result probe;
     double last_progress_s;
     uint64_t last_progress_requests;
 };
 
-static double wall_now(const struct engine *e)
+static double shared_wall_now(const struct engine_shared *sh)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    const struct timespec *t0 = &e->shared->started;
+    const struct timespec *t0 = &sh->started;
     return (double)(ts.tv_sec - t0->tv_sec) + (ts.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static double wall_now(const struct engine *e)
+{
+    return shared_wall_now(e->shared);
+}
+
+/* Marks the run as stopping (the first reason wins). Call with the lock held. Returns true when
+ * this call stopped it: the caller then wakes the loops (outside the lock). */
+static bool stop_locked(struct engine_shared *sh, enum engine_stop why, const char *reason)
+{
+    if (sh->stop)
+        return false;
+    sh->stop = true;
+    sh->stop_at_s = shared_wall_now(sh);
+    sh->out->interrupted = true;
+    sh->out->stop = why;
+    snprintf(sh->out->interrupt_reason, sizeof sh->out->interrupt_reason, "%s", reason);
+    return true;
+}
+
+/* Wakes every loop to notice the stop; abort: breaks them now, leaving answers in flight. */
+static void wake_all(struct engine_shared *sh, bool abort)
+{
+    for (unsigned i = 0; i < sh->n_threads; i++) {
+        if (abort)
+            event_base_loopbreak(sh->engines[i].base);
+        else
+            event_active(sh->engines[i].kick, EV_TIMEOUT, 0);
+    }
 }
 
 static uint64_t real_filetime(void)
@@ -234,9 +288,29 @@ static void start_contact(struct engine *e, size_t machine_index, int64_t sim_us
 static void fill_slots(struct engine *e)
 {
     while (e->free_slots && e->pending_head < e->pending_tail) {
+        double slot_s = 0;
+        if (e->send_interval_s > 0) {
+            /* max_rate: one request per interval; the rest wait for the rate timer. */
+            double now = wall_now(e);
+            if (now < e->next_send_s) {
+                if (!evtimer_pending(e->rate_timer, NULL)) {
+                    double wait = e->next_send_s - now;
+                    struct timeval tv = {(time_t)wait, (suseconds_t)((wait - (time_t)wait) * 1e6)};
+                    evtimer_add(e->rate_timer, &tv);
+                }
+                break;
+            }
+            slot_s = e->next_send_s;
+            e->next_send_s = (e->next_send_s > now - e->send_interval_s ? e->next_send_s : now) +
+                             e->send_interval_s;
+        }
         uint32_t i = e->pending[e->pending_head++];
         const struct machine *m = &e->fleet.machines[i];
+        /* Latency counts from when the request was due, or from its slot under max_rate (a cap
+         * the user chose is not the host's slowness). */
         double intended = virtual_clock(e) ? wall_now(e) : (double)m->next_us / 1e6;
+        if (!virtual_clock(e) && slot_s > intended)
+            intended = slot_s;
         start_contact(e, i, virtual_clock(e) ? e->batch_us : sim_now(e), intended);
     }
     if (e->pending_head == e->pending_tail)
@@ -273,18 +347,24 @@ static int64_t tick_barrier(struct engine *e, int64_t my_due)
     pthread_mutex_lock(&sh->lock);
     if (my_due < sh->round_min)
         sh->round_min = my_due;
-    if (++sh->waiting == sh->n_threads) {
+    int64_t agreed;
+    if (sh->abort) {
+        agreed = SCENARIO_NEVER;
+    } else if (++sh->waiting >= sh->active) {
         sh->agreed = sh->stop ? SCENARIO_NEVER : sh->round_min;
         sh->round_min = SCENARIO_NEVER;
         sh->waiting = 0;
         sh->generation++;
         pthread_cond_broadcast(&sh->tick_cond);
+        agreed = sh->agreed;
     } else {
+        /* An abort (second signal, stop grace over) releases every waiter: a thread whose loop
+         * was broken never arrives, and nobody may wait for it. */
         uint64_t generation = sh->generation;
-        while (generation == sh->generation)
+        while (generation == sh->generation && !sh->abort)
             pthread_cond_wait(&sh->tick_cond, &sh->lock);
+        agreed = generation == sh->generation ? SCENARIO_NEVER : sh->agreed;
     }
-    int64_t agreed = sh->agreed;
     pthread_mutex_unlock(&sh->lock);
     return agreed;
 }
@@ -309,6 +389,22 @@ static void sample_days(struct engine *e, int64_t t)
         run_tally_day(e->tally, e->next_day, (int64_t)e->next_day * day_us, machines, no_host);
         e->next_day++;
     }
+}
+
+/* A thread whose loop ended leaves the barrier, so the others never wait for it. */
+static void barrier_leave(struct engine_shared *sh)
+{
+    pthread_mutex_lock(&sh->lock);
+    if (sh->active > 0)
+        sh->active--;
+    if (sh->waiting > 0 && sh->waiting >= sh->active) {
+        sh->agreed = SCENARIO_NEVER;
+        sh->round_min = SCENARIO_NEVER;
+        sh->waiting = 0;
+        sh->generation++;
+        pthread_cond_broadcast(&sh->tick_cond);
+    }
+    pthread_mutex_unlock(&sh->lock);
 }
 
 /* Virtual clock: when a tick's contacts are all answered, move to the next tick. */
@@ -395,6 +491,20 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
     advance(arg);
 }
 
+/* max_rate: the next request's slot has come. */
+static void on_rate_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct engine *e = arg;
+    (void)fd, (void)what;
+    fill_slots(e);
+    if (e->in_flight == 0 && e->pending_head == e->pending_tail) {
+        if (virtual_clock(e))
+            event_active(e->kick, EV_TIMEOUT, 0);
+        else if (e->stopping)
+            finish_run(e);
+    }
+}
+
 static void schedule_next_contact(struct engine *e, struct machine *m, size_t index,
                                   const struct client_session_result *res, int64_t sim_us)
 {
@@ -424,11 +534,38 @@ static void schedule_next_contact(struct engine *e, struct machine *m, size_t in
         fleet_schedule(&e->fleet, index, next);
 }
 
-/* The host did not answer at all: a client tries the next host it knows. */
-static bool host_no_answer(enum kms_outcome outcome)
+/* Contacts that got nothing back from the host (fail fast counts these). */
+static bool no_answer(enum kms_outcome outcome)
 {
     return outcome == KMS_OUTCOME_REFUSED || outcome == KMS_OUTCOME_TIMEOUT ||
            outcome == KMS_OUTCOME_RESET || outcome == KMS_OUTCOME_CLOSED;
+}
+
+/* Fail fast: with the lock held, after a contact; returns true when it stopped the run. */
+static bool check_no_answer_locked(struct engine *e, const struct contact *c,
+                                   const struct client_session_result *res, double now)
+{
+    struct engine_shared *sh = e->shared;
+    const struct scenario *sc = e->sc;
+    if (!no_answer(res->outcome)) {
+        sh->consecutive_failures = 0;
+        return false;
+    }
+    if (sh->consecutive_failures++ == 0)
+        sh->streak_start_s = c->intended_wall_s < now ? c->intended_wall_s : now;
+    double span = now - sh->streak_start_s;
+    bool by_count = sc->stop_after_failures && sh->consecutive_failures >= sc->stop_after_failures;
+    bool by_time = sc->stop_after_silence_us > 0 && sh->consecutive_failures >= 2 &&
+                   span * 1e6 >= (double)sc->stop_after_silence_us;
+    if (sh->stop || (!by_count && !by_time))
+        return false;
+    char reason[sizeof sh->out->interrupt_reason];
+    snprintf(reason, sizeof reason,
+             "target stopped answering: %llu contacts in a row got no answer over %.0f s (last: "
+             "%s%s%.80s)",
+             (unsigned long long)sh->consecutive_failures, span, kms_outcome_name(res->outcome),
+             res->err.detail[0] ? ", " : "", res->err.detail);
+    return stop_locked(sh, ENGINE_STOP_NO_ANSWER, reason);
 }
 
 /* Failures after which the host may still have counted the request: its answer was lost. */
@@ -499,8 +636,11 @@ static void record_event(struct engine *e, struct contact *c,
         sh->failures++;
     if (sh->sink && sh->sink->event)
         sh->sink->event(sh->sink->ctx, &ev);
+    bool stopped = check_no_answer_locked(e, c, res, ev.wall_s);
     pthread_mutex_unlock(&sh->lock);
     run_tally_add(e->tally, &ev);
+    if (stopped)
+        wake_all(sh, false);
 }
 
 static void on_contact_done(struct net_client *client, const struct client_session_result *res,
@@ -512,7 +652,7 @@ static void on_contact_done(struct net_client *client, const struct client_sessi
     double latency_s = now - c->intended_wall_s;
     record_event(e, c, res, latency_s > 0 ? (uint64_t)(latency_s * 1e6) : 0);
     struct machine *m = &e->fleet.machines[c->machine];
-    if (host_no_answer(res->outcome) && c->pos + 1 < c->n_order && !e->stopping &&
+    if (no_answer(res->outcome) && c->pos + 1 < c->n_order && !e->stopping &&
         !e->shared->stop) {
         /* Failover (spec §1): the host did not answer; drop it from the cache and try the next
          * host of the order within the same contact. */
@@ -589,27 +729,61 @@ static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
         print_progress(e, false);
 }
 
-static void on_signal(evutil_socket_t sig, short what, void *arg)
+/*
+ * The supervisor: takes SIGINT/SIGTERM (blocked in every thread, so no loop has to be free to
+ * see them), enforces the wall-clock limit and the grace after a stop. A first signal stops the
+ * run and waits up to STOP_GRACE_S for answers in flight; a second one, or the grace running out,
+ * breaks every loop and releases the tick barrier at once.
+ */
+static void *supervisor_thread(void *arg)
 {
-    struct engine *e = arg;
-    struct engine_shared *sh = e->shared;
-    (void)what;
-    pthread_mutex_lock(&sh->lock);
-    bool second = sh->stop;
-    sh->stop = true;
-    if (!second) {
-        sh->out->interrupted = true;
-        snprintf(sh->out->interrupt_reason, sizeof sh->out->interrupt_reason, "%s",
-                 sig == SIGINT ? "SIGINT" : "SIGTERM");
-    }
-    pthread_mutex_unlock(&sh->lock);
-    /* Wake every loop; a second signal stops waiting for answers still in flight. */
-    for (unsigned i = 0; i < sh->n_threads; i++) {
-        if (second)
-            event_base_loopbreak(sh->engines[i].base);
+    struct engine_shared *sh = arg;
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    for (;;) {
+        int sig = -1;
+        struct timespec period = {0, SUPERVISOR_PERIOD_NS};
+        if (sh->handle_signals)
+            sig = sigtimedwait(&signals, NULL, &period);
         else
-            event_active(sh->engines[i].kick, EV_TIMEOUT, 0);
+            nanosleep(&period, NULL);
+        double now = shared_wall_now(sh);
+        bool wake = false, abort = false;
+        pthread_mutex_lock(&sh->lock);
+        if (sh->finished) {
+            pthread_mutex_unlock(&sh->lock);
+            break;
+        }
+        if (sig == SIGINT || sig == SIGTERM) {
+            if (stop_locked(sh, ENGINE_STOP_SIGNAL, sig == SIGINT ? "SIGINT" : "SIGTERM"))
+                wake = true;
+            else
+                abort = true;
+        }
+        if (!sh->stop && now >= sh->max_wall_s) {
+            char reason[sizeof sh->out->interrupt_reason], limit[32];
+            value_format_duration((int64_t)(sh->max_wall_s * 1e6), limit, sizeof limit);
+            snprintf(reason, sizeof reason,
+                     "wall-clock limit of %s reached (max_wall; the target answered too slowly "
+                     "for the scenario)",
+                     limit);
+            wake = stop_locked(sh, ENGINE_STOP_WALL_LIMIT, reason);
+        }
+        if (sh->stop && now - sh->stop_at_s >= STOP_GRACE_S)
+            abort = true;
+        if (abort && !sh->abort) {
+            sh->abort = true;
+            pthread_cond_broadcast(&sh->tick_cond);
+        } else {
+            abort = false;
+        }
+        pthread_mutex_unlock(&sh->lock);
+        if (abort || wake)
+            wake_all(sh, abort);
     }
+    return NULL;
 }
 
 static void engine_free(struct engine *e)
@@ -620,7 +794,7 @@ static void engine_free(struct engine *e)
                 net_client_free(e->slots[i].client);
     for (size_t i = 0; i < e->n_idle; i++)
         net_client_free(e->idle[i]); /* before the base they live on */
-    struct event *events[] = {e->kick, e->tick_timer, e->housekeeping, e->sig_int, e->sig_term};
+    struct event *events[] = {e->kick, e->tick_timer, e->housekeeping, e->rate_timer};
     for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
         if (events[i])
             event_free(events[i]);
@@ -692,19 +866,21 @@ static int engine_setup(struct engine *e, struct engine_shared *sh, unsigned ind
     e->epoch_ft = sh->epoch_ft;
     e->kick = event_new(e->base, -1, 0, on_kick, e);
     e->tick_timer = evtimer_new(e->base, on_kick, e);
-    if (!e->kick || !e->tick_timer) {
+    e->rate_timer = evtimer_new(e->base, on_rate_timer, e);
+    if (sc->max_rate > 0)
+        e->send_interval_s = (double)threads / sc->max_rate;
+    if (!e->kick || !e->tick_timer || !e->rate_timer) {
         snprintf(e->setup_err, sizeof e->setup_err, "out of memory");
         return -1;
     }
     if (index == 0) {
-        /* The first thread flushes the records, prints progress and takes the signals. */
+        /* The first thread flushes the records and prints progress. */
         e->housekeeping = event_new(e->base, -1, EV_PERSIST, on_housekeeping, e);
-        e->sig_int = evsignal_new(e->base, SIGINT, on_signal, e);
-        e->sig_term = evsignal_new(e->base, SIGTERM, on_signal, e);
         struct timeval every = {0, 500000};
-        event_add(e->housekeeping, &every);
-        evsignal_add(e->sig_int, NULL);
-        evsignal_add(e->sig_term, NULL);
+        if (!e->housekeeping || event_add(e->housekeeping, &every)) {
+            snprintf(e->setup_err, sizeof e->setup_err, "out of memory");
+            return -1;
+        }
     }
     return 0;
 }
@@ -714,7 +890,92 @@ static void *engine_thread(void *arg)
     struct engine *e = arg;
     event_active(e->kick, EV_TIMEOUT, 0);
     event_base_dispatch(e->base);
+    barrier_leave(e->shared);
     return NULL;
+}
+
+static void on_clock_check_done(struct net_client *client, const struct client_session_result *res,
+                                void *arg)
+{
+    struct contact *c = arg;
+    struct engine *e = c->engine;
+    double latency_s = wall_now(e) - c->intended_wall_s;
+    record_event(e, c, res, latency_s > 0 ? (uint64_t)(latency_s * 1e6) : 0);
+    e->probe = *res;
+    e->probe_done = true;
+    net_client_free(client);
+    c->client = NULL;
+    c->next_free = e->free_slots;
+    e->free_slots = c;
+    e->in_flight--;
+    event_base_loopbreak(e->base);
+}
+
+/*
+ * Does the target follow client time? One request of the run's first machine (its CMID is sent
+ * anyway) carrying a time more than 4 hours in the past: a host that checks client time refuses
+ * it with 0xC004F06C; a host that follows client time answers, and a past time never moves its
+ * clock forward. The request is one of the run's: recorded, and known to the model.
+ * Returns 0 (go on: it follows client time, or the answer did not tell; see out->notice), or -1
+ * when the target checks client time.
+ */
+static int check_client_clock(struct engine *e, char *err, size_t err_len)
+{
+    struct engine_outcome *out = e->shared->out;
+    if (e->fleet.heap_n == 0 || !e->free_slots) {
+        snprintf(out->notice, sizeof out->notice,
+                 "could not check whether the target follows client time (no machine to ask)");
+        return 0;
+    }
+    struct contact *c = e->free_slots;
+    e->free_slots = c->next_free;
+    size_t index = e->fleet.heap[0];
+    struct machine *m = &e->fleet.machines[index];
+    c->engine = e;
+    c->machine = index;
+    c->sim_us = 0;
+    c->intended_wall_s = wall_now(e);
+    build_request(e, m, 0, &c->request);
+    c->request.client_time = e->epoch_ft - CLOCK_CHECK_PAST_FT;
+    /* Several hosts: the first one asks for all (they are set up alike, or the run says so). */
+    c->host = 0;
+    c->order[0] = 0;
+    c->n_order = 1;
+    c->pos = 0;
+    pthread_mutex_lock(&e->shared->lock);
+    model_sent(&e->model[0], e->fleet.pops[m->population].app_index, c->request.n_policy,
+               &c->ticket);
+    pthread_mutex_unlock(&e->shared->lock);
+    uint8_t w_req[16];
+    pcg32_fill(&e->rng, w_req, sizeof w_req);
+    e->in_flight++;
+    struct net_client_params params = e->params[m->population];
+    params.addrs = &e->hosts->hosts[0].addrs;
+    c->client = net_client_start(e->base, &params, &c->request, w_req, on_clock_check_done, c);
+    if (!c->client) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    event_base_dispatch(e->base);
+    if (!e->probe_done)
+        return 0; /* interrupted meanwhile */
+    if (e->probe.outcome == KMS_OUTCOME_HOST_ERROR && e->probe.hresult == HR_INVALID_TIMESTAMP) {
+        out->target_checks_time = true;
+        snprintf(err, err_len,
+                 "the target checks client time: it refused a request dated 5 hours ago with "
+                 "0xC004F06C, so it compares client times with its own clock and would refuse "
+                 "the virtual clock's simulated days too. Run a real-clock scenario instead "
+                 "(scenarios/real-host-smoke.ini, new-host-acceptance.ini or real-host-soak.ini), "
+                 "or give --target-clock client if the host follows client time");
+        return -1;
+    }
+    if (!kms_outcome_has_count(e->probe.outcome))
+        snprintf(out->notice, sizeof out->notice,
+                 "could not tell whether the target follows client time (the check request "
+                 "ended %s%s%.80s); running on the virtual clock as the scenario says",
+                 kms_outcome_name(e->probe.outcome), e->probe.err.detail[0] ? ": " : "",
+                 e->probe.err.detail);
+    return 0;
 }
 
 int engine_run(const struct engine_config *cfg, struct run_tally *tally,
@@ -731,6 +992,10 @@ int engine_run(const struct engine_config *cfg, struct run_tally *tally,
     pthread_mutex_init(&sh.lock, NULL);
     pthread_cond_init(&sh.tick_cond, NULL);
     sh.n_threads = threads;
+    sh.active = threads;
+    sh.sc = sc;
+    sh.handle_signals = cfg->handle_signals;
+    sh.max_wall_s = (double)scenario_max_wall(sc) / 1e6;
     sh.sink = sink;
     sh.out = out;
     sh.round_min = SCENARIO_NEVER;
@@ -787,19 +1052,51 @@ int engine_run(const struct engine_config *cfg, struct run_tally *tally,
                 model_expect_n_policy(&sh.model[h], fp->app_index, n);
         }
     clock_gettime(CLOCK_MONOTONIC, &sh.started);
-    unsigned started = 1;
-    for (unsigned t = 1; t < threads; t++, started++)
-        if (pthread_create(&sh.engines[t].thread, NULL, engine_thread, &sh.engines[t]) != 0)
-            break;
-    if (started < threads) {
-        /* Without every thread the tick barrier would wait forever: stop the ones running. */
-        sh.stop = true;
-        sh.n_threads = started;
+    /* Signals are taken by the supervisor: blocked here, so the threads started below inherit
+     * the mask (the caller blocks them before starting any other thread, see engine.h). */
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    if (cfg->handle_signals)
+        pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    if (pthread_create(&sh.supervisor, NULL, supervisor_thread, &sh) != 0) {
+        snprintf(err, err_len, "cannot start the supervisor thread");
+        goto out;
     }
-    engine_thread(&sh.engines[0]);
-    for (unsigned t = 1; t < started; t++)
-        pthread_join(sh.engines[t].thread, NULL);
-    if (started < threads) {
+    unsigned started = 1;
+    bool stopped_already = false;
+    if (cfg->check_client_clock && check_client_clock(&sh.engines[0], err, err_len) != 0) {
+        started = 0;
+        goto stop_supervisor;
+    }
+    pthread_mutex_lock(&sh.lock);
+    stopped_already = sh.abort;
+    pthread_mutex_unlock(&sh.lock);
+    if (!stopped_already) {
+        for (unsigned t = 1; t < threads; t++, started++)
+            if (pthread_create(&sh.engines[t].thread, NULL, engine_thread, &sh.engines[t]) != 0)
+                break;
+        if (started < threads) {
+            /* The barrier counts only the threads running: stop those. */
+            pthread_mutex_lock(&sh.lock);
+            sh.stop = true;
+            sh.active = started;
+            sh.n_threads = started;
+            pthread_mutex_unlock(&sh.lock);
+        }
+        engine_thread(&sh.engines[0]);
+        for (unsigned t = 1; t < started; t++)
+            pthread_join(sh.engines[t].thread, NULL);
+    }
+stop_supervisor:
+    pthread_mutex_lock(&sh.lock);
+    sh.finished = true;
+    pthread_mutex_unlock(&sh.lock);
+    pthread_join(sh.supervisor, NULL);
+    if (started == 0)
+        goto out;
+    if (!stopped_already && started < threads) {
         snprintf(err, err_len, "cannot start %u engine threads", threads);
         goto out;
     }

@@ -38,18 +38,20 @@
 enum section_kind { SEC_NONE, SEC_SCENARIO, SEC_HOST, SEC_POPULATION, SEC_EXPECT };
 
 enum value_type {
-    T_TEXT,     /* printable text, min..size-1 characters */
-    T_CLOCK,    /* virtual | real */
-    T_DURATION, /* int64_t microseconds within [min, max] */
-    T_SKEW,     /* int64_t microseconds, signed, within [-max, max] */
-    T_MINUTES,  /* unsigned minutes, given as a duration of whole minutes within [min, max] */
-    T_U64,      /* uint64_t, decimal or 0x hex */
-    T_UINT,     /* unsigned within [min, max] */
-    T_U32,      /* uint32_t within [min, max] */
-    T_SWITCH,   /* bool: on/off */
-    T_SHARE,    /* double 0..1, or a percentage */
-    T_STAGES,   /* arrivals: the population's ramp stages */
-    T_FAULTS,   /* text that host_faults_parse accepts */
+    T_TEXT,         /* printable text, min..size-1 characters */
+    T_CLOCK,        /* virtual | real */
+    T_DURATION,     /* int64_t microseconds within [min, max] */
+    T_SKEW,         /* int64_t microseconds, signed, within [-max, max] */
+    T_MINUTES,      /* unsigned minutes, given as a duration of whole minutes within [min, max] */
+    T_U64,          /* uint64_t, decimal or 0x hex */
+    T_UINT,         /* unsigned within [min, max] */
+    T_U32,          /* uint32_t within [min, max] */
+    T_SWITCH,       /* bool: on/off */
+    T_SHARE,        /* double 0..1, or a percentage */
+    T_STAGES,       /* arrivals: the population's ramp stages */
+    T_FAULTS,       /* text that host_faults_parse accepts */
+    T_TARGET_CLOCK, /* detect | client | real */
+    T_RATE,         /* double > 0 (or 0: none), requests per second */
 };
 
 struct key_spec {
@@ -80,6 +82,14 @@ static const struct key_spec key_specs[] = {
     {SEC_SCENARIO, "reuse_connections", T_SWITCH, SC_FIELD(reuse_connections), 0, 0, NULL},
     {SEC_SCENARIO, "baseline", T_SWITCH, SC_FIELD(baseline), 0, 0, NULL},
     {SEC_SCENARIO, "threads", T_UINT, SC_FIELD(threads), 0, 64, NULL},
+    {SEC_SCENARIO, "target_clock", T_TARGET_CLOCK, SC_FIELD(target_clock), 0, 0, NULL},
+    {SEC_SCENARIO, "stop_after_failures", T_UINT, SC_FIELD(stop_after_failures), 0, 100000000,
+     NULL},
+    {SEC_SCENARIO, "stop_after_silence", T_DURATION, SC_FIELD(stop_after_silence_us), 0,
+     DURATION_MAX_US, "0 (never)..3650d"},
+    {SEC_SCENARIO, "max_wall", T_DURATION, SC_FIELD(max_wall_us), US_PER_S, DURATION_MAX_US,
+     "1s..3650d"},
+    {SEC_SCENARIO, "max_rate", T_RATE, SC_FIELD(max_rate), 0, 0, NULL},
 
     {SEC_HOST, "activation_interval", T_MINUTES, SC_FIELD(host_activation_interval), 15, 43200,
      "15m..30d"},
@@ -494,6 +504,31 @@ static int set_value(const struct key_spec *spec, void *base, const char *value,
             return -1;
         }
         return 0;
+    case T_TARGET_CLOCK:
+        if (strcmp(value, "detect") == 0)
+            *(enum scenario_target_clock *)(void *)field = SCENARIO_TARGET_CLOCK_DETECT;
+        else if (strcmp(value, "client") == 0)
+            *(enum scenario_target_clock *)(void *)field = SCENARIO_TARGET_CLOCK_CLIENT;
+        else if (strcmp(value, "real") == 0)
+            *(enum scenario_target_clock *)(void *)field = SCENARIO_TARGET_CLOCK_REAL;
+        else {
+            snprintf(problem, cap,
+                     "expected detect, client (the target follows client time) or "
+                     "real (it checks client time against its own clock)");
+            return -1;
+        }
+        return 0;
+    case T_RATE: {
+        char *end;
+        errno = 0;
+        double rate = strtod(value, &end);
+        if (end == value || *end || errno || !(rate >= 0) || rate > RATE_MAX) {
+            snprintf(problem, cap, "expected requests per second, 0 (no cap) up to %.0f", RATE_MAX);
+            return -1;
+        }
+        memcpy(field, &rate, sizeof rate);
+        return 0;
+    }
     case T_DURATION:
         if (value_parse_duration(value, false, &us, why, sizeof why) != 0 || us < spec->min ||
             us > spec->max) {
@@ -1113,6 +1148,8 @@ static void scenario_defaults(struct scenario *sc, const char *origin)
         .concurrency = 256,
         .timeout_us = 5 * US_PER_S,
         .threads = 0,
+        .stop_after_failures = 20,
+        .stop_after_silence_us = 30 * US_PER_S,
         .host_activation_interval = 120,
         .host_renewal_interval = 10080,
         .host_ndr64 = true,
@@ -1167,6 +1204,15 @@ int scenario_parse(struct scenario *sc, const char *text, const char *origin,
     }
     free(c);
     return rc;
+}
+
+int64_t scenario_max_wall(const struct scenario *sc)
+{
+    if (sc->max_wall_us > 0)
+        return sc->max_wall_us;
+    if (sc->clock == SCENARIO_CLOCK_REAL)
+        return sc->duration_us + 5 * US_PER_MIN;
+    return 60 * US_PER_MIN;
 }
 
 int scenario_load(struct scenario *sc, const char *path, const char *const *overrides,

@@ -23,6 +23,14 @@ enum scenario_clock {
     SCENARIO_CLOCK_REAL,    /* requests carry the real time; the run lasts its duration */
 };
 
+/* What the target's clock does with the client times a run sends (the virtual clock sends times
+ * days ahead of the real one, which only a host that follows client time accepts). */
+enum scenario_target_clock {
+    SCENARIO_TARGET_CLOCK_DETECT, /* ask the target once, with a time more than 4 h in the past */
+    SCENARIO_TARGET_CLOCK_CLIENT, /* it follows client time (kmsload host --clock client) */
+    SCENARIO_TARGET_CLOCK_REAL,   /* it checks client time against its own clock (genuine hosts) */
+};
+
 /* One ramp stage of an open workload: arrivals per second from rate_from to rate_to. */
 struct scenario_stage {
     int64_t duration_us;
@@ -89,6 +97,14 @@ struct scenario {
     bool reuse_connections; /* send contacts over bound connections (default: one per contact) */
     bool baseline;          /* the target already serves real machines: check count deltas */
     unsigned threads;       /* 0: one per core */
+    enum scenario_target_clock target_clock;
+    /* Stop early (exit 3) when the target stops answering: after this many consecutive contacts
+     * without an answer (0: never), or when contacts have failed without one answered for this
+     * much wall time (0: never). */
+    unsigned stop_after_failures;
+    int64_t stop_after_silence_us;
+    int64_t max_wall_us; /* wall-clock limit of the run; 0: the default (see scenario_max_wall) */
+    double max_rate;     /* requests per second at most, over all threads; 0: no cap */
     /* [host]: the embedded reference host, when no --target is given. */
     unsigned host_activation_interval; /* minutes (default 120) */
     unsigned host_renewal_interval;    /* minutes (default 10080) */
@@ -110,6 +126,9 @@ struct scenario {
  */
 int scenario_load(struct scenario *sc, const char *path, const char *const *overrides,
                   size_t n_overrides, char *err, size_t err_len);
+/* The run's wall-clock limit: max_wall, or by default 1 h on the virtual clock and the duration
+ * plus 5 minutes on the real clock. */
+int64_t scenario_max_wall(const struct scenario *sc);
 /* The same from text (origin names it in messages). */
 int scenario_parse(struct scenario *sc, const char *text, const char *origin,
                    const char *const *overrides, size_t n_overrides, char *err, size_t err_len);
