@@ -453,7 +453,7 @@ static int run_discover(struct run_ctx *x, const char *domain)
     struct host_set *hs = &x->hosts;
     memset(hs, 0, sizeof *hs);
     hs->discovery = true;
-    hs->caching = !x->opt->no_host_caching;
+    hs->caching = x->sc->host_caching && !x->opt->no_host_caching;
     int n = snprintf(x->target_desc, sizeof x->target_desc, "dns:%s", domain);
     for (size_t i = 0; i < set.n && hs->n < HOST_SET_MAX; i++) {
         const struct dns_srv_record *r = &set.rec[i];

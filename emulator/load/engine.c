@@ -48,7 +48,8 @@ struct contact {
 /*
  * What the worker threads share. Each thread runs its own event loop over its own part of the
  * fleet; the model (one per KMS host: each counts on its own), the records and the request
- * numbering are shared under one lock, and in virtual time every thread meets the others at each tick.
+ * numbering are shared under one lock, and in virtual time every thread meets the others at each
+ * tick.
  */
 struct engine_shared {
     pthread_mutex_t lock;
@@ -272,8 +273,8 @@ static void start_contact(struct engine *e, size_t machine_index, int64_t sim_us
     c->client = NULL;
     struct pcg32 choice;
     host_choice_stream(&choice, e->sc->seed, m->id, sim_us);
-    c->n_order = host_choice_order(e->hosts, sim_us, m->host, e->pinned[m->population], &choice,
-                                   c->order);
+    c->n_order =
+        host_choice_order(e->hosts, sim_us, m->host, e->pinned[m->population], &choice, c->order);
     c->pos = 0;
     c->host = HOST_NONE;
     if (c->n_order == 0) {
@@ -652,8 +653,7 @@ static void on_contact_done(struct net_client *client, const struct client_sessi
     double latency_s = now - c->intended_wall_s;
     record_event(e, c, res, latency_s > 0 ? (uint64_t)(latency_s * 1e6) : 0);
     struct machine *m = &e->fleet.machines[c->machine];
-    if (no_answer(res->outcome) && c->pos + 1 < c->n_order && !e->stopping &&
-        !e->shared->stop) {
+    if (no_answer(res->outcome) && c->pos + 1 < c->n_order && !e->stopping && !e->shared->stop) {
         /* Failover (spec §1): the host did not answer; drop it from the cache and try the next
          * host of the order within the same contact. */
         if (m->host == c->host)

@@ -72,6 +72,10 @@ static void w_population(FILE *f, const struct run_event *ev)
 {
     csv_text(f, ev->population, 256);
 }
+static void w_host(FILE *f, const struct run_event *ev)
+{
+    csv_text(f, ev->host ? ev->host : "", 256);
+}
 static void w_application(FILE *f, const struct run_event *ev)
 {
     csv_text(f, ev->app_key, 256);
@@ -263,6 +267,11 @@ static bool p_population(const char *s, struct events_row *r)
     copy_text(r->population, sizeof r->population, s);
     return true;
 }
+static bool p_host(const char *s, struct events_row *r)
+{
+    copy_text(r->host, sizeof r->host, s);
+    return true;
+}
 static bool p_application(const char *s, struct events_row *r)
 {
     copy_text(r->app, sizeof r->app, s);
@@ -383,32 +392,36 @@ struct events_column {
     const char *name;
     void (*write)(FILE *f, const struct run_event *ev);
     bool (*parse)(const char *text, struct events_row *row);
+    bool optional; /* runs written before the column existed lack it: read as "" */
 };
 
 static const struct events_column columns[] = {
-    {"seq", w_seq, p_seq},
-    {"wall_s", w_wall, p_wall},
-    {"sim_s", w_sim, p_sim},
-    {"client_time", w_client_time, p_client_time},
-    {"machine", w_machine, p_machine},
-    {"cmid", w_cmid, p_cmid},
-    {"population", w_population, p_population},
-    {"application", w_application, p_application},
-    {"product", w_product, p_product},
-    {"protocol", w_protocol, p_protocol},
-    {"ndr", w_ndr, p_ndr},
-    {"n_policy", w_n_policy, p_n_policy},
-    {"outcome", w_outcome, p_outcome},
-    {"hresult", w_hresult, p_hresult},
-    {"hresult_name", w_hresult_name, p_hresult_name},
-    {"count", w_count, p_count},
-    {"expected_lo", w_expected_lo, p_expected_lo},
-    {"expected_hi", w_expected_hi, p_expected_hi},
-    {"model", w_model, p_model},
-    {"latency_us", w_latency, p_latency},
-    {"epid", w_epid, p_epid},
-    {"hwid", w_hwid, p_hwid},
-    {"detail", w_detail, p_detail},
+    {"seq", w_seq, p_seq, false},
+    {"wall_s", w_wall, p_wall, false},
+    {"sim_s", w_sim, p_sim, false},
+    {"client_time", w_client_time, p_client_time, false},
+    {"machine", w_machine, p_machine, false},
+    {"cmid", w_cmid, p_cmid, false},
+    {"population", w_population, p_population, false},
+    {"application", w_application, p_application, false},
+    {"product", w_product, p_product, false},
+    {"protocol", w_protocol, p_protocol, false},
+    {"ndr", w_ndr, p_ndr, false},
+    {"n_policy", w_n_policy, p_n_policy, false},
+    {"outcome", w_outcome, p_outcome, false},
+    {"hresult", w_hresult, p_hresult, false},
+    {"hresult_name", w_hresult_name, p_hresult_name, false},
+    {"count", w_count, p_count, false},
+    {"expected_lo", w_expected_lo, p_expected_lo, false},
+    {"expected_hi", w_expected_hi, p_expected_hi, false},
+    {"model", w_model, p_model, false},
+    {"latency_us", w_latency, p_latency, false},
+    {"epid", w_epid, p_epid, false},
+    {"hwid", w_hwid, p_hwid, false},
+    /* The KMS host asked (several hosts per run: --target dns:DOMAIN, [host NAME]); "" when
+     * discovery found none. */
+    {"host", w_host, p_host, true},
+    {"detail", w_detail, p_detail, false},
 };
 #define N_COLUMNS (sizeof columns / sizeof columns[0])
 
@@ -570,6 +583,10 @@ static int read_header(struct events_csv_reader *r, char *err, size_t err_len)
         size_t i = 0;
         while (i < r->n_fields && strcmp(field(r, i), columns[k].name) != 0)
             i++;
+        if (i == r->n_fields && columns[k].optional) {
+            r->column_at[k] = SIZE_MAX;
+            continue;
+        }
         if (i == r->n_fields)
             return fail(err, err_len,
                         "%s:1: missing column \"%s\" in the header (not a kmsload events.csv?)",
@@ -636,7 +653,7 @@ int events_csv_next(struct events_csv_reader *r, struct events_row *row, char *e
     row->ev.app = -1;
     row->ev.population_index = -1;
     for (size_t k = 0; k < N_COLUMNS; k++) {
-        const char *text = field(r, r->column_at[k]);
+        const char *text = r->column_at[k] == SIZE_MAX ? "" : field(r, r->column_at[k]);
         if (!columns[k].parse(text, row))
             return fail(err, err_len, "%s:%lu: column %s: \"%.64s\" is not a valid value", r->name,
                         r->record_line, columns[k].name, text);
@@ -645,6 +662,8 @@ int events_csv_next(struct events_csv_reader *r, struct events_row *row, char *e
         return fail(err, err_len, "%s:%lu: column expected_lo: the model judged, but no range",
                     r->name, r->record_line);
     row->ev.population = row->population;
+    row->ev.host = row->host;
+    row->ev.host_index = -1; /* the reader knows no host set */
     row->ev.app_key = row->app;
     row->ev.product_key = row->product;
     return 1;

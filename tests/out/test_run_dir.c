@@ -11,13 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CSV_COLUMNS 23
+#define CSV_COLUMNS 24
 
 static const char *const COLUMNS[CSV_COLUMNS] = {
     "seq",        "wall_s",      "sim_s",        "client_time", "machine",     "cmid",
     "population", "application", "product",      "protocol",    "ndr",         "n_policy",
     "outcome",    "hresult",     "hresult_name", "count",       "expected_lo", "expected_hi",
-    "model",      "latency_us",  "epid",         "hwid",        "detail",
+    "model",      "latency_us",  "epid",         "hwid",        "host",        "detail",
 };
 
 /* ---- helpers ---- */
@@ -343,7 +343,7 @@ Test(run_dir, events_csv_reads_back)
     char *text = slurp(path, NULL);
     const char *header = "seq,wall_s,sim_s,client_time,machine,cmid,population,application,"
                          "product,protocol,ndr,n_policy,outcome,hresult,hresult_name,count,"
-                         "expected_lo,expected_hi,model,latency_us,epid,hwid,detail\n";
+                         "expected_lo,expected_hi,model,latency_us,epid,hwid,host,detail\n";
     cr_assert(strncmp(text, header, strlen(header)) == 0, "header: %.300s", text);
     cr_assert(strstr(text, ",\"workstation WS-01, \"\"lab\"\" desk\"\n"),
               "RFC 4180 quoting of the detail");
