@@ -13,35 +13,69 @@ if (!exists("xunit")) xunit = virtual ? 'days' : 's'
 if (!exists("napps")) napps = 1
 if (!exists("colors")) colors = '#1f77b4 #ff7f0e #2ca02c'
 if (fmt eq 'svg') {
-    set terminal svg size 1000,520 dynamic noenhanced font 'Helvetica,13' background '#ffffff'
+    set terminal svg size 1000,600 dynamic noenhanced font 'Helvetica,13' background '#ffffff'
 } else {
-    set terminal pngcairo size 1000,520 noenhanced font 'Helvetica,11' background '#ffffff'
+    set terminal pngcairo size 1000,600 noenhanced font 'Helvetica,11' background '#ffffff'
 }
 set output outfile
+here = ''
+if (exists("ARG0")) { do for [k = strlen(ARG0):1:-1] { if (here eq '' && ARG0[k:k] eq '/') { here = ARG0[1:k] } } }
+load here.'common.gp'
+if (!exists("nexpiries")) nexpiries = 0
+
+# The highest count or window size, the highest expiries per bucket and the bucket's width:
+# integer axes (machines come in whole numbers) and a right-axis label that says per how long.
+col_top = 0
+do for [i=1:napps] {
+    stats [*:*] datafile skip 1 using (col_max(column(3*i-1))) nooutput
+    stats [*:*] datafile skip 1 using (col_max(column(3*i))) nooutput
+}
+left_top = col_top
+col_top = 0
+do for [i=1:napps] {
+    stats [*:*] datafile skip 1 using (col_max(column(3*i+1))) nooutput
+}
+right_top = col_top
+stats [*:*] datafile skip 1 using 1 nooutput
+bucket = STATS_records > 1 ? (STATS_max - STATS_min) / (STATS_records - 1) * xsec : 0
+nfalls = 0
+do for [i=1:napps] {
+    do for [k=1:words(thresholds)] {
+        stats [*:*] fell_from(datafile) skip 1 using \
+            (fell_count(fell(column(3*i-1), thr(k))), 0) nooutput
+    }
+}
 
 set title '30-day window: count vs. machines contacted in the last 30 days' font ',14'
-set xlabel (virtual ? 'simulated time ('.xunit.')' : 'wall time (s)')
+set xlabel (virtual ? 'simulated time ('.xunit.')' : 'wall time (s)').xlabel_gap
 set ylabel 'count / machines'
-set y2label 'machines expiring (last contact + 30 days) per bucket'
+set y2label 'machines expiring'.(bucket > 0 ? ' per '.duration(bucket) : '')
 set grid xtics ytics lc rgb '#dddddd' lw 1 dt 1
 set border 11 lc rgb '#555555'
 set tics nomirror
+set format y '%.0f'
+set format y2 '%.0f'
+if (left_top <= 10) { set ytics 1 }
 set y2tics
-set key at screen 0.5, screen 0.01 center bottom horizontal Left reverse samplen 2 width 2 maxrows 3 box lc rgb '#cccccc'
-set bmargin 7
+if (right_top <= 10) { set y2tics 1 }
+@key_below
 if (exists("xmax") && xmax > 0) { set xrange [0:xmax] } else { set xrange [0:*] }
-set yrange [0:*]
-set y2range [0:*]
-if (!exists("nexpiries")) nexpiries = 0
+fell_top = fell_room(left_top > 0 ? left_top * 1.1 : 1)
+fell_mid = (exists("xmax") && xmax > 0) ? xmax / 2.0 : 0
+set yrange [0:fell_top]
+set y2range [0:(right_top > 0 ? fell_room(right_top * 1.1) : 1)]
 if (nexpiries == 0) {
     set y2range [0:1]
     set y2tics 1
     set label 10 'no machine reached last contact + 30 days during the run' at graph 0.5, graph 0.5 center tc rgb '#777777'
 }
+# The thresholds the count is judged against (only those inside the range drawn).
+if (left_top >= 25) { @threshold_lines } else { if (left_top >= 5) { @threshold_lines; unset arrow 1; unset label 1 } }
 
 plot for [i=1:napps] datafile using 1:(column(3*i+1)) axes x1y2 \
          with impulses lw 8 lc rgb ('#A0'.word(colors, i)[2:7]) title columnhead(3*i+1), \
      for [i=1:napps] datafile using 1:(column(3*i)) \
          with steps lw 2 dt 2 lc rgb word(colors, i) title columnhead(3*i), \
      for [i=1:napps] datafile using 1:(column(3*i-1)) \
-         with steps lw 2.5 lc rgb word(colors, i) title columnhead(3*i-1)
+         with steps lw 2.5 lc rgb word(colors, i) title columnhead(3*i-1), \
+     @fell_plot

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Opens RUN_DIR/index.html in headless Chromium (Debian's `chromium` package) from the file
 # system, offline, and checks that the report renders with its charts: the DOM as rendered holds
-# one inline <svg> per chart and the expectations table, and a screenshot is not blank (many
-# distinct colours). Usage: tests/browser_check.sh RUN_DIR [SCREENSHOT.png]
+# one inline <svg> per chart and the expectations table; no chart's key (legend) covers its plot
+# area, a tick label or an axis label, measured on the page as Chromium lays it out; and a
+# screenshot is not blank (many distinct colours). Usage: tests/browser_check.sh RUN_DIR [SCREENSHOT.png]
 set -euo pipefail
 run_dir=${1:?usage: tests/browser_check.sh RUN_DIR [SCREENSHOT.png]}
 page="$(cd "$run_dir" && pwd)/index.html"
@@ -32,7 +33,79 @@ svgs=$(grep -o '<svg' "$dom" | wc -l)
 grep -q '<h2>Expectations</h2>' "$dom" || { echo "browser_check: no expectations section" >&2; fail=1; }
 if grep -q '<script' "$dom"; then echo "browser_check: the report holds a script" >&2; fail=1; fi
 
-# 2. A screenshot of the whole page: not blank.
+# 2. Geometry: a copy of the page with a script that measures every chart as laid out (the
+# report itself has no scripts). The chart scripts (reports/common.gp) give the plot area an
+# #fffffe background and each key a #cccccc box; the texts outside gnuplot's plot groups (ids
+# ...gnuplot_plot_N, prefixed per chart by kmsload) are the
+# title, tick labels, axis labels and threshold names. A key must not intersect any of them nor
+# a plot area, and must lie inside its chart.
+geo="$profile/geometry.html"
+sed 's#</body>#<script src="geometry.js"></script></body>#' "$page" >"$geo"
+cat >"$profile/geometry.js" <<'JS'
+(function () {
+  var lines = [];
+  function colour(el, attr) { return (el.getAttribute(attr) || '').replace(/\s+/g, ''); }
+  function box(r) { return '[' + [r.left, r.top, r.right, r.bottom].map(Math.round).join(',') + ']'; }
+  function meet(a, b) {
+    return a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+  }
+  document.querySelectorAll('[id^="chart-"]').forEach(function (fig) {
+    var svg = fig.querySelector('svg');
+    if (!svg) { lines.push('FAIL ' + fig.id + ': no svg'); return; }
+    var frame = svg.getBoundingClientRect(), keys = [], areas = [], texts = [];
+    svg.querySelectorAll('path').forEach(function (p) {
+      if (colour(p, 'stroke') === 'rgb(204,204,204)') keys.push(p.getBoundingClientRect());
+    });
+    svg.querySelectorAll('polygon, path, rect').forEach(function (p) {
+      if (colour(p, 'fill') === 'rgb(255,255,254)') areas.push(p.getBoundingClientRect());
+    });
+    svg.querySelectorAll('text').forEach(function (t) {
+      if (!t.closest('g[id*="gnuplot_plot"]') && t.textContent.trim() !== '')
+        texts.push({ r: t.getBoundingClientRect(), s: t.textContent.trim() });
+    });
+    var bad = 0;
+    if (keys.length === 0) { lines.push('FAIL ' + fig.id + ': no key box found'); bad++; }
+    if (areas.length === 0) { lines.push('FAIL ' + fig.id + ': no plot area found'); bad++; }
+    keys.forEach(function (k) {
+      areas.forEach(function (a) {
+        if (meet(k, a)) { lines.push('FAIL ' + fig.id + ': key ' + box(k) + ' covers the plot area ' + box(a)); bad++; }
+      });
+      texts.forEach(function (t) {
+        if (meet(k, t.r)) { lines.push('FAIL ' + fig.id + ': key ' + box(k) + ' covers "' + t.s + '" ' + box(t.r)); bad++; }
+      });
+      if (k.left < frame.left - 1 || k.right > frame.right + 1 || k.top < frame.top - 1 || k.bottom > frame.bottom + 1) {
+        lines.push('FAIL ' + fig.id + ': key ' + box(k) + ' outside the chart ' + box(frame)); bad++;
+      }
+    });
+    if (!bad)
+      lines.push('ok ' + fig.id + ': ' + keys.length + ' key(s) clear of ' + areas.length + ' plot area(s) and ' + texts.length + ' axis texts');
+  });
+  var pre = document.createElement('pre');
+  pre.id = 'geometry';
+  pre.textContent = lines.join('\n');
+  document.body.appendChild(pre);
+})();
+JS
+timeout 120 "$browser" "${flags[@]}" --allow-file-access-from-files --window-size=1200,4000 \
+    --dump-dom "file://$geo" >"$profile/geometry.dom" 2>"$profile/geometry.log" || {
+    cat "$profile/geometry.log" >&2; echo "browser_check: chromium --dump-dom (geometry) failed" >&2; exit 1; }
+python3 - "$profile/geometry.dom" <<'PY' || fail=1
+import html, re, sys
+dom = open(sys.argv[1], encoding='utf-8').read()
+m = re.search(r'<pre id="geometry">(.*?)</pre>', dom, re.S)
+if not m:
+    sys.exit('browser_check: the geometry script did not run')
+lines = html.unescape(m.group(1)).splitlines()
+for line in lines:
+    print('browser_check: geometry ' + line)
+charts = [l for l in lines if l.startswith('ok ') or l.startswith('FAIL ')]
+if len({l.split()[1].rstrip(':') for l in charts}) < 4:
+    sys.exit('browser_check: geometry measured fewer than 4 charts')
+if any(l.startswith('FAIL') for l in lines):
+    sys.exit('browser_check: a chart key covers its plot or an axis')
+PY
+
+# 3. A screenshot of the whole page: not blank.
 timeout 120 "$browser" "${flags[@]}" --window-size=1200,4000 --screenshot="$shot" \
     "file://$page" >"$profile/shot.log" 2>&1 || {
     cat "$profile/shot.log" >&2; echo "browser_check: chromium --screenshot failed" >&2; exit 1; }
@@ -78,4 +151,4 @@ if len(colours) < 16 or nonwhite < 1000:
     sys.exit('browser_check: the screenshot looks blank')
 PY
 [ "$fail" -eq 0 ] || exit 1
-echo "browser_check: $page renders with its 4 charts (screenshot: $shot)"
+echo "browser_check: $page renders with its 4 charts, keys clear of plots and axes (screenshot: $shot)"

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -70,6 +71,13 @@ char *support_slurp(const char *path, size_t *len)
 pid_t support_spawn(struct support_children *ch, const char *binary, const char *const *args,
                     int out_fd, int err_fd)
 {
+    return support_spawn_limited(ch, binary, args, out_fd, err_fd, 0);
+}
+
+pid_t support_spawn_limited(struct support_children *ch, const char *binary,
+                            const char *const *args, int out_fd, int err_fd,
+                            unsigned long max_open_files)
+{
     char *argv[40];
     size_t n = 0;
     argv[n++] = (char *)binary;
@@ -93,6 +101,11 @@ pid_t support_spawn(struct support_children *ch, const char *binary, const char 
         dup2(out_fd, 1);
         dup2(err_fd, 2);
         signal(SIGPIPE, SIG_DFL);
+        if (max_open_files) {
+            struct rlimit rl = {max_open_files, max_open_files};
+            if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+                _exit(126);
+        }
         execv(binary, argv);
         _exit(127);
     }

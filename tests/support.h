@@ -22,6 +22,11 @@ char *support_slurp(const char *path, size_t *len);
  * stdout and stderr to the given fds; the child dies with the test process. */
 pid_t support_spawn(struct support_children *ch, const char *binary, const char *const *args,
                     int out_fd, int err_fd);
+/* support_spawn with the child's open-file limit (soft and hard) set to max_open_files (0: as
+ * inherited), as `ulimit -n` would. */
+pid_t support_spawn_limited(struct support_children *ch, const char *binary,
+                            const char *const *args, int out_fd, int err_fd,
+                            unsigned long max_open_files);
 /* Waits for pid up to timeout_ms. Returns 0 with its raw wait status in *status, or -1 when it
  * timed out (it is killed). Either way pid is no longer tracked. */
 int support_wait(struct support_children *ch, pid_t pid, unsigned timeout_ms, int *status);

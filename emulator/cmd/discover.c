@@ -4,12 +4,12 @@
 #include "dns_srv.h"
 #include "hresult.h"
 #include "netclient.h"
+#include "probe_cmid.h"
 #include "usage.h"
 #include "value_parse.h"
 
 #include <getopt.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,28 +142,6 @@ static int parse_options(int argc, char **argv, struct discover_options *o)
     return 0;
 }
 
-/*
- * This machine's probe CMID: the same on every run (derived from /etc/machine-id, else the host
- * name), so repeated probes refresh one entry in a host's cache instead of adding machines.
- */
-static void stable_probe_cmid(struct guid *cmid)
-{
-    char seed[256] = "";
-    FILE *f = fopen("/etc/machine-id", "r");
-    if (!f || !fgets(seed, sizeof seed, f))
-        gethostname(seed, sizeof seed - 1);
-    if (f)
-        fclose(f);
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned md_len = 0;
-    char input[300];
-    int n = snprintf(input, sizeof input, "kmsload-probe-cmid:%s", seed);
-    EVP_Digest(input, (size_t)n, md, &md_len, EVP_sha256(), NULL);
-    memcpy(cmid->b, md, 16);
-    cmid->b[7] = (uint8_t)((cmid->b[7] & 0x0f) | 0x40); /* version 4, RFC 4122 variant */
-    cmid->b[8] = (uint8_t)((cmid->b[8] & 0x3f) | 0x80);
-}
-
 static int build_request(const struct catalog *cat, const char *product, struct kms_request *req)
 {
     const struct catalog_sku *sku = catalog_find_sku(cat, product);
@@ -181,7 +159,7 @@ static int build_request(const struct catalog *cat, const char *product, struct 
     req->major = (uint16_t)kms->protocol;
     req->license_status = 2;
     req->binding_expiration = 43200;
-    stable_probe_cmid(&req->cmid);
+    probe_cmid_stable(&req->cmid);
     kms_request_set_workstation(req, "kmsload-discover");
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);

@@ -1,8 +1,12 @@
 #include "host_main.h"
 
+#include "fd_limit.h"
+
 #include "host_log.h"
+#include "host_metrics.h"
 #include "host_server.h"
 #include "host_state.h"
+#include "metrics_http.h"
 #include "netclient.h"
 #include "usage.h"
 #include "value_parse.h"
@@ -36,8 +40,12 @@ static const char host_usage[] =
     "      --ndr64 on|off        support NDR64 (default on)\n"
     "      --btfn on|off         support bind-time feature negotiation (default on)\n"
     "      --strict              refuse V4 requests whose MAC is wrong (0x8007000D)\n"
-    "      --max-connections N   concurrent connections (default 10000); more are closed\n"
+    "      --max-connections N   concurrent connections (default 10000, fewer when the open-file\n"
+    "                            limit cannot be raised that far); when full, the connection\n"
+    "                            silent the longest is closed to admit a newcomer\n"
     "      --idle-timeout DUR    close silent connections (default 30s)\n"
+    "      --pdu-timeout DUR     a request must arrive whole this long after its first byte\n"
+    "                            (default 5s): slow senders cannot hold connections\n"
     "      --fault SPEC          inject faults, e.g. latency=50ms@0.1,drop=0.01,reset=0.01,\n"
     "                            garble=0.01,truncate=0.01,stall=0.01,wrong-call-id=0.01\n"
     "      --log FILE            per-request CSV log like event 12290 ('-' for stdout)\n"
@@ -45,6 +53,8 @@ static const char host_usage[] =
     "                            atomically every 5 s when changed and at stop)\n"
     "      --build N             host OS build shown in ePIDs (default 17763)\n"
     "      --seed N              seed for ePIDs and response randomness (default 1)\n"
+    "      --metrics [ADDR:]PORT serve Prometheus metrics at http://ADDR:PORT/metrics (ADDR\n"
+    "                            defaults to 127.0.0.1; see the README's Metrics section)\n"
     "  -h, --help                show this help\n";
 
 struct host_cli {
@@ -54,6 +64,7 @@ struct host_cli {
     const char *state_path;
     uint64_t saved_requests; /* host requests count at the last state save */
     struct host_log *log;
+    struct host_metrics *metrics; /* --metrics: what /metrics shows */
 };
 
 static void print_status(FILE *f, struct host_cli *cli)
@@ -64,10 +75,11 @@ static void print_status(FILE *f, struct host_cli *cli)
     filetime_format(host_now(h), t);
     fprintf(f,
             "host status at %s UTC (%s clock): %u open connections, %llu accepted, "
-            "%llu rejected\n",
+            "%llu closed to make room, %llu past the PDU deadline, %llu accept pauses\n",
             t, h->cfg.clock_mode == HOST_CLOCK_CLIENT ? "client" : "real",
             host_server_open_connections(cli->server), (unsigned long long)h->stats.connections,
-            (unsigned long long)h->stats.connections_rejected);
+            (unsigned long long)h->stats.connections_rejected,
+            (unsigned long long)h->stats.pdu_timeouts, (unsigned long long)h->stats.accept_pauses);
     fprintf(f, "  requests %llu: answered %llu, refused with an HRESULT %llu, RPC faults %llu\n",
             (unsigned long long)h->stats.requests, (unsigned long long)h->stats.answered,
             (unsigned long long)h->stats.errors, (unsigned long long)h->stats.faults);
@@ -96,10 +108,25 @@ static void save_state(struct host_cli *cli)
     char err[512];
     if (!cli->state_path || cli->host->stats.requests == cli->saved_requests)
         return;
-    if (host_state_save(cli->host, cli->state_path, err, sizeof err) == 0)
+    if (host_state_save(cli->host, cli->state_path, err, sizeof err) == 0) {
         cli->saved_requests = cli->host->stats.requests;
-    else
+        if (cli->metrics)
+            cli->metrics->state_saves++;
+    } else {
         fprintf(stderr, "kmsload host: %s\n", err);
+        if (cli->metrics)
+            cli->metrics->state_save_failures++;
+    }
+}
+
+/* Every decided request: the metrics, then the --log file. */
+static void on_request(const struct host_request_record *rec, const char *peer, void *arg)
+{
+    struct host_cli *cli = arg;
+    if (cli->metrics)
+        host_metrics_request(cli->metrics, rec);
+    if (cli->log)
+        host_log_request(rec, peer, cli->log);
 }
 
 /* Every few seconds: persist counters that changed and push the log to disk. */
@@ -165,11 +192,13 @@ enum {
     OPT_STRICT,
     OPT_MAXCONN,
     OPT_IDLE,
+    OPT_PDU_TIMEOUT,
     OPT_FAULT,
     OPT_LOG,
     OPT_BUILD,
     OPT_SEED,
-    OPT_STATE
+    OPT_STATE,
+    OPT_METRICS
 };
 
 static int interval_minutes(const char *opt, const char *text, unsigned *minutes, char *err,
@@ -210,6 +239,12 @@ static int parse_value(int c, struct host_options *o, char *err, size_t err_len)
             o->idle_timeout_us <= 0)
             return usage_set(err, err_len, "--idle-timeout: %s",
                              o->idle_timeout_us <= 0 ? "must be positive" : why);
+        return 0;
+    case OPT_PDU_TIMEOUT:
+        if (value_parse_duration(optarg, false, &o->pdu_timeout_us, why, sizeof why) ||
+            o->pdu_timeout_us <= 0)
+            return usage_set(err, err_len, "--pdu-timeout: %s",
+                             o->pdu_timeout_us <= 0 ? "must be positive" : why);
         return 0;
     case OPT_FAULT:
         return host_faults_parse(optarg, &o->faults, err, err_len) ? -1 : 0;
@@ -254,6 +289,14 @@ static int parse_one(int c, char **argv, struct host_options *o, char *err, size
     case OPT_STATE:
         o->state_path = optarg;
         return 0;
+    case OPT_METRICS: {
+        char host[NET_HOST_MAX], why[256];
+        uint16_t port;
+        if (metrics_http_parse_listen(optarg, host, sizeof host, &port, why, sizeof why))
+            return usage_set(err, err_len, "--metrics %s", why);
+        o->metrics = optarg;
+        return 0;
+    }
     case 'h':
         o->help = true;
         return 0;
@@ -263,6 +306,7 @@ static int parse_one(int c, char **argv, struct host_options *o, char *err, size
     case OPT_BTFN:
     case OPT_MAXCONN:
     case OPT_IDLE:
+    case OPT_PDU_TIMEOUT:
     case OPT_FAULT:
     case OPT_BUILD:
     case OPT_SEED:
@@ -296,11 +340,13 @@ int host_options_parse(int argc, char **argv, struct host_options *o, char *err,
         {"strict", no_argument, NULL, OPT_STRICT},
         {"max-connections", required_argument, NULL, OPT_MAXCONN},
         {"idle-timeout", required_argument, NULL, OPT_IDLE},
+        {"pdu-timeout", required_argument, NULL, OPT_PDU_TIMEOUT},
         {"fault", required_argument, NULL, OPT_FAULT},
         {"log", required_argument, NULL, OPT_LOG},
         {"state", required_argument, NULL, OPT_STATE},
         {"build", required_argument, NULL, OPT_BUILD},
         {"seed", required_argument, NULL, OPT_SEED},
+        {"metrics", required_argument, NULL, OPT_METRICS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -312,6 +358,7 @@ int host_options_parse(int argc, char **argv, struct host_options *o, char *err,
     o->build = 17763;
     o->seed = 1;
     o->idle_timeout_us = 30000000;
+    o->pdu_timeout_us = 5000000;
     int c;
     optind = 1;
     opterr = 0;
@@ -366,6 +413,8 @@ struct host_run {
     struct guid *covered;
     struct host_log log;
     struct host_cli cli;
+    struct host_metrics metrics;
+    struct metrics_http *http;
     char err[512];
 };
 
@@ -417,14 +466,22 @@ static int host_open_files(const struct host_options *o, struct host_run *r)
             fprintf(stderr, "kmsload host: %s\n", r->err);
             return 1;
         }
-        r->scfg.log = host_log_request;
-        r->scfg.log_arg = &r->log;
+    }
+    if (o->metrics) {
+        host_metrics_init(&r->metrics, r->cli.host);
+        r->cli.metrics = &r->metrics;
+        r->scfg.answered = host_metrics_answered;
+        r->scfg.answered_arg = &r->metrics;
+    }
+    if (r->cli.log || r->cli.metrics) {
+        r->scfg.log = on_request;
+        r->scfg.log_arg = &r->cli;
     }
     return 0;
 }
 
 /* Serves until SIGINT/SIGTERM; prints the status and saves the state at the end. */
-static int host_serve(struct host_run *r)
+static int host_serve(const struct host_options *o, struct host_run *r)
 {
     struct host_cli *cli = &r->cli;
     signal(SIGPIPE, SIG_IGN);
@@ -445,6 +502,16 @@ static int host_serve(struct host_run *r)
     }
     for (size_t i = 0; i < r->cat.n_apps; i++)
         printf("kmsload host: %s ePID %s\n", r->cat.apps[i].key, cli->host->epid[i]);
+    if (o->metrics) {
+        r->metrics.server = cli->server;
+        r->http = metrics_http_start(cli->base, o->metrics, host_metrics_render, &r->metrics,
+                                     r->err, sizeof r->err);
+        if (!r->http) {
+            fprintf(stderr, "kmsload host: --metrics: %s\n", r->err);
+            return 1;
+        }
+        printf("kmsload host: metrics on %s\n", metrics_http_url(r->http));
+    }
     fflush(stdout);
     struct event *ev_int = evsignal_new(cli->base, SIGINT, on_stop_signal, cli);
     struct event *ev_term = evsignal_new(cli->base, SIGTERM, on_stop_signal, cli);
@@ -465,6 +532,32 @@ static int host_serve(struct host_run *r)
     return 0;
 }
 
+/* Descriptors the host needs besides its connections: stdio, listeners, event loop, files, and
+ * the one a connection holds while it is accepted before another makes room for it. */
+#define HOST_RESERVED_FDS 32
+
+/* Each connection holds a descriptor: raise the open-file limit like `run` does, and admit fewer
+ * connections (saying so) when the system will not allow enough. */
+static void fit_open_files(struct host_server_config *scfg)
+{
+    unsigned long want = (unsigned long)scfg->max_connections + HOST_RESERVED_FDS;
+    unsigned long hard, got = fd_limit_raise(want, &hard);
+    if (got >= want)
+        return;
+    unsigned long fit = got > HOST_RESERVED_FDS + 1 ? got - HOST_RESERVED_FDS : 1;
+    fprintf(stderr,
+            "kmsload host: open-file limit is %lu (hard limit %lu): --max-connections lowered "
+            "from %u to %lu; raise the limit (ulimit -n) for more\n",
+            got, hard, scfg->max_connections, fit);
+    scfg->max_connections = (unsigned)fit;
+}
+
+static void warn_stderr(const char *message, void *arg)
+{
+    (void)arg;
+    fprintf(stderr, "kmsload host: %s\n", message);
+}
+
 int host_execute(const struct host_options *o)
 {
     struct host_run *r = calloc(1, sizeof *r);
@@ -474,7 +567,11 @@ int host_execute(const struct host_options *o)
     r->scfg.max_connections = (unsigned)o->max_connections;
     r->scfg.idle_timeout.tv_sec = (time_t)(o->idle_timeout_us / 1000000);
     r->scfg.idle_timeout.tv_usec = (suseconds_t)(o->idle_timeout_us % 1000000);
+    r->scfg.pdu_timeout.tv_sec = (time_t)(o->pdu_timeout_us / 1000000);
+    r->scfg.pdu_timeout.tv_usec = (suseconds_t)(o->pdu_timeout_us % 1000000);
+    r->scfg.warn = warn_stderr;
     r->scfg.faults = o->faults;
+    fit_open_files(&r->scfg);
     if (resolve_listeners(o, &r->scfg.listen, r->err, sizeof r->err)) {
         usage_error("host", "%s", r->err);
         free(r);
@@ -489,7 +586,8 @@ int host_execute(const struct host_options *o)
     if (status == 0)
         status = host_open_files(o, r);
     if (status == 0)
-        status = host_serve(r);
+        status = host_serve(o, r);
+    metrics_http_stop(r->http);
     if (r->cli.server)
         host_server_stop(r->cli.server);
     if (r->cli.base)

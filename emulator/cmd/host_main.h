@@ -21,8 +21,10 @@ struct host_options {
     bool ndr64, btfn, strict;
     unsigned long max_connections;
     int64_t idle_timeout_us;
+    int64_t pdu_timeout_us;    /* --pdu-timeout: a PDU whole this long after its first byte */
     struct host_faults faults; /* --fault SPEC, parsed */
     const char *log_path, *state_path;
+    const char *metrics; /* --metrics [ADDR:]PORT (checked), NULL: no /metrics */
     unsigned long build, seed;
 };
 

@@ -5,6 +5,7 @@
 #include "probe.h"
 #include "report_main.h"
 #include "run_main.h"
+#include "watch.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,8 @@ static const char main_usage[] =
     "  report RUN_DIR      re-render the charts and index.html of an earlier run\n"
     "  merge OUT RUN...    merge the output directories of a sharded run into one\n"
     "  discover DOMAIN     list and probe the KMS hosts published in DNS (_vlmcs._tcp SRV)\n"
+    "  watch HOST[:PORT]   probe a production host at an interval (stable CMIDs) and export\n"
+    "                      its answers as Prometheus metrics\n"
     "\n"
     "Options:\n"
     "  -h, --help          show this help ('kmsload COMMAND --help' for a command)\n"
@@ -54,6 +57,8 @@ int main(int argc, char **argv)
         return discover_main(argc - 1, argv + 1);
     if (strcmp(cmd, "merge") == 0)
         return merge_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "watch") == 0)
+        return watch_main(argc - 1, argv + 1);
     fprintf(stderr, "kmsload: unknown command \"%s\"\nTry 'kmsload --help'.\n", cmd);
     return 2;
 }

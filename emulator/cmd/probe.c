@@ -3,6 +3,7 @@
 #include "catalog.h"
 #include "hresult.h"
 #include "netclient.h"
+#include "probe_cmid.h"
 #include "usage.h"
 #include "value_parse.h"
 
@@ -33,7 +34,9 @@ static const char probe_usage[] =
     "\n"
     "Request:\n"
     "  -P, --protocol 4|5|6     KMS protocol version (default: the product's)\n"
-    "      --cmid GUID          client machine ID (default: random)\n"
+    "      --cmid stable|random|GUID  client machine ID (default: stable, one per machine from\n"
+    "                           /etc/machine-id or the host name, so repeated probes count\n"
+    "                           once in the host; random: a new machine every probe)\n"
     "      --cmid-prev GUID     previous client machine ID (default: none)\n"
     "  -w, --workstation NAME   workstation name, at most 63 characters (default: kmsload-probe)\n"
     "  -n, --n-policy N         minimum count the client requires (default: the product's)\n"
@@ -321,15 +324,13 @@ static int build_request(const struct probe_options *o, const struct catalog *ca
     req->vm_info = o->vm ? 1 : 0;
     req->license_status = (uint32_t)o->license_status;
     req->binding_expiration = (uint32_t)o->binding_expiration;
-    if (o->cmid) {
-        if (guid_parse(o->cmid, &req->cmid)) {
-            usage_error("probe", "--cmid \"%s\" is not a GUID", o->cmid);
-            return -1;
-        }
-    } else {
-        random_bytes(req->cmid.b, 16);
-        req->cmid.b[7] = (uint8_t)((req->cmid.b[7] & 0x0f) | 0x40); /* version 4 */
-        req->cmid.b[8] = (uint8_t)((req->cmid.b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    if (!o->cmid || strcmp(o->cmid, "stable") == 0) {
+        probe_cmid_stable(&req->cmid);
+    } else if (strcmp(o->cmid, "random") == 0) {
+        probe_cmid_random(&req->cmid);
+    } else if (guid_parse(o->cmid, &req->cmid)) {
+        usage_error("probe", "--cmid \"%s\": expected stable, random or a GUID", o->cmid);
+        return -1;
     }
     if (o->cmid_prev && guid_parse(o->cmid_prev, &req->cmid_prev)) {
         usage_error("probe", "--cmid-prev \"%s\" is not a GUID", o->cmid_prev);

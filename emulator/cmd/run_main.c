@@ -4,8 +4,11 @@
 #include "embedded_host.h"
 #include "engine.h"
 #include "expect.h"
+#include "fd_limit.h"
+#include "metrics_http.h"
 #include "report.h"
 #include "run_dir.h"
+#include "run_metrics.h"
 #include "run_plan.h"
 #include "scenario_locate.h"
 #include "summary_md.h"
@@ -54,6 +57,8 @@ static const char run_usage[] =
     "      --summary-md FILE     also write a Markdown summary to FILE ('-': standard output),\n"
     "                            e.g. for $GITHUB_STEP_SUMMARY\n"
     "      --no-report           no charts and no index.html (kmsload report DIR makes them)\n"
+    "      --metrics [ADDR:]PORT serve live Prometheus metrics of the run at\n"
+    "                            http://ADDR:PORT/metrics (ADDR defaults to 127.0.0.1)\n"
     "      --dry-run             print the plan (requests, synthetic CMIDs, peak rate) and send\n"
     "                            nothing\n"
     "      --yes                 send to a target that is not on loopback without asking (the\n"
@@ -84,21 +89,16 @@ static const char run_usage[] =
 /* Each contact holds one socket: ask for enough descriptors, and say so when the system refuses. */
 static void raise_open_files(unsigned concurrency, bool embedded_host, bool quiet)
 {
-    struct rlimit rl;
     /* Client sockets, the embedded host's (up to twice as many while closes are reaped), files. */
-    rlim_t want = (rlim_t)concurrency * (embedded_host ? 3 : 1) + 256 + (embedded_host ? 1024 : 0);
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
-        return;
-    rlim_t old = rl.rlim_cur;
-    rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= want)
-        return;
-    if (!quiet)
+    unsigned long want =
+        (unsigned long)concurrency * (embedded_host ? 3 : 1) + 256 + (embedded_host ? 1024 : 0);
+    unsigned long hard;
+    unsigned long got = fd_limit_raise(want, &hard);
+    if (got < want && !quiet)
         fprintf(stderr,
-                "kmsload run: open-file limit is %llu (hard limit %llu), %llu wanted for %u "
+                "kmsload run: open-file limit is %lu (hard limit %lu), %lu wanted for %u "
                 "concurrent contacts; raise it (ulimit -n) or lower concurrency\n",
-                (unsigned long long)(rl.rlim_cur > old ? rl.rlim_cur : old),
-                (unsigned long long)rl.rlim_max, (unsigned long long)want, concurrency);
+                got, hard, want, concurrency);
 }
 
 static void print_summary(const struct scenario *sc, const struct run_tally *t,
@@ -196,6 +196,7 @@ enum {
     OPT_THREADS,
     OPT_SUMMARY_MD,
     OPT_NO_REPORT,
+    OPT_METRICS,
     OPT_YES,
     OPT_DRY_RUN,
     OPT_MAX_RATE,
@@ -308,6 +309,14 @@ static int parse_one(int c, char **argv, struct run_options *opt, char *err, siz
     case OPT_NO_REPORT:
         opt->report = false;
         return 0;
+    case OPT_METRICS: {
+        char host[NET_HOST_MAX], why[256];
+        uint16_t port;
+        if (metrics_http_parse_listen(optarg, host, sizeof host, &port, why, sizeof why))
+            return usage_set(err, err_len, "--metrics %s", why);
+        opt->metrics = optarg;
+        return 0;
+    }
     case 'h':
         opt->help = true;
         return 0;
@@ -341,6 +350,7 @@ int run_options_parse(int argc, char **argv, struct run_options *opt, char *err,
         {"summary-md", required_argument, NULL, OPT_SUMMARY_MD},
         {"quiet", no_argument, NULL, 'q'},
         {"no-report", no_argument, NULL, OPT_NO_REPORT},
+        {"metrics", required_argument, NULL, OPT_METRICS},
         {"yes", no_argument, NULL, OPT_YES},
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
         {"max-rate", required_argument, NULL, OPT_MAX_RATE},
@@ -404,6 +414,8 @@ struct run_ctx {
     unsigned threads;
     char started_at[32];
     struct engine_outcome eo;
+    struct run_metrics *metrics; /* --metrics: the live figures and their server */
+    struct metrics_http *http;
     const char *abort_reason; /* for the files of a run that did not start */
     char err[1024];
 };
@@ -688,7 +700,29 @@ static int run_engine_phase(struct run_ctx *x)
                               sc->target_clock == SCENARIO_TARGET_CLOCK_DETECT,
     };
     struct run_event_sink sink = run_dir_sink(&x->records);
-    if (engine_run(&ecfg, x->tally, &sink, &x->eo, x->err, sizeof x->err)) {
+    if (opt->metrics) {
+        /* The collector sees every event first and hands it on to the records. */
+        x->metrics = malloc(sizeof *x->metrics);
+        if (!x->metrics || run_metrics_init(x->metrics, sc, &sink)) {
+            free(x->metrics);
+            x->metrics = NULL;
+            fprintf(stderr, "kmsload run: out of memory\n");
+            return RUN_EXIT_USAGE;
+        }
+        x->http = metrics_http_start_thread(opt->metrics, run_metrics_render, x->metrics, x->err,
+                                            sizeof x->err);
+        if (!x->http) {
+            fprintf(stderr, "kmsload run: --metrics: %s\n", x->err);
+            return RUN_EXIT_USAGE;
+        }
+        if (!opt->quiet)
+            fprintf(stderr, "kmsload run: metrics on %s\n", metrics_http_url(x->http));
+        sink = run_metrics_sink(x->metrics);
+    }
+    int rc = engine_run(&ecfg, x->tally, &sink, &x->eo, x->err, sizeof x->err);
+    if (x->metrics)
+        run_metrics_finish(x->metrics);
+    if (rc) {
         fprintf(stderr, "kmsload run: %s\n", x->err);
         if (x->eo.target_checks_time)
             x->abort_reason = "refused: the target checks client time (virtual clock)";
@@ -780,6 +814,11 @@ static void run_release(struct run_ctx *x)
                                        x->abort_reason ? x->abort_reason : "run failed to start",
                                    .kmsload_version = KMSLOAD_VERSION};
         run_dir_finish(&x->records, &aborted, x->tally, x->results, 0, x->err, sizeof x->err);
+    }
+    metrics_http_stop(x->http);
+    if (x->metrics) {
+        run_metrics_free(x->metrics);
+        free(x->metrics);
     }
     embedded_host_stop(&x->host);
     free(x->results);

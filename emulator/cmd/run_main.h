@@ -49,6 +49,7 @@ struct run_options {
     int64_t max_wall_us; /* --max-wall DURATION */
     bool stop_after_failures_given;
     unsigned long stop_after_failures; /* --stop-after-failures N */
+    const char *metrics;               /* --metrics [ADDR:]PORT (checked); NULL: no /metrics */
 };
 
 /*

@@ -60,7 +60,9 @@ struct host_stats {
     uint64_t errors;   /* HRESULT answers */
     uint64_t faults;   /* RPC faults sent */
     uint64_t connections;
-    uint64_t connections_rejected;
+    uint64_t connections_rejected; /* closed to make room: the host was full or out of fds */
+    uint64_t pdu_timeouts;         /* closed because a PDU was not whole within pdu_timeout */
+    uint64_t accept_pauses;        /* accept() failed (e.g. EMFILE) and accepting paused */
     struct host_app_stats apps[HOST_MAX_APPS];
 };
 

@@ -19,13 +19,29 @@
 typedef void (*host_request_log_fn)(const struct host_request_record *rec, const char *peer,
                                     void *arg);
 
+/* Called once per request when its answer went out or its fault happened instead: the fault, whether
+ * latency was injected, and the microseconds since the request was read whole. */
+typedef void (*host_answered_fn)(enum host_fault fault, bool delayed, uint64_t latency_us,
+                                 void *arg);
+
+/* A problem worth an operator's attention (e.g. accept() failing), already rate-limited. */
+typedef void (*host_server_warn_fn)(const char *message, void *arg);
+
 struct host_server_config {
-    struct net_addrs listen;     /* every address gets a listener (port 0: a free port) */
-    unsigned max_connections;    /* further connections are closed at once (default 10000) */
+    struct net_addrs listen; /* every address gets a listener (port 0: a free port) */
+    /* Concurrent connections (default 10000); when full, the connection silent the longest is
+     * closed to admit a newcomer (counted in stats.connections_rejected). */
+    unsigned max_connections;
     struct timeval idle_timeout; /* close connections silent this long (default 30 s) */
+    struct timeval pdu_timeout;  /* a PDU must be whole this long after its first byte (5 s) */
+    struct timeval accept_pause; /* stop accepting this long after accept() fails (250 ms) */
+    host_server_warn_fn warn;    /* NULL: failures are only counted */
+    void *warn_arg;
     struct host_faults faults;
     host_request_log_fn log;
     void *log_arg;
+    host_answered_fn answered; /* optional (metrics) */
+    void *answered_arg;
 };
 
 void host_server_config_default(struct host_server_config *cfg);

@@ -233,6 +233,8 @@ static void send_attempt(struct engine *e, struct contact *c)
     pthread_mutex_lock(&e->shared->lock);
     model_sent(&e->model[c->host], e->fleet.pops[m->population].app_index, c->request.n_policy,
                &c->ticket);
+    if (e->shared->sink && e->shared->sink->sent)
+        e->shared->sink->sent(e->shared->sink->ctx);
     pthread_mutex_unlock(&e->shared->lock);
     uint8_t w_req[16];
     pcg32_fill(&e->rng, w_req, sizeof w_req);

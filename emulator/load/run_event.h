@@ -42,10 +42,12 @@ struct run_event {
 };
 
 /* Where the engine hands each finished request (cmd/run connects it to the run directory), so
- * the load layer never touches files. flush is called about once a second; both may be NULL. */
+ * the load layer never touches files. flush is called about once a second, sent as each request
+ * starts (for an in-flight figure); all may be NULL. */
 struct run_event_sink {
     void (*event)(void *ctx, const struct run_event *ev);
     void (*flush)(void *ctx);
+    void (*sent)(void *ctx);
     void *ctx;
 };
 

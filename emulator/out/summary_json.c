@@ -235,6 +235,63 @@ static json_t *summary_latency(const struct histogram *h)
     return jl;
 }
 
+/* HRESULTs and RPC fault statuses, most frequent first; codes beyond the table's room last. */
+static json_t *summary_hresults(const struct run_tally *t)
+{
+    struct tally_hresult sorted[TALLY_MAX_HRESULTS];
+    size_t nh = t->n_hresults < TALLY_MAX_HRESULTS ? t->n_hresults : TALLY_MAX_HRESULTS;
+    memcpy(sorted, t->hresults, nh * sizeof sorted[0]);
+    qsort(sorted, nh, sizeof sorted[0], cmp_hresult);
+    json_t *hr = json_array();
+    uint64_t tabled = 0;
+    for (size_t i = 0; i < nh; i++) {
+        char code[16];
+        snprintf(code, sizeof code, "0x%08" PRIX32, sorted[i].code);
+        json_t *jh = json_object();
+        json_object_set_new(jh, "code", json_string(code));
+        json_object_set_new(jh, "name", json_string(status_name(sorted[i].code)));
+        json_object_set_new(jh, "n", jint(sorted[i].n));
+        json_array_append_new(hr, jh);
+        tabled += sorted[i].n;
+    }
+    uint64_t all = t->outcomes[KMS_OUTCOME_HOST_ERROR] + t->outcomes[KMS_OUTCOME_RPC_FAULT];
+    if (all > tabled) { /* codes beyond the table's room */
+        json_t *jh = json_object();
+        json_object_set_new(jh, "code", json_null());
+        json_object_set_new(jh, "name", json_string("other codes"));
+        json_object_set_new(jh, "n", jint(all - tabled));
+        json_array_append_new(hr, jh);
+    }
+    return hr;
+}
+
+/* Each expectation with its result. */
+static json_t *summary_expectations(const struct expect_result *results, size_t n_results)
+{
+    json_t *ex = json_array();
+    for (size_t i = 0; i < n_results; i++) {
+        const struct expect_result *r = &results[i];
+        const struct scenario_expectation *e = r->expectation;
+        json_t *je = json_object();
+        json_object_set_new(je, "expectation", jstr(e ? e->text : "", sizeof e->text));
+        json_object_set_new(je, "line", json_integer(e ? e->line : 0));
+        json_object_set_new(je, "passed", json_boolean(r->passed));
+        json_object_set_new(je, "observed", jstr(r->observed, sizeof r->observed));
+        json_array_append_new(ex, je);
+    }
+    return ex;
+}
+
+bool summary_json_passed(const struct run_info *info, const struct expect_result *results,
+                         size_t n_results)
+{
+    (void)info;
+    for (size_t i = 0; i < n_results; i++)
+        if (!results[i].passed)
+            return false;
+    return true;
+}
+
 json_t *summary_json_build(const struct run_info *info, const struct run_tally *t,
                            const struct expect_result *results, size_t n_results)
 {
@@ -278,31 +335,7 @@ json_t *summary_json_build(const struct run_info *info, const struct run_tally *
         json_object_set_new(outcomes, kms_outcome_name((enum kms_outcome)i), jint(t->outcomes[i]));
     json_object_set_new(root, "outcomes", outcomes);
 
-    struct tally_hresult sorted[TALLY_MAX_HRESULTS];
-    size_t nh = t->n_hresults < TALLY_MAX_HRESULTS ? t->n_hresults : TALLY_MAX_HRESULTS;
-    memcpy(sorted, t->hresults, nh * sizeof sorted[0]);
-    qsort(sorted, nh, sizeof sorted[0], cmp_hresult);
-    json_t *hr = json_array();
-    uint64_t tabled = 0;
-    for (size_t i = 0; i < nh; i++) {
-        char code[16];
-        snprintf(code, sizeof code, "0x%08" PRIX32, sorted[i].code);
-        json_t *jh = json_object();
-        json_object_set_new(jh, "code", json_string(code));
-        json_object_set_new(jh, "name", json_string(status_name(sorted[i].code)));
-        json_object_set_new(jh, "n", jint(sorted[i].n));
-        json_array_append_new(hr, jh);
-        tabled += sorted[i].n;
-    }
-    uint64_t all = t->outcomes[KMS_OUTCOME_HOST_ERROR] + t->outcomes[KMS_OUTCOME_RPC_FAULT];
-    if (all > tabled) { /* codes beyond the table's room */
-        json_t *jh = json_object();
-        json_object_set_new(jh, "code", json_null());
-        json_object_set_new(jh, "name", json_string("other codes"));
-        json_object_set_new(jh, "n", jint(all - tabled));
-        json_array_append_new(hr, jh);
-    }
-    json_object_set_new(root, "hresults", hr);
+    json_object_set_new(root, "hresults", summary_hresults(t));
     json_object_set_new(root, "latency_us", summary_latency(&t->latency));
     json_object_set_new(root, "applications", summary_applications(t));
     json_object_set_new(root, "populations", summary_populations(info, t));
@@ -313,20 +346,8 @@ json_t *summary_json_build(const struct run_info *info, const struct run_tally *
         json_object_set_new(root, "host_days", summary_host_days(t));
     }
 
-    json_t *ex = json_array();
-    bool passed = true;
-    for (size_t i = 0; i < n_results; i++) {
-        const struct expect_result *r = &results[i];
-        const struct scenario_expectation *e = r->expectation;
-        json_t *je = json_object();
-        json_object_set_new(je, "expectation", jstr(e ? e->text : "", sizeof e->text));
-        json_object_set_new(je, "line", json_integer(e ? e->line : 0));
-        json_object_set_new(je, "passed", json_boolean(r->passed));
-        json_object_set_new(je, "observed", jstr(r->observed, sizeof r->observed));
-        json_array_append_new(ex, je);
-        passed = passed && r->passed;
-    }
-    json_object_set_new(root, "expectations", ex);
-    json_object_set_new(root, "passed", json_boolean(passed));
+    json_object_set_new(root, "expectations", summary_expectations(results, n_results));
+    json_object_set_new(root, "passed",
+                        json_boolean(summary_json_passed(info, results, n_results)));
     return root;
 }

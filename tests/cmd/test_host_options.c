@@ -24,6 +24,7 @@ Test(host_options, defaults)
     cr_expect_not(o.strict);
     cr_expect_eq(o.max_connections, 10000);
     cr_expect_eq(o.idle_timeout_us, 30000000);
+    cr_expect_eq(o.pdu_timeout_us, 5000000);
     cr_expect_eq(o.build, 17763);
     cr_expect_eq(o.seed, 1);
 }
@@ -56,6 +57,8 @@ Test(host_options, every_flag)
                     "5",
                     "--idle-timeout",
                     "2s",
+                    "--pdu-timeout",
+                    "1500ms",
                     "--fault",
                     "drop=0.5",
                     "--log",
@@ -80,6 +83,7 @@ Test(host_options, every_flag)
     cr_expect(o.strict);
     cr_expect_eq(o.max_connections, 5);
     cr_expect_eq(o.idle_timeout_us, 2000000);
+    cr_expect_eq(o.pdu_timeout_us, 1500000);
     cr_expect_gt(o.faults.probability[HOST_FAULT_DROP], 0.49);
     cr_expect_str_eq(o.log_path, "-");
     cr_expect_str_eq(o.state_path, "s.json");
@@ -100,6 +104,8 @@ Test(host_options, usage_errors_name_the_option)
         {"--btfn", "maybe", "--btfn"},
         {"--max-connections", "0", "--max-connections"},
         {"--idle-timeout", "0", "--idle-timeout"},
+        {"--pdu-timeout", "0", "--pdu-timeout"},
+        {"--pdu-timeout", "soon", "--pdu-timeout"},
         {"--build", "12", "--build"},
         {"--seed", "x", "--seed"},
         {"--listen", "[::1", "--listen"},

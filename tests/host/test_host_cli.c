@@ -5,11 +5,13 @@
  */
 #include "support.h"
 
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -165,8 +168,10 @@ static bool hc_read_line(int fd, char *line, size_t cap, unsigned timeout_ms)
     return false;
 }
 
-/* Starts `kmsload host --listen 127.0.0.1:0 --log FILE EXTRA...` and learns its port. */
-static void hc_host_start(struct hc_host *h, const char *const *extra)
+/* Starts `kmsload host --listen 127.0.0.1:0 --log FILE EXTRA...` with an open-file limit
+ * (0: inherited) and learns its port. */
+static void hc_host_start_limited(struct hc_host *h, const char *const *extra,
+                                  unsigned long max_open_files)
 {
     memset(h, 0, sizeof *h);
     hc_path(h->err_path, sizeof h->err_path, "host-err");
@@ -180,7 +185,8 @@ static void hc_host_start(struct hc_host *h, const char *const *extra)
     cr_assert_eq(pipe(fds), 0);
     int err_fd = open(h->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     cr_assert_geq(err_fd, 0);
-    h->pid = hc_spawn(args, fds[1], err_fd);
+    h->pid =
+        support_spawn_limited(&hc_children, KMSLOAD_BINARY, args, fds[1], err_fd, max_open_files);
     close(fds[1]);
     close(err_fd);
     h->out_pipe = fds[0];
@@ -196,6 +202,11 @@ static void hc_host_start(struct hc_host *h, const char *const *extra)
     cr_assert_neq(atoi(port), 0, "port 0 must become a real port");
     snprintf(h->port, sizeof h->port, "%s", port);
     snprintf(h->target, sizeof h->target, "127.0.0.1:%s", port);
+}
+
+static void hc_host_start(struct hc_host *h, const char *const *extra)
+{
+    hc_host_start_limited(h, extra, 0);
 }
 
 /* SIGINT, then its exit status (bounded). */
@@ -240,12 +251,13 @@ static long long hc_json_response_int(json_t *root, const char *key)
     return json_integer_value(v);
 }
 
-/* Runs probe --json against target with extra options; checks exit status and JSON outcome. */
+/* Runs probe --json against target with extra options; checks exit status and JSON outcome.
+ * Each probe is a new machine (--cmid random): these tests watch the count climb. */
 static json_t *hc_probe(const char *target, int want_status, const char *want_outcome,
                         const char *a1, const char *a2, const char *a3, const char *a4)
 {
-    const char *args[12] = {"probe", "--json", "--timeout", "5s"};
-    size_t n = 4;
+    const char *args[14] = {"probe", "--json", "--timeout", "5s", "--cmid", "random"};
+    size_t n = 6;
     const char *opts[4] = {a1, a2, a3, a4};
     for (int i = 0; i < 4; i++)
         if (opts[i])
@@ -456,4 +468,94 @@ Test(host_cli, log_neutralises_spreadsheet_formulas)
     cr_expect(strstr(log, ",\"'=cmd|' /C calc'!A0\",") != NULL, "%s", log);
     cr_expect(strstr(log, ",\"=cmd") == NULL, "a cell starts with '=': %s", log);
     free(log);
+}
+
+/* Seconds of CPU the process has used (utime + stime from /proc). */
+static double hc_cpu_seconds(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    char *stat = hc_slurp(path);
+    const char *p = strrchr(stat, ')'); /* the command name may hold spaces */
+    unsigned long utime = 0, stime = 0;
+    cr_assert(p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
+                          &stime) == 2,
+              "%s", stat);
+    free(stat);
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* `ulimit -n 64` and more idle clients than that: the host lowers --max-connections to fit and
+ * says so once, keeps answering probes, and neither spins nor floods its log. */
+Test(host_cli, a_low_open_file_limit_lowers_max_connections)
+{
+    enum { IDLE = 150, LIMIT = 64 };
+    struct hc_host h;
+    hc_host_start_limited(&h, NULL, LIMIT);
+    int idle[IDLE];
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(h.port))};
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    double cpu0 = hc_cpu_seconds(h.pid);
+    uint64_t t0 = hc_now_ms();
+    for (unsigned i = 0; i < IDLE; i++) {
+        idle[i] = socket(AF_INET, SOCK_STREAM, 0);
+        cr_assert_geq(idle[i], 0);
+        cr_assert_eq(connect(idle[i], (struct sockaddr *)&sin, sizeof sin), 0, "connect: %s",
+                     strerror(errno));
+    }
+    struct timespec settle = {1, 0};
+    nanosleep(&settle, NULL);
+    json_t *j = hc_probe(h.target, 1, "below-threshold", NULL, NULL, NULL, NULL);
+    json_decref(j);
+    j = hc_probe(h.target, 1, "below-threshold", NULL, NULL, NULL, NULL);
+    json_decref(j);
+    double cpu = hc_cpu_seconds(h.pid) - cpu0, wall = (double)(hc_now_ms() - t0) / 1000.0;
+    cr_expect_eq(hc_host_stop(&h), 0);
+    for (unsigned i = 0; i < IDLE; i++)
+        close(idle[i]);
+    char *err = hc_slurp(h.err_path);
+    cr_log_info("ulimit -n %d, %d idle clients: %.2f s CPU in %.2f s, %zu stderr lines", LIMIT,
+                IDLE, cpu, wall, hc_count_lines(err));
+    cr_expect(strstr(err, "kmsload host: open-file limit is 64 (hard limit 64): --max-connections "
+                          "lowered from 10000 to 32; raise the limit (ulimit -n) for more") != NULL,
+              "%s", err);
+    cr_expect(strstr(err, "closed to make room") != NULL, "%s", err);
+    /* The limit line, the stop line and the status summary: nothing per connection. */
+    cr_expect_leq(hc_count_lines(err), 12, "%s", err);
+    free(err);
+}
+
+/* Repeated probes from one machine count once (a stable CMID); --cmid random adds a machine. */
+Test(host_cli, probe_cmid_is_stable_by_default)
+{
+    struct hc_host h;
+    hc_host_start(&h, NULL);
+    const char *cmids[3];
+    for (int i = 0; i < 3; i++) {
+        const char *args[] = {"probe",
+                              "--json",
+                              "--timeout",
+                              "5s",
+                              i == 2 ? "--cmid" : "--n-policy",
+                              i == 2 ? "stable" : "25",
+                              h.target,
+                              NULL};
+        struct hc_result r = hc_run_argv(args);
+        json_t *j = hc_json(&r);
+        cr_expect_eq(hc_json_response_int(j, "count"), 1, "probe %d counted again: %s", i, r.out);
+        json_t *req = json_object_get(j, "request");
+        cmids[i] = strdup(json_string_value(json_object_get(req, "cmid")));
+        json_decref(j);
+        hc_result_free(&r);
+    }
+    cr_expect_str_eq(cmids[0], cmids[1]);
+    cr_expect_str_eq(cmids[0], cmids[2]);
+    json_t *j = hc_probe(h.target, 1, "below-threshold", NULL, NULL, NULL, NULL); /* random */
+    cr_expect_eq(hc_json_response_int(j, "count"), 2, "--cmid random is a new machine");
+    cr_expect_str_neq(json_string_value(json_object_get(json_object_get(j, "request"), "cmid")),
+                      cmids[0]);
+    json_decref(j);
+    for (int i = 0; i < 3; i++)
+        free((void *)cmids[i]);
+    cr_expect_eq(hc_host_stop(&h), 0);
 }

@@ -11,6 +11,7 @@
 #include "hresult.h"
 #include "net.h"
 #include "netclient.h"
+#include "support.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -21,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -656,7 +659,7 @@ static bool hn_connections_seen(struct hn_env *env, void *arg)
     return env->host->stats.connections >= *(unsigned *)arg;
 }
 
-Test(host_net, max_connections_cap_closes_the_extra_connection, .timeout = 20)
+Test(host_net, when_full_the_longest_silent_connection_makes_room, .timeout = 20)
 {
     struct hn_env env;
     hn_init(&env);
@@ -670,25 +673,253 @@ Test(host_net, max_connections_cap_closes_the_extra_connection, .timeout = 20)
     }
     cr_expect_eq(host_server_open_connections(env.srv), 2);
     cr_expect_eq(env.host->stats.connections_rejected, 1);
-    cr_expect(hn_raw_closed(&env, fds[2], 1000), "the third connection is closed");
-    cr_expect_not(hn_raw_closed(&env, fds[0], 100), "the first stays open");
+    cr_expect(hn_raw_closed(&env, fds[0], 1000), "the first (silent the longest) is closed");
     cr_expect_not(hn_raw_closed(&env, fds[1], 100), "the second stays open");
-    /* While both slots are taken a client is turned away... */
-    struct kms_request req = hn_req(&env, "win10-pro", 1);
-    struct hn_call call;
-    hn_call_init(&call, &req);
-    hn_run(&env, &call, 1);
-    cr_expect(call.res.outcome == KMS_OUTCOME_CLOSED || call.res.outcome == KMS_OUTCOME_RESET,
-              "outcome %s", kms_outcome_name(call.res.outcome));
-    cr_expect_eq(env.host->stats.connections_rejected, 2);
-    /* ...and served once one leaves. */
-    close(fds[0]);
-    cr_assert(hn_wait_open(&env, 1, 2000));
+    cr_expect_not(hn_raw_closed(&env, fds[2], 100), "the third is admitted");
+    /* Activity counts: the second sends a byte, so the third is now the silent one... */
+    hn_raw_send(fds[1], "\x05", 1);
+    cr_expect_not(hn_raw_closed(&env, fds[1], 100));
+    /* ...and a client arriving while both slots are taken is served, in its place. */
     cr_expect_eq(hn_count(&env, "win10-pro", 1), 1);
-    close(fds[1]);
-    close(fds[2]);
+    cr_expect_eq(env.host->stats.connections_rejected, 2);
+    cr_expect(hn_raw_closed(&env, fds[2], 1000), "the third made room");
+    cr_expect_not(hn_raw_closed(&env, fds[1], 100), "the one that spoke stays");
+    for (unsigned i = 0; i < 3; i++)
+        close(fds[i]);
     cr_expect(hn_wait_open(&env, 0, 2000));
     hn_stop(&env);
+}
+
+/* ---- slow clients (slowloris) ---- */
+
+/* The first bytes of a BIND, sent one at a time: never a whole PDU within the deadline. */
+static const uint8_t hn_slow_bytes[] = {0x05, 0x00, 0x0b, 0x03, 0x10, 0x00, 0x00, 0x00,
+                                        0x74, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00};
+
+/* True when the host closed fd (EOF or reset), without blocking. */
+static bool hn_raw_gone(int fd)
+{
+    char buf[64];
+    ssize_t got = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    return got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+Test(host_net, a_pdu_trickled_byte_by_byte_meets_its_deadline, .timeout = 20)
+{
+    struct hn_env env;
+    hn_init(&env);
+    env.scfg.pdu_timeout.tv_sec = 0;
+    env.scfg.pdu_timeout.tv_usec = 300000; /* the idle timeout stays 30 s */
+    hn_start(&env);
+    int fd = hn_raw_connect(&env);
+    cr_assert(hn_wait_open(&env, 1, 2000));
+    bool closed = false;
+    size_t sent = 0;
+    uint64_t t0 = hn_mono_us();
+    /* A byte every 50 ms: never idle, never whole. Bounded: 3 s at most. */
+    while (!closed && sent < sizeof hn_slow_bytes && hn_mono_us() - t0 < 3000000) {
+        if (send(fd, hn_slow_bytes + sent, 1, MSG_NOSIGNAL) == 1)
+            sent++;
+        unsigned none = 0;
+        hn_pump(&env, hn_open_is, &none, 50);
+        closed = hn_raw_gone(fd);
+    }
+    cr_expect(closed, "a PDU trickled over %zu bytes still holds its connection", sent);
+    cr_expect_lt(sent, sizeof hn_slow_bytes, "closed only when the bytes ran out");
+    cr_expect_eq(env.host->stats.pdu_timeouts, 1);
+    cr_expect_eq(host_server_open_connections(env.srv), 0);
+    close(fd);
+    /* A whole PDU in one piece is unaffected: the host still answers. */
+    cr_expect_eq(hn_count(&env, "win10-pro", 1), 1);
+    hn_stop(&env);
+}
+
+/* Slow clients in a loop (reconnecting whenever closed) hold more than every slot; probes
+ * between them are answered all the same. */
+Test(host_net, slowloris_cannot_lock_out_probes, .timeout = 30)
+{
+    enum { SLOTS = 12, ATTACKERS = 16, PROBES = 4 };
+    struct hn_env env;
+    hn_init(&env);
+    env.scfg.max_connections = SLOTS;
+    env.scfg.pdu_timeout.tv_sec = 0;
+    env.scfg.pdu_timeout.tv_usec = 400000;
+    hn_start(&env);
+    int fds[ATTACKERS];
+    size_t sent[ATTACKERS];
+    unsigned reconnects = 0, answered = 0, full_rounds = 0;
+    for (unsigned i = 0; i < ATTACKERS; i++) {
+        fds[i] = hn_raw_connect(&env);
+        sent[i] = 0;
+    }
+    for (unsigned round = 0; round < 4 * PROBES; round++) {
+        /* Every attacker sends its next byte, or comes back when it was closed. */
+        for (unsigned i = 0; i < ATTACKERS; i++) {
+            if (hn_raw_gone(fds[i]) || sent[i] == sizeof hn_slow_bytes ||
+                send(fds[i], hn_slow_bytes + sent[i], 1, MSG_NOSIGNAL) != 1) {
+                close(fds[i]);
+                fds[i] = hn_raw_connect(&env);
+                sent[i] = 0;
+                reconnects++;
+                continue;
+            }
+            sent[i]++;
+        }
+        unsigned never = ~0u;
+        hn_pump(&env, hn_open_is, &never, 100); /* 100 ms of host time per round */
+        unsigned open_now = host_server_open_connections(env.srv);
+        full_rounds += open_now == SLOTS;
+        if (round % 4 == 3) {
+            struct kms_request req = hn_req(&env, "win10-pro", 100 + round);
+            struct client_session_result r = hn_one(&env, &req, NULL);
+            answered += kms_outcome_has_count(r.outcome);
+        }
+    }
+    cr_expect_gt(full_rounds, 0, "the attack never filled the host");
+    cr_expect_eq(answered, PROBES, "%u of %d probes answered during the attack", answered, PROBES);
+    cr_expect_gt(env.host->stats.pdu_timeouts + env.host->stats.connections_rejected, 0);
+    cr_expect_gt(reconnects, 0, "the attackers were closed and came back");
+    for (unsigned i = 0; i < ATTACKERS; i++)
+        close(fds[i]);
+    hn_stop(&env);
+}
+
+/* ---- out of file descriptors ---- */
+
+struct hn_fd_child_report {
+    uint64_t accept_pauses, rejected;
+    double cpu_seconds, wall_seconds;
+};
+
+static void hn_fd_child_warn(const char *message, void *arg)
+{
+    FILE *f = arg;
+    fprintf(f, "%s\n", message);
+    fflush(f);
+}
+
+static void hn_fd_child_stop(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    event_base_loopbreak(arg);
+}
+
+static double hn_cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* The forked host: an open-file limit only `headroom` above what it holds at start, no cap
+ * from --max-connections; runs until the parent closes `stop_fd` (10 s at most). */
+static void hn_fd_child(int port_fd, int stop_fd, int report_fd, FILE *warn_log, unsigned headroom)
+{
+    struct hn_env env;
+    hn_init(&env);
+    env.scfg.max_connections = 10000;
+    env.scfg.warn = hn_fd_child_warn;
+    env.scfg.warn_arg = warn_log;
+    hn_start(&env);
+    unsigned open_fds = 0;
+    for (int fd = 0; fd < 4096; fd++)
+        open_fds += fcntl(fd, F_GETFD) != -1;
+    struct rlimit rl = {open_fds + headroom, open_fds + headroom};
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        _exit(3);
+    uint16_t port = host_server_port(env.srv);
+    if (write(port_fd, &port, sizeof port) != (ssize_t)sizeof port)
+        _exit(4);
+    struct event *stop = event_new(env.base, stop_fd, EV_READ, hn_fd_child_stop, env.base);
+    struct timeval guard = {10, 0};
+    event_add(stop, &guard);
+    double cpu0 = hn_cpu_seconds();
+    uint64_t t0 = hn_mono_us();
+    event_base_dispatch(env.base);
+    struct hn_fd_child_report rep = {env.host->stats.accept_pauses,
+                                     env.host->stats.connections_rejected, hn_cpu_seconds() - cpu0,
+                                     (double)(hn_mono_us() - t0) / 1e6};
+    event_free(stop);
+    _exit(write(report_fd, &rep, sizeof rep) == (ssize_t)sizeof rep ? 0 : 5);
+}
+
+/* More idle clients than the host has descriptors: it pauses accepting instead of spinning,
+ * says so a bounded number of times, and makes room for probes by closing the idlest. */
+Test(host_net, out_of_descriptors_the_host_backs_off_and_keeps_answering, .timeout = 30)
+{
+    enum { IDLE = 80, HEADROOM = 24, PROBES = 3 };
+    int port_pipe[2], stop_pipe[2], report_pipe[2];
+    cr_assert_eq(pipe(port_pipe), 0);
+    cr_assert_eq(pipe(stop_pipe), 0);
+    cr_assert_eq(pipe(report_pipe), 0);
+    char warn_path[] = "/tmp/kmsload-hn-warn-XXXXXX";
+    int warn_fd = mkstemp(warn_path);
+    cr_assert_geq(warn_fd, 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        close(port_pipe[0]);
+        close(stop_pipe[1]);
+        close(report_pipe[0]);
+        hn_fd_child(port_pipe[1], stop_pipe[0], report_pipe[1], fdopen(warn_fd, "w"), HEADROOM);
+    }
+    close(port_pipe[1]);
+    close(stop_pipe[0]);
+    close(report_pipe[1]);
+    close(warn_fd);
+    uint16_t port = 0;
+    cr_assert_eq(read(port_pipe[0], &port, sizeof port), (ssize_t)sizeof port,
+                 "the forked host did not start");
+
+    struct hn_env env;
+    hn_init(&env);
+    env.base = event_base_new();
+    struct sockaddr_in *sin = (struct sockaddr_in *)&env.target.addr[0];
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(port);
+    sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    env.target.len[0] = sizeof *sin;
+    env.target.n = 1;
+    int idle[IDLE];
+    for (unsigned i = 0; i < IDLE; i++)
+        idle[i] = hn_raw_connect(&env);
+    struct timespec settle = {1, 0}; /* the host takes them in, runs out, pauses, goes on */
+    nanosleep(&settle, NULL);
+    unsigned answered = 0;
+    for (unsigned i = 0; i < PROBES; i++) {
+        struct kms_request req = hn_req(&env, "win10-pro", 1 + i);
+        struct client_session_result r = hn_one(&env, &req, NULL);
+        answered += kms_outcome_has_count(r.outcome);
+    }
+    close(stop_pipe[1]);
+    struct hn_fd_child_report rep;
+    memset(&rep, 0, sizeof rep);
+    ssize_t got = read(report_pipe[0], &rep, sizeof rep);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    for (unsigned i = 0; i < IDLE; i++)
+        close(idle[i]);
+    char *warnings = support_slurp(warn_path, NULL);
+    unlink(warn_path);
+    cr_assert_not_null(warnings);
+    size_t lines = 0;
+    for (const char *p = warnings; *p; p++)
+        lines += *p == '\n';
+    cr_log_info("out of descriptors: %u/%d probes answered, %llu accept pauses, %llu closed to "
+                "make room, %.3f s CPU in %.2f s, %zu warning line(s)",
+                answered, PROBES, (unsigned long long)rep.accept_pauses,
+                (unsigned long long)rep.rejected, rep.cpu_seconds, rep.wall_seconds, lines);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "forked host status %d", status);
+    cr_assert_eq(got, (ssize_t)sizeof rep);
+    cr_expect_eq(answered, PROBES, "%u of %d probes answered", answered, PROBES);
+    cr_expect_geq(rep.accept_pauses, 1, "the limit was never reached: the test proves nothing");
+    cr_expect(lines >= 1 && lines <= 2, "%zu warning lines:\n%s", lines, warnings);
+    cr_expect(strstr(warnings, "Too many open files") != NULL, "%s", warnings);
+    cr_expect(strstr(warnings, "ulimit -n") != NULL, "%s", warnings);
+    free(warnings);
+    event_base_free(env.base);
+    catalog_free(&env.cat);
 }
 
 /* ---- fault injection ---- */

@@ -1,0 +1,402 @@
+/*
+ * `kmsload run` against targets that are not the embedded host, through the real program on
+ * loopback (issue 12, issue 10 items 5 and 6): a virtual-clock run against a host that checks
+ * client time is refused, --dry-run and a non-loopback target without --yes send nothing, a
+ * target that stops answering ends the run early with exit 3, the wall-clock limit, --max-rate,
+ * and two signals ending a two-thread run against a stalling host. Nothing here is ever sent
+ * to an address that is not loopback: 192.0.2.1 (TEST-NET-1) is only named, and the run must
+ * refuse before connecting.
+ */
+#include "run_main.h"
+
+#include "support.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef KMSLOAD_BINARY
+#error "KMSLOAD_BINARY must name the kmsload program"
+#endif
+#ifndef KMSLOAD_SOURCE_DIR
+#error "KMSLOAD_SOURCE_DIR must name the source tree"
+#endif
+
+#define SMOKE KMSLOAD_SOURCE_DIR "/scenarios/smoke.ini"
+
+static char rs_dir[64];
+static unsigned rs_seq;
+static struct support_children rs_children;
+
+static void rs_init(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    memset(&rs_children, 0, sizeof rs_children);
+    rs_seq = 0;
+    snprintf(rs_dir, sizeof rs_dir, "/tmp/kmsload-safety-XXXXXX");
+    cr_assert_not_null(mkdtemp(rs_dir), "mkdtemp: %s", strerror(errno));
+}
+
+static void rs_fini(void)
+{
+    support_kill_all(&rs_children);
+    if (rs_dir[0])
+        support_remove_tree(rs_dir);
+}
+
+TestSuite(run_safety, .init = rs_init, .fini = rs_fini, .timeout = 60);
+
+static void rs_path(char *out, size_t cap, const char *what)
+{
+    snprintf(out, cap, "%s/%s.%u", rs_dir, what, rs_seq++);
+}
+
+/* A child with its stdout and stderr in files. */
+struct rs_child {
+    pid_t pid;
+    char out[128], err[128];
+};
+
+static void rs_start(struct rs_child *c, const char *const *args)
+{
+    rs_path(c->out, sizeof c->out, "stdout");
+    rs_path(c->err, sizeof c->err, "stderr");
+    int out_fd = open(c->out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err_fd = open(c->err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    cr_assert(out_fd >= 0 && err_fd >= 0);
+    c->pid = support_spawn(&rs_children, KMSLOAD_BINARY, args, out_fd, err_fd);
+    close(out_fd);
+    close(err_fd);
+}
+
+/* Waits up to timeout_ms (the bound against a hang, not a speed check); returns the exit status. */
+static int rs_wait(struct rs_child *c, unsigned timeout_ms)
+{
+    int status;
+    cr_assert_eq(support_wait(&rs_children, c->pid, timeout_ms, &status), 0,
+                 "kmsload did not end within %u ms", timeout_ms);
+    cr_assert(WIFEXITED(status), "kmsload died of signal %d", WTERMSIG(status));
+    return WEXITSTATUS(status);
+}
+
+static char *rs_text(const char *path)
+{
+    char *t = support_slurp(path, NULL);
+    return t ? t : strdup("");
+}
+
+/* `kmsload host` on a free loopback port with extra options; its address in target. */
+static void rs_host(struct rs_child *h, char *target, size_t cap, const char *a1, const char *a2,
+                    const char *a3, const char *a4)
+{
+    const char *args[] = {"host", "--listen", "127.0.0.1:0", a1, a2, a3, a4, NULL};
+    rs_start(h, args);
+    uint64_t end = support_now_ms() + 5000;
+    for (;;) {
+        char *t = rs_text(h->out);
+        const char *p = strstr(t, "listening on 127.0.0.1:");
+        if (p) {
+            unsigned port = (unsigned)atoi(p + strlen("listening on 127.0.0.1:"));
+            snprintf(target, cap, "127.0.0.1:%u", port);
+            free(t);
+            return;
+        }
+        free(t);
+        cr_assert_lt(support_now_ms(), end, "the host did not start");
+        struct timespec ms = {0, 20000000};
+        nanosleep(&ms, NULL);
+    }
+}
+
+static void rs_host_stop(struct rs_child *h)
+{
+    kill(h->pid, SIGTERM);
+    rs_wait(h, 5000);
+}
+
+/* A loopback listener that accepts connections in its backlog and never answers. */
+static int rs_listener(char *target, size_t cap)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    cr_assert_geq(fd, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    cr_assert_eq(listen(fd, 512), 0);
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    snprintf(target, cap, "127.0.0.1:%u", ntohs(sa.sin_port));
+    return fd;
+}
+
+static json_t *rs_summary(const char *dir)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    cr_assert_not_null(root, "%s: %s", path, jerr.text);
+    return root;
+}
+
+static bool rs_exists(const char *dir, const char *name)
+{
+    char path[256];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return stat(path, &st) == 0;
+}
+
+Test(run_safety, virtual_clock_against_a_host_that_checks_time_is_refused)
+{
+    struct rs_child h, r;
+    char target[64], out[128];
+    rs_host(&h, target, sizeof target, NULL, NULL, NULL, NULL); /* real clock, as genuine */
+    rs_path(out, sizeof out, "refused");
+    const char *args[] = {"run", SMOKE, "--target", target, "--out", out, "-q", NULL};
+    rs_start(&r, args);
+    cr_expect_eq(rs_wait(&r, 5000), RUN_EXIT_USAGE);
+    char *err = rs_text(r.err);
+    cr_expect_not_null(strstr(err, "checks client time"), "%s", err);
+    cr_expect_not_null(strstr(err, "0xC004F06C"), "%s", err);
+    cr_expect_not_null(strstr(err, "real-host-smoke.ini"), "%s", err);
+    free(err);
+    /* One request was sent (with a CMID of the run) and it is on record. */
+    json_t *s = rs_summary(out);
+    cr_expect(json_is_true(json_object_get(s, "interrupted")));
+    cr_expect_not_null(
+        strstr(json_string_value(json_object_get(s, "interrupt_reason")), "client time"));
+    json_decref(s);
+    rs_host_stop(&h);
+
+    /* The same scenario against a host that follows client time runs as before. */
+    rs_host(&h, target, sizeof target, "--clock", "client", NULL, NULL);
+    rs_path(out, sizeof out, "client");
+    const char *args2[] = {"run", SMOKE, "--target",    target, "--out",
+                           out,   "-q",  "--no-report", NULL};
+    rs_start(&r, args2);
+    int status = rs_wait(&r, 20000);
+    char *err2 = rs_text(r.err);
+    cr_expect_eq(status, RUN_EXIT_PASSED, "%s", err2);
+    free(err2);
+    rs_host_stop(&h);
+
+    /* target_clock = real says so up front: refused before anything is sent. */
+    int fd = rs_listener(target, sizeof target);
+    rs_path(out, sizeof out, "said-real");
+    const char *args3[] = {"run",  SMOKE,   "--target", target, "--target-clock",
+                           "real", "--out", out,        NULL};
+    rs_start(&r, args3);
+    cr_expect_eq(rs_wait(&r, 5000), RUN_EXIT_USAGE);
+    cr_expect_lt(accept(fd, NULL, NULL), 0, "a connection reached the listener");
+    cr_expect_not(rs_exists(out, "events.csv"));
+    close(fd);
+}
+
+Test(run_safety, dry_run_prints_the_plan_and_sends_nothing)
+{
+    char target[64], out[128];
+    int fd = rs_listener(target, sizeof target);
+    rs_path(out, sizeof out, "dry");
+    struct rs_child r;
+    const char *args[] = {"run", SMOKE, "--target", target, "--dry-run", "--out", out, NULL};
+    rs_start(&r, args);
+    cr_expect_eq(rs_wait(&r, 10000), RUN_EXIT_PASSED);
+    char *text = rs_text(r.out);
+    cr_expect_not_null(strstr(text, "plan for smoke"), "%s", text);
+    cr_expect_not_null(strstr(text, "synthetic CMIDs:  13 (windows 7, office2013 6)"), "%s", text);
+    cr_expect_not_null(strstr(text, "30 days"), "%s", text);
+    cr_expect_not_null(strstr(text, "nothing sent"), "%s", text);
+    free(text);
+    cr_expect_lt(accept(fd, NULL, NULL), 0, "a connection reached the listener");
+    cr_expect_eq(errno, EAGAIN);
+    cr_expect_not(rs_exists(out, "events.csv"), "--dry-run created the output directory");
+    close(fd);
+}
+
+/* The plan's request count is what the run then sends (the embedded host counts nobody else). */
+Test(run_safety, plan_counts_the_requests_the_run_makes)
+{
+    struct rs_child r;
+    const char *args[] = {"run", SMOKE, "--dry-run", NULL};
+    rs_start(&r, args);
+    cr_assert_eq(rs_wait(&r, 10000), RUN_EXIT_PASSED);
+    char *text = rs_text(r.out);
+    const char *p = strstr(text, "requests:");
+    cr_assert_not_null(p, "%s", text);
+    long planned = strtol(p + strlen("requests:"), NULL, 10);
+    free(text);
+    char out[128];
+    rs_path(out, sizeof out, "planned");
+    const char *args2[] = {"run", SMOKE, "--out", out, "-q", "--no-report", NULL};
+    rs_start(&r, args2);
+    cr_assert_eq(rs_wait(&r, 20000), RUN_EXIT_PASSED);
+    json_t *s = rs_summary(out);
+    cr_expect_eq(json_integer_value(json_object_get(s, "requests")), planned);
+    json_decref(s);
+}
+
+Test(run_safety, non_loopback_target_without_yes_sends_nothing)
+{
+    char out[128];
+    rs_path(out, sizeof out, "testnet");
+    struct rs_child r;
+    /* TEST-NET-1: never contacted, the run must stop before connecting anywhere. */
+    const char *args[] = {"run", SMOKE, "--target", "192.0.2.1:1688", "--out", out, NULL};
+    rs_start(&r, args);
+    cr_expect_eq(rs_wait(&r, 10000), RUN_EXIT_USAGE);
+    char *err = rs_text(r.err);
+    cr_expect_not_null(strstr(err, "plan for smoke against 192.0.2.1:1688"), "%s", err);
+    cr_expect_not_null(strstr(err, "not a loopback address"), "%s", err);
+    cr_expect_not_null(strstr(err, "nothing sent"), "%s", err);
+    cr_expect_not_null(strstr(err, "--yes"), "%s", err);
+    free(err);
+    cr_expect_not(rs_exists(out, "events.csv"));
+}
+
+Test(run_safety, a_target_that_never_answers_stops_the_run)
+{
+    char target[64], out[128];
+    int fd = rs_listener(target, sizeof target);
+    /* Virtual clock (told that the target follows client time, so no clock check first). */
+    rs_path(out, sizeof out, "silent");
+    struct rs_child r;
+    const char *args[] = {
+        "run", SMOKE, "--target",    target,  "--target-clock", "client", "--out",
+        out,   "-q",  "--no-report", "--set", "timeout=300ms",  "--set",  "stop_after_silence=2s",
+        NULL};
+    rs_start(&r, args);
+    cr_expect_eq(rs_wait(&r, 30000), RUN_EXIT_UNREACHABLE);
+    char *err = rs_text(r.err);
+    cr_expect_not_null(strstr(err, "stopped early: target stopped answering"), "%s", err);
+    cr_expect_not_null(strstr(err, "timeout"), "%s", err);
+    cr_expect_eq(strchr(err, '\n'), err + strlen(err) - 1, "not one line: %s", err);
+    free(err);
+    json_t *s = rs_summary(out);
+    cr_expect(json_is_true(json_object_get(s, "interrupted")));
+    json_decref(s);
+    close(fd);
+
+    /* Real clock, refused connections: N in a row stop it long before its hour is over. */
+    rs_path(out, sizeof out, "refused");
+    static const char *const sets[] = {"duration=1h", "population clients.join_over=0",
+                                       "population servers.join_at=0",
+                                       "population office.join_over=0"};
+    const char *args2[] = {"run",        SMOKE,   "--target", target,  "--set",
+                           "clock=real", "--set", sets[0],    "--set", sets[1],
+                           "--set",      sets[2], "--set",    sets[3], "--stop-after-failures",
+                           "5",          "--out", out,        "-q",    "--no-report",
+                           NULL};
+    rs_start(&r, args2); /* the listener is closed: connections are refused */
+    cr_expect_eq(rs_wait(&r, 30000), RUN_EXIT_UNREACHABLE);
+    char *err2 = rs_text(r.err);
+    cr_expect_not_null(strstr(err2, "5 contacts in a row got no answer"), "%s", err2);
+    cr_expect_not_null(strstr(err2, "refused"), "%s", err2);
+    free(err2);
+}
+
+Test(run_safety, the_wall_clock_limit_ends_a_slow_run)
+{
+    char out[128];
+    rs_path(out, sizeof out, "slow");
+    struct rs_child r;
+    /* Every answer of the embedded host takes 200 ms: 2 virtual days need far more than 1 s. */
+    const char *args[] = {"run",        SMOKE,         "--set", "host.faults=latency=200ms",
+                          "--max-wall", "1s",          "--out", out,
+                          "-q",         "--no-report", NULL};
+    rs_start(&r, args);
+    cr_expect_eq(rs_wait(&r, 20000), RUN_EXIT_UNREACHABLE);
+    char *err = rs_text(r.err);
+    cr_expect_not_null(strstr(err, "stopped early: wall-clock limit of"), "%s", err);
+    free(err);
+    json_t *s = rs_summary(out);
+    cr_expect(json_is_true(json_object_get(s, "interrupted")));
+    cr_expect_lt(json_real_value(json_object_get(s, "simulated_seconds")), 2 * 86400.0);
+    json_decref(s);
+}
+
+/* Requests of the events.csv in dir, and the wall time of the last one. */
+static size_t rs_events(const char *dir, double *last_wall_s)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/events.csv", dir);
+    char *t = rs_text(path);
+    size_t n = 0;
+    *last_wall_s = 0;
+    for (char *line = strchr(t, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+        n++;
+        const char *comma = strchr(line + 1, ',');
+        if (comma)
+            *last_wall_s = strtod(comma + 1, NULL);
+    }
+    free(t);
+    return n;
+}
+
+Test(run_safety, max_rate_spaces_the_requests)
+{
+    char out[128];
+    rs_path(out, sizeof out, "capped");
+    struct rs_child r;
+    /* The first contacts of 13 machines; at 10/s over 2 threads each thread sends one request
+     * per 0.2 s, so the busier thread's last request leaves (ceil(n/2) - 1) * 0.2 s in. */
+    const char *args[] = {"run", SMOKE,   "--set", "duration=90m", "--max-rate",  "10", "--threads",
+                          "2",   "--out", out,     "-q",           "--no-report", NULL};
+    rs_start(&r, args);
+    rs_wait(&r, 20000);
+    double last;
+    size_t n = rs_events(out, &last);
+    cr_assert_geq(n, 11, "%zu requests", n);
+    double bound = (double)((n + 1) / 2 - 1) * 0.2;
+    cr_expect_geq(last, bound - 0.02, "%zu requests at most 10/s ended at %.3f s", n, last);
+}
+
+Test(run_safety, two_signals_end_a_two_thread_run_against_a_stalling_host)
+{
+    struct rs_child h;
+    char target[64];
+    /* Half the requests are never answered: threads wait at the tick barrier for the others. */
+    rs_host(&h, target, sizeof target, "--clock", "client", "--fault", "stall=0.5");
+    for (int round = 0; round < 3; round++) {
+        char out[128], events[160];
+        rs_path(out, sizeof out, "signals");
+        snprintf(events, sizeof events, "%s/events.csv", out);
+        struct rs_child r;
+        const char *args[] = {"run",    SMOKE,       "--target", target,        "--target-clock",
+                              "client", "--threads", "2",        "--set",       "timeout=2s",
+                              "--out",  out,         "-q",       "--no-report", NULL};
+        rs_start(&r, args);
+        /* Wait for the run to be under way (events.csv is flushed every half second). */
+        uint64_t end = support_now_ms() + 10000;
+        for (;;) {
+            double last;
+            if (rs_events(out, &last) >= 1)
+                break;
+            cr_assert_lt(support_now_ms(), end, "no request recorded");
+            struct timespec ms = {0, 50000000};
+            nanosleep(&ms, NULL);
+        }
+        struct timespec gap = {0, 10000000L * (round + 1)};
+        kill(r.pid, SIGINT);
+        nanosleep(&gap, NULL);
+        kill(r.pid, SIGTERM);
+        /* The bound against the deadlock: any number of signals ends the run promptly. */
+        cr_expect_eq(rs_wait(&r, 5000), RUN_EXIT_FAILED);
+        json_t *s = rs_summary(out);
+        cr_expect(json_is_true(json_object_get(s, "interrupted")));
+        cr_expect_str_eq(json_string_value(json_object_get(s, "interrupt_reason")), "SIGINT");
+        json_decref(s);
+        cr_expect(rs_exists(out, "junit.xml"));
+    }
+    rs_host_stop(&h);
+}
