@@ -1,7 +1,7 @@
 #include "host_main.h"
 
 #include "fd_limit.h"
-
+#include "host_key_list.h"
 #include "host_log.h"
 #include "host_metrics.h"
 #include "host_server.h"
@@ -24,7 +24,8 @@ static const char host_usage[] =
     "\n"
     "Runs the reference KMS host: a test and lab target that answers KMS V4/V5/V6 over NDR32\n"
     "and NDR64 and counts clients as a genuine Microsoft KMS host does (per application,\n"
-    "unique CMIDs, 30-day retention, capacity 2 x threshold). Stops on SIGINT/SIGTERM and\n"
+    "unique CMIDs, 30-day retention, capacity 2 x the largest N_Policy seen). Stops on\n"
+    "SIGINT/SIGTERM and\n"
     "prints a status summary; SIGUSR1 prints the status while running.\n"
     "\n"
     "  -l, --listen ADDR:PORT    address to listen on, repeatable (default 127.0.0.1:1688;\n"
@@ -33,6 +34,10 @@ static const char host_usage[] =
     "                            client: follow the latest client time (virtual-time runs)\n"
     "      --products LIST       KMS IDs the host key covers, comma-separated catalogue keys or\n"
     "                            GUIDs (default: every volume product); others get 0xC004F042\n"
+    "      --host-key LIST       host keys (CSVLKs) installed, e.g. ws2012r2,office2016: the host\n"
+    "                            activates exactly what they activate, answers each product\n"
+    "                            with its key's ePID and shows an OS build that can carry them\n"
+    "      --list-host-keys      print the host keys, what each activates and where it installs\n"
     "      --catalog FILE        product catalogue (default: $KMSLOAD_PRODUCTS, installed, "
     "built-in)\n"
     "  -A, --activation-interval DUR  retry interval sent to clients (default 2h)\n"
@@ -51,7 +56,8 @@ static const char host_usage[] =
     "      --log FILE            per-request CSV log like event 12290 ('-' for stdout)\n"
     "      --state FILE          keep the client counts across restarts (loaded at start, saved\n"
     "                            atomically every 5 s when changed and at stop)\n"
-    "      --build N             host OS build shown in ePIDs (default 17763)\n"
+    "      --build N             host OS build shown in ePIDs (default 17763; 7601 with --ndr64\n"
+    "                            off; with --host-key the newest OS that can carry the keys)\n"
     "      --seed N              seed for ePIDs and response randomness (default 1)\n"
     "      --metrics [ADDR:]PORT serve Prometheus metrics at http://ADDR:PORT/metrics (ADDR\n"
     "                            defaults to 127.0.0.1; see the README's Metrics section)\n"
@@ -198,6 +204,8 @@ enum {
     OPT_BUILD,
     OPT_SEED,
     OPT_STATE,
+    OPT_HOST_KEY,
+    OPT_LIST_HOST_KEYS,
     OPT_METRICS
 };
 
@@ -277,6 +285,12 @@ static int parse_one(int c, char **argv, struct host_options *o, char *err, size
     case OPT_PRODUCTS:
         o->products = optarg;
         return 0;
+    case OPT_HOST_KEY:
+        o->host_keys = optarg;
+        return 0;
+    case OPT_LIST_HOST_KEYS:
+        o->list_host_keys = true;
+        return 0;
     case OPT_CATALOG:
         o->catalog_file = optarg;
         return 0;
@@ -332,6 +346,8 @@ int host_options_parse(int argc, char **argv, struct host_options *o, char *err,
         {"listen", required_argument, NULL, 'l'},
         {"clock", required_argument, NULL, OPT_CLOCK},
         {"products", required_argument, NULL, OPT_PRODUCTS},
+        {"host-key", required_argument, NULL, OPT_HOST_KEY},
+        {"list-host-keys", no_argument, NULL, OPT_LIST_HOST_KEYS},
         {"catalog", required_argument, NULL, OPT_CATALOG},
         {"activation-interval", required_argument, NULL, 'A'},
         {"renewal-interval", required_argument, NULL, 'R'},
@@ -355,7 +371,7 @@ int host_options_parse(int argc, char **argv, struct host_options *o, char *err,
     o->renewal_minutes = 10080;
     o->ndr64 = o->btfn = true;
     o->max_connections = 10000;
-    o->build = 17763;
+    o->build = 0;
     o->seed = 1;
     o->idle_timeout_us = 30000000;
     o->pdu_timeout_us = 5000000;
@@ -370,6 +386,9 @@ int host_options_parse(int argc, char **argv, struct host_options *o, char *err,
     }
     if (optind < argc)
         return usage_set(err, err_len, "unexpected argument \"%s\"", argv[optind]);
+    if (o->host_keys && o->products)
+        return usage_set(err, err_len,
+                         "--host-key and --products both say what the host covers: give one");
     for (size_t i = 0; i < o->n_listen; i++) {
         char spec[NET_HOST_MAX + 8], host[NET_HOST_MAX], why[256];
         uint16_t port;
@@ -411,6 +430,7 @@ struct host_run {
     struct host_config hcfg;
     struct host_server_config scfg;
     struct guid *covered;
+    struct host_keys keys;
     struct host_log log;
     struct host_cli cli;
     struct host_metrics metrics;
@@ -439,6 +459,14 @@ static int host_prepare(const struct host_options *o, struct host_run *r)
             return 2;
     }
     r->hcfg.covered_kms = r->covered;
+    if (o->host_keys) {
+        char why[256];
+        if (host_keys_parse(&r->cat, o->host_keys, &r->keys, why, sizeof why)) {
+            usage_error("host", "--host-key: %s", why);
+            return 2;
+        }
+        r->hcfg.host_keys = &r->keys;
+    }
     r->cli.host = malloc(sizeof *r->cli.host);
     if (!r->cli.host || host_init(r->cli.host, &r->hcfg, r->err, sizeof r->err)) {
         fprintf(stderr, "kmsload host: %s\n", r->cli.host ? r->err : "out of memory");
@@ -500,8 +528,18 @@ static int host_serve(const struct host_options *o, struct host_run *r)
         net_addr_format(host_server_listener_addr(cli->server, i), text, sizeof text);
         printf("kmsload host: listening on %s\n", text);
     }
-    for (size_t i = 0; i < r->cat.n_apps; i++)
-        printf("kmsload host: %s ePID %s\n", r->cat.apps[i].key, cli->host->epid[i]);
+    if (r->hcfg.host_keys) {
+        const struct catalog_hostos *os =
+            catalog_hostos_for_build(&r->cat, cli->host->cfg.host_build, NULL);
+        printf("kmsload host: build %u (%s)\n", cli->host->cfg.host_build,
+               os ? os->name : "unknown OS");
+        for (size_t i = 0; i < r->keys.n; i++)
+            printf("kmsload host: host key %s ePID %s\n", r->cat.csvlks[r->keys.key[i]].key,
+                   cli->host->key_epid[r->keys.key[i]]);
+    } else {
+        for (size_t i = 0; i < r->cat.n_apps; i++)
+            printf("kmsload host: %s ePID %s\n", r->cat.apps[i].key, cli->host->epid[i]);
+    }
     if (o->metrics) {
         r->metrics.server = cli->server;
         r->http = metrics_http_start(cli->base, o->metrics, host_metrics_render, &r->metrics,
@@ -581,6 +619,12 @@ int host_execute(const struct host_options *o)
         fprintf(stderr, "kmsload host: %s\n", r->err);
         free(r);
         return 2;
+    }
+    if (o->list_host_keys) {
+        host_key_list_print(stdout, &r->cat);
+        catalog_free(&r->cat);
+        free(r);
+        return 0;
     }
     int status = host_prepare(o, r);
     if (status == 0)

@@ -16,6 +16,8 @@ struct host_options {
     size_t n_listen;                               /* 0: 127.0.0.1:1688 */
     bool clock_client;                             /* --clock client */
     const char *products;                          /* --products LIST (checked at execution) */
+    const char *host_keys;                         /* --host-key LIST (checked at execution) */
+    bool list_host_keys;                           /* --list-host-keys */
     const char *catalog_file;
     unsigned activation_minutes, renewal_minutes;
     bool ndr64, btfn, strict;
@@ -24,8 +26,8 @@ struct host_options {
     int64_t pdu_timeout_us;    /* --pdu-timeout: a PDU whole this long after its first byte */
     struct host_faults faults; /* --fault SPEC, parsed */
     const char *log_path, *state_path;
-    const char *metrics; /* --metrics [ADDR:]PORT (checked), NULL: no /metrics */
-    unsigned long build, seed;
+    const char *metrics;       /* --metrics [ADDR:]PORT (checked), NULL: no /metrics */
+    unsigned long build, seed; /* build 0: chosen by NDR64 and the host keys */
 };
 
 /* Parses argv (argv[0] is "host") into opt. Returns 0, or -1 with a message in err. */

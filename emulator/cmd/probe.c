@@ -1,5 +1,7 @@
 #include "probe.h"
 
+#include "host_key_list.h"
+
 #include "catalog.h"
 #include "hresult.h"
 #include "netclient.h"
@@ -31,6 +33,8 @@ static const char probe_usage[] =
     "      --sku ID             override the SKU (activation) ID\n"
     "      --products FILE      catalogue file (default: $KMSLOAD_PRODUCTS, installed, built-in)\n"
     "      --list-products      print the catalogue and exit\n"
+    "      --list-host-keys     print the host keys (CSVLKs), what each activates and where it\n"
+    "                           installs, and exit\n"
     "\n"
     "Request:\n"
     "  -P, --protocol 4|5|6     KMS protocol version (default: the product's)\n"
@@ -76,6 +80,7 @@ enum {
     OPT_SKU,
     OPT_PRODUCTS,
     OPT_LIST,
+    OPT_LIST_HOST_KEYS,
     OPT_CMID,
     OPT_CMID_PREV,
     OPT_LICENSE,
@@ -153,6 +158,9 @@ static int parse_one(int c, char **argv, struct probe_options *o, char *err, siz
     case OPT_LIST:
         o->list_products = true;
         return 0;
+    case OPT_LIST_HOST_KEYS:
+        o->list_host_keys = true;
+        return 0;
     case OPT_CMID:
         o->cmid = optarg;
         return 0;
@@ -209,6 +217,7 @@ int probe_options_parse(int argc, char **argv, struct probe_options *o, char *er
         {"sku", required_argument, NULL, OPT_SKU},
         {"products", required_argument, NULL, OPT_PRODUCTS},
         {"list-products", no_argument, NULL, OPT_LIST},
+        {"list-host-keys", no_argument, NULL, OPT_LIST_HOST_KEYS},
         {"protocol", required_argument, NULL, 'P'},
         {"cmid", required_argument, NULL, OPT_CMID},
         {"cmid-prev", required_argument, NULL, OPT_CMID_PREV},
@@ -237,7 +246,7 @@ int probe_options_parse(int argc, char **argv, struct probe_options *o, char *er
         if (o->help)
             return 0;
     }
-    if (o->list_products)
+    if (o->list_products || o->list_host_keys)
         return 0;
     if (optind >= argc)
         return usage_set(err, err_len, "missing the target HOST[:PORT]");
@@ -578,6 +587,11 @@ int probe_execute(const struct probe_options *o)
     if (catalog_load(&cat, o->products_file, err, sizeof err)) {
         fprintf(stderr, "kmsload probe: %s\n", err);
         return PROBE_EXIT_USAGE;
+    }
+    if (o->list_host_keys) {
+        host_key_list_print(stdout, &cat);
+        catalog_free(&cat);
+        return 0;
     }
     if (o->list_products) {
         list_products(&cat);

@@ -39,6 +39,7 @@ struct probe_options {
     int64_t timeout_us;
     bool json;
     bool list_products;
+    bool list_host_keys;
 };
 
 /* Parses argv (argv[0] is "probe") into opt. Returns 0, or -1 with a message in err. */

@@ -16,7 +16,7 @@ void host_config_default(struct host_config *cfg, const struct catalog *catalog)
     cfg->clock_mode = HOST_CLOCK_REAL;
     cfg->rpc.ndr64 = true;
     cfg->rpc.btfn = true;
-    cfg->host_build = 17763;
+    cfg->host_build = 0; /* chosen at init: 17763, 7601 without NDR64, or by the host keys */
     cfg->lcid = 1033;
     memcpy(cfg->hwid, vlmcsd_hwid, sizeof cfg->hwid);
     cfg->seed = 1;
@@ -78,6 +78,25 @@ int host_init(struct kms_host *host, const struct host_config *cfg, char *err, s
         snprintf(err, err_len, "activation and renewal intervals must be 15..43200 minutes");
         return -1;
     }
+    if (cfg->host_keys) {
+        if (host_keys_build(cat, cfg->host_keys, cfg->rpc.ndr64, &host->cfg.host_build, err,
+                            err_len))
+            return -1;
+    } else if (!cfg->host_build) {
+        host->cfg.host_build = cfg->rpc.ndr64 ? 17763 : 7601;
+    }
+    cfg = &host->cfg;
+    if (!cfg->rpc.ndr64 && cfg->host_build >= HOST_NDR64_MIN_BUILD) {
+        snprintf(err, err_len,
+                 "a host without NDR64 cannot show build %u in its ePID: every build from %u on "
+                 "supports NDR64 (use a build such as 7601)",
+                 cfg->host_build, HOST_NDR64_MIN_BUILD);
+        return -1;
+    }
+    if (cat->n_csvlks > HOST_MAX_CSVLKS) {
+        snprintf(err, err_len, "the catalogue lists more than %d CSVLKs", HOST_MAX_CSVLKS);
+        return -1;
+    }
     pcg32_seed(&host->rng, cfg->seed, 0x4b4d53);
     /* A date on or before the host's build era keeps ePIDs plausible (§9.2). */
     unsigned year = 2019 + pcg32_bounded(&host->rng, 7);
@@ -96,11 +115,46 @@ int host_init(struct kms_host *host, const struct host_config *cfg, char *err, s
         host_epid_format(host->epid[i], sizeof host->epid[i], cfg->host_build, group, key_id,
                          cfg->lcid, 1 + pcg32_bounded(&host->rng, 365), year);
     }
+    /* One ePID per CSVLK, from a stream of its own so the per-application ones stay as they
+     * were for a given seed. */
+    struct pcg32 key_rng;
+    pcg32_seed(&key_rng, cfg->seed, 0x435356);
+    for (size_t c = 0; c < cat->n_csvlks; c++) {
+        const struct catalog_csvlk *k = &cat->csvlks[c];
+        unsigned long span = k->key_max - k->key_min + 1;
+        unsigned long key_id = k->key_min + pcg32_bounded(&key_rng, (uint32_t)span);
+        host_epid_format(host->key_epid[c], sizeof host->key_epid[c], cfg->host_build, k->group,
+                         key_id, cfg->lcid, 1 + pcg32_bounded(&key_rng, 365), year);
+    }
     return 0;
+}
+
+const char *host_epid_for(const struct kms_host *host, size_t kms)
+{
+    const struct catalog *cat = host->cfg.catalog;
+    const struct catalog_kms *k = &cat->kms[kms];
+    const struct catalog_csvlk *answering = NULL;
+    if (host->cfg.host_keys) {
+        answering = host_keys_answering(cat, host->cfg.host_keys, kms);
+    } else {
+        /* Without host keys: the application's usual key when it activates the group (Windows
+         * Server 2019, Office 2019, Office 2010), else the newest key that does (Enterprise G:
+         * the China Government key; Server 2022/2025: their own). */
+        const struct catalog_csvlk *usual =
+            catalog_find_csvlk(cat, csvlk_for_app(&cat->apps[k->app]));
+        if (!usual || !catalog_csvlk_activates(usual, kms))
+            answering = host_keys_answering(cat, NULL, kms);
+    }
+    if (answering)
+        return host->key_epid[answering - cat->csvlks];
+    return host->epid[k->app];
 }
 
 static bool kms_is_covered(const struct kms_host *host, const struct catalog_kms *kms)
 {
+    const struct catalog *cat = host->cfg.catalog;
+    if (host->cfg.host_keys)
+        return host_keys_cover(cat, host->cfg.host_keys, (size_t)(kms - cat->kms));
     if (!host->cfg.covered_kms)
         return !kms->retail;
     for (size_t i = 0; i < host->cfg.n_covered_kms; i++)
@@ -132,7 +186,7 @@ static uint32_t decide(struct kms_host *host, const struct kms_request *req, uin
     memset(resp, 0, sizeof *resp);
     resp->major = req->major;
     resp->minor = req->minor;
-    snprintf(resp->epid, sizeof resp->epid, "%s", host->epid[kms->app]);
+    snprintf(resp->epid, sizeof resp->epid, "%s", host_epid_for(host, (size_t)(kms - cat->kms)));
     resp->cmid = req->cmid;
     resp->client_time = req->client_time;
     resp->count = count;

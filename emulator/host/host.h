@@ -8,6 +8,7 @@
 
 #include "catalog.h"
 #include "client_cache.h"
+#include "host_keys.h"
 #include "kms_message.h"
 #include "pcg32.h"
 #include "rpc.h"
@@ -18,6 +19,8 @@
 #define HOST_MAX_APPS 8
 #define HOST_TIME_TOLERANCE (4ULL * 3600ULL * FILETIME_PER_SECOND) /* ±4 h, genuine hosts */
 #define HOST_MAX_N_POLICY 1000
+#define HOST_MAX_CSVLKS 64
+#define HOST_NDR64_MIN_BUILD 9200 /* NDR64 support <=> build >= 9200 (spec §9.1) */
 
 enum host_clock_mode {
     HOST_CLOCK_REAL,   /* system clock; requests more than 4 h off are refused */
@@ -39,7 +42,11 @@ struct host_config {
     /* KMS IDs the host key covers; NULL/0: every non-retail group in the catalogue. */
     const struct guid *covered_kms;
     size_t n_covered_kms;
-    unsigned host_build; /* OS build shown in ePIDs (default 17763) */
+    /* Installed host keys (CSVLKs): when set, the host covers exactly what they activate and
+     * answers each group with the ePID of the key that activates it (spec §12.5). */
+    const struct host_keys *host_keys;
+    unsigned host_build; /* OS build shown in ePIDs; 0: 17763 (7601 without NDR64), or the newest
+                            OS that can carry the host keys */
     unsigned lcid;       /* language shown in ePIDs (default 1033) */
     uint8_t hwid[8];
     uint64_t seed; /* ePIDs and response randomness */
@@ -68,8 +75,9 @@ struct host_stats {
 
 struct kms_host {
     struct host_config cfg;
-    struct client_cache caches[HOST_MAX_APPS]; /* index = catalogue application index */
-    char epid[HOST_MAX_APPS][KMS_EPID_MAX_BYTES / 2];
+    struct client_cache caches[HOST_MAX_APPS];        /* index = catalogue application index */
+    char epid[HOST_MAX_APPS][KMS_EPID_MAX_BYTES / 2]; /* per application, without host keys */
+    char key_epid[HOST_MAX_CSVLKS][KMS_EPID_MAX_BYTES / 2]; /* per catalogue CSVLK */
     uint64_t client_clock; /* HOST_CLOCK_CLIENT: latest client time */
     struct pcg32 rng;
     struct host_stats stats;
@@ -96,6 +104,9 @@ uint64_t host_now(const struct kms_host *host);
  */
 uint32_t host_handle_payload(struct kms_host *host, const uint8_t *kms, size_t len, uint8_t *out,
                              size_t cap, size_t *out_len, struct host_request_record *rec);
+
+/* The ePID the host answers product group kms (index into the catalogue's kms) with. */
+const char *host_epid_for(const struct kms_host *host, size_t kms);
 
 /* Count of an application cache at the current host time. */
 unsigned host_app_count(struct kms_host *host, size_t app);

@@ -28,13 +28,11 @@
 #define CATALOG_FILE_MAX (1024 * 1024)
 #define CATALOG_ERR_MAX 1024
 
-enum section_kind { KIND_NONE, KIND_APP, KIND_KMS, KIND_SKU, KIND_CSVLK };
+enum section_kind { KIND_NONE, KIND_APP, KIND_KMS, KIND_SKU, KIND_CSVLK, KIND_HOSTOS };
 
-static const char *const kind_names[] = {[KIND_NONE] = "",
-                                         [KIND_APP] = "app",
-                                         [KIND_KMS] = "kms",
-                                         [KIND_SKU] = "sku",
-                                         [KIND_CSVLK] = "csvlk"};
+static const char *const kind_names[] = {
+    [KIND_NONE] = "",   [KIND_APP] = "app",     [KIND_KMS] = "kms",
+    [KIND_SKU] = "sku", [KIND_CSVLK] = "csvlk", [KIND_HOSTOS] = "hostos"};
 
 enum field {
     F_NAME = 1u << 0,
@@ -50,6 +48,11 @@ enum field {
     F_KEY_MIN = 1u << 10,
     F_KEY_MAX = 1u << 11,
     F_MIN_BUILD = 1u << 12,
+    F_ACTIVATES = 1u << 13,
+    F_INCLUDES = 1u << 14,
+    F_HOSTS = 1u << 15,
+    F_BUILD = 1u << 16,
+    F_SERVER = 1u << 17,
 };
 
 struct field_spec {
@@ -79,6 +82,19 @@ static const struct field_spec field_specs[] = {
     {KIND_CSVLK, "key_min", F_KEY_MIN, true},
     {KIND_CSVLK, "key_max", F_KEY_MAX, true},
     {KIND_CSVLK, "min_build", F_MIN_BUILD, true},
+    {KIND_CSVLK, "activates", F_ACTIVATES, false},
+    {KIND_CSVLK, "includes", F_INCLUDES, false},
+    {KIND_CSVLK, "hosts", F_HOSTS, false},
+    {KIND_HOSTOS, "name", F_NAME, true},
+    {KIND_HOSTOS, "build", F_BUILD, true},
+    {KIND_HOSTOS, "server", F_SERVER, false},
+};
+
+/* A host key's lists, kept as text until the whole file is read. */
+struct csvlk_pending {
+    char activates[INI_MAX_LINE], hosts[INI_MAX_LINE];
+    char includes[CATALOG_KEY_MAX];
+    unsigned activates_line, hosts_line, includes_line;
 };
 
 /* A reference to another section's key, resolved once the whole file has been read. */
@@ -106,6 +122,8 @@ struct parse_state {
     struct pending_ref *kms_app_refs;               /* parallel to cat->kms */
     struct pending_ref *sku_kms_refs;               /* parallel to cat->skus */
     size_t cap_kms_app_refs, cap_sku_kms_refs;
+    struct csvlk_pending *csvlk_refs; /* parallel to cat->csvlks */
+    size_t cap_csvlk_refs, cap_hostos;
 
     bool failed;
     char err[CATALOG_ERR_MAX];
@@ -149,6 +167,8 @@ static size_t kind_count(const struct catalog *cat, enum section_kind kind)
         return cat->n_skus;
     case KIND_CSVLK:
         return cat->n_csvlks;
+    case KIND_HOSTOS:
+        return cat->n_hostos;
     case KIND_NONE:
         break;
     }
@@ -171,6 +191,9 @@ static struct entry_view entry_at(const struct catalog *cat, enum section_kind k
         break;
     case KIND_CSVLK:
         v = (struct entry_view){cat->csvlks[i].key, cat->csvlks[i].name, "", NULL};
+        break;
+    case KIND_HOSTOS:
+        v = (struct entry_view){cat->hostos[i].key, cat->hostos[i].name, "", NULL};
         break;
     case KIND_NONE:
         break;
@@ -258,9 +281,24 @@ static bool append_entry(struct parse_state *ps, enum section_kind kind, const c
         if (!grown)
             return false;
         cat->csvlks = grown;
+        grown = grow_for_one_more(ps->csvlk_refs, &ps->cap_csvlk_refs, cat->n_csvlks,
+                                  sizeof *ps->csvlk_refs);
+        if (!grown)
+            return false;
+        ps->csvlk_refs = grown;
         *index = cat->n_csvlks++;
         cat->csvlks[*index] = (struct catalog_csvlk){0};
+        memset(&ps->csvlk_refs[*index], 0, sizeof ps->csvlk_refs[*index]);
         strcpy(cat->csvlks[*index].key, key);
+        return true;
+    case KIND_HOSTOS:
+        grown = grow_for_one_more(cat->hostos, &ps->cap_hostos, cat->n_hostos, sizeof *cat->hostos);
+        if (!grown)
+            return false;
+        cat->hostos = grown;
+        *index = cat->n_hostos++;
+        cat->hostos[*index] = (struct catalog_hostos){0};
+        strcpy(cat->hostos[*index].key, key);
         return true;
     case KIND_NONE:
         break;
@@ -302,15 +340,15 @@ static void begin_section(struct parse_state *ps, const char *label)
 
     const char *colon = strchr(label, ':');
     enum section_kind kind = KIND_NONE;
-    for (int k = KIND_APP; colon && k <= KIND_CSVLK; k++) {
+    for (int k = KIND_APP; colon && k <= KIND_HOSTOS; k++) {
         size_t len = strlen(kind_names[k]);
         if ((size_t)(colon - label) == len && strncmp(label, kind_names[k], len) == 0)
             kind = (enum section_kind)k;
     }
     if (kind == KIND_NONE) {
         fail(ps, ps->line,
-             "[%s]: unknown section type (expected [app:KEY], [kms:KEY], [sku:KEY] "
-             "or [csvlk:KEY])",
+             "[%s]: unknown section type (expected [app:KEY], [kms:KEY], [sku:KEY], "
+             "[csvlk:KEY] or [hostos:KEY])",
              label);
         return;
     }
@@ -455,10 +493,11 @@ static void set_field(struct parse_state *ps, const char *key, const char *value
     switch (spec->field) {
     case F_NAME:
         set_name(ps, key, value,
-                 ps->kind == KIND_APP   ? cat->apps[i].name
-                 : ps->kind == KIND_KMS ? cat->kms[i].name
-                 : ps->kind == KIND_SKU ? cat->skus[i].name
-                                        : cat->csvlks[i].name);
+                 ps->kind == KIND_APP     ? cat->apps[i].name
+                 : ps->kind == KIND_KMS   ? cat->kms[i].name
+                 : ps->kind == KIND_SKU   ? cat->skus[i].name
+                 : ps->kind == KIND_CSVLK ? cat->csvlks[i].name
+                                          : cat->hostos[i].name);
         break;
     case F_ALIAS:
         set_name(ps, key, value, cat->skus[i].alias);
@@ -506,6 +545,31 @@ static void set_field(struct parse_state *ps, const char *key, const char *value
     case F_MIN_BUILD:
         if (parse_number(ps, key, value, 0, 99999, &n))
             cat->csvlks[i].min_build = (unsigned)n;
+        break;
+    case F_ACTIVATES:
+        snprintf(ps->csvlk_refs[i].activates, sizeof ps->csvlk_refs[i].activates, "%s", value);
+        ps->csvlk_refs[i].activates_line = ps->line;
+        break;
+    case F_HOSTS:
+        snprintf(ps->csvlk_refs[i].hosts, sizeof ps->csvlk_refs[i].hosts, "%s", value);
+        ps->csvlk_refs[i].hosts_line = ps->line;
+        break;
+    case F_INCLUDES:
+        if (!valid_key(value)) {
+            fail(ps, ps->line, "[%s] %s: expected the key of a [csvlk:KEY] section, got \"%s\"",
+                 ps->label, key, value);
+            break;
+        }
+        strcpy(ps->csvlk_refs[i].includes, value);
+        ps->csvlk_refs[i].includes_line = ps->line;
+        break;
+    case F_BUILD:
+        if (parse_number(ps, key, value, 6000, 99999, &n))
+            cat->hostos[i].build = (unsigned)n;
+        break;
+    case F_SERVER:
+        if (parse_number(ps, key, value, 0, 1, &n))
+            cat->hostos[i].server = (int)n;
         break;
     }
 }
@@ -562,6 +626,105 @@ static void resolve_references(struct parse_state *ps)
     }
 }
 
+/* The next comma-separated item of *list, spaces trimmed, into item; false at the end. */
+static bool next_item(const char **list, char *item, size_t cap)
+{
+    const char *p = *list;
+    while (*p == ' ' || *p == ',')
+        p++;
+    if (!*p)
+        return false;
+    const char *end = strchr(p, ',');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    while (len && p[len - 1] == ' ')
+        len--;
+    snprintf(item, cap, "%.*s", (int)(len < cap ? len : cap - 1), p);
+    *list = end ? end : p + strlen(p);
+    return true;
+}
+
+static bool add_activated(struct catalog_csvlk *c, size_t kms)
+{
+    for (size_t i = 0; i < c->n_activates; i++)
+        if (c->activates[i] == kms)
+            return true;
+    size_t *grown = realloc(c->activates, (c->n_activates + 1) * sizeof *grown);
+    if (!grown)
+        return false;
+    c->activates = grown;
+    c->activates[c->n_activates++] = kms;
+    return true;
+}
+
+/* Host keys' own groups, their host OSes, then what each includes (a chain, never a cycle). */
+static void resolve_host_keys(struct parse_state *ps)
+{
+    struct catalog *cat = ps->cat;
+    char item[INI_MAX_LINE];
+    for (size_t i = 0; i < cat->n_csvlks && !ps->failed; i++) {
+        struct catalog_csvlk *c = &cat->csvlks[i];
+        const struct csvlk_pending *pend = &ps->csvlk_refs[i];
+        for (const char *p = pend->activates; !ps->failed && next_item(&p, item, sizeof item);) {
+            size_t k = find_key(cat, KIND_KMS, item);
+            if (k == (size_t)-1)
+                fail(ps, pend->activates_line, "[csvlk:%s] activates: there is no [kms:%s] section",
+                     c->key, item);
+            else if (!add_activated(c, k))
+                fail(ps, 0, "out of memory");
+        }
+        for (const char *p = pend->hosts; !ps->failed && next_item(&p, item, sizeof item);) {
+            char *colon = strchr(item, ':');
+            if (colon)
+                *colon = '\0';
+            size_t os = find_key(cat, KIND_HOSTOS, item);
+            if (os == (size_t)-1 || (colon && (!colon[1] || strlen(colon + 1) >= 24))) {
+                fail(ps, pend->hosts_line,
+                     "[csvlk:%s] hosts: \"%s\" is not HOSTOS or HOSTOS:UPDATE with a [hostos:] "
+                     "key",
+                     c->key, item);
+                break;
+            }
+            struct catalog_hosting *grown = realloc(c->hosts, (c->n_hosts + 1) * sizeof *grown);
+            if (!grown) {
+                fail(ps, 0, "out of memory");
+                break;
+            }
+            c->hosts = grown;
+            c->hosts[c->n_hosts].os = os;
+            snprintf(c->hosts[c->n_hosts].update, sizeof c->hosts[c->n_hosts].update, "%s",
+                     colon ? colon + 1 : "");
+            c->n_hosts++;
+        }
+        if (pend->includes[0] && find_key(cat, KIND_CSVLK, pend->includes) == (size_t)-1)
+            fail(ps, pend->includes_line, "[csvlk:%s] includes: there is no [csvlk:%s] section",
+                 c->key, pend->includes);
+    }
+    /* Unions along each includes chain, from the includer's own copy so order does not matter. */
+    size_t *n_own = calloc(cat->n_csvlks + 1, sizeof *n_own);
+    if (!n_own) {
+        fail(ps, 0, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < cat->n_csvlks; i++)
+        n_own[i] = cat->csvlks[i].n_activates;
+    for (size_t i = 0; i < cat->n_csvlks && !ps->failed; i++) {
+        size_t at = i, steps = 0;
+        while (!ps->failed && ps->csvlk_refs[at].includes[0]) {
+            at = find_key(cat, KIND_CSVLK, ps->csvlk_refs[at].includes);
+            if (++steps > cat->n_csvlks || at == i) {
+                fail(ps, ps->csvlk_refs[i].includes_line,
+                     "[csvlk:%s] includes: the chain of includes comes back to itself",
+                     cat->csvlks[i].key);
+                break;
+            }
+            for (size_t k = 0; k < n_own[at] && !ps->failed; k++)
+                if (!add_activated(&cat->csvlks[i], cat->csvlks[at].activates[k]))
+                    fail(ps, 0, "out of memory");
+        }
+    }
+    free(n_own);
+}
+
 int catalog_parse(struct catalog *cat, const char *text, const char *origin, char *err,
                   size_t err_len)
 {
@@ -580,6 +743,8 @@ int catalog_parse(struct catalog *cat, const char *text, const char *origin, cha
     finish_section(&ps);
     if (!ps.failed)
         resolve_references(&ps);
+    if (!ps.failed)
+        resolve_host_keys(&ps);
     if (!ps.failed && (!cat->n_apps || !cat->n_kms || !cat->n_skus))
         fail(&ps, 0, "defines no %s",
              !cat->n_apps  ? "[app:KEY] section"
@@ -587,6 +752,7 @@ int catalog_parse(struct catalog *cat, const char *text, const char *origin, cha
                            : "[sku:KEY] section");
     free(ps.kms_app_refs);
     free(ps.sku_kms_refs);
+    free(ps.csvlk_refs);
     if (ps.failed) {
         catalog_free(cat);
         if (err && err_len)
@@ -658,7 +824,12 @@ void catalog_free(struct catalog *cat)
     free(cat->apps);
     free(cat->kms);
     free(cat->skus);
+    for (size_t i = 0; i < cat->n_csvlks; i++) {
+        free(cat->csvlks[i].activates);
+        free(cat->csvlks[i].hosts);
+    }
     free(cat->csvlks);
+    free(cat->hostos);
     *cat = (struct catalog){0};
 }
 
@@ -733,4 +904,36 @@ const struct catalog_app *catalog_app_by_id(const struct catalog *cat, const str
 {
     size_t i = find_id(cat, KIND_APP, id);
     return i == (size_t)-1 ? NULL : &cat->apps[i];
+}
+
+const struct catalog_csvlk *catalog_find_csvlk(const struct catalog *cat, const char *key_or_name)
+{
+    size_t i = find_entry(cat, KIND_CSVLK, key_or_name);
+    return i == (size_t)-1 ? NULL : &cat->csvlks[i];
+}
+
+int catalog_csvlk_activates(const struct catalog_csvlk *c, size_t kms)
+{
+    for (size_t i = 0; i < c->n_activates; i++)
+        if (c->activates[i] == kms)
+            return 1;
+    return 0;
+}
+
+const struct catalog_hostos *catalog_hostos_for_build(const struct catalog *cat, unsigned build,
+                                                      int *exact)
+{
+    const struct catalog_hostos *best = NULL;
+    for (size_t i = 0; i < cat->n_hostos; i++) {
+        const struct catalog_hostos *h = &cat->hostos[i];
+        if (h->build > build)
+            continue;
+        /* The newest build not above it; of two with that build, the server. */
+        if (!best || h->build > best->build ||
+            (h->build == best->build && h->server > best->server))
+            best = h;
+    }
+    if (exact)
+        *exact = best && best->build == build;
+    return best;
 }

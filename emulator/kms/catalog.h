@@ -39,12 +39,32 @@ struct catalog_sku {
     size_t kms; /* index into catalog.kms */
 };
 
+/* A host OS a CSVLK can be installed on, and the update it needs first ("" when none). */
+struct catalog_hosting {
+    size_t os;       /* index into catalog.hostos */
+    char update[24]; /* "KB5034768" */
+};
+
 struct catalog_csvlk {
     char key[CATALOG_KEY_MAX];   /* "ws2019" */
     char name[CATALOG_NAME_MAX]; /* "Windows Server 2019" */
     unsigned group;              /* ePID group id */
     unsigned long key_min, key_max;
     unsigned min_build; /* earliest host build that carries it */
+    /* A host key: the product groups (indices into catalog.kms) it activates, its own and
+     * those of the keys it includes; none for ePID-only entries. */
+    size_t *activates;
+    size_t n_activates;
+    struct catalog_hosting *hosts; /* the host OSes it can be installed on */
+    size_t n_hosts;
+};
+
+/* A host operating system, recognised by the build in the ePID (spec §9.1, §12.5). */
+struct catalog_hostos {
+    char key[CATALOG_KEY_MAX];   /* "ws2019" */
+    char name[CATALOG_NAME_MAX]; /* "Windows Server 2019" */
+    unsigned build;              /* 17763 */
+    int server;                  /* 1: a server OS (hosts server and client keys) */
 };
 
 struct catalog {
@@ -56,6 +76,8 @@ struct catalog {
     size_t n_skus;
     struct catalog_csvlk *csvlks;
     size_t n_csvlks;
+    struct catalog_hostos *hostos;
+    size_t n_hostos;
 };
 
 /* The compiled-in copy of products.ini (generated at build time). */
@@ -78,5 +100,12 @@ const struct catalog_app *catalog_find_app(const struct catalog *cat, const char
 const struct catalog_kms *catalog_kms_by_id(const struct catalog *cat, const struct guid *id);
 const struct catalog_sku *catalog_sku_by_id(const struct catalog *cat, const struct guid *id);
 const struct catalog_app *catalog_app_by_id(const struct catalog *cat, const struct guid *id);
+const struct catalog_csvlk *catalog_find_csvlk(const struct catalog *cat, const char *key_or_name);
+/* Whether CSVLK c activates product group kms (an index into cat->kms). */
+int catalog_csvlk_activates(const struct catalog_csvlk *c, size_t kms);
+/* The host OS an ePID's build shows: the server OS of that build, else the OS with the largest
+ * build not above it (*exact = 0 then); NULL when the build predates every one. */
+const struct catalog_hostos *catalog_hostos_for_build(const struct catalog *cat, unsigned build,
+                                                      int *exact);
 
 #endif

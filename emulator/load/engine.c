@@ -5,6 +5,7 @@
 #include "model.h"
 #include "netclient.h"
 #include "pcg32.h"
+#include "progress.h"
 
 #include "value_parse.h"
 
@@ -62,8 +63,9 @@ struct engine_shared {
     struct engine *engines;
     unsigned n_threads;
     uint64_t seq;
-    uint64_t requests, failures; /* for the progress line */
-    unsigned waiting;            /* tick barrier: threads arrived */
+    uint64_t requests, failures;        /* for the progress line */
+    int64_t host_count[MODEL_MAX_APPS]; /* the count the host last returned; -1: none yet */
+    unsigned waiting;                   /* tick barrier: threads arrived */
     uint64_t generation;
     int64_t round_min, agreed;
     unsigned active; /* threads still in their loop: the tick barrier waits for these */
@@ -611,6 +613,8 @@ static void record_event(struct engine *e, struct contact *c,
     if (kms_outcome_has_count(res->outcome)) {
         struct model_verdict v;
         ev.count = res->response.count;
+        if (fp->app_index < MODEL_MAX_APPS)
+            sh->host_count[fp->app_index] = res->response.count;
         model_answered(model, &c->ticket, &m->cmid, c->request.n_policy, c->request.client_time,
                        res->response.count, &v);
         ev.model_checked = true;
@@ -693,29 +697,28 @@ static void on_contact_done(struct net_client *client, const struct client_sessi
 static void print_progress(struct engine *e, bool final)
 {
     struct engine_shared *sh = e->shared;
-    double now = wall_now(e);
+    struct progress_snapshot snap = {.wall_s = wall_now(e),
+                                     .virtual_clock = virtual_clock(e),
+                                     .duration_us = e->sc->duration_us};
     pthread_mutex_lock(&sh->lock);
-    uint64_t requests = sh->requests, failures = sh->failures;
-    char counts[400] = "";
-    size_t n = 0;
-    for (size_t h = 0; h < sh->n_models; h++)
-        for (size_t a = 0; a < sh->model[h].n_apps && n < sizeof counts - 40; a++)
-            if (sh->model[h].apps[a].cache.n || sh->model[h].apps[a].inserts)
-                n += (size_t)snprintf(counts + n, sizeof counts - n, " %s%s%s=%u",
-                                      sh->n_models > 1 ? e->hosts->hosts[h].name : "",
-                                      sh->n_models > 1 ? ":" : "", e->cfg->catalog->apps[a].key,
-                                      (unsigned)sh->model[h].apps[a].cache.n);
+    snap.requests = sh->requests;
+    snap.failures = sh->failures;
+    snap.sim_us = e->sim_us;
+    for (size_t a = 0; a < sh->model->n_apps && a < PROGRESS_MAX_APPS; a++) {
+        snap.app_key[a] = e->cfg->catalog->apps[a].key;
+        snap.host_count[a] = sh->host_count[a];
+        snap.n_apps = a + 1;
+    }
     pthread_mutex_unlock(&sh->lock);
-    double rate = now > e->last_progress_s
-                      ? (double)(requests - e->last_progress_requests) / (now - e->last_progress_s)
-                      : 0;
-    fprintf(
-        stderr,
-        "\r%6.1fs  sim day %6.2f  %8llu requests  %7.0f/s  %llu errors  model counts:%s\033[K%s",
-        now, (double)e->sim_us / 86400e6, (unsigned long long)requests, rate,
-        (unsigned long long)failures, counts, final ? "\n" : "");
-    e->last_progress_s = now;
-    e->last_progress_requests = requests;
+    snap.rate = snap.wall_s > e->last_progress_s
+                    ? (double)(snap.requests - e->last_progress_requests) /
+                          (snap.wall_s - e->last_progress_s)
+                    : 0;
+    char line[400];
+    progress_format(&snap, line, sizeof line);
+    fprintf(stderr, "\r%s\033[K%s", line, final ? "\n" : "");
+    e->last_progress_s = snap.wall_s;
+    e->last_progress_requests = snap.requests;
 }
 
 static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
@@ -758,11 +761,15 @@ static void *supervisor_thread(void *arg)
             pthread_mutex_unlock(&sh->lock);
             break;
         }
+        const char *say = NULL;
         if (sig == SIGINT || sig == SIGTERM) {
-            if (stop_locked(sh, ENGINE_STOP_SIGNAL, sig == SIGINT ? "SIGINT" : "SIGTERM"))
+            if (stop_locked(sh, ENGINE_STOP_SIGNAL, sig == SIGINT ? "SIGINT" : "SIGTERM")) {
                 wake = true;
-            else
+                say = "stopping… (answers in flight get up to 1 s; again to stop at once)";
+            } else {
                 abort = true;
+                say = "stopping now";
+            }
         }
         if (!sh->stop && now >= sh->max_wall_s) {
             char reason[sizeof sh->out->interrupt_reason], limit[32];
@@ -782,6 +789,9 @@ static void *supervisor_thread(void *arg)
             abort = false;
         }
         pthread_mutex_unlock(&sh->lock);
+        if (say) /* at once: the records are written after the loops have ended */
+            fprintf(stderr, "%skmsload: %s %s\n", sh->engines[0].cfg->progress ? "\r\033[K" : "",
+                    sig == SIGINT ? "SIGINT:" : "SIGTERM:", say);
         if (abort || wake)
             wake_all(sh, abort);
     }
@@ -1002,6 +1012,8 @@ int engine_run(const struct engine_config *cfg, struct run_tally *tally,
     sh.out = out;
     sh.round_min = SCENARIO_NEVER;
     sh.epoch_ft = real_filetime();
+    for (size_t a = 0; a < MODEL_MAX_APPS; a++)
+        sh.host_count[a] = -1;
     if (cfg->hosts) {
         sh.n_models = cfg->hosts->n;
     } else {
@@ -1103,8 +1115,6 @@ stop_supervisor:
         goto out;
     }
     out->wall_seconds = wall_now(&sh.engines[0]);
-    if (cfg->progress)
-        print_progress(&sh.engines[0], true);
     for (unsigned t = 0; t < threads; t++) {
         struct engine *e = &sh.engines[t];
         if (e->sim_us > out->sim_us)
@@ -1114,6 +1124,14 @@ stop_supervisor:
                 tallies[t]->pops[e->fleet.machines[i].population].activated_machines++;
         if (t > 0)
             run_tally_merge(tally, tallies[t]);
+    }
+    /* Interrupted on the virtual clock: the time reached is the last request's. (A thread that
+     * was waiting at the tick barrier when the stop came does not know the run was cut short.) */
+    if (out->interrupted && sc->clock == SCENARIO_CLOCK_VIRTUAL)
+        out->sim_us = tally->requests ? tally->last_sim_us : 0;
+    if (cfg->progress) {
+        sh.engines[0].sim_us = out->sim_us;
+        print_progress(&sh.engines[0], true);
     }
     rc = 0;
 out:

@@ -25,8 +25,23 @@ Test(host_options, defaults)
     cr_expect_eq(o.max_connections, 10000);
     cr_expect_eq(o.idle_timeout_us, 30000000);
     cr_expect_eq(o.pdu_timeout_us, 5000000);
-    cr_expect_eq(o.build, 17763);
+    cr_expect_eq(o.build, 0, "chosen at start: 17763, 7601 without NDR64, or by the host keys");
     cr_expect_eq(o.seed, 1);
+    cr_expect_null(o.host_keys);
+    cr_expect_not(o.list_host_keys);
+}
+
+Test(host_options, host_keys_and_products_exclude_each_other)
+{
+    struct host_options o;
+    char err[512];
+    char *keys[] = {"host", "--host-key", "ws2012r2,office2016", "--list-host-keys", NULL};
+    cr_assert_eq(parse(4, keys, &o, err), 0, "%s", err);
+    cr_expect_str_eq(o.host_keys, "ws2012r2,office2016");
+    cr_expect(o.list_host_keys);
+    char *both[] = {"host", "--host-key", "ws2022", "--products", "win10", NULL};
+    cr_expect_eq(parse(5, both, &o, err), -1);
+    cr_expect(strstr(err, "give one"), "%s", err);
 }
 
 Test(host_options, every_flag)

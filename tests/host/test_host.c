@@ -707,7 +707,8 @@ Test(host, epid_and_hwid_are_constant_per_application)
     th_start(&env);
     struct kms_response resp;
     char win_epid[sizeof resp.epid] = "", office_epid[sizeof resp.epid] = "";
-    const char *win_skus[] = {"win10-pro", "ws2019-dc", "ws2022-std", "win7-pro", "win8-pro"};
+    /* Every group the usual key (Windows Server 2019) activates answers with its ePID. */
+    const char *win_skus[] = {"win10-pro", "ws2019-dc", "ws2016-std", "win7-pro", "win8-pro"};
     for (unsigned round = 0; round < 3; round++) {
         for (unsigned i = 0; i < 5; i++) {
             struct kms_request req = th_req(&env, win_skus[i], round * 10 + i, TH_T0);
@@ -761,6 +762,74 @@ Test(host, epid_follows_build_and_lcid)
     cr_expect_str_eq(text, "55041-00096-215-326455-03-10249-7601.0000-1742020");
     host_epid_format(text, sizeof text, 9200, 206, 565823180UL, 1033, 2, 2026);
     cr_expect_str_eq(text, "05426-00206-565-823180-03-1033-9200.0000-0022026");
+    th_teardown(&env);
+}
+
+Test(host, enterprise_g_is_answered_with_the_china_government_key)
+{
+    struct th_env env;
+    th_setup(&env);
+    th_start(&env);
+    struct kms_response resp;
+    struct kms_request req = th_req(&env, "win10-ent-g", 1, TH_T0);
+    cr_assert_eq(th_ask(&env, &req, &resp, NULL), 0);
+    cr_expect(th_epid_matches(resp.epid, "^03612-03858-[0-9]{3}-[0-9]{6}-03-1033-17763\\."),
+              "Enterprise G ePID %s", resp.epid);
+    th_teardown(&env);
+}
+
+Test(host, host_keys_cover_exactly_what_they_activate)
+{
+    struct th_env env;
+    th_setup(&env);
+    struct host_keys keys;
+    char err[256];
+    cr_assert_eq(host_keys_parse(&env.cat, "ws2012r2,office2016", &keys, err, sizeof err), 0, "%s",
+                 err);
+    env.cfg.host_keys = &keys;
+    th_start(&env);
+    cr_expect_eq(env.host->cfg.host_build, 9600, "the newest OS that carries both keys");
+    struct kms_response resp;
+    static const char *const covered[] = {"ws2012r2-std",      "win81-pro",    "ws2012-dc",
+                                          "win7-ent",          "ws2008r2-ent", "vista-business",
+                                          "office2016-proplus"};
+    for (size_t i = 0; i < sizeof covered / sizeof covered[0]; i++) {
+        struct kms_request req = th_req(&env, covered[i], (unsigned)i, TH_T0);
+        cr_expect_eq(th_ask(&env, &req, &resp, NULL), 0, "%s", covered[i]);
+    }
+    struct kms_request req = th_req(&env, "ws2012r2-std", 100, TH_T0);
+    cr_assert_eq(th_ask(&env, &req, &resp, NULL), 0);
+    cr_expect(th_epid_matches(resp.epid, "^06401-00206-(2[7-9][0-9]|30[0-9]|310)-[0-9]{6}-03-1033-"
+                                         "9600\\.0000-"),
+              "Server 2012 R2 CSVLK ePID %s", resp.epid);
+    static const char *const refused[] = {"ws2016-std",        "win10-pro",   "ws2022-std",
+                                          "ws2025-dc",         "win10-ent-g", "office2019-proplus",
+                                          "office2013-proplus"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        req = th_req(&env, refused[i], 200 + (unsigned)i, TH_T0);
+        cr_expect_eq(th_ask(&env, &req, NULL, NULL), HR_KMS_ID_MISMATCH, "%s", refused[i]);
+    }
+    th_teardown(&env);
+}
+
+Test(host, no_ndr64_means_a_build_before_9200)
+{
+    struct th_env env;
+    th_setup(&env);
+    env.cfg.rpc.ndr64 = false;
+    th_start(&env);
+    cr_expect_eq(env.host->cfg.host_build, 7601);
+    struct kms_response resp;
+    struct kms_request req = th_req(&env, "win10-pro", 1, TH_T0);
+    cr_assert_eq(th_ask(&env, &req, &resp, NULL), 0);
+    cr_expect(th_epid_matches(resp.epid, "^55041-.*-7601\\.0000-"), "ePID %s", resp.epid);
+    /* A build with NDR64 in its ePID is refused outright. */
+    struct kms_host *h = malloc(sizeof *h);
+    char err[256] = "";
+    env.cfg.host_build = 17763;
+    cr_expect_eq(host_init(h, &env.cfg, err, sizeof err), -1);
+    cr_expect(strstr(err, "NDR64"), "%s", err);
+    free(h);
     th_teardown(&env);
 }
 

@@ -375,9 +375,11 @@ Test(host_cli, host_options_reach_the_wire)
     snprintf(epid, sizeof epid, "%s",
              json_string_value(json_object_get(json_object_get(j, "response"), "epid")));
     json_decref(j);
-    j = hc_probe(h.target, 1, "below-threshold", "--product", "ws2022-std", NULL, NULL);
+    j = hc_probe(h.target, 1, "below-threshold", "--product", "ws2019-std", NULL, NULL);
     cr_expect_str_eq(json_string_value(json_object_get(json_object_get(j, "response"), "epid")),
-                     epid, "same ePID for every Windows request");
+                     epid, "same ePID for every Windows request the same key answers");
+    cr_expect(strncmp(epid, "55041-", 6) == 0 && strstr(epid, "-7601.0000-"),
+              "without NDR64 the ePID shows a build before 9200: %s", epid);
     cr_expect_eq(hc_json_response_int(j, "count"), 2);
     json_decref(j);
     /* SIGUSR1 prints the status without stopping. */

@@ -385,6 +385,27 @@ Test(host_net, concurrent_clients_get_distinct_counts, .timeout = 20)
 
 /* ---- protocol versions, NDR64 and ALTER_CONTEXT ---- */
 
+/* Every edition in the catalogue gets a full answer from the default host, in the protocol and
+ * with the N_Policy its clients use (issue 11: no catalogue SKU is refused). */
+Test(host_net, every_catalogue_sku_is_answered, .timeout = 60)
+{
+    struct hn_env env;
+    hn_init(&env);
+    hn_start(&env);
+    size_t answered = 0;
+    for (size_t i = 0; i < env.cat.n_skus; i++) {
+        const struct catalog_sku *sku = &env.cat.skus[i];
+        struct kms_request req = hn_req(&env, sku->key, (unsigned)i + 1);
+        struct client_session_result r = hn_one(&env, &req, NULL);
+        cr_expect(kms_outcome_has_count(r.outcome), "%s (%s, V%u): %s 0x%08X %s", sku->key,
+                  sku->name, req.major, kms_outcome_name(r.outcome), r.hresult, r.err.detail);
+        answered += kms_outcome_has_count(r.outcome);
+    }
+    cr_expect_eq(answered, env.cat.n_skus);
+    cr_expect_gt(env.cat.n_skus, 150, "the catalogue lists every volume edition since Vista");
+    hn_stop(&env);
+}
+
 static void hn_matrix(bool host_ndr64)
 {
     struct hn_env env;

@@ -157,11 +157,11 @@ Test(catalog, builtin_parses_with_every_spec_entry)
     struct catalog cat;
     catalog_test_load_builtin(&cat);
     cr_expect_eq(cat.n_apps, 3);
-    cr_expect_eq(cat.n_kms, 24);
-    cr_expect_eq(cat.n_skus, 37); /* spec §12.3 plus Windows 8 Pro from the golden vectors */
-    cr_expect_eq(cat.n_csvlks, 13);
-    cr_expect_eq(cat.n_kms, CATALOG_TEST_COUNT(catalog_test_spec_kms));
-    cr_expect_eq(cat.n_skus, CATALOG_TEST_COUNT(catalog_test_spec_skus) + 1);
+    /* Spec §12.2/§12.3 plus every volume group and edition since Vista (issue 11). */
+    cr_expect_eq(cat.n_kms, CATALOG_TEST_COUNT(catalog_test_spec_kms) + 8);
+    cr_expect_eq(cat.n_skus, CATALOG_TEST_COUNT(catalog_test_spec_skus) + 1 + 123);
+    cr_expect_eq(cat.n_csvlks, 28);
+    cr_expect_eq(cat.n_hostos, 13);
     catalog_free(&cat);
 }
 
@@ -645,4 +645,123 @@ Test(catalog, load_default_finds_a_catalogue)
     cr_expect_eq(catalog_load(&cat, NULL, err, sizeof err), 0, "%s", err);
     cr_expect_not_null(catalog_find_sku(&cat, "win10-pro"));
     catalog_free(&cat);
+}
+
+static size_t catalog_test_kms_index(const struct catalog *cat, const char *key)
+{
+    const struct catalog_kms *k = catalog_find_kms(cat, key);
+    cr_assert_not_null(k, "no [kms:%s]", key);
+    return (size_t)(k - cat->kms);
+}
+
+Test(catalog, every_volume_group_since_vista_with_skus_in_the_house_style)
+{
+    struct catalog cat;
+    catalog_test_load_builtin(&cat);
+    static const char *const keys[] = {"vista-ent",           "ws2008-std",     "ws2008-dc",
+                                       "ws2008-web",          "ws2008r2-web",   "ws2008r2-hpc",
+                                       "ws2008r2-multipoint", "ws2008r2-ent",   "ws2008r2-dc",
+                                       "ws2008r2-itanium",    "win7-ent",       "win8-ent",
+                                       "win81-pro",           "ws2012-std",     "ws2012r2-dc",
+                                       "ws2016-ess",          "office2013-std", "visio2016-pro"};
+    for (size_t i = 0; i < CATALOG_TEST_COUNT(keys); i++)
+        cr_expect_not_null(catalog_find_sku(&cat, keys[i]), "no [sku:%s]", keys[i]);
+    const struct catalog_sku *s = catalog_find_sku(&cat, "ws2012r2-std");
+    cr_assert_not_null(s);
+    cr_expect_str_eq(cat.kms[s->kms].key, "ws2012r2");
+    cr_expect_eq(cat.kms[s->kms].n_policy, 5);
+    s = catalog_find_sku(&cat, "vista-business");
+    cr_assert_not_null(s);
+    cr_expect_eq(cat.kms[s->kms].protocol, 4);
+    cr_expect_eq(cat.kms[s->kms].n_policy, 25);
+    /* Every group but the retail ones has at least one edition. */
+    for (size_t k = 0; k < cat.n_kms; k++) {
+        size_t editions = 0;
+        for (size_t i = 0; i < cat.n_skus; i++)
+            editions += cat.skus[i].kms == k;
+        if (!cat.kms[k].retail && strncmp(cat.kms[k].key, "win10-ltsc202", 13) != 0)
+            cr_expect_gt(editions, 0, "[kms:%s] has no SKU", cat.kms[k].key);
+    }
+    catalog_free(&cat);
+}
+
+Test(catalog, host_keys_activate_their_generation_and_older)
+{
+    struct catalog cat;
+    catalog_test_load_builtin(&cat);
+    const struct catalog_csvlk *r2 = catalog_find_csvlk(&cat, "ws2012r2");
+    cr_assert_not_null(r2);
+    static const char *const yes[] = {"ws2012r2",   "win81",      "ws2012",   "win8", "ws2008r2",
+                                      "ws2008r2-a", "ws2008r2-c", "ws2008-b", "win7", "vista"};
+    for (size_t i = 0; i < CATALOG_TEST_COUNT(yes); i++)
+        cr_expect(catalog_csvlk_activates(r2, catalog_test_kms_index(&cat, yes[i])), "%s", yes[i]);
+    static const char *const no[] = {"ws2016", "win10",     "ws2019",    "ws2022",
+                                     "ws2025", "win10-gov", "office2016"};
+    for (size_t i = 0; i < CATALOG_TEST_COUNT(no); i++)
+        cr_expect_not(catalog_csvlk_activates(r2, catalog_test_kms_index(&cat, no[i])), "%s",
+                      no[i]);
+    const struct catalog_csvlk *k25 = catalog_find_csvlk(&cat, "ws2025");
+    const struct catalog_csvlk *k22 = catalog_find_csvlk(&cat, "ws2022");
+    cr_assert(k25 && k22);
+    cr_expect(catalog_csvlk_activates(k25, catalog_test_kms_index(&cat, "win10-ltsc2024")));
+    cr_expect_not(catalog_csvlk_activates(k22, catalog_test_kms_index(&cat, "win10-ltsc2024")));
+    cr_expect_not(catalog_csvlk_activates(k22, catalog_test_kms_index(&cat, "ws2025")));
+    cr_expect(catalog_csvlk_activates(k22, catalog_test_kms_index(&cat, "vista")));
+    /* Office keys: one release each. */
+    const struct catalog_csvlk *o16 = catalog_find_csvlk(&cat, "office2016");
+    cr_assert_not_null(o16);
+    cr_expect_eq(o16->n_activates, 1);
+    /* Hosting: Server 2019 needs KB5034768 for the 2025 key; 2012 R2 cannot host it. */
+    bool found = false;
+    for (size_t i = 0; i < k25->n_hosts; i++) {
+        const struct catalog_hostos *os = &cat.hostos[k25->hosts[i].os];
+        cr_expect_str_neq(os->key, "ws2012r2");
+        if (strcmp(os->key, "ws2019") == 0) {
+            found = true;
+            cr_expect_str_eq(k25->hosts[i].update, "KB5034768");
+        }
+    }
+    cr_expect(found);
+    int exact = 0;
+    const struct catalog_hostos *os = catalog_hostos_for_build(&cat, 9600, &exact);
+    cr_assert_not_null(os);
+    cr_expect_str_eq(os->key, "ws2012r2", "of two OSes with build 9600, the server");
+    cr_expect(exact);
+    os = catalog_hostos_for_build(&cat, 19045, &exact);
+    cr_assert_not_null(os);
+    cr_expect_str_eq(os->key, "ws2019");
+    cr_expect_not(exact);
+    cr_expect_null(catalog_hostos_for_build(&cat, 5000, NULL));
+    catalog_free(&cat);
+}
+
+Test(catalog, host_key_mistakes_are_named)
+{
+    static const char base[] = "[app:a]\nname = A\nid = 55c92734-d682-4d71-983e-d6ec3f16059f\n"
+                               "threshold = 5\n[kms:k]\nname = K\n"
+                               "id = 58e2134f-8e11-4d17-9cb2-91069c151148\napp = a\n"
+                               "n_policy = 5\nprotocol = 6\n[sku:s]\nname = S\n"
+                               "id = 2de67392-b7a7-462a-b1ca-108dd189f588\nkms = k\n"
+                               "[hostos:os]\nname = OS\nbuild = 17763\n";
+    static const struct {
+        const char *tail, *needle;
+    } cases[] = {
+        {"[csvlk:c]\nname = C\ngroup = 1\nkey_min = 0\nkey_max = 1\nmin_build = 0\n"
+         "activates = k, nope\n",
+         "there is no [kms:nope] section"},
+        {"[csvlk:c]\nname = C\ngroup = 1\nkey_min = 0\nkey_max = 1\nmin_build = 0\n"
+         "hosts = os:KB1, mars\n",
+         "\"mars\" is not HOSTOS"},
+        {"[csvlk:c]\nname = C\ngroup = 1\nkey_min = 0\nkey_max = 1\nmin_build = 0\n"
+         "includes = d\n[csvlk:d]\nname = D\ngroup = 1\nkey_min = 0\nkey_max = 1\n"
+         "min_build = 0\nincludes = c\n",
+         "comes back to itself"},
+    };
+    for (size_t i = 0; i < CATALOG_TEST_COUNT(cases); i++) {
+        char text[2048], err[512] = "";
+        snprintf(text, sizeof text, "%s%s", base, cases[i].tail);
+        struct catalog cat;
+        cr_expect_eq(catalog_parse(&cat, text, "t.ini", err, sizeof err), -1, "case %zu", i);
+        cr_expect(strstr(err, cases[i].needle), "case %zu: %s", i, err);
+    }
 }
