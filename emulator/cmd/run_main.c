@@ -715,8 +715,8 @@ static int run_engine_phase(struct run_ctx *x)
             fprintf(stderr, "kmsload run: --metrics: %s\n", x->err);
             return RUN_EXIT_USAGE;
         }
-        if (!opt->quiet)
-            fprintf(stderr, "kmsload run: metrics on %s\n", metrics_http_url(x->http));
+        /* Even with --quiet: with port 0 this line is the only way to learn the port. */
+        fprintf(stderr, "kmsload run: metrics on %s\n", metrics_http_url(x->http));
         sink = run_metrics_sink(x->metrics);
     }
     int rc = engine_run(&ecfg, x->tally, &sink, &x->eo, x->err, sizeof x->err);

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# A real Prometheus server (Debian's prometheus package) scrapes `kmsload host --metrics` and
+# `kmsload watch --interval 1s --metrics` every second and loads the README's alert rules; the
+# script asks its HTTP API until the series arrive: the watcher's up and count, the host's count of
+# the watcher's requests (one client per application however many rounds), and the rules loaded.
+#   tests/prometheus_check.sh [PATH_TO_KMSLOAD]    (needs prometheus and curl: .ci/setup --metrics)
+# Loopback only; the TSDB lives in a temporary directory; at most 60 s of waiting; every process
+# this script started is stopped on exit.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+kmsload=${1:-}
+if [ -z "$kmsload" ]; then
+    for k in "$here/build/kmsload" "$here/build/emulator/cmd/kmsload"; do
+        [ -x "$k" ] && kmsload=$k && break
+    done
+fi
+case $kmsload in /*) ;; *) kmsload="$(pwd)/$kmsload" ;; esac
+[ -x "$kmsload" ] || { echo "prometheus_check.sh: no kmsload binary (build it, or pass its path)" >&2; exit 2; }
+for tool in prometheus curl; do
+    command -v "$tool" >/dev/null || { echo "prometheus_check.sh: $tool is missing (.ci/setup --metrics)" >&2; exit 2; }
+done
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/kmsload-prometheus.XXXXXX")
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    if [ "${keep:-0}" = 1 ]; then echo "prometheus_check.sh: logs kept in $tmp" >&2; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+fail() { keep=1; echo "prometheus_check.sh: FAIL: $*" >&2; exit 1; }
+
+wait_line() {
+    local file=$1 prefix=$2 i
+    for i in $(seq 100); do
+        if grep -q "^$prefix" "$file" 2>/dev/null; then
+            grep -m1 "^$prefix" "$file" | sed "s|^$prefix||"
+            return 0
+        fi
+        sleep 0.1
+    done
+    fail "no line \"$prefix\" in $file within 10 s"
+}
+hostport() { echo "$1" | sed -E 's|^http://([^/]+)/metrics$|\1|'; }
+
+"$kmsload" host --listen 127.0.0.1:0 --metrics 127.0.0.1:0 >"$tmp/host.out" 2>"$tmp/host.err" &
+pids+=($!)
+target=$(wait_line "$tmp/host.out" "kmsload host: listening on ")
+host_metrics=$(hostport "$(wait_line "$tmp/host.out" "kmsload host: metrics on ")")
+"$kmsload" watch "$target" --interval 1s --metrics 127.0.0.1:0 --cmid-seed prometheus-check \
+    >"$tmp/watch.out" 2>"$tmp/watch.err" &
+pids+=($!)
+watch_metrics=$(hostport "$(wait_line "$tmp/watch.out" "kmsload watch: metrics on ")")
+
+# A free loopback port for Prometheus: the first that nothing answers on.
+prom_port=""
+for p in $(seq 19090 19190); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then prom_port=$p; break; fi
+done
+[ -n "$prom_port" ] || fail "no free port in 19090..19190"
+
+awk '/<!-- alert-rules -->/{on=1; next} on && /^```yaml/{inblock=1; next} inblock && /^```/{exit} inblock' \
+    "$here/README.md" >"$tmp/kms-alerts.yml"
+cat >"$tmp/prometheus.yml" <<YAML
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: ['$tmp/kms-alerts.yml']
+scrape_configs:
+  - job_name: kmsload-host
+    static_configs:
+      - targets: ['$host_metrics']
+  - job_name: kms-watch
+    static_configs:
+      - targets: ['$watch_metrics']
+YAML
+prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/data" \
+    --web.listen-address="127.0.0.1:$prom_port" --log.level=warn >"$tmp/prometheus.log" 2>&1 &
+pids+=($!)
+api="http://127.0.0.1:$prom_port/api/v1"
+
+# Asks PROMQL until the answer contains every PATTERN (up to the 60 s budget).
+deadline=$((SECONDS + 60))
+query_until() {
+    local what=$1 promql=$2; shift 2
+    local answer=""
+    while [ "$SECONDS" -lt "$deadline" ]; do
+        answer=$(curl -fsS --max-time 5 -G "$api/query" --data-urlencode "query=$promql" 2>/dev/null || true)
+        local all=1 pat
+        for pat in "$@"; do
+            printf '%s' "$answer" | grep -qF -- "$pat" || all=0
+        done
+        if [ "$all" = 1 ]; then
+            echo "ok   $what"
+            return 0
+        fi
+        sleep 0.5
+    done
+    echo "last answer: $answer" >&2
+    tail -n 20 "$tmp/prometheus.log" >&2
+    fail "$what: Prometheus never answered $promql with $*"
+}
+
+query_until "Prometheus scrapes both targets" 'sum(up{job=~"kmsload-host|kms-watch"})' '"result":[{"metric":{},"value":[' ',"2"]'
+query_until "watch: the host answers every application" 'count(kmsload_watch_up == 1)' ',"3"]'
+query_until "watch: the ePID and host build arrive as labels" 'kmsload_watch_answer_info{application="windows"}' '"host_build":"17763"' '"epid":"'
+query_until "watch: count per application" 'kmsload_watch_clients{application="office2010"}' ',"1"]'
+# Several rounds later the host still counts the watcher once per application.
+query_until "host: several watch rounds answered" 'sum(kmsload_host_requests_total)' '"value":['
+query_until "host: 3+ rounds, still one client per application" \
+    'sum(kmsload_host_requests_total{application="windows"}) >= 3 and on() sum(kmsload_host_clients{application="windows"}) == 1' '"value":['
+query_until "watch: probe latency histogram" 'histogram_quantile(0.5, sum by (le) (rate(kmsload_watch_probe_duration_seconds_bucket[10s])))' '"value":['
+rules=$(curl -fsS --max-time 5 "$api/rules" || true)
+for rule in KmsHostNotAnswering KmsCountBelowThreshold KmsHostSlow KmsWatchDown; do
+    printf '%s' "$rules" | grep -q "\"name\":\"$rule\"" || fail "rule $rule not loaded: $rules"
+done
+echo "ok   the README's 4 alert rules are loaded"
+# The watcher's Windows count (1) is below 25: the alert is pending (it fires after a day).
+query_until "KmsCountBelowThreshold pending for windows" 'ALERTS{alertname="KmsCountBelowThreshold",application="windows"}' '"alertstate":"pending"'
