@@ -574,7 +574,9 @@ static void print_plan(FILE *f, const struct run_ctx *x, const struct run_plan *
             plan->cmids ? ")" : "");
     if (plan->peak_rate > 0)
         fprintf(f, "  peak rate:        %.0f requests/s%s; at most %u in flight\n",
-                ceil(plan->peak_rate), sc->max_rate > 0 ? " (max_rate)" : "", plan->concurrency);
+                ceil(plan->peak_rate),
+                sc->max_rate > 0 && plan->peak_rate >= sc->max_rate ? " (the max_rate cap)" : "",
+                plan->concurrency);
     else
         fprintf(f,
                 "  peak rate:        as fast as the host answers (no --max-rate); at most %u in "

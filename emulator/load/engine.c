@@ -1034,8 +1034,11 @@ int engine_run(const struct engine_config *cfg, struct run_tally *tally,
     for (size_t h = 0; models_ok && h < sh.n_models; h++) {
         models_ok = model_init(&sh.model[h], cfg->catalog) == 0;
         if (models_ok) {
-            sh.model[h].baseline = sc->baseline;
-            sh.model[h].partial = cfg->shard_count > 1;
+            /* live_host has no fixed offset. A shard sees only its own machines; a live host
+             * also counts real machines that come (and CMIDs of earlier runs still counted):
+             * both are judged from below. */
+            sh.model[h].baseline = sc->baseline && !sc->live_host;
+            sh.model[h].partial = cfg->shard_count > 1 || sc->live_host;
         }
     }
     if (!models_ok || !sh.engines || !tallies) {

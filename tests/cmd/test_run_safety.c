@@ -400,3 +400,129 @@ Test(run_safety, two_signals_end_a_two_thread_run_against_a_stalling_host)
     }
     rs_host_stop(&h);
 }
+
+/* ---- the real-host scenarios on the real clock against `kmsload host` (compressed) ---- */
+
+#define REAL_HOST_SMOKE KMSLOAD_SOURCE_DIR "/scenarios/real-host-smoke.ini"
+#define NEW_HOST_ACCEPTANCE KMSLOAD_SOURCE_DIR "/scenarios/new-host-acceptance.ini"
+
+static void rs_write(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+    fputs(text, f);
+    cr_assert_eq(fclose(f), 0);
+}
+
+/* real-host-smoke in 5 s instead of a minute: the same machines, joining over 4 s. */
+static int rs_smoke(const char *target, const char *out)
+{
+    struct rs_child r;
+    const char *args[] = {"run",      REAL_HOST_SMOKE,
+                          "--target", target,
+                          "--set",    "duration=5s",
+                          "--set",    "population clients.join_over=4s",
+                          "--set",    "population servers.join_over=4s",
+                          "--set",    "population office.join_over=4s",
+                          "--set",    "max_rate=0",
+                          "--out",    out,
+                          "-q",       "--no-report",
+                          NULL};
+    rs_start(&r, args);
+    int status = rs_wait(&r, 30000);
+    char *err = rs_text(r.err);
+    cr_expect_eq(status, RUN_EXIT_PASSED, "real-host-smoke exit %d: %s", status, err);
+    free(err);
+    return status;
+}
+
+static json_int_t rs_app_max_count(json_t *summary, const char *app)
+{
+    json_t *a = json_object_get(json_object_get(summary, "applications"), app);
+    return json_integer_value(json_object_get(a, "max_count"));
+}
+
+Test(run_safety, real_host_smoke_passes_on_a_fresh_host_and_on_one_counting_40_machines)
+{
+    struct rs_child h;
+    char target[64], out[128];
+    rs_host(&h, target, sizeof target, NULL, NULL, NULL, NULL); /* real clock, as genuine */
+    rs_path(out, sizeof out, "smoke-fresh");
+    rs_smoke(target, out);
+    json_t *s = rs_summary(out);
+    cr_expect_eq(json_integer_value(json_object_get(s, "requests")), 40);
+    cr_expect_eq(rs_app_max_count(s, "windows"), 2, "3 synthetic CMIDs: 2 Windows");
+    cr_expect_eq(rs_app_max_count(s, "office2013"), 1);
+    json_decref(s);
+    rs_host_stop(&h);
+
+    /* A host that already counts 40 real machines (40 distinct Windows clients, real clock). */
+    rs_host(&h, target, sizeof target, NULL, NULL, NULL, NULL);
+    char fleet[128];
+    rs_path(fleet, sizeof fleet, "forty.ini");
+    /* seed 2: CMIDs of their own (machine ids of the same seed would share the smoke's). */
+    rs_write(fleet, "[scenario]\nname = forty\nclock = real\nduration = 2s\nseed = 2\n"
+                    "[population real-machines]\nproduct = win10-ent\nmachines = 40\n"
+                    "join_over = 1s\n[expect]\nfinal_count.windows = 40\n");
+    struct rs_child r;
+    rs_path(out, sizeof out, "forty");
+    const char *args[] = {"run", fleet, "--target",    target, "--out",
+                          out,   "-q",  "--no-report", NULL};
+    rs_start(&r, args);
+    cr_assert_eq(rs_wait(&r, 20000), RUN_EXIT_PASSED, "could not give the host 40 machines");
+    rs_path(out, sizeof out, "smoke-40");
+    rs_smoke(target, out);
+    s = rs_summary(out);
+    cr_expect_eq(rs_app_max_count(s, "windows"), 42, "40 real machines and 2 synthetic CMIDs");
+    cr_expect_eq(json_integer_value(json_object_get(json_object_get(s, "model"), "mismatches")), 0);
+    json_decref(s);
+    /* The next night: the same 3 CMIDs, already counted, and two real machines more. */
+    rs_path(fleet, sizeof fleet, "two.ini");
+    rs_write(fleet, "[scenario]\nname = two\nclock = real\nduration = 1s\nseed = 3\nlive_host = on\n"
+                    "[population newcomers]\nproduct = win10-pro\nmachines = 2\n");
+    rs_path(out, sizeof out, "two");
+    const char *args2[] = {"run", fleet, "--target",    target, "--out",
+                           out,   "-q",  "--no-report", NULL};
+    rs_start(&r, args2);
+    cr_assert_eq(rs_wait(&r, 20000), RUN_EXIT_PASSED);
+    rs_path(out, sizeof out, "smoke-again");
+    rs_smoke(target, out);
+    s = rs_summary(out);
+    cr_expect_eq(rs_app_max_count(s, "windows"), 44, "42 + 2 real machines, no new synthetic");
+    json_decref(s);
+    rs_host_stop(&h);
+}
+
+Test(run_safety, new_host_acceptance_passes_on_a_fresh_real_clock_host)
+{
+    struct rs_child h, r;
+    char target[64], out[128];
+    rs_host(&h, target, sizeof target, NULL, NULL, NULL, NULL);
+    rs_path(out, sizeof out, "acceptance");
+    /* The same order in 7 s instead of 3 minutes (join windows scaled by 1/25). */
+    const char *args[] = {"run",      NEW_HOST_ACCEPTANCE,
+                          "--target", target,
+                          "--set",    "duration=7200ms",
+                          "--set",    "population servers.join_over=600ms",
+                          "--set",    "population clients-pro.join_at=800ms",
+                          "--set",    "population clients-pro.join_over=2400ms",
+                          "--set",    "population clients-ent.join_at=3400ms",
+                          "--set",    "population clients-ent.join_over=1200ms",
+                          "--set",    "population office-2019.join_at=4800ms",
+                          "--set",    "population office-2019.join_over=600ms",
+                          "--set",    "population office-2016.join_at=5600ms",
+                          "--set",    "population office-2016.join_over=600ms",
+                          "--out",    out,
+                          "-q",       "--no-report",
+                          NULL};
+    rs_start(&r, args);
+    int status = rs_wait(&r, 30000);
+    char *text = rs_text(r.err);
+    cr_expect_eq(status, RUN_EXIT_PASSED, "new-host-acceptance exit %d: %s", status, text);
+    free(text);
+    json_t *s = rs_summary(out);
+    cr_expect_eq(rs_app_max_count(s, "windows"), 50);
+    cr_expect_eq(rs_app_max_count(s, "office2013"), 10);
+    json_decref(s);
+    rs_host_stop(&h);
+}
