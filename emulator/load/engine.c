@@ -556,6 +556,10 @@ static bool check_no_answer_locked(struct engine *e, const struct contact *c,
         sh->consecutive_failures = 0;
         return false;
     }
+    /* Several hosts: an attempt the contact fails over from is not the target going silent
+     * (the next host decides); only a contact that no host answered counts. */
+    if (c->pos + 1 < c->n_order)
+        return false;
     if (sh->consecutive_failures++ == 0)
         sh->streak_start_s = c->intended_wall_s < now ? c->intended_wall_s : now;
     double span = now - sh->streak_start_s;

@@ -847,3 +847,40 @@ Test(scenario, names_stay_inside_the_results_directory)
         cr_expect_str_eq(sc.name, good[i]);
     }
 }
+
+/* The keys for runs against real hosts (issue 12): defaults, values, refusals. */
+Test(scenario, real_host_keys)
+{
+    static struct scenario sc;
+    char err[1024];
+    cr_assert_eq(scenario_test_parse_with(&sc, scenario_test_minimal, NULL, 0, err, sizeof err), 0,
+                 "%s", err);
+    cr_expect_eq(sc.target_clock, SCENARIO_TARGET_CLOCK_DETECT);
+    cr_expect_eq(sc.stop_after_failures, 20);
+    cr_expect_eq(sc.stop_after_silence_us, 30 * US_S);
+    cr_expect_eq(sc.max_rate, 0.0);
+    cr_expect_not(sc.live_host);
+    cr_expect_eq(scenario_max_wall(&sc), 3600 * US_S, "virtual clock: 1 h by default");
+    static const char *const sets[] = {
+        "target_clock=real", "stop_after_failures=0", "stop_after_silence=0", "max_wall=90s",
+        "max_rate=2.5",      "live_host=on",          "clock=real",           "duration=10m"};
+    cr_assert_eq(scenario_test_parse_with(&sc, scenario_test_minimal, sets, 8, err, sizeof err), 0,
+                 "%s", err);
+    cr_expect_eq(sc.target_clock, SCENARIO_TARGET_CLOCK_REAL);
+    cr_expect_eq(sc.stop_after_failures, 0);
+    cr_expect_eq(sc.stop_after_silence_us, 0);
+    cr_expect_eq(sc.max_rate, 2.5);
+    cr_expect(sc.live_host);
+    cr_expect_eq(scenario_max_wall(&sc), 90 * US_S);
+    sc.max_wall_us = 0;
+    cr_expect_eq(scenario_max_wall(&sc), 15 * US_MIN, "real clock: the duration + 5 minutes");
+
+    scenario_expect_has(scenario_test_error_after_minimal("[scenario]\ntarget_clock = maybe\n"),
+                        "expected detect, client");
+    scenario_expect_has(scenario_test_error_after_minimal("[scenario]\nmax_rate = fast\n"),
+                        "requests per second");
+    scenario_expect_has(scenario_test_error_after_minimal("[scenario]\nmax_rate = -1\n"),
+                        "max_rate");
+    scenario_expect_has(scenario_test_error_after_minimal("[scenario]\nmax_wall = 0\n"),
+                        "1s..3650d");
+}
