@@ -31,7 +31,12 @@ static const char host_usage[] =
     "  -l, --listen ADDR:PORT    address to listen on, repeatable (default 127.0.0.1:1688;\n"
     "                            port 0 picks a free port, printed at start; [::1]:1688 for IPv6)\n"
     "      --clock real|client   real: system time, requests more than 4 h off get 0xC004F06C\n"
-    "                            client: follow the latest client time (virtual-time runs)\n"
+    "                            client: follow the latest client time (virtual-time runs);\n"
+    "                            it trusts clients' clocks within the bounds below\n"
+    "      --clock-step DUR      client clock: one request may move it at most this far past\n"
+    "                            the later of it and the system clock (default: the renewal\n"
+    "                            interval + 1d), and never more than 3660d ahead of the system\n"
+    "                            clock; requests beyond get 0xC004F06C and leave it alone\n"
     "      --products LIST       KMS IDs the host key covers, comma-separated catalogue keys or\n"
     "                            GUIDs (default: every volume product); others get 0xC004F042\n"
     "      --host-key LIST       host keys (CSVLKs) installed, e.g. ws2012r2,office2016: the host\n"
@@ -70,7 +75,9 @@ struct host_cli {
     const char *state_path;
     uint64_t saved_requests; /* host requests count at the last state save */
     struct host_log *log;
-    struct host_metrics *metrics; /* --metrics: what /metrics shows */
+    uint64_t clock_warned_us;      /* when the last clock refusal was reported; 0: never */
+    unsigned clock_refusals_since; /* refusals since that report */
+    struct host_metrics *metrics;  /* --metrics: what /metrics shows */
 };
 
 static void print_status(FILE *f, struct host_cli *cli)
@@ -89,6 +96,9 @@ static void print_status(FILE *f, struct host_cli *cli)
     fprintf(f, "  requests %llu: answered %llu, refused with an HRESULT %llu, RPC faults %llu\n",
             (unsigned long long)h->stats.requests, (unsigned long long)h->stats.answered,
             (unsigned long long)h->stats.errors, (unsigned long long)h->stats.faults);
+    if (h->stats.clock_refused)
+        fprintf(f, "  refused for moving the client clock too far: %llu\n",
+                (unsigned long long)h->stats.clock_refused);
     for (size_t i = 0; i < cat->n_apps; i++) {
         const struct host_app_stats *a = &h->stats.apps[i];
         fprintf(f,
@@ -99,6 +109,41 @@ static void print_status(FILE *f, struct host_cli *cli)
                 (unsigned long long)a->below, (unsigned long long)a->refused);
     }
     fflush(f);
+}
+
+/*
+ * Every decided request: the metrics, the --log row, and for a request refused for moving the
+ * client clock too far, a line on stderr (at most one per 10 s, with a count), since a wild clock
+ * is worth knowing of.
+ */
+static void on_request(const struct host_request_record *rec, const char *peer, void *arg)
+{
+    struct host_cli *cli = arg;
+    if (cli->metrics)
+        host_metrics_request(cli->metrics, rec);
+    if (cli->log)
+        host_log_request(rec, peer, cli->log);
+    if (!rec->clock_refused)
+        return;
+    cli->clock_refusals_since++;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    if (cli->clock_warned_us && now - cli->clock_warned_us < 10000000u)
+        return;
+    char sent[24], clock[24];
+    filetime_format(rec->request.client_time, sent);
+    filetime_format(cli->host->client_clock, clock);
+    fprintf(stderr,
+            "kmsload host: refused with 0xC004F06C a request from %s dated %s: the client clock "
+            "(%s) moves at most %.4g days per request and %.0f days past the system clock "
+            "(%u refused since the last message)\n",
+            peer, sent, cli->host->client_clock ? clock : "unset",
+            (double)cli->host->cfg.max_clock_step / (86400.0 * FILETIME_PER_SECOND),
+            (double)cli->host->cfg.max_clock_ahead / (86400.0 * FILETIME_PER_SECOND),
+            cli->clock_refusals_since);
+    cli->clock_warned_us = now;
+    cli->clock_refusals_since = 0;
 }
 
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
@@ -123,16 +168,6 @@ static void save_state(struct host_cli *cli)
         if (cli->metrics)
             cli->metrics->state_save_failures++;
     }
-}
-
-/* Every decided request: the metrics, then the --log file. */
-static void on_request(const struct host_request_record *rec, const char *peer, void *arg)
-{
-    struct host_cli *cli = arg;
-    if (cli->metrics)
-        host_metrics_request(cli->metrics, rec);
-    if (cli->log)
-        host_log_request(rec, peer, cli->log);
 }
 
 /* Every few seconds: persist counters that changed and push the log to disk. */
@@ -204,6 +239,7 @@ enum {
     OPT_BUILD,
     OPT_SEED,
     OPT_STATE,
+    OPT_CLOCK_STEP,
     OPT_HOST_KEY,
     OPT_LIST_HOST_KEYS,
     OPT_METRICS
@@ -247,6 +283,12 @@ static int parse_value(int c, struct host_options *o, char *err, size_t err_len)
             o->idle_timeout_us <= 0)
             return usage_set(err, err_len, "--idle-timeout: %s",
                              o->idle_timeout_us <= 0 ? "must be positive" : why);
+        return 0;
+    case OPT_CLOCK_STEP:
+        if (value_parse_duration(optarg, false, &o->clock_step_us, why, sizeof why) ||
+            o->clock_step_us <= 0)
+            return usage_set(err, err_len, "--clock-step: %s",
+                             o->clock_step_us <= 0 ? "must be positive" : why);
         return 0;
     case OPT_PDU_TIMEOUT:
         if (value_parse_duration(optarg, false, &o->pdu_timeout_us, why, sizeof why) ||
@@ -321,6 +363,7 @@ static int parse_one(int c, char **argv, struct host_options *o, char *err, size
     case OPT_MAXCONN:
     case OPT_IDLE:
     case OPT_PDU_TIMEOUT:
+    case OPT_CLOCK_STEP:
     case OPT_FAULT:
     case OPT_BUILD:
     case OPT_SEED:
@@ -360,6 +403,7 @@ int host_options_parse(int argc, char **argv, struct host_options *o, char *err,
         {"fault", required_argument, NULL, OPT_FAULT},
         {"log", required_argument, NULL, OPT_LOG},
         {"state", required_argument, NULL, OPT_STATE},
+        {"clock-step", required_argument, NULL, OPT_CLOCK_STEP},
         {"build", required_argument, NULL, OPT_BUILD},
         {"seed", required_argument, NULL, OPT_SEED},
         {"metrics", required_argument, NULL, OPT_METRICS},
@@ -445,6 +489,13 @@ static int host_prepare(const struct host_options *o, struct host_run *r)
     r->hcfg.activation_interval = o->activation_minutes;
     r->hcfg.renewal_interval = o->renewal_minutes;
     r->hcfg.clock_mode = o->clock_client ? HOST_CLOCK_CLIENT : HOST_CLOCK_REAL;
+    /* A genuine host refuses clocks outside its window with 0xC004F06C; the client clock's window
+     * is a step past the present (a fleet of default clients is never silent longer than a
+     * renewal interval) and a horizon past any scenario (at most 3650 days). */
+    uint64_t step_us = o->clock_step_us > 0 ? (uint64_t)o->clock_step_us
+                                            : ((uint64_t)o->renewal_minutes + 1440) * 60000000ULL;
+    r->hcfg.max_clock_step = step_us * (FILETIME_PER_SECOND / 1000000);
+    r->hcfg.max_clock_ahead = HOST_CLIENT_CLOCK_HORIZON;
     r->hcfg.rpc.ndr64 = o->ndr64;
     r->hcfg.rpc.btfn = o->btfn;
     r->hcfg.strict_v4_mac = o->strict;
@@ -501,10 +552,9 @@ static int host_open_files(const struct host_options *o, struct host_run *r)
         r->scfg.answered = host_metrics_answered;
         r->scfg.answered_arg = &r->metrics;
     }
-    if (r->cli.log || r->cli.metrics) {
-        r->scfg.log = on_request;
-        r->scfg.log_arg = &r->cli;
-    }
+    /* Always: a refused client-clock step is reported even without --log. */
+    r->scfg.log = on_request;
+    r->scfg.log_arg = &r->cli;
     return 0;
 }
 

@@ -177,6 +177,10 @@ static uint32_t decide(struct kms_host *host, const struct kms_request *req, uin
     rec->app = (int)kms->app;
     if (!guid_equal(&app->id, &req->app_id) || !kms_is_covered(host, kms))
         return HR_KMS_ID_MISMATCH;
+    if (rec->clock_refused) {
+        host->stats.clock_refused++;
+        return HR_INVALID_TIMESTAMP;
+    }
     if (host->cfg.clock_mode == HOST_CLOCK_REAL) {
         uint64_t diff = req->client_time > now ? req->client_time - now : now - req->client_time;
         if (diff > HOST_TIME_TOLERANCE)
@@ -195,6 +199,31 @@ static uint32_t decide(struct kms_host *host, const struct kms_request *req, uin
     memcpy(resp->hwid, host->cfg.hwid, sizeof resp->hwid);
     rec->count = count;
     return 0;
+}
+
+uint64_t host_real_now(const struct kms_host *host)
+{
+    return host->cfg.clock ? host->cfg.clock(host->cfg.clock_arg) : system_filetime();
+}
+
+/*
+ * Client mode: may one request move the clock forward to t? Up to the later of the client clock
+ * and the real clock, always; past that by at most max_clock_step, and never beyond
+ * max_clock_ahead of the real clock, so that one wild client cannot age every CMID out at once,
+ * nor leave a clock in --state that no run could come back from.
+ */
+static bool client_clock_may_reach(const struct kms_host *host, uint64_t t)
+{
+    const struct host_config *cfg = &host->cfg;
+    if (!cfg->max_clock_step && !cfg->max_clock_ahead)
+        return true;
+    uint64_t now = host_real_now(host);
+    uint64_t base = host->client_clock > now ? host->client_clock : now;
+    if (t <= base)
+        return true;
+    if (cfg->max_clock_step && t - base > cfg->max_clock_step)
+        return false;
+    return !cfg->max_clock_ahead || t <= now || t - now <= cfg->max_clock_ahead;
 }
 
 uint32_t host_handle_payload(struct kms_host *host, const uint8_t *kms, size_t len, uint8_t *out,
@@ -216,8 +245,12 @@ uint32_t host_handle_payload(struct kms_host *host, const uint8_t *kms, size_t l
     } else {
         rec->decoded = true;
         if (host->cfg.clock_mode == HOST_CLOCK_CLIENT &&
-            rec->request.client_time > host->client_clock)
-            host->client_clock = rec->request.client_time;
+            rec->request.client_time > host->client_clock) {
+            if (client_clock_may_reach(host, rec->request.client_time))
+                host->client_clock = rec->request.client_time;
+            else
+                rec->clock_refused = true; /* decide() answers 0xC004F06C */
+        }
         if (rec->request.major == 4 && host->cfg.strict_v4_mac && !frame.v4_mac_ok)
             hr = HR_INVALID_DATA;
     }

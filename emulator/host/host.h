@@ -19,12 +19,16 @@
 #define HOST_MAX_APPS 8
 #define HOST_TIME_TOLERANCE (4ULL * 3600ULL * FILETIME_PER_SECOND) /* ±4 h, genuine hosts */
 #define HOST_MAX_N_POLICY 1000
+/* Client mode: the furthest ahead of the system clock a client clock may get (scenarios last at
+ * most 3650 days); a --state file with a clock further ahead is not loaded. */
+#define HOST_CLIENT_CLOCK_HORIZON (3660ULL * 86400ULL * FILETIME_PER_SECOND)
 #define HOST_MAX_CSVLKS 64
 #define HOST_NDR64_MIN_BUILD 9200 /* NDR64 support <=> build >= 9200 (spec §9.1) */
 
 enum host_clock_mode {
     HOST_CLOCK_REAL,   /* system clock; requests more than 4 h off are refused */
-    HOST_CLOCK_CLIENT, /* follows the latest client time seen (monotonic); no time check */
+    HOST_CLOCK_CLIENT, /* follows the latest client time seen (monotonic), within the bounds of
+                        * max_clock_step / max_clock_ahead; no ±4 h check */
 };
 
 /* Returns the current FILETIME; injectable so tests control the host clock. */
@@ -50,6 +54,12 @@ struct host_config {
     unsigned lcid;       /* language shown in ePIDs (default 1033) */
     uint8_t hwid[8];
     uint64_t seed; /* ePIDs and response randomness */
+    /* HOST_CLOCK_CLIENT: how far (FILETIME units) one request may move the clock past the later
+     * of the client clock and the real clock, and how far ahead of the real clock it may ever
+     * get; 0: unbounded (the default: the embedded host trusts its own run). A request beyond
+     * either is refused with 0xC004F06C and leaves the clock alone. */
+    uint64_t max_clock_step;
+    uint64_t max_clock_ahead;
 };
 
 void host_config_default(struct host_config *cfg, const struct catalog *catalog);
@@ -70,6 +80,7 @@ struct host_stats {
     uint64_t connections_rejected; /* closed to make room: the host was full or out of fds */
     uint64_t pdu_timeouts;         /* closed because a PDU was not whole within pdu_timeout */
     uint64_t accept_pauses;        /* accept() failed (e.g. EMFILE) and accepting paused */
+    uint64_t clock_refused;        /* client mode: refused for moving the clock too far */
     struct host_app_stats apps[HOST_MAX_APPS];
 };
 
@@ -89,14 +100,17 @@ struct host_request_record {
     uint32_t hresult;   /* 0 = full response */
     bool decoded;       /* request fields below are valid */
     struct kms_request request;
-    int app;        /* catalogue application index, -1 if unknown */
-    unsigned count; /* count sent (full responses) */
+    int app;            /* catalogue application index, -1 if unknown */
+    unsigned count;     /* count sent (full responses) */
+    bool clock_refused; /* client mode: its time was beyond the bounds, the clock stayed */
 };
 
 /* Initialises a host (allocate it: the caches are large). Returns 0 or -1 with a message. */
 int host_init(struct kms_host *host, const struct host_config *cfg, char *err, size_t err_len);
 /* Current host time (FILETIME) per the clock mode. */
 uint64_t host_now(const struct kms_host *host);
+/* The real clock (the injected one, or the system's), whatever the mode. */
+uint64_t host_real_now(const struct kms_host *host);
 
 /*
  * Handles one KMS request payload: decode, decide, encode. Returns 0 with the response in out,

@@ -100,6 +100,18 @@ int host_state_load(struct kms_host *host, const char *path, bool *loaded, char 
         fail(err, err_len, path, "client_clock must be a non-negative integer");
         goto out;
     }
+    uint64_t real = host_real_now(host);
+    if ((uint64_t)json_integer_value(clock) > real &&
+        (uint64_t)json_integer_value(clock) - real > HOST_CLIENT_CLOCK_HORIZON) {
+        snprintf(what, sizeof what,
+                 "client_clock is %.0f days ahead of the system clock, more than the %.0f a "
+                 "client clock may get (a client sent an absurd time)",
+                 (double)((uint64_t)json_integer_value(clock) - real) /
+                     (86400.0 * FILETIME_PER_SECOND),
+                 (double)HOST_CLIENT_CLOCK_HORIZON / (86400.0 * FILETIME_PER_SECOND));
+        fail(err, err_len, path, what);
+        goto out;
+    }
     apps = json_object_get(root, "applications");
     if (!json_is_array(apps)) {
         fail(err, err_len, path, "\"applications\" must be an array");

@@ -25,6 +25,7 @@ Test(host_options, defaults)
     cr_expect_eq(o.max_connections, 10000);
     cr_expect_eq(o.idle_timeout_us, 30000000);
     cr_expect_eq(o.pdu_timeout_us, 5000000);
+    cr_expect_eq(o.clock_step_us, 0, "0: the renewal interval + 1 day");
     cr_expect_eq(o.build, 0, "chosen at start: 17763, 7601 without NDR64, or by the host keys");
     cr_expect_eq(o.seed, 1);
     cr_expect_null(o.host_keys);
@@ -74,6 +75,8 @@ Test(host_options, every_flag)
                     "2s",
                     "--pdu-timeout",
                     "1500ms",
+                    "--clock-step",
+                    "2d",
                     "--fault",
                     "drop=0.5",
                     "--log",
@@ -99,6 +102,7 @@ Test(host_options, every_flag)
     cr_expect_eq(o.max_connections, 5);
     cr_expect_eq(o.idle_timeout_us, 2000000);
     cr_expect_eq(o.pdu_timeout_us, 1500000);
+    cr_expect_eq(o.clock_step_us, 2 * 86400000000LL);
     cr_expect_gt(o.faults.probability[HOST_FAULT_DROP], 0.49);
     cr_expect_str_eq(o.log_path, "-");
     cr_expect_str_eq(o.state_path, "s.json");
@@ -121,6 +125,7 @@ Test(host_options, usage_errors_name_the_option)
         {"--idle-timeout", "0", "--idle-timeout"},
         {"--pdu-timeout", "0", "--pdu-timeout"},
         {"--pdu-timeout", "soon", "--pdu-timeout"},
+        {"--clock-step", "-1d", "--clock-step"},
         {"--build", "12", "--build"},
         {"--seed", "x", "--seed"},
         {"--listen", "[::1", "--listen"},

@@ -387,6 +387,46 @@ Test(host, client_clock_is_monotonic_and_skips_the_time_check)
     th_teardown(&env);
 }
 
+/* One wild client clock (probe --clock-skew +10000d) cannot wipe the counts: a step beyond the
+ * bound is refused with 0xC004F06C, as a genuine host refuses a time outside its window, and the
+ * clock stays where it was. */
+Test(host, client_clock_moves_by_bounded_steps)
+{
+    struct th_env env;
+    th_setup(&env);
+    env.cfg.clock_mode = HOST_CLOCK_CLIENT;
+    env.cfg.max_clock_step = 8 * TH_DAY;
+    env.cfg.max_clock_ahead = 20 * TH_DAY;
+    th_start(&env); /* the injected real clock stays at TH_T0 */
+    for (unsigned i = 0; i < 10; i++)
+        cr_assert_eq(th_count(&env, "win10-pro", i, TH_T0), i + 1);
+    struct kms_request req = th_req(&env, "win10-pro", 50, TH_T0 + 10000 * TH_DAY);
+    struct host_request_record rec;
+    uint8_t w_req[16] = {1}, payload[KMS_REQUEST_MAX];
+    size_t len = 0;
+    cr_assert_eq(kms_request_encode(&req, w_req, payload, sizeof payload, &len, NULL), 0);
+    cr_expect_eq(th_ask_raw(&env, &req, payload, len, w_req, NULL, &rec), HR_INVALID_TIMESTAMP);
+    cr_expect(rec.clock_refused);
+    cr_expect_eq(rec.app, (int)th_app(&env, "windows"), "the refusal names the application");
+    cr_expect_eq(host_now(env.host), TH_T0, "the clock did not move");
+    cr_expect_eq(host_app_count(env.host, th_app(&env, "windows")), 10, "no CMID aged out");
+    cr_expect_eq(env.host->stats.clock_refused, 1);
+    /* Steps within the bound go on, from the later of the client and the real clock... */
+    cr_expect_eq(th_count(&env, "win10-pro", 0, TH_T0 + 8 * TH_DAY), 10);
+    cr_expect_eq(th_count(&env, "win10-pro", 1, TH_T0 + 16 * TH_DAY), 10);
+    cr_expect_eq(host_now(env.host), TH_T0 + 16 * TH_DAY);
+    /* ...but never past max_clock_ahead of the real clock, whatever the steps. */
+    req = th_req(&env, "win10-pro", 2, TH_T0 + 21 * TH_DAY);
+    cr_expect_eq(th_ask(&env, &req, NULL, NULL), HR_INVALID_TIMESTAMP);
+    cr_expect_eq(host_now(env.host), TH_T0 + 16 * TH_DAY);
+    /* The real clock moving on carries the window with it; past times never move the clock. */
+    env.now = TH_T0 + 40 * TH_DAY;
+    cr_expect_eq(th_count(&env, "win10-pro", 3, TH_T0 + 47 * TH_DAY), 1, "30 days on: alone");
+    cr_expect_eq(th_count(&env, "win10-pro", 4, TH_T0), 2);
+    cr_expect_eq(host_now(env.host), TH_T0 + 47 * TH_DAY);
+    th_teardown(&env);
+}
+
 Test(host, expiry_with_injected_real_clock)
 {
     struct th_env env;

@@ -561,3 +561,64 @@ Test(host_cli, probe_cmid_is_stable_by_default)
         free((void *)cmids[i]);
     cr_expect_eq(hc_host_stop(&h), 0);
 }
+
+/* --clock client: one probe dated 10000 days ahead is refused (0xC004F06C, said on stderr), the
+ * counts stay, and the clock saved in --state is not absurd; a state file with an absurd clock is
+ * not loaded. */
+Test(host_cli, client_clock_refuses_a_wild_step_and_never_saves_it)
+{
+    char state[128];
+    hc_path(state, sizeof state, "state.json");
+    struct hc_host h;
+    const char *extra[] = {"--clock", "client", "--state", state, NULL};
+    hc_host_start(&h, extra);
+    for (int i = 0; i < 3; i++)
+        json_decref(hc_probe(h.target, 1, "below-threshold", NULL, NULL, NULL, NULL));
+    for (int i = 0; i < 5; i++) {
+        json_t *j = hc_probe(h.target, 4, "host-error", "--clock-skew", "+10000d", NULL, NULL);
+        cr_expect_str_eq(hc_json_str(j, "hresult"), "0xC004F06C");
+        json_decref(j);
+    }
+    json_t *j = hc_probe(h.target, 1, "below-threshold", NULL, NULL, NULL, NULL);
+    cr_expect_eq(hc_json_response_int(j, "count"), 4, "the wild probes wiped nothing");
+    json_decref(j);
+    /* Within the step (the default: the 7-day renewal interval + 1 day) the clock follows. */
+    j = hc_probe(h.target, 1, "below-threshold", "--clock-skew", "+4h01m", NULL, NULL);
+    cr_expect_eq(hc_json_response_int(j, "count"), 5);
+    json_decref(j);
+    cr_expect_eq(hc_host_stop(&h), 0);
+    char *err = hc_slurp(h.err_path);
+    cr_expect(strstr(err, "refused with 0xC004F06C a request from 127.0.0.1:") != NULL, "%s", err);
+    cr_expect(strstr(err, "moves at most 8 days per request and 3660 days past the system clock") !=
+                  NULL,
+              "%s", err);
+    const char *first = strstr(err, "refused with 0xC004F06C");
+    cr_expect(first && !strstr(first + 1, "refused with 0xC004F06C"),
+              "one line per 10 s, not one per request: %s", err);
+    cr_expect(strstr(err, "refused for moving the client clock too far: 5") != NULL, "%s", err);
+    free(err);
+    char *log = hc_slurp(h.log_path);
+    size_t refused = 0;
+    for (const char *p = strstr(log, ",0xC004F06C,"); p; p = strstr(p + 1, ",0xC004F06C,"))
+        refused++;
+    cr_expect_eq(refused, 5, "%s", log);
+    free(log);
+    /* The saved clock: within a day of now. */
+    json_error_t jerr;
+    json_t *root = json_load_file(state, 0, &jerr);
+    cr_assert_not_null(root, "%s", jerr.text);
+    json_int_t saved = json_integer_value(json_object_get(root, "client_clock"));
+    json_int_t now = (json_int_t)((uint64_t)time(NULL) * 10000000ULL + 116444736000000000ULL);
+    cr_expect(saved > now - 86400LL * 10000000 && saved < now + 86400LL * 10000000,
+              "client_clock %lld, now %lld", (long long)saved, (long long)now);
+    /* The same file with the clock 10000 days ahead: the host refuses to start on it. */
+    json_object_set_new(root, "client_clock", json_integer(now + 10000LL * 86400 * 10000000));
+    cr_assert_eq(json_dump_file(root, state, 0), 0);
+    json_decref(root);
+    struct hc_result r =
+        hc_run("host", "--listen", "127.0.0.1:0", "--clock", "client", "--state", state, NULL);
+    cr_expect_eq(r.status, 1, "%s", r.err);
+    cr_expect(strstr(r.err, "client_clock is 10000 days ahead of the system clock") != NULL, "%s",
+              r.err);
+    hc_result_free(&r);
+}
