@@ -677,6 +677,9 @@ static int run_engine_phase(struct run_ctx *x)
         return RUN_EXIT_USAGE;
     }
     x->records_open = true;
+    if (x->records.previous[0])
+        fprintf(stderr, "kmsload run: %s held an earlier run: its files are now in %s\n",
+                x->out_dir, x->records.previous);
     x->threads = run_thread_count(opt, sc);
     run_tally_init(x->tally, sc->n_pops);
     time_t started = time(NULL);

@@ -15,6 +15,7 @@
 
 #define MAX_T_S 1e10   /* beyond any run: a malformed time */
 #define MAX_FIELDS 256 /* a row with more is not one of ours */
+#define NO_COLUMN ((size_t)-1)
 
 /* ---- writing ---- */
 
@@ -385,14 +386,21 @@ static bool p_detail(const char *s, struct events_row *r)
     copy_text(r->ev.detail, sizeof r->ev.detail, s);
     return true;
 }
+/* The run's id: hex digits, at most 64. */
+static bool p_run(const char *s, struct events_row *r)
+{
+    size_t n = strlen(s);
+    copy_text(r->run_id, sizeof r->run_id, s);
+    return n < sizeof r->run_id && strspn(s, "0123456789abcdef") == n;
+}
 
 /* ---- the table: the one place that lists the columns ---- */
 
 struct events_column {
     const char *name;
-    void (*write)(FILE *f, const struct run_event *ev);
+    void (*write)(FILE *f, const struct run_event *ev); /* NULL: the run id */
     bool (*parse)(const char *text, struct events_row *row);
-    bool optional; /* runs written before the column existed lack it: read as "" */
+    bool optional; /* files written before the column was added lack it */
 };
 
 static const struct events_column columns[] = {
@@ -419,9 +427,10 @@ static const struct events_column columns[] = {
     {"epid", w_epid, p_epid, false},
     {"hwid", w_hwid, p_hwid, false},
     /* The KMS host asked (several hosts per run: --target dns:DOMAIN, [host NAME]); "" when
-     * discovery found none. */
+     * discovery found none, and in runs written before the column existed. */
     {"host", w_host, p_host, true},
     {"detail", w_detail, p_detail, false},
+    {"run", NULL, p_run, true},
 };
 #define N_COLUMNS (sizeof columns / sizeof columns[0])
 
@@ -438,12 +447,15 @@ size_t events_csv_columns(void)
     return N_COLUMNS;
 }
 
-int events_csv_write_row(FILE *f, const struct run_event *ev)
+int events_csv_write_row(FILE *f, const struct run_event *ev, const char *run_id)
 {
     for (size_t i = 0; i < N_COLUMNS; i++) {
         if (i)
             putc(',', f);
-        columns[i].write(f, ev);
+        if (columns[i].write)
+            columns[i].write(f, ev);
+        else
+            csv_text(f, run_id, 64);
     }
     putc('\n', f);
     return ferror(f) ? -1 : 0;
@@ -583,11 +595,9 @@ static int read_header(struct events_csv_reader *r, char *err, size_t err_len)
         size_t i = 0;
         while (i < r->n_fields && strcmp(field(r, i), columns[k].name) != 0)
             i++;
-        if (i == r->n_fields && columns[k].optional) {
-            r->column_at[k] = SIZE_MAX;
-            continue;
-        }
-        if (i == r->n_fields)
+        if (i == r->n_fields && columns[k].optional)
+            i = NO_COLUMN;
+        else if (i == r->n_fields)
             return fail(err, err_len,
                         "%s:1: missing column \"%s\" in the header (not a kmsload events.csv?)",
                         r->name, columns[k].name);
@@ -653,7 +663,9 @@ int events_csv_next(struct events_csv_reader *r, struct events_row *row, char *e
     row->ev.app = -1;
     row->ev.population_index = -1;
     for (size_t k = 0; k < N_COLUMNS; k++) {
-        const char *text = r->column_at[k] == SIZE_MAX ? "" : field(r, r->column_at[k]);
+        if (r->column_at[k] == NO_COLUMN)
+            continue;
+        const char *text = field(r, r->column_at[k]);
         if (!columns[k].parse(text, row))
             return fail(err, err_len, "%s:%lu: column %s: \"%.64s\" is not a valid value", r->name,
                         r->record_line, columns[k].name, text);
@@ -673,7 +685,7 @@ const char *events_csv_text(const struct events_csv_reader *r, const char *colum
 {
     for (size_t k = 0; k < N_COLUMNS; k++)
         if (strcmp(columns[k].name, column) == 0)
-            return r->column_at[k] < r->n_fields ? field(r, r->column_at[k]) : NULL;
+            return r->column_at[k] < r->n_fields ? field(r, r->column_at[k]) : "";
     return NULL;
 }
 
