@@ -333,6 +333,8 @@ static void merge_totals(struct merge_work *w)
                 w->tally->pops[p].machines += (unsigned)v;
             if (!merge_juint(jp, "activated_machines", &v))
                 w->tally->pops[p].activated_machines += (unsigned)v;
+            if (!merge_juint(jp, "ever_activated_machines", &v))
+                w->tally->pops[p].ever_activated_machines += (unsigned)v;
         }
     }
     if (w->res->reevaluated) {

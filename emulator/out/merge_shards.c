@@ -306,6 +306,7 @@ void merge_combine_expectations(const struct scenario *sc, struct shard_run *run
     for (size_t i = 0; i < sc->n_expects; i++) {
         struct expect_result *r = &results[i];
         r->expectation = &sc->expects[i];
+        expect_rule(r->expectation, r->rule, sizeof r->rule);
         r->passed = true;
         bool all_same = true;
         const char *first = NULL;

@@ -116,6 +116,10 @@ static json_t *summary_populations(const struct run_info *info, const struct run
         json_object_set_new(jp, "requests", jint(p->requests));
         json_object_set_new(jp, "activated_responses", jint(p->activated_responses));
         json_object_set_new(jp, "activated_machines", json_integer(p->activated_machines));
+        json_object_set_new(jp, "ever_activated_machines",
+                            json_integer(p->ever_activated_machines > p->activated_machines
+                                             ? p->ever_activated_machines
+                                             : p->activated_machines));
         json_t *fa = json_null();
         if (p->crossed) {
             fa = json_object();
@@ -276,6 +280,7 @@ static json_t *summary_expectations(const struct expect_result *results, size_t 
         const struct scenario_expectation *e = r->expectation;
         json_t *je = json_object();
         json_object_set_new(je, "expectation", jstr(e ? e->text : "", sizeof e->text));
+        json_object_set_new(je, "rule", jstr(r->rule, sizeof r->rule));
         json_object_set_new(je, "line", json_integer(e ? e->line : 0));
         json_object_set_new(je, "passed", json_boolean(r->passed));
         json_object_set_new(je, "observed", jstr(r->observed, sizeof r->observed));
