@@ -97,9 +97,9 @@ struct scenario {
     bool reuse_connections; /* send contacts over bound connections (default: one per contact) */
     bool coverage;          /* the run measures host-key coverage: report it in words */
     bool baseline;          /* the target already serves real machines: check count deltas */
-    bool host_caching; /* several hosts: a machine keeps the host that activated it (on) */
-    bool live_host;    /* real machines use the target during the run: judge counts from below */
-    unsigned threads;  /* 0: one per core */
+    bool host_caching;      /* several hosts: a machine keeps the host that activated it (on) */
+    bool live_host;   /* real machines use the target during the run: judge counts from below */
+    unsigned threads; /* 0: one per core */
     enum scenario_target_clock target_clock;
     /* Stop early (exit 3) when the target stops answering: after this many consecutive contacts
      * without an answer (0: never), or when contacts have failed without one answered for this
