@@ -1,7 +1,7 @@
 /* The embedded reference host of `kmsload run` (see embedded_host.h). */
 #include "embedded_host.h"
 
-#include "netclient.h"
+#include "net_socket.h"
 
 #include <event2/thread.h>
 #include <stdio.h>
@@ -45,6 +45,12 @@ static int start_with(struct embedded_host *h, const struct scenario *sc,
     cfg.seed = set->seed;
     if (set->host_key[0]) {
         char why[256];
+        if (set->products[0]) {
+            snprintf(err, err_len,
+                     "%s: %s host_key and products both say what the host covers: give one",
+                     sc->path, set->label);
+            return -1;
+        }
         if (host_keys_parse(cat, set->host_key, &h->keys, why, sizeof why)) {
             snprintf(err, err_len, "%s: %s host_key: %s", sc->path, set->label, why);
             return -1;
@@ -123,7 +129,7 @@ int embedded_host_start(struct embedded_host *h, const struct scenario *sc,
         .renewal_interval = sc->host_renewal_interval,
         .products = sc->host_products,
         .faults = sc->host_faults,
-        .host_key = "",
+        .host_key = sc->host_key,
         .seed = sc->seed,
     };
     return start_with(h, sc, &set, cat, target, err, err_len);

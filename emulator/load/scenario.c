@@ -61,7 +61,7 @@ struct key_spec {
     size_t offset; /* into struct scenario, or struct scenario_population for [population] */
     size_t size;   /* T_TEXT: capacity of the field */
     int64_t min, max;
-    const char *range; /* durations: the range for messages */
+    const char *range; /* durations and numbers: the range for messages */
 };
 
 #define KH_FIELD(f)                                                                                \
@@ -82,6 +82,7 @@ static const struct key_spec key_specs[] = {
     {SEC_SCENARIO, "concurrency", T_UINT, SC_FIELD(concurrency), 1, 100000, NULL},
     {SEC_SCENARIO, "timeout", T_DURATION, SC_FIELD(timeout_us), 1000, 3600 * US_PER_S, "1ms..1h"},
     {SEC_SCENARIO, "reuse_connections", T_SWITCH, SC_FIELD(reuse_connections), 0, 0, NULL},
+    {SEC_SCENARIO, "coverage", T_SWITCH, SC_FIELD(coverage), 0, 0, NULL},
     {SEC_SCENARIO, "baseline", T_SWITCH, SC_FIELD(baseline), 0, 0, NULL},
     {SEC_SCENARIO, "live_host", T_SWITCH, SC_FIELD(live_host), 0, 0, NULL},
     {SEC_SCENARIO, "threads", T_UINT, SC_FIELD(threads), 0, 64, NULL},
@@ -100,6 +101,7 @@ static const struct key_spec key_specs[] = {
     {SEC_HOST, "renewal_interval", T_MINUTES, SC_FIELD(host_renewal_interval), 15, 43200,
      "15m..30d"},
     {SEC_HOST, "products", T_TEXT, SC_FIELD(host_products), 0, 0, NULL},
+    {SEC_HOST, "host_key", T_TEXT, SC_FIELD(host_key), 0, 0, NULL},
     {SEC_HOST, "faults", T_FAULTS, SC_FIELD(host_faults), 0, 0, NULL},
     {SEC_HOST, "ndr64", T_SWITCH, SC_FIELD(host_ndr64), 0, 0, NULL},
 
@@ -120,7 +122,8 @@ static const struct key_spec key_specs[] = {
     {SEC_KMS_HOST, "stop_at", T_DURATION, KH_FIELD(stop_at_us), 0, DURATION_MAX_US, "0..3650d"},
 
     {SEC_POPULATION, "product", T_TEXT, POP_FIELD(product), 1, 0, NULL},
-    {SEC_POPULATION, "machines", T_U32, POP_FIELD(machines), 0, MACHINES_MAX, NULL},
+    {SEC_POPULATION, "machines", T_U32, POP_FIELD(machines), 0, MACHINES_MAX,
+     "1..10000000 (0 only with arrivals: as many as the stages bring)"},
     {SEC_POPULATION, "protocol", T_UINT, POP_FIELD(protocol), 4, 6, NULL},
     {SEC_POPULATION, "n_policy", T_UINT, POP_FIELD(n_policy), 0, 1000, NULL},
     {SEC_POPULATION, "ndr64", T_SWITCH, POP_FIELD(ndr64), 0, 0, NULL},
@@ -604,8 +607,11 @@ static int set_value(const struct key_spec *spec, void *base, const char *value,
     case T_UINT:
     case T_U32:
         if (value_parse_uint(value, (unsigned long)spec->min, (unsigned long)spec->max, &n) != 0) {
-            snprintf(problem, cap, "expected a number %lld..%lld", (long long)spec->min,
-                     (long long)spec->max);
+            if (spec->range)
+                snprintf(problem, cap, "expected a number %s", spec->range);
+            else
+                snprintf(problem, cap, "expected a number %lld..%lld", (long long)spec->min,
+                         (long long)spec->max);
             return -1;
         }
         if (spec->type == T_UINT)
@@ -1140,7 +1146,9 @@ static void finish_population(struct parse_ctx *c, size_t i)
     if (!p->open) {
         if (p->machines == 0)
             fail_value(c, st->keys[k_machines], label, "machines",
-                       "a population needs machines above 0, or arrivals", "0");
+                       "expected a number 1..10000000 (0 only with arrivals: as many as the "
+                       "stages bring)",
+                       "0");
         return;
     }
     /* Open: machines caps the arrivals; 0 means as many as the stages bring. */

@@ -573,12 +573,16 @@ Test(scenario, error_messages_name_file_line_and_key)
         {19, "ndr64 = 2", "test.ini:19: [host] ndr64:"},
         {19, "products = a", "test.ini:19: [host] products: given twice"},
         {22, "product = ", "test.ini:22: [population clients] product: expected 1..95 printable"},
+        /* The range said is the range accepted: 0 only with arrivals, never -5. */
         {23, "machines = 10000001",
-         "test.ini:23: [population clients] machines: expected a "
-         "number 0..10000000"},
+         "test.ini:23: [population clients] machines: expected a number 1..10000000 (0 only "
+         "with arrivals: as many as the stages bring) (got \"10000001\")"},
+        {23, "machines = -5",
+         "test.ini:23: [population clients] machines: expected a number 1..10000000 (0 only "
+         "with arrivals: as many as the stages bring) (got \"-5\")"},
         {23, "machines = 0",
-         "test.ini:23: [population clients] machines: a population needs "
-         "machines above 0, or arrivals"},
+         "test.ini:23: [population clients] machines: expected a number 1..10000000 (0 only "
+         "with arrivals: as many as the stages bring) (got \"0\")"},
         {24, "protocol = 7", "test.ini:24: [population clients] protocol: expected a number 4..6"},
         {24, "protocol = 3", "test.ini:24: [population clients] protocol:"},
         {25, "n_policy = 1001", "test.ini:25: [population clients] n_policy:"},
@@ -883,4 +887,19 @@ Test(scenario, real_host_keys)
                         "max_rate");
     scenario_expect_has(scenario_test_error_after_minimal("[scenario]\nmax_wall = 0\n"),
                         "1s..3650d");
+}
+
+Test(scenario, host_key_and_coverage_keys)
+{
+    struct scenario sc;
+    char err[512] = "";
+    static const char text[] = "[scenario]\ncoverage = on\n[host]\nhost_key = ws2019,office2021\n"
+                               "[population p]\nproduct = win10-pro\nmachines = 1\n";
+    cr_assert_eq(scenario_parse(&sc, text, "t.ini", NULL, 0, err, sizeof err), 0, "%s", err);
+    cr_expect(sc.coverage);
+    cr_expect_str_eq(sc.host_key, "ws2019,office2021");
+    static const char off[] = "[population p]\nproduct = win10-pro\nmachines = 1\n";
+    cr_assert_eq(scenario_parse(&sc, off, "t.ini", NULL, 0, err, sizeof err), 0, "%s", err);
+    cr_expect_not(sc.coverage);
+    cr_expect_str_eq(sc.host_key, "");
 }
