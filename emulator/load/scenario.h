@@ -96,9 +96,9 @@ struct scenario {
     int64_t timeout_us;     /* per contact: connect, bind, request */
     bool reuse_connections; /* send contacts over bound connections (default: one per contact) */
     bool baseline;          /* the target already serves real machines: check count deltas */
-    bool host_caching; /* several hosts: a machine keeps the host that activated it (on) */
-    bool live_host;    /* real machines use the target during the run: judge counts from below */
-    unsigned threads;  /* 0: one per core */
+    bool host_caching;      /* several hosts: a machine keeps the host that activated it (on) */
+    bool live_host;   /* real machines use the target during the run: judge counts from below */
+    unsigned threads; /* 0: one per core */
     enum scenario_target_clock target_clock;
     /* Stop early (exit 3) when the target stops answering: after this many consecutive contacts
      * without an answer (0: never), or when contacts have failed without one answered for this
@@ -131,6 +131,10 @@ int scenario_load(struct scenario *sc, const char *path, const char *const *over
 /* The run's wall-clock limit: max_wall, or by default 1 h on the virtual clock and the duration
  * plus 5 minutes on the real clock. */
 int64_t scenario_max_wall(const struct scenario *sc);
+/* A virtual-clock run whose simulated time may drift more than 3 hours ahead of the real
+ * clock: only a host that follows client time accepts it (a genuine host refuses client times
+ * more than 4 hours off its own). Shorter virtual runs stay within any host's tolerance. */
+bool scenario_needs_client_clock(const struct scenario *sc);
 /* The same from text (origin names it in messages). */
 int scenario_parse(struct scenario *sc, const char *text, const char *origin,
                    const char *const *overrides, size_t n_overrides, char *err, size_t err_len);
