@@ -1,5 +1,6 @@
 #include "run_main.h"
 
+#include "coverage_md.h"
 #include "dns_srv.h"
 #include "embedded_host.h"
 #include "engine.h"
@@ -409,7 +410,9 @@ struct run_ctx {
     bool have_catalog;
     struct embedded_host host;
     struct net_addrs target;
-    struct host_set hosts; /* --target dns:DOMAIN: the published hosts */
+    struct host_set hosts; /* --target dns:DOMAIN or [host NAME] sections */
+    struct embedded_host named[SCENARIO_MAX_HOSTS]; /* [host NAME] sections */
+    size_t n_named;
     bool several_hosts;
     char target_desc[600];
     bool loopback;
@@ -424,7 +427,8 @@ struct run_ctx {
     struct engine_outcome eo;
     struct run_metrics *metrics; /* --metrics: the live figures and their server */
     struct metrics_http *http;
-    const char *abort_reason; /* for the files of a run that did not start */
+    const char *abort_reason;  /* for the files of a run that did not start */
+    struct coverage *coverage; /* scenario key coverage = on: what the run measured */
     char err[1024];
 };
 
@@ -491,6 +495,7 @@ static int run_discover(struct run_ctx *x, const char *domain)
         h->weight = r->weight;
         h->published_from_us = 0;
         h->published_until_us = INT64_MAX;
+        h->up_until_us = INT64_MAX;
         for (size_t a = 0; a < r->addrs.n; a++)
             if (!net_addr_is_loopback((const struct sockaddr *)&r->addrs.addr[a]))
                 x->loopback = false;
@@ -511,8 +516,47 @@ static int run_discover(struct run_ctx *x, const char *domain)
 }
 
 /* The embedded reference host started on a free loopback port. */
+/* A scenario's [host NAME] sections: one embedded host each, published in the run's own DNS
+ * timeline (publish_at, withdraw_at) and up during [start_at, stop_at). */
+static int run_start_named_hosts(struct run_ctx *x)
+{
+    const struct scenario *sc = x->sc;
+    struct host_set *hs = &x->hosts;
+    memset(hs, 0, sizeof *hs);
+    hs->discovery = true;
+    hs->caching = sc->host_caching && !x->opt->no_host_caching;
+    int n = snprintf(x->target_desc, sizeof x->target_desc, "embedded reference hosts");
+    for (size_t i = 0; i < sc->n_kms_hosts; i++) {
+        const struct scenario_kms_host *kh = &sc->kms_hosts[i];
+        struct host_entry *h = &hs->hosts[hs->n++];
+        x->n_named = i + 1; /* stopped at the end even when it fails to start */
+        if (embedded_host_start_named(&x->named[i], sc, i, &x->cat, &h->addrs, x->err,
+                                      sizeof x->err)) {
+            fprintf(stderr, "kmsload run: embedded host %s: %s\n", kh->name, x->err);
+            return RUN_EXIT_USAGE;
+        }
+        snprintf(h->name, sizeof h->name, "%s", kh->name);
+        h->priority = (uint16_t)kh->priority;
+        h->weight = (uint16_t)kh->weight;
+        h->published_from_us = kh->publish_at_us;
+        h->published_until_us =
+            kh->withdraw_at_us == SCENARIO_NEVER ? INT64_MAX : kh->withdraw_at_us;
+        h->up_from_us = kh->start_at_us;
+        h->up_until_us = kh->stop_at_us == SCENARIO_NEVER ? INT64_MAX : kh->stop_at_us;
+        char addr[NET_ADDR_TEXT];
+        net_addr_format((struct sockaddr *)&h->addrs.addr[0], addr, sizeof addr);
+        if (n > 0 && (size_t)n < sizeof x->target_desc)
+            n += snprintf(x->target_desc + n, sizeof x->target_desc - (size_t)n, "%s%s %s",
+                          i ? ", " : " ", kh->name, addr);
+    }
+    x->several_hosts = true;
+    return 0;
+}
+
 static int run_start_embedded_host(struct run_ctx *x)
 {
+    if (x->sc->n_kms_hosts > 0)
+        return run_start_named_hosts(x);
     if (embedded_host_start(&x->host, x->sc, &x->cat, &x->target, x->err, sizeof x->err)) {
         fprintf(stderr, "kmsload run: embedded host: %s\n", x->err);
         return RUN_EXIT_USAGE;
@@ -767,10 +811,37 @@ static int run_write_summary_md(struct run_ctx *x)
         .tally = x->tally,
         .results = x->results,
         .n_results = x->sc->n_expects,
+        .coverage = x->coverage,
+        .catalog = &x->cat,
     };
     if (summary_md_write(opt->summary_md, &md, x->err, sizeof x->err)) {
         fprintf(stderr, "kmsload run: --summary-md: %s\n", x->err);
         return RUN_EXIT_IO;
+    }
+    return 0;
+}
+
+/* Scenario key coverage = on: the coverage in words from events.csv, as coverage.md in the run
+ * directory (the report shows it), in --summary-md and, unless quiet, on the console. */
+static int run_measure_coverage(struct run_ctx *x)
+{
+    char events[4096], md[4096];
+    snprintf(events, sizeof events, "%s/events.csv", x->out_dir);
+    snprintf(md, sizeof md, "%s/coverage.md", x->out_dir);
+    x->coverage = malloc(sizeof *x->coverage);
+    if (!x->coverage || coverage_from_events(events, &x->cat, x->coverage, x->err, sizeof x->err) ||
+        coverage_md_write(md, x->coverage, &x->cat, x->err, sizeof x->err)) {
+        fprintf(stderr, "kmsload run: coverage: %s\n", x->coverage ? x->err : "out of memory");
+        return -1;
+    }
+    if (!x->opt->quiet) {
+        char host[200], keys[1024];
+        coverage_host_text(x->coverage, host, sizeof host);
+        coverage_keys_text(x->coverage, &x->cat, keys, sizeof keys);
+        printf("  coverage: host OS %s; host keys %s\n", host, keys);
+        for (size_t i = 0; i < x->coverage->n_groups; i++)
+            if (x->coverage->groups[i].state == COVERAGE_REFUSED)
+                printf("    - %s\n", x->coverage->groups[i].advice);
     }
     return 0;
 }
@@ -800,6 +871,9 @@ static int run_write_results(struct run_ctx *x)
         fprintf(stderr, "kmsload run: %s\n", x->err);
         return RUN_EXIT_IO;
     }
+    if (x->sc->coverage && run_measure_coverage(x))
+        return RUN_EXIT_FAILED;
+
     if (opt->summary_md && run_write_summary_md(x))
         return RUN_EXIT_IO;
     if (!opt->quiet)
@@ -842,7 +916,10 @@ static void run_release(struct run_ctx *x)
         free(x->metrics);
     }
     embedded_host_stop(&x->host);
+    for (size_t i = 0; i < x->n_named; i++)
+        embedded_host_stop(&x->named[i]);
     free(x->results);
+    free(x->coverage);
     free(x->tally);
     if (x->have_catalog)
         catalog_free(&x->cat);
