@@ -50,6 +50,20 @@ static char *slurp(const char *name)
     return text;
 }
 
+/* A line "  NAME   PURPOSE" of the list (the column's width follows the longest name). */
+static int listed(const char *out, const char *name, const char *purpose)
+{
+    char head[128];
+    snprintf(head, sizeof head, "\n  %s ", name);
+    const char *p = strstr(out, head);
+    if (!p)
+        return 0;
+    p += strlen(head);
+    while (*p == ' ')
+        p++;
+    return strncmp(p, purpose, strlen(purpose)) == 0 && p[strlen(purpose)] == '\n';
+}
+
 TestSuite(scenarios, .init = setup, .fini = teardown, .timeout = 60);
 
 Test(scenarios, the_list_names_each_shipped_scenario_with_its_purpose)
@@ -58,18 +72,20 @@ Test(scenarios, the_list_names_each_shipped_scenario_with_its_purpose)
     char *out = slurp("stdout.txt");
     cr_assert(strstr(out, "run one with 'kmsload run NAME'"), "%s", out);
     /* The first sentence of each file's comment, without "; NAME:". */
-    cr_assert(
-        strstr(out, "  smoke                a tiny, fast scenario for CI and the Docker image.\n"),
-        "%s", out);
-    cr_assert(strstr(out, "  expiry-30d           the 30-day window -- machines that stop "
-                          "contacting the host drop out of its count.\n"),
+    cr_assert(listed(out, "smoke", "a tiny, fast scenario for CI and the Docker image."), "%s",
+              out);
+    cr_assert(listed(out, "expiry-30d",
+                     "the 30-day window -- machines that stop contacting the host drop out of its "
+                     "count."),
               "%s", out);
     /* A sentence broken over two comment lines is read whole. */
     cr_assert(strstr(out, "share a CMID, and the count stalls."), "%s", out);
     free(out);
     cr_assert_eq(sh("'%s' run --list", KMSLOAD_BINARY), 0);
     char *list = slurp("stdout.txt");
-    cr_assert(strstr(list, "  threshold-climb  "), "%s", list);
+    cr_assert(listed(list, "threshold-climb",
+                     "a KMS host's Windows client threshold, crossed one machine at a time."),
+              "%s", list);
     free(list);
 }
 
