@@ -23,7 +23,7 @@ static const char main_usage[] =
     "  report RUN_DIR      re-render the charts and index.html of an earlier run\n"
     "  merge OUT RUN...    merge the output directories of a sharded run into one\n"
     "  discover DOMAIN     list and probe the KMS hosts published in DNS (_vlmcs._tcp SRV)\n"
-    "  watch HOST[:PORT]   probe a production host at an interval (stable CMIDs) and export\n"
+    "  watch HOST|dns:DOM  probe production hosts at an interval (a stable CMID) and export\n"
     "                      its answers as Prometheus metrics\n"
     "\n"
     "Options:\n"

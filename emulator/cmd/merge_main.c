@@ -102,6 +102,9 @@ int merge_execute(const struct merge_command_options *o)
     }
     if (!res.reevaluated)
         fprintf(stderr, "kmsload merge: warning: %s\n", res.expectations_note);
+    if (res.previous[0])
+        fprintf(stderr, "kmsload merge: %s held an earlier run: its files are now in %s\n",
+                o->merge.out_dir, res.previous);
     if (!o->quiet)
         fprintf(stderr,
                 "kmsload merge: %u shards, %llu requests, %zu of %zu expectations met (%s)%s -> "

@@ -118,8 +118,13 @@ static void print_summary(const struct scenario *sc, const struct run_tally *t,
                    t->apps[a].last_count);
     for (size_t p = 0; p < sc->n_pops; p++) {
         const struct tally_population *tp = &t->pops[p];
-        printf("  population %-12s %u machines, %u activated", sc->pops[p].name, tp->machines,
-               tp->activated_machines);
+        printf("  population %-12s %u machine%s, ", sc->pops[p].name, tp->machines,
+               tp->machines == 1 ? "" : "s");
+        if (tp->ever_activated_machines > tp->activated_machines)
+            printf("%u activated, %u still activated at the end", tp->ever_activated_machines,
+                   tp->activated_machines);
+        else
+            printf("%u activated", tp->activated_machines);
         if (tp->crossed)
             printf(", first activation at count %u (request %llu, day %.3f)",
                    tp->first_activation_count, (unsigned long long)tp->first_activation_seq,
@@ -130,7 +135,8 @@ static void print_summary(const struct scenario *sc, const struct run_tally *t,
            (unsigned long long)t->model_checked, (unsigned long long)t->model_mismatches);
     for (size_t i = 0; i < n_results; i++)
         printf("  [%s] %s — %s\n", results[i].passed ? "PASS" : "FAIL",
-               results[i].expectation->text, results[i].observed);
+               results[i].rule[0] ? results[i].rule : results[i].expectation->text,
+               results[i].observed);
     printf("  results: %s/events.csv, summary.json, junit.xml\n", out_dir);
 }
 
@@ -598,6 +604,9 @@ static int run_engine_phase(struct run_ctx *x)
         return RUN_EXIT_USAGE;
     }
     x->records_open = true;
+    if (x->records.previous[0])
+        fprintf(stderr, "kmsload run: %s held an earlier run: its files are now in %s\n",
+                x->out_dir, x->records.previous);
     x->threads = run_thread_count(opt, sc);
     run_tally_init(x->tally, sc->n_pops);
     time_t started = time(NULL);

@@ -92,12 +92,16 @@ static void per_app(struct metrics_text *out, const struct watch_metrics *w, con
                     enum metrics_type type, const char *help, value_fn value)
 {
     metrics_text_family(out, name, type, help);
-    for (size_t i = 0; i < w->n_apps; i++) {
-        double v;
-        if (!value(&w->apps[i], &v))
-            continue;
-        struct metrics_label l[] = {{"host", w->host}, {"application", w->apps[i].application}};
-        metrics_text_sample(out, name, l, 2, v);
+    for (size_t h = 0; h < w->n_hosts; h++) {
+        const struct watch_host_state *host = &w->hosts[h];
+        for (size_t i = 0; host->listed && i < w->n_apps; i++) {
+            double v;
+            if (!value(&host->apps[i], &v))
+                continue;
+            struct metrics_label l[] = {{"host", host->name},
+                                        {"application", host->apps[i].application}};
+            metrics_text_sample(out, name, l, 2, v);
+        }
     }
 }
 
@@ -161,39 +165,52 @@ void watch_metrics_render(struct metrics_text *out, void *arg)
     metrics_text_family(out, "kmsload_watch_answer_info", METRICS_GAUGE,
                         "The host's last KMS answer per application: HRESULT, ePID and the host "
                         "build the ePID names (value always 1).");
-    for (size_t i = 0; i < w->n_apps; i++) {
-        const struct watch_app_state *s = &w->apps[i];
-        if (!s->answered)
-            continue;
-        char hr[16];
-        snprintf(hr, sizeof hr, "0x%08X", s->hresult);
-        struct metrics_label l[] = {{"host", w->host},
-                                    {"application", s->application},
-                                    {"hresult", hr},
-                                    {"epid", s->epid},
-                                    {"host_build", s->host_build}};
-        metrics_text_sample(out, "kmsload_watch_answer_info", l, 5, 1);
-    }
+    for (size_t h = 0; h < w->n_hosts; h++)
+        for (size_t i = 0; w->hosts[h].listed && i < w->n_apps; i++) {
+            const struct watch_app_state *s = &w->hosts[h].apps[i];
+            if (!s->answered)
+                continue;
+            char hr[16];
+            snprintf(hr, sizeof hr, "0x%08X", s->hresult);
+            struct metrics_label l[] = {{"host", w->hosts[h].name},
+                                        {"application", s->application},
+                                        {"hresult", hr},
+                                        {"epid", s->epid},
+                                        {"host_build", s->host_build}};
+            metrics_text_sample(out, "kmsload_watch_answer_info", l, 5, 1);
+        }
 
     metrics_text_family(out, "kmsload_watch_probes_total", METRICS_COUNTER,
                         "Probes sent, by how they ended.");
-    for (size_t i = 0; i < w->n_apps; i++)
-        for (int o = 0; o < KMS_OUTCOME__COUNT; o++) {
-            const struct watch_app_state *s = &w->apps[i];
-            if (!s->probes[o])
-                continue;
-            struct metrics_label l[] = {{"host", w->host},
-                                        {"application", s->application},
-                                        {"outcome", kms_outcome_name((enum kms_outcome)o)}};
-            metrics_text_sample(out, "kmsload_watch_probes_total", l, 3, (double)s->probes[o]);
-        }
+    for (size_t h = 0; h < w->n_hosts; h++)
+        for (size_t i = 0; w->hosts[h].listed && i < w->n_apps; i++)
+            for (int o = 0; o < KMS_OUTCOME__COUNT; o++) {
+                const struct watch_app_state *s = &w->hosts[h].apps[i];
+                if (!s->probes[o])
+                    continue;
+                struct metrics_label l[] = {{"host", w->hosts[h].name},
+                                            {"application", s->application},
+                                            {"outcome", kms_outcome_name((enum kms_outcome)o)}};
+                metrics_text_sample(out, "kmsload_watch_probes_total", l, 3, (double)s->probes[o]);
+            }
 
     metrics_text_family(out, "kmsload_watch_probe_duration_seconds", METRICS_HISTOGRAM,
                         "How long probes take, connection included.");
-    for (size_t i = 0; i < w->n_apps; i++) {
-        struct metrics_label l[] = {{"host", w->host}, {"application", w->apps[i].application}};
-        metrics_text_histogram(out, "kmsload_watch_probe_duration_seconds", l, 2,
-                               &w->apps[i].duration);
+    for (size_t h = 0; h < w->n_hosts; h++)
+        for (size_t i = 0; w->hosts[h].listed && i < w->n_apps; i++) {
+            struct metrics_label l[] = {{"host", w->hosts[h].name},
+                                        {"application", w->hosts[h].apps[i].application}};
+            metrics_text_histogram(out, "kmsload_watch_probe_duration_seconds", l, 2,
+                                   &w->hosts[h].apps[i].duration);
+        }
+    if (w->dns_domain) {
+        struct metrics_label d = {"domain", w->dns_domain};
+        metrics_text_family(out, "kmsload_watch_dns_lookup_success", METRICS_GAUGE,
+                            "1 when the last _vlmcs._tcp SRV lookup of the dns: target answered.");
+        metrics_text_sample(out, "kmsload_watch_dns_lookup_success", &d, 1, w->dns_ok);
+        metrics_text_family(out, "kmsload_watch_dns_hosts", METRICS_GAUGE,
+                            "Hosts the last successful SRV lookup published (the ones watched).");
+        metrics_text_sample(out, "kmsload_watch_dns_hosts", &d, 1, w->dns_hosts);
     }
     metrics_text_family(out, "kmsload_watch_interval_seconds", METRICS_GAUGE,
                         "Time between probe rounds.");

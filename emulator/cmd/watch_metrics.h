@@ -1,7 +1,8 @@
 /*
- * What `kmsload watch` knows about a production host, per application probed: the last answer
- * (count, HRESULT, ePID and the host build it names), when it came, how long probes take and how
- * they ended. Updated by the watch loop, rendered for /metrics on the same thread (no lock).
+ * What `kmsload watch` knows about each production host it watches (one, or those a dns: target
+ * publishes), per application probed: the last answer (count, HRESULT, ePID and the host build it
+ * names), when it came, how long probes take and how they ended. Updated by the watch loop,
+ * rendered for /metrics on the same thread (no lock).
  */
 #ifndef KMSLOAD_WATCH_METRICS_H
 #define KMSLOAD_WATCH_METRICS_H
@@ -13,6 +14,8 @@
 #include <stdint.h>
 
 #define WATCH_MAX_APPS 8
+#define WATCH_MAX_HOSTS 16 /* as many as one SRV answer holds (DNS_SRV_MAX) */
+#define WATCH_HOST_NAME_MAX 272
 
 struct watch_app_state {
     const char *application; /* catalogue key: "windows" */
@@ -32,11 +35,21 @@ struct watch_app_state {
     struct metrics_histogram duration;
 };
 
-struct watch_metrics {
-    const char *host; /* the target as given: "kms.example.com:1688" */
-    double interval_s;
+struct watch_host_state {
+    char name[WATCH_HOST_NAME_MAX]; /* "kms.example.com:1688": the host label */
+    bool listed; /* probed now (a dns: target's host drops out when DNS stops naming it) */
     struct watch_app_state apps[WATCH_MAX_APPS];
-    size_t n_apps;
+};
+
+struct watch_metrics {
+    double interval_s;
+    size_t n_apps; /* applications probed on every host */
+    struct watch_host_state hosts[WATCH_MAX_HOSTS];
+    size_t n_hosts; /* slots used; only listed ones are shown */
+    /* dns: targets only (dns_domain NULL otherwise): the last lookup. */
+    const char *dns_domain;
+    bool dns_ok;
+    unsigned dns_hosts;
 };
 
 void watch_app_state_init(struct watch_app_state *s, const char *application, const char *product,

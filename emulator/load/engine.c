@@ -999,9 +999,13 @@ stop_supervisor:
         struct engine *e = &sh.engines[t];
         if (e->sim_us > out->sim_us)
             out->sim_us = e->sim_us;
-        for (size_t i = 0; i < e->fleet.n; i++)
-            if (e->fleet.machines[i].state == MACHINE_ACTIVATED)
-                tallies[t]->pops[e->fleet.machines[i].population].activated_machines++;
+        for (size_t i = 0; i < e->fleet.n; i++) {
+            const struct machine *m = &e->fleet.machines[i];
+            if (m->state == MACHINE_ACTIVATED)
+                tallies[t]->pops[m->population].activated_machines++;
+            if (m->activated_us >= 0)
+                tallies[t]->pops[m->population].ever_activated_machines++;
+        }
         if (t > 0)
             run_tally_merge(tally, tallies[t]);
     }

@@ -143,8 +143,13 @@ static bool eval_activated(const struct scenario *sc, const struct scenario_expe
         return false;
     }
     const struct tally_population *p = &t->pops[i];
-    snprintf(out, cap, "%u of %u machines of %s activated", p->activated_machines, p->machines,
-             e->subject);
+    if (p->ever_activated_machines > p->activated_machines)
+        snprintf(out, cap,
+                 "%u of %u machines of %s still activated at the end (%u activated at some point)",
+                 p->activated_machines, p->machines, e->subject, p->ever_activated_machines);
+    else
+        snprintf(out, cap, "%u of %u machines of %s activated, all still activated at the end",
+                 p->activated_machines, p->machines, e->subject);
     return (double)p->activated_machines >= e->value;
 }
 
@@ -226,6 +231,39 @@ static bool eval_latency(const struct scenario_expectation *e, const struct run_
     return (double)v <= e->value;
 }
 
+void expect_rule(const struct scenario_expectation *e, char *out, size_t cap)
+{
+    const char *op = "=";
+    switch (e->kind) {
+    case EXPECT_MODEL_MISMATCHES:
+    case EXPECT_MAX_COUNT:
+    case EXPECT_ERROR_RATE:
+    case EXPECT_UNEXPECTED_HRESULTS:
+    case EXPECT_LATENCY:
+        op = "\xE2\x89\xA4"; /* ≤: at most */
+        break;
+    case EXPECT_ACTIVATED:
+    case EXPECT_MIN_REQUESTS:
+        op = "\xE2\x89\xA5"; /* ≥: at least */
+        break;
+    case EXPECT_FIRST_ACTIVATION:
+    case EXPECT_FINAL_COUNT:
+        break;
+    }
+    const char *eq = strchr(e->text, '=');
+    if (!eq) {
+        snprintf(out, cap, "%s", e->text);
+        return;
+    }
+    size_t key_len = (size_t)(eq - e->text);
+    while (key_len > 0 && (e->text[key_len - 1] == ' ' || e->text[key_len - 1] == '\t'))
+        key_len--;
+    const char *value = eq + 1;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    snprintf(out, cap, "%.*s %s %s", (int)key_len, e->text, op, value);
+}
+
 size_t expect_evaluate(const struct scenario *sc, const struct run_tally *t,
                        struct expect_result *results)
 {
@@ -237,6 +275,7 @@ size_t expect_evaluate(const struct scenario *sc, const struct run_tally *t,
         size_t cap = sizeof r->observed;
         r->expectation = e;
         out[0] = '\0';
+        expect_rule(e, r->rule, sizeof r->rule);
         switch (e->kind) {
         case EXPECT_MODEL_MISMATCHES:
             r->passed = eval_model(e, t, out, cap);

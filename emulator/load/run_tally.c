@@ -298,6 +298,7 @@ void run_tally_merge(struct run_tally *into, const struct run_tally *from)
         p->activated_responses += q->activated_responses;
         p->machines += q->machines;
         p->activated_machines += q->activated_machines;
+        p->ever_activated_machines += q->ever_activated_machines;
         if (q->crossed && (!p->crossed || activation_before(q, p))) {
             p->crossed = true;
             p->first_activation_seq = q->first_activation_seq;

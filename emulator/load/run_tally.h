@@ -48,7 +48,8 @@ struct tally_population {
     double first_activation_wall_s;
     unsigned first_activation_count;
     uint32_t first_activation_machine;
-    unsigned activated_machines; /* filled by the engine at the end (machine states) */
+    unsigned activated_machines; /* still activated at the end (machine states, by the engine) */
+    unsigned ever_activated_machines; /* activated at least once during the run (ditto) */
     unsigned machines;
 };
 

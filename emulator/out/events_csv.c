@@ -15,6 +15,7 @@
 
 #define MAX_T_S 1e10   /* beyond any run: a malformed time */
 #define MAX_FIELDS 256 /* a row with more is not one of ours */
+#define NO_COLUMN ((size_t)-1)
 
 /* ---- writing ---- */
 
@@ -376,39 +377,48 @@ static bool p_detail(const char *s, struct events_row *r)
     copy_text(r->ev.detail, sizeof r->ev.detail, s);
     return true;
 }
+/* The run's id: hex digits, at most 64. */
+static bool p_run(const char *s, struct events_row *r)
+{
+    size_t n = strlen(s);
+    copy_text(r->run_id, sizeof r->run_id, s);
+    return n < sizeof r->run_id && strspn(s, "0123456789abcdef") == n;
+}
 
 /* ---- the table: the one place that lists the columns ---- */
 
 struct events_column {
     const char *name;
-    void (*write)(FILE *f, const struct run_event *ev);
+    void (*write)(FILE *f, const struct run_event *ev); /* NULL: the run id */
     bool (*parse)(const char *text, struct events_row *row);
+    bool optional; /* files written before the column was added lack it */
 };
 
 static const struct events_column columns[] = {
-    {"seq", w_seq, p_seq},
-    {"wall_s", w_wall, p_wall},
-    {"sim_s", w_sim, p_sim},
-    {"client_time", w_client_time, p_client_time},
-    {"machine", w_machine, p_machine},
-    {"cmid", w_cmid, p_cmid},
-    {"population", w_population, p_population},
-    {"application", w_application, p_application},
-    {"product", w_product, p_product},
-    {"protocol", w_protocol, p_protocol},
-    {"ndr", w_ndr, p_ndr},
-    {"n_policy", w_n_policy, p_n_policy},
-    {"outcome", w_outcome, p_outcome},
-    {"hresult", w_hresult, p_hresult},
-    {"hresult_name", w_hresult_name, p_hresult_name},
-    {"count", w_count, p_count},
-    {"expected_lo", w_expected_lo, p_expected_lo},
-    {"expected_hi", w_expected_hi, p_expected_hi},
-    {"model", w_model, p_model},
-    {"latency_us", w_latency, p_latency},
-    {"epid", w_epid, p_epid},
-    {"hwid", w_hwid, p_hwid},
-    {"detail", w_detail, p_detail},
+    {"seq", w_seq, p_seq, false},
+    {"wall_s", w_wall, p_wall, false},
+    {"sim_s", w_sim, p_sim, false},
+    {"client_time", w_client_time, p_client_time, false},
+    {"machine", w_machine, p_machine, false},
+    {"cmid", w_cmid, p_cmid, false},
+    {"population", w_population, p_population, false},
+    {"application", w_application, p_application, false},
+    {"product", w_product, p_product, false},
+    {"protocol", w_protocol, p_protocol, false},
+    {"ndr", w_ndr, p_ndr, false},
+    {"n_policy", w_n_policy, p_n_policy, false},
+    {"outcome", w_outcome, p_outcome, false},
+    {"hresult", w_hresult, p_hresult, false},
+    {"hresult_name", w_hresult_name, p_hresult_name, false},
+    {"count", w_count, p_count, false},
+    {"expected_lo", w_expected_lo, p_expected_lo, false},
+    {"expected_hi", w_expected_hi, p_expected_hi, false},
+    {"model", w_model, p_model, false},
+    {"latency_us", w_latency, p_latency, false},
+    {"epid", w_epid, p_epid, false},
+    {"hwid", w_hwid, p_hwid, false},
+    {"detail", w_detail, p_detail, false},
+    {"run", NULL, p_run, true},
 };
 #define N_COLUMNS (sizeof columns / sizeof columns[0])
 
@@ -425,12 +435,15 @@ size_t events_csv_columns(void)
     return N_COLUMNS;
 }
 
-int events_csv_write_row(FILE *f, const struct run_event *ev)
+int events_csv_write_row(FILE *f, const struct run_event *ev, const char *run_id)
 {
     for (size_t i = 0; i < N_COLUMNS; i++) {
         if (i)
             putc(',', f);
-        columns[i].write(f, ev);
+        if (columns[i].write)
+            columns[i].write(f, ev);
+        else
+            csv_text(f, run_id, 64);
     }
     putc('\n', f);
     return ferror(f) ? -1 : 0;
@@ -570,7 +583,9 @@ static int read_header(struct events_csv_reader *r, char *err, size_t err_len)
         size_t i = 0;
         while (i < r->n_fields && strcmp(field(r, i), columns[k].name) != 0)
             i++;
-        if (i == r->n_fields)
+        if (i == r->n_fields && columns[k].optional)
+            i = NO_COLUMN;
+        else if (i == r->n_fields)
             return fail(err, err_len,
                         "%s:1: missing column \"%s\" in the header (not a kmsload events.csv?)",
                         r->name, columns[k].name);
@@ -636,6 +651,8 @@ int events_csv_next(struct events_csv_reader *r, struct events_row *row, char *e
     row->ev.app = -1;
     row->ev.population_index = -1;
     for (size_t k = 0; k < N_COLUMNS; k++) {
+        if (r->column_at[k] == NO_COLUMN)
+            continue;
         const char *text = field(r, r->column_at[k]);
         if (!columns[k].parse(text, row))
             return fail(err, err_len, "%s:%lu: column %s: \"%.64s\" is not a valid value", r->name,
@@ -654,7 +671,7 @@ const char *events_csv_text(const struct events_csv_reader *r, const char *colum
 {
     for (size_t k = 0; k < N_COLUMNS; k++)
         if (strcmp(columns[k].name, column) == 0)
-            return r->column_at[k] < r->n_fields ? field(r, r->column_at[k]) : NULL;
+            return r->column_at[k] < r->n_fields ? field(r, r->column_at[k]) : "";
     return NULL;
 }
 

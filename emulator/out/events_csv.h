@@ -1,5 +1,6 @@
 /*
- * events.csv, the one owner of its format: the column table (name, writer, parser per column),
+ * events.csv, the one owner of its format: the column table (name, writer, parser per column,
+ * the last one "run": the id of the run that wrote the row),
  * the row writer and the streaming reader (libcsv, RFC 4180) that report, merge, the fuzz target
  * and the tests share. Adding a column is one entry in events_csv.c's table.
  *
@@ -29,14 +30,16 @@ struct events_row {
     char status_name[80]; /* the hresult_name column */
     bool has_status;      /* the hresult column was not empty */
     unsigned range_given; /* expected_lo and expected_hi given (2 when the model judged) */
+    char run_id[65];      /* the run column ("" in files written before it) */
 };
 
 /* Writes the header line. Returns 0, or -1 on a write error. */
 int events_csv_write_header(FILE *f);
 /* The number of columns a row of this version has. */
 size_t events_csv_columns(void);
-/* Appends one row (CSV, text quoted where needed). Returns 0, or -1 on a write error. */
-int events_csv_write_row(FILE *f, const struct run_event *ev);
+/* Appends one row of the run run_id (CSV, text quoted where needed). Returns 0, or -1 on a write
+ * error. */
+int events_csv_write_row(FILE *f, const struct run_event *ev, const char *run_id);
 
 struct events_csv_reader;
 

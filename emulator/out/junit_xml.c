@@ -20,8 +20,8 @@ char *junit_xml_build(const struct run_info *info, const struct expect_result *r
     size_t failures = 0;
     for (size_t i = 0; i < n_results; i++)
         failures += !results[i].passed;
-    size_t tests = n_results + (info->interrupted ? 1 : 0);
-    failures += info->interrupted ? 1 : 0;
+    size_t tests = n_results + (info->interrupted ? 1 : 0) + (info->write_error ? 1 : 0);
+    failures += (info->interrupted ? 1 : 0) + (info->write_error ? 1 : 0);
     double secs = isfinite(info->wall_seconds) ? info->wall_seconds : 0.0;
     const char *reason = info->interrupt_reason ? info->interrupt_reason : "interrupted";
 
@@ -36,6 +36,11 @@ char *junit_xml_build(const struct run_info *info, const struct expect_result *r
     fputs("      <property name=\"target\" value=\"", f);
     markup_text(f, info->target, 512);
     fprintf(f, "\"/>\n      <property name=\"seed\" value=\"%" PRIu64 "\"/>\n", info->seed);
+    if (info->run_id) {
+        fputs("      <property name=\"run_id\" value=\"", f);
+        markup_text(f, info->run_id, 64);
+        fputs("\"/>\n", f);
+    }
     if (sc) {
         fputs("      <property name=\"scenario\" value=\"", f);
         markup_text(f, sc->path, sizeof sc->path);
@@ -73,6 +78,13 @@ char *junit_xml_build(const struct run_info *info, const struct expect_result *r
         fputs(") before its end: the expectations were evaluated on what it had done by "
               "then.</system-out>\n",
               f);
+    }
+    if (info->write_error) {
+        fputs("    <testcase classname=\"kmsload.", f);
+        markup_text(f, name, SCENARIO_NAME_MAX);
+        fputs("\" name=\"run files written\" time=\"0\">\n      <failure message=\"", f);
+        markup_text(f, info->write_error, 1024);
+        fputs("\"/>\n    </testcase>\n", f);
     }
     fputs("  </testsuite>\n</testsuites>\n", f);
     if (fclose(f) != 0) {

@@ -49,6 +49,12 @@ static int shard_next(struct shard_run *s, char *err, size_t err_len)
         return 0;
     }
     const struct run_event *ev = &s->row.ev;
+    if (s->run_id && s->row.run_id[0] && strcmp(s->row.run_id, s->run_id) != 0)
+        return merge_set_err(err, err_len,
+                             "%s:%lu: a row of run %s, but %s is of run %s: files of different "
+                             "runs (a reused --out directory?)",
+                             s->events_path, s->row_line, s->row.run_id, s->summary_path,
+                             s->run_id);
     if (ev->machine % s->count != s->index)
         return merge_set_err(err, err_len,
                              "%s:%lu: machine %" PRIu32
@@ -138,6 +144,8 @@ static int patch_summary(const char *staging, struct shard_run *runs, size_t n,
         json_t *js = json_object();
         json_object_set_new(js, "index", json_integer(runs[i].index));
         json_object_set_new(js, "dir", json_string(runs[i].dir));
+        json_object_set_new(js, "run_id",
+                            runs[i].run_id ? json_string(runs[i].run_id) : json_null());
         json_object_set_new(js, "requests", json_integer((json_int_t)runs[i].requests));
         json_t *t = json_object_get(runs[i].summary, "target");
         json_object_set(js, "target", t ? t : json_null());
@@ -325,6 +333,8 @@ static void merge_totals(struct merge_work *w)
                 w->tally->pops[p].machines += (unsigned)v;
             if (!merge_juint(jp, "activated_machines", &v))
                 w->tally->pops[p].activated_machines += (unsigned)v;
+            if (!merge_juint(jp, "ever_activated_machines", &v))
+                w->tally->pops[p].ever_activated_machines += (unsigned)v;
         }
     }
     if (w->res->reevaluated) {
@@ -411,6 +421,10 @@ static int merge_write(struct merge_work *w, char *err, size_t err_len)
     w->res->expectations_failed = w->failed;
     w->res->interrupted = w->eo.interrupted;
     if (patch_summary(w->staging, w->runs, w->n, w->res, err, err_len))
+        return -1;
+    /* An earlier run's files in OUT_DIR (index.html, charts/...) must not pass for this one's. */
+    if (run_dir_move_previous(w->opt->out_dir, w->res->previous, sizeof w->res->previous, err,
+                              err_len))
         return -1;
     /* summary.json last: whoever sees it sees the complete set. */
     if (rename_into(w->staging, w->opt->out_dir, "events.csv", err, err_len) ||

@@ -53,6 +53,7 @@ struct merge_result {
     bool reevaluated; /* expectations re-evaluated on the merged tally (else combined) */
     bool interrupted; /* a shard run was interrupted */
     char expectations_note[600];
+    char previous[600]; /* where an earlier run's files in OUT_DIR were moved ("" if none) */
 };
 
 /* Merges; returns 0, or -1 with a message (naming the runs or FILE:LINE) in err. */

@@ -3,6 +3,7 @@
 #include "merge_shards.h"
 
 #include "scenario_locate.h"
+#include "summary_json.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -67,13 +68,9 @@ int merge_load_summary(struct shard_run *s, char *err, size_t err_len)
                       s->summary_path, strerror(errno), s->dir);
         return -1;
     }
-    json_error_t jerr;
-    s->summary = json_load_file(s->summary_path, 0, &jerr);
-    if (!s->summary) {
-        merge_set_err(err, err_len, "%s:%d: not valid JSON: %s", s->summary_path, jerr.line,
-                      jerr.text);
+    s->summary = summary_json_load(s->summary_path, err, err_len);
+    if (!s->summary)
         return -1;
-    }
     const char *what = NULL;
     json_t *sc = json_object_get(s->summary, "scenario");
     json_t *shard = json_object_get(s->summary, "shard");
@@ -99,6 +96,7 @@ int merge_load_summary(struct shard_run *s, char *err, size_t err_len)
         return -1;
     }
     s->path = merge_jstring(sc, "path");
+    s->run_id = merge_jstring(s->summary, "run_id");
     s->description = merge_jstring(sc, "description");
     s->index = (unsigned)index;
     s->count = (unsigned)count;
@@ -308,6 +306,7 @@ void merge_combine_expectations(const struct scenario *sc, struct shard_run *run
     for (size_t i = 0; i < sc->n_expects; i++) {
         struct expect_result *r = &results[i];
         r->expectation = &sc->expects[i];
+        expect_rule(r->expectation, r->rule, sizeof r->rule);
         r->passed = true;
         bool all_same = true;
         const char *first = NULL;

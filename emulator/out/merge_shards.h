@@ -22,6 +22,7 @@ struct shard_run {
     const char *name;        /* scenario.name */
     const char *path;        /* scenario.path */
     const char *description; /* scenario.description */
+    const char *run_id;      /* NULL in summaries written before runs had ids */
     uint64_t seed;
     unsigned index, count;
     uint64_t requests;

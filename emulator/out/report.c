@@ -86,16 +86,8 @@ static int load_summary(const char *path, json_t **root, char *err, size_t err_l
     *root = NULL;
     if (!report_is_file(path))
         return REPORT_OK;
-    json_error_t jerr;
-    *root = json_load_file(path, 0, &jerr);
-    if (!*root || !json_is_object(*root)) {
-        report_set_err(err, err_len, "%s: line %d: %s", path, jerr.line,
-                       *root ? "not a JSON object" : jerr.text);
-        json_decref(*root);
-        *root = NULL;
-        return REPORT_BAD_INPUT;
-    }
-    return REPORT_OK;
+    *root = summary_json_load(path, err, err_len);
+    return *root ? REPORT_OK : REPORT_BAD_INPUT;
 }
 
 /* The clock: summary.json says; older summaries are told by the times. False when unknown. */
@@ -119,12 +111,14 @@ static int aggregate(const char *events, const json_t *root, struct agg *g,
 {
     bool virtual_clock = false;
     int rc = REPORT_OK;
+    struct report_run_id run = {.from_summary = root != NULL};
+    snprintf(run.id, sizeof run.id, "%s", root ? report_jstring(root, "run_id", "") : "");
     if (!clock_from_summary(root, &virtual_clock)) {
         if (agg_init(g, false) != 0) {
             report_set_err(err, err_len, "out of memory");
             return REPORT_FAILED;
         }
-        rc = report_read_events(events, g, NULL, cut_short, err, err_len);
+        rc = report_read_events(events, g, NULL, &run, cut_short, err, err_len);
         virtual_clock = g->max_sim > 2 * g->max_wall + 1;
         agg_free(g);
     }
@@ -133,7 +127,7 @@ static int aggregate(const char *events, const json_t *root, struct agg *g,
         return REPORT_FAILED;
     }
     if (rc == REPORT_OK)
-        rc = report_read_events(events, g, totals, cut_short, err, err_len);
+        rc = report_read_events(events, g, totals, &run, cut_short, err, err_len);
     return rc;
 }
 

@@ -347,8 +347,27 @@ static int population_index(struct scenario *sc, const char *name)
     return (int)sc->n_pops++;
 }
 
+/* The row is of the run: the same id as summary.json's, or as the rows before it. */
+static int check_run(const char *path, unsigned long line, const struct events_row *row,
+                     struct report_run_id *run, char *err, size_t err_len)
+{
+    if (!row->run_id[0] || strcmp(row->run_id, run->id) == 0)
+        return 0;
+    if (!run->id[0] && !run->from_summary) {
+        snprintf(run->id, sizeof run->id, "%s", row->run_id);
+        return 0;
+    }
+    report_set_err(err, err_len,
+                   "%s:%lu: a row of run %s, but %s is of run %s: files of different runs (a "
+                   "reused --out directory?); rerun, or remove the stale files",
+                   path, line, row->run_id,
+                   run->from_summary ? "summary.json" : "the rows before it",
+                   run->id[0] ? run->id : "(none)");
+    return -1;
+}
+
 int report_read_events(const char *path, struct agg *g, struct report_totals *totals,
-                       bool *cut_short, char *err, size_t err_len)
+                       struct report_run_id *run, bool *cut_short, char *err, size_t err_len)
 {
     struct events_csv_reader *r = events_csv_open(path, err, err_len);
     if (!r)
@@ -358,6 +377,10 @@ int report_read_events(const char *path, struct agg *g, struct report_totals *to
     while (rc == REPORT_OK && (got = events_csv_next(r, row, err, err_len)) > 0) {
         struct event ev;
         event_from_row(row, &ev);
+        if (check_run(path, events_csv_line(r), row, run, err, err_len) != 0) {
+            rc = REPORT_BAD_INPUT;
+            break;
+        }
         if (agg_add(g, &ev) != 0) {
             report_set_err(err, err_len, "%s:%lu: out of memory", path, events_csv_line(r));
             rc = REPORT_FAILED;

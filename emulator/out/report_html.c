@@ -180,7 +180,8 @@ static void html_expectations(FILE *f, const json_t *root)
         bool passed = json_is_true(json_object_get(e, "passed"));
         fprintf(f, "<tr class=\"%s\"><td class=\"verdict\">%s</td><td><code>",
                 passed ? "pass" : "fail", passed ? "PASS" : "FAIL");
-        html(f, report_jstring(e, "expectation", ""));
+        const char *rule = report_jstring(e, "rule", "");
+        html(f, rule[0] ? rule : report_jstring(e, "expectation", ""));
         fprintf(f, "</code></td><td class=\"num\">%.0f</td><td>", report_jnumber(e, "line", 0));
         html(f, report_jstring(e, "observed", ""));
         fputs("</td></tr>\n", f);
@@ -285,8 +286,8 @@ static void html_crossings(FILE *f, const json_t *root, bool virtual_clock)
     const json_t *v;
     const json_t *pops = json_object_get(root, "populations");
     fputs("<table class=\"grid\">\n<caption>Threshold crossings</caption>\n<tr><th>Population"
-          "</th><th>Machines</th><th>Requests</th><th>Activated machines</th><th>First "
-          "activation</th></tr>\n",
+          "</th><th>Machines</th><th>Requests</th><th>Activated at some point</th><th>Still "
+          "activated at the end</th><th>First activation</th></tr>\n",
           f);
     json_object_foreach((json_t *)pops, key, v)
     {
@@ -299,6 +300,12 @@ static void html_crossings(FILE *f, const json_t *root, bool virtual_clock)
         else
             fputs("</td><td class=\"num\">&ndash;</td>", f);
         fprintf(f, "<td class=\"num\">%.0f</td>", report_jnumber(v, "requests", 0));
+        /* Runs recorded before ever_activated_machines existed: unknown, not 0. */
+        const json_t *ever = json_object_get(v, "ever_activated_machines");
+        if (json_is_number(ever))
+            fprintf(f, "<td class=\"num\">%.0f</td>", json_number_value(ever));
+        else
+            fputs("<td class=\"num\">&ndash;</td>", f);
         if (json_is_number(am))
             fprintf(f, "<td class=\"num\">%.0f</td>", json_number_value(am));
         else

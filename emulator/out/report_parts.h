@@ -143,10 +143,17 @@ struct report_totals {
     struct scenario *scenario;
 };
 
+/* The run every row must be of: summary.json's id, else the first row's. */
+struct report_run_id {
+    char id[65];
+    bool from_summary;
+};
+
 /* Reads events.csv into g (and totals when not NULL). Returns REPORT_OK, REPORT_BAD_INPUT or
- * REPORT_FAILED with a message; *cut_short when the last line was incomplete. */
+ * REPORT_FAILED with a message; *cut_short when the last line was incomplete. Rows of another
+ * run than run's (when it has an id) are refused: files of two runs make no report. */
 int report_read_events(const char *path, struct agg *g, struct report_totals *totals,
-                       bool *cut_short, char *err, size_t err_len);
+                       struct report_run_id *run, bool *cut_short, char *err, size_t err_len);
 
 /* ---- chart data and gnuplot (report_charts.c) ---- */
 

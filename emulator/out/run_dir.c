@@ -14,7 +14,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define EVENTS_BUFFER (1u << 20)
@@ -78,6 +80,104 @@ static int join_path(char *out, size_t cap, const char *dir, const char *name, c
     return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
+void run_dir_new_id(char id[RUN_ID_LEN + 1])
+{
+    uint8_t b[RUN_ID_LEN / 2];
+    if (getrandom(b, sizeof b, GRND_NONBLOCK) != (ssize_t)sizeof b) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t x =
+            (uint64_t)ts.tv_sec * 1000000007ULL ^ (uint64_t)ts.tv_nsec ^ (uint64_t)getpid() << 40;
+        memcpy(b, &x, sizeof b < sizeof x ? sizeof b : sizeof x);
+    }
+    for (size_t i = 0; i < sizeof b; i++)
+        snprintf(id + 2 * i, 3, "%02x", b[i]);
+}
+
+/* The files of a run, as run_dir_move_previous moves them. */
+static const char *const RUN_FILES[] = {EVENTS_NAME, SUMMARY_NAME, JUNIT_NAME, "index.html",
+                                        "charts"};
+
+/* The earlier run's id (from its summary.json), or a time stamp when it has none. */
+static void previous_id(const char *dir, char *out, size_t cap)
+{
+    char path[600];
+    json_t *root = NULL;
+    char ignored[256];
+    if (join_path(path, sizeof path, dir, SUMMARY_NAME, "") == 0)
+        root = summary_json_load(path, ignored, sizeof ignored);
+    const char *id = json_string_value(json_object_get(root, "run_id"));
+    if (id && strspn(id, "0123456789abcdef") == strlen(id) && strlen(id) <= RUN_ID_LEN)
+        snprintf(out, cap, "%s", id);
+    else
+        snprintf(out, cap, "%lld", (long long)time(NULL));
+    json_decref(root);
+}
+
+int run_dir_move_previous(const char *dir, char *moved_to, size_t cap, char *err, size_t err_len)
+{
+    char from[600], to[700], id[32];
+    moved_to[0] = '\0';
+    bool any = false;
+    for (size_t i = 0; i < sizeof RUN_FILES / sizeof RUN_FILES[0]; i++)
+        any = any ||
+              (join_path(from, sizeof from, dir, RUN_FILES[i], "") == 0 && access(from, F_OK) == 0);
+    if (!any)
+        return 0;
+    previous_id(dir, id, sizeof id);
+    if ((size_t)snprintf(moved_to, cap, "%s/previous-%s", dir, id) >= cap) {
+        moved_to[0] = '\0';
+        set_err(err, err_len, "output directory name too long");
+        return -1;
+    }
+    if (mkdir(moved_to, 0777) != 0 && errno != EEXIST) {
+        set_err(err, err_len, "cannot create %s: %s", moved_to, strerror(errno));
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof RUN_FILES / sizeof RUN_FILES[0]; i++) {
+        if (join_path(from, sizeof from, dir, RUN_FILES[i], "") != 0 || access(from, F_OK) != 0)
+            continue;
+        snprintf(to, sizeof to, "%s/%s", moved_to, RUN_FILES[i]);
+        if (rename(from, to) != 0) {
+            set_err(err, err_len, "cannot move %s to %s: %s", from, to, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* events.csv created afresh: never through a planted file or symlink. */
+static FILE *create_events(struct run_dir *r, char *err, size_t err_len)
+{
+    char path[sizeof r->dir + 32];
+    if (join_path(path, sizeof path, r->dir, EVENTS_NAME, "") != 0) {
+        set_err(err, err_len, "output directory name too long");
+        return NULL;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        set_err(err, err_len, "cannot create %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        set_err(err, err_len, "cannot open %s: %s", path, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    r->events_buf = malloc(EVENTS_BUFFER);
+    if (r->events_buf)
+        setvbuf(f, r->events_buf, _IOFBF, EVENTS_BUFFER);
+    if (events_csv_write_header(f) != 0 || fflush(f) != 0) {
+        set_err(err, err_len, "cannot write %s: %s", path, strerror(errno));
+        fclose(f);
+        free(r->events_buf);
+        r->events_buf = NULL;
+        return NULL;
+    }
+    return f;
+}
+
 int run_dir_open(struct run_dir *r, const char *dir, char *err, size_t err_len)
 {
     memset(r, 0, sizeof *r);
@@ -92,36 +192,11 @@ int run_dir_open(struct run_dir *r, const char *dir, char *err, size_t err_len)
     size_t len = strlen(r->dir);
     while (len > 1 && r->dir[len - 1] == '/')
         r->dir[--len] = '\0';
-
-    char path[sizeof r->dir + 32];
-    if (join_path(path, sizeof path, r->dir, EVENTS_NAME, "") != 0) {
-        set_err(err, err_len, "output directory name too long");
+    if (run_dir_move_previous(r->dir, r->previous, sizeof r->previous, err, err_len) != 0)
         return -1;
-    }
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        set_err(err, err_len, "cannot create %s: %s", path, strerror(errno));
-        return -1;
-    }
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        set_err(err, err_len, "cannot open %s: %s", path, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    r->events_buf = malloc(EVENTS_BUFFER);
-    if (r->events_buf)
-        setvbuf(f, r->events_buf, _IOFBF, EVENTS_BUFFER);
-    r->events = f;
-    if (events_csv_write_header(f) != 0 || fflush(f) != 0) {
-        set_err(err, err_len, "cannot write %s: %s", path, strerror(errno));
-        fclose(f);
-        free(r->events_buf);
-        r->events = NULL;
-        r->events_buf = NULL;
-        return -1;
-    }
-    return 0;
+    run_dir_new_id(r->run_id);
+    r->events = create_events(r, err, err_len);
+    return r->events ? 0 : -1;
 }
 
 int run_dir_event(struct run_dir *r, const struct run_event *ev)
@@ -129,7 +204,7 @@ int run_dir_event(struct run_dir *r, const struct run_event *ev)
     if (!r->events)
         return -1;
     r->rows++;
-    return events_csv_write_row(r->events, ev);
+    return events_csv_write_row(r->events, ev, r->run_id);
 }
 
 void run_dir_flush(struct run_dir *r)
@@ -175,6 +250,38 @@ static int write_atomic(const char *dir, const char *name, const char *data, siz
 
 /* ---- text for JSON and XML ---- */
 
+/* text as NAME in the run directory, atomically; the message in msg on failure. */
+static int write_file(const struct run_dir *r, const char *name, char *text, size_t len, char *msg,
+                      size_t msg_len)
+{
+    if (!text) {
+        set_err(msg, msg_len, "cannot build %s/%s: out of memory", r->dir, name);
+        return -1;
+    }
+    int rc = write_atomic(r->dir, name, text, len, msg, msg_len);
+    free(text);
+    return rc;
+}
+
+/* summary.json's text, newline-terminated (NULL when out of memory). */
+static char *summary_text(const struct run_info *info, const struct run_tally *t,
+                          const struct expect_result *results, size_t n_results, size_t *len)
+{
+    json_t *root = summary_json_build(info, t, results, n_results);
+    char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(root);
+    if (!text)
+        return NULL;
+    *len = strlen(text);
+    char *with_nl = realloc(text, *len + 2);
+    if (with_nl) {
+        text = with_nl;
+        text[(*len)++] = '\n';
+        text[*len] = '\0';
+    }
+    return text;
+}
+
 int run_dir_finish(struct run_dir *r, const struct run_info *info, const struct run_tally *t,
                    const struct expect_result *results, size_t n_results, char *err, size_t err_len)
 {
@@ -182,48 +289,29 @@ int run_dir_finish(struct run_dir *r, const struct run_info *info, const struct 
         set_err(err, err_len, "the output directory was never opened");
         return -1;
     }
-    /* Every file is attempted; the first problem is the one reported. */
+    /* Every file is attempted; a file that could not be written fails the verdict of those
+     * written after it, and the first problem is the one reported. */
+    struct run_info run = *info;
+    if (!run.run_id)
+        run.run_id = r->run_id;
     char first[1024] = "";
     int rc = events_close(r, first, sizeof first);
-
-    json_t *root = summary_json_build(info, t, results, n_results);
-    char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(root);
+    if (rc != 0)
+        run.write_error = first;
+    size_t len = 0;
+    char *text = summary_text(&run, t, results, n_results, &len);
     char msg[1024];
-    if (!text) {
+    if (write_file(r, SUMMARY_NAME, text, len, msg, sizeof msg) != 0) {
         if (rc == 0)
-            snprintf(first, sizeof first, "cannot build %s/%s: out of memory", r->dir,
-                     SUMMARY_NAME);
+            snprintf(first, sizeof first, "%s", msg);
+        run.write_error = first;
         rc = -1;
-    } else {
-        size_t n = strlen(text);
-        char *with_nl = realloc(text, n + 2);
-        if (with_nl) {
-            text = with_nl;
-            text[n++] = '\n';
-            text[n] = '\0';
-        }
-        if (write_atomic(r->dir, SUMMARY_NAME, text, n, msg, sizeof msg) != 0) {
-            if (rc == 0)
-                snprintf(first, sizeof first, "%s", msg);
-            rc = -1;
-        }
-        free(text);
     }
-
-    size_t xml_len = 0;
-    char *xml = junit_xml_build(info, results, n_results, &xml_len);
-    if (!xml) {
+    char *xml = junit_xml_build(&run, results, n_results, &len);
+    if (write_file(r, JUNIT_NAME, xml, len, msg, sizeof msg) != 0) {
         if (rc == 0)
-            snprintf(first, sizeof first, "cannot build %s/%s: out of memory", r->dir, JUNIT_NAME);
+            snprintf(first, sizeof first, "%s", msg);
         rc = -1;
-    } else {
-        if (write_atomic(r->dir, JUNIT_NAME, xml, xml_len, msg, sizeof msg) != 0) {
-            if (rc == 0)
-                snprintf(first, sizeof first, "%s", msg);
-            rc = -1;
-        }
-        free(xml);
     }
     if (rc != 0)
         set_err(err, err_len, "%s", first);

@@ -1,7 +1,9 @@
 /*
  * A run's output directory: events.csv (one row per request, written as the run goes and flushed
  * every second), then summary.json and junit.xml written atomically at the end (temporary file,
- * fsync, rename). An interrupted run still finishes all three, marked "interrupted".
+ * fsync, rename). An interrupted run still finishes all three, marked "interrupted". Every file
+ * carries the run's id (events.csv in its "run" column), and the verdict is the same in every
+ * file: an interrupted run, or one whose files could not all be written, has not passed.
  */
 #ifndef KMSLOAD_RUN_DIR_H
 #define KMSLOAD_RUN_DIR_H
@@ -13,8 +15,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#define RUN_ID_LEN 16 /* hex digits */
+
 struct run_dir {
     char dir[512];
+    char run_id[RUN_ID_LEN + 1]; /* written in every file of the run */
+    char previous[600];          /* where an earlier run's files were moved ("" if none) */
     FILE *events;
     uint64_t rows;
     char *events_buf; /* events' stdio buffer (owned; freed by run_dir_finish) */
@@ -33,11 +39,20 @@ struct run_info {
     bool interrupted;
     const char *interrupt_reason;
     const char *kmsload_version;
+    const char *run_id;      /* NULL: the run directory's */
+    const char *write_error; /* set by run_dir_finish: a file of the run could not be written */
 };
 
 /* mkdir -p: creates every missing component of dir. Returns 0 or -1 with a message. */
 int run_dir_mkdir_p(const char *dir, char *err, size_t err_len);
-/* Creates dir if needed and opens events.csv with its header. */
+/* A new unpredictable run id (RUN_ID_LEN hex digits). */
+void run_dir_new_id(char id[RUN_ID_LEN + 1]);
+/* Moves an earlier run's files in dir (events.csv, summary.json, junit.xml, index.html, charts/)
+ * into dir/previous-RUNID/ so that nothing of it can be mistaken for the new run's; moved_to says
+ * where ("" when there was nothing). Returns 0 or -1 with a message. */
+int run_dir_move_previous(const char *dir, char *moved_to, size_t cap, char *err, size_t err_len);
+/* Creates dir if needed, moves an earlier run's files away (r->previous), gives the run an id and
+ * opens events.csv with its header. */
 int run_dir_open(struct run_dir *r, const char *dir, char *err, size_t err_len);
 /* Appends one row (CSV, quoted where needed). */
 int run_dir_event(struct run_dir *r, const struct run_event *ev);

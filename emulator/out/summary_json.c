@@ -5,10 +5,12 @@
 #include "markup.h"
 #include "wintypes.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* A JSON string of s (at most max bytes); bytes that are not UTF-8 become '?'. */
 static json_t *jstr(const char *s, size_t max)
@@ -114,6 +116,10 @@ static json_t *summary_populations(const struct run_info *info, const struct run
         json_object_set_new(jp, "requests", jint(p->requests));
         json_object_set_new(jp, "activated_responses", jint(p->activated_responses));
         json_object_set_new(jp, "activated_machines", json_integer(p->activated_machines));
+        json_object_set_new(jp, "ever_activated_machines",
+                            json_integer(p->ever_activated_machines > p->activated_machines
+                                             ? p->ever_activated_machines
+                                             : p->activated_machines));
         json_t *fa = json_null();
         if (p->crossed) {
             fa = json_object();
@@ -216,6 +222,7 @@ static json_t *summary_expectations(const struct expect_result *results, size_t 
         const struct scenario_expectation *e = r->expectation;
         json_t *je = json_object();
         json_object_set_new(je, "expectation", jstr(e ? e->text : "", sizeof e->text));
+        json_object_set_new(je, "rule", jstr(r->rule, sizeof r->rule));
         json_object_set_new(je, "line", json_integer(e ? e->line : 0));
         json_object_set_new(je, "passed", json_boolean(r->passed));
         json_object_set_new(je, "observed", jstr(r->observed, sizeof r->observed));
@@ -227,7 +234,8 @@ static json_t *summary_expectations(const struct expect_result *results, size_t 
 bool summary_json_passed(const struct run_info *info, const struct expect_result *results,
                          size_t n_results)
 {
-    (void)info;
+    if (info->interrupted || info->write_error)
+        return false;
     for (size_t i = 0; i < n_results; i++)
         if (!results[i].passed)
             return false;
@@ -259,6 +267,7 @@ json_t *summary_json_build(const struct run_info *info, const struct run_tally *
     json_object_set_new(root, "shard", shard);
     json_object_set_new(root, "started_at",
                         info->started_at ? jstr(info->started_at, 64) : json_null());
+    json_object_set_new(root, "run_id", info->run_id ? jstr(info->run_id, 64) : json_null());
     json_object_set_new(root, "interrupted", json_boolean(info->interrupted));
     json_object_set_new(
         root, "interrupt_reason",
@@ -284,7 +293,35 @@ json_t *summary_json_build(const struct run_info *info, const struct run_tally *
     json_object_set_new(root, "model", summary_model(t));
 
     json_object_set_new(root, "expectations", summary_expectations(results, n_results));
+    if (info->write_error)
+        json_object_set_new(root, "write_error", jstr(info->write_error, 1024));
     json_object_set_new(root, "passed",
                         json_boolean(summary_json_passed(info, results, n_results)));
+    return root;
+}
+
+json_t *summary_json_load(const char *path, char *err, size_t err_len)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        snprintf(err, err_len, "cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (st.st_size > (off_t)SUMMARY_JSON_MAX) {
+        snprintf(err, err_len, "%s: larger than %u MiB: not a kmsload run summary", path,
+                 SUMMARY_JSON_MAX >> 20);
+        return NULL;
+    }
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    if (!root) {
+        snprintf(err, err_len, "%s:%d: not valid JSON: %s", path, jerr.line, jerr.text);
+        return NULL;
+    }
+    if (!json_is_object(root)) {
+        snprintf(err, err_len, "%s:1: not a JSON object", path);
+        json_decref(root);
+        return NULL;
+    }
     return root;
 }

@@ -19,4 +19,11 @@ json_t *summary_json_build(const struct run_info *info, const struct run_tally *
 bool summary_json_passed(const struct run_info *info, const struct expect_result *results,
                          size_t n_results);
 
+/* The largest summary.json a reader accepts: far beyond any run's, far below a memory limit. */
+#define SUMMARY_JSON_MAX (64u << 20)
+
+/* Loads path as summary.json: at most SUMMARY_JSON_MAX bytes, a JSON object. Returns it, or NULL
+ * with "PATH:LINE: why" in err. */
+json_t *summary_json_load(const char *path, char *err, size_t err_len);
+
 #endif

@@ -140,7 +140,9 @@ static void md_expectations(FILE *f, const struct summary_md_run *run)
         const struct expect_result *r = &run->results[i];
         const struct scenario_expectation *e = r->expectation;
         fputs(r->passed ? "| \xE2\x9C\x85 pass | " : "| \xE2\x9D\x8C **FAIL** | ", f);
-        if (e)
+        if (r->rule[0])
+            md_text(f, r->rule, sizeof r->rule);
+        else if (e)
             md_text(f, e->text, sizeof e->text);
         fputs(" | ", f);
         md_text(f, r->observed, sizeof r->observed);
@@ -226,8 +228,8 @@ static void md_populations(FILE *f, const struct summary_md_run *run)
     const struct run_tally *t = run->tally;
     if (t->n_pops == 0)
         return;
-    fputs("### Populations\n\n| population | machines | activated | requests | first activation "
-          "|\n|---|--:|--:|--:|---|\n",
+    fputs("### Populations\n\n| population | machines | activated at some point | still activated "
+          "at the end | requests | first activation |\n|---|--:|--:|--:|--:|---|\n",
           f);
     for (size_t p = 0; p < t->n_pops; p++) {
         const struct tally_population *tp = &t->pops[p];
@@ -236,8 +238,10 @@ static void md_populations(FILE *f, const struct summary_md_run *run)
             md_text(f, sc->pops[p].name, sizeof sc->pops[p].name);
         else
             fprintf(f, "population %zu", p + 1);
-        fprintf(f, " | %u | %u | %" PRIu64 " | ", tp->machines, tp->activated_machines,
-                tp->requests);
+        fprintf(f, " | %u | %u | %u | %" PRIu64 " | ", tp->machines,
+                tp->ever_activated_machines > tp->activated_machines ? tp->ever_activated_machines
+                                                                     : tp->activated_machines,
+                tp->activated_machines, tp->requests);
         if (tp->crossed)
             fprintf(f, "count %u, day %.3f |\n", tp->first_activation_count,
                     (double)tp->first_activation_sim_us / 86400e6);

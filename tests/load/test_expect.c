@@ -145,13 +145,53 @@ Test(expect, activated_machines)
     expect_add(&f->sc, EXPECT_ACTIVATED, "nobody", 0);
     const struct expect_result *r = evaluate(f, 2);
     cr_assert(r[0].passed);
-    cr_assert_str_eq(r[0].observed, "6 of 30 machines of clients activated");
+    cr_assert_str_eq(r[0].observed,
+                     "6 of 30 machines of clients activated, all still activated at the end");
     cr_assert_not(r[1].passed);
     cr_assert(r[2].passed);
-    cr_assert_str_eq(r[2].observed, "0 of 4 machines of servers activated");
+    cr_assert_str_eq(r[2].observed,
+                     "0 of 4 machines of servers activated, all still activated at the end");
     cr_assert_not(r[3].passed);
     cr_assert_str_eq(r[3].observed, "no population named nobody in the run");
     free(f);
+}
+
+Test(expect, activated_machines_that_lost_activation_show_both_figures)
+{
+    struct fixture *f = fixture_new();
+    threshold_run(&f->t);
+    f->t.pops[0].ever_activated_machines = 8; /* 8 activated, 2 of them left */
+    expect_add(&f->sc, EXPECT_ACTIVATED, "clients", 6);
+    const struct expect_result *r = evaluate(f, 0);
+    cr_assert(r[0].passed, "judged on the machines still activated");
+    cr_assert_str_eq(r[0].observed, "6 of 30 machines of clients still activated at the end (8 "
+                                    "activated at some point)");
+    free(f);
+}
+
+Test(expect, rules_show_the_comparison_made)
+{
+    static const struct {
+        enum expect_kind kind;
+        const char *text, *rule;
+    } cases[] = {
+        {EXPECT_MIN_REQUESTS, "requests = 48000", "requests \u2265 48000"},
+        {EXPECT_ACTIVATED, "activated.clients=8000", "activated.clients \u2265 8000"},
+        {EXPECT_MAX_COUNT, "max_count.windows = 50", "max_count.windows \u2264 50"},
+        {EXPECT_FINAL_COUNT, "final_count.windows = 20", "final_count.windows = 20"},
+        {EXPECT_FIRST_ACTIVATION, "first_activation.clients = 25", "first_activation.clients = 25"},
+        {EXPECT_LATENCY, "latency_p99 = 1s", "latency_p99 \u2264 1s"},
+        {EXPECT_ERROR_RATE, "error_rate = 0.01", "error_rate \u2264 0.01"},
+        {EXPECT_MODEL_MISMATCHES, "model_mismatches = 0", "model_mismatches \u2264 0"},
+        {EXPECT_UNEXPECTED_HRESULTS, "unexpected_hresults = 0", "unexpected_hresults \u2264 0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct scenario_expectation e = {.kind = cases[i].kind};
+        snprintf(e.text, sizeof e.text, "%s", cases[i].text);
+        char rule[200];
+        expect_rule(&e, rule, sizeof rule);
+        cr_assert_str_eq(rule, cases[i].rule);
+    }
 }
 
 Test(expect, error_rate)

@@ -752,3 +752,29 @@ Test(merge, markdown_names_failures_and_first_disagreement)
     free(t);
     free(sc);
 }
+
+/* Issue 10 item 8: a shard whose events.csv is of another run than its summary.json. */
+Test(merge, refuses_files_of_different_runs)
+{
+    char s0[256], s1[256], bad[256], out[256], path[512], err[2048];
+    tm_path(s0, sizeof s0, "s0");
+    tm_path(s1, sizeof s1, "s1");
+    tm_path(out, sizeof out, "out");
+    tm_path(bad, sizeof bad, "other-run");
+    const char *sh0[] = {"--shard", "0/2", NULL}, *sh1[] = {"--shard", "1/2", NULL};
+    tm_run(SMOKE, s0, sh0);
+    tm_run(SMOKE, s1, sh1);
+    tm_copy_run(s1, bad);
+    snprintf(path, sizeof path, "%s/summary.json", bad);
+    char *text = tm_slurp(path);
+    char *id = strstr(text, "\"run_id\": \"");
+    cr_assert_not_null(id, "%s", text);
+    id += strlen("\"run_id\": \"");
+    id[0] = id[0] == '0' ? '1' : '0'; /* another run's id */
+    tm_write(path, text);
+    free(text);
+    const char *runs[] = {s0, bad};
+    cr_assert_eq(tm_merge(out, runs, 2, err, sizeof err), -1);
+    tm_assert_contains(err, "different runs");
+    tm_assert_no_output(out);
+}

@@ -1,5 +1,6 @@
 /* report: charts data, index.html and `kmsload report`, on real runs and on made-up run dirs. */
 #include "report.h"
+#include "run_dir.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -381,7 +382,7 @@ Test(report, malformed_events_name_the_file_and_line)
     rp_write(dir, "events.csv", rp_header);
     rp_write(dir, "summary.json", "{ not json");
     cr_assert_eq(report_write(dir, err, sizeof err), REPORT_BAD_INPUT);
-    cr_assert(strstr(err, "summary.json: line 1"), "%s", err);
+    cr_assert(strstr(err, "summary.json:1:"), "%s", err);
     rp_rm_rf(dir);
 }
 
@@ -435,5 +436,45 @@ Test(report, without_gnuplot_the_run_succeeds_and_says_how_to_get_charts, .timeo
     cr_assert(rp_exists(out2, "summary.json"));
     cr_assert_not(rp_exists(out2, "index.html"));
     cr_assert_not(rp_exists(out2, "charts"));
+    rp_rm_rf(dir);
+}
+
+/* Issue 10 item 8: a reused --out holding files of two runs makes no report. */
+Test(report, files_of_different_runs_are_refused, .timeout = 60)
+{
+    char dir[64], err[1024] = "";
+    rp_tmpdir(dir, sizeof dir);
+    setenv("KMSLOAD_REPORTS", RP_REPORTS, 1);
+    struct scenario *sc = calloc(1, sizeof *sc);
+    snprintf(sc->name, sizeof sc->name, "first");
+    struct run_tally *t = calloc(1, sizeof *t);
+    run_tally_init(t, 0);
+    struct run_info info = {.scenario = sc, .target = "t", .kmsload_version = "0"};
+    struct run_event ev = {.seq = 1,
+                           .app_key = "windows",
+                           .population = "p",
+                           .count = 3,
+                           .outcome = KMS_OUTCOME_BELOW_THRESHOLD,
+                           .hresult = 0xC004F038};
+    /* The first run finishes; the second is killed after its first row. */
+    struct run_dir r;
+    cr_assert_eq(run_dir_open(&r, dir, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(run_dir_event(&r, &ev), 0);
+    cr_assert_eq(run_dir_finish(&r, &info, t, NULL, 0, err, sizeof err), 0, "%s", err);
+    char first[600], path[700], moved[700];
+    snprintf(first, sizeof first, "%s/summary.json", dir);
+    cr_assert_eq(run_dir_open(&r, dir, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(run_dir_event(&r, &ev), 0);
+    run_dir_flush(&r);
+    /* Put the first run's summary back, as a reused directory held it before runs had ids. */
+    snprintf(moved, sizeof moved, "%s/summary.json", r.previous);
+    snprintf(path, sizeof path, "%s", first);
+    cr_assert_eq(rename(moved, path), 0);
+    cr_assert_eq(report_write(dir, err, sizeof err), REPORT_BAD_INPUT);
+    cr_assert(strstr(err, "different runs"), "%s", err);
+    cr_assert_not(rp_exists(dir, "index.html"), "no report over another run's verdict");
+    run_dir_finish(&r, &info, t, NULL, 0, err, sizeof err);
+    free(t);
+    free(sc);
     rp_rm_rf(dir);
 }

@@ -11,13 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CSV_COLUMNS 23
+#define CSV_COLUMNS 24
 
 static const char *const COLUMNS[CSV_COLUMNS] = {
     "seq",        "wall_s",      "sim_s",        "client_time", "machine",     "cmid",
     "population", "application", "product",      "protocol",    "ndr",         "n_policy",
     "outcome",    "hresult",     "hresult_name", "count",       "expected_lo", "expected_hi",
-    "model",      "latency_us",  "epid",         "hwid",        "detail",
+    "model",      "latency_us",  "epid",         "hwid",        "detail",      "run",
 };
 
 /* ---- helpers ---- */
@@ -343,9 +343,9 @@ Test(run_dir, events_csv_reads_back)
     char *text = slurp(path, NULL);
     const char *header = "seq,wall_s,sim_s,client_time,machine,cmid,population,application,"
                          "product,protocol,ndr,n_policy,outcome,hresult,hresult_name,count,"
-                         "expected_lo,expected_hi,model,latency_us,epid,hwid,detail\n";
+                         "expected_lo,expected_hi,model,latency_us,epid,hwid,detail,run\n";
     cr_assert(strncmp(text, header, strlen(header)) == 0, "header: %.300s", text);
-    cr_assert(strstr(text, ",\"workstation WS-01, \"\"lab\"\" desk\"\n"),
+    cr_assert(strstr(text, ",\"workstation WS-01, \"\"lab\"\" desk\","),
               "RFC 4180 quoting of the detail");
     struct csv *c = malloc(sizeof *c);
     csv_load(path, text, c);
@@ -525,14 +525,14 @@ Test(run_dir, summary_json_reads_back)
 
     /* The keys come in the documented order. */
     const char *order[] = {"kmsload", "scenario", "target",     "embedded_host", "clock",
-                           "seed",    "shard",    "started_at", "interrupted"};
+                           "seed",    "shard",    "started_at", "run_id",        "interrupted"};
     size_t i = 0;
     const char *key;
     json_t *value;
     json_object_foreach(root, key, value)
     {
         (void)value;
-        if (i < 8)
+        if (i < 10)
             cr_assert_str_eq(key, order[i]);
         i++;
     }
@@ -733,5 +733,165 @@ Test(run_dir, text_that_is_not_utf8_stays_valid)
     cr_assert(strstr(xml, "message=\"ctl ? and ?(\""), "%s", xml);
     free(xml);
     free(f);
+    remove_tree(tmp);
+}
+
+/* ---- issue 10 item 7: one verdict in every file ---- */
+
+static json_t *load_summary(const char *dir)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    cr_assert_not_null(root, "%s: %s", path, jerr.text);
+    return root;
+}
+
+Test(run_dir, an_interrupted_run_has_not_passed_in_any_file)
+{
+    char tmp[256], path[600];
+    make_tmpdir(tmp, sizeof tmp);
+    struct run_fixture *f = run_fixture_new();
+    f->sc.n_expects = 1; /* only the expectation that holds */
+    f->n_results = 1;
+    f->info.interrupted = true;
+    f->info.interrupt_reason = "SIGINT";
+    write_run(f, tmp);
+    json_t *root = load_summary(tmp);
+    cr_assert(json_is_true(json_object_get(root, "interrupted")));
+    cr_assert(json_is_false(json_object_get(root, "passed")),
+              "interrupted and passed contradict each other");
+    json_decref(root);
+    snprintf(path, sizeof path, "%s/junit.xml", tmp);
+    char *xml = slurp(path, NULL);
+    cr_assert(strstr(xml, "tests=\"2\" failures=\"1\""), "%s", xml);
+    free(xml);
+    free(f);
+    remove_tree(tmp);
+}
+
+Test(run_dir, a_summary_that_cannot_be_written_fails_junit)
+{
+    char tmp[256], path[600], err[1024] = "";
+    make_tmpdir(tmp, sizeof tmp);
+    struct run_fixture *f = run_fixture_new();
+    f->sc.n_expects = 1; /* every expectation holds: only the write can fail the run */
+    f->n_results = 1;
+    struct run_dir r;
+    cr_assert_eq(run_dir_open(&r, tmp, err, sizeof err), 0, "%s", err);
+    for (size_t i = 0; i < f->n_ev; i++)
+        cr_assert_eq(run_dir_event(&r, &f->ev[i]), 0);
+    /* A directory where summary.json goes: its rename fails, as a full disk would fail it. */
+    snprintf(path, sizeof path, "%s/summary.json", tmp);
+    cr_assert_eq(mkdir(path, 0777), 0);
+    snprintf(path, sizeof path, "%s/summary.json/x", tmp);
+    FILE *blocker = fopen(path, "w");
+    cr_assert_not_null(blocker);
+    fclose(blocker);
+    cr_assert_eq(run_dir_finish(&r, &f->info, &f->t, f->results, f->n_results, err, sizeof err),
+                 -1);
+    cr_assert(strstr(err, "summary.json"), "%s", err);
+    snprintf(path, sizeof path, "%s/junit.xml", tmp);
+    char *xml = slurp(path, NULL);
+    cr_assert(strstr(xml, "name=\"run files written\""), "%s", xml);
+    cr_assert(strstr(xml, "tests=\"2\" failures=\"1\""), "junit.xml must not show a pass: %s", xml);
+    free(xml);
+    free(f);
+    remove_tree(tmp);
+}
+
+/* ---- issue 10 item 8: a run id in every file, an earlier run's files moved away ---- */
+
+Test(run_dir, every_file_carries_the_run_id)
+{
+    char tmp[256], path[600], err[512];
+    make_tmpdir(tmp, sizeof tmp);
+    struct run_fixture *f = run_fixture_new();
+    write_run(f, tmp);
+    json_t *root = load_summary(tmp);
+    const char *id = json_string_value(json_object_get(root, "run_id"));
+    cr_assert_not_null(id);
+    cr_assert_eq(strlen(id), RUN_ID_LEN);
+    cr_assert_eq(strspn(id, "0123456789abcdef"), RUN_ID_LEN);
+    snprintf(path, sizeof path, "%s/junit.xml", tmp);
+    char *xml = slurp(path, NULL);
+    char prop[128];
+    snprintf(prop, sizeof prop, "<property name=\"run_id\" value=\"%s\"/>", id);
+    cr_assert(strstr(xml, prop), "%s", xml);
+    free(xml);
+    snprintf(path, sizeof path, "%s/events.csv", tmp);
+    struct events_csv_reader *rd = events_csv_open(path, err, sizeof err);
+    cr_assert_not_null(rd, "%s", err);
+    struct events_row *row = malloc(sizeof *row);
+    size_t rows = 0;
+    while (events_csv_next(rd, row, err, sizeof err) > 0) {
+        cr_assert_str_eq(row->run_id, id, "row %zu", rows + 1);
+        rows++;
+    }
+    cr_assert_eq(rows, f->n_ev);
+    events_csv_close(rd);
+    free(row);
+    json_decref(root);
+    free(f);
+    remove_tree(tmp);
+}
+
+Test(run_dir, an_earlier_run_is_moved_away_before_the_new_one_starts)
+{
+    char tmp[256], path[700], err[512];
+    make_tmpdir(tmp, sizeof tmp);
+    struct run_fixture *f = run_fixture_new();
+    write_run(f, tmp);
+    json_t *first = load_summary(tmp);
+    char first_id[RUN_ID_LEN + 1];
+    snprintf(first_id, sizeof first_id, "%s", json_string_value(json_object_get(first, "run_id")));
+    json_decref(first);
+    snprintf(path, sizeof path, "%s/index.html", tmp);
+    FILE *stale = fopen(path, "w");
+    fputs("PASSED", stale);
+    fclose(stale);
+
+    /* The second run is killed before it finishes: none of the first run's verdicts may remain. */
+    struct run_dir r;
+    cr_assert_eq(run_dir_open(&r, tmp, err, sizeof err), 0, "%s", err);
+    char moved[700];
+    snprintf(moved, sizeof moved, "%s/previous-%s", tmp, first_id);
+    cr_assert_str_eq(r.previous, moved);
+    cr_assert_str_neq(r.run_id, first_id);
+    cr_assert_not(exists(tmp, "summary.json"));
+    cr_assert_not(exists(tmp, "junit.xml"));
+    cr_assert_not(exists(tmp, "index.html"));
+    cr_assert(exists(moved, "summary.json"));
+    cr_assert(exists(moved, "junit.xml"));
+    cr_assert(exists(moved, "index.html"));
+    cr_assert(exists(moved, "events.csv"));
+    run_dir_finish(&r, &f->info, &f->t, f->results, f->n_results, err, sizeof err);
+    free(f);
+    remove_tree(tmp);
+}
+
+Test(run_dir, events_csv_is_never_written_through_a_planted_symlink)
+{
+    char tmp[256], path[600], target[600], err[512] = "";
+    make_tmpdir(tmp, sizeof tmp);
+    snprintf(target, sizeof target, "%s/victim", tmp);
+    FILE *v = fopen(target, "w");
+    fputs("precious\n", v);
+    fclose(v);
+    snprintf(path, sizeof path, "%s/run", tmp);
+    cr_assert_eq(mkdir(path, 0777), 0);
+    snprintf(path, sizeof path, "%s/run/events.csv", tmp);
+    cr_assert_eq(symlink(target, path), 0);
+    struct run_dir r;
+    snprintf(path, sizeof path, "%s/run", tmp);
+    if (run_dir_open(&r, path, err, sizeof err) == 0) {
+        struct run_fixture *f = run_fixture_new();
+        run_dir_finish(&r, &f->info, &f->t, f->results, 0, err, sizeof err);
+        free(f);
+    }
+    char *text = slurp(target, NULL);
+    cr_assert_str_eq(text, "precious\n", "the symlink's target was written");
+    free(text);
     remove_tree(tmp);
 }

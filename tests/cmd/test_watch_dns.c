@@ -1,0 +1,152 @@
+/*
+ * `kmsload watch dns:DOMAIN` against a real DNS server: dnsmasq on a loopback port publishing two
+ * `kmsload host` instances as _vlmcs._tcp.example.test; watch probes both, labels each answer with
+ * its host, and says so when DNS has no records. Every child is bounded and killed by the fini.
+ */
+#include "dns_fixture.h"
+#include "support.h"
+#include "watch.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static struct support_children wd_children;
+static char wd_dir[64];
+static unsigned wd_seq;
+
+static void wd_init(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    memset(&wd_children, 0, sizeof wd_children);
+    snprintf(wd_dir, sizeof wd_dir, "/tmp/kmsload-watchdns-XXXXXX");
+    cr_assert_not_null(mkdtemp(wd_dir), "mkdtemp: %s", strerror(errno));
+    wd_seq = 0;
+}
+
+static void wd_fini(void)
+{
+    support_kill_all(&wd_children);
+    support_remove_tree(wd_dir);
+}
+
+TestSuite(watch_dns, .init = wd_init, .fini = wd_fini, .timeout = 60);
+
+/* Runs kmsload to completion (bounded); returns its exit status, stdout in *out. */
+static int wd_run(char **out, const char *first, ...)
+{
+    const char *args[30];
+    size_t n = 0;
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a && n < 29; a = va_arg(ap, const char *))
+        args[n++] = a;
+    va_end(ap);
+    args[n] = NULL;
+    char out_path[128];
+    snprintf(out_path, sizeof out_path, "%s/out.%u", wd_dir, wd_seq++);
+    int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int null_fd = open("/dev/null", O_WRONLY);
+    cr_assert(fd >= 0 && null_fd >= 0);
+    pid_t pid = support_spawn(&wd_children, KMSLOAD_BINARY, args, fd, null_fd);
+    close(fd);
+    close(null_fd);
+    int status = 0;
+    cr_assert_eq(support_wait(&wd_children, pid, 30000, &status), 0, "timed out");
+    *out = support_slurp(out_path, NULL);
+    cr_assert_not_null(*out);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static unsigned wd_count(const char *text, const char *needle)
+{
+    unsigned n = 0;
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+Test(watch_dns, watches_every_published_host)
+{
+    struct host_fixture h1, h2;
+    host_fixture_start(&h1, &wd_children, wd_dir, NULL);
+    /* h2's key covers Windows 10/11 only: Office is refused there. */
+    host_fixture_start(&h2, &wd_children, wd_dir,
+                       (const char *const[]){"--products", "win10", NULL});
+    char srv1[128], srv2[128];
+    snprintf(srv1, sizeof srv1, "--srv-host=_vlmcs._tcp.example.test,h1.example.test,%u,0,60",
+             h1.port);
+    snprintf(srv2, sizeof srv2, "--srv-host=_vlmcs._tcp.example.test,h2.example.test,%u,0,20",
+             h2.port);
+    const char *records[] = {srv1, srv2, "--host-record=h1.example.test,127.0.0.1",
+                             "--host-record=h2.example.test,127.0.0.1", NULL};
+    struct dns_fixture dns;
+    dns_fixture_start(&dns, &wd_children, wd_dir, "example.test", records);
+
+    char *out;
+    int status = wd_run(&out, "watch", "dns:example.test", "--dns-server", dns.server, "--interval",
+                        "1s", "--count", "2", "--cmid-seed", "dns-test", NULL);
+    cr_assert_eq(status, 0, "%s", out);
+    char want[128];
+    cr_expect_eq(wd_count(out, "dns:example.test: 2 hosts published"), 1, "%s", out);
+    snprintf(want, sizeof want, "h1.example.test:%u windows: count 1 (below", h1.port);
+    cr_expect_eq(wd_count(out, want), 1, "%s", out);
+    snprintf(want, sizeof want, "h1.example.test:%u office2013: count 1 (below", h1.port);
+    cr_expect_eq(wd_count(out, want), 1, "%s", out);
+    snprintf(want, sizeof want, "h2.example.test:%u windows: count 1 (below", h2.port);
+    cr_expect_eq(wd_count(out, want), 1, "%s", out);
+    snprintf(want, sizeof want, "h2.example.test:%u office2010: refused with 0xC004F042", h2.port);
+    cr_expect_eq(wd_count(out, want), 1, "%s", out);
+    cr_expect_eq(wd_count(out, ": count 2"), 0, "two rounds, one count per host: %s", out);
+    free(out);
+
+    /* A domain without records: said once per change, and the watcher keeps running. */
+    status = wd_run(&out, "watch", "dns:missing.example.test", "--dns-server", dns.server,
+                    "--interval", "1s", "--count", "2", "--timeout", "2s", NULL);
+    cr_assert_eq(status, 0, "%s", out);
+    cr_expect_eq(wd_count(out, "dns:missing.example.test: lookup failed: "), 1, "%s", out);
+    free(out);
+}
+
+Test(watch_dns, options)
+{
+    struct watch_options o;
+    char err[512];
+    char *ok[] = {"watch",
+                  "dns:corp.example",
+                  "--dns-server",
+                  "127.0.0.1:5353",
+                  "-i",
+                  "10m",
+                  "-c",
+                  "3",
+                  "-m",
+                  "9466",
+                  NULL};
+    cr_assert_eq(watch_options_parse(10, ok, &o, err, sizeof err), 0, "%s", err);
+    cr_expect_str_eq(o.dns_domain, "corp.example");
+    cr_expect_eq(o.interval_us, 600000000);
+    cr_expect_eq(o.max_rounds, 3);
+    cr_expect_str_eq(o.metrics, "9466");
+    char *defaults[] = {"watch", "kms.corp.example", NULL};
+    cr_assert_eq(watch_options_parse(2, defaults, &o, err, sizeof err), 0, "%s", err);
+    cr_expect_null(o.dns_domain);
+    cr_expect_eq(o.interval_us, 300000000, "5 minutes by default");
+    cr_expect_eq(o.max_rounds, 0);
+    char *bad_dns[] = {"watch", "dns:", NULL};
+    cr_expect_eq(watch_options_parse(2, bad_dns, &o, err, sizeof err), -1);
+    cr_expect(strstr(err, "dns:DOMAIN") != NULL, "%s", err);
+    char *server_without_dns[] = {"watch", "kms.corp.example", "--dns-server", "127.0.0.1", NULL};
+    cr_expect_eq(watch_options_parse(4, server_without_dns, &o, err, sizeof err), -1);
+    cr_expect(strstr(err, "dns:DOMAIN targets only") != NULL, "%s", err);
+    char *bad_metrics[] = {"watch", "h", "--metrics", "a:b:c", NULL};
+    cr_expect_eq(watch_options_parse(4, bad_metrics, &o, err, sizeof err), -1);
+    cr_expect(strstr(err, "--metrics") != NULL, "%s", err);
+}
