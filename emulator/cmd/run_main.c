@@ -509,6 +509,12 @@ static void print_plan(FILE *f, const struct run_ctx *x, const struct run_plan *
                 "  peak rate:        as fast as the host answers (no --max-rate); at most %u in "
                 "flight\n",
                 plan->concurrency);
+    if (x->opt->target && sc->clock == SCENARIO_CLOCK_VIRTUAL &&
+        sc->target_clock == SCENARIO_TARGET_CLOCK_DETECT)
+        fprintf(
+            f,
+            "  clock check:      one request more, first: the run's first machine, dated 5 hours "
+            "ago (a host that refuses it checks client time, and the run stops there)\n");
     if (!x->loopback)
         fprintf(f, "  N_Policy:         capped at the products' documented values\n");
 }
