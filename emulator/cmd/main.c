@@ -1,4 +1,5 @@
 /* kmsload: the command-line entry point. Only this file decides the process exit status. */
+#include "coverage_main.h"
 #include "discover.h"
 #include "host_main.h"
 #include "merge_main.h"
@@ -22,6 +23,8 @@ static const char main_usage[] =
     "  host                run the reference KMS host (loopback by default)\n"
     "  report RUN_DIR      re-render the charts and index.html of an earlier run\n"
     "  merge OUT RUN...    merge the output directories of a sharded run into one\n"
+    "  coverage HOST[:PORT]  which products a host's keys activate, and what to install for the\n"
+    "                      refused ones\n"
     "  discover DOMAIN     list and probe the KMS hosts published in DNS (_vlmcs._tcp SRV)\n"
     "  watch HOST|dns:DOM  probe production hosts at an interval (a stable CMID) and export\n"
     "                      its answers as Prometheus metrics\n"
@@ -53,6 +56,8 @@ int main(int argc, char **argv)
         return host_main(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
         return report_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "coverage") == 0)
+        return coverage_main(argc - 1, argv + 1);
     if (strcmp(cmd, "discover") == 0)
         return discover_main(argc - 1, argv + 1);
     if (strcmp(cmd, "merge") == 0)

@@ -1,0 +1,32 @@
+/* `kmsload coverage HOST[:PORT]`: which product groups a KMS host activates, which host keys that
+ * matches and, for the refused ones, what to install (kms/coverage.h). */
+#ifndef KMSLOAD_COVERAGE_MAIN_H
+#define KMSLOAD_COVERAGE_MAIN_H
+
+#include "net.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define COVERAGE_EXIT_OK 0      /* every --require group activated */
+#define COVERAGE_EXIT_MISSING 1 /* a --require group was not activated */
+#define COVERAGE_EXIT_USAGE 2
+#define COVERAGE_EXIT_UNREACHABLE 3 /* the host could not be reached */
+
+struct coverage_options {
+    bool help, json;
+    char host[NET_HOST_MAX];
+    uint16_t port;
+    const char *markdown; /* --markdown FILE ("-" standard output) */
+    const char *require;  /* --require GROUP,... (checked at execution) */
+    const char *catalog_file;
+    int64_t timeout_us;
+};
+
+/* Parses argv (argv[0] is "coverage"). Returns 0, or -1 with a message in err. */
+int coverage_options_parse(int argc, char **argv, struct coverage_options *o, char *err,
+                           size_t err_len);
+int coverage_execute(const struct coverage_options *o);
+int coverage_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,250 @@
+#include "coverage.h"
+
+#include "hresult.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void coverage_init(struct coverage *cv, const struct catalog *cat)
+{
+    memset(cv, 0, sizeof *cv);
+    for (size_t k = 0; k < cat->n_kms && cv->n_groups < COVERAGE_MAX_GROUPS; k++) {
+        if (cat->kms[k].retail)
+            continue;
+        cv->groups[cv->n_groups].kms = k;
+        cv->groups[cv->n_groups++].state = COVERAGE_NOT_ASKED;
+    }
+}
+
+struct coverage_group *coverage_group_of(struct coverage *cv, size_t k)
+{
+    for (size_t i = 0; i < cv->n_groups; i++)
+        if (cv->groups[i].kms == k)
+            return &cv->groups[i];
+    return NULL;
+}
+
+unsigned coverage_epid_build(const char *epid)
+{
+    /* The build is the 7th dash-separated field, digits followed by ".0000". */
+    const char *p = epid;
+    for (int dashes = 0; p && dashes < 6; dashes++) {
+        p = strchr(p, '-');
+        if (p)
+            p++;
+    }
+    if (!p)
+        return 0;
+    unsigned build = 0;
+    size_t digits = 0;
+    while (p[digits] >= '0' && p[digits] <= '9' && digits < 6)
+        build = build * 10 + (unsigned)(p[digits++] - '0');
+    return digits && p[digits] == '.' ? build : 0;
+}
+
+const char *coverage_state_name(enum coverage_state state)
+{
+    switch (state) {
+    case COVERAGE_ACTIVATED:
+        return "activated";
+    case COVERAGE_REFUSED:
+        return "refused";
+    case COVERAGE_ERROR:
+        return "error";
+    default:
+        return "not asked";
+    }
+}
+
+static bool activated(const struct coverage *cv, size_t k)
+{
+    for (size_t i = 0; i < cv->n_groups; i++)
+        if (cv->groups[i].kms == k)
+            return cv->groups[i].state == COVERAGE_ACTIVATED;
+    return false;
+}
+
+/* The fewest host keys whose every group was activated and that together explain the most. */
+static void match_keys(struct coverage *cv, const struct catalog *cat)
+{
+    bool explained[COVERAGE_MAX_GROUPS] = {false};
+    bool used[HOST_MAX_KEYS_IN_CATALOG] = {false};
+    cv->matched.n = 0;
+    for (;;) {
+        size_t best = (size_t)-1, best_gain = 0;
+        for (size_t c = 0; c < cat->n_csvlks && c < HOST_MAX_KEYS_IN_CATALOG; c++) {
+            const struct catalog_csvlk *key = &cat->csvlks[c];
+            if (used[c] || !key->n_activates)
+                continue;
+            size_t gain = 0;
+            bool consistent = true;
+            for (size_t a = 0; a < key->n_activates && consistent; a++) {
+                if (!activated(cv, key->activates[a])) {
+                    consistent = false;
+                    break;
+                }
+                for (size_t g = 0; g < cv->n_groups; g++)
+                    if (cv->groups[g].kms == key->activates[a] && !explained[g])
+                        gain++;
+            }
+            if (consistent && gain > best_gain) {
+                best = c;
+                best_gain = gain;
+            }
+        }
+        if (best == (size_t)-1 || cv->matched.n == HOST_KEYS_MAX)
+            break;
+        used[best] = true;
+        cv->matched.key[cv->matched.n++] = best;
+        for (size_t g = 0; g < cv->n_groups; g++)
+            if (catalog_csvlk_activates(&cat->csvlks[best], cv->groups[g].kms))
+                explained[g] = true;
+    }
+    cv->n_unexplained = 0;
+    for (size_t g = 0; g < cv->n_groups; g++)
+        if (cv->groups[g].state == COVERAGE_ACTIVATED && !explained[g])
+            cv->unexplained[cv->n_unexplained++] = cv->groups[g].kms;
+}
+
+/* A key installs only on client OSes: a Windows client host key. */
+static bool client_key(const struct catalog *cat, const struct catalog_csvlk *key)
+{
+    for (size_t i = 0; i < key->n_hosts; i++)
+        if (cat->hostos[key->hosts[i].os].server)
+            return false;
+    return key->n_hosts > 0;
+}
+
+static size_t append(char *out, size_t cap, size_t used, const char *fmt, const char *a,
+                     const char *b)
+{
+    if (used >= cap)
+        return used;
+    int n = snprintf(out + used, cap - used, fmt, a, b);
+    return n < 0 ? used : used + (size_t)n;
+}
+
+void coverage_host_text(const struct coverage *cv, char *out, size_t cap)
+{
+    if (!cv->build)
+        snprintf(out, cap, "an unknown OS (no ePID seen)");
+    else if (!cv->os)
+        snprintf(out, cap, "build %u (older than any host OS kmsload knows)", cv->build);
+    else if (cv->os_exact)
+        snprintf(out, cap, "%s (build %u)", cv->os->name, cv->build);
+    else
+        snprintf(out, cap, "build %u (%s or later)", cv->build, cv->os->name);
+}
+
+/* "Windows Server 2025 clients: install a Windows Server 2025 CSVLK; this host runs ..." */
+static void advise(struct coverage *cv, const struct catalog *cat, struct coverage_group *g)
+{
+    const struct catalog_kms *kms = &cat->kms[g->kms];
+    size_t os = cv->os ? (size_t)(cv->os - cat->hostos) : (size_t)-1;
+    bool server_host = !cv->os || cv->os->server;
+    const struct catalog_csvlk *best = NULL;
+    int best_score = 0;
+    for (size_t c = 0; c < cat->n_csvlks; c++) {
+        const struct catalog_csvlk *key = &cat->csvlks[c];
+        if (!catalog_csvlk_activates(key, g->kms))
+            continue;
+        const struct catalog_hosting *h = os == (size_t)-1 ? NULL : host_keys_hosting(key, os);
+        /* As is, after an update, or not on this OS; then server keys on a server; then the
+         * oldest key (the fewest groups) that does it. */
+        int score = (h ? (h->update[0] ? 1 : 0) : 2) * 4 + (server_host && client_key(cat, key));
+        if (!best || score < best_score ||
+            (score == best_score && key->n_activates < best->n_activates)) {
+            best = key;
+            best_score = score;
+        }
+    }
+    char host[160];
+    coverage_host_text(cv, host, sizeof host);
+    if (!best) {
+        snprintf(g->advice, sizeof g->advice,
+                 "%s clients: no host key kmsload knows activates this product group", kms->name);
+        return;
+    }
+    const char *what = strncmp(best->key, "office", 6) == 0 ? "host key" : "CSVLK";
+    size_t used =
+        (size_t)snprintf(g->advice, sizeof g->advice, "%s clients: install a%s %s %s", kms->name,
+                         strchr("AEIOU", best->name[0]) ? "n" : "", best->name, what);
+    const struct catalog_hosting *h = os == (size_t)-1 ? NULL : host_keys_hosting(best, os);
+    if (!cv->os) {
+        used = append(g->advice, sizeof g->advice, used, "; this host shows %s%s", host, "");
+    } else if (h && !h->update[0]) {
+        used = append(g->advice, sizeof g->advice, used,
+                      "; this host runs %s, which can carry it as is%s", host, "");
+    } else if (h) {
+        used = append(g->advice, sizeof g->advice, used,
+                      "; this host runs %s, which needs %s first", host, h->update);
+    } else {
+        used =
+            append(g->advice, sizeof g->advice, used,
+                   "; this host runs %s, which cannot carry it: run the KMS host on %s", host, "");
+        for (size_t i = 0; i < best->n_hosts; i++) {
+            const struct catalog_hosting *o = &best->hosts[i];
+            used = append(g->advice, sizeof g->advice, used, i ? ", or %s%s" : "%s%s",
+                          cat->hostos[o->os].name, "");
+            if (o->update[0])
+                used = append(g->advice, sizeof g->advice, used, " with %s%s", o->update, "");
+        }
+    }
+    (void)used;
+}
+
+void coverage_judge(struct coverage *cv, const struct catalog *cat)
+{
+    cv->build = 0;
+    cv->os = NULL;
+    cv->os_exact = false;
+    for (size_t i = 0; i < cv->n_groups && !cv->build; i++)
+        if (cv->groups[i].state == COVERAGE_ACTIVATED)
+            cv->build = coverage_epid_build(cv->groups[i].epid);
+    if (cv->build) {
+        int exact = 0;
+        cv->os = catalog_hostos_for_build(cat, cv->build, &exact);
+        cv->os_exact = exact;
+    }
+    match_keys(cv, cat);
+    for (size_t i = 0; i < cv->n_groups; i++) {
+        cv->groups[i].advice[0] = '\0';
+        if (cv->groups[i].state == COVERAGE_REFUSED)
+            advise(cv, cat, &cv->groups[i]);
+    }
+}
+
+int coverage_parse_groups(const struct catalog *cat, const char *list, size_t *out, size_t cap,
+                          size_t *n, char *err, size_t err_len)
+{
+    *n = 0;
+    char *copy = strdup(list);
+    if (!copy) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    for (char *save = NULL, *item = strtok_r(copy, ",", &save); item;
+         item = strtok_r(NULL, ",", &save)) {
+        while (*item == ' ')
+            item++;
+        const struct catalog_kms *k = catalog_find_kms(cat, item);
+        if (!k) {
+            snprintf(err, err_len,
+                     "\"%s\" is not a product group of the catalogue (e.g. ws2025, win10, "
+                     "office2021)",
+                     item);
+            rc = -1;
+            break;
+        }
+        if (*n == cap) {
+            snprintf(err, err_len, "at most %zu product groups", cap);
+            rc = -1;
+            break;
+        }
+        out[(*n)++] = (size_t)(k - cat->kms);
+    }
+    free(copy);
+    return rc;
+}

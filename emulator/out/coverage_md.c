@@ -1,0 +1,90 @@
+#include "coverage_md.h"
+
+#include "hresult.h"
+
+#include <string.h>
+
+void coverage_result_text(const struct coverage_group *g, char *out, size_t cap)
+{
+    switch (g->state) {
+    case COVERAGE_ACTIVATED:
+        snprintf(out, cap, "activated (count %u)", g->count);
+        break;
+    case COVERAGE_REFUSED:
+        snprintf(out, cap, "refused: 0x%08X %s (%s)", g->hresult, hresult_name(g->hresult),
+                 hresult_meaning(g->hresult));
+        break;
+    case COVERAGE_ERROR:
+        snprintf(out, cap, "error: %s", g->detail);
+        break;
+    default:
+        snprintf(out, cap, "not asked");
+        break;
+    }
+}
+
+void coverage_keys_text(const struct coverage *cv, const struct catalog *cat, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < cv->matched.n && used < cap; i++) {
+        int n = snprintf(out + used, cap - used, "%s%s", i ? ", " : "",
+                         cat->csvlks[cv->matched.key[i]].name);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+    if (!cv->matched.n)
+        snprintf(out, cap, "none");
+}
+
+/* Table cells must not contain '|' or line breaks. */
+static void cell(FILE *f, const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        if (*p == '|')
+            fputs("\\|", f);
+        else
+            fputc(*p == '\n' || *p == '\r' ? ' ' : *p, f);
+    }
+}
+
+int coverage_md_print(FILE *f, const struct coverage *cv, const struct catalog *cat,
+                      const char *heading)
+{
+    char host[200], keys[1024], result[400];
+    coverage_host_text(cv, host, sizeof host);
+    coverage_keys_text(cv, cat, keys, sizeof keys);
+    size_t counts[4] = {0};
+    for (size_t i = 0; i < cv->n_groups; i++)
+        counts[cv->groups[i].state]++;
+    fprintf(f, "%s Host key coverage\n\n", heading);
+    fprintf(f, "- Host OS: %s\n", host);
+    fprintf(f, "- Coverage matches the host keys: %s\n", keys);
+    fprintf(f, "- %zu product groups: %zu activated, %zu refused, %zu errors\n\n",
+            counts[COVERAGE_ACTIVATED] + counts[COVERAGE_REFUSED] + counts[COVERAGE_ERROR],
+            counts[COVERAGE_ACTIVATED], counts[COVERAGE_REFUSED], counts[COVERAGE_ERROR]);
+    fprintf(f, "| Product group | Result |\n|---|---|\n");
+    for (size_t i = 0; i < cv->n_groups; i++) {
+        const struct coverage_group *g = &cv->groups[i];
+        if (g->state == COVERAGE_NOT_ASKED)
+            continue;
+        coverage_result_text(g, result, sizeof result);
+        fputs("| ", f);
+        cell(f, cat->kms[g->kms].name);
+        fputs(" | ", f);
+        cell(f, result);
+        fputs(" |\n", f);
+    }
+    if (counts[COVERAGE_REFUSED]) {
+        fprintf(f, "\nWhat to do:\n\n");
+        for (size_t i = 0; i < cv->n_groups; i++)
+            if (cv->groups[i].state == COVERAGE_REFUSED) {
+                fputs("- ", f);
+                cell(f, cv->groups[i].advice);
+                fputc('\n', f);
+            }
+    }
+    fputc('\n', f);
+    return ferror(f) ? -1 : 0;
+}

@@ -1,0 +1,23 @@
+/*
+ * The coverage answer (kms/coverage.h) as Markdown: the host's OS, the host keys its coverage
+ * matches, one table row per product group and the advice for each refused one. Written by
+ * `kmsload coverage --markdown` and by the run summary / report when a scenario measures
+ * coverage, so both say it in the same words.
+ */
+#ifndef KMSLOAD_COVERAGE_MD_H
+#define KMSLOAD_COVERAGE_MD_H
+
+#include "coverage.h"
+
+#include <stdio.h>
+
+/* Writes the section (heading level "##" or "###" as given). Returns 0 or -1 on a write error. */
+int coverage_md_print(FILE *f, const struct coverage *cv, const struct catalog *cat,
+                      const char *heading);
+/* One group's result in words: "activated (count 3)", "refused: 0xC004F042 (the KMS host ...)". */
+void coverage_result_text(const struct coverage_group *g, char *out, size_t cap);
+/* The matched host keys as one line ("Windows Server 2012 R2, Office 2016"), or "none". */
+void coverage_keys_text(const struct coverage *cv, const struct catalog *cat, char *out,
+                        size_t cap);
+
+#endif

@@ -1,0 +1,216 @@
+/*
+ * `kmsload coverage` against `kmsload host --host-key ...` on loopback: the refused groups and
+ * the advice in words, --require and the exit status, --markdown, an unreachable host.
+ */
+#include "support.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef KMSLOAD_BINARY
+#error "KMSLOAD_BINARY must name the kmsload program"
+#endif
+
+static struct support_children cc_children;
+static char cc_dir[64];
+
+static void cc_init(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    memset(&cc_children, 0, sizeof cc_children);
+    snprintf(cc_dir, sizeof cc_dir, "/tmp/kmsload-coverage-XXXXXX");
+    cr_assert_not_null(mkdtemp(cc_dir), "mkdtemp: %s", strerror(errno));
+}
+
+static void cc_fini(void)
+{
+    support_kill_all(&cc_children);
+    support_remove_tree(cc_dir);
+}
+
+TestSuite(coverage_cli, .init = cc_init, .fini = cc_fini, .timeout = 60);
+
+/* Starts `kmsload host` with the given host keys on a free loopback port; returns its pid and
+ * "127.0.0.1:PORT" in target. */
+static pid_t cc_host(const char *keys, char *target, size_t cap)
+{
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    int devnull = open("/dev/null", O_WRONLY);
+    const char *args[] = {"host", "-l", "127.0.0.1:0", "--host-key", keys, NULL};
+    pid_t pid = support_spawn(&cc_children, KMSLOAD_BINARY, args, fds[1], devnull);
+    close(fds[1]);
+    close(devnull);
+    char line[64];
+    size_t used = 0;
+    uint64_t end = support_now_ms() + 5000;
+    while (used + 1 < sizeof line && support_now_ms() < end) {
+        struct pollfd p = {.fd = fds[0], .events = POLLIN};
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        if (read(fds[0], line + used, 1) != 1)
+            break;
+        if (line[used] == '\n')
+            break;
+        used++;
+    }
+    line[used] = '\0';
+    close(fds[0]);
+    const char prefix[] = "kmsload host: listening on ";
+    cr_assert(strncmp(line, prefix, sizeof prefix - 1) == 0, "first line: \"%s\"", line);
+    snprintf(target, cap, "%s", line + sizeof prefix - 1);
+    return pid;
+}
+
+/* Runs `kmsload coverage` with args (after the subcommand); stdout into a file; returns the exit
+ * status and the output (caller frees). */
+static int cc_run(const char *const *args, char **out)
+{
+    static unsigned seq;
+    char path[128];
+    snprintf(path, sizeof path, "%s/out.%u", cc_dir, seq++);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    cr_assert_geq(fd, 0);
+    const char *argv[16] = {"coverage"};
+    size_t n = 1;
+    for (size_t i = 0; args[i] && n < 15; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    pid_t pid = support_spawn(&cc_children, KMSLOAD_BINARY, argv, fd, fd);
+    close(fd);
+    int status = 0;
+    cr_assert_eq(support_wait(&cc_children, pid, 30000, &status), 0, "coverage did not finish");
+    *out = support_slurp(path, NULL);
+    cr_assert_not_null(*out);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static json_t *cc_group(json_t *root, const char *key)
+{
+    size_t i;
+    json_t *g;
+    json_array_foreach(json_object_get(root, "groups"), i, g)
+    {
+        if (strcmp(json_string_value(json_object_get(g, "group")), key) == 0)
+            return g;
+    }
+    cr_assert_fail("no group %s", key);
+    return NULL;
+}
+
+static const char *cc_str(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+Test(coverage_cli, a_2012_r2_host_refuses_server_2016_and_newer_with_advice)
+{
+    char target[64];
+    pid_t host = cc_host("ws2012r2", target, sizeof target);
+    char *out;
+    const char *args[] = {target, "--json", "--require", "ws2012r2,ws2012,win81", NULL};
+    cr_expect_eq(cc_run(args, &out), 0, "%s", out);
+    json_error_t jerr;
+    json_t *root = json_loads(out, 0, &jerr);
+    cr_assert_not_null(root, "%s: %s", jerr.text, out);
+    cr_expect_eq(json_integer_value(json_object_get(root, "build")), 9600);
+    cr_expect_str_eq(cc_str(root, "host_os"), "Windows Server 2012 R2");
+    json_t *keys = json_object_get(root, "host_keys");
+    cr_expect_eq(json_array_size(keys), 1);
+    cr_expect_str_eq(cc_str(json_array_get(keys, 0), "key"), "ws2012r2");
+    static const char *const refused[] = {"ws2016", "ws2019", "ws2022", "ws2025"};
+    for (size_t i = 0; i < 4; i++) {
+        json_t *g = cc_group(root, refused[i]);
+        cr_expect_str_eq(cc_str(g, "result"), "refused", "%s", refused[i]);
+        cr_expect_str_eq(cc_str(g, "hresult"), "0xC004F042");
+        cr_expect(strstr(cc_str(g, "advice"), "CSVLK"), "%s", cc_str(g, "advice"));
+    }
+    cr_expect(strstr(cc_str(cc_group(root, "ws2016"), "advice"), "needs KB3172614 first"));
+    cr_expect(strstr(cc_str(cc_group(root, "ws2019"), "advice"), "needs KB4467695 first"));
+    cr_expect(strstr(cc_str(cc_group(root, "ws2025"), "advice"), "cannot carry it"));
+    cr_expect_str_eq(cc_str(cc_group(root, "ws2012r2"), "result"), "activated");
+    cr_expect_str_eq(cc_str(cc_group(root, "vista"), "result"), "activated");
+    json_decref(root);
+    free(out);
+    /* Requiring a refused group fails with exit 1 and says which; text mode has the advice. */
+    const char *args2[] = {target, "--require", "ws2016", NULL};
+    cr_expect_eq(cc_run(args2, &out), 1, "%s", out);
+    cr_expect(strstr(out, "required product group Windows Server 2016 is refused"), "%s", out);
+    cr_expect(strstr(out, "Windows Server 2016 clients: install a Windows Server 2016 CSVLK; this "
+                          "host runs Windows Server 2012 R2 (build 9600), which needs KB3172614 "
+                          "first"),
+              "%s", out);
+    free(out);
+    kill(host, SIGTERM);
+}
+
+Test(coverage_cli, a_2022_key_host_refuses_server_2025_and_counts_grow_by_one)
+{
+    char target[64], md[128];
+    pid_t host = cc_host("ws2022,office2021", target, sizeof target);
+    snprintf(md, sizeof md, "%s/coverage.md", cc_dir);
+    char *out;
+    const char *args[] = {target, "--json", "--markdown", md, NULL};
+    cr_expect_eq(cc_run(args, &out), 0, "%s", out);
+    json_t *root = json_loads(out, 0, NULL);
+    cr_assert_not_null(root, "%s", out);
+    cr_expect_eq(json_integer_value(json_object_get(root, "build")), 20348);
+    json_t *g = cc_group(root, "ws2025");
+    cr_expect_str_eq(cc_str(g, "result"), "refused");
+    cr_expect(strstr(cc_str(g, "advice"), "install a Windows Server 2025 CSVLK; this host runs "
+                                          "Windows Server 2022 (build 20348), which needs "
+                                          "KB5034765 first"),
+              "%s", cc_str(g, "advice"));
+    cr_expect_str_eq(cc_str(cc_group(root, "ws2022"), "result"), "activated");
+    cr_expect_str_eq(cc_str(cc_group(root, "office2021"), "result"), "activated");
+    cr_expect_str_eq(cc_str(cc_group(root, "office2024"), "result"), "refused");
+    json_decref(root);
+    free(out);
+    char *text = support_slurp(md, NULL);
+    cr_assert_not_null(text);
+    cr_expect(strstr(text, "| Windows Server 2025 | refused: 0xC004F042"), "%s", text);
+    cr_expect(strstr(text, "- Host OS: Windows Server 2022 (build 20348)"), "%s", text);
+    free(text);
+    /* A second run: every application keeps its one CMID, so the counts stay at 1. */
+    const char *again[] = {target, "--json", NULL};
+    cr_expect_eq(cc_run(again, &out), 0);
+    root = json_loads(out, 0, NULL);
+    cr_assert_not_null(root);
+    size_t i;
+    json_array_foreach(json_object_get(root, "groups"), i, g)
+    {
+        if (strcmp(cc_str(g, "result"), "activated") == 0)
+            cr_expect_eq(json_integer_value(json_object_get(g, "count")), 1, "%s",
+                         cc_str(g, "group"));
+    }
+    json_decref(root);
+    free(out);
+    kill(host, SIGTERM);
+}
+
+Test(coverage_cli, usage_and_unreachable)
+{
+    char *out;
+    const char *none[] = {NULL};
+    cr_expect_eq(cc_run(none, &out), 2);
+    free(out);
+    const char *bad[] = {"127.0.0.1:1", "--require", "nope", NULL};
+    cr_expect_eq(cc_run(bad, &out), 2);
+    cr_expect(strstr(out, "\"nope\""), "%s", out);
+    free(out);
+    /* Port 1 on loopback: nothing listens there. */
+    const char *down[] = {"127.0.0.1:1", "--timeout", "2s", NULL};
+    cr_expect_eq(cc_run(down, &out), 3, "%s", out);
+    cr_expect(strstr(out, "cannot reach the host"), "%s", out);
+    free(out);
+}
