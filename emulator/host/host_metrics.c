@@ -135,8 +135,19 @@ void host_metrics_render(struct metrics_text *out, void *arg)
     counter(out, "kmsload_host_connections_total", "Client connections accepted.",
             (double)st->connections);
     counter(out, "kmsload_host_connections_rejected_total",
-            "Client connections closed at once because --max-connections were open.",
+            "Client connections closed to make room: --max-connections open or no descriptors "
+            "left.",
             (double)st->connections_rejected);
+    counter(out, "kmsload_host_pdu_timeouts_total",
+            "Connections closed because a request was not whole within --pdu-timeout (clients "
+            "trickling bytes).",
+            (double)st->pdu_timeouts);
+    counter(out, "kmsload_host_accept_pauses_total",
+            "Times accept() failed (e.g. out of descriptors) and accepting paused.",
+            (double)st->accept_pauses);
+    counter(out, "kmsload_host_clock_refused_total",
+            "--clock client: requests refused for moving the host clock too far.",
+            (double)st->clock_refused);
 
     metrics_text_family(out, "kmsload_host_faults_injected_total", METRICS_COUNTER,
                         "Faults injected with --fault, by kind (latency: answers held back).");

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kmsload's benchmarks: builds a Release tree (build-release/) and prints the figures the README
 # quotes. Everything runs on loopback against the reference host. Usage:
-#   tests/bench/run.sh [codec|host|engine|all]        (default: all)
+#   tests/bench/run.sh [codec|host|engine|metrics|all]        (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 what=${1:-all}
@@ -49,6 +49,11 @@ fi
 if [ "$what" = host ] || [ "$what" = all ]; then
     echo "== reference host: activations/s, V6, a new TCP connection per activation"
     "$build/kmsload-bench-host" --seconds 10 --concurrency 32 | tail -n 3
+fi
+
+if [ "$what" = metrics ] || [ "$what" = all ]; then
+    echo "== metrics: CPU per request recorded by the run and host collectors, per /metrics page"
+    "$build/kmsload-bench-metrics"
 fi
 
 if [ "$what" = engine ] || [ "$what" = all ]; then
