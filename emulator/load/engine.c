@@ -73,6 +73,7 @@ struct engine_shared {
     const struct scenario *sc;
     bool handle_signals;
     pthread_t supervisor;
+    pthread_cond_t supervisor_cond; /* wakes the supervisor when the loops are over */
     struct timespec started;
     uint64_t epoch_ft;
 };
@@ -667,10 +668,21 @@ static void *supervisor_thread(void *arg)
     for (;;) {
         int sig = -1;
         struct timespec period = {0, SUPERVISOR_PERIOD_NS};
-        if (sh->handle_signals)
+        if (sh->handle_signals) {
             sig = sigtimedwait(&signals, NULL, &period);
-        else
-            nanosleep(&period, NULL);
+        } else {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += SUPERVISOR_PERIOD_NS;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            pthread_mutex_lock(&sh->lock);
+            if (!sh->finished)
+                pthread_cond_timedwait(&sh->supervisor_cond, &sh->lock, &until);
+            pthread_mutex_unlock(&sh->lock);
+        }
         double now = shared_wall_now(sh);
         bool wake = false, abort = false;
         pthread_mutex_lock(&sh->lock);
@@ -900,6 +912,7 @@ int engine_run(const struct engine_config *cfg, struct run_tally *tally,
     memset(&sh, 0, sizeof sh);
     pthread_mutex_init(&sh.lock, NULL);
     pthread_cond_init(&sh.tick_cond, NULL);
+    pthread_cond_init(&sh.supervisor_cond, NULL);
     sh.n_threads = threads;
     sh.active = threads;
     sh.sc = sc;
@@ -986,7 +999,11 @@ int engine_run(const struct engine_config *cfg, struct run_tally *tally,
 stop_supervisor:
     pthread_mutex_lock(&sh.lock);
     sh.finished = true;
+    pthread_cond_signal(&sh.supervisor_cond);
     pthread_mutex_unlock(&sh.lock);
+    /* A supervisor in sigtimedwait wakes at the next signal: send it one (it sees finished). */
+    if (cfg->handle_signals)
+        pthread_kill(sh.supervisor, SIGTERM);
     pthread_join(sh.supervisor, NULL);
     if (started == 0)
         goto out;
@@ -1027,6 +1044,7 @@ out:
     free(sh.engines);
     free(sh.model);
     pthread_cond_destroy(&sh.tick_cond);
+    pthread_cond_destroy(&sh.supervisor_cond);
     pthread_mutex_destroy(&sh.lock);
     return rc;
 }
