@@ -1,10 +1,10 @@
 #include "run_main.h"
 
-#include "fd_limit.h"
-
+#include "dns_srv.h"
 #include "embedded_host.h"
 #include "engine.h"
 #include "expect.h"
+#include "fd_limit.h"
 #include "metrics_http.h"
 #include "report.h"
 #include "run_dir.h"
@@ -39,6 +39,12 @@ static const char run_usage[] =
     "and the report: index.html with the charts of charts/ (see kmsload report --help).\n"
     "\n"
     "  -t, --target HOST[:PORT]  the KMS host to load (default: the embedded reference host)\n"
+    "  -t, --target dns:DOMAIN   the hosts published as _vlmcs._tcp.DOMAIN SRV records: each\n"
+    "                            machine chooses one as Windows does (priority, then weight at\n"
+    "                            random; stays with the host that activated it; fails over to\n"
+    "                            the next host when one does not answer)\n"
+    "      --dns-server ADDR[:PORT]  ask this DNS server for dns:DOMAIN (default: the system's)\n"
+    "      --no-host-caching     machines discover at every contact (slmgr /ckhc)\n"
     "  -o, --out DIR             output directory (default: out/SCENARIO_NAME)\n"
     "      --seed N              seed of the fleet and request stream (default: the scenario's)\n"
     "      --shard K/N           run the K-th of N disjoint parts of the fleet (K from 0)\n"
@@ -203,6 +209,8 @@ enum {
     OPT_TARGET_CLOCK,
     OPT_MAX_WALL,
     OPT_STOP_AFTER_FAILURES,
+    OPT_DNS_SERVER,
+    OPT_NO_HOST_CACHING,
 };
 
 /* The flags that stand for scenario keys. */
@@ -273,6 +281,16 @@ static int parse_one(int c, char **argv, struct run_options *opt, char *err, siz
     case 'o':
         opt->out_dir = optarg;
         return 0;
+    case OPT_DNS_SERVER: {
+        char why[256];
+        if (dns_srv_check_server(optarg, why, sizeof why))
+            return usage_set(err, err_len, "--dns-server: %s", why);
+        opt->dns_server = optarg;
+        return 0;
+    }
+    case OPT_NO_HOST_CACHING:
+        opt->no_host_caching = true;
+        return 0;
     case OPT_SEED:
         opt->seed_given = true;
         if (value_parse_uint(optarg, 0, ~0UL, &opt->seed))
@@ -329,6 +347,8 @@ int run_options_parse(int argc, char **argv, struct run_options *opt, char *err,
     static const struct option longopts[] = {
         {"target", required_argument, NULL, 't'},
         {"out", required_argument, NULL, 'o'},
+        {"dns-server", required_argument, NULL, OPT_DNS_SERVER},
+        {"no-host-caching", no_argument, NULL, OPT_NO_HOST_CACHING},
         {"seed", required_argument, NULL, OPT_SEED},
         {"shard", required_argument, NULL, OPT_SHARD},
         {"set", required_argument, NULL, OPT_SET},
@@ -363,7 +383,13 @@ int run_options_parse(int argc, char **argv, struct run_options *opt, char *err,
     if (optind + 1 < argc)
         return usage_set(err, err_len, "unexpected argument \"%s\"", argv[optind + 1]);
     opt->scenario_path = argv[optind];
-    if (opt->target) {
+    if (opt->target && strncmp(opt->target, "dns:", 4) == 0) {
+        const char *domain = opt->target + 4;
+        if (!domain[0] || strlen(domain) >= NET_HOST_MAX || strpbrk(domain, " :/[]"))
+            return usage_set(err, err_len, "--target \"%s\": expected dns:DOMAIN", opt->target);
+    } else if (opt->dns_server) {
+        return usage_set(err, err_len, "--dns-server needs --target dns:DOMAIN");
+    } else if (opt->target) {
         char host[NET_HOST_MAX], why[256];
         uint16_t port;
         if (net_parse_target(opt->target, KMS_DEFAULT_PORT, host, sizeof host, &port, why,
@@ -381,7 +407,9 @@ struct run_ctx {
     bool have_catalog;
     struct embedded_host host;
     struct net_addrs target;
-    char target_desc[NET_HOST_MAX + 64];
+    struct host_set hosts; /* --target dns:DOMAIN: the published hosts */
+    bool several_hosts;
+    char target_desc[600];
     bool loopback;
     const char *out_dir;
     char default_out[SCENARIO_NAME_MAX + 8];
@@ -431,6 +459,55 @@ static int run_load(struct run_ctx *x)
     return x->tally && x->results ? 0 : RUN_EXIT_USAGE;
 }
 
+/* --target dns:DOMAIN: the SRV records become the run's host set (spec §1). */
+static int run_discover(struct run_ctx *x, const char *domain)
+{
+    static struct dns_srv_set set; /* large; one per process */
+    struct dns_srv_query q = {.domain = domain, .dns_server = x->opt->dns_server};
+    if (dns_srv_lookup(&q, &set, x->err, sizeof x->err) != DNS_SRV_OK) {
+        fprintf(stderr, "kmsload run: --target dns:%s: %s\n", domain, x->err);
+        return RUN_EXIT_UNREACHABLE;
+    }
+    struct host_set *hs = &x->hosts;
+    memset(hs, 0, sizeof *hs);
+    hs->discovery = true;
+    hs->caching = x->sc->host_caching && !x->opt->no_host_caching;
+    int n = snprintf(x->target_desc, sizeof x->target_desc, "dns:%s", domain);
+    for (size_t i = 0; i < set.n && hs->n < HOST_SET_MAX; i++) {
+        const struct dns_srv_record *r = &set.rec[i];
+        struct host_entry *h = &hs->hosts[hs->n++];
+        /* Named by target, with the port when one target is published on several ports. */
+        bool repeated = false;
+        for (size_t k = 0; k < set.n; k++)
+            repeated |= k != i && strcmp(set.rec[k].target, r->target) == 0;
+        if (repeated)
+            snprintf(h->name, sizeof h->name, "%.240s:%u", r->target, r->port);
+        else
+            snprintf(h->name, sizeof h->name, "%s", r->target);
+        h->addrs = r->addrs;
+        h->priority = r->priority;
+        h->weight = r->weight;
+        h->published_from_us = 0;
+        h->published_until_us = INT64_MAX;
+        for (size_t a = 0; a < r->addrs.n; a++)
+            if (!net_addr_is_loopback((const struct sockaddr *)&r->addrs.addr[a]))
+                x->loopback = false;
+        if (r->addrs.n == 0)
+            fprintf(stderr, "kmsload run: warning: %s (published in %s) has no address: %s\n",
+                    r->target, set.name, r->addr_err);
+        if (n > 0 && (size_t)n < sizeof x->target_desc)
+            n += snprintf(x->target_desc + n, sizeof x->target_desc - (size_t)n, "%s%s:%u %u/%u",
+                          i ? ", " : " (", r->target, r->port, r->priority, r->weight);
+    }
+    if (n > 0 && (size_t)n < sizeof x->target_desc)
+        snprintf(x->target_desc + n, sizeof x->target_desc - (size_t)n, ")");
+    if (set.n > HOST_SET_MAX)
+        fprintf(stderr, "kmsload run: warning: %s has %zu records; the first %d are used\n",
+                set.name, set.n, HOST_SET_MAX);
+    x->several_hosts = true;
+    return 0;
+}
+
 /* The embedded reference host started on a free loopback port. */
 static int run_start_embedded_host(struct run_ctx *x)
 {
@@ -453,6 +530,8 @@ static int run_resolve(struct run_ctx *x)
         snprintf(x->target_desc, sizeof x->target_desc, "the embedded reference host");
         return 0;
     }
+    if (strncmp(text, "dns:", 4) == 0)
+        return run_discover(x, text + 4);
     char hostname[NET_HOST_MAX];
     uint16_t port;
     if (net_parse_target(text, KMS_DEFAULT_PORT, hostname, sizeof hostname, &port, x->err,
@@ -626,6 +705,7 @@ static int run_engine_phase(struct run_ctx *x)
         .scenario = sc,
         .catalog = &x->cat,
         .target = &x->target,
+        .hosts = x->several_hosts ? &x->hosts : NULL,
         .shard_index = opt->shard_index,
         .shard_count = opt->shard_count,
         .progress = !opt->quiet && isatty(STDERR_FILENO),

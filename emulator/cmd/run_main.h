@@ -23,7 +23,10 @@ enum run_exit {
 struct run_options {
     bool help;                      /* --help: print the usage, nothing else */
     const char *scenario_path;      /* as given; installed scenarios are looked up at execution */
-    const char *target;             /* --target HOST[:PORT]; NULL: the embedded reference host */
+    const char *target;             /* --target HOST[:PORT] or dns:DOMAIN; NULL: the embedded
+                                       reference host */
+    const char *dns_server;         /* --dns-server ADDR[:PORT] for dns:DOMAIN; NULL: system's */
+    bool no_host_caching;           /* --no-host-caching (slmgr /ckhc): discover at every contact */
     const char *out_dir;            /* --out; NULL: out/SCENARIO_NAME */
     const char *summary_md;         /* --summary-md FILE or "-"; NULL: none */
     const char *sets[RUN_MAX_SETS]; /* --set KEY=VALUE, in order */

@@ -38,19 +38,26 @@ struct contact {
     double intended_wall_s; /* when it was due (latency is measured from here) */
     struct model_ticket ticket;
     struct kms_request request;
+    /* The hosts this contact tries in turn (failover) and where it is in that order. */
+    size_t order[HOST_SET_MAX];
+    size_t n_order, pos;
+    int host; /* the host of the attempt in flight, HOST_NONE when none could be chosen */
     struct net_client *client;
     struct contact *next_free;
 };
 
 /*
  * What the worker threads share. Each thread runs its own event loop over its own part of the
- * fleet; the model (one host, one set of caches), the records and the request numbering are
- * shared under one lock, and in virtual time every thread meets the others at each tick.
+ * fleet; the model (one per KMS host: each counts on its own), the records and the request
+ * numbering are shared under one lock, and in virtual time every thread meets the others at each
+ * tick.
  */
 struct engine_shared {
     pthread_mutex_t lock;
     pthread_cond_t tick_cond;
-    struct model *model;
+    struct model *model; /* one per host */
+    size_t n_models;
+    struct host_set single; /* the one --target, when the config has no host set */
     const struct run_event_sink *sink;
     struct engine_outcome *out;
     struct engine *engines;
@@ -80,6 +87,8 @@ struct engine_shared {
 
 struct engine {
     struct engine_shared *shared;
+    const struct host_set *hosts;
+    int pinned[SCENARIO_MAX_POPULATIONS]; /* a population's fixed host (/skms), HOST_NONE: none */
     unsigned index;
     pthread_t thread;
     int setup_rc;
@@ -88,7 +97,7 @@ struct engine {
     const struct scenario *sc;
     struct event_base *base;
     struct fleet fleet;
-    struct model *model;
+    struct model *model; /* one per host: model[host] */
     struct run_tally *tally;
     unsigned concurrency; /* this thread's share of the scenario's */
     struct net_client_params params[SCENARIO_MAX_POPULATIONS];
@@ -106,6 +115,7 @@ struct engine {
     struct timespec started;
     struct pcg32 rng; /* request IVs */
     int64_t sim_us;   /* simulated time this thread reached */
+    size_t next_day;  /* several hosts: the next day whose host use is sampled */
     bool stopping;    /* no new contacts (end of run or signal) */
     struct event *kick, *tick_timer, *housekeeping, *rate_timer;
     double send_interval_s; /* max_rate: this thread's interval between requests; 0: no cap */
@@ -209,6 +219,48 @@ static void build_request(struct engine *e, const struct machine *m, int64_t sim
 static void on_contact_done(struct net_client *client, const struct client_session_result *res,
                             void *arg);
 
+static void fail_attempt(struct contact *c, enum kms_outcome outcome, const char *detail)
+{
+    struct client_session_result res;
+    memset(&res, 0, sizeof res);
+    res.outcome = outcome;
+    snprintf(res.err.detail, sizeof res.err.detail, "%s", detail);
+    on_contact_done(NULL, &res, c);
+}
+
+/* Sends the contact's request to the host at its position in the order. */
+static void send_attempt(struct engine *e, struct contact *c)
+{
+    struct machine *m = &e->fleet.machines[c->machine];
+    c->host = (int)c->order[c->pos];
+    pthread_mutex_lock(&e->shared->lock);
+    model_sent(&e->model[c->host], e->fleet.pops[m->population].app_index, c->request.n_policy,
+               &c->ticket);
+    if (e->shared->sink && e->shared->sink->sent)
+        e->shared->sink->sent(e->shared->sink->ctx);
+    pthread_mutex_unlock(&e->shared->lock);
+    uint8_t w_req[16];
+    pcg32_fill(&e->rng, w_req, sizeof w_req);
+    c->client = NULL;
+    /* Pooled connections are shared by every population: they only differ in what the bind
+     * offered, which the pool's first users decided. One host only: a pooled connection is
+     * bound to its host. */
+    while (e->sc->reuse_connections && e->hosts->n == 1 && !c->client && e->n_idle > 0) {
+        struct net_client *idle = e->idle[--e->n_idle];
+        if (net_client_send_next(idle, &c->request, w_req, on_contact_done, c) == 0)
+            c->client = idle;
+        else
+            net_client_free(idle);
+    }
+    if (!c->client) {
+        struct net_client_params params = e->params[m->population];
+        params.addrs = &e->hosts->hosts[c->host].addrs;
+        c->client = net_client_start(e->base, &params, &c->request, w_req, on_contact_done, c);
+    }
+    if (!c->client)
+        fail_attempt(c, KMS_OUTCOME_REFUSED, "out of memory");
+}
+
 static void start_contact(struct engine *e, size_t machine_index, int64_t sim_us,
                           double intended_wall_s)
 {
@@ -222,34 +274,21 @@ static void start_contact(struct engine *e, size_t machine_index, int64_t sim_us
     if (m->state == MACHINE_WAITING)
         m->state = MACHINE_GRACE;
     build_request(e, m, sim_us, &c->request);
-    pthread_mutex_lock(&e->shared->lock);
-    model_sent(e->model, e->fleet.pops[m->population].app_index, c->request.n_policy, &c->ticket);
-    if (e->shared->sink && e->shared->sink->sent)
-        e->shared->sink->sent(e->shared->sink->ctx);
-    pthread_mutex_unlock(&e->shared->lock);
-    uint8_t w_req[16];
-    pcg32_fill(&e->rng, w_req, sizeof w_req);
     e->in_flight++;
     c->client = NULL;
-    /* Pooled connections are shared by every population: they only differ in what the bind
-     * offered, which the pool's first users decided. */
-    while (e->sc->reuse_connections && !c->client && e->n_idle > 0) {
-        struct net_client *idle = e->idle[--e->n_idle];
-        if (net_client_send_next(idle, &c->request, w_req, on_contact_done, c) == 0)
-            c->client = idle;
-        else
-            net_client_free(idle);
+    struct pcg32 choice;
+    host_choice_stream(&choice, e->sc->seed, m->id, sim_us);
+    c->n_order =
+        host_choice_order(e->hosts, sim_us, m->host, e->pinned[m->population], &choice, c->order);
+    c->pos = 0;
+    c->host = HOST_NONE;
+    if (c->n_order == 0) {
+        /* Discovery found nothing: no record published and no cached host. A Windows client
+         * logs 0xC004F074 (no KMS host could be contacted) and retries later. */
+        fail_attempt(c, KMS_OUTCOME_REFUSED, "no KMS host published in DNS (_vlmcs._tcp)");
+        return;
     }
-    if (!c->client)
-        c->client = net_client_start(e->base, &e->params[m->population], &c->request, w_req,
-                                     on_contact_done, c);
-    if (!c->client) {
-        struct client_session_result res;
-        memset(&res, 0, sizeof res);
-        res.outcome = KMS_OUTCOME_REFUSED;
-        snprintf(res.err.detail, sizeof res.err.detail, "out of memory");
-        on_contact_done(NULL, &res, c);
-    }
+    send_attempt(e, c);
 }
 
 static void fill_slots(struct engine *e)
@@ -336,6 +375,28 @@ static int64_t tick_barrier(struct engine *e, int64_t my_due)
     return agreed;
 }
 
+/* Several hosts: at each simulated day boundary up to t, which host each machine caches. */
+static void sample_days(struct engine *e, int64_t t)
+{
+    const int64_t day_us = 86400LL * 1000000LL;
+    if (e->hosts->n < 2)
+        return;
+    while ((int64_t)e->next_day * day_us <= t && e->next_day < TALLY_MAX_DAYS) {
+        unsigned machines[TALLY_MAX_HOSTS] = {0}, no_host = 0;
+        for (size_t i = 0; i < e->fleet.n; i++) {
+            const struct machine *m = &e->fleet.machines[i];
+            if (m->state == MACHINE_WAITING || m->state == MACHINE_LEFT)
+                continue;
+            if (m->host >= 0 && m->host < TALLY_MAX_HOSTS)
+                machines[m->host]++;
+            else
+                no_host++;
+        }
+        run_tally_day(e->tally, e->next_day, (int64_t)e->next_day * day_us, machines, no_host);
+        e->next_day++;
+    }
+}
+
 /* A thread whose loop ended leaves the barrier, so the others never wait for it. */
 static void barrier_leave(struct engine_shared *sh)
 {
@@ -360,8 +421,10 @@ static void advance_virtual(struct engine *e)
     int64_t due = e->stopping ? SCENARIO_NEVER : fleet_next_due(&e->fleet);
     due = tick_barrier(e, due);
     if (due == SCENARIO_NEVER || due > e->sc->duration_us) {
-        if (due != SCENARIO_NEVER || !e->stopping)
+        if (due != SCENARIO_NEVER || !e->stopping) {
             e->sim_us = e->sc->duration_us;
+            sample_days(e, e->sc->duration_us);
+        }
         finish_run(e);
         return;
     }
@@ -369,6 +432,7 @@ static void advance_virtual(struct engine *e)
     int64_t t = (due + tick - 1) / tick * tick;
     if (t > e->sc->duration_us)
         t = e->sc->duration_us;
+    sample_days(e, t - 1); /* the days that began before this tick's contacts */
     e->batch_us = t;
     e->sim_us = t;
     collect_due(e, t);
@@ -493,6 +557,10 @@ static bool check_no_answer_locked(struct engine *e, const struct contact *c,
         sh->consecutive_failures = 0;
         return false;
     }
+    /* Several hosts: an attempt the contact fails over from is not the target going silent
+     * (the next host decides); only a contact that no host answered counts. */
+    if (c->pos + 1 < c->n_order)
+        return false;
     if (sh->consecutive_failures++ == 0)
         sh->streak_start_s = c->intended_wall_s < now ? c->intended_wall_s : now;
     double span = now - sh->streak_start_s;
@@ -541,6 +609,9 @@ static void record_event(struct engine *e, struct contact *c,
     ev.hresult = res->hresult;
     ev.count = -1;
     ev.latency_us = latency_us;
+    ev.host_index = c->host;
+    ev.host = c->host >= 0 ? e->hosts->hosts[c->host].name : "";
+    struct model *model = c->host >= 0 ? &e->model[c->host] : NULL;
     struct engine_shared *sh = e->shared;
     pthread_mutex_lock(&sh->lock);
     ev.seq = ++sh->seq;
@@ -549,7 +620,7 @@ static void record_event(struct engine *e, struct contact *c,
         ev.count = res->response.count;
         if (fp->app_index < MODEL_MAX_APPS)
             sh->host_count[fp->app_index] = res->response.count;
-        model_answered(e->model, &c->ticket, &m->cmid, c->request.n_policy, c->request.client_time,
+        model_answered(model, &c->ticket, &m->cmid, c->request.n_policy, c->request.client_time,
                        res->response.count, &v);
         ev.model_checked = true;
         ev.expected_lo = v.expected_lo;
@@ -561,11 +632,13 @@ static void record_event(struct engine *e, struct contact *c,
             memcpy(ev.hwid, res->response.hwid, 8);
             ev.has_hwid = true;
         }
-    } else {
+    } else if (model) {
         if (answer_lost(res->outcome))
-            model_lost(e->model, &c->ticket, &m->cmid, c->request.n_policy, c->request.client_time);
+            model_lost(model, &c->ticket, &m->cmid, c->request.n_policy, c->request.client_time);
         else
-            model_failed(e->model, &c->ticket);
+            model_failed(model, &c->ticket);
+        snprintf(ev.detail, sizeof ev.detail, "%s", res->err.detail);
+    } else {
         snprintf(ev.detail, sizeof ev.detail, "%s", res->err.detail);
     }
     if (res->outcome != KMS_OUTCOME_REFUSED && res->outcome != KMS_OUTCOME_TIMEOUT)
@@ -591,6 +664,20 @@ static void on_contact_done(struct net_client *client, const struct client_sessi
     double latency_s = now - c->intended_wall_s;
     record_event(e, c, res, latency_s > 0 ? (uint64_t)(latency_s * 1e6) : 0);
     struct machine *m = &e->fleet.machines[c->machine];
+    if (no_answer(res->outcome) && c->pos + 1 < c->n_order && !e->stopping && !e->shared->stop) {
+        /* Failover (spec §1): the host did not answer; drop it from the cache and try the next
+         * host of the order within the same contact. */
+        if (m->host == c->host)
+            m->host = HOST_NONE;
+        net_client_free(client);
+        c->pos++;
+        send_attempt(e, c);
+        return;
+    }
+    if (res->outcome == KMS_OUTCOME_ACTIVATED && e->hosts->caching)
+        m->host = (int8_t)c->host; /* host caching: stay with the host that activated us */
+    else if (!kms_outcome_has_count(res->outcome))
+        m->host = HOST_NONE; /* the cached host failed: discover again at the next contact */
     schedule_next_contact(e, m, c->machine, res, c->sim_us);
     bool reusable = res->outcome == KMS_OUTCOME_ACTIVATED ||
                     res->outcome == KMS_OUTCOME_BELOW_THRESHOLD ||
@@ -759,6 +846,19 @@ static int engine_setup(struct engine *e, struct engine_shared *sh, unsigned ind
     e->sc = sc;
     e->tally = tally;
     e->model = sh->model;
+    e->hosts = cfg->hosts ? cfg->hosts : &sh->single;
+    for (size_t p = 0; p < SCENARIO_MAX_POPULATIONS; p++) {
+        e->pinned[p] = HOST_NONE;
+        if (p < sc->n_pops && sc->pops[p].kms_host[0]) {
+            e->pinned[p] = host_set_find(e->hosts, sc->pops[p].kms_host);
+            if (e->pinned[p] == HOST_NONE) {
+                snprintf(e->setup_err, sizeof e->setup_err,
+                         "population %s: kms_host \"%s\" is not one of the run's hosts",
+                         sc->pops[p].name, sc->pops[p].kms_host);
+                return -1;
+            }
+        }
+    }
     e->concurrency = (sc->concurrency + threads - 1) / threads;
     /* Threads split a shard the way shards split a fleet: disjoint, and the same machines
      * whatever the thread count. */
@@ -865,14 +965,21 @@ static int check_client_clock(struct engine *e, char *err, size_t err_len)
     c->intended_wall_s = wall_now(e);
     build_request(e, m, 0, &c->request);
     c->request.client_time = e->epoch_ft - CLOCK_CHECK_PAST_FT;
+    /* Several hosts: the first one asks for all (they are set up alike, or the run says so). */
+    c->host = 0;
+    c->order[0] = 0;
+    c->n_order = 1;
+    c->pos = 0;
     pthread_mutex_lock(&e->shared->lock);
-    model_sent(e->model, e->fleet.pops[m->population].app_index, c->request.n_policy, &c->ticket);
+    model_sent(&e->model[0], e->fleet.pops[m->population].app_index, c->request.n_policy,
+               &c->ticket);
     pthread_mutex_unlock(&e->shared->lock);
     uint8_t w_req[16];
     pcg32_fill(&e->rng, w_req, sizeof w_req);
     e->in_flight++;
-    c->client = net_client_start(e->base, &e->params[m->population], &c->request, w_req,
-                                 on_clock_check_done, c);
+    struct net_client_params params = e->params[m->population];
+    params.addrs = &e->hosts->hosts[0].addrs;
+    c->client = net_client_start(e->base, &params, &c->request, w_req, on_clock_check_done, c);
     if (!c->client) {
         snprintf(err, err_len, "out of memory");
         return -1;
@@ -924,18 +1031,37 @@ int engine_run(const struct engine_config *cfg, struct run_tally *tally,
     sh.epoch_ft = real_filetime();
     for (size_t a = 0; a < MODEL_MAX_APPS; a++)
         sh.host_count[a] = -1;
-    sh.model = malloc(sizeof *sh.model);
+    if (cfg->hosts) {
+        sh.n_models = cfg->hosts->n;
+    } else {
+        /* One host: the --target or the embedded host. */
+        sh.n_models = 1;
+        snprintf(sh.single.hosts[0].name, sizeof sh.single.hosts[0].name, "target");
+        if (cfg->target)
+            sh.single.hosts[0].addrs = *cfg->target;
+        sh.single.hosts[0].published_until_us = INT64_MAX;
+        sh.single.n = 1;
+        sh.single.caching = true;
+    }
+    sh.model = sh.n_models ? calloc(sh.n_models, sizeof *sh.model) : NULL;
     sh.engines = calloc(threads, sizeof *sh.engines);
     struct run_tally **tallies = calloc(threads, sizeof *tallies);
     int rc = -1;
-    if (!sh.model || !sh.engines || !tallies || model_init(sh.model, cfg->catalog)) {
-        snprintf(err, err_len, "out of memory or too many applications in the catalogue");
+    bool models_ok = sh.model != NULL && sh.n_models <= HOST_SET_MAX;
+    for (size_t h = 0; models_ok && h < sh.n_models; h++) {
+        models_ok = model_init(&sh.model[h], cfg->catalog) == 0;
+        if (models_ok) {
+            /* live_host has no fixed offset. A shard sees only its own machines; a live host
+             * also counts real machines that come (and CMIDs of earlier runs still counted):
+             * both are judged from below. */
+            sh.model[h].baseline = sc->baseline && !sc->live_host;
+            sh.model[h].partial = cfg->shard_count > 1 || sc->live_host;
+        }
+    }
+    if (!models_ok || !sh.engines || !tallies) {
+        snprintf(err, err_len, "out of memory, no host, or too many applications in the catalogue");
         goto out;
     }
-    sh.model->baseline = sc->baseline && !sc->live_host; /* live_host has no fixed offset */
-    /* A shard sees only its own machines; a live host also counts real machines that come (and
-     * CMIDs of earlier runs that are still counted): both are judged from below. */
-    sh.model->partial = cfg->shard_count > 1 || sc->live_host;
     tallies[0] = tally;
     for (unsigned t = 1; t < threads; t++) {
         tallies[t] = malloc(sizeof *tallies[t]);
@@ -956,7 +1082,8 @@ int engine_run(const struct engine_config *cfg, struct run_tally *tally,
             unsigned n = fp->n_policy;
             if (cfg->cap_n_policy && n > fp->kms->n_policy)
                 n = fp->kms->n_policy;
-            model_expect_n_policy(sh.model, fp->app_index, n);
+            for (size_t h = 0; h < sh.n_models; h++)
+                model_expect_n_policy(&sh.model[h], fp->app_index, n);
         }
     clock_gettime(CLOCK_MONOTONIC, &sh.started);
     /* Signals are taken by the supervisor: blocked here, so the threads started below inherit

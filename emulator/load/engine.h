@@ -7,6 +7,7 @@
 #define KMSLOAD_ENGINE_H
 
 #include "catalog.h"
+#include "host_choice.h"
 #include "net.h"
 #include "run_event.h"
 #include "run_outcome.h"
@@ -19,7 +20,8 @@
 struct engine_config {
     const struct scenario *scenario;
     const struct catalog *catalog;
-    const struct net_addrs *target;
+    const struct net_addrs *target; /* the one host, when hosts is NULL */
+    const struct host_set *hosts;   /* several hosts (DNS or the scenario's); NULL: target */
     unsigned shard_index, shard_count;
     bool progress;     /* live progress line on stderr */
     bool cap_n_policy; /* not loopback: N_Policy never above the product's documented value */

@@ -34,6 +34,7 @@ struct machine {
     uint16_t population;
     uint8_t state;
     uint8_t flags;
+    int8_t host; /* the KMS host it caches (host_choice.h), -1 none */
 };
 
 /* Per-population facts the engine needs for each request, resolved from the catalogue. */

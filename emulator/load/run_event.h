@@ -20,6 +20,8 @@ struct run_event {
     const char *app_key;     /* "windows", "office2013", ... */
     const char *product_key; /* catalogue SKU key */
     const char *population;  /* scenario population name */
+    const char *host;        /* the KMS host asked (engine's host set name), "" when none */
+    int host_index;          /* its index in the run's host set, -1 when none */
     int population_index;
     unsigned protocol; /* KMS major version sent */
     enum rpc_ndr ndr;

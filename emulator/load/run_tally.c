@@ -9,6 +9,7 @@
  */
 #include "run_tally.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,6 +114,113 @@ static bool run_dir_latency(enum kms_outcome outcome)
            outcome != KMS_OUTCOME_CLOSED;
 }
 
+static void host_add(struct run_tally *t, const struct run_event *ev)
+{
+    if (ev->host_index < 0 || ev->host_index >= TALLY_MAX_HOSTS)
+        return;
+    struct tally_host *h = &t->hosts[ev->host_index];
+    if (!h->seen) {
+        h->seen = true;
+        snprintf(h->name, sizeof h->name, "%s", ev->host ? ev->host : "");
+        for (size_t i = 0; i < TALLY_MAX_APPS; i++)
+            h->apps[i].reached_us[0] = h->apps[i].reached_us[1] = -1;
+    }
+    if ((size_t)ev->host_index >= t->n_hosts)
+        t->n_hosts = (size_t)ev->host_index + 1;
+    h->requests++;
+    if ((unsigned)ev->outcome < KMS_OUTCOME__COUNT)
+        h->outcomes[ev->outcome]++;
+    if (ev->outcome == KMS_OUTCOME_HOST_ERROR && ev->hresult == 0xC004F042u)
+        h->refused_product++;
+    if (ev->model_checked) {
+        h->model_checked++;
+        h->model_mismatches += !ev->model_agrees;
+    }
+    if (ev->app < 0 || ev->app >= TALLY_MAX_APPS || ev->count < 0)
+        return;
+    struct tally_host_app *a = &h->apps[ev->app];
+    unsigned count = ev->count > (int64_t)UINT32_MAX ? UINT32_MAX : (unsigned)ev->count;
+    if (!a->seen) {
+        a->seen = true;
+        snprintf(a->key, sizeof a->key, "%s", ev->app_key ? ev->app_key : "");
+    }
+    if (count > a->max_count)
+        a->max_count = count;
+    if (ev->sim_us >= a->last_sim_us) {
+        a->last_sim_us = ev->sim_us;
+        a->last_count = count;
+    }
+    static const unsigned thresholds[2] = {5, 25};
+    for (int k = 0; k < 2; k++)
+        if (count >= thresholds[k] && (a->reached_us[k] < 0 || ev->sim_us < a->reached_us[k]))
+            a->reached_us[k] = ev->sim_us;
+}
+
+static void host_merge(struct run_tally *into, const struct run_tally *from)
+{
+    for (size_t i = 0; i < from->n_hosts; i++) {
+        const struct tally_host *f = &from->hosts[i];
+        struct tally_host *h = &into->hosts[i];
+        if (!f->seen)
+            continue;
+        if (!h->seen) {
+            *h = *f;
+            continue;
+        }
+        h->requests += f->requests;
+        for (int o = 0; o < KMS_OUTCOME__COUNT; o++)
+            h->outcomes[o] += f->outcomes[o];
+        h->refused_product += f->refused_product;
+        h->model_checked += f->model_checked;
+        h->model_mismatches += f->model_mismatches;
+        for (size_t k = 0; k < TALLY_MAX_APPS; k++) {
+            const struct tally_host_app *fa = &f->apps[k];
+            struct tally_host_app *a = &h->apps[k];
+            if (!fa->seen)
+                continue;
+            if (!a->seen) {
+                *a = *fa;
+                continue;
+            }
+            if (fa->max_count > a->max_count)
+                a->max_count = fa->max_count;
+            if (fa->last_sim_us >= a->last_sim_us) {
+                a->last_sim_us = fa->last_sim_us;
+                a->last_count = fa->last_count;
+            }
+            for (int r = 0; r < 2; r++)
+                if (fa->reached_us[r] >= 0 &&
+                    (a->reached_us[r] < 0 || fa->reached_us[r] < a->reached_us[r]))
+                    a->reached_us[r] = fa->reached_us[r];
+        }
+    }
+    if (from->n_hosts > into->n_hosts)
+        into->n_hosts = from->n_hosts;
+    for (size_t d = 0; d < from->n_days; d++) {
+        into->days[d].sim_us = from->days[d].sim_us;
+        for (size_t i = 0; i < TALLY_MAX_HOSTS; i++)
+            into->days[d].machines[i] += from->days[d].machines[i];
+        into->days[d].no_host += from->days[d].no_host;
+    }
+    if (from->n_days > into->n_days)
+        into->n_days = from->n_days;
+}
+
+void run_tally_day(struct run_tally *t, size_t day, int64_t sim_us, const unsigned *machines,
+                   unsigned no_host)
+{
+    if (day >= TALLY_MAX_DAYS)
+        return;
+    for (size_t d = t->n_days; d <= day; d++)
+        memset(&t->days[d], 0, sizeof t->days[d]);
+    if (day >= t->n_days)
+        t->n_days = day + 1;
+    t->days[day].sim_us = sim_us;
+    for (size_t i = 0; i < TALLY_MAX_HOSTS; i++)
+        t->days[day].machines[i] += machines[i];
+    t->days[day].no_host += no_host;
+}
+
 void run_tally_add(struct run_tally *t, const struct run_event *ev)
 {
     if (t->requests == 0 || ev->wall_s < t->first_wall_s)
@@ -156,6 +264,7 @@ void run_tally_add(struct run_tally *t, const struct run_event *ev)
         }
     }
 
+    host_add(t, ev);
     struct tally_app *a = app_slot(t, ev->app_key);
     if (!a)
         return;
@@ -274,6 +383,7 @@ void run_tally_merge(struct run_tally *into, const struct run_tally *from)
         if (into->requests == 0 || from->last_sim_us > into->last_sim_us)
             into->last_sim_us = from->last_sim_us;
     }
+    host_merge(into, from);
     into->requests += from->requests;
     for (size_t i = 0; i < KMS_OUTCOME__COUNT; i++)
         into->outcomes[i] += from->outcomes[i];

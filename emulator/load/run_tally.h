@@ -53,6 +53,36 @@ struct tally_population {
     unsigned machines;
 };
 
+#define TALLY_MAX_HOSTS 8   /* = HOST_SET_MAX */
+#define TALLY_MAX_DAYS 1024 /* daily samples of which host machines use */
+
+/* One application's counts as one KMS host returned them. */
+struct tally_host_app {
+    bool seen;
+    char key[32];
+    unsigned max_count, last_count;
+    int64_t last_sim_us;
+    int64_t reached_us[2]; /* first answer with count >= 5 and >= 25; -1 never */
+};
+
+/* One KMS host of the run (several with --target dns:DOMAIN or a scenario's [host] sections). */
+struct tally_host {
+    bool seen;
+    char name[256];
+    uint64_t requests;
+    uint64_t outcomes[KMS_OUTCOME__COUNT];
+    uint64_t refused_product; /* 0xC004F042: the host key does not cover the product */
+    uint64_t model_checked, model_mismatches;
+    struct tally_host_app apps[TALLY_MAX_APPS]; /* by catalogue application index */
+};
+
+/* At the start of a simulated day: the machines (joined, not left) caching each host. */
+struct tally_host_day {
+    int64_t sim_us;
+    unsigned machines[TALLY_MAX_HOSTS];
+    unsigned no_host; /* none cached: never activated yet, or discovering again */
+};
+
 struct tally_hresult {
     uint32_t code;
     uint64_t n;
@@ -73,11 +103,19 @@ struct run_tally {
     struct run_event first_mismatch;
     double first_wall_s, last_wall_s;
     int64_t last_sim_us;
+    struct tally_host hosts[TALLY_MAX_HOSTS];
+    size_t n_hosts; /* host indices seen: [0, n_hosts) */
+    struct tally_host_day days[TALLY_MAX_DAYS];
+    size_t n_days;
 };
 
 void run_tally_init(struct run_tally *t, size_t n_pops);
 void run_tally_add(struct run_tally *t, const struct run_event *ev);
 void run_tally_merge(struct run_tally *into, const struct run_tally *from);
+/* Adds machine counts (machines[TALLY_MAX_HOSTS] per cached host, and those with none) to day
+ * d's sample: the engine's threads each add their own machines. */
+void run_tally_day(struct run_tally *t, size_t day, int64_t sim_us, const unsigned *machines,
+                   unsigned no_host);
 /* Failed contacts: everything but activated and below-threshold answers. */
 uint64_t run_tally_failures(const struct run_tally *t);
 

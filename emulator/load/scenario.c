@@ -91,6 +91,7 @@ static const struct key_spec key_specs[] = {
     {SEC_SCENARIO, "max_wall", T_DURATION, SC_FIELD(max_wall_us), US_PER_S, DURATION_MAX_US,
      "1s..3650d"},
     {SEC_SCENARIO, "max_rate", T_RATE, SC_FIELD(max_rate), 0, 0, NULL},
+    {SEC_SCENARIO, "host_caching", T_SWITCH, SC_FIELD(host_caching), 0, 0, NULL},
 
     {SEC_HOST, "activation_interval", T_MINUTES, SC_FIELD(host_activation_interval), 15, 43200,
      "15m..30d"},
@@ -109,6 +110,7 @@ static const struct key_spec key_specs[] = {
     {SEC_POPULATION, "vm", T_SHARE, POP_FIELD(vm_share), 0, 0, NULL},
     {SEC_POPULATION, "license_status", T_UINT, POP_FIELD(license_status), 0, 6, NULL},
     {SEC_POPULATION, "cloned", T_SHARE, POP_FIELD(cloned_share), 0, 0, NULL},
+    {SEC_POPULATION, "kms_host", T_TEXT, POP_FIELD(kms_host), 0, 0, NULL},
     {SEC_POPULATION, "clock_skew", T_SKEW, POP_FIELD(clock_skew_us), 0, 30 * US_PER_DAY,
      "-30d..+30d"},
     {SEC_POPULATION, "join_at", T_DURATION, POP_FIELD(join_at_us), 0, DURATION_MAX_US, "0..3650d"},
@@ -1154,6 +1156,7 @@ static void scenario_defaults(struct scenario *sc, const char *origin)
         .host_activation_interval = 120,
         .host_renewal_interval = 10080,
         .host_ndr64 = true,
+        .host_caching = true,
     };
     snprintf(sc->path, sizeof sc->path, "%s", origin);
     /* The name defaults to the file's base name without ".ini". */

@@ -48,6 +48,7 @@ struct scenario_population {
     unsigned license_status;      /* default 2 (initial grace) */
     double cloned_share;          /* share reusing another machine's CMID (no sysprep) */
     int64_t clock_skew_us;        /* the machines' clocks run this far ahead (negative: behind) */
+    char kms_host[256]; /* a fixed KMS host (slmgr /skms): a host of the run; "": discover */
     /* Closed model: a fleet of `machines` joining over [join_at, join_at + join_over). */
     uint32_t machines;
     int64_t join_at_us, join_over_us;
@@ -95,8 +96,9 @@ struct scenario {
     int64_t timeout_us;     /* per contact: connect, bind, request */
     bool reuse_connections; /* send contacts over bound connections (default: one per contact) */
     bool baseline;          /* the target already serves real machines: check count deltas */
-    bool live_host;   /* real machines use the target during the run: judge counts from below */
-    unsigned threads; /* 0: one per core */
+    bool host_caching; /* several hosts: a machine keeps the host that activated it (on) */
+    bool live_host;    /* real machines use the target during the run: judge counts from below */
+    unsigned threads;  /* 0: one per core */
     enum scenario_target_clock target_clock;
     /* Stop early (exit 3) when the target stops answering: after this many consecutive contacts
      * without an answer (0: never), or when contacts have failed without one answered for this

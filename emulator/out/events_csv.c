@@ -73,6 +73,10 @@ static void w_population(FILE *f, const struct run_event *ev)
 {
     csv_text(f, ev->population, 256);
 }
+static void w_host(FILE *f, const struct run_event *ev)
+{
+    csv_text(f, ev->host ? ev->host : "", 256);
+}
 static void w_application(FILE *f, const struct run_event *ev)
 {
     csv_text(f, ev->app_key, 256);
@@ -264,6 +268,11 @@ static bool p_population(const char *s, struct events_row *r)
     copy_text(r->population, sizeof r->population, s);
     return true;
 }
+static bool p_host(const char *s, struct events_row *r)
+{
+    copy_text(r->host, sizeof r->host, s);
+    return true;
+}
 static bool p_application(const char *s, struct events_row *r)
 {
     copy_text(r->app, sizeof r->app, s);
@@ -417,6 +426,9 @@ static const struct events_column columns[] = {
     {"latency_us", w_latency, p_latency, false},
     {"epid", w_epid, p_epid, false},
     {"hwid", w_hwid, p_hwid, false},
+    /* The KMS host asked (several hosts per run: --target dns:DOMAIN, [host NAME]); "" when
+     * discovery found none, and in runs written before the column existed. */
+    {"host", w_host, p_host, true},
     {"detail", w_detail, p_detail, false},
     {"run", NULL, p_run, true},
 };
@@ -662,6 +674,8 @@ int events_csv_next(struct events_csv_reader *r, struct events_row *row, char *e
         return fail(err, err_len, "%s:%lu: column expected_lo: the model judged, but no range",
                     r->name, r->record_line);
     row->ev.population = row->population;
+    row->ev.host = row->host;
+    row->ev.host_index = -1; /* the reader knows no host set */
     row->ev.app_key = row->app;
     row->ev.product_key = row->product;
     return 1;

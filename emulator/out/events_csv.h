@@ -25,6 +25,7 @@
 struct events_row {
     struct run_event ev; /* population_index and app are -1: the reader knows no scenario */
     char population[SCENARIO_NAME_MAX];
+    char host[256];
     char app[32];
     char product[96];
     char status_name[80]; /* the hresult_name column */

@@ -135,6 +135,64 @@ static json_t *summary_populations(const struct run_info *info, const struct run
     return pops;
 }
 
+/* Several KMS hosts in one run: each host's outcomes, counts and model verdicts, and which host
+ * the machines used day by day. NULL for a run against one --target or the embedded host. */
+static json_t *summary_hosts(const struct run_tally *t)
+{
+    if (t->n_hosts == 0 ||
+        (t->n_hosts == 1 && t->n_days == 0 && strcmp(t->hosts[0].name, "target") == 0))
+        return NULL;
+    json_t *hosts = json_array();
+    for (size_t i = 0; i < t->n_hosts; i++) {
+        const struct tally_host *h = &t->hosts[i];
+        json_t *jh = json_object(), *outcomes = json_object(), *apps = json_object();
+        json_object_set_new(jh, "name", jstr(h->name, sizeof h->name));
+        json_object_set_new(jh, "requests", jint(h->requests));
+        for (int o = 0; o < KMS_OUTCOME__COUNT; o++)
+            if (h->outcomes[o])
+                json_object_set_new(outcomes, kms_outcome_name((enum kms_outcome)o),
+                                    jint(h->outcomes[o]));
+        json_object_set_new(jh, "outcomes", outcomes);
+        json_object_set_new(jh, "refused_product", jint(h->refused_product));
+        json_object_set_new(jh, "model_checked", jint(h->model_checked));
+        json_object_set_new(jh, "model_mismatches", jint(h->model_mismatches));
+        for (size_t k = 0; k < TALLY_MAX_APPS; k++) {
+            const struct tally_host_app *a = &h->apps[k];
+            if (!a->seen)
+                continue;
+            json_t *ja = json_object();
+            json_object_set_new(ja, "max_count", json_integer(a->max_count));
+            json_object_set_new(ja, "final_count", json_integer(a->last_count));
+            json_object_set_new(ja, "reached_5_sim_s",
+                                a->reached_us[0] >= 0 ? jreal((double)a->reached_us[0] / 1e6)
+                                                      : json_null());
+            json_object_set_new(ja, "reached_25_sim_s",
+                                a->reached_us[1] >= 0 ? jreal((double)a->reached_us[1] / 1e6)
+                                                      : json_null());
+            json_object_set_new(apps, a->key, ja);
+        }
+        json_object_set_new(jh, "applications", apps);
+        json_array_append_new(hosts, jh);
+    }
+    return hosts;
+}
+
+static json_t *summary_host_days(const struct run_tally *t)
+{
+    json_t *days = json_array();
+    for (size_t d = 0; d < t->n_days; d++) {
+        json_t *jd = json_object(), *machines = json_object();
+        json_object_set_new(jd, "day", json_integer((json_int_t)d));
+        for (size_t i = 0; i < t->n_hosts && i < TALLY_MAX_HOSTS; i++)
+            json_object_set_new(machines, t->hosts[i].name[0] ? t->hosts[i].name : "?",
+                                json_integer(t->days[d].machines[i]));
+        json_object_set_new(jd, "machines", machines);
+        json_object_set_new(jd, "no_host", json_integer(t->days[d].no_host));
+        json_array_append_new(days, jd);
+    }
+    return days;
+}
+
 static json_t *summary_model(const struct run_tally *t)
 {
     json_t *jm = json_object();
@@ -291,6 +349,11 @@ json_t *summary_json_build(const struct run_info *info, const struct run_tally *
     json_object_set_new(root, "applications", summary_applications(t));
     json_object_set_new(root, "populations", summary_populations(info, t));
     json_object_set_new(root, "model", summary_model(t));
+    json_t *hosts = summary_hosts(t);
+    if (hosts) {
+        json_object_set_new(root, "hosts", hosts);
+        json_object_set_new(root, "host_days", summary_host_days(t));
+    }
 
     json_object_set_new(root, "expectations", summary_expectations(results, n_results));
     if (info->write_error)
