@@ -136,11 +136,14 @@ static bool drive(ares_channel ch, int64_t deadline_us)
         int bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
         struct pollfd pfd[ARES_GETSOCK_MAXNUM];
         nfds_t n = 0;
+        /* The same bits ARES_GETSOCK_READABLE/WRITABLE test, read unsigned: those macros shift a
+         * signed 1 by up to 31 places, undefined behaviour that UBSan stops on. */
+        unsigned ubits = (unsigned)bits;
         for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
             short ev = 0;
-            if (ARES_GETSOCK_READABLE(bits, i))
+            if ((ubits >> i) & 1u)
                 ev |= POLLIN;
-            if (ARES_GETSOCK_WRITABLE(bits, i))
+            if ((ubits >> (i + ARES_GETSOCK_MAXNUM)) & 1u)
                 ev |= POLLOUT;
             if (!ev)
                 continue;
