@@ -84,7 +84,9 @@ static const char run_usage[] =
     "  2  bad usage or scenario, a virtual-clock scenario against a host that checks client\n"
     "     time, or a non-loopback target without --yes\n"
     "  3  target unreachable or stopped answering, or the wall-clock limit was reached (a\n"
-    "     one-line reason on stderr, also with -q)\n";
+    "     one-line reason on stderr, also with -q)\n"
+    "  4  the results could not be written: disk full, no permission, an output path that\n"
+    "     cannot be a directory (the file is named on stderr)\n";
 
 /* Each contact holds one socket: ask for enough descriptors, and say so when the system refuses. */
 static void raise_open_files(unsigned concurrency, bool embedded_host, bool quiet)
@@ -686,7 +688,7 @@ static int run_engine_phase(struct run_ctx *x)
     }
     if (run_dir_open(&x->records, x->out_dir, x->err, sizeof x->err)) {
         fprintf(stderr, "kmsload run: %s\n", x->err);
-        return RUN_EXIT_USAGE;
+        return RUN_EXIT_IO;
     }
     x->records_open = true;
     if (x->records.previous[0])
@@ -766,7 +768,7 @@ static int run_write_summary_md(struct run_ctx *x)
     };
     if (summary_md_write(opt->summary_md, &md, x->err, sizeof x->err)) {
         fprintf(stderr, "kmsload run: --summary-md: %s\n", x->err);
-        return RUN_EXIT_FAILED;
+        return RUN_EXIT_IO;
     }
     return 0;
 }
@@ -794,10 +796,10 @@ static int run_write_results(struct run_ctx *x)
     if (run_dir_finish(&x->records, &info, x->tally, x->results, x->sc->n_expects, x->err,
                        sizeof x->err)) {
         fprintf(stderr, "kmsload run: %s\n", x->err);
-        return RUN_EXIT_FAILED;
+        return RUN_EXIT_IO;
     }
     if (opt->summary_md && run_write_summary_md(x))
-        return RUN_EXIT_FAILED;
+        return RUN_EXIT_IO;
     if (!opt->quiet)
         print_summary(x->sc, x->tally, &x->eo, x->results, x->sc->n_expects, x->out_dir);
     /* The report is a view of the results: its failure is a warning, not the run's verdict. */

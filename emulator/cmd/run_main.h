@@ -15,6 +15,8 @@ enum run_exit {
     RUN_EXIT_USAGE = 2,       /* bad usage or scenario */
     RUN_EXIT_UNREACHABLE = 3, /* the target never answered, stopped answering, or the run hit
                                  its wall-clock limit */
+    RUN_EXIT_IO = 4,          /* the results could not be written (disk full, permissions, an
+                                 output path that cannot be a directory): named in the message */
 };
 
 #define RUN_MAX_SETS 64

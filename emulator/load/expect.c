@@ -143,13 +143,17 @@ static bool eval_activated(const struct scenario *sc, const struct scenario_expe
         return false;
     }
     const struct tally_population *p = &t->pops[i];
+    const char *plural = p->machines == 1 ? "" : "s";
     if (p->ever_activated_machines > p->activated_machines)
         snprintf(out, cap,
-                 "%u of %u machines of %s still activated at the end (%u activated at some point)",
-                 p->activated_machines, p->machines, e->subject, p->ever_activated_machines);
+                 "%u of %u machine%s of %s still activated at the end (%u activated at some point)",
+                 p->activated_machines, p->machines, plural, e->subject,
+                 p->ever_activated_machines);
+    else if (p->activated_machines == 0)
+        snprintf(out, cap, "0 of %u machine%s of %s activated", p->machines, plural, e->subject);
     else
-        snprintf(out, cap, "%u of %u machines of %s activated, all still activated at the end",
-                 p->activated_machines, p->machines, e->subject);
+        snprintf(out, cap, "%u of %u machine%s of %s activated, all still activated at the end",
+                 p->activated_machines, p->machines, plural, e->subject);
     return (double)p->activated_machines >= e->value;
 }
 

@@ -61,7 +61,7 @@ struct key_spec {
     size_t offset; /* into struct scenario, or struct scenario_population for [population] */
     size_t size;   /* T_TEXT: capacity of the field */
     int64_t min, max;
-    const char *range; /* durations: the range for messages */
+    const char *range; /* durations and numbers: the range for messages */
 };
 
 #define SC_FIELD(f) offsetof(struct scenario, f), sizeof(((struct scenario *)0)->f)
@@ -102,7 +102,8 @@ static const struct key_spec key_specs[] = {
     {SEC_HOST, "ndr64", T_SWITCH, SC_FIELD(host_ndr64), 0, 0, NULL},
 
     {SEC_POPULATION, "product", T_TEXT, POP_FIELD(product), 1, 0, NULL},
-    {SEC_POPULATION, "machines", T_U32, POP_FIELD(machines), 0, MACHINES_MAX, NULL},
+    {SEC_POPULATION, "machines", T_U32, POP_FIELD(machines), 0, MACHINES_MAX,
+     "1..10000000 (0 only with arrivals: as many as the stages bring)"},
     {SEC_POPULATION, "protocol", T_UINT, POP_FIELD(protocol), 4, 6, NULL},
     {SEC_POPULATION, "n_policy", T_UINT, POP_FIELD(n_policy), 0, 1000, NULL},
     {SEC_POPULATION, "ndr64", T_SWITCH, POP_FIELD(ndr64), 0, 0, NULL},
@@ -572,8 +573,11 @@ static int set_value(const struct key_spec *spec, void *base, const char *value,
     case T_UINT:
     case T_U32:
         if (value_parse_uint(value, (unsigned long)spec->min, (unsigned long)spec->max, &n) != 0) {
-            snprintf(problem, cap, "expected a number %lld..%lld", (long long)spec->min,
-                     (long long)spec->max);
+            if (spec->range)
+                snprintf(problem, cap, "expected a number %s", spec->range);
+            else
+                snprintf(problem, cap, "expected a number %lld..%lld", (long long)spec->min,
+                         (long long)spec->max);
             return -1;
         }
         if (spec->type == T_UINT)
@@ -1041,7 +1045,9 @@ static void finish_population(struct parse_ctx *c, size_t i)
     if (!p->open) {
         if (p->machines == 0)
             fail_value(c, st->keys[k_machines], label, "machines",
-                       "a population needs machines above 0, or arrivals", "0");
+                       "expected a number 1..10000000 (0 only with arrivals: as many as the "
+                       "stages bring)",
+                       "0");
         return;
     }
     /* Open: machines caps the arrivals; 0 means as many as the stages bring. */

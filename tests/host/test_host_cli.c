@@ -272,6 +272,19 @@ static json_t *hc_probe(const char *target, int want_status, const char *want_ou
     cr_expect_str_eq(hc_json_str(root, "outcome"), want_outcome, "%s", r.out);
     json_t *es = json_object_get(root, "exit_status");
     cr_expect(json_is_integer(es) && json_integer_value(es) == want_status, "%s", r.out);
+    /* Latency is measured in microseconds: at most three decimals of a millisecond. */
+    const char *lat = strstr(r.out, "\"latency_ms\": ");
+    cr_expect_not_null(lat, "%s", r.out);
+    if (lat) {
+        const char *dot = lat + strlen("\"latency_ms\": ");
+        while (*dot >= '0' && *dot <= '9')
+            dot++;
+        size_t decimals = 0;
+        if (*dot == '.')
+            while (dot[1 + decimals] >= '0' && dot[1 + decimals] <= '9')
+                decimals++;
+        cr_expect_leq(decimals, 3, "latency_ms with %zu decimals: %.40s", decimals, lat);
+    }
     hc_result_free(&r);
     return root;
 }

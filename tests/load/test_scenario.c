@@ -573,12 +573,16 @@ Test(scenario, error_messages_name_file_line_and_key)
         {19, "ndr64 = 2", "test.ini:19: [host] ndr64:"},
         {19, "products = a", "test.ini:19: [host] products: given twice"},
         {22, "product = ", "test.ini:22: [population clients] product: expected 1..95 printable"},
+        /* The range said is the range accepted: 0 only with arrivals, never -5. */
         {23, "machines = 10000001",
-         "test.ini:23: [population clients] machines: expected a "
-         "number 0..10000000"},
+         "test.ini:23: [population clients] machines: expected a number 1..10000000 (0 only "
+         "with arrivals: as many as the stages bring) (got \"10000001\")"},
+        {23, "machines = -5",
+         "test.ini:23: [population clients] machines: expected a number 1..10000000 (0 only "
+         "with arrivals: as many as the stages bring) (got \"-5\")"},
         {23, "machines = 0",
-         "test.ini:23: [population clients] machines: a population needs "
-         "machines above 0, or arrivals"},
+         "test.ini:23: [population clients] machines: expected a number 1..10000000 (0 only "
+         "with arrivals: as many as the stages bring) (got \"0\")"},
         {24, "protocol = 7", "test.ini:24: [population clients] protocol: expected a number 4..6"},
         {24, "protocol = 3", "test.ini:24: [population clients] protocol:"},
         {25, "n_policy = 1001", "test.ini:25: [population clients] n_policy:"},
