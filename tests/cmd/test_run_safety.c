@@ -165,7 +165,8 @@ Test(run_safety, virtual_clock_against_a_host_that_checks_time_is_refused)
     rs_path(out, sizeof out, "refused");
     const char *args[] = {"run", SMOKE, "--target", target, "--out", out, "-q", NULL};
     rs_start(&r, args);
-    cr_expect_eq(rs_wait(&r, 5000), RUN_EXIT_USAGE);
+    /* Refused after one request (about 0.15 s here; the bound only guards against a hang). */
+    cr_expect_eq(rs_wait(&r, 15000), RUN_EXIT_USAGE);
     char *err = rs_text(r.err);
     cr_expect_not_null(strstr(err, "checks client time"), "%s", err);
     cr_expect_not_null(strstr(err, "0xC004F06C"), "%s", err);
@@ -390,8 +391,8 @@ Test(run_safety, two_signals_end_a_two_thread_run_against_a_stalling_host)
         kill(r.pid, SIGINT);
         nanosleep(&gap, NULL);
         kill(r.pid, SIGTERM);
-        /* The bound against the deadlock: any number of signals ends the run promptly. */
-        cr_expect_eq(rs_wait(&r, 5000), RUN_EXIT_FAILED);
+        /* The bound against the deadlock (a hang without the fix; about 0.15 s with it). */
+        cr_expect_eq(rs_wait(&r, 10000), RUN_EXIT_FAILED);
         json_t *s = rs_summary(out);
         cr_expect(json_is_true(json_object_get(s, "interrupted")));
         cr_expect_str_eq(json_string_value(json_object_get(s, "interrupt_reason")), "SIGINT");
@@ -414,13 +415,15 @@ static void rs_write(const char *path, const char *text)
     cr_assert_eq(fclose(f), 0);
 }
 
-/* real-host-smoke in 5 s instead of a minute: the same machines, joining over 4 s. */
+/* real-host-smoke in 8 s instead of a minute: the same machines, joining over 4 s. Its latency
+ * bound is lifted: this is about answers and counts on a CI machine that may be busy. */
 static int rs_smoke(const char *target, const char *out)
 {
     struct rs_child r;
     const char *args[] = {"run",      REAL_HOST_SMOKE,
                           "--target", target,
-                          "--set",    "duration=5s",
+                          "--set",    "duration=8s",
+                          "--set",    "expect.latency_p99=10s",
                           "--set",    "population clients.join_over=4s",
                           "--set",    "population servers.join_over=4s",
                           "--set",    "population office.join_over=4s",
@@ -478,8 +481,9 @@ Test(run_safety, real_host_smoke_passes_on_a_fresh_host_and_on_one_counting_40_m
     json_decref(s);
     /* The next night: the same 3 CMIDs, already counted, and two real machines more. */
     rs_path(fleet, sizeof fleet, "two.ini");
-    rs_write(fleet, "[scenario]\nname = two\nclock = real\nduration = 1s\nseed = 3\nlive_host = on\n"
-                    "[population newcomers]\nproduct = win10-pro\nmachines = 2\n");
+    rs_write(fleet,
+             "[scenario]\nname = two\nclock = real\nduration = 1s\nseed = 3\nlive_host = on\n"
+             "[population newcomers]\nproduct = win10-pro\nmachines = 2\n");
     rs_path(out, sizeof out, "two");
     const char *args2[] = {"run", fleet, "--target",    target, "--out",
                            out,   "-q",  "--no-report", NULL};
@@ -502,7 +506,7 @@ Test(run_safety, new_host_acceptance_passes_on_a_fresh_real_clock_host)
     /* The same order in 7 s instead of 3 minutes (join windows scaled by 1/25). */
     const char *args[] = {"run",      NEW_HOST_ACCEPTANCE,
                           "--target", target,
-                          "--set",    "duration=7200ms",
+                          "--set",    "duration=10s",
                           "--set",    "population servers.join_over=600ms",
                           "--set",    "population clients-pro.join_at=800ms",
                           "--set",    "population clients-pro.join_over=2400ms",
