@@ -113,6 +113,46 @@ static void family_sample(struct metrics_text *out, const char *name, enum metri
     metrics_text_sample(out, name, NULL, 0, v);
 }
 
+/* Several KMS hosts (dns: targets, [host] sections): requests and counts per host. */
+static void render_hosts(struct metrics_text *out, const struct run_tally *t)
+{
+    metrics_text_family(out, "kmsload_run_host_requests_total", METRICS_COUNTER,
+                        "Requests finished per KMS host of the run, by outcome.");
+    for (size_t h = 0; h < t->n_hosts && h < TALLY_MAX_HOSTS; h++)
+        for (int o = 0; t->hosts[h].seen && o < KMS_OUTCOME__COUNT; o++) {
+            if (!t->hosts[h].outcomes[o])
+                continue;
+            struct metrics_label l[] = {{"host", t->hosts[h].name},
+                                        {"outcome", kms_outcome_name((enum kms_outcome)o)}};
+            metrics_text_sample(out, "kmsload_run_host_requests_total", l, 2,
+                                (double)t->hosts[h].outcomes[o]);
+        }
+    static const char *const names[] = {"kmsload_run_host_clients", "kmsload_run_host_clients_max"};
+    static const char *const helps[] = {
+        "The count each KMS host returned last, per application.",
+        "The highest count each KMS host returned so far, per application."};
+    for (int which = 0; which < 2; which++) {
+        metrics_text_family(out, names[which], METRICS_GAUGE, helps[which]);
+        for (size_t h = 0; h < t->n_hosts && h < TALLY_MAX_HOSTS; h++)
+            for (size_t a = 0; t->hosts[h].seen && a < TALLY_MAX_APPS; a++) {
+                const struct tally_host_app *ha = &t->hosts[h].apps[a];
+                if (!ha->seen)
+                    continue;
+                struct metrics_label l[] = {{"host", t->hosts[h].name}, {"application", ha->key}};
+                metrics_text_sample(out, names[which], l, 2,
+                                    (double)(which ? ha->max_count : ha->last_count));
+            }
+    }
+    metrics_text_family(out, "kmsload_run_host_model_disagreements_total", METRICS_COUNTER,
+                        "Answers of each KMS host whose count a genuine host could not have sent.");
+    for (size_t h = 0; h < t->n_hosts && h < TALLY_MAX_HOSTS; h++)
+        if (t->hosts[h].seen) {
+            struct metrics_label l = {"host", t->hosts[h].name};
+            metrics_text_sample(out, "kmsload_run_host_model_disagreements_total", &l, 1,
+                                (double)t->hosts[h].model_mismatches);
+        }
+}
+
 void run_metrics_render(struct metrics_text *out, void *arg)
 {
     struct run_metrics *m = arg;
@@ -163,6 +203,9 @@ void run_metrics_render(struct metrics_text *out, void *arg)
             metrics_text_sample(out, "kmsload_run_clients_max", &l, 1,
                                 (double)t->apps[a].max_count);
         }
+
+    if (t->n_hosts > 0)
+        render_hosts(out, t);
 
     family_sample(out, "kmsload_run_model_checks_total", METRICS_COUNTER,
                   "Answers with a count checked against the model of genuine counting.",

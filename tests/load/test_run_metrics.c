@@ -43,6 +43,8 @@ static struct run_event event(enum kms_outcome outcome, uint32_t hresult, int64_
     ev.model_agrees = count != 99;
     ev.expected_lo = 0;
     ev.expected_hi = 50;
+    ev.host_index = -1;
+    ev.host = "";
     return ev;
 }
 
@@ -105,6 +107,23 @@ Test(run_metrics, counts_outcomes_in_flight_and_expectations_and_passes_events_o
                            "0\"} 1\n"),
               "%s", page);
     cr_expect(strstr(page, "kmsload_run_finished 0\n"), "%s", page);
+    cr_expect_null(strstr(page, "kmsload_run_host_"), "one target: no per-host families");
+    free(page);
+
+    /* Several hosts (dns: targets): counts and outcomes per host as well. */
+    struct run_event h2 = event(KMS_OUTCOME_BELOW_THRESHOLD, 0xC004F038, 7, 1000);
+    h2.host_index = 1;
+    h2.host = "kms2.example.test:1688";
+    h2.app = 2;
+    h2.app_key = "office2013";
+    sink.event(sink.ctx, &h2);
+    page = render(&m);
+    cr_expect(strstr(page, "kmsload_run_host_requests_total{host=\"kms2.example.test:1688\","
+                           "outcome=\"below-threshold\"} 1\n"),
+              "%s", page);
+    cr_expect(strstr(page, "kmsload_run_host_clients{host=\"kms2.example.test:1688\","
+                           "application=\"office2013\"} 7\n"),
+              "%s", page);
     free(page);
 
     /* A disagreement turns the expectation to 0 at the next scrape; the end of the run shows. */
