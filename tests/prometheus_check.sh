@@ -4,8 +4,9 @@
 # script asks its HTTP API until the series arrive: the watcher's up and count, the host's count of
 # the watcher's requests (one client per application however many rounds), and the rules loaded.
 #   tests/prometheus_check.sh [PATH_TO_KMSLOAD]    (needs prometheus and curl: .ci/setup --metrics)
-# Loopback only; the TSDB lives in a temporary directory; at most 60 s of waiting; every process
-# this script started is stopped on exit.
+# Loopback only; the TSDB lives in a temporary directory; at most 30 s for Prometheus to start and
+# 60 s for the series (about 8 s in all here); every process this script started is stopped on
+# exit.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 kmsload=${1:-}
@@ -51,13 +52,6 @@ host_metrics=$(hostport "$(wait_line "$tmp/host.out" "kmsload host: metrics on "
 pids+=($!)
 watch_metrics=$(hostport "$(wait_line "$tmp/watch.out" "kmsload watch: metrics on ")")
 
-# A free loopback port for Prometheus: the first that nothing answers on.
-prom_port=""
-for p in $(seq 19090 19190); do
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then prom_port=$p; break; fi
-done
-[ -n "$prom_port" ] || fail "no free port in 19090..19190"
-
 awk '/<!-- alert-rules -->/{on=1; next} on && /^```yaml/{inblock=1; next} inblock && /^```/{exit} inblock' \
     "$here/README.md" >"$tmp/kms-alerts.yml"
 cat >"$tmp/prometheus.yml" <<YAML
@@ -73,9 +67,27 @@ scrape_configs:
     static_configs:
       - targets: ['$watch_metrics']
 YAML
-prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/data" \
-    --web.listen-address="127.0.0.1:$prom_port" --log.level=warn >"$tmp/prometheus.log" 2>&1 &
-pids+=($!)
+# Prometheus on a free loopback port: the first of a range nothing answers on, and the next one
+# when another process took it meanwhile (Prometheus then exits at once).
+prom_port=""
+for p in $(seq 19090 19190); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
+    prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/data" \
+        --web.listen-address="127.0.0.1:$p" --log.level=warn >"$tmp/prometheus.log" 2>&1 &
+    prom_pid=$!
+    for i in $(seq 300); do # ready within 30 s, or it exited (port taken)
+        curl -fsS --max-time 1 "http://127.0.0.1:$p/-/ready" >/dev/null 2>&1 && prom_port=$p && break
+        kill -0 "$prom_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ -n "$prom_port" ]; then
+        pids+=("$prom_pid")
+        break
+    fi
+    kill -0 "$prom_pid" 2>/dev/null && { kill "$prom_pid"; fail "Prometheus not ready after 30 s"; }
+    wait "$prom_pid" 2>/dev/null || true
+done
+[ -n "$prom_port" ] || { tail -n 20 "$tmp/prometheus.log" >&2; fail "Prometheus did not start on any port of 19090..19190"; }
 api="http://127.0.0.1:$prom_port/api/v1"
 
 # Asks PROMQL until the answer contains every PATTERN (up to the 60 s budget).
