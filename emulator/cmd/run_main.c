@@ -1,5 +1,6 @@
 #include "run_main.h"
 
+#include "coverage_md.h"
 #include "dns_srv.h"
 #include "embedded_host.h"
 #include "engine.h"
@@ -424,7 +425,8 @@ struct run_ctx {
     struct engine_outcome eo;
     struct run_metrics *metrics; /* --metrics: the live figures and their server */
     struct metrics_http *http;
-    const char *abort_reason; /* for the files of a run that did not start */
+    const char *abort_reason;  /* for the files of a run that did not start */
+    struct coverage *coverage; /* scenario key coverage = on: what the run measured */
     char err[1024];
 };
 
@@ -765,10 +767,37 @@ static int run_write_summary_md(struct run_ctx *x)
         .tally = x->tally,
         .results = x->results,
         .n_results = x->sc->n_expects,
+        .coverage = x->coverage,
+        .catalog = &x->cat,
     };
     if (summary_md_write(opt->summary_md, &md, x->err, sizeof x->err)) {
         fprintf(stderr, "kmsload run: --summary-md: %s\n", x->err);
         return RUN_EXIT_IO;
+    }
+    return 0;
+}
+
+/* Scenario key coverage = on: the coverage in words from events.csv, as coverage.md in the run
+ * directory (the report shows it), in --summary-md and, unless quiet, on the console. */
+static int run_measure_coverage(struct run_ctx *x)
+{
+    char events[4096], md[4096];
+    snprintf(events, sizeof events, "%s/events.csv", x->out_dir);
+    snprintf(md, sizeof md, "%s/coverage.md", x->out_dir);
+    x->coverage = malloc(sizeof *x->coverage);
+    if (!x->coverage || coverage_from_events(events, &x->cat, x->coverage, x->err, sizeof x->err) ||
+        coverage_md_write(md, x->coverage, &x->cat, x->err, sizeof x->err)) {
+        fprintf(stderr, "kmsload run: coverage: %s\n", x->coverage ? x->err : "out of memory");
+        return -1;
+    }
+    if (!x->opt->quiet) {
+        char host[200], keys[1024];
+        coverage_host_text(x->coverage, host, sizeof host);
+        coverage_keys_text(x->coverage, &x->cat, keys, sizeof keys);
+        printf("  coverage: host OS %s; host keys %s\n", host, keys);
+        for (size_t i = 0; i < x->coverage->n_groups; i++)
+            if (x->coverage->groups[i].state == COVERAGE_REFUSED)
+                printf("    - %s\n", x->coverage->groups[i].advice);
     }
     return 0;
 }
@@ -798,6 +827,9 @@ static int run_write_results(struct run_ctx *x)
         fprintf(stderr, "kmsload run: %s\n", x->err);
         return RUN_EXIT_IO;
     }
+    if (x->sc->coverage && run_measure_coverage(x))
+        return RUN_EXIT_FAILED;
+
     if (opt->summary_md && run_write_summary_md(x))
         return RUN_EXIT_IO;
     if (!opt->quiet)
@@ -841,6 +873,7 @@ static void run_release(struct run_ctx *x)
     }
     embedded_host_stop(&x->host);
     free(x->results);
+    free(x->coverage);
     free(x->tally);
     if (x->have_catalog)
         catalog_free(&x->cat);

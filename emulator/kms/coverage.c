@@ -43,6 +43,26 @@ unsigned coverage_epid_build(const char *epid)
     return digits && p[digits] == '.' ? build : 0;
 }
 
+void coverage_note(struct coverage *cv, size_t kms, bool has_count, bool host_error,
+                   uint32_t hresult, unsigned count, const char *epid, const char *detail)
+{
+    struct coverage_group *g = coverage_group_of(cv, kms);
+    if (!g)
+        return; /* a retail group: genuine hosts refuse it, coverage does not ask */
+    if (has_count) {
+        if (g->state != COVERAGE_ACTIVATED && epid)
+            snprintf(g->epid, sizeof g->epid, "%s", epid);
+        g->state = COVERAGE_ACTIVATED;
+        g->count = count;
+    } else if (host_error && g->state != COVERAGE_ACTIVATED) {
+        g->state = COVERAGE_REFUSED;
+        g->hresult = hresult;
+    } else if (g->state == COVERAGE_NOT_ASKED) {
+        g->state = COVERAGE_ERROR;
+        snprintf(g->detail, sizeof g->detail, "%s", detail ? detail : "no answer");
+    }
+}
+
 const char *coverage_state_name(enum coverage_state state)
 {
     switch (state) {
@@ -57,11 +77,11 @@ const char *coverage_state_name(enum coverage_state state)
     }
 }
 
-static bool activated(const struct coverage *cv, size_t k)
+static bool refused(const struct coverage *cv, size_t k)
 {
     for (size_t i = 0; i < cv->n_groups; i++)
         if (cv->groups[i].kms == k)
-            return cv->groups[i].state == COVERAGE_ACTIVATED;
+            return cv->groups[i].state == COVERAGE_REFUSED;
     return false;
 }
 
@@ -80,15 +100,20 @@ static void match_keys(struct coverage *cv, const struct catalog *cat)
             size_t gain = 0;
             bool consistent = true;
             for (size_t a = 0; a < key->n_activates && consistent; a++) {
-                if (!activated(cv, key->activates[a])) {
+                /* A group the host refused rules the key out; one nobody asked about does not. */
+                if (refused(cv, key->activates[a])) {
                     consistent = false;
                     break;
                 }
                 for (size_t g = 0; g < cv->n_groups; g++)
-                    if (cv->groups[g].kms == key->activates[a] && !explained[g])
+                    if (cv->groups[g].kms == key->activates[a] && !explained[g] &&
+                        cv->groups[g].state == COVERAGE_ACTIVATED)
                         gain++;
             }
-            if (consistent && gain > best_gain) {
+            /* Of two that explain as much, the older key (fewer groups) claims less. */
+            if (consistent && gain &&
+                (gain > best_gain ||
+                 (gain == best_gain && key->n_activates < cat->csvlks[best].n_activates))) {
                 best = c;
                 best_gain = gain;
             }

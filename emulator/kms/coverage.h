@@ -52,6 +52,10 @@ void coverage_init(struct coverage *cv, const struct catalog *cat);
 struct coverage_group *coverage_group_of(struct coverage *cv, size_t k);
 /* The build field of an ePID text (§9.1: "...-BBBBB.0000-..."), 0 when there is none. */
 unsigned coverage_epid_build(const char *epid);
+/* Records one answer about product group kms (a run may ask many times): a full answer makes
+ * it activated, an HRESULT refused (unless it was activated too), anything else an error. */
+void coverage_note(struct coverage *cv, size_t kms, bool has_count, bool host_error,
+                   uint32_t hresult, unsigned count, const char *epid, const char *detail);
 /* Host OS, matched keys and advice for every refused group. */
 void coverage_judge(struct coverage *cv, const struct catalog *cat);
 /* One line about the host: "Windows Server 2019 (build 17763)". */

@@ -60,6 +60,21 @@ int embedded_host_start(struct embedded_host *h, const struct scenario *sc,
         free(copy);
         cfg.covered_kms = h->covered;
     }
+    if (sc->host_key[0]) {
+        char why[256];
+        if (sc->host_products[0]) {
+            snprintf(err, err_len,
+                     "%s: [host] host_key and products both say what the host covers: "
+                     "give one",
+                     sc->path);
+            return -1;
+        }
+        if (host_keys_parse(cat, sc->host_key, &h->keys, why, sizeof why)) {
+            snprintf(err, err_len, "%s: [host] host_key: %s", sc->path, why);
+            return -1;
+        }
+        cfg.host_keys = &h->keys;
+    }
     struct host_server_config scfg;
     host_server_config_default(&scfg);
     /* The engine opens a new connection as soon as it has closed one, before the host has read

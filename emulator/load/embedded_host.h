@@ -23,7 +23,8 @@ struct embedded_host {
     struct kms_host *host;
     struct host_server *server;
     struct guid *covered;
-    struct event *stop; /* activated from the caller's thread; breaks the loop from inside */
+    struct host_keys keys; /* [host] host_key */
+    struct event *stop;    /* activated from the caller's thread; breaks the loop from inside */
     pthread_t thread;
     bool running;
 };

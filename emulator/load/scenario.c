@@ -80,6 +80,7 @@ static const struct key_spec key_specs[] = {
     {SEC_SCENARIO, "concurrency", T_UINT, SC_FIELD(concurrency), 1, 100000, NULL},
     {SEC_SCENARIO, "timeout", T_DURATION, SC_FIELD(timeout_us), 1000, 3600 * US_PER_S, "1ms..1h"},
     {SEC_SCENARIO, "reuse_connections", T_SWITCH, SC_FIELD(reuse_connections), 0, 0, NULL},
+    {SEC_SCENARIO, "coverage", T_SWITCH, SC_FIELD(coverage), 0, 0, NULL},
     {SEC_SCENARIO, "baseline", T_SWITCH, SC_FIELD(baseline), 0, 0, NULL},
     {SEC_SCENARIO, "live_host", T_SWITCH, SC_FIELD(live_host), 0, 0, NULL},
     {SEC_SCENARIO, "threads", T_UINT, SC_FIELD(threads), 0, 64, NULL},
@@ -98,6 +99,7 @@ static const struct key_spec key_specs[] = {
     {SEC_HOST, "renewal_interval", T_MINUTES, SC_FIELD(host_renewal_interval), 15, 43200,
      "15m..30d"},
     {SEC_HOST, "products", T_TEXT, SC_FIELD(host_products), 0, 0, NULL},
+    {SEC_HOST, "host_key", T_TEXT, SC_FIELD(host_key), 0, 0, NULL},
     {SEC_HOST, "faults", T_FAULTS, SC_FIELD(host_faults), 0, 0, NULL},
     {SEC_HOST, "ndr64", T_SWITCH, SC_FIELD(host_ndr64), 0, 0, NULL},
 

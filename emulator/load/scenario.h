@@ -95,6 +95,7 @@ struct scenario {
     unsigned concurrency;   /* requests in flight at most */
     int64_t timeout_us;     /* per contact: connect, bind, request */
     bool reuse_connections; /* send contacts over bound connections (default: one per contact) */
+    bool coverage;          /* the run measures host-key coverage: report it in words */
     bool baseline;          /* the target already serves real machines: check count deltas */
     bool host_caching; /* several hosts: a machine keeps the host that activated it (on) */
     bool live_host;    /* real machines use the target during the run: judge counts from below */
@@ -111,6 +112,7 @@ struct scenario {
     unsigned host_activation_interval; /* minutes (default 120) */
     unsigned host_renewal_interval;    /* minutes (default 10080) */
     char host_products[256];           /* --products of the host; empty: all volume products */
+    char host_key[256];                /* --host-key of the host; empty: none (see products) */
     char host_faults[256];             /* --fault of the host; empty: none */
     bool host_ndr64;
     struct scenario_population pops[SCENARIO_MAX_POPULATIONS];

@@ -1,6 +1,10 @@
 #include "coverage_md.h"
 
+#include "atomic_file.h"
+#include "events_csv.h"
 #include "hresult.h"
+
+#include <stdlib.h>
 
 #include <string.h>
 
@@ -87,4 +91,54 @@ int coverage_md_print(FILE *f, const struct coverage *cv, const struct catalog *
     }
     fputc('\n', f);
     return ferror(f) ? -1 : 0;
+}
+
+int coverage_from_events(const char *events_path, const struct catalog *cat, struct coverage *cv,
+                         char *err, size_t err_len)
+{
+    coverage_init(cv, cat);
+    struct events_csv_reader *r = events_csv_open(events_path, err, err_len);
+    if (!r)
+        return -1;
+    struct events_row *row = malloc(sizeof *row);
+    int got = row ? 0 : -1;
+    if (!row)
+        snprintf(err, err_len, "out of memory");
+    while (row && (got = events_csv_next(r, row, err, err_len)) > 0) {
+        const struct catalog_sku *sku = catalog_find_sku(cat, row->product);
+        if (!sku)
+            continue;
+        const struct run_event *ev = &row->ev;
+        coverage_note(cv, sku->kms, kms_outcome_has_count(ev->outcome),
+                      ev->outcome == KMS_OUTCOME_HOST_ERROR, ev->hresult,
+                      ev->count < 0 ? 0 : (unsigned)ev->count, ev->epid,
+                      kms_outcome_name(ev->outcome));
+    }
+    free(row);
+    events_csv_close(r);
+    if (got < 0)
+        return -1;
+    coverage_judge(cv, cat);
+    return 0;
+}
+
+int coverage_md_write(const char *path, const struct coverage *cv, const struct catalog *cat,
+                      char *err, size_t err_len)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (!mem) {
+        snprintf(err, err_len, "cannot build %s: out of memory", path);
+        return -1;
+    }
+    int rc = coverage_md_print(mem, cv, cat, "##");
+    if (fclose(mem) != 0 || rc != 0) {
+        snprintf(err, err_len, "cannot build %s: out of memory", path);
+        free(text);
+        return -1;
+    }
+    rc = atomic_file_write(path, text, len, 0644, err, err_len);
+    free(text);
+    return rc;
 }

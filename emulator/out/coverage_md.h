@@ -20,4 +20,15 @@ void coverage_result_text(const struct coverage_group *g, char *out, size_t cap)
 void coverage_keys_text(const struct coverage *cv, const struct catalog *cat, char *out,
                         size_t cap);
 
+/*
+ * The coverage a run measured, from its events.csv: every product group its populations asked
+ * about, answered or refused. Groups nobody asked stay "not asked" (and are left out of the
+ * Markdown). Returns 0, or -1 with a message naming the file.
+ */
+int coverage_from_events(const char *events_path, const struct catalog *cat, struct coverage *cv,
+                         char *err, size_t err_len);
+/* Writes the Markdown to path atomically. Returns 0, or -1 with a message. */
+int coverage_md_write(const char *path, const struct coverage *cv, const struct catalog *cat,
+                      char *err, size_t err_len);
+
 #endif

@@ -510,6 +510,22 @@ static void render_notice(FILE *f, const struct report_page *pg)
     }
 }
 
+/* A run that measured host-key coverage left coverage.md: shown as written, in the same words as
+ * kmsload coverage and --summary-md. */
+static void html_coverage(FILE *f, const char *run_dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/coverage.md", run_dir);
+    size_t len = 0;
+    char *text = read_file(path, &len);
+    if (!text)
+        return;
+    fputs("<h2>Host key coverage</h2>\n<pre class=\"coverage\">", f);
+    html(f, text);
+    fputs("</pre>\n<p>Also in <a href=\"coverage.md\">coverage.md</a>.</p>\n", f);
+    free(text);
+}
+
 /* Every part of the page into its stream. */
 static void render_parts(FILE *const *fs, const struct report_page *pg)
 {
@@ -525,6 +541,7 @@ static void render_parts(FILE *const *fs, const struct report_page *pg)
     html_header(fs[P_FACTS], root, pg->virtual_clock);
     html_expectations(fs[P_EXPECT], root);
     html_tables(fs[P_TABLES], root, pg->virtual_clock);
+    html_coverage(fs[P_TABLES], pg->run_dir);
     html_model(fs[P_MODEL], root);
     html_charts(fs[P_CHARTS], pg->charts_dir, pg->drawn, pg->why_not);
     fputs("Written by <code>kmsload report</code> from <code>events.csv</code> and "

@@ -95,8 +95,8 @@ void run_dir_new_id(char id[RUN_ID_LEN + 1])
 }
 
 /* The files of a run, as run_dir_move_previous moves them. */
-static const char *const RUN_FILES[] = {EVENTS_NAME, SUMMARY_NAME, JUNIT_NAME, "index.html",
-                                        "charts"};
+static const char *const RUN_FILES[] = {EVENTS_NAME,  SUMMARY_NAME, JUNIT_NAME,
+                                        "index.html", "charts",     "coverage.md"};
 
 /* The earlier run's id (from its summary.json), or a time stamp when it has none. */
 static void previous_id(const char *dir, char *out, size_t cap)

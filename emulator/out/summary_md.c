@@ -1,6 +1,8 @@
 /* A run's summary in Markdown (see summary_md.h). */
 #include "summary_md.h"
 
+#include "coverage_md.h"
+
 #include "atomic_file.h"
 
 #include "run_dir.h"
@@ -291,6 +293,8 @@ int summary_md_print(FILE *f, const struct summary_md_run *run)
     md_applications(f, run->tally);
     md_populations(f, run);
     md_model(f, run->tally);
+    if (run->coverage && run->catalog)
+        coverage_md_print(f, run->coverage, run->catalog, "###");
     return ferror(f) ? -1 : 0;
 }
 

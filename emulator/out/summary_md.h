@@ -8,6 +8,7 @@
 #ifndef KMSLOAD_SUMMARY_MD_H
 #define KMSLOAD_SUMMARY_MD_H
 
+#include "coverage.h"
 #include "expect.h"
 #include "run_outcome.h"
 #include "run_tally.h"
@@ -28,6 +29,9 @@ struct summary_md_run {
     const struct run_tally *tally;
     const struct expect_result *results;
     size_t n_results;
+    /* Optional: the host-key coverage the run measured (scenario key coverage = on). */
+    const struct coverage *coverage;
+    const struct catalog *catalog;
 };
 
 /* Writes the Markdown to f. Returns 0, or -1 when f reports a write error. */

@@ -214,3 +214,42 @@ Test(coverage_cli, usage_and_unreachable)
     cr_expect(strstr(out, "cannot reach the host"), "%s", out);
     free(out);
 }
+
+Test(coverage_cli, a_run_that_measures_coverage_says_it_in_the_same_words)
+{
+    char out_dir[128], md[128], *out;
+    snprintf(out_dir, sizeof out_dir, "%s/run", cc_dir);
+    snprintf(md, sizeof md, "%s/summary.md", cc_dir);
+    const char *argv[] = {"run",          KMSLOAD_SOURCE_DIR "/scenarios/host-key-coverage.ini",
+                          "--out",        out_dir,
+                          "--summary-md", md,
+                          "--no-report",  NULL};
+    static unsigned seq;
+    char log[128];
+    snprintf(log, sizeof log, "%s/run.%u.log", cc_dir, seq++);
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    cr_assert_geq(fd, 0);
+    pid_t pid = support_spawn(&cc_children, KMSLOAD_BINARY, argv, fd, fd);
+    close(fd);
+    int status = 0;
+    cr_assert_eq(support_wait(&cc_children, pid, 30000, &status), 0);
+    out = support_slurp(log, NULL);
+    cr_assert_not_null(out);
+    cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s", out);
+    static const char advice[] = "Windows Server 2025 clients: install a Windows Server 2025 "
+                                 "CSVLK; this host runs Windows Server 2019 (build 17763), which "
+                                 "needs KB5034768 first";
+    cr_expect(strstr(out, advice), "console: %s", out);
+    free(out);
+    char path[160];
+    snprintf(path, sizeof path, "%s/coverage.md", out_dir);
+    char *cov = support_slurp(path, NULL), *sum = support_slurp(md, NULL);
+    cr_assert(cov && sum);
+    cr_expect(strstr(cov, advice), "%s", cov);
+    cr_expect(strstr(cov, "| Windows Server 2022 | refused: 0xC004F042"), "%s", cov);
+    cr_expect(strstr(cov, "| Office LTSC 2021 | activated"), "%s", cov);
+    cr_expect(strstr(cov, "host keys: Windows Server 2019, "), "%s", cov);
+    cr_expect(strstr(sum, "### Host key coverage") && strstr(sum, advice), "%s", sum);
+    free(cov);
+    free(sum);
+}

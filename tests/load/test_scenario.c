@@ -888,3 +888,18 @@ Test(scenario, real_host_keys)
     scenario_expect_has(scenario_test_error_after_minimal("[scenario]\nmax_wall = 0\n"),
                         "1s..3650d");
 }
+
+Test(scenario, host_key_and_coverage_keys)
+{
+    struct scenario sc;
+    char err[512] = "";
+    static const char text[] = "[scenario]\ncoverage = on\n[host]\nhost_key = ws2019,office2021\n"
+                               "[population p]\nproduct = win10-pro\nmachines = 1\n";
+    cr_assert_eq(scenario_parse(&sc, text, "t.ini", NULL, 0, err, sizeof err), 0, "%s", err);
+    cr_expect(sc.coverage);
+    cr_expect_str_eq(sc.host_key, "ws2019,office2021");
+    static const char off[] = "[population p]\nproduct = win10-pro\nmachines = 1\n";
+    cr_assert_eq(scenario_parse(&sc, off, "t.ini", NULL, 0, err, sizeof err), 0, "%s", err);
+    cr_expect_not(sc.coverage);
+    cr_expect_str_eq(sc.host_key, "");
+}
