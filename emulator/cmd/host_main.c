@@ -7,7 +7,7 @@
 #include "host_server.h"
 #include "host_state.h"
 #include "metrics_http.h"
-#include "netclient.h"
+#include "net_socket.h"
 #include "usage.h"
 #include "value_parse.h"
 

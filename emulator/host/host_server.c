@@ -1,7 +1,7 @@
 #include "host_server.h"
 
 #include "host_session.h"
-#include "netclient.h"
+#include "net_socket.h"
 
 #include <errno.h>
 #include <event2/listener.h>
@@ -144,9 +144,7 @@ static void conn_free(struct host_conn *c)
 
 static void conn_reset(struct host_conn *c)
 {
-    /* SO_LINGER with a zero timeout makes close() send RST instead of FIN. */
-    struct linger lg = {1, 0};
-    setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    net_socket_reset_on_close(c->fd);
     conn_free(c);
 }
 
@@ -466,12 +464,12 @@ struct host_server *host_server_start(struct event_base *base, struct kms_host *
         const struct sockaddr *sa = (const struct sockaddr *)&cfg->listen.addr[i];
         char text[NET_ADDR_TEXT];
         net_addr_format(sa, text, sizeof text);
-        evutil_socket_t fd = socket(sa->sa_family, SOCK_STREAM, 0);
+        evutil_socket_t fd = net_socket_new(sa->sa_family);
         int one = 1;
         if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
             (sa->sa_family == AF_INET6 &&
              setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) ||
-            bind(fd, sa, cfg->listen.len[i]) != 0 || evutil_make_socket_nonblocking(fd) != 0) {
+            bind(fd, sa, cfg->listen.len[i]) != 0) {
             snprintf(err, err_len, "cannot listen on %s: %s", text, strerror(errno));
             if (fd >= 0)
                 close(fd);

@@ -1,7 +1,7 @@
 /* The embedded reference host of `kmsload run` (see embedded_host.h). */
 #include "embedded_host.h"
 
-#include "netclient.h"
+#include "net_socket.h"
 
 #include <event2/thread.h>
 #include <stdio.h>

@@ -1,5 +1,7 @@
 #include "netclient.h"
 
+#include "net_socket.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,17 +43,6 @@ struct net_client {
     net_client_done_fn done;
     void *arg;
 };
-
-struct event_base *net_event_base_new(void)
-{
-    struct event_config *cfg = event_config_new();
-    if (!cfg)
-        return NULL;
-    event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-    struct event_base *base = event_base_new_with_config(cfg);
-    event_config_free(cfg);
-    return base ? base : event_base_new();
-}
 
 static uint64_t timespec_diff_us(const struct timespec *a, const struct timespec *b)
 {
@@ -212,7 +203,7 @@ static void try_next_address(struct net_client *c)
         size_t i = c->next_addr++;
         const struct sockaddr *sa = (const struct sockaddr *)&c->params.addrs->addr[i];
         net_addr_format(sa, c->peer, sizeof c->peer);
-        c->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        c->fd = net_socket_new(sa->sa_family);
         if (c->fd < 0) {
             c->last_errno = errno;
             continue;
@@ -312,10 +303,8 @@ void net_client_free(struct net_client *c)
 {
     if (!c)
         return;
-    if (c->fd >= 0 && c->params.abortive_close && c->connected) {
-        struct linger lg = {1, 0};
-        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-    }
+    if (c->fd >= 0 && c->params.abortive_close && c->connected)
+        net_socket_reset_on_close(c->fd);
     close_socket(c);
     if (c->deadline)
         event_free(c->deadline);

@@ -8,15 +8,12 @@
 
 #include "client_session.h"
 #include "net.h"
+#include "net_socket.h"
 
 #include <event2/event.h>
 #include <sys/time.h>
 
 struct net_client;
-
-/* An event base tuned for many short connections: epoll changes are batched per loop iteration
- * (a connection's add/modify/delete often cancel out), saving system calls. */
-struct event_base *net_event_base_new(void);
 
 /* Called once when the exchange ends; the callback may free the client. */
 typedef void (*net_client_done_fn)(struct net_client *client,
