@@ -27,7 +27,8 @@ static const char coverage_usage[] =
     "                           ws2025,win10,office2021); exit 1 when one is not\n"
     "      --json               print the answer as JSON\n"
     "      --markdown FILE      also write it as Markdown ('-' for standard output)\n"
-    "  -t, --timeout DUR        per request (default 5s)\n"
+    "  -t, --target HOST[:PORT] the host (instead of the HOST argument)\n"
+    "      --timeout DUR        per request (default 5s; -t DUR still works, deprecated)\n"
     "      --catalog FILE       product catalogue (default: $KMSLOAD_PRODUCTS, installed, "
     "built-in)\n"
     "  -h, --help               show this help\n"
@@ -35,7 +36,7 @@ static const char coverage_usage[] =
     "Exit status: 0 every --require group activated (or none given), 1 one was not, 2 usage,\n"
     "3 the host could not be reached.\n";
 
-enum { OPT_JSON = 256, OPT_MARKDOWN, OPT_REQUIRE, OPT_CATALOG };
+enum { OPT_JSON = 256, OPT_MARKDOWN, OPT_REQUIRE, OPT_CATALOG, OPT_TIMEOUT };
 
 int coverage_options_parse(int argc, char **argv, struct coverage_options *o, char *err,
                            size_t err_len)
@@ -45,7 +46,8 @@ int coverage_options_parse(int argc, char **argv, struct coverage_options *o, ch
         {"markdown", required_argument, NULL, OPT_MARKDOWN},
         {"require", required_argument, NULL, OPT_REQUIRE},
         {"catalog", required_argument, NULL, OPT_CATALOG},
-        {"timeout", required_argument, NULL, 't'},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"target", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -70,6 +72,13 @@ int coverage_options_parse(int argc, char **argv, struct coverage_options *o, ch
             o->catalog_file = optarg;
             break;
         case 't':
+            if (!usage_looks_like_duration(optarg)) {
+                o->target = optarg;
+                break;
+            }
+            o->deprecated = USAGE_NOTE_T_TIMEOUT; /* the old -t DURATION */
+            /* fall through */
+        case OPT_TIMEOUT:
             if (value_parse_duration(optarg, false, &o->timeout_us, why, sizeof why) ||
                 o->timeout_us <= 0)
                 return usage_set(err, err_len, "--timeout: %s",
@@ -82,11 +91,16 @@ int coverage_options_parse(int argc, char **argv, struct coverage_options *o, ch
             return usage_getopt_error(c, argv, err, err_len);
         }
     }
-    if (optind >= argc)
-        return usage_set(err, err_len, "missing the target HOST[:PORT]");
+    if (optind >= argc && !o->target)
+        return usage_set(err, err_len, "missing the target HOST[:PORT] (or -t HOST[:PORT])");
+    if (optind < argc && o->target)
+        return usage_set(err, err_len, "the target given twice: \"%s\" and -t \"%s\"", argv[optind],
+                         o->target);
     if (optind + 1 < argc)
         return usage_set(err, err_len, "unexpected argument \"%s\"", argv[optind + 1]);
-    if (net_parse_target(argv[optind], KMS_DEFAULT_PORT, o->host, sizeof o->host, &o->port, why,
+    if (!o->target)
+        o->target = argv[optind];
+    if (net_parse_target(o->target, KMS_DEFAULT_PORT, o->host, sizeof o->host, &o->port, why,
                          sizeof why))
         return usage_set(err, err_len, "%s", why);
     return 0;
@@ -278,5 +292,6 @@ int coverage_main(int argc, char **argv)
         fputs(coverage_usage, stdout);
         return 0;
     }
+    usage_note("coverage", o.deprecated);
     return coverage_execute(&o);
 }

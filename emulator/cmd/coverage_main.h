@@ -20,6 +20,8 @@ struct coverage_options {
     const char *markdown; /* --markdown FILE ("-" standard output) */
     const char *require;  /* --require GROUP,... (checked at execution) */
     const char *catalog_file;
+    const char *target;     /* HOST[:PORT], the argument or -t/--target */
+    const char *deprecated; /* an old spelling was used: the note for stderr, or NULL */
     int64_t timeout_us;
 };
 

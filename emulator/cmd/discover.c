@@ -27,8 +27,10 @@ static const char discover_usage[] =
     "Options:\n"
     "      --dns-server ADDR[:PORT]  ask this DNS server (default: the system's resolvers)\n"
     "  -p, --product NAME       edition to probe with (default: win10-pro)\n"
-    "      --products FILE      catalogue file (default: $KMSLOAD_PRODUCTS, installed, built-in)\n"
-    "  -t, --timeout DUR        DNS and each probe (default 5s)\n"
+    "      --catalog FILE       catalogue file (default: $KMSLOAD_PRODUCTS, installed, built-in;\n"
+    "                           --products FILE still works, deprecated)\n"
+    "      --timeout DUR        DNS and each probe (default 5s; -t DUR still works, deprecated:\n"
+    "                           -t is --target in the other subcommands)\n"
     "      --json               print one JSON object instead of text\n"
     "  -h, --help               show this help\n"
     "\n"
@@ -68,7 +70,7 @@ struct discover_probe {
     struct discover_host *host;
 };
 
-enum { OPT_DNS_SERVER = 256, OPT_PRODUCTS, OPT_JSON };
+enum { OPT_DNS_SERVER = 256, OPT_PRODUCTS, OPT_CATALOG, OPT_TIMEOUT, OPT_JSON };
 
 /* Returns 0 to go on, 1 after --help, -1 on bad usage (already reported). */
 static int parse_options(int argc, char **argv, struct discover_options *o)
@@ -77,7 +79,8 @@ static int parse_options(int argc, char **argv, struct discover_options *o)
         {"dns-server", required_argument, NULL, OPT_DNS_SERVER},
         {"product", required_argument, NULL, 'p'},
         {"products", required_argument, NULL, OPT_PRODUCTS},
-        {"timeout", required_argument, NULL, 't'},
+        {"catalog", required_argument, NULL, OPT_CATALOG},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"json", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -102,9 +105,21 @@ static int parse_options(int argc, char **argv, struct discover_options *o)
             o->product = optarg;
             break;
         case OPT_PRODUCTS:
+            usage_note("discover", USAGE_NOTE_PRODUCTS_FILE);
+            /* fall through */
+        case OPT_CATALOG:
             o->products_file = optarg;
             break;
         case 't':
+            if (!usage_looks_like_duration(optarg)) {
+                usage_error("discover",
+                            "-t means --target, and discover has no target: give the DOMAIN "
+                            "(--timeout DURATION for a timeout)");
+                return -1;
+            }
+            usage_note("discover", USAGE_NOTE_T_TIMEOUT);
+            /* fall through */
+        case OPT_TIMEOUT:
             if (value_parse_duration(optarg, false, &o->timeout_us, err, sizeof err) ||
                 o->timeout_us <= 0) {
                 usage_error("discover", "--timeout: %s",

@@ -21,6 +21,7 @@
 
 static const char probe_usage[] =
     "Usage: kmsload probe [OPTIONS] HOST[:PORT]\n"
+    "       kmsload probe [OPTIONS] -t HOST[:PORT]\n"
     "\n"
     "Sends one activation request to a KMS host, as a real client would, and prints the\n"
     "decoded answer: count, activation and renewal intervals, ePID, HwId, HRESULT.\n"
@@ -31,7 +32,8 @@ static const char probe_usage[] =
     "      --app ID|NAME        override the application ID (host counter)\n"
     "      --kms ID|NAME        override the KMS ID (product group)\n"
     "      --sku ID             override the SKU (activation) ID\n"
-    "      --products FILE      catalogue file (default: $KMSLOAD_PRODUCTS, installed, built-in)\n"
+    "      --catalog FILE       catalogue file (default: $KMSLOAD_PRODUCTS, installed, built-in;\n"
+    "                           --products FILE still works, deprecated)\n"
     "      --list-products      print the catalogue and exit\n"
     "      --list-host-keys     print the host keys (CSVLKs), what each activates and where it\n"
     "                           installs, and exit\n"
@@ -53,7 +55,9 @@ static const char probe_usage[] =
     "      --ndr64 on|off       offer NDR64 in the bind (default on)\n"
     "      --btfn on|off        offer bind-time feature negotiation (default on)\n"
     "      --alter-context      Windows-faithful: if only NDR64 is granted, switch to NDR32\n"
-    "  -t, --timeout DUR        whole-exchange timeout (default 10s)\n"
+    "  -t, --target HOST[:PORT] the host (instead of the HOST argument)\n"
+    "      --timeout DUR        whole-exchange timeout (default 10s; -t DUR still works,\n"
+    "                           deprecated)\n"
     "\n"
     "Output:\n"
     "      --json               print one JSON object instead of text\n"
@@ -79,6 +83,8 @@ enum {
     OPT_KMS,
     OPT_SKU,
     OPT_PRODUCTS,
+    OPT_CATALOG,
+    OPT_TIMEOUT,
     OPT_LIST,
     OPT_LIST_HOST_KEYS,
     OPT_CMID,
@@ -128,7 +134,7 @@ static int parse_value(int c, struct probe_options *o, char *err, size_t err_len
             return usage_set(err, err_len, "--%s \"%s\": expected on or off",
                              c == OPT_NDR64 ? "ndr64" : "btfn", optarg);
         return 0;
-    default: /* 't' */
+    default: /* OPT_TIMEOUT */
         if (value_parse_duration(optarg, false, &o->timeout_us, why, sizeof why) ||
             o->timeout_us <= 0)
             return usage_set(err, err_len, "--timeout: %s",
@@ -153,7 +159,18 @@ static int parse_one(int c, char **argv, struct probe_options *o, char *err, siz
         o->sku = optarg;
         return 0;
     case OPT_PRODUCTS:
+        o->deprecated = USAGE_NOTE_PRODUCTS_FILE;
         o->products_file = optarg;
+        return 0;
+    case OPT_CATALOG:
+        o->products_file = optarg;
+        return 0;
+    case 't':
+        if (usage_looks_like_duration(optarg)) { /* the old -t DURATION */
+            o->deprecated = USAGE_NOTE_T_TIMEOUT;
+            return parse_value(OPT_TIMEOUT, o, err, err_len);
+        }
+        o->target = optarg;
         return 0;
     case OPT_LIST:
         o->list_products = true;
@@ -189,7 +206,7 @@ static int parse_one(int c, char **argv, struct probe_options *o, char *err, siz
     case OPT_SKEW:
     case OPT_NDR64:
     case OPT_BTFN:
-    case 't':
+    case OPT_TIMEOUT:
         return parse_value(c, o, err, err_len);
     default:
         return usage_getopt_error(c, argv, err, err_len);
@@ -216,6 +233,8 @@ int probe_options_parse(int argc, char **argv, struct probe_options *o, char *er
         {"kms", required_argument, NULL, OPT_KMS},
         {"sku", required_argument, NULL, OPT_SKU},
         {"products", required_argument, NULL, OPT_PRODUCTS},
+        {"catalog", required_argument, NULL, OPT_CATALOG},
+        {"target", required_argument, NULL, 't'},
         {"list-products", no_argument, NULL, OPT_LIST},
         {"list-host-keys", no_argument, NULL, OPT_LIST_HOST_KEYS},
         {"protocol", required_argument, NULL, 'P'},
@@ -230,7 +249,7 @@ int probe_options_parse(int argc, char **argv, struct probe_options *o, char *er
         {"ndr64", required_argument, NULL, OPT_NDR64},
         {"btfn", required_argument, NULL, OPT_BTFN},
         {"alter-context", no_argument, NULL, OPT_ALTER},
-        {"timeout", required_argument, NULL, 't'},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"json", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -248,11 +267,16 @@ int probe_options_parse(int argc, char **argv, struct probe_options *o, char *er
     }
     if (o->list_products || o->list_host_keys)
         return 0;
-    if (optind >= argc)
-        return usage_set(err, err_len, "missing the target HOST[:PORT]");
+    if (optind >= argc && !o->target)
+        return usage_set(err, err_len, "missing the target HOST[:PORT] (or -t HOST[:PORT])");
+    if (optind < argc && o->target)
+        return usage_set(err, err_len, "the target given twice: \"%s\" and -t \"%s\"", argv[optind],
+                         o->target);
     if (optind + 1 < argc)
         return usage_set(err, err_len, "unexpected argument \"%s\"", argv[optind + 1]);
-    if (net_parse_target(argv[optind], KMS_DEFAULT_PORT, o->host, sizeof o->host, &o->port, why,
+    if (!o->target)
+        o->target = argv[optind];
+    if (net_parse_target(o->target, KMS_DEFAULT_PORT, o->host, sizeof o->host, &o->port, why,
                          sizeof why))
         return usage_set(err, err_len, "%s", why);
     return 0;
@@ -630,5 +654,6 @@ int probe_main(int argc, char **argv)
         fputs(probe_usage, stdout);
         return 0;
     }
+    usage_note("probe", o.deprecated);
     return probe_execute(&o);
 }

@@ -26,8 +26,10 @@ struct probe_options {
     uint16_t port;
     const char *product;
     const char *app, *kms, *sku; /* overrides: catalogue names or GUIDs (checked at execution) */
-    const char *products_file;
-    unsigned long protocol; /* 0 = product default */
+    const char *products_file;   /* --catalog FILE (or the deprecated --products FILE) */
+    const char *target;          /* HOST[:PORT], the argument or -t/--target */
+    const char *deprecated;      /* an old spelling was used: the note for stderr, or NULL */
+    unsigned long protocol;      /* 0 = product default */
     const char *cmid, *cmid_prev;
     const char *workstation;
     long n_policy; /* -1 = product default */

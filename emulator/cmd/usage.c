@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 void usage_error(const char *command, const char *fmt, ...)
 {
@@ -28,4 +29,23 @@ int usage_getopt_error(int c, char **argv, char *err, size_t err_len)
     if (c == ':')
         return usage_set(err, err_len, "option %s needs a value", argv[optind - 1]);
     return usage_set(err, err_len, "unknown option \"%s\"", argv[optind - 1]);
+}
+
+bool usage_looks_like_duration(const char *value)
+{
+    /* Digits and units: 5s, 500ms, 2m, 1h30m, 10 (seconds). A host name has a letter first or
+     * a dot, colon or other letters in it. */
+    const char *p = value;
+    if (!(*p >= '0' && *p <= '9'))
+        return false;
+    for (; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || *p == 's' || *p == 'm' || *p == 'h' || *p == 'd'))
+            return false;
+    return true;
+}
+
+void usage_note(const char *command, const char *note)
+{
+    if (note)
+        fprintf(stderr, "kmsload %s: note: %s\n", command, note);
 }

@@ -2,6 +2,7 @@
 #ifndef KMSLOAD_USAGE_H
 #define KMSLOAD_USAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Prints "kmsload COMMAND: MESSAGE" and the --help hint to stderr, for bad usage. */
@@ -16,5 +17,21 @@ int usage_set(char *err, size_t err_len, const char *fmt, ...)
  * option as written in argv; returns -1.
  */
 int usage_getopt_error(int c, char **argv, char *err, size_t err_len);
+
+/*
+ * One flag vocabulary across the subcommands: -t/--target is the host to talk to, --timeout a
+ * timeout, --catalog FILE the product catalogue, --products LIST the host's KMS IDs. Old
+ * spellings keep working with a note on stderr.
+ */
+/* True when value reads as a duration ("5s", "500ms", "2m"): an old "-t DUR" for --timeout. */
+bool usage_looks_like_duration(const char *value);
+/* Prints "kmsload COMMAND: note: NOTE" on stderr when note is not NULL. */
+void usage_note(const char *command, const char *note);
+#define USAGE_NOTE_T_TIMEOUT                                                                       \
+    "-t DURATION for the timeout is deprecated: -t means --target in every subcommand; use "       \
+    "--timeout DURATION"
+#define USAGE_NOTE_PRODUCTS_FILE                                                                   \
+    "--products FILE is deprecated: the catalogue file is --catalog FILE in every subcommand "     \
+    "(--products is the host's list of KMS IDs)"
 
 #endif

@@ -140,3 +140,41 @@ Test(probe_options, usage_errors_name_the_option)
     cr_expect_eq(parse(2, empty, &o, err), -1);
     cr_expect_neq(err[0], '\0');
 }
+
+Test(probe_options, one_flag_vocabulary_with_old_spellings_noted)
+{
+    struct probe_options o;
+    char err[512];
+    /* -t is the target, as in run and coverage; --catalog the catalogue file, as in host. */
+    char *a[] = {"probe", "-t", "kms.example.test:1700", "--catalog", "p.ini", NULL};
+    cr_assert_eq(parse(5, a, &o, err), 0, "%s", err);
+    cr_expect_str_eq(o.host, "kms.example.test");
+    cr_expect_eq(o.port, 1700);
+    cr_expect_str_eq(o.products_file, "p.ini");
+    cr_expect_null(o.deprecated);
+    char *b[] = {"probe", "--target", "[::1]", "--timeout", "2s", NULL};
+    cr_assert_eq(parse(5, b, &o, err), 0, "%s", err);
+    cr_expect_str_eq(o.host, "::1");
+    cr_expect_eq(o.timeout_us, 2000000);
+    cr_expect_null(o.deprecated);
+    /* The old spellings still work, with a note. */
+    char *c[] = {"probe", "-t", "1500ms", "127.0.0.1", NULL};
+    cr_assert_eq(parse(4, c, &o, err), 0, "%s", err);
+    cr_expect_eq(o.timeout_us, 1500000);
+    cr_expect_str_eq(o.host, "127.0.0.1");
+    cr_expect_str_eq(o.deprecated, "-t DURATION for the timeout is deprecated: -t means --target "
+                                   "in every subcommand; use --timeout DURATION");
+    char *d[] = {"probe", "--products", "old.ini", "127.0.0.1", NULL};
+    cr_assert_eq(parse(4, d, &o, err), 0, "%s", err);
+    cr_expect_str_eq(o.products_file, "old.ini");
+    cr_expect_str_eq(o.deprecated, "--products FILE is deprecated: the catalogue file is --catalog "
+                                   "FILE in every subcommand (--products is the host's list of "
+                                   "KMS IDs)");
+    /* Both a HOST argument and -t: refused, naming both. */
+    char *e[] = {"probe", "-t", "a.example", "b.example", NULL};
+    cr_expect_eq(parse(4, e, &o, err), -1);
+    cr_expect_str_eq(err, "the target given twice: \"b.example\" and -t \"a.example\"");
+    char *f[] = {"probe", "--json", NULL};
+    cr_expect_eq(parse(2, f, &o, err), -1);
+    cr_expect_str_eq(err, "missing the target HOST[:PORT] (or -t HOST[:PORT])");
+}
