@@ -410,7 +410,9 @@ struct run_ctx {
     bool have_catalog;
     struct embedded_host host;
     struct net_addrs target;
-    struct host_set hosts; /* --target dns:DOMAIN: the published hosts */
+    struct host_set hosts; /* --target dns:DOMAIN or [host NAME] sections */
+    struct embedded_host named[SCENARIO_MAX_HOSTS]; /* [host NAME] sections */
+    size_t n_named;
     bool several_hosts;
     char target_desc[600];
     bool loopback;
@@ -493,6 +495,7 @@ static int run_discover(struct run_ctx *x, const char *domain)
         h->weight = r->weight;
         h->published_from_us = 0;
         h->published_until_us = INT64_MAX;
+        h->up_until_us = INT64_MAX;
         for (size_t a = 0; a < r->addrs.n; a++)
             if (!net_addr_is_loopback((const struct sockaddr *)&r->addrs.addr[a]))
                 x->loopback = false;
@@ -513,8 +516,47 @@ static int run_discover(struct run_ctx *x, const char *domain)
 }
 
 /* The embedded reference host started on a free loopback port. */
+/* A scenario's [host NAME] sections: one embedded host each, published in the run's own DNS
+ * timeline (publish_at, withdraw_at) and up during [start_at, stop_at). */
+static int run_start_named_hosts(struct run_ctx *x)
+{
+    const struct scenario *sc = x->sc;
+    struct host_set *hs = &x->hosts;
+    memset(hs, 0, sizeof *hs);
+    hs->discovery = true;
+    hs->caching = sc->host_caching && !x->opt->no_host_caching;
+    int n = snprintf(x->target_desc, sizeof x->target_desc, "embedded reference hosts");
+    for (size_t i = 0; i < sc->n_kms_hosts; i++) {
+        const struct scenario_kms_host *kh = &sc->kms_hosts[i];
+        struct host_entry *h = &hs->hosts[hs->n++];
+        x->n_named = i + 1; /* stopped at the end even when it fails to start */
+        if (embedded_host_start_named(&x->named[i], sc, i, &x->cat, &h->addrs, x->err,
+                                      sizeof x->err)) {
+            fprintf(stderr, "kmsload run: embedded host %s: %s\n", kh->name, x->err);
+            return RUN_EXIT_USAGE;
+        }
+        snprintf(h->name, sizeof h->name, "%s", kh->name);
+        h->priority = (uint16_t)kh->priority;
+        h->weight = (uint16_t)kh->weight;
+        h->published_from_us = kh->publish_at_us;
+        h->published_until_us =
+            kh->withdraw_at_us == SCENARIO_NEVER ? INT64_MAX : kh->withdraw_at_us;
+        h->up_from_us = kh->start_at_us;
+        h->up_until_us = kh->stop_at_us == SCENARIO_NEVER ? INT64_MAX : kh->stop_at_us;
+        char addr[NET_ADDR_TEXT];
+        net_addr_format((struct sockaddr *)&h->addrs.addr[0], addr, sizeof addr);
+        if (n > 0 && (size_t)n < sizeof x->target_desc)
+            n += snprintf(x->target_desc + n, sizeof x->target_desc - (size_t)n, "%s%s %s",
+                          i ? ", " : " ", kh->name, addr);
+    }
+    x->several_hosts = true;
+    return 0;
+}
+
 static int run_start_embedded_host(struct run_ctx *x)
 {
+    if (x->sc->n_kms_hosts > 0)
+        return run_start_named_hosts(x);
     if (embedded_host_start(&x->host, x->sc, &x->cat, &x->target, x->err, sizeof x->err)) {
         fprintf(stderr, "kmsload run: embedded host: %s\n", x->err);
         return RUN_EXIT_USAGE;
@@ -872,6 +914,8 @@ static void run_release(struct run_ctx *x)
         free(x->metrics);
     }
     embedded_host_stop(&x->host);
+    for (size_t i = 0; i < x->n_named; i++)
+        embedded_host_stop(&x->named[i]);
     free(x->results);
     free(x->coverage);
     free(x->tally);

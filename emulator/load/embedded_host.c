@@ -22,21 +22,43 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(h->base);
 }
 
-int embedded_host_start(struct embedded_host *h, const struct scenario *sc,
-                        const struct catalog *cat, struct net_addrs *target, char *err,
-                        size_t err_len)
+/* What one embedded host is set up from: the [host] section, or a [host NAME] section. */
+struct embedded_settings {
+    const char *label; /* "[host]" or "[host NAME]", for messages */
+    unsigned activation_interval, renewal_interval;
+    const char *products, *faults, *host_key;
+    uint64_t seed;
+};
+
+static int start_with(struct embedded_host *h, const struct scenario *sc,
+                      const struct embedded_settings *set, const struct catalog *cat,
+                      struct net_addrs *target, char *err, size_t err_len)
 {
     memset(h, 0, sizeof *h);
     evthread_use_pthreads(); /* embedded_host_stop breaks the loop from another thread */
     struct host_config cfg;
     host_config_default(&cfg, cat);
     cfg.clock_mode = sc->clock == SCENARIO_CLOCK_VIRTUAL ? HOST_CLOCK_CLIENT : HOST_CLOCK_REAL;
-    cfg.activation_interval = sc->host_activation_interval;
-    cfg.renewal_interval = sc->host_renewal_interval;
+    cfg.activation_interval = set->activation_interval;
+    cfg.renewal_interval = set->renewal_interval;
     cfg.rpc.ndr64 = sc->host_ndr64;
-    cfg.seed = sc->seed;
-    if (sc->host_products[0]) {
-        char *copy = strdup(sc->host_products);
+    cfg.seed = set->seed;
+    if (set->host_key[0]) {
+        char why[256];
+        if (set->products[0]) {
+            snprintf(err, err_len,
+                     "%s: %s host_key and products both say what the host covers: give one",
+                     sc->path, set->label);
+            return -1;
+        }
+        if (host_keys_parse(cat, set->host_key, &h->keys, why, sizeof why)) {
+            snprintf(err, err_len, "%s: %s host_key: %s", sc->path, set->label, why);
+            return -1;
+        }
+        cfg.host_keys = &h->keys;
+    }
+    if (set->products[0]) {
+        char *copy = strdup(set->products);
         size_t cap = 32;
         h->covered = calloc(cap, sizeof *h->covered);
         if (!copy || !h->covered) {
@@ -48,8 +70,8 @@ int embedded_host_start(struct embedded_host *h, const struct scenario *sc,
              item && cfg.n_covered_kms < cap; item = strtok_r(NULL, ", ", &save)) {
             const struct catalog_kms *k = catalog_find_kms(cat, item);
             if (!k && guid_parse(item, &h->covered[cfg.n_covered_kms]) != 0) {
-                snprintf(err, err_len, "%s: [host] products: \"%s\" is not a product group",
-                         sc->path, item);
+                snprintf(err, err_len, "%s: %s products: \"%s\" is not a product group", sc->path,
+                         set->label, item);
                 free(copy);
                 return -1;
             }
@@ -60,27 +82,12 @@ int embedded_host_start(struct embedded_host *h, const struct scenario *sc,
         free(copy);
         cfg.covered_kms = h->covered;
     }
-    if (sc->host_key[0]) {
-        char why[256];
-        if (sc->host_products[0]) {
-            snprintf(err, err_len,
-                     "%s: [host] host_key and products both say what the host covers: "
-                     "give one",
-                     sc->path);
-            return -1;
-        }
-        if (host_keys_parse(cat, sc->host_key, &h->keys, why, sizeof why)) {
-            snprintf(err, err_len, "%s: [host] host_key: %s", sc->path, why);
-            return -1;
-        }
-        cfg.host_keys = &h->keys;
-    }
     struct host_server_config scfg;
     host_server_config_default(&scfg);
     /* The engine opens a new connection as soon as it has closed one, before the host has read
      * the close: the cap must leave room for connections that are over but not yet reaped. */
     scfg.max_connections = 2 * sc->concurrency + 1024;
-    if (sc->host_faults[0] && host_faults_parse(sc->host_faults, &scfg.faults, err, err_len))
+    if (set->faults[0] && host_faults_parse(set->faults, &scfg.faults, err, err_len))
         return -1;
     if (net_resolve("127.0.0.1", 0, true, &scfg.listen, err, err_len))
         return -1;
@@ -110,6 +117,43 @@ int embedded_host_start(struct embedded_host *h, const struct scenario *sc,
     }
     h->running = true;
     return 0;
+}
+
+int embedded_host_start(struct embedded_host *h, const struct scenario *sc,
+                        const struct catalog *cat, struct net_addrs *target, char *err,
+                        size_t err_len)
+{
+    struct embedded_settings set = {
+        .label = "[host]",
+        .activation_interval = sc->host_activation_interval,
+        .renewal_interval = sc->host_renewal_interval,
+        .products = sc->host_products,
+        .faults = sc->host_faults,
+        .host_key = sc->host_key,
+        .seed = sc->seed,
+    };
+    return start_with(h, sc, &set, cat, target, err, err_len);
+}
+
+int embedded_host_start_named(struct embedded_host *h, const struct scenario *sc, size_t index,
+                              const struct catalog *cat, struct net_addrs *target, char *err,
+                              size_t err_len)
+{
+    const struct scenario_kms_host *kh = &sc->kms_hosts[index];
+    char label[SCENARIO_NAME_MAX + 16];
+    snprintf(label, sizeof label, "[host %s]", kh->name);
+    struct embedded_settings set = {
+        .label = label,
+        .activation_interval =
+            kh->activation_interval ? kh->activation_interval : sc->host_activation_interval,
+        .renewal_interval = kh->renewal_interval ? kh->renewal_interval : sc->host_renewal_interval,
+        .products = kh->products,
+        .faults = kh->faults[0] ? kh->faults : sc->host_faults,
+        .host_key = kh->host_key,
+        /* Each host its own ePIDs and answers. */
+        .seed = sc->seed + 0x9E3779B97F4A7C15ULL * (index + 1),
+    };
+    return start_with(h, sc, &set, cat, target, err, err_len);
 }
 
 void embedded_host_stop(struct embedded_host *h)

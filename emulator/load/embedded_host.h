@@ -37,6 +37,10 @@ struct embedded_host {
 int embedded_host_start(struct embedded_host *h, const struct scenario *sc,
                         const struct catalog *cat, struct net_addrs *target, char *err,
                         size_t err_len);
+/* The same for the scenario's [host NAME] section index (its key, products, intervals, faults). */
+int embedded_host_start_named(struct embedded_host *h, const struct scenario *sc, size_t index,
+                              const struct catalog *cat, struct net_addrs *target, char *err,
+                              size_t err_len);
 /* Stops the loop, joins the thread and frees everything; safe on a zeroed or failed host. */
 void embedded_host_stop(struct embedded_host *h);
 

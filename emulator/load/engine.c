@@ -233,6 +233,21 @@ static void send_attempt(struct engine *e, struct contact *c)
 {
     struct machine *m = &e->fleet.machines[c->machine];
     c->host = (int)c->order[c->pos];
+    const struct host_entry *he = &e->hosts->hosts[c->host];
+    if (c->sim_us < he->up_from_us || c->sim_us >= he->up_until_us) {
+        /* A scenario host before its start_at or after its stop_at: in virtual time the
+         * embedded host cannot be switched off for some machines only, so the attempt is
+         * refused here, as a connection to a host that is off would be. */
+        pthread_mutex_lock(&e->shared->lock);
+        model_sent(&e->model[c->host], e->fleet.pops[m->population].app_index, c->request.n_policy,
+                   &c->ticket);
+        pthread_mutex_unlock(&e->shared->lock);
+        c->client = NULL;
+        fail_attempt(c, KMS_OUTCOME_REFUSED,
+                     c->sim_us < he->up_from_us ? "host not started yet (scenario start_at)"
+                                                : "host switched off (scenario stop_at)");
+        return;
+    }
     pthread_mutex_lock(&e->shared->lock);
     model_sent(&e->model[c->host], e->fleet.pops[m->population].app_index, c->request.n_policy,
                &c->ticket);
@@ -271,8 +286,10 @@ static void start_contact(struct engine *e, size_t machine_index, int64_t sim_us
     c->machine = machine_index;
     c->sim_us = sim_us;
     c->intended_wall_s = intended_wall_s;
-    if (m->state == MACHINE_WAITING)
+    if (m->state == MACHINE_WAITING) {
         m->state = MACHINE_GRACE;
+        m->unactivated_since_us = sim_us;
+    }
     build_request(e, m, sim_us, &c->request);
     e->in_flight++;
     c->client = NULL;
@@ -511,6 +528,18 @@ static void on_rate_timer(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* A machine went unactivated from unactivated_since_us until t: keep the longest. */
+static void unactivated_stretch(struct engine *e, const struct machine *m, int64_t t, bool open)
+{
+    int64_t stretch = t - m->unactivated_since_us;
+    struct run_tally *tally = e->tally;
+    if (stretch > tally->max_unactivated_us) {
+        tally->max_unactivated_us = stretch;
+        tally->max_unactivated_machine = m->id;
+        tally->max_unactivated_open = open;
+    }
+}
+
 static void schedule_next_contact(struct engine *e, struct machine *m, size_t index,
                                   const struct client_session_result *res, int64_t sim_us)
 {
@@ -526,10 +555,16 @@ static void schedule_next_contact(struct engine *e, struct machine *m, size_t in
     if (res->outcome == KMS_OUTCOME_ACTIVATED) {
         m->state = MACHINE_ACTIVATED;
         m->activated_us = sim_us;
+        if (m->unactivated_since_us >= 0) {
+            unactivated_stretch(e, m, sim_us, false);
+            m->unactivated_since_us = -1;
+        }
         next = sim_us + (int64_t)e->renewal_min[pop] * MINUTE_US;
     } else {
-        if (m->state == MACHINE_ACTIVATED && sim_us - m->activated_us >= VALIDITY_US)
+        if (m->state == MACHINE_ACTIVATED && sim_us - m->activated_us >= VALIDITY_US) {
             m->state = MACHINE_GRACE; /* validity ran out without a renewal */
+            m->unactivated_since_us = m->activated_us + VALIDITY_US;
+        }
         next = sim_us + (int64_t)e->activation_min[pop] * MINUTE_US;
     }
     if (next >= m->leave_us) {
@@ -1040,6 +1075,7 @@ int engine_run(const struct engine_config *cfg, struct run_tally *tally,
         if (cfg->target)
             sh.single.hosts[0].addrs = *cfg->target;
         sh.single.hosts[0].published_until_us = INT64_MAX;
+        sh.single.hosts[0].up_until_us = INT64_MAX;
         sh.single.n = 1;
         sh.single.caching = true;
     }
@@ -1149,6 +1185,12 @@ stop_supervisor:
                 tallies[t]->pops[m->population].activated_machines++;
             if (m->activated_us >= 0)
                 tallies[t]->pops[m->population].ever_activated_machines++;
+            if (m->unactivated_since_us >= 0 && m->state != MACHINE_WAITING) {
+                /* Still unactivated at the end of the run, or when it left. */
+                int64_t end = m->leave_us < e->sim_us ? m->leave_us : e->sim_us;
+                if (end > m->unactivated_since_us)
+                    unactivated_stretch(e, m, end, m->state != MACHINE_LEFT);
+            }
         }
         if (t > 0)
             run_tally_merge(tally, tallies[t]);

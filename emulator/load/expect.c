@@ -235,6 +235,89 @@ static bool eval_latency(const struct scenario_expectation *e, const struct run_
     return (double)v <= e->value;
 }
 
+/* "HOST.APP" or "HOST": the host of the tally named so, and the application key after the dot. */
+static const struct tally_host *find_host(const struct run_tally *t, const char *subject,
+                                          bool with_app, const struct tally_host_app **app)
+{
+    char name[SCENARIO_NAME_MAX];
+    snprintf(name, sizeof name, "%s", subject);
+    const char *app_key = NULL;
+    if (with_app) {
+        char *dot = strrchr(name, '.');
+        if (!dot)
+            return NULL;
+        *dot = '\0';
+        app_key = dot + 1;
+    }
+    for (size_t i = 0; i < t->n_hosts; i++) {
+        const struct tally_host *h = &t->hosts[i];
+        if (!h->seen || strcmp(h->name, name) != 0)
+            continue;
+        *app = NULL;
+        for (size_t k = 0; app_key && k < TALLY_MAX_APPS; k++)
+            if (h->apps[k].seen && strcmp(h->apps[k].key, app_key) == 0)
+                *app = &h->apps[k];
+        return h;
+    }
+    return NULL;
+}
+
+static int host_index_of(const struct run_tally *t, const char *name)
+{
+    for (size_t i = 0; i < t->n_hosts; i++)
+        if (t->hosts[i].seen && strcmp(t->hosts[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static bool eval_host(const struct scenario_expectation *e, const struct run_tally *t, char *out,
+                      size_t cap)
+{
+    bool with_app = e->kind == EXPECT_HOST_REACHES_5 || e->kind == EXPECT_HOST_REACHES_25;
+    const struct tally_host_app *app = NULL;
+    const struct tally_host *h = find_host(t, e->subject, with_app, &app);
+    if (!h) {
+        snprintf(out, cap, "no request reached a host named so");
+        return false;
+    }
+    switch (e->kind) {
+    case EXPECT_HOST_REACHES_5:
+    case EXPECT_HOST_REACHES_25: {
+        int k = e->kind == EXPECT_HOST_REACHES_5 ? 0 : 1;
+        if (!app || app->reached_us[k] < 0) {
+            snprintf(out, cap, "never reached %d (highest %u)", k ? 25 : 5,
+                     app ? app->max_count : 0);
+            return false;
+        }
+        snprintf(out, cap, "reached %d on day %.2f", k ? 25 : 5,
+                 (double)app->reached_us[k] / US_PER_DAY);
+        return (double)app->reached_us[k] <= e->value;
+    }
+    case EXPECT_HOST_MACHINES_AT_END: {
+        int i = host_index_of(t, e->subject);
+        if (t->n_days == 0 || i < 0) {
+            snprintf(out, cap, "no daily sample of the hosts' machines");
+            return false;
+        }
+        unsigned n = t->days[t->n_days - 1].machines[i];
+        snprintf(out, cap, "%u machines cache it on day %zu", n, t->n_days - 1);
+        return (double)n <= e->value;
+    }
+    default: /* EXPECT_HOST_REFUSED */
+        snprintf(out, cap, "%" PRIu64 " requests refused with 0xC004F042", h->refused_product);
+        return (double)h->refused_product >= e->value;
+    }
+}
+
+static bool eval_max_unactivated(const struct scenario_expectation *e, const struct run_tally *t,
+                                 char *out, size_t cap)
+{
+    snprintf(out, cap, "longest %.2f days (machine %" PRIu32 "%s)",
+             (double)t->max_unactivated_us / US_PER_DAY, t->max_unactivated_machine,
+             t->max_unactivated_open ? ", still unactivated at the end" : "");
+    return (double)t->max_unactivated_us <= e->value;
+}
+
 void expect_rule(const struct scenario_expectation *e, char *out, size_t cap)
 {
     const char *op = "=";
@@ -246,8 +329,15 @@ void expect_rule(const struct scenario_expectation *e, char *out, size_t cap)
     case EXPECT_LATENCY:
         op = "\xE2\x89\xA4"; /* ≤: at most */
         break;
+    case EXPECT_HOST_REACHES_5:
+    case EXPECT_HOST_REACHES_25:
+    case EXPECT_HOST_MACHINES_AT_END:
+    case EXPECT_MAX_UNACTIVATED:
+        op = "\xE2\x89\xA4"; /* ≤: at most */
+        break;
     case EXPECT_ACTIVATED:
     case EXPECT_MIN_REQUESTS:
+    case EXPECT_HOST_REFUSED:
         op = "\xE2\x89\xA5"; /* ≥: at least */
         break;
     case EXPECT_FIRST_ACTIVATION:
@@ -306,6 +396,15 @@ size_t expect_evaluate(const struct scenario *sc, const struct run_tally *t,
         case EXPECT_MIN_REQUESTS:
             snprintf(out, cap, "%" PRIu64 " requests", t->requests);
             r->passed = (double)t->requests >= e->value;
+            break;
+        case EXPECT_HOST_REACHES_5:
+        case EXPECT_HOST_REACHES_25:
+        case EXPECT_HOST_MACHINES_AT_END:
+        case EXPECT_HOST_REFUSED:
+            r->passed = eval_host(e, t, out, cap);
+            break;
+        case EXPECT_MAX_UNACTIVATED:
+            r->passed = eval_max_unactivated(e, t, out, cap);
             break;
         default:
             snprintf(out, cap, "unknown expectation kind %d", (int)e->kind);

@@ -229,6 +229,7 @@ int fleet_build(struct fleet *f, const struct scenario *sc, const struct catalog
             m->cmid = fleet_cmid(sc, sc->seed, id);
             m->heap_slot = UINT32_MAX;
             m->activated_us = -1;
+            m->unactivated_since_us = -1;
             m->host = -1;
             uint32_t source;
             if (clone_source(sc, sc->seed, id, &source))

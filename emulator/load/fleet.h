@@ -29,8 +29,11 @@ struct machine {
     int64_t next_us;      /* next contact, simulated µs from the start; SCENARIO_NEVER */
     int64_t leave_us;     /* when it leaves; SCENARIO_NEVER */
     int64_t activated_us; /* last successful activation or renewal; -1 never */
-    uint32_t id;          /* global machine index (the same in every shard) */
-    uint32_t heap_slot;   /* position in the contact queue, UINT32_MAX if not queued */
+    /* Joined and not activated since this time (first contact, or when an activation ran out);
+     * -1 while activated or not joined: for the longest time a machine went unactivated. */
+    int64_t unactivated_since_us;
+    uint32_t id;        /* global machine index (the same in every shard) */
+    uint32_t heap_slot; /* position in the contact queue, UINT32_MAX if not queued */
     uint16_t population;
     uint8_t state;
     uint8_t flags;

@@ -28,6 +28,9 @@ struct host_entry {
     /* The record is in DNS during [published_from_us, published_until_us) of simulated time;
      * 0 and INT64_MAX for a record that is always there. */
     int64_t published_from_us, published_until_us;
+    /* The host answers during [up_from_us, up_until_us) of simulated time (a scenario's
+     * start_at / stop_at); 0 and INT64_MAX for a host that is always up. */
+    int64_t up_from_us, up_until_us;
 };
 
 struct host_set {

@@ -204,6 +204,11 @@ static void host_merge(struct run_tally *into, const struct run_tally *from)
     }
     if (from->n_days > into->n_days)
         into->n_days = from->n_days;
+    if (from->max_unactivated_us > into->max_unactivated_us) {
+        into->max_unactivated_us = from->max_unactivated_us;
+        into->max_unactivated_machine = from->max_unactivated_machine;
+        into->max_unactivated_open = from->max_unactivated_open;
+    }
 }
 
 void run_tally_day(struct run_tally *t, size_t day, int64_t sim_us, const unsigned *machines,

@@ -107,6 +107,12 @@ struct run_tally {
     size_t n_hosts; /* host indices seen: [0, n_hosts) */
     struct tally_host_day days[TALLY_MAX_DAYS];
     size_t n_days;
+    /* The longest a joined machine went without being activated (from its first contact, or
+     * from when its activation ran out, to its activation or to the end of the run); filled by
+     * the engine. */
+    int64_t max_unactivated_us;
+    uint32_t max_unactivated_machine;
+    bool max_unactivated_open; /* that machine was still unactivated at the end */
 };
 
 void run_tally_init(struct run_tally *t, size_t n_pops);

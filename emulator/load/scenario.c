@@ -35,7 +35,7 @@
 #define RATE_MAX 1000000.0 /* arrivals per second */
 #define STAGES_TEXT_MAX 1024
 
-enum section_kind { SEC_NONE, SEC_SCENARIO, SEC_HOST, SEC_POPULATION, SEC_EXPECT };
+enum section_kind { SEC_NONE, SEC_SCENARIO, SEC_HOST, SEC_POPULATION, SEC_EXPECT, SEC_KMS_HOST };
 
 enum value_type {
     T_TEXT,         /* printable text, min..size-1 characters */
@@ -64,6 +64,8 @@ struct key_spec {
     const char *range; /* durations and numbers: the range for messages */
 };
 
+#define KH_FIELD(f)                                                                                \
+    offsetof(struct scenario_kms_host, f), sizeof(((struct scenario_kms_host *)0)->f)
 #define SC_FIELD(f) offsetof(struct scenario, f), sizeof(((struct scenario *)0)->f)
 #define POP_FIELD(f)                                                                               \
     offsetof(struct scenario_population, f), sizeof(((struct scenario_population *)0)->f)
@@ -103,6 +105,22 @@ static const struct key_spec key_specs[] = {
     {SEC_HOST, "faults", T_FAULTS, SC_FIELD(host_faults), 0, 0, NULL},
     {SEC_HOST, "ndr64", T_SWITCH, SC_FIELD(host_ndr64), 0, 0, NULL},
 
+    {SEC_KMS_HOST, "host_key", T_TEXT, KH_FIELD(host_key), 0, 0, NULL},
+    {SEC_KMS_HOST, "products", T_TEXT, KH_FIELD(products), 0, 0, NULL},
+    {SEC_KMS_HOST, "faults", T_FAULTS, KH_FIELD(faults), 0, 0, NULL},
+    {SEC_KMS_HOST, "activation_interval", T_MINUTES, KH_FIELD(activation_interval), 15, 43200,
+     "15m..30d"},
+    {SEC_KMS_HOST, "renewal_interval", T_MINUTES, KH_FIELD(renewal_interval), 15, 43200,
+     "15m..30d"},
+    {SEC_KMS_HOST, "priority", T_UINT, KH_FIELD(priority), 0, 65535, NULL},
+    {SEC_KMS_HOST, "weight", T_UINT, KH_FIELD(weight), 0, 65535, NULL},
+    {SEC_KMS_HOST, "publish_at", T_DURATION, KH_FIELD(publish_at_us), 0, DURATION_MAX_US,
+     "0..3650d"},
+    {SEC_KMS_HOST, "withdraw_at", T_DURATION, KH_FIELD(withdraw_at_us), 0, DURATION_MAX_US,
+     "0..3650d"},
+    {SEC_KMS_HOST, "start_at", T_DURATION, KH_FIELD(start_at_us), 0, DURATION_MAX_US, "0..3650d"},
+    {SEC_KMS_HOST, "stop_at", T_DURATION, KH_FIELD(stop_at_us), 0, DURATION_MAX_US, "0..3650d"},
+
     {SEC_POPULATION, "product", T_TEXT, POP_FIELD(product), 1, 0, NULL},
     {SEC_POPULATION, "machines", T_U32, POP_FIELD(machines), 0, MACHINES_MAX,
      "1..10000000 (0 only with arrivals: as many as the stages bring)"},
@@ -130,8 +148,8 @@ static const struct key_spec key_specs[] = {
 #define N_KEY_SPECS (sizeof key_specs / sizeof key_specs[0])
 
 /* The [expect] keys: exact names, and prefixes followed by a population or application key. */
-enum subject_kind { SUBJECT_NONE, SUBJECT_POPULATION, SUBJECT_APP };
-enum expect_value { EV_COUNT, EV_SHARE, EV_LATENCY };
+enum subject_kind { SUBJECT_NONE, SUBJECT_POPULATION, SUBJECT_APP, SUBJECT_HOST };
+enum expect_value { EV_COUNT, EV_SHARE, EV_LATENCY, EV_DURATION };
 
 struct expect_spec {
     const char *key; /* with the trailing '.' for prefixes */
@@ -156,11 +174,19 @@ static const struct expect_spec expect_specs[] = {
     {"latency_p999", EXPECT_LATENCY, SUBJECT_NONE, "p999", EV_LATENCY, 0},
     {"latency_max", EXPECT_LATENCY, SUBJECT_NONE, "max", EV_LATENCY, 0},
     {"requests", EXPECT_MIN_REQUESTS, SUBJECT_NONE, "", EV_COUNT, 4294967295ul},
+    {"host_reaches_5.", EXPECT_HOST_REACHES_5, SUBJECT_HOST, NULL, EV_DURATION, 0},
+    {"host_reaches_25.", EXPECT_HOST_REACHES_25, SUBJECT_HOST, NULL, EV_DURATION, 0},
+    {"host_machines_at_end.", EXPECT_HOST_MACHINES_AT_END, SUBJECT_HOST, NULL, EV_COUNT,
+     MACHINES_MAX},
+    {"host_refused.", EXPECT_HOST_REFUSED, SUBJECT_HOST, NULL, EV_COUNT, 4294967295ul},
+    {"max_unactivated", EXPECT_MAX_UNACTIVATED, SUBJECT_NONE, "", EV_DURATION, 0},
 };
 
 #define EXPECT_KEYS_TEXT                                                                           \
     "model_mismatches, first_activation.POPULATION, max_count.APP, final_count.APP, "              \
-    "activated.POPULATION, error_rate, unexpected_hresults, allowed_hresults, latency_p50, "       \
+    "activated.POPULATION, error_rate, unexpected_hresults, allowed_hresults, "                    \
+    "host_reaches_5.HOST.APP, host_reaches_25.HOST.APP, host_machines_at_end.HOST, "               \
+    "host_refused.HOST, max_unactivated, latency_p50, "                                            \
     "latency_p90, latency_p99, latency_p999, latency_max, requests"
 
 /* Where each key of one section was given: 0 not given, LINE_SET by --set, else its line. */
@@ -179,6 +205,7 @@ struct parse_ctx {
     bool any_header;
 
     struct section_state scenario, host, pops[SCENARIO_MAX_POPULATIONS];
+    struct section_state kms_hosts[SCENARIO_MAX_HOSTS];
     unsigned expect_line;                             /* [expect] header */
     unsigned expect_lines[SCENARIO_MAX_EXPECTATIONS]; /* like keys[]: file line or LINE_SET */
     unsigned allowed_line;
@@ -241,6 +268,9 @@ static void section_label(const struct parse_ctx *c, enum section_kind kind, siz
     case SEC_EXPECT:
         snprintf(out, cap, "expect");
         break;
+    case SEC_KMS_HOST:
+        snprintf(out, cap, "host %s", c->sc->kms_hosts[pop].name);
+        break;
     case SEC_NONE:
         snprintf(out, cap, "?");
         break;
@@ -249,6 +279,8 @@ static void section_label(const struct parse_ctx *c, enum section_kind kind, siz
 
 static struct section_state *state_of(struct parse_ctx *c, enum section_kind kind, size_t pop)
 {
+    if (kind == SEC_KMS_HOST)
+        return &c->kms_hosts[pop];
     return kind == SEC_SCENARIO ? &c->scenario : kind == SEC_HOST ? &c->host : &c->pops[pop];
 }
 
@@ -717,8 +749,13 @@ static void assign_expect(struct parse_ctx *c, const char *key, const char *valu
                 subject = key + len;
             } else if (strncmp(key, s->key, len - 1) == 0 && key[len - 1] == '\0') {
                 snprintf(problem, sizeof problem, "needs the %s it is about: %s%s",
-                         s->subject_kind == SUBJECT_POPULATION ? "population" : "application",
-                         s->key, s->subject_kind == SUBJECT_POPULATION ? "NAME" : "APP");
+                         s->subject_kind == SUBJECT_POPULATION ? "population"
+                         : s->subject_kind == SUBJECT_HOST     ? "host"
+                                                               : "application",
+                         s->key,
+                         s->subject_kind == SUBJECT_POPULATION ? "NAME"
+                         : s->subject_kind == SUBJECT_HOST     ? "HOST"
+                                                               : "APP");
                 fail_value(c, line, "expect", key, problem, value);
                 return;
             }
@@ -745,11 +782,39 @@ static void assign_expect(struct parse_ctx *c, const char *key, const char *valu
         return;
     }
 
+    if (spec->subject_kind == SUBJECT_HOST) {
+        /* HOST or HOST.APP: a [host NAME] or an SRV target, and an application key. */
+        size_t len = strlen(subject);
+        bool with_app = spec->kind == EXPECT_HOST_REACHES_5 || spec->kind == EXPECT_HOST_REACHES_25;
+        const char *dot = strrchr(subject, '.');
+        bool ok = len > 0 && len < SCENARIO_NAME_MAX &&
+                  strspn(subject, "abcdefghijklmnopqrstuvwxyz"
+                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                  "0123456789-_.") == len;
+        if (ok && with_app)
+            ok = dot && dot > subject && valid_app_key(dot + 1);
+        if (!ok) {
+            snprintf(problem, sizeof problem, "\"%.64s\" is not %s", subject,
+                     with_app ? "HOST.APP (a host name, a dot, an application key such as windows)"
+                              : "a host name");
+            fail_value(c, line, "expect", key, problem, value);
+            return;
+        }
+    }
+
     double v = 0;
     unsigned long n;
     int64_t us;
     char why[128];
     switch (spec->value) {
+    case EV_DURATION:
+        if (value_parse_duration(value, false, &us, why, sizeof why) != 0 || us < 0 ||
+            us > DURATION_MAX_US) {
+            fail_value(c, line, "expect", key, "expected a duration such as 12h or 20d", value);
+            return;
+        }
+        v = (double)us;
+        break;
     case EV_COUNT:
         if (value_parse_uint(value, 0, spec->max, &n) != 0) {
             snprintf(problem, sizeof problem, "expected a number 0..%lu", spec->max);
@@ -834,7 +899,9 @@ static void assign(struct parse_ctx *c, enum section_kind kind, size_t pop, cons
         fail_value(c, line, label, key, problem, value);
         return;
     }
-    void *base = kind == SEC_POPULATION ? (void *)&c->sc->pops[pop] : (void *)c->sc;
+    void *base = kind == SEC_POPULATION ? (void *)&c->sc->pops[pop]
+                 : kind == SEC_KMS_HOST ? (void *)&c->sc->kms_hosts[pop]
+                                        : (void *)c->sc;
     if (set_value(&key_specs[i], base, value, problem, sizeof problem) != 0) {
         fail_value(c, line, label, key, problem, value);
         return;
@@ -912,8 +979,40 @@ static void begin_section(struct parse_ctx *c, unsigned line, const char *label_
         c->kind = SEC_POPULATION;
         return;
     }
+    if (strncmp(label, "host", 4) == 0 && isspace((unsigned char)label[4])) {
+        const char *name = label + 4;
+        while (isspace((unsigned char)*name))
+            name++;
+        size_t len = strlen(name);
+        if (!valid_pop_name(name, len)) {
+            fail(c, line,
+                 "[%s]: expected [host NAME], NAME being 1..%d letters, digits, '-' or '_'", label,
+                 SCENARIO_NAME_MAX - 1);
+            return;
+        }
+        for (size_t k = 0; k < c->sc->n_kms_hosts; k++)
+            if (strcmp(c->sc->kms_hosts[k].name, name) == 0) {
+                fail(c, line, "[host %s]: a host of this name is already defined at line %u", name,
+                     c->sc->kms_hosts[k].line);
+                return;
+            }
+        if (c->sc->n_kms_hosts == SCENARIO_MAX_HOSTS) {
+            fail(c, line, "[host %s]: more than %d hosts", name, SCENARIO_MAX_HOSTS);
+            return;
+        }
+        size_t i = c->sc->n_kms_hosts++;
+        struct scenario_kms_host *h = &c->sc->kms_hosts[i];
+        *h = (struct scenario_kms_host){
+            .withdraw_at_us = SCENARIO_NEVER, .stop_at_us = SCENARIO_NEVER, .line = line};
+        memcpy(h->name, name, len + 1);
+        c->kms_hosts[i] = (struct section_state){.line = line};
+        c->pop = i;
+        c->kind = SEC_KMS_HOST;
+        return;
+    }
     fail(c, line,
-         "[%s]: unknown section (expected [scenario], [host], [population NAME] or [expect])",
+         "[%s]: unknown section (expected [scenario], [host], [host NAME], [population NAME] or "
+         "[expect])",
          label);
 }
 

@@ -63,6 +63,26 @@ struct scenario_population {
     unsigned line; /* where the section starts, for messages */
 };
 
+#define SCENARIO_MAX_HOSTS 8 /* = HOST_SET_MAX */
+
+/*
+ * [host NAME]: one of several embedded reference hosts, each published in the run's own DNS (an
+ * SRV record with priority and weight) during [publish_at, withdraw_at) and answering during
+ * [start_at, stop_at) of simulated time. Machines choose among them as Windows clients do.
+ */
+struct scenario_kms_host {
+    char name[SCENARIO_NAME_MAX];
+    char host_key[256];           /* host keys (CSVLKs) as for kmsload host --host-key */
+    char products[256];           /* or the KMS IDs it covers (--products); both empty: all */
+    char faults[256];             /* --fault */
+    unsigned activation_interval; /* minutes; 0: the [host] section's */
+    unsigned renewal_interval;
+    unsigned priority, weight;
+    int64_t publish_at_us, withdraw_at_us; /* SCENARIO_NEVER: never withdrawn */
+    int64_t start_at_us, stop_at_us;       /* SCENARIO_NEVER: never switched off */
+    unsigned line;
+};
+
 enum expect_kind {
     EXPECT_MODEL_MISMATCHES, /* model_mismatches = N: at most N responses disagree with the model */
     EXPECT_FIRST_ACTIVATION, /* first_activation.POP = N: POP's first activation has count N */
@@ -74,6 +94,14 @@ enum expect_kind {
                                    allowed_hresults */
     EXPECT_LATENCY,      /* latency_p50/p90/p99/p999/max = DUR: that percentile at most DUR */
     EXPECT_MIN_REQUESTS, /* requests = N: at least N requests were made */
+    /* Several hosts (subject "HOST.APP" or "HOST"): */
+    EXPECT_HOST_REACHES_5,  /* host_reaches_5.HOST.APP = DUR: HOST's APP count reaches 5 by DUR */
+    EXPECT_HOST_REACHES_25, /* host_reaches_25.HOST.APP = DUR: ... reaches 25 by DUR */
+    EXPECT_HOST_MACHINES_AT_END, /* host_machines_at_end.HOST = N: at most N machines cache HOST
+                                    at the last day's sample */
+    EXPECT_HOST_REFUSED,         /* host_refused.HOST = N: HOST refused at least N requests for
+                                    products its key does not cover (0xC004F042) */
+    EXPECT_MAX_UNACTIVATED,      /* max_unactivated = DUR: no machine stayed unactivated longer */
 };
 
 struct scenario_expectation {
@@ -97,9 +125,9 @@ struct scenario {
     bool reuse_connections; /* send contacts over bound connections (default: one per contact) */
     bool coverage;          /* the run measures host-key coverage: report it in words */
     bool baseline;          /* the target already serves real machines: check count deltas */
-    bool host_caching; /* several hosts: a machine keeps the host that activated it (on) */
-    bool live_host;    /* real machines use the target during the run: judge counts from below */
-    unsigned threads;  /* 0: one per core */
+    bool host_caching;      /* several hosts: a machine keeps the host that activated it (on) */
+    bool live_host;   /* real machines use the target during the run: judge counts from below */
+    unsigned threads; /* 0: one per core */
     enum scenario_target_clock target_clock;
     /* Stop early (exit 3) when the target stops answering: after this many consecutive contacts
      * without an answer (0: never), or when contacts have failed without one answered for this
@@ -117,6 +145,8 @@ struct scenario {
     bool host_ndr64;
     struct scenario_population pops[SCENARIO_MAX_POPULATIONS];
     size_t n_pops;
+    struct scenario_kms_host kms_hosts[SCENARIO_MAX_HOSTS]; /* [host NAME] sections */
+    size_t n_kms_hosts;
     struct scenario_expectation expects[SCENARIO_MAX_EXPECTATIONS];
     size_t n_expects;
     uint32_t allowed_hresults[SCENARIO_MAX_HRESULTS];

@@ -354,6 +354,11 @@ json_t *summary_json_build(const struct run_info *info, const struct run_tally *
         json_object_set_new(root, "hosts", hosts);
         json_object_set_new(root, "host_days", summary_host_days(t));
     }
+    json_t *mu = json_object();
+    json_object_set_new(mu, "sim_s", jreal((double)t->max_unactivated_us / 1e6));
+    json_object_set_new(mu, "machine", json_integer(t->max_unactivated_machine));
+    json_object_set_new(mu, "still_unactivated", json_boolean(t->max_unactivated_open));
+    json_object_set_new(root, "max_unactivated", mu);
 
     json_object_set_new(root, "expectations", summary_expectations(results, n_results));
     if (info->write_error)
