@@ -25,7 +25,7 @@ void watch_epid_build(const char *epid, char *out, size_t cap)
         if (*p == '-')
             dashes++;
     size_t n = 0;
-    while (isdigit((unsigned char)p[n]) && n < 6)
+    while (n < 6 && isdigit((unsigned char)p[n]))
         n++;
     if (n == 0 || p[n] != '.' || n + 1 > cap)
         return;

@@ -58,8 +58,9 @@ static void count_series(struct run_metrics *m, enum kms_outcome outcome, uint32
         }
     }
     if (m->n_series < RUN_METRICS_MAX_SERIES) {
-        m->series[m->n_series++] = (struct run_metrics_series){
-            outcome, hresult, m->n_series == RUN_METRICS_MAX_SERIES - 1, 1};
+        bool last = m->n_series == RUN_METRICS_MAX_SERIES - 1; /* the catch-all from now on */
+        m->series[m->n_series] = (struct run_metrics_series){outcome, hresult, last, 1};
+        m->n_series++;
         return;
     }
     m->series[RUN_METRICS_MAX_SERIES - 1].n++; /* the catch-all */

@@ -139,3 +139,25 @@ Test(run_metrics, counts_outcomes_in_flight_and_expectations_and_passes_events_o
     run_metrics_free(&m);
     free(sc);
 }
+
+Test(run_metrics, hresult_series_are_bounded)
+{
+    struct scenario *sc = calloc(1, sizeof *sc);
+    cr_assert_not_null(sc);
+    snprintf(sc->name, sizeof sc->name, "garbage");
+    struct run_metrics m;
+    cr_assert_eq(run_metrics_init(&m, sc, NULL), 0);
+    struct run_event_sink sink = run_metrics_sink(&m);
+    /* A host answering 100 different HRESULTs: 63 series of their own, the rest in "other". */
+    for (uint32_t i = 0; i < 100; i++) {
+        struct run_event ev = event(KMS_OUTCOME_HOST_ERROR, 0xC0040000u + i, -1, 1000);
+        sink.event(sink.ctx, &ev);
+    }
+    char *page = render(&m);
+    cr_expect(strstr(page, "{outcome=\"host-error\",hresult=\"0xC004003E\"} 1\n"), "%s", page);
+    cr_expect_null(strstr(page, "hresult=\"0xC004003F\""), "%s", page);
+    cr_expect(strstr(page, "{outcome=\"host-error\",hresult=\"other\"} 37\n"), "%s", page);
+    free(page);
+    run_metrics_free(&m);
+    free(sc);
+}
