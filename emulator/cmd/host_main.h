@@ -25,9 +25,9 @@ struct host_options {
     int64_t idle_timeout_us;
     int64_t pdu_timeout_us;
     int64_t clock_step_us;
-        /* --clock-step; 0: the renewal interval + 1 day */ /* --pdu-timeout: a PDU whole this long
-                                                               after its first byte */
-    struct host_faults faults;                              /* --fault SPEC, parsed */
+    /* --clock-step; 0: the renewal interval + 1 day */ /* --pdu-timeout: a PDU whole this long
+                                                           after its first byte */
+    struct host_faults faults;                          /* --fault SPEC, parsed */
     const char *log_path, *state_path;
     const char *metrics;       /* --metrics [ADDR:]PORT (checked), NULL: no /metrics */
     unsigned long build, seed; /* build 0: chosen by NDR64 and the host keys */

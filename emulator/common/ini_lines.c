@@ -175,6 +175,7 @@ int ini_lines_read_file(const char *path, size_t max_bytes, char **text_out)
             text = grown;
             cap *= 2;
         }
+        // cppcheck-suppress nullPointerArithmeticRedundantCheck ; text is not NULL in the loop
         size_t got = fread(text + len, 1, cap - 1 - len, f);
         len += got;
         if (got == 0) {

@@ -25,7 +25,7 @@ uint32_t pcg32_bounded(struct pcg32 *rng, uint32_t bound)
     if (bound == 0)
         return 0;
     /* Reject the low values that would make the modulo uneven (the reference's approach). */
-    uint32_t threshold = (-bound) % bound;
+    uint32_t threshold = (-bound) % bound; // cppcheck-suppress oppositeExpression
     for (;;) {
         uint32_t r = pcg32_next(rng);
         if (r >= threshold)

@@ -90,7 +90,7 @@ int host_init(struct kms_host *host, const struct host_config *cfg, char *err, s
         snprintf(err, err_len,
                  "a host without NDR64 cannot show build %u in its ePID: every build from %u on "
                  "supports NDR64 (use a build such as 7601)",
-                 cfg->host_build, HOST_NDR64_MIN_BUILD);
+                 cfg->host_build, (unsigned)HOST_NDR64_MIN_BUILD);
         return -1;
     }
     if (cat->n_csvlks > HOST_MAX_CSVLKS) {

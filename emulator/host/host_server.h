@@ -19,8 +19,8 @@
 typedef void (*host_request_log_fn)(const struct host_request_record *rec, const char *peer,
                                     void *arg);
 
-/* Called once per request when its answer went out or its fault happened instead: the fault, whether
- * latency was injected, and the microseconds since the request was read whole. */
+/* Called once per request when its answer went out or its fault happened instead: the fault,
+ * whether latency was injected, and the microseconds since the request was read whole. */
 typedef void (*host_answered_fn)(enum host_fault fault, bool delayed, uint64_t latency_us,
                                  void *arg);
 

@@ -91,6 +91,7 @@ static enum host_action on_request(struct kms_host *host, struct host_session *s
     } else {
         hr = host_handle_payload(host, kms, kms_len, answer, sizeof answer, &answer_len, rec);
     }
+    // cppcheck-suppress legacyUninitvar ; answer is read only when hr is 0 (it was written)
     if (rpc_response_encode(req.call_id, req.context_id, ndr, hr ? NULL : answer, answer_len, hr,
                             out, cap, out_len, err))
         return HOST_ACTION_CLOSE;

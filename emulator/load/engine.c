@@ -91,7 +91,6 @@ struct engine {
     int pinned[SCENARIO_MAX_POPULATIONS]; /* a population's fixed host (/skms), HOST_NONE: none */
     unsigned index;
     pthread_t thread;
-    int setup_rc;
     char setup_err[256];
     const struct engine_config *cfg;
     const struct scenario *sc;

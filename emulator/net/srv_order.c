@@ -83,5 +83,6 @@ long srv_pick(const struct srv_choice *recs, size_t n, struct pcg32 *rng)
         if (!recs[i].excluded && recs[i].priority == lowest)
             group[n_group++] = i;
     bool taken[SRV_ORDER_MAX] = {false};
+    // cppcheck-suppress uninitvar ; the first n_group entries are set, lowest exists
     return (long)group[draw_one(recs, group, n_group, taken, rng)];
 }

@@ -88,7 +88,8 @@ void run_dir_new_id(char id[RUN_ID_LEN + 1])
         clock_gettime(CLOCK_REALTIME, &ts);
         uint64_t x =
             (uint64_t)ts.tv_sec * 1000000007ULL ^ (uint64_t)ts.tv_nsec ^ (uint64_t)getpid() << 40;
-        memcpy(b, &x, sizeof b < sizeof x ? sizeof b : sizeof x);
+        _Static_assert(sizeof b == sizeof x, "one 64-bit value fills the id");
+        memcpy(b, &x, sizeof b);
     }
     for (size_t i = 0; i < sizeof b; i++)
         snprintf(id + 2 * i, 3, "%02x", b[i]);

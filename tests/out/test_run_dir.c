@@ -14,10 +14,10 @@
 #define CSV_COLUMNS 25
 
 static const char *const COLUMNS[CSV_COLUMNS] = {
-    "seq",        "wall_s",      "sim_s",        "client_time", "machine",     "cmid",
-    "population", "application", "product",      "protocol",    "ndr",         "n_policy",
-    "outcome",    "hresult",     "hresult_name", "count",       "expected_lo", "expected_hi",
-    "model",      "latency_us",  "epid",         "hwid",        "host",        "detail",      "run",
+    "seq",          "wall_s",  "sim_s",       "client_time", "machine",  "cmid",       "population",
+    "application",  "product", "protocol",    "ndr",         "n_policy", "outcome",    "hresult",
+    "hresult_name", "count",   "expected_lo", "expected_hi", "model",    "latency_us", "epid",
+    "hwid",         "host",    "detail",      "run",
 };
 
 /* ---- helpers ---- */
