@@ -1106,6 +1106,15 @@ int engine_run(const struct engine_config *cfg, struct run_tally *tally,
         }
         run_tally_init(tallies[t], sc->n_pops);
     }
+    /* Every host of the set in the tally (summary.json lists them with their schedule). */
+    for (size_t h = 0; cfg->hosts && h < cfg->hosts->n; h++) {
+        const struct host_entry *he = &cfg->hosts->hosts[h];
+        for (unsigned t = 0; t < threads; t++)
+            run_tally_name_host(tallies[t], h, he->name, he->published_from_us,
+                                he->published_until_us == INT64_MAX ? -1 : he->published_until_us,
+                                he->up_from_us,
+                                he->up_until_us == INT64_MAX ? -1 : he->up_until_us);
+    }
     for (unsigned t = 0; t < threads; t++)
         if (engine_setup(&sh.engines[t], &sh, t, cfg, tallies[t])) {
             snprintf(err, err_len, "%s", sh.engines[t].setup_err);

@@ -114,17 +114,38 @@ static bool run_dir_latency(enum kms_outcome outcome)
            outcome != KMS_OUTCOME_CLOSED;
 }
 
+static void host_claim(struct tally_host *h, const char *name)
+{
+    h->seen = true;
+    snprintf(h->name, sizeof h->name, "%s", name ? name : "");
+    for (size_t i = 0; i < TALLY_MAX_APPS; i++)
+        h->apps[i].reached_us[0] = h->apps[i].reached_us[1] = -1;
+    h->publish_at_us = h->withdraw_at_us = h->start_at_us = h->stop_at_us = -1;
+}
+
+void run_tally_name_host(struct run_tally *t, size_t i, const char *name, int64_t publish_at_us,
+                         int64_t withdraw_at_us, int64_t start_at_us, int64_t stop_at_us)
+{
+    if (i >= TALLY_MAX_HOSTS)
+        return;
+    struct tally_host *h = &t->hosts[i];
+    if (!h->seen)
+        host_claim(h, name);
+    h->publish_at_us = publish_at_us;
+    h->withdraw_at_us = withdraw_at_us;
+    h->start_at_us = start_at_us;
+    h->stop_at_us = stop_at_us;
+    if (i >= t->n_hosts)
+        t->n_hosts = i + 1;
+}
+
 static void host_add(struct run_tally *t, const struct run_event *ev)
 {
     if (ev->host_index < 0 || ev->host_index >= TALLY_MAX_HOSTS)
         return;
     struct tally_host *h = &t->hosts[ev->host_index];
-    if (!h->seen) {
-        h->seen = true;
-        snprintf(h->name, sizeof h->name, "%s", ev->host ? ev->host : "");
-        for (size_t i = 0; i < TALLY_MAX_APPS; i++)
-            h->apps[i].reached_us[0] = h->apps[i].reached_us[1] = -1;
-    }
+    if (!h->seen)
+        host_claim(h, ev->host);
     if ((size_t)ev->host_index >= t->n_hosts)
         t->n_hosts = (size_t)ev->host_index + 1;
     h->requests++;

@@ -74,6 +74,8 @@ struct tally_host {
     uint64_t refused_product; /* 0xC004F042: the host key does not cover the product */
     uint64_t model_checked, model_mismatches;
     struct tally_host_app apps[TALLY_MAX_APPS]; /* by catalogue application index */
+    /* Its record's and its own schedule (simulated µs; -1 none): a scenario's DNS timeline. */
+    int64_t publish_at_us, withdraw_at_us, start_at_us, stop_at_us;
 };
 
 /* At the start of a simulated day: the machines (joined, not left) caching each host. */
@@ -122,6 +124,10 @@ void run_tally_merge(struct run_tally *into, const struct run_tally *from);
  * d's sample: the engine's threads each add their own machines. */
 void run_tally_day(struct run_tally *t, size_t day, int64_t sim_us, const unsigned *machines,
                    unsigned no_host);
+/* Names host i of the run's host set before any request, with its schedule (-1: none), so that
+ * summary.json lists every host, also one nobody reached. */
+void run_tally_name_host(struct run_tally *t, size_t i, const char *name, int64_t publish_at_us,
+                         int64_t withdraw_at_us, int64_t start_at_us, int64_t stop_at_us);
 /* Failed contacts: everything but activated and below-threshold answers. */
 uint64_t run_tally_failures(const struct run_tally *t);
 

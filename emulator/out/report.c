@@ -180,6 +180,8 @@ static int render(const struct report_paths *p, const struct agg *g, const json_
                            : "",
     };
     page.drawn = report_draw_charts(g, &cx, p->dir, p->reports_dir, why_not, sizeof why_not);
+    page.hosts_drawn = page.drawn && report_hosts_chart(p->dir, p->charts_dir, p->reports_dir, root,
+                                                        g->virtual_clock);
     return report_write_index(&page, err, err_len);
 }
 

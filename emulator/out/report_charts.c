@@ -562,3 +562,15 @@ bool report_draw_charts(const struct agg *g, const struct chartctx *cx, const ch
                 failed == 1 ? "" : "s", log);
     return true;
 }
+
+/* For report_hosts.c: the same gnuplot lookup and run. */
+bool report_find_gnuplot(char *out, size_t cap)
+{
+    return find_in_path("gnuplot", out, cap);
+}
+
+int report_run_gnuplot(const char *gnuplot, const char *charts_dir, const char *script,
+                       const char *params)
+{
+    return run_gnuplot(gnuplot, charts_dir, script, params);
+}

@@ -370,6 +370,22 @@ static void html_model(FILE *f, const json_t *root)
     fputs("</div>\n", f);
 }
 
+/* Several KMS hosts: their counts with the DNS changes marked. */
+static void html_hosts_chart(FILE *f, const char *charts_dir)
+{
+    char path[1200];
+    fputs("<figure class=\"chart\" id=\"chart-hosts\">\n<h3>Count per KMS host</h3>\n", f);
+    if (report_path_join(path, sizeof path, charts_dir, "hosts.svg") != 0 ||
+        !inline_svg(f, path, "hosts"))
+        fputs("<p class=\"notice\">This chart could not be drawn (see charts/gnuplot.log).</p>", f);
+    fputs("\n<figcaption>Each host's count per application over time (the count it returned); "
+          "red dotted lines: SRV records added or removed and hosts switched on or off; dashed: "
+          "the thresholds 25 and 5. <a href=\"" CHART_PREFIX "/hosts.png\">PNG</a> &middot; "
+          "<a href=\"" CHART_PREFIX "/hosts.svg\">SVG</a> &middot; <a href=\"" CHART_PREFIX
+          "/hosts.dat\">data</a></figcaption>\n</figure>\n",
+          f);
+}
+
 static void html_charts(FILE *f, const char *charts_dir, bool drawn, const char *why_not)
 {
     if (!drawn) {
@@ -544,6 +560,8 @@ static void render_parts(FILE *const *fs, const struct report_page *pg)
     html_coverage(fs[P_TABLES], pg->run_dir);
     html_model(fs[P_MODEL], root);
     html_charts(fs[P_CHARTS], pg->charts_dir, pg->drawn, pg->why_not);
+    if (pg->hosts_drawn)
+        html_hosts_chart(fs[P_CHARTS], pg->charts_dir);
     fputs("Written by <code>kmsload report</code> from <code>events.csv</code> and "
           "<code>summary.json</code>; charts drawn by gnuplot (data in <code>charts/</code>). "
           "Files: <a href=\"events.csv\">events.csv</a> &middot; <a href=\"summary.json\">"

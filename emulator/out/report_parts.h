@@ -174,6 +174,18 @@ struct chartctx {
 int report_write_chart_data(const struct agg *g, struct chartctx *cx, char *err, size_t err_len);
 /* The reports/ directory (gnuplot scripts, report.html). */
 bool report_find_reports_dir(char *out, size_t cap);
+/* gnuplot on $PATH, and one run of it in the charts directory (output to gnuplot.log). */
+bool report_find_gnuplot(char *out, size_t cap);
+int report_run_gnuplot(const char *gnuplot, const char *charts_dir, const char *script,
+                       const char *params);
+/*
+ * Runs with several KMS hosts (report_hosts.c): charts/hosts.dat (each host's count per
+ * application over time), hosts_marks.dat (records published and withdrawn, hosts switched on
+ * and off, from summary.json) and hosts.png/svg. Returns true when drawn; removes an older
+ * hosts chart otherwise.
+ */
+bool report_hosts_chart(const char *run_dir, const char *charts_dir, const char *reports_dir,
+                        const json_t *root, bool virtual_clock);
 /* Draws the charts (PNG and SVG) with gnuplot when it is there. Returns true when drawn, else
  * false with the reason in why_not. */
 bool report_draw_charts(const struct agg *g, const struct chartctx *cx, const char *run_dir,
@@ -195,6 +207,7 @@ struct report_page {
     const json_t *root; /* summary.json, or one made from the events */
     bool virtual_clock;
     bool drawn;
+    bool hosts_drawn;    /* several KMS hosts: charts/hosts.svg */
     const char *why_not; /* why the charts were not drawn */
     const char *notes;   /* a notice for the reader, or "" */
 };

@@ -172,6 +172,13 @@ static json_t *summary_hosts(const struct run_tally *t)
             json_object_set_new(apps, a->key, ja);
         }
         json_object_set_new(jh, "applications", apps);
+        const int64_t when[4] = {h->publish_at_us, h->withdraw_at_us, h->start_at_us,
+                                 h->stop_at_us};
+        static const char *const keys[4] = {"publish_at_s", "withdraw_at_s", "start_at_s",
+                                            "stop_at_s"};
+        for (int k = 0; k < 4; k++)
+            json_object_set_new(jh, keys[k],
+                                when[k] >= 0 ? jreal((double)when[k] / 1e6) : json_null());
         json_array_append_new(hosts, jh);
     }
     return hosts;

@@ -344,3 +344,60 @@ Test(run_dns, usage_and_dns_errors)
         cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2, "case %zu: status %d", i, status);
     }
 }
+
+/* The shipped migration scenario on its embedded hosts and DNS timeline: every expectation met,
+ * and the report's hosts chart data carries both hosts and the three timeline marks. */
+Test(run_dns, migration_scenario_on_embedded_hosts)
+{
+    char out[128];
+    snprintf(out, sizeof out, "%s/migration", rd_dir);
+    char log[600];
+    snprintf(log, sizeof log, "%s.log", out);
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    cr_assert_geq(fd, 0);
+    const char *args[] = {"run",   KMSLOAD_SOURCE_DIR "/scenarios/migration-2012-to-2022.ini",
+                          "--out", out,
+                          "-q",    NULL};
+    pid_t pid = support_spawn(&rd_children, KMSLOAD_BINARY, args, fd, fd);
+    close(fd);
+    int rc = rd_run_wait(pid, out);
+    cr_assert_eq(rc, 0, "exit %d", rc);
+    json_t *root = rd_summary(out);
+    json_t *old = rd_host(root, "old"), *new_host = rd_host(root, "new");
+    cr_assert_eq(json_integer_value(json_object_get(old, "model_mismatches")), 0);
+    cr_assert_eq(json_integer_value(json_object_get(new_host, "model_mismatches")), 0);
+    cr_assert_gt(json_integer_value(json_object_get(old, "refused_product")), 0);
+    cr_assert_eq(json_integer_value(json_object_get(new_host, "refused_product")), 0);
+    cr_assert_eq(json_real_value(json_object_get(new_host, "publish_at_s")), 7 * 86400.0);
+    cr_assert_eq(json_real_value(json_object_get(old, "stop_at_s")), 45 * 86400.0);
+    json_decref(root);
+    /* Nothing reaches the old host after its switch-off but refusals. */
+    char path[600], err[512];
+    snprintf(path, sizeof path, "%s/events.csv", out);
+    struct events_csv_reader *r = events_csv_open(path, err, sizeof err);
+    cr_assert_not_null(r, "%s", err);
+    struct events_row row;
+    unsigned after_off = 0;
+    while (events_csv_next(r, &row, err, sizeof err) == 1) {
+        if (strcmp(row.host, "old") == 0 && row.ev.sim_us >= 45LL * 86400 * 1000000) {
+            after_off++;
+            cr_assert_eq(row.ev.outcome, KMS_OUTCOME_REFUSED);
+        }
+        if (strcmp(row.host, "new") == 0)
+            cr_assert_geq(row.ev.sim_us, 7LL * 86400 * 1000000, "new asked before its record");
+    }
+    events_csv_close(r);
+    cr_assert_gt(after_off, 0);
+    snprintf(path, sizeof path, "%s/charts/hosts_marks.dat", out);
+    char *marks = support_slurp(path, NULL);
+    cr_assert_not_null(marks);
+    cr_assert(strstr(marks, "new: record added") && strstr(marks, "old: record removed") &&
+                  strstr(marks, "old: switched off"),
+              "%s", marks);
+    free(marks);
+    snprintf(path, sizeof path, "%s/charts/hosts.dat", out);
+    char *data = support_slurp(path, NULL);
+    cr_assert_not_null(data);
+    cr_assert(strstr(data, "\"old windows\"") && strstr(data, "\"new windows\""), "%.200s", data);
+    free(data);
+}
