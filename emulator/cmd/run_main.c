@@ -634,7 +634,7 @@ static void print_plan(FILE *f, const struct run_ctx *x, const struct run_plan *
                 "  peak rate:        as fast as the host answers (no --max-rate); at most %u in "
                 "flight\n",
                 plan->concurrency);
-    if (x->opt->target && sc->clock == SCENARIO_CLOCK_VIRTUAL &&
+    if (x->opt->target && scenario_needs_client_clock(sc) &&
         sc->target_clock == SCENARIO_TARGET_CLOCK_DETECT)
         fprintf(
             f,
@@ -667,11 +667,12 @@ static int run_preflight(struct run_ctx *x)
 {
     const struct run_options *opt = x->opt;
     const struct scenario *sc = x->sc;
-    if (opt->target && sc->clock == SCENARIO_CLOCK_VIRTUAL &&
+    if (opt->target && scenario_needs_client_clock(sc) &&
         sc->target_clock == SCENARIO_TARGET_CLOCK_REAL) {
         fprintf(stderr,
-                "kmsload run: %s is a virtual-clock scenario, and the target is said to check "
-                "client time (target_clock = real): it would refuse the simulated days with "
+                "kmsload run: %s is a virtual-clock scenario of more than 3 simulated hours, and "
+                "the target is said to check client time (target_clock = real): it would refuse "
+                "the simulated time with "
                 "0xC004F06C. Run a real-clock scenario instead (scenarios/real-host-smoke.ini, "
                 "new-host-acceptance.ini or real-host-soak.ini); nothing was sent\n",
                 sc->name);
@@ -758,8 +759,9 @@ static int run_engine_phase(struct run_ctx *x)
         .cap_n_policy = !x->loopback,
         .threads = x->threads,
         .handle_signals = true,
-        /* The embedded host follows client time; another target is asked unless told. */
-        .check_client_clock = opt->target && sc->clock == SCENARIO_CLOCK_VIRTUAL &&
+        /* The embedded host follows client time; another target is asked unless told, when
+         * simulated time may run more than 3 hours ahead (within that, any host accepts it). */
+        .check_client_clock = opt->target && scenario_needs_client_clock(sc) &&
                               sc->target_clock == SCENARIO_TARGET_CLOCK_DETECT,
     };
     struct run_event_sink sink = run_dir_sink(&x->records);

@@ -30,8 +30,9 @@ struct engine_config {
      * with sigtimedwait; the caller blocks them before starting any other thread (an embedded
      * host), and they stay blocked after engine_run so the files can be written in peace. */
     bool handle_signals;
-    /* Virtual clock against a target that may check client time: ask it first (one request of
-     * the run dated 5 h ago) and refuse to run when it does (out->target_checks_time). */
+    /* Virtual clock (beyond 3 simulated hours) against a target that may check client time: ask
+     * it first (one request of the run dated 5 h ago) and refuse to run when it does
+     * (out->target_checks_time). */
     bool check_client_clock;
 };
 

@@ -1317,6 +1317,11 @@ int scenario_parse(struct scenario *sc, const char *text, const char *origin,
     return rc;
 }
 
+bool scenario_needs_client_clock(const struct scenario *sc)
+{
+    return sc->clock == SCENARIO_CLOCK_VIRTUAL && sc->duration_us > 3 * 60 * US_PER_MIN;
+}
+
 int64_t scenario_max_wall(const struct scenario *sc)
 {
     if (sc->max_wall_us > 0)

@@ -163,6 +163,10 @@ int scenario_load(struct scenario *sc, const char *path, const char *const *over
 /* The run's wall-clock limit: max_wall, or by default 1 h on the virtual clock and the duration
  * plus 5 minutes on the real clock. */
 int64_t scenario_max_wall(const struct scenario *sc);
+/* A virtual-clock run whose simulated time may drift more than 3 hours ahead of the real
+ * clock: only a host that follows client time accepts it (a genuine host refuses client times
+ * more than 4 hours off its own). Shorter virtual runs stay within any host's tolerance. */
+bool scenario_needs_client_clock(const struct scenario *sc);
 /* The same from text (origin names it in messages). */
 int scenario_parse(struct scenario *sc, const char *text, const char *origin,
                    const char *const *overrides, size_t n_overrides, char *err, size_t err_len);
