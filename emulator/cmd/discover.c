@@ -1,6 +1,8 @@
 #include "discover.h"
 
 #include "catalog.h"
+#include "coverage.h"
+#include "coverage_probe.h"
 #include "dns_srv.h"
 #include "hresult.h"
 #include "netclient.h"
@@ -31,6 +33,9 @@ static const char discover_usage[] =
     "                           --products FILE still works, deprecated)\n"
     "      --timeout DUR        DNS and each probe (default 5s; -t DUR still works, deprecated:\n"
     "                           -t is --target in the other subcommands)\n"
+    "      --coverage           also ask each answering host about every product group (one\n"
+    "                            request per group, as kmsload coverage does): its host OS, the\n"
+    "                            host keys that explains and the groups it refuses\n"
     "      --json               print one JSON object instead of text\n"
     "  -h, --help               show this help\n"
     "\n"
@@ -48,6 +53,7 @@ struct discover_options {
     const char *products_file;
     int64_t timeout_us;
     bool json;
+    bool coverage;
 };
 
 /* One published host and what its probe found. */
@@ -58,6 +64,7 @@ struct discover_host {
     uint64_t elapsed_us;
     char peer[NET_ADDR_TEXT];
     char warning[512];
+    struct coverage *coverage; /* --coverage, for a host that answered */
 };
 
 struct discover_state {
@@ -70,7 +77,7 @@ struct discover_probe {
     struct discover_host *host;
 };
 
-enum { OPT_DNS_SERVER = 256, OPT_PRODUCTS, OPT_CATALOG, OPT_TIMEOUT, OPT_JSON };
+enum { OPT_DNS_SERVER = 256, OPT_PRODUCTS, OPT_CATALOG, OPT_TIMEOUT, OPT_JSON, OPT_COVERAGE };
 
 /* Returns 0 to go on, 1 after --help, -1 on bad usage (already reported). */
 static int parse_options(int argc, char **argv, struct discover_options *o)
@@ -82,6 +89,7 @@ static int parse_options(int argc, char **argv, struct discover_options *o)
         {"catalog", required_argument, NULL, OPT_CATALOG},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"json", no_argument, NULL, OPT_JSON},
+        {"coverage", no_argument, NULL, OPT_COVERAGE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -129,6 +137,9 @@ static int parse_options(int argc, char **argv, struct discover_options *o)
             break;
         case OPT_JSON:
             o->json = true;
+            break;
+        case OPT_COVERAGE:
+            o->coverage = true;
             break;
         case 'h':
             fputs(discover_usage, stdout);
@@ -258,9 +269,48 @@ static unsigned judge(struct discover_host *hosts, size_t n, const char *product
     return warnings;
 }
 
+/* --coverage: every product group asked of each host that answered the probe. */
+static void probe_coverage(const struct discover_options *o, const struct catalog *cat,
+                           struct discover_host *hosts, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct discover_host *h = &hosts[i];
+        if (!answered(h))
+            continue;
+        h->coverage = malloc(sizeof *h->coverage);
+        if (!h->coverage)
+            continue;
+        coverage_init(h->coverage, cat);
+        struct coverage_probe_options popt = {.addrs = &h->rec->addrs, .timeout_us = o->timeout_us};
+        client_session_options_default(&popt.exchange);
+        char err[256];
+        if (coverage_probe(cat, &popt, h->coverage, err, sizeof err)) {
+            free(h->coverage);
+            h->coverage = NULL;
+            continue;
+        }
+        coverage_judge(h->coverage, cat);
+    }
+}
+
+/* "ws2019, office2019" and "ws2022, ws2025": the matched keys and the refused groups. */
+static void coverage_lists(const struct coverage *cv, const struct catalog *cat, char *keys,
+                           size_t keys_cap, char *refused, size_t refused_cap)
+{
+    size_t nk = 0, nr = 0;
+    keys[0] = refused[0] = '\0';
+    for (size_t i = 0; i < cv->matched.n && nk < keys_cap; i++)
+        nk += (size_t)snprintf(keys + nk, keys_cap - nk, "%s%s", i ? ", " : "",
+                               cat->csvlks[cv->matched.key[i]].key);
+    for (size_t i = 0; i < cv->n_groups && nr < refused_cap; i++)
+        if (cv->groups[i].state == COVERAGE_REFUSED)
+            nr += (size_t)snprintf(refused + nr, refused_cap - nr, "%s%s", nr ? ", " : "",
+                                   cat->kms[cv->groups[i].kms].key);
+}
+
 static void print_text(const struct discover_options *o, const struct dns_srv_set *set,
                        const struct discover_host *hosts, const struct kms_request *req,
-                       unsigned warnings)
+                       unsigned warnings, const struct catalog *cat)
 {
     char g[GUID_TEXT_LEN + 1];
     guid_format(&req->cmid, g);
@@ -295,6 +345,17 @@ static void print_text(const struct discover_options *o, const struct dns_srv_se
         printf("%-4u %-6u %-28s %-5u %-22s %-17s %-9s %s\n", h->rec->priority, h->rec->weight,
                h->rec->target, h->rec->port, addr, answer, count, epid);
     }
+    for (size_t i = 0; cat && i < set->n; i++) {
+        const struct coverage *cv = hosts[i].coverage;
+        if (!cv)
+            continue;
+        char os[160], keys[400], refused[800];
+        coverage_host_text(cv, os, sizeof os);
+        coverage_lists(cv, cat, keys, sizeof keys, refused, sizeof refused);
+        printf("%s%s:%u coverage: %s; host keys %s; refuses %s\n", i ? "" : "\n",
+               hosts[i].rec->target, hosts[i].rec->port, os, keys[0] ? keys : "none matched",
+               refused[0] ? refused : "nothing");
+    }
     if (warnings) {
         printf("\n%u warning%s:\n", warnings, warnings == 1 ? "" : "s");
         for (size_t i = 0; i < set->n; i++)
@@ -305,7 +366,7 @@ static void print_text(const struct discover_options *o, const struct dns_srv_se
 
 static void print_json(const struct discover_options *o, const struct dns_srv_set *set,
                        const struct discover_host *hosts, const struct kms_request *req, int status,
-                       const char *problem)
+                       const char *problem, const struct catalog *cat)
 {
     char g[GUID_TEXT_LEN + 1];
     json_t *root = json_object(), *jhosts = json_array(), *jwarn = json_array();
@@ -360,6 +421,28 @@ static void print_json(const struct discover_options *o, const struct dns_srv_se
                                 json_integer(r->response.renewal_interval));
         } else if (h->probed && r->err.detail[0]) {
             json_object_set_new(jh, "error", json_string(r->err.detail));
+        }
+        if (h->coverage && cat) {
+            const struct coverage *cv = h->coverage;
+            json_t *jc = json_object(), *jk = json_array(), *jact = json_array(),
+                   *jref = json_array();
+            char os[160];
+            coverage_host_text(cv, os, sizeof os);
+            json_object_set_new(jc, "host_os_text", json_string(os));
+            json_object_set_new(jc, "build", json_integer(cv->build));
+            for (size_t k = 0; k < cv->matched.n; k++)
+                json_array_append_new(jk, json_string(cat->csvlks[cv->matched.key[k]].key));
+            for (size_t k = 0; k < cv->n_groups; k++) {
+                const struct coverage_group *grp = &cv->groups[k];
+                if (grp->state == COVERAGE_ACTIVATED)
+                    json_array_append_new(jact, json_string(cat->kms[grp->kms].key));
+                else if (grp->state == COVERAGE_REFUSED)
+                    json_array_append_new(jref, json_string(cat->kms[grp->kms].key));
+            }
+            json_object_set_new(jc, "host_keys", jk);
+            json_object_set_new(jc, "activated", jact);
+            json_object_set_new(jc, "refused", jref);
+            json_object_set_new(jh, "coverage", jc);
         }
         json_object_set_new(jh, "warning", h->warning[0] ? json_string(h->warning) : json_null());
         if (h->warning[0])
@@ -451,7 +534,7 @@ int discover_main(int argc, char **argv)
     enum dns_srv_status ds = dns_srv_lookup(&q, &set, err, sizeof err);
     if (ds != DNS_SRV_OK) {
         if (o.json)
-            print_json(&o, &set, NULL, NULL, DISCOVER_EXIT_NO_RECORDS, err);
+            print_json(&o, &set, NULL, NULL, DISCOVER_EXIT_NO_RECORDS, err, NULL);
         fprintf(stderr, "kmsload discover: %s\n", err);
         catalog_free(&cat);
         return DISCOVER_EXIT_NO_RECORDS;
@@ -467,11 +550,15 @@ int discover_main(int argc, char **argv)
         return DISCOVER_EXIT_NO_RECORDS;
     }
     unsigned warnings = judge(hosts, set.n, o.product);
+    if (o.coverage)
+        probe_coverage(&o, &cat, hosts, set.n);
     int status = warnings ? DISCOVER_EXIT_WARNINGS : DISCOVER_EXIT_OK;
     if (o.json)
-        print_json(&o, &set, hosts, &req, status, NULL);
+        print_json(&o, &set, hosts, &req, status, NULL, &cat);
     else
-        print_text(&o, &set, hosts, &req, warnings);
+        print_text(&o, &set, hosts, &req, warnings, &cat);
+    for (size_t i = 0; i < set.n; i++)
+        free(hosts[i].coverage);
     catalog_free(&cat);
     return status;
 }

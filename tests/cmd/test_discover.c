@@ -299,3 +299,34 @@ Test(discover, weighted_first_choice_over_the_served_records)
     cr_assert(got > mean - 5 * sd && got < mean + 5 * sd,
               "h1 first %u of %u (expected %.0f ± %.0f)", got, draws, mean, 5 * sd);
 }
+
+Test(discover, coverage_of_each_answering_host)
+{
+    struct dc_zone z;
+    dc_zone_start(&z, NULL);
+    host_fixture_stop(&z.h1, &dc_children);
+    struct dc_result r = dc_run("discover", "example.test", "--dns-server", z.dns.server,
+                                "--coverage", "--json", NULL);
+    cr_assert_eq(r.status, 1, "h1 is down: exit %d: %s / %s", r.status, r.out, r.err);
+    json_t *root = dc_json(&r);
+    cr_assert_null(json_object_get(dc_host(root, "h1.example.test"), "coverage"),
+                   "no coverage for a host that does not answer");
+    json_t *cv = json_object_get(dc_host(root, "h2.example.test"), "coverage");
+    cr_assert(json_is_object(cv));
+    /* h2 covers the win10 group only (--products win10). */
+    json_t *activated = json_object_get(cv, "activated"), *refused = json_object_get(cv, "refused");
+    cr_assert_eq(json_array_size(activated), 1);
+    cr_assert_str_eq(json_string_value(json_array_get(activated, 0)), "win10");
+    bool ws2022 = false;
+    size_t i;
+    json_t *g;
+    json_array_foreach(refused, i, g) ws2022 |= strcmp(json_string_value(g), "ws2022") == 0;
+    cr_assert(ws2022, "ws2022 is among the refused groups");
+    json_decref(root);
+    dc_free(&r);
+    r = dc_run("discover", "example.test", "--dns-server", z.dns.server, "--coverage", NULL);
+    cr_assert(strstr(r.out, "h2.example.test") && strstr(r.out, "coverage:") &&
+                  strstr(r.out, "refuses"),
+              "%s", r.out);
+    dc_free(&r);
+}
