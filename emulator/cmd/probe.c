@@ -148,6 +148,7 @@ static int parse_one(int c, char **argv, struct probe_options *o, char *err, siz
     switch (c) {
     case 'p':
         o->product = optarg;
+        o->product_given = true;
         return 0;
     case OPT_APP:
         o->app = optarg;
@@ -310,12 +311,17 @@ static int resolve_id(const char *opt, const char *text, struct guid *out, const
 static int build_request(const struct probe_options *o, const struct catalog *cat,
                          struct kms_request *req, const char **product_name)
 {
-    const struct catalog_sku *sku = catalog_find_sku(cat, o->product);
+    /* --kms GROUP alone: a client of that group (its edition, N_Policy and protocol), not a
+     * Windows 10 Pro client with another KMS ID. */
+    const char *product = o->product;
+    if (!o->product_given && o->kms && catalog_find_kms(cat, o->kms))
+        product = o->kms;
+    const struct catalog_sku *sku = catalog_find_sku(cat, product);
     const struct catalog_kms *kms = NULL;
     if (!sku) {
-        kms = catalog_find_kms(cat, o->product);
+        kms = catalog_find_kms(cat, product);
         if (!kms) {
-            usage_error("probe", "unknown product \"%s\" (see --list-products)", o->product);
+            usage_error("probe", "unknown product \"%s\" (see --list-products)", product);
             return -1;
         }
         for (size_t i = 0; i < cat->n_skus && !sku; i++)

@@ -42,6 +42,7 @@ struct probe_options {
     bool json;
     bool list_products;
     bool list_host_keys;
+    bool product_given; /* --product was given (else --kms GROUP picks the product) */
 };
 
 /* Parses argv (argv[0] is "probe") into opt. Returns 0, or -1 with a message in err. */

@@ -2,6 +2,7 @@
  * `kmsload coverage` against `kmsload host --host-key ...` on loopback: the refused groups and
  * the advice in words, --require and the exit status, --markdown, an unreachable host.
  */
+#include "coverage_main.h"
 #include "support.h"
 
 #include <criterion/criterion.h>
@@ -209,7 +210,7 @@ Test(coverage_cli, usage_and_unreachable)
     cr_expect(strstr(out, "\"nope\""), "%s", out);
     free(out);
     /* Port 1 on loopback: nothing listens there. */
-    const char *down[] = {"127.0.0.1:1", "--timeout", "2s", NULL};
+    const char *down[] = {"--timeout", "2s", "-t", "127.0.0.1:1", NULL};
     cr_expect_eq(cc_run(down, &out), 3, "%s", out);
     cr_expect(strstr(out, "cannot reach the host"), "%s", out);
     free(out);
@@ -252,4 +253,26 @@ Test(coverage_cli, a_run_that_measures_coverage_says_it_in_the_same_words)
     cr_expect(strstr(sum, "### Host key coverage") && strstr(sum, advice), "%s", sum);
     free(cov);
     free(sum);
+}
+
+Test(coverage_cli, options_follow_the_flag_vocabulary)
+{
+    struct coverage_options o;
+    char err[512];
+    char *a[] = {"coverage",  "-t",         "kms.example.test:1700",
+                 "--timeout", "2s",         "--require",
+                 "ws2025",    "--markdown", "-",
+                 "--json",    NULL};
+    cr_assert_eq(coverage_options_parse(10, a, &o, err, sizeof err), 0, "%s", err);
+    cr_expect_str_eq(o.host, "kms.example.test");
+    cr_expect_eq(o.port, 1700);
+    cr_expect_eq(o.timeout_us, 2000000);
+    cr_expect_str_eq(o.require, "ws2025");
+    cr_expect(o.json);
+    char *b[] = {"coverage", "-t", "a.example", "b.example", NULL};
+    cr_expect_eq(coverage_options_parse(4, b, &o, err, sizeof err), -1);
+    cr_expect(strstr(err, "given twice"), "%s", err);
+    char *c[] = {"coverage", NULL};
+    cr_expect_eq(coverage_options_parse(1, c, &o, err, sizeof err), -1);
+    cr_expect(strstr(err, "missing the target"), "%s", err);
 }

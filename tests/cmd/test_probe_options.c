@@ -141,6 +141,21 @@ Test(probe_options, usage_errors_name_the_option)
     cr_expect_neq(err[0], '\0');
 }
 
+Test(probe_options, product_given_and_host_key_list)
+{
+    struct probe_options o;
+    char err[512];
+    char *kms_only[] = {"probe", "127.0.0.1", "--kms", "ws2012r2", NULL};
+    cr_assert_eq(parse(4, kms_only, &o, err), 0, "%s", err);
+    cr_expect_not(o.product_given, "--kms alone: the group picks the product");
+    char *both[] = {"probe", "127.0.0.1", "--product", "win10-pro", "--kms", "ws2012r2", NULL};
+    cr_assert_eq(parse(6, both, &o, err), 0, "%s", err);
+    cr_expect(o.product_given);
+    char *keys[] = {"probe", "--list-host-keys", NULL};
+    cr_assert_eq(parse(2, keys, &o, err), 0, "%s", err);
+    cr_expect(o.list_host_keys);
+}
+
 Test(probe_options, one_flag_vocabulary_with_old_spellings_noted)
 {
     struct probe_options o;
