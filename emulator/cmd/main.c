@@ -6,6 +6,7 @@
 #include "probe.h"
 #include "report_main.h"
 #include "run_main.h"
+#include "scenarios_main.h"
 #include "watch.h"
 
 #include <stdio.h>
@@ -20,6 +21,8 @@ static const char main_usage[] =
     "  probe HOST[:PORT]   send one activation request and print the decoded answer\n"
     "  run SCENARIO        run a scenario: a simulated fleet against a host (default: the\n"
     "                      embedded reference host), checked against a model of genuine counting\n"
+    "                      (SCENARIO: a file, a shipped scenario's name, or - for standard input)\n"
+    "  scenarios           list the shipped scenarios and what each shows\n"
     "  host                run the reference KMS host (loopback by default)\n"
     "  report RUN_DIR      re-render the charts and index.html of an earlier run\n"
     "  merge OUT RUN...    merge the output directories of a sharded run into one\n"
@@ -62,6 +65,8 @@ int main(int argc, char **argv)
         return discover_main(argc - 1, argv + 1);
     if (strcmp(cmd, "merge") == 0)
         return merge_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "scenarios") == 0)
+        return scenarios_main(argc - 1, argv + 1);
     if (strcmp(cmd, "watch") == 0)
         return watch_main(argc - 1, argv + 1);
     fprintf(stderr, "kmsload: unknown command \"%s\"\nTry 'kmsload --help'.\n", cmd);

@@ -6,12 +6,14 @@
 #include "engine.h"
 #include "expect.h"
 #include "fd_limit.h"
+#include "ini_lines.h"
 #include "metrics_http.h"
 #include "report.h"
 #include "run_dir.h"
 #include "run_metrics.h"
 #include "run_plan.h"
 #include "scenario_locate.h"
+#include "scenarios_main.h"
 #include "summary_md.h"
 #include "usage.h"
 #include "value_parse.h"
@@ -32,12 +34,17 @@
 
 static const char run_usage[] =
     "Usage: kmsload run SCENARIO [OPTIONS]\n"
+    "       kmsload run --population NAME:PRODUCT:MACHINES [...] [OPTIONS]\n"
+    "       kmsload run --list\n"
     "\n"
     "Runs a scenario (see scenarios/README.md): a fleet of simulated Windows and Office machines\n"
     "contacting a KMS host as real clients do, every answer checked against a model of genuine\n"
     "host counting. Without --target the embedded reference host is started on a free loopback\n"
     "port. Results go to OUT_DIR: events.csv (one row per request), summary.json, junit.xml,\n"
     "and the report: index.html with the charts of charts/ (see kmsload report --help).\n"
+    "\n"
+    "SCENARIO is a file, the name of a shipped scenario (kmsload run smoke: see --list), or -\n"
+    "for a scenario on standard input.\n"
     "\n"
     "  -t, --target HOST[:PORT]  the KMS host to load (default: the embedded reference host)\n"
     "  -t, --target dns:DOMAIN   the hosts published as _vlmcs._tcp.DOMAIN SRV records: each\n"
@@ -76,6 +83,11 @@ static const char run_usage[] =
     "      --stop-after-failures N\n"
     "                            stop (exit 3) after N contacts in a row got no answer\n"
     "                            (default 20, 0: never; also after stop_after_silence, 30s)\n"
+    "      --population NAME:PRODUCT:MACHINES\n"
+    "                            a population (catalogue product, e.g. clients:win10-pro:30),\n"
+    "                            added to SCENARIO or, without one, a scenario of its own (30\n"
+    "                            virtual days; --set changes the rest) (repeatable)\n"
+    "      --list                list the shipped scenarios and what each shows\n"
     "  -q, --quiet               no progress line and no summary table\n"
     "  -h, --help                show this help\n"
     "\n"
@@ -212,6 +224,8 @@ enum {
     OPT_TARGET_CLOCK,
     OPT_MAX_WALL,
     OPT_STOP_AFTER_FAILURES,
+    OPT_LIST,
+    OPT_POPULATION,
     OPT_DNS_SERVER,
     OPT_NO_HOST_CACHING,
 };
@@ -271,6 +285,32 @@ static int parse_set(const char *text, struct run_options *opt, char *err, size_
     if (!strchr(text, '='))
         return usage_set(err, err_len, "--set \"%s\": expected KEY=VALUE", text);
     opt->sets[opt->n_sets++] = text;
+    return 0;
+}
+
+/* --population NAME:PRODUCT:MACHINES: a population without a scenario file. Names and products
+ * are plain words (they become an INI section and value); the scenario parser checks the rest. */
+static int run_population_check(const char *spec, char *err, size_t err_len)
+{
+    const char *c1 = strchr(spec, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (!c1 || !c2 || strchr(c2 + 1, ':'))
+        return usage_set(err, err_len,
+                         "--population \"%s\": expected NAME:PRODUCT:MACHINES, e.g. "
+                         "clients:win10-pro:30",
+                         spec);
+    for (const char *p = spec; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.' || *p == ':'))
+            return usage_set(err, err_len,
+                             "--population \"%s\": names and products are letters, digits, "
+                             "'-', '_' and '.'",
+                             spec);
+    unsigned long n;
+    if (c1 == spec || c2 == c1 + 1 || value_parse_uint(c2 + 1, 1, 10000000, &n))
+        return usage_set(err, err_len,
+                         "--population \"%s\": expected NAME:PRODUCT:MACHINES with MACHINES "
+                         "1..10000000",
+                         spec);
     return 0;
 }
 
@@ -340,6 +380,16 @@ static int parse_one(int c, char **argv, struct run_options *opt, char *err, siz
     case OPT_MAX_WALL:
     case OPT_STOP_AFTER_FAILURES:
         return parse_scenario_flag(c, optarg, opt, err, err_len);
+    case OPT_LIST:
+        opt->list = true;
+        return 0;
+    case OPT_POPULATION:
+        if (opt->n_populations >= RUN_MAX_POPULATIONS)
+            return usage_set(err, err_len, "--population: at most %d", RUN_MAX_POPULATIONS);
+        if (run_population_check(optarg, err, err_len))
+            return -1;
+        opt->populations[opt->n_populations++] = optarg;
+        return 0;
     default:
         return usage_getopt_error(c, argv, err, err_len);
     }
@@ -366,6 +416,8 @@ int run_options_parse(int argc, char **argv, struct run_options *opt, char *err,
         {"target-clock", required_argument, NULL, OPT_TARGET_CLOCK},
         {"max-wall", required_argument, NULL, OPT_MAX_WALL},
         {"stop-after-failures", required_argument, NULL, OPT_STOP_AFTER_FAILURES},
+        {"list", no_argument, NULL, OPT_LIST},
+        {"population", required_argument, NULL, OPT_POPULATION},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -381,11 +433,16 @@ int run_options_parse(int argc, char **argv, struct run_options *opt, char *err,
         if (opt->help)
             return 0;
     }
-    if (optind >= argc)
-        return usage_set(err, err_len, "missing the SCENARIO file");
+    if (opt->list)
+        return 0;
+    if (optind >= argc && opt->n_populations == 0)
+        return usage_set(err, err_len,
+                         "missing the SCENARIO: a file, a shipped scenario's name ('kmsload "
+                         "scenarios' lists them), - for standard input, or --population "
+                         "NAME:PRODUCT:MACHINES");
     if (optind + 1 < argc)
         return usage_set(err, err_len, "unexpected argument \"%s\"", argv[optind + 1]);
-    opt->scenario_path = argv[optind];
+    opt->scenario_path = optind < argc ? argv[optind] : NULL;
     if (opt->target && strncmp(opt->target, "dns:", 4) == 0) {
         const char *domain = opt->target + 4;
         if (!domain[0] || strlen(domain) >= NET_HOST_MAX || strpbrk(domain, " :/[]"))
@@ -432,18 +489,106 @@ struct run_ctx {
     char err[1024];
 };
 
-/* The scenario (here or installed), the --set overrides and --seed, the catalogue. */
+#define RUN_SCENARIO_MAX (1u << 20) /* as scenario_load: no scenario is larger */
+
+/* Standard input, whole (at most RUN_SCENARIO_MAX bytes). */
+static char *read_stdin(char *err, size_t err_len)
+{
+    size_t cap = 65536, n = 0;
+    char *text = malloc(cap + 1);
+    while (text) {
+        size_t got = fread(text + n, 1, cap - n, stdin);
+        n += got;
+        if (got == 0)
+            break;
+        if (n == cap) {
+            if (cap >= RUN_SCENARIO_MAX) {
+                snprintf(err, err_len, "stdin: larger than 1 MiB, which no scenario is");
+                free(text);
+                return NULL;
+            }
+            char *bigger = realloc(text, cap * 2 + 1);
+            if (!bigger)
+                free(text);
+            text = bigger;
+            cap *= 2;
+        }
+    }
+    if (!text) {
+        snprintf(err, err_len, "stdin: out of memory");
+        return NULL;
+    }
+    if (ferror(stdin)) {
+        snprintf(err, err_len, "stdin: cannot read the scenario");
+        free(text);
+        return NULL;
+    }
+    text[n] = '\0';
+    return text;
+}
+
+/* The scenario's text: the file or standard input (or, with only --population, a [scenario]
+ * section), then one section per --population. NULL with a message in err. */
+static char *scenario_text(const struct run_options *opt, const char *path, char *err,
+                           size_t err_len)
+{
+    char *base = NULL;
+    if (!path) {
+        base = strdup("[scenario]\nname = cli\n");
+    } else if (strcmp(path, "-") == 0) {
+        if (!(base = read_stdin(err, err_len)))
+            return NULL;
+    } else if (ini_lines_read_file(path, RUN_SCENARIO_MAX, &base) != 0) {
+        snprintf(err, err_len, "%s: cannot read the scenario: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t len = base ? strlen(base) : 0, cap = len + 2 + opt->n_populations * 160;
+    char *text = base ? realloc(base, cap) : NULL;
+    if (!text) {
+        free(base);
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+    if (len && text[len - 1] != '\n')
+        text[len++] = '\n';
+    for (size_t i = 0; i < opt->n_populations; i++) {
+        const char *spec = opt->populations[i], *c1 = strchr(spec, ':'),
+                   *c2 = strchr(c1 + 1, ':'); /* checked by run_population_check */
+        len += (size_t)snprintf(text + len, cap - len,
+                                "[population %.*s]\nproduct = %.*s\nmachines = %s\n",
+                                (int)(c1 - spec), spec, (int)(c2 - c1 - 1), c1 + 1, c2 + 1);
+    }
+    text[len] = '\0';
+    return text;
+}
+
+/* The scenario (a file, a shipped one by name, standard input, --population), the --set
+ * overrides and --seed, the catalogue. */
 static int run_load(struct run_ctx *x)
 {
     const struct run_options *opt = x->opt;
     char installed[1024];
-    const char *path = scenario_locate(opt->scenario_path, installed, sizeof installed);
+    const char *path = opt->scenario_path;
+    if (path && strcmp(path, "-") != 0)
+        path = scenario_locate(path, installed, sizeof installed);
     x->sc = calloc(1, sizeof *x->sc);
     if (!x->sc)
         return RUN_EXIT_USAGE;
-    if (scenario_load(x->sc, path, opt->sets, opt->n_sets, x->err, sizeof x->err)) {
-        fprintf(stderr, "kmsload run: %s\n", x->err);
-        return RUN_EXIT_USAGE;
+    if (path && strcmp(path, "-") != 0 && opt->n_populations == 0) {
+        if (scenario_load(x->sc, path, opt->sets, opt->n_sets, x->err, sizeof x->err)) {
+            fprintf(stderr, "kmsload run: %s\n", x->err);
+            return RUN_EXIT_USAGE;
+        }
+    } else {
+        char *text = scenario_text(opt, path, x->err, sizeof x->err);
+        const char *origin = !path ? "--population" : strcmp(path, "-") == 0 ? "stdin" : path;
+        if (!text ||
+            scenario_parse(x->sc, text, origin, opt->sets, opt->n_sets, x->err, sizeof x->err)) {
+            free(text);
+            fprintf(stderr, "kmsload run: %s\n", x->err);
+            return RUN_EXIT_USAGE;
+        }
+        free(text);
     }
     if (opt->seed_given)
         x->sc->seed = opt->seed;
@@ -974,7 +1119,9 @@ int run_main(int argc, char **argv)
     else if (opt->help) {
         fputs(run_usage, stdout);
         status = RUN_EXIT_PASSED;
-    } else
+    } else if (opt->list)
+        status = scenarios_print(stdout, "run");
+    else
         status = run_execute(opt);
     free(opt);
     return status;

@@ -20,11 +20,13 @@ enum run_exit {
 };
 
 #define RUN_MAX_SETS 64
+#define RUN_MAX_POPULATIONS 16
 
 /* The command line of `kmsload run`, checked but not acted on. */
 struct run_options {
     bool help;                      /* --help: print the usage, nothing else */
-    const char *scenario_path;      /* as given; installed scenarios are looked up at execution */
+    const char *scenario_path;      /* as given ("-": standard input; NULL: only --population);
+                                       shipped scenarios are looked up at execution */
     const char *target;             /* --target HOST[:PORT] or dns:DOMAIN; NULL: the embedded
                                        reference host */
     const char *dns_server;         /* --dns-server ADDR[:PORT] for dns:DOMAIN; NULL: system's */
@@ -52,6 +54,11 @@ struct run_options {
     bool stop_after_failures_given;
     unsigned long stop_after_failures; /* --stop-after-failures N */
     const char *metrics;               /* --metrics [ADDR:]PORT (checked); NULL: no /metrics */
+    bool list;                         /* --list: print the shipped scenarios */
+    /* --population NAME:PRODUCT:MACHINES (checked): added to the scenario, or the whole of it
+     * when no SCENARIO is given. */
+    const char *populations[RUN_MAX_POPULATIONS];
+    size_t n_populations;
 };
 
 /*

@@ -1,16 +1,131 @@
 #include "scenario_locate.h"
 
+#include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+
+/* The shipped scenario directories, in the order they are looked at. */
+static size_t library_dirs(const char *dirs[2])
+{
+    size_t n = 0;
+#ifdef KMSLOAD_DATADIR
+    dirs[n++] = KMSLOAD_DATADIR "/scenarios";
+#endif
+#ifdef KMSLOAD_SOURCE_SCENARIOS
+    dirs[n++] = KMSLOAD_SOURCE_SCENARIOS;
+#endif
+    return n;
+}
+
+/* A bare name: no directory part; "smoke" or "smoke.ini". */
+static int is_bare_name(const char *path)
+{
+    return path[0] && path[0] != '.' && !strchr(path, '/');
+}
 
 const char *scenario_locate(const char *path, char *buf, size_t cap)
 {
+    if (access(path, F_OK) == 0 || path[0] == '/')
+        return path;
 #ifdef KMSLOAD_DATADIR
-    if (access(path, F_OK) != 0 && path[0] != '/' &&
-        (size_t)snprintf(buf, cap, "%s/%s", KMSLOAD_DATADIR, path) < cap && access(buf, R_OK) == 0)
+    if ((size_t)snprintf(buf, cap, "%s/%s", KMSLOAD_DATADIR, path) < cap && access(buf, R_OK) == 0)
         return buf;
-#else
-    (void)buf, (void)cap;
 #endif
+    if (is_bare_name(path)) {
+        size_t len = strlen(path);
+        const char *ext = len > 4 && strcmp(path + len - 4, ".ini") == 0 ? "" : ".ini";
+        const char *dirs[2];
+        size_t n = library_dirs(dirs);
+        for (size_t i = 0; i < n; i++)
+            if ((size_t)snprintf(buf, cap, "%s/%s%s", dirs[i], path, ext) < cap &&
+                access(buf, R_OK) == 0)
+                return buf;
+    }
     return path;
+}
+
+int scenario_library_dir(char *buf, size_t cap)
+{
+    const char *dirs[2];
+    size_t n = library_dirs(dirs);
+    for (size_t i = 0; i < n; i++) {
+        if (access(dirs[i], R_OK | X_OK) == 0 && (size_t)snprintf(buf, cap, "%s", dirs[i]) < cap)
+            return 0;
+    }
+    return -1;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct scenario_entry *)a)->name,
+                  ((const struct scenario_entry *)b)->name);
+}
+
+/* The first sentence of the file's top comment ("; smoke: a fast check." -> "a fast check."),
+ * continued over the next comment lines when the first one stops mid-sentence. */
+static void read_purpose(const char *path, const char *name, char *out, size_t cap)
+{
+    out[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char line[512];
+    size_t used = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p != ';' && *p != '#')
+            break; /* the comment on top is over */
+        p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        p[strcspn(p, "\r\n")] = '\0';
+        if (!*p) {
+            if (used)
+                break; /* a blank comment line ends the paragraph */
+            continue;
+        }
+        size_t name_len = strlen(name);
+        if (used == 0 && strncmp(p, name, name_len) == 0 && p[name_len] == ':') {
+            p += name_len + 1;
+            while (*p == ' ')
+                p++;
+        }
+        int w = snprintf(out + used, cap - used, "%s%s", used ? " " : "", p);
+        if (w < 0 || (size_t)w >= cap - used)
+            break;
+        used += (size_t)w;
+        char last = out[used - 1];
+        if (last == '.' || last == '?' || last == '!')
+            break;
+    }
+    fclose(f);
+}
+
+int scenario_library_list(struct scenario_entry *out, size_t cap, char *dir, size_t dir_cap)
+{
+    if (scenario_library_dir(dir, dir_cap) != 0)
+        return -1;
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL && n < cap) {
+        size_t len = strlen(de->d_name);
+        if (len <= 4 || len - 4 >= sizeof out[n].name || strcmp(de->d_name + len - 4, ".ini") != 0)
+            continue;
+        snprintf(out[n].name, sizeof out[n].name, "%.*s", (int)(len - 4), de->d_name);
+        char path[1024];
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= sizeof path)
+            continue;
+        read_purpose(path, out[n].name, out[n].purpose, sizeof out[n].purpose);
+        n++;
+    }
+    closedir(d);
+    qsort(out, n, sizeof *out, by_name);
+    return (int)n;
 }

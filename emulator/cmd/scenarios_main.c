@@ -1,0 +1,48 @@
+#include "scenarios_main.h"
+
+#include "scenario_locate.h"
+#include "usage.h"
+
+#include <string.h>
+
+#define SCENARIOS_MAX 128
+
+static const char scenarios_usage[] =
+    "Usage: kmsload scenarios\n"
+    "\n"
+    "Lists the shipped scenarios with the first line of each file's comment: what it shows.\n"
+    "Run one by name from any directory: kmsload run NAME (e.g. kmsload run smoke).\n";
+
+int scenarios_print(FILE *f, const char *command)
+{
+    static struct scenario_entry list[SCENARIOS_MAX];
+    char dir[1024];
+    int n = scenario_library_list(list, SCENARIOS_MAX, dir, sizeof dir);
+    if (n < 0) {
+        fprintf(stderr,
+                "kmsload %s: no shipped scenarios found (not installed, and no source tree)\n",
+                command);
+        return 2;
+    }
+    size_t width = 0;
+    for (int i = 0; i < n; i++)
+        if (strlen(list[i].name) > width)
+            width = strlen(list[i].name);
+    fprintf(f, "Shipped scenarios (%s); run one with 'kmsload run NAME':\n\n", dir);
+    for (int i = 0; i < n; i++)
+        fprintf(f, "  %-*s  %s\n", (int)width, list[i].name, list[i].purpose);
+    return 0;
+}
+
+int scenarios_main(int argc, char **argv)
+{
+    if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        fputs(scenarios_usage, stdout);
+        return 0;
+    }
+    if (argc > 1) {
+        usage_error("scenarios", "unexpected argument \"%s\"", argv[1]);
+        return 2;
+    }
+    return scenarios_print(stdout, "scenarios");
+}
