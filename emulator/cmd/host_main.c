@@ -154,20 +154,22 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(cli->base);
 }
 
-static void save_state(struct host_cli *cli)
+/* Saves the counts when they changed. Returns 0 (saved or nothing to save) or -1 (said why). */
+static int save_state(struct host_cli *cli)
 {
     char err[512];
     if (!cli->state_path || cli->host->stats.requests == cli->saved_requests)
-        return;
+        return 0;
     if (host_state_save(cli->host, cli->state_path, err, sizeof err) == 0) {
         cli->saved_requests = cli->host->stats.requests;
         if (cli->metrics)
             cli->metrics->state_saves++;
-    } else {
-        fprintf(stderr, "kmsload host: %s\n", err);
-        if (cli->metrics)
-            cli->metrics->state_save_failures++;
+        return 0;
     }
+    fprintf(stderr, "kmsload host: %s\n", err);
+    if (cli->metrics)
+        cli->metrics->state_save_failures++;
+    return -1;
 }
 
 /* Every few seconds: persist counters that changed and push the log to disk. */
@@ -176,8 +178,9 @@ static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
     struct host_cli *cli = arg;
     (void)fd, (void)what;
     save_state(cli);
-    if (cli->log && cli->log->file)
-        fflush(cli->log->file);
+    char err[700];
+    if (cli->log && host_log_flush(cli->log, err, sizeof err) != 0)
+        fprintf(stderr, "kmsload host: %s\n", err);
 }
 
 static void on_status_signal(evutil_socket_t sig, short what, void *arg)
@@ -531,6 +534,14 @@ static int host_open_files(const struct host_options *o, struct host_run *r)
 {
     if (o->state_path) {
         bool loaded;
+        unsigned removed = 0;
+        if (host_state_prepare(o->state_path, &removed, r->err, sizeof r->err)) {
+            fprintf(stderr, "kmsload host: %s\n", r->err);
+            return 1;
+        }
+        if (removed)
+            printf("kmsload host: removed %u temporary file%s a stopped host left beside %s\n",
+                   removed, removed == 1 ? "" : "s", o->state_path);
         if (host_state_load(r->cli.host, o->state_path, &loaded, r->err, sizeof r->err)) {
             fprintf(stderr, "kmsload host: %s\n", r->err);
             return 1;
@@ -563,6 +574,7 @@ static int host_serve(const struct host_options *o, struct host_run *r)
 {
     struct host_cli *cli = &r->cli;
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN); /* a file-size limit is a write error (EFBIG) to report, not death */
     cli->base = net_event_base_new();
     if (!cli->base) {
         fprintf(stderr, "kmsload host: cannot create an event loop\n");
@@ -612,12 +624,19 @@ static int host_serve(const struct host_options *o, struct host_run *r)
     event_add(housekeeping, &every);
     event_base_dispatch(cli->base);
     print_status(stderr, cli);
-    save_state(cli);
+    int status = 0;
+    if (save_state(cli) != 0) {
+        fprintf(stderr,
+                "kmsload host: the final save of --state %s failed: the counts since the "
+                "last save are lost\n",
+                cli->state_path);
+        status = 1;
+    }
     event_free(housekeeping);
     event_free(ev_int);
     event_free(ev_term);
     event_free(ev_usr1);
-    return 0;
+    return status;
 }
 
 /* Descriptors the host needs besides its connections: stdio, listeners, event loop, files, and
@@ -686,7 +705,11 @@ int host_execute(const struct host_options *o)
         host_server_stop(r->cli.server);
     if (r->cli.base)
         event_base_free(r->cli.base);
-    host_log_close(&r->log);
+    if (r->cli.log && host_log_close(&r->log, r->err, sizeof r->err) != 0) {
+        fprintf(stderr, "kmsload host: %s\n", r->err);
+        if (status == 0)
+            status = 1;
+    }
     free(r->cli.host);
     free(r->covered);
     catalog_free(&r->cat);

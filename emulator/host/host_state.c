@@ -2,12 +2,14 @@
 
 #include "atomic_file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define STATE_FORMAT "kmsload-host-state"
@@ -65,6 +67,76 @@ int host_state_save(const struct kms_host *host, const char *path, char *err, si
         snprintf(err, err_len, "cannot save state file: %s", why);
     free(text);
     return rc;
+}
+
+/* The directory holding path and its last component. */
+static void split_path(const char *path, char *dir, size_t dir_cap, const char **base)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        snprintf(dir, dir_cap, ".");
+        *base = path;
+    } else {
+        snprintf(dir, dir_cap, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+        *base = slash + 1;
+    }
+}
+
+int host_state_prepare(const char *path, unsigned *removed, char *err, size_t err_len)
+{
+    *removed = 0;
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(err, err_len, "--state %s is a directory; give a file name (e.g. %s/state.json)",
+                 path, path);
+        return -1;
+    }
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        snprintf(err, err_len, "--state %s is not a regular file", path);
+        return -1;
+    }
+    char dir[4096];
+    const char *base;
+    split_path(path, dir, sizeof dir, &base);
+    if (!*base) {
+        snprintf(err, err_len, "--state %s names a directory; give a file name", path);
+        return -1;
+    }
+    /* Leftovers of a host killed while saving: nothing reads them, and they would pile up. */
+    size_t base_len = strlen(base), infix_len = strlen(ATOMIC_FILE_TMP_INFIX);
+    DIR *d = opendir(dir);
+    if (!d) {
+        snprintf(err, err_len, "cannot use --state %s: directory %s: %s", path, dir,
+                 strerror(errno));
+        return -1;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, base, base_len) != 0 ||
+            strncmp(e->d_name + base_len, ATOMIC_FILE_TMP_INFIX, infix_len) != 0)
+            continue;
+        char stale[4096 + 256];
+        snprintf(stale, sizeof stale, "%s/%s", dir, e->d_name);
+        if (unlink(stale) == 0)
+            (*removed)++;
+    }
+    closedir(d);
+    /* The saves create a file beside path and rename it: try that now, not at the first save. */
+    char probe[4096 + 64];
+    if ((size_t)snprintf(probe, sizeof probe, "%s" ATOMIC_FILE_TMP_INFIX "check-%ld", path,
+                         (long)getpid()) >= sizeof probe) {
+        snprintf(err, err_len, "--state %s: path too long", path);
+        return -1;
+    }
+    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, err_len, "cannot save --state %s: cannot create files in %s: %s", path, dir,
+                 strerror(errno));
+        return -1;
+    }
+    close(fd);
+    unlink(probe);
+    return 0;
 }
 
 static int fail(char *err, size_t err_len, const char *path, const char *what)

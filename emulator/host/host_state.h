@@ -11,6 +11,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/*
+ * At start, before loading: fails with a clear message when path cannot be a state file (a
+ * directory, not a regular file, its directory missing or read-only), found by creating and
+ * removing a file beside it; removes temporary files a killed host left beside it
+ * (PATH.tmp.*), counting them in *removed. Returns 0 or -1 with a message.
+ */
+int host_state_prepare(const char *path, unsigned *removed, char *err, size_t err_len);
 /* Writes path.tmp, syncs it and renames it over path. Returns 0 or -1 with a message. */
 int host_state_save(const struct kms_host *host, const char *path, char *err, size_t err_len);
 /*

@@ -9,6 +9,10 @@
 #   fuzz_kms_response  KMS response payloads (the RESPONSE stub without its NDR wrapping)
 #   fuzz_request       the concatenated c2s PDUs of each connection, and raw KMS request payloads
 #
+# The seeds of fuzz_scenario (the shipped scenarios, some followed by "%%" and --set lines),
+# fuzz_catalog (products.ini, a tiny catalogue) and fuzz_host_state (state files) are committed
+# as they are and not touched here.
+#
 # fuzz_vectors.h holds the KMS request payloads of v4, v5 and v6: the fixed requests the client
 # harnesses verify responses against (so the vectors' responses pass every check).
 set -euo pipefail

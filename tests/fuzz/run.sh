@@ -15,7 +15,8 @@ if ! [[ "$T" =~ ^[0-9]+$ ]] || [ "$T" -lt 1 ]; then
     echo "usage: $0 [SECONDS [TARGET...]]" >&2
     exit 2
 fi
-ALL_TARGETS=(fuzz_bind_ack fuzz_response_pdu fuzz_kms_response fuzz_request fuzz_run_dir)
+ALL_TARGETS=(fuzz_bind_ack fuzz_response_pdu fuzz_kms_response fuzz_request fuzz_run_dir
+    fuzz_scenario fuzz_catalog fuzz_host_state)
 if [ "$#" -gt 0 ]; then
     TARGETS=("$@")
 else
@@ -38,6 +39,8 @@ max_len() {
     case "$1" in
     fuzz_bind_ack | fuzz_kms_response) echo 512 ;;
     fuzz_run_dir) echo 16384 ;; # events.csv rows and a summary.json
+    fuzz_catalog) echo 65536 ;; # products.ini is 36 KB
+    fuzz_scenario | fuzz_host_state) echo 16384 ;;
     *) echo 4096 ;; # streams of several PDUs
     esac
 }

@@ -635,3 +635,61 @@ Test(host_cli, client_clock_refuses_a_wild_step_and_never_saves_it)
               r.err);
     hc_result_free(&r);
 }
+
+/* --state and --log problems surface at start, or at stop in the exit status, never silently. */
+Test(host_cli, state_and_log_problems_are_not_silent)
+{
+    char dir[128], state[192], missing[192];
+    hc_path(dir, sizeof dir, "statedir");
+    cr_assert_eq(mkdir(dir, 0700), 0);
+    /* At start: a state file in a missing directory, a directory as the state file. */
+    snprintf(missing, sizeof missing, "%s/nosuch/state.json", dir);
+    struct hc_result r = hc_run("host", "--listen", "127.0.0.1:0", "--state", missing, NULL);
+    cr_expect_eq(r.status, 1, "%s", r.err);
+    cr_expect(strstr(r.err, "cannot use --state") && strstr(r.err, "No such file or directory"),
+              "%s", r.err);
+    cr_expect(strstr(r.out, "listening") == NULL, "it must not start serving: %s", r.out);
+    hc_result_free(&r);
+    r = hc_run("host", "--listen", "127.0.0.1:0", "--state", dir, NULL);
+    cr_expect_eq(r.status, 1, "%s", r.err);
+    cr_expect(strstr(r.err, "is a directory") != NULL, "%s", r.err);
+    hc_result_free(&r);
+    /* At stop: the final save fails (its directory went away) -> exit 1, said why. Meanwhile the
+     * log goes to a full device: reported once, and the total at stop. */
+    snprintf(state, sizeof state, "%s/state.json", dir);
+    struct hc_host h;
+    const char *extra[] = {"--state", state, NULL};
+    hc_host_start(&h, extra);
+    support_remove_tree(dir);
+    for (int i = 0; i < 2; i++)
+        json_decref(hc_probe(h.target, 1, "below-threshold", NULL, NULL, NULL, NULL));
+    cr_expect_eq(hc_host_stop(&h), 1, "a lost final save is a failure");
+    char *err = hc_slurp(h.err_path);
+    cr_expect(strstr(err, "the final save of --state") != NULL, "%s", err);
+    cr_expect(strstr(err, "No such file or directory") != NULL, "%s", err);
+    free(err);
+
+    const char *full[] = {"host", "--listen", "127.0.0.1:0", "--log", "/dev/full", NULL};
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    char err_path[128];
+    hc_path(err_path, sizeof err_path, "full-err");
+    int err_fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid = hc_spawn(full, fds[1], err_fd);
+    close(fds[1]);
+    close(err_fd);
+    char line[256];
+    cr_assert(hc_read_line(fds[0], line, sizeof line, 5000), "%s", line);
+    char target[64];
+    snprintf(target, sizeof target, "127.0.0.1:%s", strrchr(line, ':') + 1);
+    for (int i = 0; i < 3; i++)
+        json_decref(hc_probe(target, 1, "below-threshold", NULL, NULL, NULL, NULL));
+    kill(pid, SIGINT);
+    cr_expect_eq(hc_wait(pid, 5000), 1, "rows were lost: exit 1");
+    close(fds[0]);
+    err = hc_slurp(err_path);
+    cr_expect(strstr(err, "log /dev/full: 3 rows not written (No space left on device)") != NULL,
+              "%s", err);
+    cr_expect(strstr(err, "Bad file descriptor") == NULL, "%s", err);
+    free(err);
+}
