@@ -42,7 +42,10 @@ Test(srv_order, lower_priority_always_first)
 Test(srv_order, weights_are_probabilities_within_a_priority)
 {
     struct srv_choice recs[] = {{0, 60, 0}, {0, 20, 0}, {0, 20, 0}};
-    const double share[] = {0.6, 0.2, 0.2};
+    /* RFC 2782 draws r uniformly in [0, total] (inclusive) and takes the first record whose
+     * running sum reaches it: the first of the order wins r in [0, 60], so 61/101, the others
+     * 20/101 each (a slight lean to the first record, as the RFC specifies). */
+    const double share[] = {61.0 / 101, 20.0 / 101, 20.0 / 101};
     unsigned first[3] = {0}, second_given_first0[3] = {0}, n_first0 = 0;
     struct pcg32 rng;
     pcg32_seed(&rng, 2026, 13);
