@@ -1,9 +1,11 @@
 /* `kmsload merge OUT_DIR RUN_DIR...`: one run directory from the shards of a sharded run. */
 #include "merge_main.h"
+#include "report.h"
 #include "usage.h"
 #include "value_parse.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,8 @@ static const char merge_usage[] =
     "--shard auto/N) into OUT_DIR: events.csv (rows interleaved by simulated time, renumbered;\n"
     "a row's shard is machine % N), summary.json (outcomes added, latency percentiles and count\n"
     "timelines recomputed from the merged events, a \"merge\" object naming the shards) and\n"
-    "junit.xml. The runs must share scenario, seed, populations and expectations and be the\n"
+    "junit.xml, and the report (index.html and charts/) as for a single run. The runs must share "
+    "scenario, seed, populations and expectations and be the\n"
     "shards 0..N-1, each once; anything else is refused and nothing is written.\n"
     "\n"
     "Expectations are re-evaluated on the merged events when the scenario file recorded in the\n"
@@ -24,6 +27,7 @@ static const char merge_usage[] =
     "      --scenario FILE       the scenario file (default: the path in the runs' summary.json)\n"
     "      --set KEY=VALUE       the --set overrides the runs were given (repeatable)\n"
     "      --summary-md FILE     also write a Markdown summary to FILE ('-': standard output)\n"
+    "      --no-report           no charts and no index.html (kmsload report OUT_DIR makes them)\n"
     "  -q, --quiet               no summary line\n"
     "  -h, --help                show this help\n"
     "\n"
@@ -52,6 +56,9 @@ static int parse_one(int c, char **argv, struct merge_command_options *o, char *
     case 'q':
         o->quiet = true;
         return 0;
+    case 'R':
+        o->report = false;
+        return 0;
     case 'h':
         o->help = true;
         return 0;
@@ -68,11 +75,13 @@ int merge_options_parse(int argc, char **argv, struct merge_command_options *o, 
         {"set", required_argument, NULL, 's'},
         {"summary-md", required_argument, NULL, 'M'},
         {"quiet", no_argument, NULL, 'q'},
+        {"no-report", no_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
     memset(o, 0, sizeof *o);
+    o->report = true;
     o->merge.overrides = o->sets;
     optind = 1;
     opterr = 0;
@@ -90,6 +99,61 @@ int merge_options_parse(int argc, char **argv, struct merge_command_options *o, 
     o->merge.run_dirs = (const char *const *)(argv + optind + 1);
     o->merge.n_runs = (size_t)(argc - optind - 1);
     return 0;
+}
+
+/*
+ * What a person must know about the merged run, read back from its summary.json: each failed
+ * expectation by name, shards that loaded different targets (their counts are not one host's),
+ * and shards that each ran against their own embedded host.
+ */
+static void merge_explain(const char *out_dir, bool quiet)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/summary.json", out_dir);
+    json_t *root = json_load_file(path, 0, NULL);
+    if (!root)
+        return;
+    const json_t *shards = json_object_get(json_object_get(root, "merge"), "shards");
+    size_t i;
+    const json_t *s;
+    const char *first = NULL;
+    bool differ = false;
+    json_array_foreach(shards, i, s)
+    {
+        const char *t = json_string_value(json_object_get(s, "target"));
+        if (!first)
+            first = t ? t : "";
+        else if (strcmp(first, t ? t : "") != 0)
+            differ = true;
+    }
+    if (json_is_true(json_object_get(root, "embedded_host")))
+        fprintf(stderr,
+                "kmsload merge: note: each shard ran against its own embedded reference host: "
+                "every host counted only its shard's machines, so the merged counts are not one "
+                "host's (the expectations about populations still judge the whole fleet)\n");
+    else if (differ) {
+        fprintf(stderr, "kmsload merge: warning: the shards ran against different targets:");
+        json_array_foreach(shards, i, s)
+        {
+            const char *t = json_string_value(json_object_get(s, "target"));
+            fprintf(stderr, "%s shard %lld %s", i ? "," : "",
+                    (long long)json_integer_value(json_object_get(s, "index")), t ? t : "?");
+        }
+        fprintf(stderr, "; their counts are not one host's\n");
+    }
+    const json_t *ex = json_object_get(root, "expectations"), *e;
+    json_array_foreach(ex, i, e)
+    {
+        if (json_is_true(json_object_get(e, "passed")) || quiet)
+            continue;
+        const char *rule = json_string_value(json_object_get(e, "rule"));
+        if (!rule || !rule[0])
+            rule = json_string_value(json_object_get(e, "expectation"));
+        const char *observed = json_string_value(json_object_get(e, "observed"));
+        fprintf(stderr, "kmsload merge: [FAIL] %s — %s\n", rule ? rule : "?",
+                observed ? observed : "");
+    }
+    json_decref(root);
 }
 
 int merge_execute(const struct merge_command_options *o)
@@ -113,6 +177,14 @@ int merge_execute(const struct merge_command_options *o)
                 res.expectations - res.expectations_failed, res.expectations,
                 res.reevaluated ? "re-evaluated" : "combined from the shards",
                 res.interrupted ? ", a shard was INTERRUPTED" : "", o->merge.out_dir);
+    merge_explain(o->merge.out_dir, o->quiet);
+    /* The report is a view of the merged results: its failure is a warning, as for a run. */
+    if (o->report) {
+        if (report_write(o->merge.out_dir, err, sizeof err) != REPORT_OK)
+            fprintf(stderr, "kmsload merge: warning: no report: %s\n", err);
+        else if (!o->quiet)
+            fprintf(stderr, "kmsload merge: report: %s/index.html\n", o->merge.out_dir);
+    }
     return res.expectations_failed > 0 || res.interrupted ? MERGE_EXIT_FAILED : MERGE_EXIT_PASSED;
 }
 

@@ -13,6 +13,7 @@
 struct merge_command_options {
     bool help;
     bool quiet;
+    bool report;                /* false with --no-report */
     struct merge_options merge; /* merge.overrides points into sets: do not copy the struct */
     const char *sets[MERGE_MAX_SETS];
 };
