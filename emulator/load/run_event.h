@@ -42,7 +42,7 @@ struct run_event {
 };
 
 /* Where the engine hands each finished request (cmd/run connects it to the run directory), so
- * the load layer never touches files. flush is called about once a second, sent as each request
+ * the load layer never touches files. flush is called twice a second, sent as each request
  * starts (for an in-flight figure); all may be NULL. */
 struct run_event_sink {
     void (*event)(void *ctx, const struct run_event *ev);

@@ -8,6 +8,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* One expectation's test case: a failure with what was observed, or a pass. */
+static void expectation_case(FILE *f, const char *name, const struct expect_result *r)
+{
+    const struct scenario_expectation *e = r->expectation;
+    fputs("    <testcase classname=\"kmsload.", f);
+    markup_text(f, name, SCENARIO_NAME_MAX);
+    fputs("\" name=\"", f);
+    markup_text(f, e ? e->text : "", e ? sizeof e->text : 1);
+    fputs("\" time=\"0\">\n", f);
+    if (r->passed) {
+        fputs("      <system-out>", f);
+    } else {
+        fputs("      <failure message=\"", f);
+        markup_text(f, r->observed, sizeof r->observed);
+        fputs("\"/>\n      <system-out>", f);
+    }
+    if (e)
+        fprintf(f, "line %u: ", e->line);
+    markup_text(f, r->observed, sizeof r->observed);
+    fputs("</system-out>\n    </testcase>\n", f);
+}
+
 char *junit_xml_build(const struct run_info *info, const struct expect_result *results,
                       size_t n_results, size_t *len)
 {
@@ -47,26 +69,8 @@ char *junit_xml_build(const struct run_info *info, const struct expect_result *r
         fputs("\"/>\n", f);
     }
     fputs("    </properties>\n", f);
-    for (size_t i = 0; i < n_results; i++) {
-        const struct expect_result *r = &results[i];
-        const struct scenario_expectation *e = r->expectation;
-        fputs("    <testcase classname=\"kmsload.", f);
-        markup_text(f, name, SCENARIO_NAME_MAX);
-        fputs("\" name=\"", f);
-        markup_text(f, e ? e->text : "", e ? sizeof e->text : 1);
-        fputs("\" time=\"0\">\n", f);
-        if (r->passed) {
-            fputs("      <system-out>", f);
-        } else {
-            fputs("      <failure message=\"", f);
-            markup_text(f, r->observed, sizeof r->observed);
-            fputs("\"/>\n      <system-out>", f);
-        }
-        if (e)
-            fprintf(f, "line %u: ", e->line);
-        markup_text(f, r->observed, sizeof r->observed);
-        fputs("</system-out>\n    </testcase>\n", f);
-    }
+    for (size_t i = 0; i < n_results; i++)
+        expectation_case(f, name, &results[i]);
     if (info->interrupted) {
         fputs("    <testcase classname=\"kmsload.", f);
         markup_text(f, name, SCENARIO_NAME_MAX);

@@ -14,17 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-int merge_set_err(char *err, size_t err_len, const char *fmt, ...)
-{
-    if (err && err_len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_len, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 void merge_copy_text(char *dst, size_t cap, const char *src)
 {
     size_t n = strnlen(src, cap - 1);

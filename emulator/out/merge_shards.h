@@ -2,6 +2,7 @@
 #ifndef KMSLOAD_MERGE_SHARDS_H
 #define KMSLOAD_MERGE_SHARDS_H
 
+#include "errmsg.h"
 #include "events_csv.h"
 #include "expect.h"
 #include "merge.h"
@@ -37,8 +38,7 @@ struct shard_run {
     bool mismatch_seen;
 };
 
-int merge_set_err(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+#define merge_set_err errmsg_set
 void merge_copy_text(char *dst, size_t cap, const char *src);
 /* summary.json values: NULL, -1 or 0.0 when missing or of another type. */
 const char *merge_jstring(json_t *obj, const char *key);

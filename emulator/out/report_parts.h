@@ -6,6 +6,7 @@
 #ifndef KMSLOAD_REPORT_PARTS_H
 #define KMSLOAD_REPORT_PARTS_H
 
+#include "errmsg.h"
 #include "report.h"
 #include "run_tally.h"
 #include "scenario.h"
@@ -29,8 +30,7 @@
 #define CHART_PREFIX "charts"
 #define DETAIL_MAX 4096 /* exact count changes kept per application for the close-up */
 
-int report_set_err(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+#define report_set_err errmsg_set
 /* dir/name into out; -1 when it does not fit. */
 int report_path_join(char *out, size_t cap, const char *dir, const char *name);
 bool report_is_dir(const char *path);

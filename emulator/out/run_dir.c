@@ -2,6 +2,7 @@
 #include "run_dir.h"
 
 #include "atomic_file.h"
+#include "errmsg.h"
 #include "events_csv.h"
 #include "junit_xml.h"
 #include "summary_json.h"
@@ -24,18 +25,7 @@
 #define SUMMARY_NAME "summary.json"
 #define JUNIT_NAME "junit.xml"
 
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-{
-    if (!err || err_len == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
+#define set_err errmsg_set
 
 /* ---- directory ---- */
 

@@ -1,9 +1,10 @@
 /*
  * A run's output directory: events.csv (one row per request, written as the run goes and flushed
- * every second), then summary.json and junit.xml written atomically at the end (temporary file,
- * fsync, rename). An interrupted run still finishes all three, marked "interrupted". Every file
- * carries the run's id (events.csv in its "run" column), and the verdict is the same in every
- * file: an interrupted run, or one whose files could not all be written, has not passed.
+ * twice a second by the engine), then summary.json and junit.xml written atomically at the end
+ * (temporary file, fsync, rename). An interrupted run still finishes all three, marked
+ * "interrupted". Every file carries the run's id (events.csv in its "run" column), and the verdict
+ * is the same in every file: an interrupted run, or one whose files could not all be written, has
+ * not passed.
  */
 #ifndef KMSLOAD_RUN_DIR_H
 #define KMSLOAD_RUN_DIR_H
@@ -56,7 +57,7 @@ int run_dir_move_previous(const char *dir, char *moved_to, size_t cap, char *err
 int run_dir_open(struct run_dir *r, const char *dir, char *err, size_t err_len);
 /* Appends one row (CSV, quoted where needed). */
 int run_dir_event(struct run_dir *r, const struct run_event *ev);
-/* Flushes events.csv to the kernel (called every second by the engine). */
+/* Flushes events.csv to the kernel (the engine calls it twice a second). */
 void run_dir_flush(struct run_dir *r);
 /* A sink for the engine that appends each event to r's events.csv. */
 struct run_event_sink run_dir_sink(struct run_dir *r);
