@@ -160,6 +160,27 @@ static void print_summary(const struct scenario *sc, const struct run_tally *t,
     }
     printf("  model: %llu answers checked, %llu disagreements\n",
            (unsigned long long)t->model_checked, (unsigned long long)t->model_mismatches);
+    /* Several hosts: one line each (requests, refusals, per application the highest count and
+     * when it reached 25), and how many machines cache it at the end. */
+    for (size_t h = 0; t->n_hosts > 1 && h < t->n_hosts; h++) {
+        const struct tally_host *th = &t->hosts[h];
+        printf("  host %-14s %llu requests, %llu refused for the key, %llu disagreements", th->name,
+               (unsigned long long)th->requests, (unsigned long long)th->refused_product,
+               (unsigned long long)th->model_mismatches);
+        for (size_t a = 0; a < TALLY_MAX_APPS; a++) {
+            const struct tally_host_app *ta = &th->apps[a];
+            if (!ta->seen)
+                continue;
+            printf("; %s max %u", ta->key, ta->max_count);
+            if (ta->reached_us[1] >= 0)
+                printf(" (25 on day %.2f)", (double)ta->reached_us[1] / 86400e6);
+            else if (ta->reached_us[0] >= 0)
+                printf(" (5 on day %.2f)", (double)ta->reached_us[0] / 86400e6);
+        }
+        if (t->n_days > 0 && h < TALLY_MAX_HOSTS)
+            printf("; %u machines cache it at the end", t->days[t->n_days - 1].machines[h]);
+        printf("\n");
+    }
     for (size_t i = 0; i < n_results; i++)
         printf("  [%s] %s — %s\n", results[i].passed ? "PASS" : "FAIL",
                results[i].rule[0] ? results[i].rule : results[i].expectation->text,

@@ -224,6 +224,44 @@ static void md_applications(FILE *f, const struct run_tally *t)
     fputs("\n", f);
 }
 
+/* Several KMS hosts: one row each. */
+static void md_hosts(FILE *f, const struct run_tally *t)
+{
+    if (t->n_hosts < 2)
+        return;
+    fputs("### Hosts\n\n| host | requests | refused for the key (0xC004F042) | disagreements | "
+          "counts | machines caching it at the end |\n|---|--:|--:|--:|---|--:|\n",
+          f);
+    for (size_t h = 0; h < t->n_hosts; h++) {
+        const struct tally_host *th = &t->hosts[h];
+        fputs("| ", f);
+        md_text(f, th->name, sizeof th->name);
+        fprintf(f, " | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " | ", th->requests,
+                th->refused_product, th->model_mismatches);
+        bool first = true;
+        for (size_t a = 0; a < TALLY_MAX_APPS; a++) {
+            const struct tally_host_app *ta = &th->apps[a];
+            if (!ta->seen)
+                continue;
+            fputs(first ? "" : ", ", f);
+            md_text(f, ta->key, sizeof ta->key);
+            fprintf(f, " max %u", ta->max_count);
+            if (ta->reached_us[1] >= 0)
+                fprintf(f, " (25 on day %.2f)", (double)ta->reached_us[1] / 86400e6);
+            else if (ta->reached_us[0] >= 0)
+                fprintf(f, " (5 on day %.2f)", (double)ta->reached_us[0] / 86400e6);
+            first = false;
+        }
+        if (first)
+            fputs("–", f);
+        if (t->n_days > 0 && h < TALLY_MAX_HOSTS)
+            fprintf(f, " | %u |\n", t->days[t->n_days - 1].machines[h]);
+        else
+            fputs(" | – |\n", f);
+    }
+    fputs("\n", f);
+}
+
 static void md_populations(FILE *f, const struct summary_md_run *run)
 {
     const struct scenario *sc = run->scenario;
@@ -291,6 +329,7 @@ int summary_md_print(FILE *f, const struct summary_md_run *run)
     md_outcomes(f, run->tally);
     md_latency(f, &run->tally->latency);
     md_applications(f, run->tally);
+    md_hosts(f, run->tally);
     md_populations(f, run);
     md_model(f, run->tally);
     if (run->coverage && run->catalog)

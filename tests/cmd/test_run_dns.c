@@ -355,9 +355,12 @@ Test(run_dns, migration_scenario_on_embedded_hosts)
     snprintf(log, sizeof log, "%s.log", out);
     int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     cr_assert_geq(fd, 0);
+    char md[600];
+    snprintf(md, sizeof md, "%s.md", out);
     const char *args[] = {"run",   KMSLOAD_SOURCE_DIR "/scenarios/migration-2012-to-2022.ini",
                           "--out", out,
-                          "-q",    NULL};
+                          "-q",    "--summary-md",
+                          md,      NULL};
     pid_t pid = support_spawn(&rd_children, KMSLOAD_BINARY, args, fd, fd);
     close(fd);
     int rc = rd_run_wait(pid, out);
@@ -400,4 +403,13 @@ Test(run_dns, migration_scenario_on_embedded_hosts)
     cr_assert_not_null(data);
     cr_assert(strstr(data, "\"old windows\"") && strstr(data, "\"new windows\""), "%.200s", data);
     free(data);
+    /* The Markdown summary has a row per host; nothing caches the old host at the end. */
+    char *text = support_slurp(md, NULL);
+    cr_assert_not_null(text);
+    cr_assert(strstr(text, "### Hosts") && strstr(text, "| new | "), "%s", text);
+    const char *old_row = strstr(text, "| old | ");
+    cr_assert_not_null(old_row);
+    const char *eol = strchr(old_row, '\n');
+    cr_assert(eol && eol - old_row > 6 && strncmp(eol - 6, " | 0 |", 6) == 0, "%.200s", old_row);
+    free(text);
 }
