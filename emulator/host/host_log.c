@@ -167,8 +167,7 @@ void host_log_request(const struct host_request_record *rec, const char *peer, v
     row_add(&r, "%s,", g);
     guid_format(&q->kms_id, g);
     row_add(&r, "%s,%u.%u\n", g, q->major, q->minor);
-    if (r.text[r.len - 1] != '\n') /* cut short (it cannot be): still one whole line */
-        r.text[r.len - 1] = '\n';
+    r.text[r.len - 1] = '\n'; /* even if cut short (it cannot be), the row stays one whole line */
     row_append(log, &r);
 }
 
