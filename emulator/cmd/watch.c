@@ -498,6 +498,51 @@ static void announce(const struct watch *w, const struct metrics_http *http)
     fflush(stdout);
 }
 
+/* The hosts watched: slot 0 a template until DNS names hosts, or the one --target. */
+static void watch_targets_init(struct watch *w, const struct watch_options *o)
+{
+    if (o->dns_domain) {
+        /* Slot 0 only carries the application template until DNS names hosts. */
+        w->metrics.dns_domain = o->dns_domain;
+        w->metrics.hosts[0].listed = false;
+        w->metrics.hosts[0].name[0] = '\0';
+        w->metrics.n_hosts = 1;
+        w->targets[0].state = &w->metrics.hosts[0];
+    } else {
+        char name[WATCH_HOST_NAME_MAX];
+        char err[256];
+        net_parse_target(o->target, KMS_DEFAULT_PORT, w->host, sizeof w->host, &w->port, err,
+                         sizeof err);
+        snprintf(name, sizeof name, strchr(w->host, ':') ? "[%s]:%u" : "%s:%u", w->host, w->port);
+        snprintf(w->metrics.hosts[0].name, sizeof w->metrics.hosts[0].name, "%s", name);
+        w->metrics.n_hosts = 1;
+        w->metrics.hosts[0].listed = true;
+        struct watch_target *t = &w->targets[0];
+        t->state = &w->metrics.hosts[0];
+        for (size_t a = 0; a < w->metrics.n_apps; a++)
+            t->probes[a] = (struct watch_probe){.w = w, .target = t, .state = &t->state->apps[a]};
+    }
+}
+
+/* Everything watch_execute set up, in reverse. */
+static void watch_release(struct watch *w, struct metrics_http *http, struct event *ev_int,
+                          struct event *ev_term)
+{
+    for (size_t h = 0; h < w->metrics.n_hosts; h++)
+        for (size_t a = 0; a < w->metrics.n_apps; a++)
+            if (w->targets[h].probes[a].client)
+                net_client_free(w->targets[h].probes[a].client);
+    metrics_http_stop(http);
+    if (w->timer)
+        event_free(w->timer);
+    if (ev_int)
+        event_free(ev_int);
+    if (ev_term)
+        event_free(ev_term);
+    if (w->base)
+        event_base_free(w->base);
+}
+
 int watch_execute(const struct watch_options *o)
 {
     struct watch *w = calloc(1, sizeof *w);
@@ -528,26 +573,7 @@ int watch_execute(const struct watch_options *o)
     client_session_options_default(&w->params.options);
     w->params.timeout.tv_sec = (time_t)(o->timeout_us / 1000000);
     w->params.timeout.tv_usec = (suseconds_t)(o->timeout_us % 1000000);
-    if (o->dns_domain) {
-        /* Slot 0 only carries the application template until DNS names hosts. */
-        w->metrics.dns_domain = o->dns_domain;
-        w->metrics.hosts[0].listed = false;
-        w->metrics.hosts[0].name[0] = '\0';
-        w->metrics.n_hosts = 1;
-        w->targets[0].state = &w->metrics.hosts[0];
-    } else {
-        char name[WATCH_HOST_NAME_MAX];
-        net_parse_target(o->target, KMS_DEFAULT_PORT, w->host, sizeof w->host, &w->port, err,
-                         sizeof err);
-        snprintf(name, sizeof name, strchr(w->host, ':') ? "[%s]:%u" : "%s:%u", w->host, w->port);
-        snprintf(w->metrics.hosts[0].name, sizeof w->metrics.hosts[0].name, "%s", name);
-        w->metrics.n_hosts = 1;
-        w->metrics.hosts[0].listed = true;
-        struct watch_target *t = &w->targets[0];
-        t->state = &w->metrics.hosts[0];
-        for (size_t a = 0; a < w->metrics.n_apps; a++)
-            t->probes[a] = (struct watch_probe){.w = w, .target = t, .state = &t->state->apps[a]};
-    }
+    watch_targets_init(w, o);
 
     signal(SIGPIPE, SIG_IGN);
     w->base = net_event_base_new();
@@ -582,19 +608,7 @@ int watch_execute(const struct watch_options *o)
     event_base_dispatch(w->base);
     status = 0;
 out:
-    for (size_t h = 0; h < w->metrics.n_hosts; h++)
-        for (size_t a = 0; a < w->metrics.n_apps; a++)
-            if (w->targets[h].probes[a].client)
-                net_client_free(w->targets[h].probes[a].client);
-    metrics_http_stop(http);
-    if (w->timer)
-        event_free(w->timer);
-    if (ev_int)
-        event_free(ev_int);
-    if (ev_term)
-        event_free(ev_term);
-    if (w->base)
-        event_base_free(w->base);
+    watch_release(w, http, ev_int, ev_term);
 out_free:
     free(names);
     free(w);
