@@ -120,10 +120,16 @@ static void print_summary(const struct scenario *sc, const struct run_tally *t,
                           const struct engine_outcome *out, const struct expect_result *results,
                           size_t n_results, const char *out_dir)
 {
-    printf("\nscenario %s: %llu requests in %.2f s (%.0f/s), simulated %.2f days%s\n", sc->name,
+    /* Simulated time in days from two days on; shorter runs as a duration ("2m00s", "3h00m"). */
+    char simulated[48];
+    if (out->sim_us >= 2 * 86400000000LL)
+        snprintf(simulated, sizeof simulated, "%.2f days", (double)out->sim_us / 86400e6);
+    else
+        value_format_duration(out->sim_us, simulated, sizeof simulated);
+    printf("\nscenario %s: %llu requests in %.2f s (%.0f/s), simulated %s%s\n", sc->name,
            (unsigned long long)t->requests, out->wall_seconds,
-           out->wall_seconds > 0 ? (double)t->requests / out->wall_seconds : 0.0,
-           (double)out->sim_us / 86400e6, out->interrupted ? " — INTERRUPTED" : "");
+           out->wall_seconds > 0 ? (double)t->requests / out->wall_seconds : 0.0, simulated,
+           out->interrupted ? " — INTERRUPTED" : "");
     printf("  outcomes:");
     for (int o = 0; o < KMS_OUTCOME__COUNT; o++)
         if (t->outcomes[o])

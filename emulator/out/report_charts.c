@@ -476,16 +476,19 @@ const struct report_chart report_charts[] = {
      "The count the host returned (line) and the range a genuine host could have returned (band), "
      "per application; dashed: the activation thresholds (25 Windows clients, 5 servers and "
      "Office), dotted: the caps (2 &times; N_Policy: 50 and 10); dots: the first activation of "
-     "each population."},
+     "each population; triangles: where a count fell below a threshold (labelled at the top)."},
     {"expiry", "30-day window expiry",
      "The count the host returned against the number of machines whose last counted contact is "
      "less than 30 days old (dashed steps): a host forgets a machine 30 days after its last "
-     "contact. Bars (right axis): machines reaching their last contact + 30 days."},
+     "contact; dashed lines: the thresholds, triangles: where a count fell below one. Bars (right "
+     "axis): machines reaching their last contact + 30 days."},
     {"outcomes", "Activation outcomes over time",
      "Answers per time bin, stacked: activated, below threshold (0xC004F038, not an error), host "
      "errors by HRESULT, RPC faults, protocol and network errors."},
     {"latency", "Latency and throughput over time",
-     "Latency percentiles per time bin (log scale) and requests per time unit."},
+     "Latency percentiles per time bin (log scale) and throughput: requests per the largest of "
+     "second, minute, hour and day that fits in one bin, so a bar never shows more requests than "
+     "it holds (bins under a second: requests per bar)."},
 };
 const size_t report_n_charts = sizeof report_charts / sizeof report_charts[0];
 #define N_CHARTS report_n_charts

@@ -166,3 +166,26 @@ Test(scenarios, population_flags_are_checked_when_parsed)
                           "scenarios' lists them), - for standard input, or --population "
                           "NAME:PRODUCT:MACHINES");
 }
+
+Test(scenarios, messages_read_right_one_machine_operators_and_io_failures)
+{
+    char line[512];
+    snprintf(line, sizeof line,
+             "'%s' run --population solo:win10-pro:1 --set duration=1d --out one --no-report",
+             KMSLOAD_BINARY);
+    cr_assert_eq(sh("%s", line), 0);
+    char *out = slurp("stdout.txt");
+    cr_assert(strstr(out, "  population solo         1 machine, 0 activated\n"), "%s", out);
+    cr_assert(strstr(out, "  [PASS] model_mismatches \xE2\x89\xA4 0 (default) \xE2\x80\x94 no "
+                          "disagreement with the model in "),
+              "%s", out);
+    free(out);
+    /* Results that cannot be written: exit 4, not 1 (a failed expectation) nor 2. */
+    cr_assert_eq(
+        sh("touch a-file && '%s' run smoke --out a-file/run -q --no-report", KMSLOAD_BINARY), 4);
+    char *err = slurp("stderr.txt");
+    cr_assert(strstr(err, "kmsload run: cannot create output directory a-file: a file of that "
+                          "name exists and is not a directory"),
+              "%s", err);
+    free(err);
+}
