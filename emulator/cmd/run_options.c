@@ -1,0 +1,313 @@
+/* `kmsload run`'s command line: every flag checked and turned into struct run_options, without
+ * printing or exiting (run_main prints the message), so option errors are tested in-process. */
+#include "run_main.h"
+
+#include "dns_srv.h"
+#include "metrics_http.h"
+#include "net.h"
+#include "usage.h"
+#include "value_parse.h"
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * "K/N", or "auto/N" with K from $JOB_COMPLETION_INDEX (set by Kubernetes for the pods of an
+ * Indexed Job). Returns 0, or -1 with a message for people in err.
+ */
+static int parse_shard(const char *text, unsigned *k, unsigned *n, char *err, size_t err_len)
+{
+    char *slash = strchr(text, '/');
+    unsigned long a, b;
+    char left[32];
+    if (!slash || (size_t)(slash - text) >= sizeof left) {
+        snprintf(err, err_len, "--shard \"%s\": expected K/N with 0 <= K < N, or auto/N", text);
+        return -1;
+    }
+    memcpy(left, text, (size_t)(slash - text));
+    left[slash - text] = '\0';
+    if (value_parse_uint(slash + 1, 1, 65536, &b)) {
+        snprintf(err, err_len, "--shard \"%s\": expected K/N with 0 <= K < N, or auto/N", text);
+        return -1;
+    }
+    if (strcmp(left, "auto") == 0) {
+        const char *index = getenv("JOB_COMPLETION_INDEX");
+        if (!index || !*index) {
+            snprintf(err, err_len,
+                     "--shard %s: JOB_COMPLETION_INDEX is not set (Kubernetes sets it in the pods "
+                     "of an Indexed Job); give the shard as K/N instead",
+                     text);
+            return -1;
+        }
+        if (value_parse_uint(index, 0, ~0UL, &a)) {
+            snprintf(err, err_len, "--shard %s: JOB_COMPLETION_INDEX=\"%s\" is not a number", text,
+                     index);
+            return -1;
+        }
+        if (a >= b) {
+            snprintf(err, err_len,
+                     "--shard %s: JOB_COMPLETION_INDEX=%lu is out of range 0..%lu (the Job's "
+                     "completions must equal N)",
+                     text, a, b - 1);
+            return -1;
+        }
+    } else if (value_parse_uint(left, 0, 65535, &a) || a >= b) {
+        snprintf(err, err_len, "--shard \"%s\": expected K/N with 0 <= K < N, or auto/N", text);
+        return -1;
+    }
+    *k = (unsigned)a;
+    *n = (unsigned)b;
+    return 0;
+}
+
+enum {
+    OPT_SEED = 256,
+    OPT_SHARD,
+    OPT_SET,
+    OPT_THREADS,
+    OPT_SUMMARY_MD,
+    OPT_NO_REPORT,
+    OPT_METRICS,
+    OPT_YES,
+    OPT_DRY_RUN,
+    OPT_MAX_RATE,
+    OPT_TARGET_CLOCK,
+    OPT_MAX_WALL,
+    OPT_STOP_AFTER_FAILURES,
+    OPT_LIST,
+    OPT_POPULATION,
+    OPT_DNS_SERVER,
+    OPT_NO_HOST_CACHING,
+};
+
+/* The flags that stand for scenario keys. */
+static int parse_scenario_flag(int c, const char *value, struct run_options *opt, char *err,
+                               size_t err_len)
+{
+    char why[128];
+    switch (c) {
+    case OPT_MAX_RATE: {
+        char *end;
+        errno = 0;
+        opt->max_rate = strtod(value, &end);
+        if (end == value || *end || errno || !(opt->max_rate > 0) || opt->max_rate > 1e6)
+            return usage_set(err, err_len,
+                             "--max-rate \"%s\": expected requests per second, above 0 up to "
+                             "1000000",
+                             value);
+        opt->max_rate_given = true;
+        return 0;
+    }
+    case OPT_TARGET_CLOCK:
+        opt->target_clock_given = true;
+        if (strcmp(value, "detect") == 0)
+            opt->target_clock = SCENARIO_TARGET_CLOCK_DETECT;
+        else if (strcmp(value, "client") == 0)
+            opt->target_clock = SCENARIO_TARGET_CLOCK_CLIENT;
+        else if (strcmp(value, "real") == 0)
+            opt->target_clock = SCENARIO_TARGET_CLOCK_REAL;
+        else
+            return usage_set(err, err_len, "--target-clock \"%s\": expected detect, client or real",
+                             value);
+        return 0;
+    case OPT_MAX_WALL:
+        opt->max_wall_given = true;
+        if (value_parse_duration(value, false, &opt->max_wall_us, why, sizeof why) ||
+            opt->max_wall_us < 1000000)
+            return usage_set(err, err_len,
+                             "--max-wall \"%s\": expected a duration of at least 1s, like 90s, "
+                             "15m or 2h",
+                             value);
+        return 0;
+    default: /* OPT_STOP_AFTER_FAILURES */
+        opt->stop_after_failures_given = true;
+        if (value_parse_uint(value, 0, 100000000, &opt->stop_after_failures))
+            return usage_set(err, err_len,
+                             "--stop-after-failures \"%s\": expected a number (0: never)", value);
+        return 0;
+    }
+}
+
+static int parse_set(const char *text, struct run_options *opt, char *err, size_t err_len)
+{
+    if (opt->n_sets == RUN_MAX_SETS)
+        return usage_set(err, err_len, "at most %d --set options", RUN_MAX_SETS);
+    if (!strchr(text, '='))
+        return usage_set(err, err_len, "--set \"%s\": expected KEY=VALUE", text);
+    opt->sets[opt->n_sets++] = text;
+    return 0;
+}
+
+/* --population NAME:PRODUCT:MACHINES: a population without a scenario file. Names and products
+ * are plain words (they become an INI section and value); the scenario parser checks the rest. */
+static int run_population_check(const char *spec, char *err, size_t err_len)
+{
+    const char *c1 = strchr(spec, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (!c1 || !c2 || strchr(c2 + 1, ':'))
+        return usage_set(err, err_len,
+                         "--population \"%s\": expected NAME:PRODUCT:MACHINES, e.g. "
+                         "clients:win10-pro:30",
+                         spec);
+    for (const char *p = spec; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.' || *p == ':'))
+            return usage_set(err, err_len,
+                             "--population \"%s\": names and products are letters, digits, "
+                             "'-', '_' and '.'",
+                             spec);
+    unsigned long n;
+    if (c1 == spec || c2 == c1 + 1 || value_parse_uint(c2 + 1, 1, 10000000, &n))
+        return usage_set(err, err_len,
+                         "--population \"%s\": expected NAME:PRODUCT:MACHINES with MACHINES "
+                         "1..10000000",
+                         spec);
+    return 0;
+}
+
+/* One option (getopt_long's result c with optarg); returns 0 or -1 with a message. */
+static int parse_one(int c, char **argv, struct run_options *opt, char *err, size_t err_len)
+{
+    switch (c) {
+    case 't':
+        opt->target = optarg;
+        return 0;
+    case 'o':
+        opt->out_dir = optarg;
+        return 0;
+    case OPT_DNS_SERVER: {
+        char why[256];
+        if (dns_srv_check_server(optarg, why, sizeof why))
+            return usage_set(err, err_len, "--dns-server: %s", why);
+        opt->dns_server = optarg;
+        return 0;
+    }
+    case OPT_NO_HOST_CACHING:
+        opt->no_host_caching = true;
+        return 0;
+    case OPT_SEED:
+        opt->seed_given = true;
+        if (value_parse_uint(optarg, 0, ~0UL, &opt->seed))
+            return usage_set(err, err_len, "--seed \"%s\": expected a number", optarg);
+        return 0;
+    case OPT_SHARD:
+        return parse_shard(optarg, &opt->shard_index, &opt->shard_count, err, err_len);
+    case OPT_SUMMARY_MD:
+        opt->summary_md = optarg;
+        return 0;
+    case OPT_SET:
+        return parse_set(optarg, opt, err, err_len);
+    case OPT_THREADS:
+        opt->threads_given = true;
+        if (value_parse_uint(optarg, 0, 64, &opt->threads))
+            return usage_set(err, err_len, "--threads \"%s\": expected 0..64 (0: one per core)",
+                             optarg);
+        return 0;
+    case 'q':
+        opt->quiet = true;
+        return 0;
+    case OPT_NO_REPORT:
+        opt->report = false;
+        return 0;
+    case OPT_METRICS: {
+        char host[NET_HOST_MAX], why[256];
+        uint16_t port;
+        if (metrics_http_parse_listen(optarg, host, sizeof host, &port, why, sizeof why))
+            return usage_set(err, err_len, "--metrics %s", why);
+        opt->metrics = optarg;
+        return 0;
+    }
+    case 'h':
+        opt->help = true;
+        return 0;
+    case OPT_YES:
+        opt->yes = true;
+        return 0;
+    case OPT_DRY_RUN:
+        opt->dry_run = true;
+        return 0;
+    case OPT_MAX_RATE:
+    case OPT_TARGET_CLOCK:
+    case OPT_MAX_WALL:
+    case OPT_STOP_AFTER_FAILURES:
+        return parse_scenario_flag(c, optarg, opt, err, err_len);
+    case OPT_LIST:
+        opt->list = true;
+        return 0;
+    case OPT_POPULATION:
+        if (opt->n_populations >= RUN_MAX_POPULATIONS)
+            return usage_set(err, err_len, "--population: at most %d", RUN_MAX_POPULATIONS);
+        if (run_population_check(optarg, err, err_len))
+            return -1;
+        opt->populations[opt->n_populations++] = optarg;
+        return 0;
+    default:
+        return usage_getopt_error(c, argv, err, err_len);
+    }
+}
+
+int run_options_parse(int argc, char **argv, struct run_options *opt, char *err, size_t err_len)
+{
+    static const struct option longopts[] = {
+        {"target", required_argument, NULL, 't'},
+        {"out", required_argument, NULL, 'o'},
+        {"dns-server", required_argument, NULL, OPT_DNS_SERVER},
+        {"no-host-caching", no_argument, NULL, OPT_NO_HOST_CACHING},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"shard", required_argument, NULL, OPT_SHARD},
+        {"set", required_argument, NULL, OPT_SET},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"summary-md", required_argument, NULL, OPT_SUMMARY_MD},
+        {"quiet", no_argument, NULL, 'q'},
+        {"no-report", no_argument, NULL, OPT_NO_REPORT},
+        {"metrics", required_argument, NULL, OPT_METRICS},
+        {"yes", no_argument, NULL, OPT_YES},
+        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"max-rate", required_argument, NULL, OPT_MAX_RATE},
+        {"target-clock", required_argument, NULL, OPT_TARGET_CLOCK},
+        {"max-wall", required_argument, NULL, OPT_MAX_WALL},
+        {"stop-after-failures", required_argument, NULL, OPT_STOP_AFTER_FAILURES},
+        {"list", no_argument, NULL, OPT_LIST},
+        {"population", required_argument, NULL, OPT_POPULATION},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(opt, 0, sizeof *opt);
+    opt->shard_count = 1;
+    opt->report = true;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":t:o:qh", longopts, NULL)) != -1) {
+        if (parse_one(c, argv, opt, err, err_len))
+            return -1;
+        if (opt->help)
+            return 0;
+    }
+    if (opt->list)
+        return 0;
+    if (optind >= argc && opt->n_populations == 0)
+        return usage_set(err, err_len,
+                         "missing the SCENARIO: a file, a shipped scenario's name ('kmsload "
+                         "scenarios' lists them), - for standard input, or --population "
+                         "NAME:PRODUCT:MACHINES");
+    if (optind + 1 < argc)
+        return usage_set(err, err_len, "unexpected argument \"%s\"", argv[optind + 1]);
+    opt->scenario_path = optind < argc ? argv[optind] : NULL;
+    if (opt->target && strncmp(opt->target, "dns:", 4) == 0) {
+        const char *domain = opt->target + 4;
+        if (!domain[0] || strlen(domain) >= NET_HOST_MAX || strpbrk(domain, " :/[]"))
+            return usage_set(err, err_len, "--target \"%s\": expected dns:DOMAIN", opt->target);
+    } else if (opt->dns_server) {
+        return usage_set(err, err_len, "--dns-server needs --target dns:DOMAIN");
+    } else if (opt->target) {
+        char host[NET_HOST_MAX], why[256];
+        uint16_t port;
+        if (net_parse_target(opt->target, KMS_DEFAULT_PORT, host, sizeof host, &port, why,
+                             sizeof why))
+            return usage_set(err, err_len, "--target: %s", why);
+    }
+    return 0;
+}
