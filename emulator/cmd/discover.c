@@ -46,16 +46,6 @@ static const char discover_usage[] =
     "  2  bad usage\n"
     "  3  no _vlmcs._tcp record, or no answer from DNS\n";
 
-struct discover_options {
-    const char *domain;
-    const char *dns_server;
-    const char *product;
-    const char *products_file;
-    int64_t timeout_us;
-    bool json;
-    bool coverage;
-};
-
 /* One published host and what its probe found. */
 struct discover_host {
     const struct dns_srv_record *rec;
@@ -79,8 +69,81 @@ struct discover_probe {
 
 enum { OPT_DNS_SERVER = 256, OPT_PRODUCTS, OPT_CATALOG, OPT_TIMEOUT, OPT_JSON, OPT_COVERAGE };
 
-/* Returns 0 to go on, 1 after --help, -1 on bad usage (already reported). */
-static int parse_options(int argc, char **argv, struct discover_options *o)
+static void add_note(struct discover_options *o, const char *note)
+{
+    if (o->n_notes < DISCOVER_NOTES_MAX)
+        o->notes[o->n_notes++] = note;
+}
+
+/* --timeout DUR (or the old -t DUR): positive. */
+static int parse_timeout(struct discover_options *o, char *err, size_t err_len)
+{
+    char why[200];
+    if (value_parse_duration(optarg, false, &o->timeout_us, why, sizeof why) || o->timeout_us <= 0)
+        return usage_set(err, err_len, "--timeout: %s",
+                         o->timeout_us <= 0 ? "must be positive" : why);
+    return 0;
+}
+
+/* One option getopt_long returned: 0, or -1 with a message in err. */
+static int parse_one(int c, char **argv, struct discover_options *o, char *err, size_t err_len)
+{
+    char why[200];
+    switch (c) {
+    case OPT_DNS_SERVER:
+        if (dns_srv_check_server(optarg, why, sizeof why))
+            return usage_set(err, err_len, "--dns-server: %s", why);
+        o->dns_server = optarg;
+        return 0;
+    case 'p':
+        o->product = optarg;
+        return 0;
+    case OPT_PRODUCTS:
+        add_note(o, USAGE_NOTE_PRODUCTS_FILE);
+        o->products_file = optarg;
+        return 0;
+    case OPT_CATALOG:
+        o->products_file = optarg;
+        return 0;
+    case 't':
+        if (!usage_looks_like_duration(optarg))
+            return usage_set(err, err_len,
+                             "-t means --target, and discover has no target: give the DOMAIN "
+                             "(--timeout DURATION for a timeout)");
+        add_note(o, USAGE_NOTE_T_TIMEOUT);
+        return parse_timeout(o, err, err_len);
+    case OPT_TIMEOUT:
+        return parse_timeout(o, err, err_len);
+    case OPT_JSON:
+        o->json = true;
+        return 0;
+    case OPT_COVERAGE:
+        o->coverage = true;
+        return 0;
+    case 'h':
+        o->help = true;
+        return 0;
+    default:
+        return usage_getopt_error(c, argv, err, err_len);
+    }
+}
+
+/* The one DOMAIN argument after the options. */
+static int parse_domain(int argc, char **argv, struct discover_options *o, char *err,
+                        size_t err_len)
+{
+    if (optind >= argc)
+        return usage_set(err, err_len, "missing the DNS DOMAIN (e.g. example.com)");
+    if (optind + 1 < argc)
+        return usage_set(err, err_len, "unexpected argument \"%s\"", argv[optind + 1]);
+    o->domain = argv[optind];
+    if (!o->domain[0] || strlen(o->domain) >= NET_HOST_MAX || strchr(o->domain, ' '))
+        return usage_set(err, err_len, "DOMAIN \"%s\" is not a DNS name", o->domain);
+    return 0;
+}
+
+int discover_options_parse(int argc, char **argv, struct discover_options *o, char *err,
+                           size_t err_len)
 {
     static const struct option longopts[] = {
         {"dns-server", required_argument, NULL, OPT_DNS_SERVER},
@@ -93,7 +156,6 @@ static int parse_options(int argc, char **argv, struct discover_options *o)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    char err[200];
     int c;
     memset(o, 0, sizeof *o);
     o->product = "win10-pro";
@@ -101,71 +163,12 @@ static int parse_options(int argc, char **argv, struct discover_options *o)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":p:t:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_DNS_SERVER:
-            if (dns_srv_check_server(optarg, err, sizeof err)) {
-                usage_error("discover", "--dns-server: %s", err);
-                return -1;
-            }
-            o->dns_server = optarg;
-            break;
-        case 'p':
-            o->product = optarg;
-            break;
-        case OPT_PRODUCTS:
-            usage_note("discover", USAGE_NOTE_PRODUCTS_FILE);
-            /* fall through */
-        case OPT_CATALOG:
-            o->products_file = optarg;
-            break;
-        case 't':
-            if (!usage_looks_like_duration(optarg)) {
-                usage_error("discover",
-                            "-t means --target, and discover has no target: give the DOMAIN "
-                            "(--timeout DURATION for a timeout)");
-                return -1;
-            }
-            usage_note("discover", USAGE_NOTE_T_TIMEOUT);
-            /* fall through */
-        case OPT_TIMEOUT:
-            if (value_parse_duration(optarg, false, &o->timeout_us, err, sizeof err) ||
-                o->timeout_us <= 0) {
-                usage_error("discover", "--timeout: %s",
-                            o->timeout_us <= 0 ? "must be positive" : err);
-                return -1;
-            }
-            break;
-        case OPT_JSON:
-            o->json = true;
-            break;
-        case OPT_COVERAGE:
-            o->coverage = true;
-            break;
-        case 'h':
-            fputs(discover_usage, stdout);
-            return 1;
-        case ':':
-            usage_error("discover", "option %s needs a value", argv[optind - 1]);
+        if (parse_one(c, argv, o, err, err_len))
             return -1;
-        default:
-            usage_error("discover", "unknown option \"%s\"", argv[optind - 1]);
-            return -1;
-        }
+        if (o->help)
+            return 0;
     }
-    if (optind >= argc) {
-        usage_error("discover", "missing the DNS DOMAIN (e.g. example.com)");
-        return -1;
-    }
-    if (optind + 1 < argc) {
-        usage_error("discover", "unexpected argument \"%s\"", argv[optind + 1]);
-        return -1;
-    }
-    o->domain = argv[optind];
-    if (!o->domain[0] || strlen(o->domain) >= NET_HOST_MAX || strchr(o->domain, ' ')) {
-        usage_error("discover", "DOMAIN \"%s\" is not a DNS name", o->domain);
-        return -1;
-    }
-    return 0;
+    return parse_domain(argc, argv, o, err, err_len);
 }
 
 static int build_request(const struct catalog *cat, const char *product, struct kms_request *req)
@@ -364,6 +367,94 @@ static void print_text(const struct discover_options *o, const struct dns_srv_se
     }
 }
 
+/* --coverage for one host: its OS, the host keys that explain it, the groups activated and
+ * refused. */
+static json_t *coverage_json(const struct coverage *cv, const struct catalog *cat)
+{
+    json_t *jc = json_object(), *jk = json_array(), *jact = json_array(), *jref = json_array();
+    char os[160];
+    coverage_host_text(cv, os, sizeof os);
+    json_object_set_new(jc, "host_os_text", json_string(os));
+    json_object_set_new(jc, "build", json_integer(cv->build));
+    for (size_t k = 0; k < cv->matched.n; k++)
+        json_array_append_new(jk, json_string(cat->csvlks[cv->matched.key[k]].key));
+    for (size_t k = 0; k < cv->n_groups; k++) {
+        const struct coverage_group *grp = &cv->groups[k];
+        if (grp->state == COVERAGE_ACTIVATED)
+            json_array_append_new(jact, json_string(cat->kms[grp->kms].key));
+        else if (grp->state == COVERAGE_REFUSED)
+            json_array_append_new(jref, json_string(cat->kms[grp->kms].key));
+    }
+    json_object_set_new(jc, "host_keys", jk);
+    json_object_set_new(jc, "activated", jact);
+    json_object_set_new(jc, "refused", jref);
+    return jc;
+}
+
+/* The record itself: target, port, priority, weight and the addresses it resolved to. */
+static void record_json(json_t *jh, const struct dns_srv_record *rec)
+{
+    json_t *jaddrs = json_array();
+    json_object_set_new(jh, "target", json_string(rec->target));
+    json_object_set_new(jh, "port", json_integer(rec->port));
+    json_object_set_new(jh, "priority", json_integer(rec->priority));
+    json_object_set_new(jh, "weight", json_integer(rec->weight));
+    for (size_t a = 0; a < rec->addrs.n; a++) {
+        char text[NET_ADDR_TEXT];
+        net_addr_format((const struct sockaddr *)&rec->addrs.addr[a], text, sizeof text);
+        json_array_append_new(jaddrs, json_string(text));
+    }
+    json_object_set_new(jh, "addresses", jaddrs);
+    if (rec->addrs.n == 0)
+        json_object_set_new(jh, "address_error", json_string(rec->addr_err));
+}
+
+/* What the probe found: outcome, latency, HRESULT or count, ePID and intervals, or the error. */
+static void probe_result_json(json_t *jh, const struct discover_host *h,
+                              const struct kms_request *req)
+{
+    const struct client_session_result *r = &h->result;
+    json_object_set_new(jh, "answers", json_boolean(answered(h)));
+    json_object_set_new(jh, "outcome",
+                        h->probed ? json_string(kms_outcome_name(r->outcome)) : json_null());
+    if (!h->probed)
+        return;
+    json_object_set_new(jh, "address", json_string(h->peer));
+    json_object_set_new(jh, "latency_ms", json_real((double)h->elapsed_us / 1000.0));
+    if (r->outcome == KMS_OUTCOME_HOST_ERROR) {
+        char hr[16];
+        snprintf(hr, sizeof hr, "0x%08X", r->hresult);
+        json_object_set_new(jh, "hresult", json_string(hr));
+        json_object_set_new(jh, "hresult_name", json_string(hresult_name(r->hresult)));
+    }
+    if (kms_outcome_has_count(r->outcome)) {
+        unsigned long build = epid_build(r->response.epid);
+        json_object_set_new(jh, "count", json_integer(r->response.count));
+        json_object_set_new(jh, "n_policy", json_integer(req->n_policy));
+        json_object_set_new(jh, "epid", json_string(r->response.epid));
+        json_object_set_new(jh, "host_build", json_integer((json_int_t)build));
+        json_object_set_new(jh, "host_os", json_string(host_os_of_build(build)));
+        json_object_set_new(jh, "activation_interval_min",
+                            json_integer(r->response.activation_interval));
+        json_object_set_new(jh, "renewal_interval_min", json_integer(r->response.renewal_interval));
+    } else if (r->err.detail[0]) {
+        json_object_set_new(jh, "error", json_string(r->err.detail));
+    }
+}
+
+/* One published host as a JSON object. */
+static json_t *host_json(const struct discover_host *h, const struct kms_request *req,
+                         const struct catalog *cat)
+{
+    json_t *jh = json_object();
+    record_json(jh, h->rec);
+    probe_result_json(jh, h, req);
+    if (h->coverage && cat)
+        json_object_set_new(jh, "coverage", coverage_json(h->coverage, cat));
+    json_object_set_new(jh, "warning", h->warning[0] ? json_string(h->warning) : json_null());
+    return jh;
+}
+
 static void print_json(const struct discover_options *o, const struct dns_srv_set *set,
                        const struct discover_host *hosts, const struct kms_request *req, int status,
                        const char *problem, const struct catalog *cat)
@@ -381,74 +472,10 @@ static void print_json(const struct discover_options *o, const struct dns_srv_se
     }
     for (size_t i = 0; hosts && i < set->n; i++) {
         const struct discover_host *h = &hosts[i];
-        const struct client_session_result *r = &h->result;
-        json_t *jh = json_object(), *jaddrs = json_array();
-        json_object_set_new(jh, "target", json_string(h->rec->target));
-        json_object_set_new(jh, "port", json_integer(h->rec->port));
-        json_object_set_new(jh, "priority", json_integer(h->rec->priority));
-        json_object_set_new(jh, "weight", json_integer(h->rec->weight));
-        for (size_t a = 0; a < h->rec->addrs.n; a++) {
-            char text[NET_ADDR_TEXT];
-            net_addr_format((const struct sockaddr *)&h->rec->addrs.addr[a], text, sizeof text);
-            json_array_append_new(jaddrs, json_string(text));
-        }
-        json_object_set_new(jh, "addresses", jaddrs);
-        if (h->rec->addrs.n == 0)
-            json_object_set_new(jh, "address_error", json_string(h->rec->addr_err));
-        json_object_set_new(jh, "answers", json_boolean(answered(h)));
-        json_object_set_new(jh, "outcome",
-                            h->probed ? json_string(kms_outcome_name(r->outcome)) : json_null());
-        if (h->probed) {
-            json_object_set_new(jh, "address", json_string(h->peer));
-            json_object_set_new(jh, "latency_ms", json_real((double)h->elapsed_us / 1000.0));
-        }
-        if (h->probed && r->outcome == KMS_OUTCOME_HOST_ERROR) {
-            char hr[16];
-            snprintf(hr, sizeof hr, "0x%08X", r->hresult);
-            json_object_set_new(jh, "hresult", json_string(hr));
-            json_object_set_new(jh, "hresult_name", json_string(hresult_name(r->hresult)));
-        }
-        if (h->probed && kms_outcome_has_count(r->outcome)) {
-            unsigned long build = epid_build(r->response.epid);
-            json_object_set_new(jh, "count", json_integer(r->response.count));
-            json_object_set_new(jh, "n_policy", json_integer(req->n_policy));
-            json_object_set_new(jh, "epid", json_string(r->response.epid));
-            json_object_set_new(jh, "host_build", json_integer((json_int_t)build));
-            json_object_set_new(jh, "host_os", json_string(host_os_of_build(build)));
-            json_object_set_new(jh, "activation_interval_min",
-                                json_integer(r->response.activation_interval));
-            json_object_set_new(jh, "renewal_interval_min",
-                                json_integer(r->response.renewal_interval));
-        } else if (h->probed && r->err.detail[0]) {
-            json_object_set_new(jh, "error", json_string(r->err.detail));
-        }
-        if (h->coverage && cat) {
-            const struct coverage *cv = h->coverage;
-            json_t *jc = json_object(), *jk = json_array(), *jact = json_array(),
-                   *jref = json_array();
-            char os[160];
-            coverage_host_text(cv, os, sizeof os);
-            json_object_set_new(jc, "host_os_text", json_string(os));
-            json_object_set_new(jc, "build", json_integer(cv->build));
-            for (size_t k = 0; k < cv->matched.n; k++)
-                json_array_append_new(jk, json_string(cat->csvlks[cv->matched.key[k]].key));
-            for (size_t k = 0; k < cv->n_groups; k++) {
-                const struct coverage_group *grp = &cv->groups[k];
-                if (grp->state == COVERAGE_ACTIVATED)
-                    json_array_append_new(jact, json_string(cat->kms[grp->kms].key));
-                else if (grp->state == COVERAGE_REFUSED)
-                    json_array_append_new(jref, json_string(cat->kms[grp->kms].key));
-            }
-            json_object_set_new(jc, "host_keys", jk);
-            json_object_set_new(jc, "activated", jact);
-            json_object_set_new(jc, "refused", jref);
-            json_object_set_new(jh, "coverage", jc);
-        }
-        json_object_set_new(jh, "warning", h->warning[0] ? json_string(h->warning) : json_null());
         if (h->warning[0])
             json_array_append_new(
                 jwarn, json_sprintf("%s:%u: %s", h->rec->target, h->rec->port, h->warning));
-        json_array_append_new(jhosts, jh);
+        json_array_append_new(jhosts, host_json(h, req, cat));
     }
     if (problem)
         json_array_append_new(jwarn, json_string(problem));
@@ -509,20 +536,16 @@ static int by_preference(const void *pa, const void *pb)
     return strcmp(a->target, b->target);
 }
 
-int discover_main(int argc, char **argv)
+int discover_execute(const struct discover_options *o)
 {
-    struct discover_options o;
-    int rc = parse_options(argc, argv, &o);
-    if (rc)
-        return rc > 0 ? DISCOVER_EXIT_OK : DISCOVER_EXIT_USAGE;
     struct catalog cat;
     char err[512];
-    if (catalog_load(&cat, o.products_file, err, sizeof err)) {
+    if (catalog_load(&cat, o->products_file, err, sizeof err)) {
         fprintf(stderr, "kmsload discover: %s\n", err);
         return DISCOVER_EXIT_USAGE;
     }
     struct kms_request req;
-    if (build_request(&cat, o.product, &req)) {
+    if (build_request(&cat, o->product, &req)) {
         catalog_free(&cat);
         return DISCOVER_EXIT_USAGE;
     }
@@ -530,11 +553,11 @@ int discover_main(int argc, char **argv)
 
     static struct dns_srv_set set; /* large; one per process */
     struct dns_srv_query q = {
-        .domain = o.domain, .dns_server = o.dns_server, .timeout_us = o.timeout_us};
+        .domain = o->domain, .dns_server = o->dns_server, .timeout_us = o->timeout_us};
     enum dns_srv_status ds = dns_srv_lookup(&q, &set, err, sizeof err);
     if (ds != DNS_SRV_OK) {
-        if (o.json)
-            print_json(&o, &set, NULL, NULL, DISCOVER_EXIT_NO_RECORDS, err, NULL);
+        if (o->json)
+            print_json(o, &set, NULL, NULL, DISCOVER_EXIT_NO_RECORDS, err, NULL);
         fprintf(stderr, "kmsload discover: %s\n", err);
         catalog_free(&cat);
         return DISCOVER_EXIT_NO_RECORDS;
@@ -544,21 +567,39 @@ int discover_main(int argc, char **argv)
     memset(hosts, 0, sizeof hosts);
     for (size_t i = 0; i < set.n; i++)
         hosts[i].rec = &set.rec[i];
-    if (probe_all(&o, hosts, set.n, &req)) {
+    if (probe_all(o, hosts, set.n, &req)) {
         fprintf(stderr, "kmsload discover: cannot create an event loop\n");
         catalog_free(&cat);
         return DISCOVER_EXIT_NO_RECORDS;
     }
-    unsigned warnings = judge(hosts, set.n, o.product);
-    if (o.coverage)
-        probe_coverage(&o, &cat, hosts, set.n);
+    unsigned warnings = judge(hosts, set.n, o->product);
+    if (o->coverage)
+        probe_coverage(o, &cat, hosts, set.n);
     int status = warnings ? DISCOVER_EXIT_WARNINGS : DISCOVER_EXIT_OK;
-    if (o.json)
-        print_json(&o, &set, hosts, &req, status, NULL, &cat);
+    if (o->json)
+        print_json(o, &set, hosts, &req, status, NULL, &cat);
     else
-        print_text(&o, &set, hosts, &req, warnings, &cat);
+        print_text(o, &set, hosts, &req, warnings, &cat);
     for (size_t i = 0; i < set.n; i++)
         free(hosts[i].coverage);
     catalog_free(&cat);
     return status;
+}
+
+int discover_main(int argc, char **argv)
+{
+    struct discover_options o;
+    char err[4096];
+    int rc = discover_options_parse(argc, argv, &o, err, sizeof err);
+    for (size_t i = 0; i < o.n_notes; i++)
+        usage_note("discover", o.notes[i]);
+    if (rc) {
+        usage_error("discover", "%s", err);
+        return DISCOVER_EXIT_USAGE;
+    }
+    if (o.help) {
+        fputs(discover_usage, stdout);
+        return DISCOVER_EXIT_OK;
+    }
+    return discover_execute(&o);
 }

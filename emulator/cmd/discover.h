@@ -2,12 +2,41 @@
 #ifndef KMSLOAD_DISCOVER_H
 #define KMSLOAD_DISCOVER_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 enum discover_exit {
     DISCOVER_EXIT_OK = 0,       /* records found, every published host answers */
     DISCOVER_EXIT_WARNINGS = 1, /* a host down, a stale record, a refusal */
     DISCOVER_EXIT_USAGE = 2,
     DISCOVER_EXIT_NO_RECORDS = 3, /* no _vlmcs._tcp record, or DNS did not answer */
 };
+
+/* Old spellings noted at most this many times per command line (one note per use). */
+#define DISCOVER_NOTES_MAX 8
+
+struct discover_options {
+    const char *domain;
+    const char *dns_server;
+    const char *product;
+    const char *products_file;
+    int64_t timeout_us;
+    bool json;
+    bool coverage;
+    bool help; /* -h/--help: print the usage, nothing else */
+    /* Deprecated spellings used, in command-line order: the notes for stderr. */
+    const char *notes[DISCOVER_NOTES_MAX];
+    size_t n_notes;
+};
+
+/* Parses argv (argv[0] is "discover") into opt; prints nothing. Returns 0, or -1 with a
+ * message in err. Stops at -h/--help (opt->help set). */
+int discover_options_parse(int argc, char **argv, struct discover_options *opt, char *err,
+                           size_t err_len);
+
+/* Looks the domain up, probes every host and prints the result; returns the exit status. */
+int discover_execute(const struct discover_options *opt);
 
 /* Runs the subcommand; argv[0] is "discover". Returns the exit status. */
 int discover_main(int argc, char **argv);

@@ -145,10 +145,128 @@ static int fail(char *err, size_t err_len, const char *path, const char *what)
     return -1;
 }
 
+/* The header: format, version and a client_clock no further ahead than a client clock may get. */
+static int check_header(const struct kms_host *host, json_t *root, const char *path, char *err,
+                        size_t err_len)
+{
+    char what[256];
+    const char *format = json_string_value(json_object_get(root, "format"));
+    json_t *clock = json_object_get(root, "client_clock");
+    if (!format || strcmp(format, STATE_FORMAT) != 0 ||
+        json_integer_value(json_object_get(root, "version")) != STATE_VERSION)
+        return fail(err, err_len, path, "not a kmsload host state file of version 1");
+    if (!json_is_integer(clock) || json_integer_value(clock) < 0)
+        return fail(err, err_len, path, "client_clock must be a non-negative integer");
+    uint64_t real = host_real_now(host);
+    if ((uint64_t)json_integer_value(clock) > real &&
+        (uint64_t)json_integer_value(clock) - real > HOST_CLIENT_CLOCK_HORIZON) {
+        snprintf(what, sizeof what,
+                 "client_clock is %.0f days ahead of the system clock, more than the %.0f a "
+                 "client clock may get (a client sent an absurd time)",
+                 (double)((uint64_t)json_integer_value(clock) - real) /
+                     (86400.0 * FILETIME_PER_SECOND),
+                 (double)HOST_CLIENT_CLOCK_HORIZON / (86400.0 * FILETIME_PER_SECOND));
+        return fail(err, err_len, path, what);
+    }
+    return 0;
+}
+
+/* One application's "clients" array into its (emptied) cache: each CMID once, in capacity. */
+static int load_clients(struct client_cache *cache, const struct catalog_app *capp, json_t *clients,
+                        const char *path, char *err, size_t err_len)
+{
+    char what[256];
+    cache->n = 0;
+    if (json_array_size(clients) > client_cache_capacity(cache)) {
+        snprintf(what, sizeof what, "application %s lists %zu clients, capacity is %u", capp->key,
+                 json_array_size(clients), client_cache_capacity(cache));
+        return fail(err, err_len, path, what);
+    }
+    size_t ci;
+    json_t *client;
+    json_array_foreach(clients, ci, client)
+    {
+        struct guid cmid;
+        const char *cmid_text = json_string_value(json_object_get(client, "cmid"));
+        json_t *seen = json_object_get(client, "last_seen");
+        if (!cmid_text || guid_parse(cmid_text, &cmid) != 0 || !json_is_integer(seen) ||
+            json_integer_value(seen) < 0) {
+            snprintf(what, sizeof what,
+                     "application %s, client %zu: needs \"cmid\" (GUID) and \"last_seen\" "
+                     "(FILETIME)",
+                     capp->key, ci + 1);
+            return fail(err, err_len, path, what);
+        }
+        if (client_cache_find(cache, &cmid)) {
+            snprintf(what, sizeof what, "application %s: CMID %s listed twice", capp->key,
+                     cmid_text);
+            return fail(err, err_len, path, what);
+        }
+        cache->entries[cache->n].cmid = cmid;
+        cache->entries[cache->n].last_seen = (uint64_t)json_integer_value(seen);
+        cache->n++;
+    }
+    return 0;
+}
+
+/* Application number ai (from 0) of the file into its scratch cache. */
+static int load_app(const struct catalog *cat, struct client_cache *scratch, size_t ai, json_t *app,
+                    const char *path, char *err, size_t err_len)
+{
+    char what[256];
+    struct guid id;
+    const char *id_text = json_string_value(json_object_get(app, "id"));
+    json_t *clients = json_object_get(app, "clients");
+    json_t *max_np = json_object_get(app, "max_n_policy");
+    if (!id_text || guid_parse(id_text, &id) != 0 || !json_is_array(clients) ||
+        (max_np && (!json_is_integer(max_np) || json_integer_value(max_np) < 0 ||
+                    json_integer_value(max_np) > HOST_MAX_N_POLICY))) {
+        snprintf(what, sizeof what,
+                 "application %zu: needs \"id\" (GUID), \"clients\" (array) and, if given, "
+                 "\"max_n_policy\" (0..1000)",
+                 ai + 1);
+        return fail(err, err_len, path, what);
+    }
+    const struct catalog_app *capp = catalog_app_by_id(cat, &id);
+    if (!capp) {
+        snprintf(what, sizeof what, "application %s is not in the catalogue", id_text);
+        return fail(err, err_len, path, what);
+    }
+    struct client_cache *cache = &scratch[capp - cat->apps];
+    /* Files written before the capacity followed N_Policy have no max_n_policy: those hosts
+     * sized the cache at 2 x the application's threshold, so that is what they had seen. */
+    cache->max_n_policy = max_np ? (unsigned)json_integer_value(max_np) : capp->threshold;
+    return load_clients(cache, capp, clients, path, err, err_len);
+}
+
+/* Every application into scratch copies of the caches, then (all valid) into the host. */
+static int load_apps(struct kms_host *host, json_t *apps, const char *path, char *err,
+                     size_t err_len)
+{
+    const struct catalog *cat = host->cfg.catalog;
+    /* Validate everything into scratch caches first, so a bad file changes nothing. */
+    static const size_t cache_size = sizeof(struct client_cache);
+    struct client_cache *scratch = calloc(cat->n_apps, cache_size);
+    if (!scratch)
+        return fail(err, err_len, path, "out of memory");
+    memcpy(scratch, host->caches, cat->n_apps * cache_size);
+    size_t ai;
+    json_t *app;
+    json_array_foreach(apps, ai, app)
+    {
+        if (load_app(cat, scratch, ai, app, path, err, err_len)) {
+            free(scratch);
+            return -1;
+        }
+    }
+    memcpy(host->caches, scratch, cat->n_apps * cache_size);
+    free(scratch);
+    return 0;
+}
+
 int host_state_load(struct kms_host *host, const char *path, bool *loaded, char *err,
                     size_t err_len)
 {
-    const struct catalog *cat = host->cfg.catalog;
     char what[256];
     *loaded = false;
     if (access(path, F_OK) != 0 && errno == ENOENT)
@@ -159,113 +277,16 @@ int host_state_load(struct kms_host *host, const char *path, bool *loaded, char 
         snprintf(what, sizeof what, "line %d: %s", jerr.line, jerr.text);
         return fail(err, err_len, path, what);
     }
-    int rc = -1;
-    json_t *apps;
-    const char *format = json_string_value(json_object_get(root, "format"));
-    json_t *clock = json_object_get(root, "client_clock");
-    if (!format || strcmp(format, STATE_FORMAT) != 0 ||
-        json_integer_value(json_object_get(root, "version")) != STATE_VERSION) {
-        fail(err, err_len, path, "not a kmsload host state file of version 1");
-        goto out;
+    int rc = check_header(host, root, path, err, err_len);
+    json_t *apps = json_object_get(root, "applications");
+    if (rc == 0 && !json_is_array(apps))
+        rc = fail(err, err_len, path, "\"applications\" must be an array");
+    if (rc == 0)
+        rc = load_apps(host, apps, path, err, err_len);
+    if (rc == 0) {
+        host->client_clock = (uint64_t)json_integer_value(json_object_get(root, "client_clock"));
+        *loaded = true;
     }
-    if (!json_is_integer(clock) || json_integer_value(clock) < 0) {
-        fail(err, err_len, path, "client_clock must be a non-negative integer");
-        goto out;
-    }
-    uint64_t real = host_real_now(host);
-    if ((uint64_t)json_integer_value(clock) > real &&
-        (uint64_t)json_integer_value(clock) - real > HOST_CLIENT_CLOCK_HORIZON) {
-        snprintf(what, sizeof what,
-                 "client_clock is %.0f days ahead of the system clock, more than the %.0f a "
-                 "client clock may get (a client sent an absurd time)",
-                 (double)((uint64_t)json_integer_value(clock) - real) /
-                     (86400.0 * FILETIME_PER_SECOND),
-                 (double)HOST_CLIENT_CLOCK_HORIZON / (86400.0 * FILETIME_PER_SECOND));
-        fail(err, err_len, path, what);
-        goto out;
-    }
-    apps = json_object_get(root, "applications");
-    if (!json_is_array(apps)) {
-        fail(err, err_len, path, "\"applications\" must be an array");
-        goto out;
-    }
-    /* Validate everything into scratch caches first, so a bad file changes nothing. */
-    static const size_t cache_size = sizeof(struct client_cache);
-    struct client_cache *scratch = calloc(cat->n_apps, cache_size);
-    if (!scratch) {
-        fail(err, err_len, path, "out of memory");
-        goto out;
-    }
-    memcpy(scratch, host->caches, cat->n_apps * cache_size);
-    size_t ai;
-    json_t *app;
-    json_array_foreach(apps, ai, app)
-    {
-        struct guid id;
-        const char *id_text = json_string_value(json_object_get(app, "id"));
-        json_t *clients = json_object_get(app, "clients");
-        json_t *max_np = json_object_get(app, "max_n_policy");
-        if (!id_text || guid_parse(id_text, &id) != 0 || !json_is_array(clients) ||
-            (max_np && (!json_is_integer(max_np) || json_integer_value(max_np) < 0 ||
-                        json_integer_value(max_np) > HOST_MAX_N_POLICY))) {
-            snprintf(what, sizeof what,
-                     "application %zu: needs \"id\" (GUID), \"clients\" (array) and, if given, "
-                     "\"max_n_policy\" (0..1000)",
-                     ai + 1);
-            fail(err, err_len, path, what);
-            goto out_scratch;
-        }
-        const struct catalog_app *capp = catalog_app_by_id(cat, &id);
-        if (!capp) {
-            snprintf(what, sizeof what, "application %s is not in the catalogue", id_text);
-            fail(err, err_len, path, what);
-            goto out_scratch;
-        }
-        struct client_cache *cache = &scratch[capp - cat->apps];
-        /* Files written before the capacity followed N_Policy have no max_n_policy: those hosts
-         * sized the cache at 2 x the application's threshold, so that is what they had seen. */
-        cache->max_n_policy = max_np ? (unsigned)json_integer_value(max_np) : capp->threshold;
-        cache->n = 0;
-        if (json_array_size(clients) > client_cache_capacity(cache)) {
-            snprintf(what, sizeof what, "application %s lists %zu clients, capacity is %u",
-                     capp->key, json_array_size(clients), client_cache_capacity(cache));
-            fail(err, err_len, path, what);
-            goto out_scratch;
-        }
-        size_t ci;
-        json_t *client;
-        json_array_foreach(clients, ci, client)
-        {
-            struct guid cmid;
-            const char *cmid_text = json_string_value(json_object_get(client, "cmid"));
-            json_t *seen = json_object_get(client, "last_seen");
-            if (!cmid_text || guid_parse(cmid_text, &cmid) != 0 || !json_is_integer(seen) ||
-                json_integer_value(seen) < 0) {
-                snprintf(what, sizeof what,
-                         "application %s, client %zu: needs \"cmid\" (GUID) and \"last_seen\" "
-                         "(FILETIME)",
-                         capp->key, ci + 1);
-                fail(err, err_len, path, what);
-                goto out_scratch;
-            }
-            if (client_cache_find(cache, &cmid)) {
-                snprintf(what, sizeof what, "application %s: CMID %s listed twice", capp->key,
-                         cmid_text);
-                fail(err, err_len, path, what);
-                goto out_scratch;
-            }
-            cache->entries[cache->n].cmid = cmid;
-            cache->entries[cache->n].last_seen = (uint64_t)json_integer_value(seen);
-            cache->n++;
-        }
-    }
-    memcpy(host->caches, scratch, cat->n_apps * cache_size);
-    host->client_clock = (uint64_t)json_integer_value(clock);
-    *loaded = true;
-    rc = 0;
-out_scratch:
-    free(scratch);
-out:
     json_decref(root);
     return rc;
 }

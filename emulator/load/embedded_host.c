@@ -30,19 +30,42 @@ struct embedded_settings {
     uint64_t seed;
 };
 
-static int start_with(struct embedded_host *h, const struct scenario *sc,
-                      const struct embedded_settings *set, const struct catalog *cat,
-                      struct net_addrs *target, char *err, size_t err_len)
+/* products = "GROUP, GROUP...": the product groups (catalogue names or GUIDs) the host covers. */
+static int parse_products(struct embedded_host *h, struct host_config *cfg,
+                          const struct scenario *sc, const struct embedded_settings *set,
+                          const struct catalog *cat, char *err, size_t err_len)
 {
-    memset(h, 0, sizeof *h);
-    evthread_use_pthreads(); /* embedded_host_stop breaks the loop from another thread */
-    struct host_config cfg;
-    host_config_default(&cfg, cat);
-    cfg.clock_mode = sc->clock == SCENARIO_CLOCK_VIRTUAL ? HOST_CLOCK_CLIENT : HOST_CLOCK_REAL;
-    cfg.activation_interval = set->activation_interval;
-    cfg.renewal_interval = set->renewal_interval;
-    cfg.rpc.ndr64 = sc->host_ndr64;
-    cfg.seed = set->seed;
+    char *copy = strdup(set->products);
+    size_t cap = 32;
+    h->covered = calloc(cap, sizeof *h->covered);
+    if (!copy || !h->covered) {
+        free(copy);
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    for (char *save = NULL, *item = strtok_r(copy, ", ", &save); item && cfg->n_covered_kms < cap;
+         item = strtok_r(NULL, ", ", &save)) {
+        const struct catalog_kms *k = catalog_find_kms(cat, item);
+        if (!k && guid_parse(item, &h->covered[cfg->n_covered_kms]) != 0) {
+            snprintf(err, err_len, "%s: %s products: \"%s\" is not a product group", sc->path,
+                     set->label, item);
+            free(copy);
+            return -1;
+        }
+        if (k)
+            h->covered[cfg->n_covered_kms] = k->id;
+        cfg->n_covered_kms++;
+    }
+    free(copy);
+    cfg->covered_kms = h->covered;
+    return 0;
+}
+
+/* What the host covers: its host_key, or its products list (not both), or everything. */
+static int set_coverage(struct embedded_host *h, struct host_config *cfg, const struct scenario *sc,
+                        const struct embedded_settings *set, const struct catalog *cat, char *err,
+                        size_t err_len)
+{
     if (set->host_key[0]) {
         char why[256];
         if (set->products[0]) {
@@ -55,33 +78,28 @@ static int start_with(struct embedded_host *h, const struct scenario *sc,
             snprintf(err, err_len, "%s: %s host_key: %s", sc->path, set->label, why);
             return -1;
         }
-        cfg.host_keys = &h->keys;
+        cfg->host_keys = &h->keys;
     }
-    if (set->products[0]) {
-        char *copy = strdup(set->products);
-        size_t cap = 32;
-        h->covered = calloc(cap, sizeof *h->covered);
-        if (!copy || !h->covered) {
-            free(copy);
-            snprintf(err, err_len, "out of memory");
-            return -1;
-        }
-        for (char *save = NULL, *item = strtok_r(copy, ", ", &save);
-             item && cfg.n_covered_kms < cap; item = strtok_r(NULL, ", ", &save)) {
-            const struct catalog_kms *k = catalog_find_kms(cat, item);
-            if (!k && guid_parse(item, &h->covered[cfg.n_covered_kms]) != 0) {
-                snprintf(err, err_len, "%s: %s products: \"%s\" is not a product group", sc->path,
-                         set->label, item);
-                free(copy);
-                return -1;
-            }
-            if (k)
-                h->covered[cfg.n_covered_kms] = k->id;
-            cfg.n_covered_kms++;
-        }
-        free(copy);
-        cfg.covered_kms = h->covered;
-    }
+    if (set->products[0])
+        return parse_products(h, cfg, sc, set, cat, err, err_len);
+    return 0;
+}
+
+static int start_from_settings(struct embedded_host *h, const struct scenario *sc,
+                               const struct embedded_settings *set, const struct catalog *cat,
+                               struct net_addrs *target, char *err, size_t err_len)
+{
+    memset(h, 0, sizeof *h);
+    evthread_use_pthreads(); /* embedded_host_stop breaks the loop from another thread */
+    struct host_config cfg;
+    host_config_default(&cfg, cat);
+    cfg.clock_mode = sc->clock == SCENARIO_CLOCK_VIRTUAL ? HOST_CLOCK_CLIENT : HOST_CLOCK_REAL;
+    cfg.activation_interval = set->activation_interval;
+    cfg.renewal_interval = set->renewal_interval;
+    cfg.rpc.ndr64 = sc->host_ndr64;
+    cfg.seed = set->seed;
+    if (set_coverage(h, &cfg, sc, set, cat, err, err_len))
+        return -1;
     struct host_server_config scfg;
     host_server_config_default(&scfg);
     /* The engine opens a new connection as soon as it has closed one, before the host has read
@@ -132,7 +150,7 @@ int embedded_host_start(struct embedded_host *h, const struct scenario *sc,
         .host_key = sc->host_key,
         .seed = sc->seed,
     };
-    return start_with(h, sc, &set, cat, target, err, err_len);
+    return start_from_settings(h, sc, &set, cat, target, err, err_len);
 }
 
 int embedded_host_start_named(struct embedded_host *h, const struct scenario *sc, size_t index,
@@ -153,7 +171,7 @@ int embedded_host_start_named(struct embedded_host *h, const struct scenario *sc
         /* Each host its own ePIDs and answers. */
         .seed = sc->seed + 0x9E3779B97F4A7C15ULL * (index + 1),
     };
-    return start_with(h, sc, &set, cat, target, err, err_len);
+    return start_from_settings(h, sc, &set, cat, target, err, err_len);
 }
 
 void embedded_host_stop(struct embedded_host *h)

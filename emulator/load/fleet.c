@@ -167,25 +167,14 @@ long fleet_pop_due(struct fleet *f, int64_t t)
     return i;
 }
 
-int fleet_build(struct fleet *f, const struct scenario *sc, const struct catalog *cat,
-                unsigned shard_index, unsigned shard_count, char *err, size_t err_len)
+/* Each population's product from the catalogue, its first machine id and how many of its
+ * machines fall in this shard (*mine: the total). */
+static int plan_populations(struct fleet *f, const struct scenario *sc, const struct catalog *cat,
+                            unsigned shard_index, unsigned shard_count, size_t *mine, char *err,
+                            size_t err_len)
 {
-    memset(f, 0, sizeof *f);
-    if (shard_count == 0 || shard_index >= shard_count) {
-        snprintf(err, err_len, "shard %u/%u: the index must be below the count", shard_index,
-                 shard_count);
-        return -1;
-    }
-    uint64_t total = 0;
-    for (size_t p = 0; p < sc->n_pops; p++)
-        total += sc->pops[p].machines;
-    if (total > UINT32_MAX - 1) {
-        snprintf(err, err_len, "%llu machines: at most %u", (unsigned long long)total,
-                 UINT32_MAX - 1);
-        return -1;
-    }
-    size_t mine = 0;
     uint32_t first = 0;
+    *mine = 0;
     f->n_pops = sc->n_pops;
     for (size_t p = 0; p < sc->n_pops; p++) {
         struct fleet_population *fp = &f->pops[p];
@@ -206,9 +195,69 @@ int fleet_build(struct fleet *f, const struct scenario *sc, const struct catalog
         for (uint32_t k = 0; k < sp->machines; k++)
             if ((first + k) % shard_count == shard_index)
                 fp->machines++;
-        mine += fp->machines;
+        *mine += fp->machines;
         first += sp->machines;
     }
+    return 0;
+}
+
+/* Machine k of population p (fleet-wide id): its identity, flags, leave time, and its join
+ * scheduled if it joins before it leaves and within the run. */
+static void add_machine(struct fleet *f, const struct scenario *sc, size_t p, uint32_t k,
+                        uint32_t id)
+{
+    const struct scenario_population *sp = &sc->pops[p];
+    struct machine *m = &f->machines[f->n];
+    m->id = id;
+    m->population = (uint16_t)p;
+    m->cmid = fleet_cmid(sc, sc->seed, id);
+    m->heap_slot = UINT32_MAX;
+    m->activated_us = -1;
+    m->unactivated_since_us = -1;
+    m->host = -1;
+    uint32_t source;
+    if (clone_source(sc, sc->seed, id, &source))
+        m->flags |= MACHINE_CLONE;
+    if (sp->vm_share > 0 && machine_unit(sc->seed, id, STREAM_VM) < sp->vm_share)
+        m->flags |= MACHINE_VM;
+    int64_t join;
+    if (sp->open)
+        join = arrival_time(sp, k);
+    else
+        join =
+            sp->join_at_us + (sp->machines > 1 && sp->join_over_us > 0
+                                  ? (int64_t)((double)sp->join_over_us * k / (double)sp->machines)
+                                  : 0);
+    m->leave_us = SCENARIO_NEVER;
+    if (sp->leave_share > 0 && machine_unit(sc->seed, id, STREAM_LEAVE) < sp->leave_share)
+        m->leave_us = sp->leave_at_us + (int64_t)((double)sp->leave_over_us *
+                                                  machine_unit(sc->seed, id, STREAM_LEAVE + 1));
+    m->state = MACHINE_WAITING;
+    size_t index = f->n++;
+    if (join != SCENARIO_NEVER && join < m->leave_us && join <= sc->duration_us)
+        fleet_schedule(f, index, join);
+}
+
+int fleet_build(struct fleet *f, const struct scenario *sc, const struct catalog *cat,
+                unsigned shard_index, unsigned shard_count, char *err, size_t err_len)
+{
+    memset(f, 0, sizeof *f);
+    if (shard_count == 0 || shard_index >= shard_count) {
+        snprintf(err, err_len, "shard %u/%u: the index must be below the count", shard_index,
+                 shard_count);
+        return -1;
+    }
+    uint64_t total = 0;
+    for (size_t p = 0; p < sc->n_pops; p++)
+        total += sc->pops[p].machines;
+    if (total > UINT32_MAX - 1) {
+        snprintf(err, err_len, "%llu machines: at most %u", (unsigned long long)total,
+                 UINT32_MAX - 1);
+        return -1;
+    }
+    size_t mine;
+    if (plan_populations(f, sc, cat, shard_index, shard_count, &mine, err, err_len))
+        return -1;
     f->machines = calloc(mine ? mine : 1, sizeof *f->machines);
     f->heap = calloc(mine ? mine : 1, sizeof *f->heap);
     if (!f->machines || !f->heap) {
@@ -216,45 +265,12 @@ int fleet_build(struct fleet *f, const struct scenario *sc, const struct catalog
         fleet_free(f);
         return -1;
     }
-    for (size_t p = 0; p < sc->n_pops; p++) {
-        const struct scenario_population *sp = &sc->pops[p];
-        const struct fleet_population *fp = &f->pops[p];
-        for (uint32_t k = 0; k < sp->machines; k++) {
-            uint32_t id = fp->first_id + k;
-            if (id % shard_count != shard_index)
-                continue;
-            struct machine *m = &f->machines[f->n];
-            m->id = id;
-            m->population = (uint16_t)p;
-            m->cmid = fleet_cmid(sc, sc->seed, id);
-            m->heap_slot = UINT32_MAX;
-            m->activated_us = -1;
-            m->unactivated_since_us = -1;
-            m->host = -1;
-            uint32_t source;
-            if (clone_source(sc, sc->seed, id, &source))
-                m->flags |= MACHINE_CLONE;
-            if (sp->vm_share > 0 && machine_unit(sc->seed, id, STREAM_VM) < sp->vm_share)
-                m->flags |= MACHINE_VM;
-            int64_t join;
-            if (sp->open)
-                join = arrival_time(sp, k);
-            else
-                join = sp->join_at_us +
-                       (sp->machines > 1 && sp->join_over_us > 0
-                            ? (int64_t)((double)sp->join_over_us * k / (double)sp->machines)
-                            : 0);
-            m->leave_us = SCENARIO_NEVER;
-            if (sp->leave_share > 0 && machine_unit(sc->seed, id, STREAM_LEAVE) < sp->leave_share)
-                m->leave_us =
-                    sp->leave_at_us + (int64_t)((double)sp->leave_over_us *
-                                                machine_unit(sc->seed, id, STREAM_LEAVE + 1));
-            m->state = MACHINE_WAITING;
-            size_t index = f->n++;
-            if (join != SCENARIO_NEVER && join < m->leave_us && join <= sc->duration_us)
-                fleet_schedule(f, index, join);
+    for (size_t p = 0; p < sc->n_pops; p++)
+        for (uint32_t k = 0; k < sc->pops[p].machines; k++) {
+            uint32_t id = f->pops[p].first_id + k;
+            if (id % shard_count == shard_index)
+                add_machine(f, sc, p, k, id);
         }
-    }
     return 0;
 }
 
