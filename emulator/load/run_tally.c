@@ -41,18 +41,19 @@ static void crossing_keep(struct tally_app *a, const struct tally_crossing *c)
 static void crossings_note(struct tally_app *a, bool had_count, const struct run_event *ev,
                            unsigned count)
 {
-    if (!had_count || ev->sim_us < a->last_sim_us)
+    if (had_count && ev->sim_us < a->last_sim_us)
         return;
     for (int k = 0; k < TALLY_THRESHOLDS; k++) {
         unsigned th = tally_thresholds[k];
-        bool was_above = a->last_count >= th, is_above = count >= th;
-        if (was_above != is_above) {
+        bool was_above = had_count && a->last_count >= th, is_above = count >= th;
+        if (!had_count || was_above != is_above) {
             struct tally_crossing c = {.sim_us = ev->sim_us,
                                        .seq = ev->seq,
                                        .wall_s = ev->wall_s,
                                        .threshold = th,
                                        .count = count,
-                                       .down = was_above};
+                                       .down = !is_above,
+                                       .first = !had_count};
             crossing_keep(a, &c);
         }
     }
@@ -419,8 +420,9 @@ static bool crossing_before(const struct tally_crossing *x, const struct tally_c
 }
 
 /*
- * Interleaves two streams' crossings by simulated time and keeps, per threshold, only those that
- * change the side of the combined stream: when two threads both saw a count fall, it fell once.
+ * Interleaves two streams' crossings (and first answers) by simulated time and keeps, per
+ * threshold, the combined stream's first answer and the entries where its side changes: when two
+ * threads both saw a count fall, it fell once, at the earlier answer below.
  */
 static void crossings_merge(struct tally_app *into, const struct tally_app *from)
 {
@@ -441,7 +443,9 @@ static void crossings_merge(struct tally_app *into, const struct tally_app *from
             if (all[c].threshold != tally_thresholds[k])
                 continue;
             int now = all[c].down ? 0 : 1;
-            keep[c] = now != side;
+            keep[c] = side < 0 || now != side;
+            if (side >= 0 && now != side)
+                all[c].first = false; /* another stream's first answer: here the side changed */
             side = now;
         }
     }

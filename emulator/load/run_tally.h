@@ -26,14 +26,17 @@ struct tally_point {
     unsigned expected_lo, expected_hi;
 };
 
-/* A count crossing an activation threshold (25 or 5) in one answer: down (a fall) or up. */
+/* A count crossing an activation threshold (25 or 5) in one answer: down (a fall) or up. Each
+ * stream's first answer is kept too (first: the side it starts on, not a crossing), so that a
+ * merge knows which side another thread's answers were on before its first crossing. */
 struct tally_crossing {
     int64_t sim_us;
     uint64_t seq; /* the request that answered it */
     double wall_s;
     unsigned threshold;
     unsigned count; /* the count that answer returned */
-    bool down;
+    bool down;      /* below the threshold from this answer on */
+    bool first;
 };
 
 #define TALLY_THRESHOLDS 2     /* 5 and 25 (tally_thresholds) */

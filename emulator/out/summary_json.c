@@ -114,7 +114,7 @@ static json_t *summary_falls(const struct run_tally *t)
     size_t n = 0;
     for (size_t i = 0; i < TALLY_MAX_APPS; i++)
         for (size_t c = 0; t->apps[i].seen && c < t->apps[i].n_crossings; c++)
-            if (t->apps[i].crossings[c].down) {
+            if (t->apps[i].crossings[c].down && !t->apps[i].crossings[c].first) {
                 /* insertion by (sim time, request): a few dozen at most */
                 const struct tally_crossing *x = &t->apps[i].crossings[c];
                 size_t at = n;

@@ -481,7 +481,7 @@ static size_t windows_falls(const struct run_tally *t, unsigned th, uint64_t *se
     size_t n = 0;
     for (size_t c = 0; c < t->apps[0].n_crossings; c++) {
         const struct tally_crossing *x = &t->apps[0].crossings[c];
-        if (x->down && x->threshold == th && n < cap)
+        if (x->down && !x->first && x->threshold == th && n < cap)
             seqs[n++] = x->seq;
     }
     return n;
@@ -522,6 +522,28 @@ Test(run_tally, a_fall_two_threads_both_saw_is_one_fall_after_merging)
     run_tally_merge(a, b);
     cr_assert_eq(windows_falls(a, 25, seqs, 4), 1);
     cr_assert_eq(seqs[0], 5, "the first answer below 25 in the combined stream");
+    free(a);
+    free(b);
+}
+
+Test(run_tally, a_thread_whose_first_answer_is_below_moves_the_fall_earlier)
+{
+    /* The count fell at t = 2: thread b's first answer; thread a only sees it at t = 4. */
+    struct run_tally *a = tally_new(1), *b = tally_new(1);
+    struct run_event a1 = answer(1, 1000, "windows", 0, 26, 25);
+    struct run_event b2 = answer(2, 2000, "windows", 0, 24, 25);
+    struct run_event b3 = answer(3, 3000, "windows", 0, 24, 25);
+    struct run_event a4 = answer(4, 4000, "windows", 0, 24, 25);
+    run_tally_add(a, &a1);
+    run_tally_add(b, &b2);
+    run_tally_add(b, &b3);
+    run_tally_add(a, &a4);
+    uint64_t seqs[4];
+    cr_assert_eq(windows_falls(b, 25, seqs, 4), 0, "b alone never saw the count at 25");
+    run_tally_merge(a, b);
+    cr_assert_eq(windows_falls(a, 25, seqs, 4), 1);
+    cr_assert_eq(seqs[0], 2, "the fall is the first answer below 25: request %llu",
+                 (unsigned long long)seqs[0]);
     free(a);
     free(b);
 }
