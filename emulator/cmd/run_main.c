@@ -1,5 +1,6 @@
 #include "run_main.h"
 
+#include "coverage_json.h"
 #include "coverage_md.h"
 #include "dns_srv.h"
 #include "embedded_host.h"
@@ -695,16 +696,19 @@ static int run_write_summary_md(struct run_ctx *x)
     return 0;
 }
 
-/* Scenario key coverage = on: the coverage in words from events.csv, as coverage.md in the run
- * directory (the report shows it), in --summary-md and, unless quiet, on the console. */
+/* Scenario key coverage = on: the coverage in words from events.csv, as coverage.md and
+ * coverage.json (the report's table) in the run directory, in --summary-md and, unless quiet, on
+ * the console. */
 static int run_measure_coverage(struct run_ctx *x)
 {
-    char events[4096], md[4096];
+    char events[4096], md[4096], json[4096];
     snprintf(events, sizeof events, "%s/events.csv", x->out_dir);
     snprintf(md, sizeof md, "%s/coverage.md", x->out_dir);
+    snprintf(json, sizeof json, "%s/coverage.json", x->out_dir);
     x->coverage = malloc(sizeof *x->coverage);
     if (!x->coverage || coverage_from_events(events, &x->cat, x->coverage, x->err, sizeof x->err) ||
-        coverage_md_write(md, x->coverage, &x->cat, x->err, sizeof x->err)) {
+        coverage_md_write(md, x->coverage, &x->cat, x->err, sizeof x->err) ||
+        coverage_json_write(json, x->coverage, &x->cat, x->err, sizeof x->err)) {
         fprintf(stderr, "kmsload run: coverage: %s\n", x->coverage ? x->err : "out of memory");
         return -1;
     }

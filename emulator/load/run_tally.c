@@ -26,6 +26,38 @@ uint64_t run_tally_failures(const struct run_tally *t)
     return t->requests > ok ? t->requests - ok : 0;
 }
 
+const unsigned tally_thresholds[TALLY_THRESHOLDS] = {5, 25};
+
+static void crossing_keep(struct tally_app *a, const struct tally_crossing *c)
+{
+    if (a->n_crossings < TALLY_MAX_CROSSINGS)
+        a->crossings[a->n_crossings++] = *c;
+    else
+        a->crossings_dropped++;
+}
+
+/* The answer's crossings against the application's previous answer (the one before in simulated
+ * time; answers of one stream come in that order). */
+static void crossings_note(struct tally_app *a, bool had_count, const struct run_event *ev,
+                           unsigned count)
+{
+    if (!had_count || ev->sim_us < a->last_sim_us)
+        return;
+    for (int k = 0; k < TALLY_THRESHOLDS; k++) {
+        unsigned th = tally_thresholds[k];
+        bool was_above = a->last_count >= th, is_above = count >= th;
+        if (was_above != is_above) {
+            struct tally_crossing c = {.sim_us = ev->sim_us,
+                                       .seq = ev->seq,
+                                       .wall_s = ev->wall_s,
+                                       .threshold = th,
+                                       .count = count,
+                                       .down = was_above};
+            crossing_keep(a, &c);
+        }
+    }
+}
+
 /* The application's slot, claimed on first sight; NULL when the table is full or key empty. */
 static struct tally_app *app_slot(struct run_tally *t, const char *key)
 {
@@ -303,6 +335,7 @@ void run_tally_add(struct run_tally *t, const struct run_event *ev)
     bool disagrees = ev->model_checked && !ev->model_agrees;
     if (count > a->max_count)
         a->max_count = count;
+    crossings_note(a, !first, ev, count);
     a->last_count = count;
     a->last_sim_us = ev->sim_us;
     if (first || changed || disagrees) {
@@ -378,6 +411,45 @@ static void timeline_merge(struct tally_app *into, const struct tally_app *from)
     free(all);
 }
 
+static bool crossing_before(const struct tally_crossing *x, const struct tally_crossing *y)
+{
+    if (x->sim_us != y->sim_us)
+        return x->sim_us < y->sim_us;
+    return x->seq < y->seq;
+}
+
+/*
+ * Interleaves two streams' crossings by simulated time and keeps, per threshold, only those that
+ * change the side of the combined stream: when two threads both saw a count fall, it fell once.
+ */
+static void crossings_merge(struct tally_app *into, const struct tally_app *from)
+{
+    struct tally_crossing all[2 * TALLY_MAX_CROSSINGS];
+    size_t n = 0, i = 0, j = 0;
+    while (i < into->n_crossings || j < from->n_crossings) {
+        bool take_into =
+            j >= from->n_crossings ||
+            (i < into->n_crossings && !crossing_before(&from->crossings[j], &into->crossings[i]));
+        all[n++] = take_into ? into->crossings[i++] : from->crossings[j++];
+    }
+    into->crossings_dropped += from->crossings_dropped;
+    into->n_crossings = 0;
+    bool keep[2 * TALLY_MAX_CROSSINGS] = {false};
+    for (int k = 0; k < TALLY_THRESHOLDS; k++) {
+        int side = -1; /* unknown, then 1 above, 0 below */
+        for (size_t c = 0; c < n; c++) {
+            if (all[c].threshold != tally_thresholds[k])
+                continue;
+            int now = all[c].down ? 0 : 1;
+            keep[c] = now != side;
+            side = now;
+        }
+    }
+    for (size_t c = 0; c < n; c++)
+        if (keep[c])
+            crossing_keep(into, &all[c]);
+}
+
 static void app_merge(struct tally_app *into, const struct tally_app *from)
 {
     bool into_has_count = into->n_timeline > 0 || into->timeline_skipped > 0;
@@ -390,6 +462,7 @@ static void app_merge(struct tally_app *into, const struct tally_app *from)
         into->last_sim_us = from->last_sim_us;
     }
     timeline_merge(into, from);
+    crossings_merge(into, from);
 }
 
 static bool activation_before(const struct tally_population *x, const struct tally_population *y)

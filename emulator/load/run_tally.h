@@ -26,6 +26,19 @@ struct tally_point {
     unsigned expected_lo, expected_hi;
 };
 
+/* A count crossing an activation threshold (25 or 5) in one answer: down (a fall) or up. */
+struct tally_crossing {
+    int64_t sim_us;
+    uint64_t seq; /* the request that answered it */
+    double wall_s;
+    unsigned threshold;
+    unsigned count; /* the count that answer returned */
+    bool down;
+};
+
+#define TALLY_THRESHOLDS 2     /* 5 and 25 (tally_thresholds) */
+#define TALLY_MAX_CROSSINGS 64 /* per application; later ones are counted, not kept */
+
 struct tally_app {
     bool seen;
     char key[32];
@@ -37,7 +50,15 @@ struct tally_app {
     size_t n_timeline;
     unsigned timeline_stride; /* keep every stride-th change (grows when thinned) */
     uint64_t timeline_skipped;
+    /* Every answer whose count is on the other side of a threshold than this application's
+     * previous answer (in simulated time): exact for one stream; merged by interleaving. */
+    struct tally_crossing crossings[TALLY_MAX_CROSSINGS];
+    size_t n_crossings;
+    uint64_t crossings_dropped;
 };
+
+/* The thresholds crossings are found for: 5 (servers, Office) and 25 (Windows clients). */
+extern const unsigned tally_thresholds[TALLY_THRESHOLDS];
 
 struct tally_population {
     uint64_t requests;

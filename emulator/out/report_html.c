@@ -322,7 +322,41 @@ static void html_crossings(FILE *f, const json_t *root, bool virtual_clock)
         }
         fputs("</tr>\n", f);
     }
-    fputs("</table>\n</div>\n", f);
+    fputs("</table>\n", f);
+}
+
+/* Every answer whose count fell below a threshold it had reached (summary.json falls_below;
+ * runs recorded before it existed have no table). */
+static void html_falls(FILE *f, const json_t *root, bool virtual_clock)
+{
+    const json_t *falls = json_object_get(root, "falls_below");
+    if (!json_is_array(falls))
+        return;
+    fputs("<table class=\"grid\">\n<caption>Falls below a threshold</caption>\n", f);
+    if (json_array_size(falls) == 0) {
+        fputs("<tr><td class=\"dim\">no count fell below a threshold it had reached</td></tr>\n"
+              "</table>\n",
+              f);
+        return;
+    }
+    fputs("<tr><th>Application</th><th>Threshold</th><th>Count</th><th>Request</th><th>When</th>"
+          "</tr>\n",
+          f);
+    size_t i;
+    const json_t *v;
+    json_array_foreach((json_t *)falls, i, v)
+    {
+        fputs("<tr><td>", f);
+        html(f, report_jstring(v, "application", ""));
+        fprintf(f,
+                "</td><td class=\"num\">%.0f</td><td class=\"num\">%.0f</td>"
+                "<td class=\"num\">%.0f</td><td>",
+                report_jnumber(v, "threshold", 0), report_jnumber(v, "count", 0),
+                report_jnumber(v, "request", 0));
+        fmt_when(f, virtual_clock, report_jnumber(v, "sim_s", 0), report_jnumber(v, "wall_s", 0));
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n", f);
 }
 
 static void html_tables(FILE *f, const json_t *root, bool virtual_clock)
@@ -332,6 +366,8 @@ static void html_tables(FILE *f, const json_t *root, bool virtual_clock)
     html_latency(f, root);
     html_applications(f, root);
     html_crossings(f, root, virtual_clock);
+    html_falls(f, root, virtual_clock);
+    fputs("</div>\n", f);
 }
 
 static void html_model(FILE *f, const json_t *root)
@@ -526,20 +562,99 @@ static void render_notice(FILE *f, const struct report_page *pg)
     }
 }
 
-/* A run that measured host-key coverage left coverage.md: shown as written, in the same words as
- * kmsload coverage and --summary-md. */
+/* One group's result cells: activated with its count, refused with the HRESULT, its name and
+ * meaning, or the error. */
+static void html_coverage_result(FILE *f, const json_t *g)
+{
+    const char *result = report_jstring(g, "result", "");
+    if (strcmp(result, "activated") == 0) {
+        fprintf(f, "<td>activated</td><td class=\"num\">%.0f</td><td></td>",
+                report_jnumber(g, "count", 0));
+    } else if (strcmp(result, "refused") == 0) {
+        fputs("<td>refused</td><td></td><td><code>", f);
+        html(f, report_jstring(g, "hresult", ""));
+        fputs("</code> ", f);
+        html(f, report_jstring(g, "hresult_name", ""));
+        fputs(": ", f);
+        html(f, report_jstring(g, "meaning", ""));
+        fputs("</td>", f);
+    } else {
+        fputs("<td>", f);
+        html(f, result);
+        fputs("</td><td></td><td>", f);
+        html(f, report_jstring(g, "detail", ""));
+        fputs("</td>", f);
+    }
+}
+
+/* The coverage as a table from coverage.json (a run with coverage = on writes it beside
+ * coverage.md, from the same data); a run directory with only coverage.md (recorded before
+ * coverage.json existed) shows that as written. */
 static void html_coverage(FILE *f, const char *run_dir)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/coverage.md", run_dir);
-    size_t len = 0;
-    char *text = read_file(path, &len);
-    if (!text)
-        return;
-    fputs("<h2>Host key coverage</h2>\n<pre class=\"coverage\">", f);
-    html(f, text);
-    fputs("</pre>\n<p>Also in <a href=\"coverage.md\">coverage.md</a>.</p>\n", f);
+    snprintf(path, sizeof path, "%s/coverage.json", run_dir);
+    char *text = read_file(path, NULL);
+    json_t *cov = text ? json_loads(text, 0, NULL) : NULL;
     free(text);
+    if (!json_is_object(cov)) {
+        json_decref(cov);
+        snprintf(path, sizeof path, "%s/coverage.md", run_dir);
+        text = read_file(path, NULL);
+        if (!text)
+            return;
+        fputs("<h2>Host key coverage</h2>\n<pre class=\"coverage\">", f);
+        html(f, text);
+        fputs("</pre>\n<p>Also in <a href=\"coverage.md\">coverage.md</a>.</p>\n", f);
+        free(text);
+        return;
+    }
+    fputs("<h2>Host key coverage</h2>\n<table class=\"facts\">\n<tr><th>Host OS</th><td>", f);
+    html(f, report_jstring(cov, "host_os_text", ""));
+    fputs("</td></tr>\n<tr><th>Coverage matches the host keys</th><td>", f);
+    const json_t *keys = json_object_get(cov, "host_keys"), *v;
+    size_t i;
+    if (json_array_size(keys) == 0)
+        fputs("none", f);
+    json_array_foreach((json_t *)keys, i, v)
+    {
+        if (i)
+            fputs(", ", f);
+        html(f, report_jstring(v, "name", ""));
+    }
+    fputs("</td></tr>\n</table>\n", f);
+    const json_t *groups = json_object_get(cov, "groups");
+    fputs("<table class=\"grid coverage\">\n<tr><th>Product group</th><th>Result</th>"
+          "<th>Count</th><th>HRESULT / error</th></tr>\n",
+          f);
+    size_t refused = 0;
+    json_array_foreach((json_t *)groups, i, v)
+    {
+        const char *result = report_jstring(v, "result", "");
+        refused += strcmp(result, "refused") == 0;
+        fprintf(f, "<tr class=\"%s\"><td>", strcmp(result, "activated") == 0 ? "pass" : "fail");
+        html(f, report_jstring(v, "name", ""));
+        fputs("</td>", f);
+        html_coverage_result(f, v);
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+    if (refused) {
+        fputs("<p>What to do:</p>\n<ul class=\"advice\">\n", f);
+        json_array_foreach((json_t *)groups, i, v)
+        {
+            if (strcmp(report_jstring(v, "result", ""), "refused") != 0)
+                continue;
+            fputs("<li>", f);
+            html(f, report_jstring(v, "advice", ""));
+            fputs("</li>\n", f);
+        }
+        fputs("</ul>\n", f);
+    }
+    fputs("<p>Also in <a href=\"coverage.md\">coverage.md</a> and <a href=\"coverage.json\">"
+          "coverage.json</a>.</p>\n",
+          f);
+    json_decref(cov);
 }
 
 /* Every part of the page into its stream. */

@@ -105,6 +105,44 @@ static json_t *summary_applications(const struct run_tally *t)
     return apps;
 }
 
+/* Every answer whose count fell below a threshold (25 or 5) the application's previous answer
+ * was at or above, in simulated-time order across applications. */
+static json_t *summary_falls(const struct run_tally *t)
+{
+    const struct tally_crossing *falls[TALLY_MAX_APPS * TALLY_MAX_CROSSINGS];
+    const char *keys[TALLY_MAX_APPS * TALLY_MAX_CROSSINGS];
+    size_t n = 0;
+    for (size_t i = 0; i < TALLY_MAX_APPS; i++)
+        for (size_t c = 0; t->apps[i].seen && c < t->apps[i].n_crossings; c++)
+            if (t->apps[i].crossings[c].down) {
+                /* insertion by (sim time, request): a few dozen at most */
+                const struct tally_crossing *x = &t->apps[i].crossings[c];
+                size_t at = n;
+                while (at > 0 &&
+                       (falls[at - 1]->sim_us > x->sim_us ||
+                        (falls[at - 1]->sim_us == x->sim_us && falls[at - 1]->seq > x->seq))) {
+                    falls[at] = falls[at - 1];
+                    keys[at] = keys[at - 1];
+                    at--;
+                }
+                falls[at] = x;
+                keys[at] = t->apps[i].key;
+                n++;
+            }
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *jf = json_object();
+        json_object_set_new(jf, "application", jstr(keys[i], 32));
+        json_object_set_new(jf, "threshold", json_integer(falls[i]->threshold));
+        json_object_set_new(jf, "count", json_integer(falls[i]->count));
+        json_object_set_new(jf, "sim_s", jreal((double)falls[i]->sim_us / 1e6));
+        json_object_set_new(jf, "wall_s", jreal(falls[i]->wall_s));
+        json_object_set_new(jf, "request", jint(falls[i]->seq));
+        json_array_append_new(arr, jf);
+    }
+    return arr;
+}
+
 static json_t *summary_populations(const struct run_info *info, const struct run_tally *t)
 {
     json_t *pops = json_object();
@@ -355,6 +393,7 @@ json_t *summary_json_build(const struct run_info *info, const struct run_tally *
     json_object_set_new(root, "latency_us", summary_latency(&t->latency));
     json_object_set_new(root, "applications", summary_applications(t));
     json_object_set_new(root, "populations", summary_populations(info, t));
+    json_object_set_new(root, "falls_below", summary_falls(t));
     json_object_set_new(root, "model", summary_model(t));
     json_t *hosts = summary_hosts(t);
     if (hosts) {

@@ -474,3 +474,54 @@ Test(run_tally, merge_of_full_timelines_stays_within_room)
     free(a);
     free(b);
 }
+
+/* The falls of application 0 ("windows") below threshold th, in order. */
+static size_t windows_falls(const struct run_tally *t, unsigned th, uint64_t *seqs, size_t cap)
+{
+    size_t n = 0;
+    for (size_t c = 0; c < t->apps[0].n_crossings; c++) {
+        const struct tally_crossing *x = &t->apps[0].crossings[c];
+        if (x->down && x->threshold == th && n < cap)
+            seqs[n++] = x->seq;
+    }
+    return n;
+}
+
+Test(run_tally, a_count_falling_below_25_is_found_at_its_request)
+{
+    struct run_tally *t = tally_new(1);
+    const int64_t counts[] = {24, 25, 26, 26, 25, 24, 23, 25, 24};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        struct run_event ev = answer(i + 1, (int64_t)(i + 1) * 1000, "windows", 0, counts[i], 25);
+        run_tally_add(t, &ev);
+    }
+    uint64_t seqs[8];
+    size_t n = windows_falls(t, 25, seqs, 8);
+    cr_assert_eq(n, 2, "falls below 25: %zu", n);
+    cr_assert_eq(seqs[0], 6); /* 25 -> 24 */
+    cr_assert_eq(seqs[1], 9); /* 25 -> 24 again after climbing back */
+    cr_assert_eq(windows_falls(t, 5, seqs, 8), 0);
+    free(t);
+}
+
+Test(run_tally, a_fall_two_threads_both_saw_is_one_fall_after_merging)
+{
+    struct run_tally *a = tally_new(1), *b = tally_new(1);
+    /* one host's count 26 -> 24 at t = 5 ms, seen by both threads' machines */
+    const int64_t a_counts[] = {26, 26, 24}, b_counts[] = {26, 24, 24};
+    const int64_t a_at[] = {1, 3, 6}, b_at[] = {2, 5, 7};
+    for (size_t i = 0; i < 3; i++) {
+        struct run_event ea = answer(a_at[i], a_at[i] * 1000, "windows", 0, a_counts[i], 25);
+        struct run_event eb = answer(b_at[i], b_at[i] * 1000, "windows", 0, b_counts[i], 25);
+        run_tally_add(a, &ea);
+        run_tally_add(b, &eb);
+    }
+    uint64_t seqs[4];
+    cr_assert_eq(windows_falls(a, 25, seqs, 4), 1);
+    cr_assert_eq(windows_falls(b, 25, seqs, 4), 1);
+    run_tally_merge(a, b);
+    cr_assert_eq(windows_falls(a, 25, seqs, 4), 1);
+    cr_assert_eq(seqs[0], 5, "the first answer below 25 in the combined stream");
+    free(a);
+    free(b);
+}
