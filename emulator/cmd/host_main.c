@@ -348,14 +348,11 @@ static int parse_one(int c, char **argv, struct host_options *o, char *err, size
     case OPT_STATE:
         o->state_path = optarg;
         return 0;
-    case OPT_METRICS: {
-        char host[NET_HOST_MAX], why[256];
-        uint16_t port;
-        if (metrics_http_parse_listen(optarg, host, sizeof host, &port, why, sizeof why))
-            return usage_set(err, err_len, "--metrics %s", why);
+    case OPT_METRICS:
+        if (usage_check_metrics(optarg, err, err_len))
+            return -1;
         o->metrics = optarg;
         return 0;
-    }
     case 'h':
         o->help = true;
         return 0;

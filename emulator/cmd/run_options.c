@@ -3,11 +3,11 @@
 #include "run_main.h"
 
 #include "dns_srv.h"
-#include "metrics_http.h"
 #include "net.h"
 #include "usage.h"
 #include "value_parse.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -211,14 +211,11 @@ static int parse_one(int c, char **argv, struct run_options *opt, char *err, siz
     case OPT_NO_REPORT:
         opt->report = false;
         return 0;
-    case OPT_METRICS: {
-        char host[NET_HOST_MAX], why[256];
-        uint16_t port;
-        if (metrics_http_parse_listen(optarg, host, sizeof host, &port, why, sizeof why))
-            return usage_set(err, err_len, "--metrics %s", why);
+    case OPT_METRICS:
+        if (usage_check_metrics(optarg, err, err_len))
+            return -1;
         opt->metrics = optarg;
         return 0;
-    }
     case 'h':
         opt->help = true;
         return 0;

@@ -1,5 +1,7 @@
 #include "usage.h"
 
+#include "metrics_http.h"
+
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,6 +31,15 @@ int usage_getopt_error(int c, char **argv, char *err, size_t err_len)
     if (c == ':')
         return usage_set(err, err_len, "option %s needs a value", argv[optind - 1]);
     return usage_set(err, err_len, "unknown option \"%s\"", argv[optind - 1]);
+}
+
+int usage_check_metrics(const char *spec, char *err, size_t err_len)
+{
+    char host[NET_HOST_MAX], why[256];
+    uint16_t port;
+    if (metrics_http_parse_listen(spec, host, sizeof host, &port, why, sizeof why))
+        return usage_set(err, err_len, "--metrics %s", why);
+    return 0;
 }
 
 bool usage_looks_like_duration(const char *value)

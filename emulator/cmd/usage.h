@@ -18,6 +18,9 @@ int usage_set(char *err, size_t err_len, const char *fmt, ...)
  */
 int usage_getopt_error(int c, char **argv, char *err, size_t err_len);
 
+/* Checks a --metrics [ADDR:]PORT value (host, run); returns 0, or -1 with a message in err. */
+int usage_check_metrics(const char *spec, char *err, size_t err_len);
+
 /*
  * One flag vocabulary across the subcommands: -t/--target is the host to talk to, --timeout a
  * timeout, --catalog FILE the product catalogue, --products LIST the host's KMS IDs. Old

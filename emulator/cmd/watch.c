@@ -323,14 +323,11 @@ static int parse_one(int c, char **argv, struct watch_options *o, char *err, siz
 {
     char why[256];
     switch (c) {
-    case 'm': {
-        char host[NET_HOST_MAX];
-        uint16_t port;
-        if (metrics_http_parse_listen(optarg, host, sizeof host, &port, why, sizeof why))
-            return usage_set(err, err_len, "--metrics %s", why);
+    case 'm':
+        if (usage_check_metrics(optarg, err, err_len))
+            return -1;
         o->metrics = optarg;
         return 0;
-    }
     case 'i':
         if (value_parse_duration(optarg, false, &o->interval_us, why, sizeof why) ||
             o->interval_us < 1000000)
