@@ -227,10 +227,14 @@ int scenario_load(struct scenario *sc, const char *path, const char *const *over
         int e = errno;
         *sc = (struct scenario){0};
         if (err && err_len)
-            snprintf(err, err_len, "%s: cannot read the scenario: %s", path,
+            snprintf(err, err_len, "%s: cannot read the scenario: %s%s", path,
                      e == EFBIG    ? "file is larger than 1 MiB, which no scenario is"
                      : e == EILSEQ ? "file contains NUL bytes; a scenario is a text file"
-                                   : strerror(e));
+                                   : strerror(e),
+                     /* a bare name was looked up among the shipped scenarios too */
+                     e == ENOENT && !strchr(path, '/')
+                         ? " (nor is it a shipped scenario: 'kmsload scenarios' lists them)"
+                         : "");
         return -1;
     }
     int rc = scenario_parse(sc, text, path, overrides, n_overrides, err, err_len);

@@ -99,6 +99,8 @@ Test(scenarios, a_shipped_scenario_runs_by_name_from_any_directory)
     cr_assert_eq(sh("'%s' run no-such-scenario -q", KMSLOAD_BINARY), 2);
     char *err = slurp("stderr.txt");
     cr_assert(strstr(err, "no-such-scenario: cannot read the scenario"), "%s", err);
+    cr_assert(strstr(err, "nor is it a shipped scenario: 'kmsload scenarios' lists them"), "%s",
+              err);
     free(err);
 }
 
