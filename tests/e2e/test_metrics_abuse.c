@@ -326,8 +326,8 @@ Test(metrics_abuse, host_out_of_descriptors_on_the_metrics_port)
     struct ab_probes probes = {.target = h.target};
     ab_trickle(h.metrics_port, 400, 8000, ab_probe, &probes);
     unsigned lines = ab_lines(h.c.err_path);
-    cr_log_info("host: %u lines on stderr in 8 s, %u of %u probes answered", lines,
-                probes.answered, probes.tried);
+    cr_log_info("host: %u lines on stderr in 8 s, %u of %u probes answered", lines, probes.answered,
+                probes.tried);
     cr_expect_leq(lines, 10, "%u lines on stderr in 8 s", lines);
     cr_expect_geq(probes.tried, 3);
     cr_expect_eq(probes.answered, probes.tried, "KMS probes answered: %u of %u", probes.answered,
