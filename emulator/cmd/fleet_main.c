@@ -96,10 +96,9 @@ static void print_summary(const struct estate *f, json_t *findings, const char *
                    json_integer_value(json_object_get(o, "cmids")),
                    json_integer_value(json_object_get(o, "names")));
         else if (strcmp(kind, "below-threshold") == 0) {
-            json_t *apps = json_object_get(o, "applications"), *x;
-            size_t k;
-            json_array_foreach(apps, k, x)
-            {
+            json_t *apps = json_object_get(o, "applications");
+            for (size_t k = 0; k < json_array_size(apps); k++) {
+                json_t *x = json_array_get(apps, k);
                 const char *when = json_string_value(json_object_get(x, "would_reach_at"));
                 printf("  below-threshold  %s: count %lld at most, its clients need %lld (%s)\n",
                        json_string_value(json_object_get(x, "application")),
@@ -112,19 +111,19 @@ static void print_summary(const struct estate *f, json_t *findings, const char *
                    json_integer_value(json_object_get(o, "machines")),
                    json_integer_value(json_object_get(o, "lapsed")));
         else if (strcmp(kind, "error") == 0) {
-            json_t *items = json_object_get(o, "by_product"), *x;
-            size_t k;
-            json_array_foreach(items, k, x)
+            json_t *items = json_object_get(o, "by_product");
+            for (size_t k = 0; k < json_array_size(items); k++) {
+                json_t *x = json_array_get(items, k);
                 printf("  error            %s %s: %lld requests from %lld machines\n",
                        json_string_value(json_object_get(x, "hresult")),
                        json_string_value(json_object_get(json_object_get(x, "product"), "name")),
                        json_integer_value(json_object_get(x, "requests")),
                        json_integer_value(json_object_get(x, "machines")));
+            }
         } else if (strcmp(kind, "not-covered") == 0) {
-            json_t *items = json_object_get(o, "products"), *x;
-            size_t k;
-            json_array_foreach(items, k, x)
-            {
+            json_t *items = json_object_get(o, "products");
+            for (size_t k = 0; k < json_array_size(items); k++) {
+                json_t *x = json_array_get(items, k);
                 const char *install = json_string_value(json_object_get(x, "install"));
                 printf("  not-covered      %s: %lld machines (install %s)\n",
                        json_string_value(json_object_get(x, "name")),

@@ -19,10 +19,11 @@
 
 #define ESTATE_VALIDITY_DAYS 180 /* a KMS activation lasts 180 days without renewal (spec §11) */
 #define ESTATE_NEAR_EXPIRY_DAYS 30
-#define ESTATE_ORDER_SLACK (10ULL * 60 * FILETIME_PER_SECOND) /* logged out of order by <= 10 min  \
-                                                               */
-#define ESTATE_MACHINE_ERRORS 4   /* distinct HRESULTs remembered per machine */
-#define ESTATE_INTERVAL_BINS 2880 /* 1-minute bins for a day, then 1-hour bins to 61 days */
+#define ESTATE_ORDER_SLACK                                                                         \
+    (10ULL * 60 * FILETIME_PER_SECOND) /* logged out of order by <= 10 min                         \
+                                        */
+#define ESTATE_MACHINE_ERRORS 4        /* distinct HRESULTs remembered per machine */
+#define ESTATE_INTERVAL_BINS 2880      /* 1-minute bins for a day, then 1-hour bins to 61 days */
 
 enum estate_outcome { ESTATE_ACTIVATED, ESTATE_BELOW, ESTATE_REFUSED, ESTATE_OUTCOMES };
 

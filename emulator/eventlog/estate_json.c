@@ -267,14 +267,11 @@ static json_t *finding_not_covered(const struct estate_view *v)
 json_t *estate_findings_json(const struct estate_view *v)
 {
     json_t *arr = json_array();
-    json_t *(*const kinds[])(const struct estate_view *) = {finding_duplicates, finding_below,
-                                                            finding_near_expiry, finding_errors,
-                                                            finding_not_covered};
-    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
-        json_t *o = kinds[i](v);
-        if (o)
-            json_array_append_new(arr, o);
-    }
+    json_t *found[] = {finding_duplicates(v), finding_below(v), finding_near_expiry(v),
+                       finding_errors(v), finding_not_covered(v)};
+    for (size_t i = 0; i < sizeof found / sizeof *found; i++)
+        if (found[i])
+            json_array_append_new(arr, found[i]);
     return arr;
 }
 
