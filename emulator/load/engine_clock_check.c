@@ -1,78 +1,55 @@
 /*
  * Before a virtual-clock run: does the target follow client time?
  */
-#include "engine_internal.h"
+#include "engine_clock_check.h"
 
 #include "hresult.h"
 
 #include <stdio.h>
 
-static void on_clock_check_done(struct net_client *client, const struct client_session_result *res,
-                                void *arg)
+/* The request's time: more than the 4 hours a genuine host tolerates. */
+#define CLOCK_CHECK_PAST_FT (5ULL * 3600ULL * 10000000ULL)
+
+struct clock_check {
+    struct event_base *base;
+    bool done; /* the check got its answer */
+    struct client_session_result res;
+};
+
+static void on_answered(void *ctx, size_t machine, int64_t sim_us,
+                        const struct client_session_result *res)
 {
-    struct contact *c = arg;
-    struct engine *e = c->engine;
-    double latency_s = engine_wall_now(e) - c->intended_wall_s;
-    engine_record_event(e, c, res, latency_s > 0 ? (uint64_t)(latency_s * 1e6) : 0);
-    e->probe = *res;
-    e->probe_done = true;
-    net_client_free(client);
-    c->client = NULL;
-    c->next_free = e->free_slots;
-    e->free_slots = c;
-    e->in_flight--;
-    event_base_loopbreak(e->base);
+    struct clock_check *cc = ctx;
+    (void)machine, (void)sim_us;
+    cc->res = *res;
+    cc->done = true;
 }
 
-/*
- * Does the target follow client time? One request of the run's first machine (its CMID is sent
- * anyway) carrying a time more than 4 hours in the past: a host that checks client time refuses
- * it with 0xC004F06C; a host that follows client time answers, and a past time never moves its
- * clock forward. The request is one of the run's: recorded, and known to the model.
- * Returns 0 (go on: it follows client time, or the answer did not tell; see out->notice), or -1
- * when the target checks client time.
- */
-int engine_check_client_clock(struct engine *e, char *err, size_t err_len)
+static void on_slot_free(void *ctx)
 {
-    struct engine_outcome *out = e->shared->out;
-    if (e->fleet.heap_n == 0 || !e->free_slots) {
+    struct clock_check *cc = ctx;
+    event_base_loopbreak(cc->base);
+}
+
+int clock_check_run(struct contact_pool *contacts, struct event_base *base,
+                    const struct fleet *fleet, uint64_t epoch_ft, struct engine_outcome *out,
+                    char *err, size_t err_len)
+{
+    if (fleet->heap_n == 0 || !contact_slot_free(contacts)) {
         snprintf(out->notice, sizeof out->notice,
                  "could not check whether the target follows client time (no machine to ask)");
         return 0;
     }
-    struct contact *c = e->free_slots;
-    e->free_slots = c->next_free;
-    size_t index = e->fleet.heap[0];
-    struct machine *m = &e->fleet.machines[index];
-    c->engine = e;
-    c->machine = index;
-    c->sim_us = 0;
-    c->intended_wall_s = engine_wall_now(e);
-    engine_build_request(e, m, 0, &c->request);
-    c->request.client_time = e->epoch_ft - CLOCK_CHECK_PAST_FT;
-    /* Several hosts: the first one asks for all (they are set up alike, or the run says so). */
-    c->host = 0;
-    c->order[0] = 0;
-    c->n_order = 1;
-    c->pos = 0;
-    pthread_mutex_lock(&e->shared->lock);
-    model_sent(&e->model[0], e->fleet.pops[m->population].app_index, c->request.n_policy,
-               &c->ticket);
-    pthread_mutex_unlock(&e->shared->lock);
-    uint8_t w_req[16];
-    pcg32_fill(&e->rng, w_req, sizeof w_req);
-    e->in_flight++;
-    struct net_client_params params = e->params[m->population];
-    params.addrs = &e->hosts->hosts[0].addrs;
-    c->client = net_client_start(e->base, &params, &c->request, w_req, on_clock_check_done, c);
-    if (!c->client) {
+    struct clock_check cc = {.base = base};
+    struct contact_hooks hooks = {on_answered, on_slot_free, &cc};
+    if (contact_start_dated(contacts, fleet->heap[0], epoch_ft - CLOCK_CHECK_PAST_FT, &hooks)) {
         snprintf(err, err_len, "out of memory");
         return -1;
     }
-    event_base_dispatch(e->base);
-    if (!e->probe_done)
+    event_base_dispatch(base);
+    if (!cc.done)
         return 0; /* interrupted meanwhile */
-    if (e->probe.outcome == KMS_OUTCOME_HOST_ERROR && e->probe.hresult == HR_INVALID_TIMESTAMP) {
+    if (cc.res.outcome == KMS_OUTCOME_HOST_ERROR && cc.res.hresult == HR_INVALID_TIMESTAMP) {
         out->target_checks_time = true;
         snprintf(err, err_len,
                  "the target checks client time: it refused a request dated 5 hours ago with "
@@ -82,11 +59,11 @@ int engine_check_client_clock(struct engine *e, char *err, size_t err_len)
                  "or give --target-clock client if the host follows client time");
         return -1;
     }
-    if (!kms_outcome_has_count(e->probe.outcome))
+    if (!kms_outcome_has_count(cc.res.outcome))
         snprintf(out->notice, sizeof out->notice,
                  "could not tell whether the target follows client time (the check request "
                  "ended %s%s%.80s); running on the virtual clock as the scenario says",
-                 kms_outcome_name(e->probe.outcome), e->probe.err.detail[0] ? ": " : "",
-                 e->probe.err.detail);
+                 kms_outcome_name(cc.res.outcome), cc.res.err.detail[0] ? ": " : "",
+                 cc.res.err.detail);
     return 0;
 }
