@@ -222,8 +222,8 @@ static int run_threads(struct run *r, struct engine_outcome *out, char *err, siz
     unsigned started = 1;
     bool stopped_already = false;
     if (r->cfg->check_client_clock &&
-        clock_check_run(scheduler_contacts(first->scheduler), first->base, &first->fleet,
-                        r->epoch_ft, out, err, err_len) != 0)
+        clock_check_run(scheduler_contacts(first->scheduler), &first->fleet, r->epoch_ft, out, err,
+                        err_len) != 0)
         started = 0;
     else
         stopped_already = run_loops(r, &started);

@@ -11,11 +11,10 @@
 #include "engine_contact.h"
 #include "run_outcome.h"
 
-/* Runs the check on base (the first thread's loop, before the loops start). Returns 0 (go on:
+/* Runs the check through the first thread's contacts, before the loops start. Returns 0 (go on:
  * the target follows client time, or the answer did not tell, see out->notice), or -1 with a
  * message when the target checks client time (out->target_checks_time) or out of memory. */
-int clock_check_run(struct contact_pool *contacts, struct event_base *base,
-                    const struct fleet *fleet, uint64_t epoch_ft, struct engine_outcome *out,
-                    char *err, size_t err_len);
+int clock_check_run(struct contact_pool *contacts, const struct fleet *fleet, uint64_t epoch_ft,
+                    struct engine_outcome *out, char *err, size_t err_len);
 
 #endif

@@ -4,6 +4,7 @@
  */
 #include "engine_contact.h"
 
+#include "client_exchange.h"
 #include "pcg32.h"
 
 #include <stdio.h>
@@ -21,9 +22,7 @@ struct contact {
     /* The hosts this contact tries in turn (failover) and where it is in that order. */
     size_t order[HOST_SET_MAX];
     size_t n_order, pos;
-    int host;   /* the host of the attempt in flight, HOST_NONE when none could be chosen */
-    bool dated; /* contact_start_dated: no host caching, no pooled connection */
-    const struct contact_hooks *hooks;
+    int host; /* the host of the attempt in flight, HOST_NONE when none could be chosen */
     struct net_client *client;
     struct contact *next_free;
 };
@@ -177,14 +176,13 @@ static void build_request(const struct contact_pool *cp, const struct machine *m
 
 /* Takes a free slot for machine. */
 static struct contact *take_slot(struct contact_pool *cp, size_t machine, int64_t sim_us,
-                                 double intended_wall_s, const struct contact_hooks *hooks)
+                                 double intended_wall_s)
 {
     struct contact *c = cp->free_slots;
     cp->free_slots = c->next_free;
     c->machine = machine;
     c->sim_us = sim_us;
     c->intended_wall_s = intended_wall_s;
-    c->hooks = hooks;
     c->client = NULL;
     cp->in_flight++;
     return c;
@@ -202,6 +200,14 @@ static void fail_attempt(struct contact *c, enum kms_outcome outcome, const char
     on_contact_done(NULL, &res, c);
 }
 
+/* The connection settings of machine's population, to host. */
+static struct net_client_params host_params(const struct contact_pool *cp, size_t machine, int host)
+{
+    struct net_client_params params = cp->params[cp->cfg.fleet->machines[machine].population];
+    params.addrs = &cp->cfg.hosts->hosts[host].addrs;
+    return params;
+}
+
 /* A connection for the contact's request to its host: a pooled one, else a new one. */
 static struct net_client *connect_attempt(struct contact_pool *cp, struct contact *c,
                                           const uint8_t *w_req)
@@ -210,7 +216,7 @@ static struct net_client *connect_attempt(struct contact_pool *cp, struct contac
     /* Pooled connections are shared by every population: they only differ in what the bind
      * offered, which the pool's first users decided. One host only: a pooled connection is
      * bound to its host. */
-    while (!c->dated && cp->cfg.scenario->reuse_connections && cp->cfg.hosts->n == 1 && !client &&
+    while (cp->cfg.scenario->reuse_connections && cp->cfg.hosts->n == 1 && !client &&
            cp->n_idle > 0) {
         struct net_client *idle = cp->idle[--cp->n_idle];
         if (net_client_send_next(idle, &c->request, w_req, on_contact_done, c) == 0)
@@ -245,7 +251,7 @@ static void send_attempt(struct contact_pool *cp, struct contact *c)
                                                 : "host switched off (scenario stop_at)");
         return;
     }
-    recorder_sent(cp->cfg.recorder, c->host, app, c->request.n_policy, &c->ticket, !c->dated);
+    recorder_sent(cp->cfg.recorder, c->host, app, c->request.n_policy, &c->ticket, true);
     uint8_t w_req[16];
     pcg32_fill(&cp->rng, w_req, sizeof w_req);
     c->client = connect_attempt(cp, c, w_req);
@@ -255,9 +261,8 @@ static void send_attempt(struct contact_pool *cp, struct contact *c)
 
 void contact_start(struct contact_pool *cp, size_t machine, int64_t sim_us, double intended_wall_s)
 {
-    struct contact *c = take_slot(cp, machine, sim_us, intended_wall_s, &cp->cfg.hooks);
+    struct contact *c = take_slot(cp, machine, sim_us, intended_wall_s);
     const struct machine *m = &cp->cfg.fleet->machines[machine];
-    c->dated = false;
     build_request(cp, m, sim_us, &c->request);
     struct pcg32 choice;
     host_choice_stream(&choice, cp->cfg.scenario->seed, m->id, sim_us);
@@ -274,30 +279,9 @@ void contact_start(struct contact_pool *cp, size_t machine, int64_t sim_us, doub
     send_attempt(cp, c);
 }
 
-int contact_start_dated(struct contact_pool *cp, size_t machine, uint64_t client_time,
-                        const struct contact_hooks *hooks)
-{
-    struct contact *c = take_slot(cp, machine, 0, control_wall_now(cp->cfg.control), hooks);
-    c->dated = true;
-    build_request(cp, &cp->cfg.fleet->machines[machine], 0, &c->request);
-    c->request.client_time = client_time;
-    /* Several hosts: the first one asks for all (they are set up alike, or the run says so). */
-    c->host = 0;
-    c->order[0] = 0;
-    c->n_order = 1;
-    c->pos = 0;
-    const struct machine *m = &cp->cfg.fleet->machines[machine];
-    recorder_sent(cp->cfg.recorder, 0, cp->cfg.fleet->pops[m->population].app_index,
-                  c->request.n_policy, &c->ticket, false);
-    uint8_t w_req[16];
-    pcg32_fill(&cp->rng, w_req, sizeof w_req);
-    c->client = connect_attempt(cp, c, w_req);
-    return c->client ? 0 : -1;
-}
-
 /* The attempt's answer to the recorder. */
 static void record_attempt(struct contact_pool *cp, struct contact *c,
-                           const struct client_session_result *res)
+                           const struct client_session_result *res, bool failover)
 {
     const struct machine *m = &cp->cfg.fleet->machines[c->machine];
     double latency_s = control_wall_now(cp->cfg.control) - c->intended_wall_s;
@@ -311,19 +295,19 @@ static void record_attempt(struct contact_pool *cp, struct contact *c,
         .host_name = c->host >= 0 ? cp->cfg.hosts->hosts[c->host].name : "",
         .intended_wall_s = c->intended_wall_s,
         .latency_us = latency_s > 0 ? (uint64_t)(latency_s * 1e6) : 0,
-        .fails_over = c->pos + 1 < c->n_order,
+        .more_hosts = c->pos + 1 < c->n_order,
+        .failover = failover,
     };
     recorder_answer(cp->cfg.recorder, cp->cfg.tally, &a, res);
 }
 
 /* The contact's connection after its answer: kept for the next request, or closed. */
-static void release_connection(struct contact_pool *cp, const struct contact *c,
-                               struct net_client *client, enum kms_outcome outcome)
+static void release_connection(struct contact_pool *cp, struct net_client *client,
+                               enum kms_outcome outcome)
 {
     bool reusable = outcome == KMS_OUTCOME_ACTIVATED || outcome == KMS_OUTCOME_BELOW_THRESHOLD ||
                     outcome == KMS_OUTCOME_HOST_ERROR;
-    if (client && !c->dated && cp->cfg.scenario->reuse_connections && reusable &&
-        cp->n_idle < cp->cfg.slots)
+    if (client && cp->cfg.scenario->reuse_connections && reusable && cp->n_idle < cp->cfg.slots)
         cp->idle[cp->n_idle++] = client;
     else
         net_client_free(client);
@@ -334,10 +318,13 @@ static void on_contact_done(struct net_client *client, const struct client_sessi
 {
     struct contact *c = arg;
     struct contact_pool *cp = c->pool;
-    record_attempt(cp, c, res);
+    /* Decided once, so the record and the contact agree: the host did not answer and the
+     * contact goes on to the next host of its order (spec §1). */
+    bool failover = kms_outcome_no_answer(res->outcome) && c->pos + 1 < c->n_order &&
+                    !cp->winding_down && !control_stopped(cp->cfg.control);
+    record_attempt(cp, c, res, failover);
     struct machine *m = &cp->cfg.fleet->machines[c->machine];
-    if (kms_outcome_no_answer(res->outcome) && c->pos + 1 < c->n_order && !cp->winding_down &&
-        !control_stopped(cp->cfg.control)) {
+    if (failover) {
         /* Failover (spec §1): the host did not answer; drop it from the cache and try the next
          * host of the order within the same contact. */
         if (m->host == c->host)
@@ -347,18 +334,40 @@ static void on_contact_done(struct net_client *client, const struct client_sessi
         send_attempt(cp, c);
         return;
     }
-    if (c->dated)
-        ; /* the client-clock check caches no host */
-    else if (res->outcome == KMS_OUTCOME_ACTIVATED && cp->cfg.hosts->caching)
+    if (res->outcome == KMS_OUTCOME_ACTIVATED && cp->cfg.hosts->caching)
         m->host = (int8_t)c->host; /* host caching: stay with the host that activated us */
     else if (!kms_outcome_has_count(res->outcome))
         m->host = HOST_NONE; /* the cached host failed: discover again at the next contact */
-    const struct contact_hooks *hooks = c->hooks;
+    const struct contact_hooks *hooks = &cp->cfg.hooks;
     hooks->answered(hooks->ctx, c->machine, c->sim_us, res);
-    release_connection(cp, c, client, res->outcome);
+    release_connection(cp, client, res->outcome);
     c->client = NULL;
     c->next_free = cp->free_slots;
     cp->free_slots = c;
     cp->in_flight--;
     hooks->slot_free(hooks->ctx);
+}
+
+int contact_exchange_dated(struct contact_pool *cp, size_t machine, uint64_t client_time,
+                           struct client_session_result *res, char *err, size_t err_len)
+{
+    struct contact c = {.pool = cp, .machine = machine, .n_order = 1};
+    const struct machine *m = &cp->cfg.fleet->machines[machine];
+    c.intended_wall_s = control_wall_now(cp->cfg.control);
+    build_request(cp, m, 0, &c.request);
+    c.request.client_time = client_time;
+    /* Several hosts: the first one asks for all (they are set up alike, or the run says so). */
+    c.host = 0;
+    recorder_sent(cp->cfg.recorder, 0, cp->cfg.fleet->pops[m->population].app_index,
+                  c.request.n_policy, &c.ticket, false);
+    struct net_client_params params = host_params(cp, machine, 0);
+    struct client_outcome out;
+    cp->in_flight++;
+    int rc = client_exchange_on(cp->cfg.base, &params, &c.request, &out, err, err_len);
+    cp->in_flight--;
+    if (rc == 0) {
+        record_attempt(cp, &c, &out.result, false);
+        *res = out.result;
+    }
+    return rc;
 }

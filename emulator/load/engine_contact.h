@@ -25,7 +25,7 @@
 #define MINUTE_US 60000000LL
 #define VALIDITY_US (180LL * 86400LL * 1000000LL) /* a KMS activation lasts 180 days */
 
-/* Where a contact's end is told, in this order. */
+/* Where a contact's end is told (the scheduler), in this order. */
 struct contact_hooks {
     /* The contact's last answer (after any failover), before its connection is released. */
     void (*answered)(void *ctx, size_t machine, int64_t sim_us,
@@ -69,10 +69,10 @@ void contact_start(struct contact_pool *cp, size_t machine, int64_t sim_us, doub
 /* The run is ending: no more failover to the next host. */
 void contact_wind_down(struct contact_pool *cp);
 
-/* One request of machine dated client_time, to the first host only, recorded like any other;
- * its end goes to hooks (answered, then slot_free) instead of the pool's. Needs a free slot.
- * Returns 0, or -1 when out of memory. */
-int contact_start_dated(struct contact_pool *cp, size_t machine, uint64_t client_time,
-                        const struct contact_hooks *hooks);
+/* One request of machine dated client_time, to the first host only, on the pool's loop until it
+ * ends (the client library's one exchange), recorded like any other. Returns 0 with res,
+ * CLIENT_INTERRUPTED when a stop broke the loop first, or -1 with a message. */
+int contact_exchange_dated(struct contact_pool *cp, size_t machine, uint64_t client_time,
+                           struct client_session_result *res, char *err, size_t err_len);
 
 #endif

@@ -87,7 +87,7 @@ static bool no_answer_locked(struct recorder *r, const struct record_attempt *a,
     }
     /* Several hosts: an attempt the contact fails over from is not the target going silent
      * (the next host decides); only a contact that no host answered counts. */
-    if (a->fails_over)
+    if (a->more_hosts)
         return false;
     if (r->consecutive_failures++ == 0)
         r->streak_start_s = a->intended_wall_s < now ? a->intended_wall_s : now;
@@ -138,6 +138,7 @@ static void event_from_attempt(struct run_event *ev, const struct record_attempt
     ev->latency_us = a->latency_us;
     ev->host_index = a->host;
     ev->host = a->host >= 0 ? a->host_name : "";
+    ev->failover = a->failover;
 }
 
 /* With the lock held: the answer to the host's model. */

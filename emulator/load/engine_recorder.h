@@ -58,7 +58,8 @@ struct record_attempt {
     const char *host_name;
     double intended_wall_s; /* when it was due */
     uint64_t latency_us;
-    bool fails_over; /* another host is tried next: not the target going silent */
+    bool more_hosts; /* the contact's order has hosts after this one: not the target going silent */
+    bool failover;   /* the contact goes on to the next host (events.csv failover) */
 };
 
 /* The attempt's answer to the model, the sink and tally; fail fast. */
