@@ -122,8 +122,6 @@ struct engine {
     struct event *kick, *tick_timer, *housekeeping, *rate_timer;
     double send_interval_s; /* max_rate: this thread's interval between requests; 0: no cap */
     double next_send_s;
-    bool probe_done; /* the client-clock check got its answer */
-    struct client_session_result probe;
     double last_progress_s;
     uint64_t last_progress_requests;
 };
@@ -144,7 +142,8 @@ void engine_fill_slots(struct engine *e);
 void engine_on_rate_timer(evutil_socket_t fd, short what, void *arg);
 
 /* engine_record.c */
-void engine_record_event(struct engine *e, struct contact *c,
+/* Returns true when the contact fails over to the next host of its order. */
+bool engine_record_event(struct engine *e, struct contact *c,
                          const struct client_session_result *res, uint64_t latency_us);
 /* Contacts that got nothing back from the host (fail fast counts these). */
 bool engine_no_answer(enum kms_outcome outcome);
