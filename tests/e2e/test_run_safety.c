@@ -520,7 +520,7 @@ Test(run_safety, new_host_acceptance_passes_on_a_fresh_real_clock_host)
 Test(run_safety, clock_refusals_from_a_client_clock_host_fail_the_run_and_say_what_to_change)
 {
     char ini[128], target[64], out[128];
-    rs_path(ini, sizeof ini, "quiet-fleet.ini");
+    support_scratch_path(&rs, "quiet-fleet.ini", ini, sizeof ini);
     FILE *f = fopen(ini, "w");
     cr_assert_not_null(f);
     fputs("[scenario]\nname = quiet-fleet\nduration = 60d\n"
@@ -529,11 +529,11 @@ Test(run_safety, clock_refusals_from_a_client_clock_host_fail_the_run_and_say_wh
           "join_over = 1h\n",
           f);
     cr_assert_eq(fclose(f), 0);
-    struct rs_child h, r;
+    struct support_child h, r;
     rs_host(&h, target, sizeof target, "--clock", "client", NULL, NULL);
-    rs_path(out, sizeof out, "quiet");
+    support_scratch_path(&rs, "quiet", out, sizeof out);
     const char *args[] = {"run", ini, "--target", target, "--out", out, "--no-report", NULL};
-    rs_start(&r, args);
+    support_start(&rs, &r, args, 0);
     int status = rs_wait(&r, 30000);
     char *text = rs_text(r.out);
     cr_expect_eq(status, RUN_EXIT_FAILED, "%s", text);
@@ -545,9 +545,9 @@ Test(run_safety, clock_refusals_from_a_client_clock_host_fail_the_run_and_say_wh
 
     /* The step it names lets the same fleet run. */
     rs_host(&h, target, sizeof target, "--clock", "client", "--clock-step", "60d");
-    rs_path(out, sizeof out, "quiet-stepped");
+    support_scratch_path(&rs, "quiet-stepped", out, sizeof out);
     const char *args2[] = {"run", ini, "--target", target, "--out", out, "--no-report", "-q", NULL};
-    rs_start(&r, args2);
+    support_start(&rs, &r, args2, 0);
     status = rs_wait(&r, 30000);
     char *err = rs_text(r.err);
     cr_expect_eq(status, RUN_EXIT_PASSED, "%s", err);
