@@ -23,21 +23,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static struct support_children sr_children;
-static char sr_dir[64];
+static struct support_scratch sr;
 
 static void sr_init(void)
 {
-    signal(SIGPIPE, SIG_IGN);
-    memset(&sr_children, 0, sizeof sr_children);
-    snprintf(sr_dir, sizeof sr_dir, "/tmp/kmsload-srv-XXXXXX");
-    cr_assert_not_null(mkdtemp(sr_dir), "mkdtemp: %s", strerror(errno));
+    support_scratch_init(&sr, "srv");
 }
 
 static void sr_fini(void)
 {
-    support_kill_all(&sr_children);
-    support_remove_tree(sr_dir);
+    support_scratch_fini(&sr);
 }
 
 TestSuite(srv_ranking, .init = sr_init, .fini = sr_fini, .timeout = 90);
@@ -56,7 +51,7 @@ static unsigned sr_dead_port(void)
 }
 
 struct sr_zone {
-    struct host_fixture h1, h2;
+    struct support_host h1, h2;
     struct dns_fixture dns;
 };
 
@@ -69,10 +64,10 @@ static void sr_zone_start(struct sr_zone *z, unsigned n_backups)
 {
     /* Hosts following client time: run's virtual clock dates requests days ahead. */
     const char *const clock[] = {"--clock", "client", NULL};
-    host_fixture_start(&z->h1, &sr_children, sr_dir, clock);
-    host_fixture_start(&z->h2, &sr_children, sr_dir, clock);
+    support_host_start(&sr, &z->h1, clock);
+    support_host_start(&sr, &z->h2, clock);
     char conf[128];
-    snprintf(conf, sizeof conf, "%s/zone.conf", sr_dir);
+    support_scratch_path(&sr, "zone.conf", conf, sizeof conf);
     FILE *f = fopen(conf, "w");
     cr_assert_not_null(f);
     unsigned dead = sr_dead_port();
@@ -87,27 +82,16 @@ static void sr_zone_start(struct sr_zone *z, unsigned n_backups)
     char opt[160];
     snprintf(opt, sizeof opt, "--conf-file=%s", conf);
     const char *const records[] = {opt, NULL};
-    dns_fixture_start(&z->dns, &sr_children, sr_dir, "example.test", records);
+    dns_fixture_start(&z->dns, &sr, "example.test", records);
 }
 
 /* Runs kmsload to completion; status, stdout and stderr (malloc'd). */
 static int sr_run(const char *const *args, char **out, char **err)
 {
-    static unsigned seq;
-    char out_path[128], err_path[128];
-    snprintf(out_path, sizeof out_path, "%s/out.%u", sr_dir, seq);
-    snprintf(err_path, sizeof err_path, "%s/err.%u", sr_dir, seq++);
-    int out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err_fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    cr_assert(out_fd >= 0 && err_fd >= 0);
-    pid_t pid = support_spawn(&sr_children, KMSLOAD_BINARY, args, out_fd, err_fd);
-    close(out_fd);
-    close(err_fd);
-    int status = 0;
-    cr_assert_eq(support_wait(&sr_children, pid, 60000, &status), 0, "did not end in time");
-    *out = support_slurp(out_path, NULL);
-    *err = support_slurp(err_path, NULL);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    struct support_result r = support_run(&sr, 60000, 0, args);
+    *out = r.out;
+    *err = r.err;
+    return r.status;
 }
 
 Test(srv_ranking, the_lookup_ranks_every_record_and_counts_them_all)
@@ -167,8 +151,8 @@ Test(srv_ranking, run_uses_the_preferred_hosts_not_the_first_listed)
     struct sr_zone z;
     sr_zone_start(&z, 20);
     char scenario[128], dir[128];
-    snprintf(scenario, sizeof scenario, "%s/small.ini", sr_dir);
-    snprintf(dir, sizeof dir, "%s/run", sr_dir);
+    support_scratch_path(&sr, "small.ini", scenario, sizeof scenario);
+    support_scratch_path(&sr, "run", dir, sizeof dir);
     FILE *f = fopen(scenario, "w");
     cr_assert_not_null(f);
     fputs("[scenario]\nname = small\nclock = virtual\nduration = 1d\n"
