@@ -15,26 +15,6 @@
 #define KMSLOAD_VERSION "unknown"
 #endif
 
-/* ---- errors and paths ---- */
-
-int report_path_join(char *out, size_t cap, const char *dir, const char *name)
-{
-    int n = snprintf(out, cap, "%s/%s", dir, name);
-    return n < 0 || (size_t)n >= cap ? -1 : 0;
-}
-
-bool report_is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-bool report_is_file(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 /* ---- the whole ---- */
 
 /* Where the report reads and writes. */

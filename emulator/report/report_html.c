@@ -10,18 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *report_jstring(const json_t *o, const char *key, const char *dflt)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : dflt;
-}
-
-double report_jnumber(const json_t *o, const char *key, double dflt)
-{
-    const json_t *v = json_object_get(o, key);
-    return json_is_number(v) ? json_number_value(v) : dflt;
-}
-
 static void html(FILE *f, const char *s)
 {
     markup_text(f, s, (size_t)-1);

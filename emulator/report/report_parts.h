@@ -31,6 +31,8 @@
 #define DETAIL_MAX 4096 /* exact count changes kept per application for the close-up */
 
 #define report_set_err errmsg_set
+/* ---- shared helpers (report_files.c) ---- */
+
 /* dir/name into out; -1 when it does not fit. */
 int report_path_join(char *out, size_t cap, const char *dir, const char *name);
 bool report_is_dir(const char *path);
