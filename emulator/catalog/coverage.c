@@ -1,5 +1,6 @@
 #include "coverage.h"
 
+#include "epid.h"
 #include "hresult.h"
 
 #include <stdio.h>
@@ -23,24 +24,6 @@ struct coverage_group *coverage_group_of(struct coverage *cv, size_t k)
         if (cv->groups[i].kms == k)
             return &cv->groups[i];
     return NULL;
-}
-
-unsigned coverage_epid_build(const char *epid)
-{
-    /* The build is the 7th dash-separated field, digits followed by ".0000". */
-    const char *p = epid;
-    for (int dashes = 0; p && dashes < 6; dashes++) {
-        p = strchr(p, '-');
-        if (p)
-            p++;
-    }
-    if (!p)
-        return 0;
-    unsigned build = 0;
-    size_t digits = 0;
-    while (p[digits] >= '0' && p[digits] <= '9' && digits < 6)
-        build = build * 10 + (unsigned)(p[digits++] - '0');
-    return digits && p[digits] == '.' ? build : 0;
 }
 
 void coverage_note(struct coverage *cv, size_t kms, bool has_count, bool host_error,
@@ -226,7 +209,7 @@ void coverage_judge(struct coverage *cv, const struct catalog *cat)
     cv->os_exact = false;
     for (size_t i = 0; i < cv->n_groups && !cv->build; i++)
         if (cv->groups[i].state == COVERAGE_ACTIVATED)
-            cv->build = coverage_epid_build(cv->groups[i].epid);
+            cv->build = epid_build(cv->groups[i].epid);
     if (cv->build) {
         int exact = 0;
         cv->os = catalog_hostos_for_build(cat, cv->build, &exact);

@@ -2,7 +2,8 @@
  * The coverage answer (spec §12.5): given how a host answered one request per product group,
  * which host OS it runs (the build in its ePID), which host keys (CSVLKs) its coverage matches,
  * and for every refused group what to install first, in plain words. Pure: no network, no files;
- * net/coverage_probe.c asks the host, cmd/coverage.c and the run report print the result.
+ * client/coverage_probe.c asks the host, cmd/coverage_main.c and the run report print the result;
+ * the build comes from epid.h.
  */
 #ifndef KMSLOAD_COVERAGE_H
 #define KMSLOAD_COVERAGE_H
@@ -50,8 +51,6 @@ struct coverage {
 void coverage_init(struct coverage *cv, const struct catalog *cat);
 /* The group entry of catalogue kms index k, or NULL. */
 struct coverage_group *coverage_group_of(struct coverage *cv, size_t k);
-/* The build field of an ePID text (§9.1: "...-BBBBB.0000-..."), 0 when there is none. */
-unsigned coverage_epid_build(const char *epid);
 /* Records one answer about product group kms (a run may ask many times): a full answer makes
  * it activated, an HRESULT refused (unless it was activated too), anything else an error. */
 void coverage_note(struct coverage *cv, size_t kms, bool has_count, bool host_error,

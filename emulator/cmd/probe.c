@@ -3,21 +3,15 @@
 #include "host_key_list.h"
 
 #include "catalog.h"
-#include "hresult.h"
-#include "netclient.h"
-#include "probe_cmid.h"
+#include "client_exchange.h"
+#include "client_request.h"
+#include "probe_print.h"
 #include "usage.h"
 #include "value_parse.h"
 
 #include <getopt.h>
-#include <inttypes.h>
-#include <jansson.h>
-#include <openssl/rand.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static const char probe_usage[] =
     "Usage: kmsload probe [OPTIONS] HOST[:PORT]\n"
@@ -70,13 +64,6 @@ static const char probe_usage[] =
     "  3  host unreachable (refused, reset, closed, timed out)\n"
     "  4  host answered with an error (HRESULT or RPC fault)\n"
     "  5  protocol error (the answer failed decoding or verification)\n";
-
-struct probe_state {
-    struct event_base *base;
-    struct client_session_result result;
-    uint64_t elapsed_us;
-    char peer[NET_ADDR_TEXT];
-};
 
 enum {
     OPT_APP = 256,
@@ -283,119 +270,6 @@ int probe_options_parse(int argc, char **argv, struct probe_options *o, char *er
     return 0;
 }
 
-static void random_bytes(uint8_t *out, size_t len)
-{
-    if (RAND_bytes(out, (int)len) != 1) {
-        /* libcrypto's generator failing is rare; fall back to a time-seeded mix. */
-        uint64_t x = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)out;
-        for (size_t i = 0; i < len; i++) {
-            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-            out[i] = (uint8_t)(x >> 56);
-        }
-    }
-}
-
-/* Resolves a GUID given as text or as a catalogue name through lookup. */
-static int resolve_id(const char *opt, const char *text, struct guid *out, const struct guid *found)
-{
-    if (found) {
-        *out = *found;
-        return 0;
-    }
-    if (guid_parse(text, out) == 0)
-        return 0;
-    usage_error("probe", "%s \"%s\": not a GUID nor a catalogue name", opt, text);
-    return -1;
-}
-
-static int build_request(const struct probe_options *o, const struct catalog *cat,
-                         struct kms_request *req, const char **product_name)
-{
-    /* --kms GROUP alone: a client of that group (its edition, N_Policy and protocol), not a
-     * Windows 10 Pro client with another KMS ID. */
-    const char *product = o->product;
-    if (!o->product_given && o->kms && catalog_find_kms(cat, o->kms))
-        product = o->kms;
-    const struct catalog_sku *sku = catalog_find_sku(cat, product);
-    const struct catalog_kms *kms = NULL;
-    if (!sku) {
-        kms = catalog_find_kms(cat, product);
-        if (!kms) {
-            usage_error("probe", "unknown product \"%s\" (see --list-products)", product);
-            return -1;
-        }
-        for (size_t i = 0; i < cat->n_skus && !sku; i++)
-            if (&cat->kms[cat->skus[i].kms] == kms)
-                sku = &cat->skus[i];
-    }
-    if (sku)
-        kms = &cat->kms[sku->kms];
-    const struct catalog_app *app = &cat->apps[kms->app];
-    *product_name = sku ? sku->name : kms->name;
-
-    memset(req, 0, sizeof *req);
-    req->app_id = app->id;
-    req->kms_id = kms->id;
-    if (sku)
-        req->sku_id = sku->id;
-    req->n_policy = kms->n_policy;
-    req->major = (uint16_t)kms->protocol;
-    if (o->app) {
-        const struct catalog_app *a = catalog_find_app(cat, o->app);
-        if (resolve_id("--app", o->app, &req->app_id, a ? &a->id : NULL))
-            return -1;
-    }
-    if (o->kms) {
-        const struct catalog_kms *k = catalog_find_kms(cat, o->kms);
-        if (resolve_id("--kms", o->kms, &req->kms_id, k ? &k->id : NULL))
-            return -1;
-    }
-    if (o->sku) {
-        const struct catalog_sku *s = catalog_find_sku(cat, o->sku);
-        if (resolve_id("--sku", o->sku, &req->sku_id, s ? &s->id : NULL))
-            return -1;
-    }
-    if (o->protocol)
-        req->major = (uint16_t)o->protocol;
-    if (o->n_policy >= 0)
-        req->n_policy = (uint32_t)o->n_policy;
-    req->minor = 0;
-    req->vm_info = o->vm ? 1 : 0;
-    req->license_status = (uint32_t)o->license_status;
-    req->binding_expiration = (uint32_t)o->binding_expiration;
-    if (!o->cmid || strcmp(o->cmid, "stable") == 0) {
-        probe_cmid_stable(&req->cmid);
-    } else if (strcmp(o->cmid, "random") == 0) {
-        probe_cmid_random(&req->cmid);
-    } else if (guid_parse(o->cmid, &req->cmid)) {
-        usage_error("probe", "--cmid \"%s\": expected stable, random or a GUID", o->cmid);
-        return -1;
-    }
-    if (o->cmid_prev && guid_parse(o->cmid_prev, &req->cmid_prev)) {
-        usage_error("probe", "--cmid-prev \"%s\" is not a GUID", o->cmid_prev);
-        return -1;
-    }
-    if (kms_request_set_workstation(req, o->workstation)) {
-        usage_error("probe", "--workstation \"%s\": must be UTF-8 text of at most 63 characters",
-                    o->workstation);
-        return -1;
-    }
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    req->client_time =
-        filetime_from_unix(now.tv_sec, (uint32_t)now.tv_nsec) + (uint64_t)(o->clock_skew_us * 10);
-    return 0;
-}
-
-static void on_done(struct net_client *client, const struct client_session_result *res, void *arg)
-{
-    struct probe_state *st = arg;
-    st->result = *res;
-    st->elapsed_us = net_client_elapsed_us(client);
-    snprintf(st->peer, sizeof st->peer, "%s", net_client_peer(client));
-    event_base_loopbreak(st->base);
-}
-
 static int exit_status_for(enum kms_outcome outcome)
 {
     switch (outcome) {
@@ -413,203 +287,61 @@ static int exit_status_for(enum kms_outcome outcome)
     }
 }
 
-static void checks_text(const struct kms_checks *checks, char *out, size_t cap)
+/* The request the options describe; prints the usage error itself. */
+static int build_request(const struct probe_options *o, const struct catalog *cat,
+                         struct kms_request *req, const char **product_name)
 {
-    size_t n = 0;
-    out[0] = '\0';
-    for (unsigned bit = 1; bit <= KMS_CHECK_IV_FRESH; bit <<= 1) {
-        const char *state = (checks->passed & bit) ? "ok" : (checks->warned & bit) ? "WARN" : NULL;
-        if (!state)
-            continue;
-        int w = snprintf(out + n, cap - n, "%s%s %s", n ? ", " : "",
-                         kms_check_name((enum kms_check)bit), state);
-        if (w < 0 || (size_t)w >= cap - n)
-            break;
-        n += (size_t)w;
-    }
-}
-
-static void print_text(const struct probe_options *o, const struct kms_request *req,
-                       const char *product, const struct probe_state *st, const struct catalog *cat)
-{
-    const struct client_session_result *r = &st->result;
-    char g[GUID_TEXT_LEN + 1], t[24], ws[200], dur[32];
-    const struct catalog_app *app = catalog_app_by_id(cat, &req->app_id);
-    const struct catalog_kms *kms = catalog_kms_by_id(cat, &req->kms_id);
-    printf("KMS probe of %s:%u (%s)\n\n", o->host, o->port, st->peer[0] ? st->peer : "no address");
-    printf("Request\n");
-    printf("  Product             %s\n", product);
-    printf("  Protocol            V%u.%u over %s\n", req->major, req->minor,
-           r->ndr == RPC_NDR64 ? "NDR64" : "NDR32");
-    guid_format(&req->app_id, g);
-    printf("  Application ID      %s (%s)\n", g, app ? app->name : "not in catalogue");
-    guid_format(&req->kms_id, g);
-    printf("  KMS ID              %s (%s)\n", g, kms ? kms->name : "not in catalogue");
-    guid_format(&req->sku_id, g);
-    printf("  SKU ID              %s\n", g);
-    guid_format(&req->cmid, g);
-    printf("  Client machine ID   %s\n", g);
-    kms_request_workstation(req, ws, sizeof ws);
-    printf("  Workstation         %s\n", ws);
-    printf("  N_Policy            %u\n", req->n_policy);
-    filetime_format(req->client_time, t);
-    value_format_duration(o->clock_skew_us, dur, sizeof dur);
-    printf("  Client time (UTC)   %s%s%s\n", t, o->clock_skew_us ? ", skewed by " : "",
-           o->clock_skew_us ? dur : "");
-    printf("  VM / license status %s / %u (%s)\n", req->vm_info ? "yes" : "no", req->license_status,
-           kms_license_status_name(req->license_status));
-    printf("\nResult\n");
-    value_format_duration((int64_t)st->elapsed_us, dur, sizeof dur);
-    printf("  Outcome             %s after %s\n", kms_outcome_name(r->outcome), dur);
-    if (kms_outcome_has_count(r->outcome)) {
-        const struct kms_response *resp = &r->response;
-        char checks[400], hw[17];
-        printf("  Count               %u (N_Policy %u: %s)\n", resp->count, req->n_policy,
-               r->outcome == KMS_OUTCOME_ACTIVATED ? "activated" : "below threshold");
-        if (r->outcome == KMS_OUTCOME_BELOW_THRESHOLD)
-            printf("  HRESULT             0x%08X %s: %s\n", r->hresult, hresult_name(r->hresult),
-                   hresult_meaning(r->hresult));
-        printf("  Activation interval %u min\n", resp->activation_interval);
-        printf("  Renewal interval    %u min\n", resp->renewal_interval);
-        printf("  Host ePID           %s\n", resp->epid);
-        if (resp->major >= 6) {
-            hex_format(resp->hwid, 8, hw);
-            printf("  Host HwId           %s\n", hw);
-        }
-        checks_text(&r->checks, checks, sizeof checks);
-        printf("  Checks              %s\n", checks);
-    } else if (r->outcome == KMS_OUTCOME_HOST_ERROR) {
-        printf("  HRESULT             0x%08X %s\n", r->hresult, hresult_name(r->hresult));
-        printf("                      %s\n", hresult_meaning(r->hresult));
-    } else if (r->outcome == KMS_OUTCOME_RPC_FAULT) {
-        printf("  RPC fault           0x%08X %s\n", r->hresult, rpc_fault_name(r->hresult));
-        printf("                      %s\n", rpc_fault_meaning(r->hresult));
-    } else {
-        printf("  Error               %s%s%s\n", r->err.code ? proto_code_name(r->err.code) : "",
-               r->err.code ? ": " : "", r->err.detail);
-    }
-}
-
-static void print_json(const struct probe_options *o, const struct kms_request *req,
-                       const char *product, const struct probe_state *st, int status)
-{
-    const struct client_session_result *r = &st->result;
-    char g[GUID_TEXT_LEN + 1], t[24], ws[200], hr[16];
-    json_t *root = json_object(), *jreq = json_object();
-    json_object_set_new(root, "target", json_sprintf("%s:%u", o->host, o->port));
-    json_object_set_new(root, "address", json_string(st->peer));
-    json_object_set_new(root, "outcome", json_string(kms_outcome_name(r->outcome)));
-    json_object_set_new(root, "exit_status", json_integer(status));
-    /* Measured in microseconds: three decimals of a millisecond (2.817, not 2.8170000000000002;
-     * json_dumps writes at most 10 significant digits). */
-    json_object_set_new(root, "latency_ms", json_real((double)st->elapsed_us / 1000.0));
-    json_object_set_new(jreq, "product", json_string(product));
-    json_object_set_new(jreq, "protocol", json_sprintf("%u.%u", req->major, req->minor));
-    json_object_set_new(jreq, "ndr", json_string(r->ndr == RPC_NDR64 ? "NDR64" : "NDR32"));
-    guid_format(&req->app_id, g);
-    json_object_set_new(jreq, "application_id", json_string(g));
-    guid_format(&req->kms_id, g);
-    json_object_set_new(jreq, "kms_id", json_string(g));
-    guid_format(&req->sku_id, g);
-    json_object_set_new(jreq, "sku_id", json_string(g));
-    guid_format(&req->cmid, g);
-    json_object_set_new(jreq, "cmid", json_string(g));
-    kms_request_workstation(req, ws, sizeof ws);
-    json_object_set_new(jreq, "workstation", json_string(ws));
-    json_object_set_new(jreq, "n_policy", json_integer(req->n_policy));
-    filetime_format(req->client_time, t);
-    json_object_set_new(jreq, "client_time", json_string(t));
-    json_object_set_new(jreq, "clock_skew_s", json_real((double)o->clock_skew_us / 1e6));
-    json_object_set_new(jreq, "vm", json_boolean(req->vm_info));
-    json_object_set_new(jreq, "license_status", json_integer(req->license_status));
-    json_object_set_new(root, "request", jreq);
-    if (r->hresult || r->outcome == KMS_OUTCOME_HOST_ERROR) {
-        snprintf(hr, sizeof hr, "0x%08X", r->hresult);
-        json_object_set_new(root, r->outcome == KMS_OUTCOME_RPC_FAULT ? "rpc_fault" : "hresult",
-                            json_string(hr));
-        json_object_set_new(root, "hresult_name",
-                            json_string(r->outcome == KMS_OUTCOME_RPC_FAULT
-                                            ? rpc_fault_name(r->hresult)
-                                            : hresult_name(r->hresult)));
-    }
-    if (kms_outcome_has_count(r->outcome)) {
-        const struct kms_response *resp = &r->response;
-        json_t *jr = json_object(), *checks = json_array(), *warnings = json_array();
-        char hw[17];
-        json_object_set_new(jr, "count", json_integer(resp->count));
-        json_object_set_new(jr, "activation_interval_min", json_integer(resp->activation_interval));
-        json_object_set_new(jr, "renewal_interval_min", json_integer(resp->renewal_interval));
-        json_object_set_new(jr, "epid", json_string(resp->epid));
-        if (resp->major >= 6) {
-            hex_format(resp->hwid, 8, hw);
-            json_object_set_new(jr, "hwid", json_string(hw));
-        }
-        json_object_set_new(jr, "size", json_integer((json_int_t)resp->wire_len));
-        for (unsigned bit = 1; bit <= KMS_CHECK_IV_FRESH; bit <<= 1) {
-            if (r->checks.passed & bit)
-                json_array_append_new(checks, json_string(kms_check_name((enum kms_check)bit)));
-            if (r->checks.warned & bit)
-                json_array_append_new(warnings, json_string(kms_check_name((enum kms_check)bit)));
-        }
-        json_object_set_new(jr, "checks_passed", checks);
-        json_object_set_new(jr, "warnings", warnings);
-        json_object_set_new(root, "response", jr);
-    } else if (r->err.detail[0]) {
-        json_object_set_new(root, "error", json_string(r->err.detail));
-        if (r->err.code)
-            json_object_set_new(root, "error_code", json_string(proto_code_name(r->err.code)));
-    }
-    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-    if (text)
-        puts(text);
-    free(text);
-    json_decref(root);
-}
-
-static void list_products(const struct catalog *cat)
-{
-    printf("%-22s %-44s %-9s %s\n", "KEY", "PRODUCT", "PROTOCOL", "N_POLICY / GROUP");
-    for (size_t i = 0; i < cat->n_skus; i++) {
-        const struct catalog_sku *s = &cat->skus[i];
-        const struct catalog_kms *k = &cat->kms[s->kms];
-        printf("%-22s %-44s V%-8u %u / %s\n", s->key, s->name, k->protocol, k->n_policy, k->name);
-    }
-}
-
-/* Sends the request and waits for the answer (or the failure) into st. */
-static void probe_exchange(const struct probe_options *o, const struct kms_request *req,
-                           struct probe_state *st)
-{
-    struct net_addrs addrs;
+    struct client_request_spec s;
     char err[512];
-    if (net_resolve(o->host, o->port, false, &addrs, err, sizeof err)) {
-        st->result.outcome = KMS_OUTCOME_REFUSED;
-        snprintf(st->result.err.detail, sizeof st->result.err.detail, "%.150s", err);
-        return;
+    client_request_spec_default(&s);
+    /* --kms GROUP alone: a client of that group (its edition, N_Policy and protocol), not a
+     * Windows 10 Pro client with another KMS ID. */
+    s.product = !o->product_given && o->kms && catalog_find_kms(cat, o->kms) ? o->kms : o->product;
+    s.app = o->app;
+    s.kms = o->kms;
+    s.sku = o->sku;
+    s.protocol = o->protocol;
+    s.n_policy = o->n_policy;
+    s.cmid = o->cmid;
+    s.cmid_prev = o->cmid_prev;
+    s.workstation = o->workstation;
+    s.license_status = o->license_status;
+    s.binding_expiration = o->binding_expiration;
+    s.vm = o->vm;
+    s.clock_skew_us = o->clock_skew_us;
+    if (client_request_build(cat, &s, req, product_name, err, sizeof err)) {
+        usage_error("probe", "%s", err);
+        return -1;
     }
-    st->base = net_event_base_new();
-    if (!st->base) {
-        st->result.outcome = KMS_OUTCOME_REFUSED;
-        snprintf(st->result.err.detail, sizeof st->result.err.detail, "no event loop");
-        fprintf(stderr, "kmsload probe: cannot create an event loop\n");
-        return;
-    }
-    struct net_client_params params = {.addrs = &addrs, .options = o->exchange};
-    params.timeout.tv_sec = (time_t)(o->timeout_us / 1000000);
-    params.timeout.tv_usec = (suseconds_t)(o->timeout_us % 1000000);
-    uint8_t w_req[16];
-    random_bytes(w_req, sizeof w_req);
-    struct net_client *client = net_client_start(st->base, &params, req, w_req, on_done, st);
-    if (!client) {
-        st->result.outcome = KMS_OUTCOME_REFUSED;
-        snprintf(st->result.err.detail, sizeof st->result.err.detail, "out of memory");
-        fprintf(stderr, "kmsload probe: out of memory\n");
-    } else {
-        event_base_dispatch(st->base);
-        net_client_free(client);
-    }
-    event_base_free(st->base);
-    st->base = NULL;
+    return 0;
+}
+
+/* Sends the request, prints the answer; returns the exit status. */
+static int probe_send(const struct probe_options *o, const struct catalog *cat)
+{
+    struct kms_request req;
+    struct client_outcome out;
+    struct net_client_params params;
+    const char *product = NULL;
+    char err[512];
+    if (build_request(o, cat, &req, &product))
+        return PROBE_EXIT_USAGE;
+    client_params(&params, NULL, o->timeout_us);
+    params.options = o->exchange;
+    if (client_exchange(o->host, o->port, &params, &req, &out, err, sizeof err))
+        fprintf(stderr, "kmsload probe: %s\n", err);
+    struct probe_report r = {o->host,
+                             o->port,
+                             &req,
+                             product,
+                             o->clock_skew_us,
+                             &out,
+                             exit_status_for(out.result.outcome)};
+    if (o->json)
+        probe_print_json(stdout, &r);
+    else
+        probe_print_text(stdout, &r, cat);
+    return r.exit_status;
 }
 
 int probe_execute(const struct probe_options *o)
@@ -620,30 +352,13 @@ int probe_execute(const struct probe_options *o)
         fprintf(stderr, "kmsload probe: %s\n", err);
         return PROBE_EXIT_USAGE;
     }
-    if (o->list_host_keys) {
+    int status = 0;
+    if (o->list_host_keys)
         host_key_list_print(stdout, &cat);
-        catalog_free(&cat);
-        return 0;
-    }
-    if (o->list_products) {
-        list_products(&cat);
-        catalog_free(&cat);
-        return 0;
-    }
-    struct kms_request req;
-    const char *product = NULL;
-    if (build_request(o, &cat, &req, &product)) {
-        catalog_free(&cat);
-        return PROBE_EXIT_USAGE;
-    }
-    struct probe_state st;
-    memset(&st, 0, sizeof st);
-    probe_exchange(o, &req, &st);
-    int status = exit_status_for(st.result.outcome);
-    if (o->json)
-        print_json(o, &req, product, &st, status);
+    else if (o->list_products)
+        probe_print_products(stdout, &cat);
     else
-        print_text(o, &req, product, &st, &cat);
+        status = probe_send(o, &cat);
     catalog_free(&cat);
     return status;
 }

@@ -3,26 +3,10 @@
  */
 #include "engine_internal.h"
 
+#include "client_exchange.h"
 #include "hresult.h"
 
 #include <stdio.h>
-
-static void on_clock_check_done(struct net_client *client, const struct client_session_result *res,
-                                void *arg)
-{
-    struct contact *c = arg;
-    struct engine *e = c->engine;
-    double latency_s = engine_wall_now(e) - c->intended_wall_s;
-    engine_record_event(e, c, res, latency_s > 0 ? (uint64_t)(latency_s * 1e6) : 0);
-    e->probe = *res;
-    e->probe_done = true;
-    net_client_free(client);
-    c->client = NULL;
-    c->next_free = e->free_slots;
-    e->free_slots = c;
-    e->in_flight--;
-    event_base_loopbreak(e->base);
-}
 
 /*
  * Does the target follow client time? One request of the run's first machine (its CMID is sent
@@ -59,20 +43,22 @@ int engine_check_client_clock(struct engine *e, char *err, size_t err_len)
     model_sent(&e->model[0], e->fleet.pops[m->population].app_index, c->request.n_policy,
                &c->ticket);
     pthread_mutex_unlock(&e->shared->lock);
-    uint8_t w_req[16];
-    pcg32_fill(&e->rng, w_req, sizeof w_req);
     e->in_flight++;
     struct net_client_params params = e->params[m->population];
     params.addrs = &e->hosts->hosts[0].addrs;
-    c->client = net_client_start(e->base, &params, &c->request, w_req, on_clock_check_done, c);
-    if (!c->client) {
-        snprintf(err, err_len, "out of memory");
-        return -1;
+    struct client_outcome probe;
+    int rc = client_exchange_on(e->base, &params, &c->request, &probe, err, err_len);
+    e->in_flight--;
+    if (rc == 0) {
+        double latency_s = engine_wall_now(e) - c->intended_wall_s;
+        engine_record_event(e, c, &probe.result, latency_s > 0 ? (uint64_t)(latency_s * 1e6) : 0);
     }
-    event_base_dispatch(e->base);
-    if (!e->probe_done)
-        return 0; /* interrupted meanwhile */
-    if (e->probe.outcome == KMS_OUTCOME_HOST_ERROR && e->probe.hresult == HR_INVALID_TIMESTAMP) {
+    c->next_free = e->free_slots;
+    e->free_slots = c;
+    if (rc)
+        return rc < 0 ? -1 : 0; /* out of memory, or interrupted meanwhile */
+    if (probe.result.outcome == KMS_OUTCOME_HOST_ERROR &&
+        probe.result.hresult == HR_INVALID_TIMESTAMP) {
         out->target_checks_time = true;
         snprintf(err, err_len,
                  "the target checks client time: it refused a request dated 5 hours ago with "
@@ -82,11 +68,11 @@ int engine_check_client_clock(struct engine *e, char *err, size_t err_len)
                  "or give --target-clock client if the host follows client time");
         return -1;
     }
-    if (!kms_outcome_has_count(e->probe.outcome))
+    if (!kms_outcome_has_count(probe.result.outcome))
         snprintf(out->notice, sizeof out->notice,
                  "could not tell whether the target follows client time (the check request "
                  "ended %s%s%.80s); running on the virtual clock as the scenario says",
-                 kms_outcome_name(e->probe.outcome), e->probe.err.detail[0] ? ": " : "",
-                 e->probe.err.detail);
+                 kms_outcome_name(probe.result.outcome), probe.result.err.detail[0] ? ": " : "",
+                 probe.result.err.detail);
     return 0;
 }

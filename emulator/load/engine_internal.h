@@ -122,8 +122,6 @@ struct engine {
     struct event *kick, *tick_timer, *housekeeping, *rate_timer;
     double send_interval_s; /* max_rate: this thread's interval between requests; 0: no cap */
     double next_send_s;
-    bool probe_done; /* the client-clock check got its answer */
-    struct client_session_result probe;
     double last_progress_s;
     uint64_t last_progress_requests;
 };

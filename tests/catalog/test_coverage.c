@@ -54,14 +54,6 @@ static const struct coverage_group *cv_group(struct coverage *cv, const char *km
     return g;
 }
 
-Test(coverage, epid_build)
-{
-    cr_expect_eq(coverage_epid_build("03612-00206-565-823180-03-1033-17763.0000-0022026"), 17763);
-    cr_expect_eq(coverage_epid_build("55041-00096-215-326455-03-10249-7601.0000-1742020"), 7601);
-    cr_expect_eq(coverage_epid_build("garbage"), 0);
-    cr_expect_eq(coverage_epid_build("1-2-3-4-5-6-x.0000-7"), 0);
-}
-
 Test(coverage, a_2012_r2_host_gets_kb_and_csvlk_advice)
 {
     static struct coverage cv;

@@ -1,7 +1,8 @@
 /*
- * Asks a KMS host about every product group of a coverage (kms/coverage.h): one request per group,
- * one after the other, each application with one fixed CMID so the host's counts grow by at most
- * one per application (N_Policy 1, so the probe does not raise the host's cache capacity either).
+ * Asks a KMS host about every product group of a coverage (catalog/coverage.h): one request per
+ * group, one after the other, each application with one fixed CMID so the host's counts grow by at
+ * most one per application (N_Policy 1, so the probe does not raise the host's cache capacity
+ * either).
  */
 #ifndef KMSLOAD_COVERAGE_PROBE_H
 #define KMSLOAD_COVERAGE_PROBE_H

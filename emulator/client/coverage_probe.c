@@ -1,0 +1,90 @@
+#include "coverage_probe.h"
+
+#include "client_exchange.h"
+#include "client_request.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct guid coverage_probe_cmid(const struct catalog_app *app)
+{
+    /* Derived from the AppID so it is stable and differs per application; a valid version-4
+     * GUID as a client would send. */
+    static const uint8_t mask[16] = {0x6b, 0x6d, 0x73, 0x6c, 0x6f, 0x61, 0x64, 0x2d,
+                                     0x63, 0x6f, 0x76, 0x65, 0x72, 0x61, 0x67, 0x65};
+    struct guid g = app->id;
+    for (size_t i = 0; i < 16; i++)
+        g.b[i] ^= mask[i];
+    g.b[7] = (uint8_t)((g.b[7] & 0x0f) | 0x40);
+    g.b[8] = (uint8_t)((g.b[8] & 0x3f) | 0x80);
+    return g;
+}
+
+static void build_request(const struct catalog *cat, size_t k, struct kms_request *req)
+{
+    const struct catalog_kms *kms = &cat->kms[k];
+    const struct catalog_sku *sku;
+    client_product_find(cat, kms->key, &sku, &kms); /* the group and its first edition */
+    client_request_for(cat, kms, sku, req);
+    req->cmid = coverage_probe_cmid(&cat->apps[kms->app]);
+    req->n_policy = 1;
+    kms_request_set_workstation(req, "kmsload-coverage");
+}
+
+static bool unreachable(enum kms_outcome o)
+{
+    return o == KMS_OUTCOME_REFUSED || o == KMS_OUTCOME_TIMEOUT;
+}
+
+/* What the answer says about group g. */
+static void note_answer(struct coverage_group *g, const struct client_session_result *r)
+{
+    switch (r->outcome) {
+    case KMS_OUTCOME_ACTIVATED:
+    case KMS_OUTCOME_BELOW_THRESHOLD:
+        g->state = COVERAGE_ACTIVATED;
+        g->count = r->response.count;
+        snprintf(g->epid, sizeof g->epid, "%s", r->response.epid);
+        break;
+    case KMS_OUTCOME_HOST_ERROR:
+        g->state = COVERAGE_REFUSED;
+        g->hresult = r->hresult;
+        break;
+    default:
+        g->state = COVERAGE_ERROR;
+        g->hresult = r->outcome == KMS_OUTCOME_RPC_FAULT ? r->hresult : 0;
+        snprintf(g->detail, sizeof g->detail, "%s%s%.120s", kms_outcome_name(r->outcome),
+                 r->err.detail[0] ? ": " : "", r->err.detail);
+        break;
+    }
+}
+
+int coverage_probe(const struct catalog *cat, const struct coverage_probe_options *opt,
+                   struct coverage *cv, char *err, size_t err_len)
+{
+    struct event_base *base = net_event_base_new();
+    if (!base) {
+        snprintf(err, err_len, "cannot create an event loop");
+        return -1;
+    }
+    struct net_client_params params;
+    client_params(&params, opt->addrs, opt->timeout_us);
+    params.options = opt->exchange;
+    int rc = 0;
+    for (size_t i = 0; i < cv->n_groups && rc == 0; i++) {
+        struct kms_request req;
+        struct client_outcome out;
+        build_request(cat, cv->groups[i].kms, &req);
+        rc = client_exchange_on(base, &params, &req, &out, err, err_len) ? -1 : 0;
+        const struct client_session_result *r = &out.result;
+        if (rc == 0 && i == 0 && unreachable(r->outcome)) {
+            snprintf(err, err_len, "cannot reach the host: %s%s%s", kms_outcome_name(r->outcome),
+                     r->err.detail[0] ? ": " : "", r->err.detail);
+            rc = -1;
+        }
+        if (rc == 0)
+            note_answer(&cv->groups[i], r);
+    }
+    event_base_free(base);
+    return rc;
+}
