@@ -224,10 +224,9 @@ static void on_contact_done(struct net_client *client, const struct client_sessi
     struct engine *e = c->engine;
     double now = engine_wall_now(e);
     double latency_s = now - c->intended_wall_s;
-    engine_record_event(e, c, res, latency_s > 0 ? (uint64_t)(latency_s * 1e6) : 0);
+    bool failover = engine_record_event(e, c, res, latency_s > 0 ? (uint64_t)(latency_s * 1e6) : 0);
     struct machine *m = &e->fleet.machines[c->machine];
-    if (engine_no_answer(res->outcome) && c->pos + 1 < c->n_order && !e->stopping &&
-        !e->shared->stop) {
+    if (failover) {
         /* Failover (spec §1): the host did not answer; drop it from the cache and try the next
          * host of the order within the same contact. */
         if (m->host == c->host)

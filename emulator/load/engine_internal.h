@@ -142,7 +142,8 @@ void engine_fill_slots(struct engine *e);
 void engine_on_rate_timer(evutil_socket_t fd, short what, void *arg);
 
 /* engine_record.c */
-void engine_record_event(struct engine *e, struct contact *c,
+/* Returns true when the contact fails over to the next host of its order. */
+bool engine_record_event(struct engine *e, struct contact *c,
                          const struct client_session_result *res, uint64_t latency_us);
 /* Contacts that got nothing back from the host (fail fast counts these). */
 bool engine_no_answer(enum kms_outcome outcome);

@@ -64,7 +64,7 @@ static bool answer_lost(enum kms_outcome outcome)
            outcome == KMS_OUTCOME_RESET || outcome == KMS_OUTCOME_CLOSED;
 }
 
-void engine_record_event(struct engine *e, struct contact *c,
+bool engine_record_event(struct engine *e, struct contact *c,
                          const struct client_session_result *res, uint64_t latency_us)
 {
     const struct machine *m = &e->fleet.machines[c->machine];
@@ -94,6 +94,10 @@ void engine_record_event(struct engine *e, struct contact *c,
     struct engine_shared *sh = e->shared;
     pthread_mutex_lock(&sh->lock);
     ev.seq = ++sh->seq;
+    /* Decided here, once, so the record and the contact agree: the host did not answer and
+     * the contact goes on to the next host of its order (spec §1). */
+    ev.failover =
+        engine_no_answer(res->outcome) && c->pos + 1 < c->n_order && !e->stopping && !sh->stop;
     if (kms_outcome_has_count(res->outcome)) {
         struct model_verdict v;
         ev.count = res->response.count;
@@ -132,4 +136,5 @@ void engine_record_event(struct engine *e, struct contact *c,
     run_tally_add(e->tally, &ev);
     if (stopped)
         engine_wake_all(sh, false);
+    return ev.failover;
 }

@@ -2,6 +2,7 @@
 #include "expect.h"
 
 #include "hresult.h"
+#include "value_parse.h"
 #include "wintypes.h"
 
 #include <inttypes.h>
@@ -75,10 +76,18 @@ static bool eval_model(const struct scenario_expectation *e, const struct run_ta
                        size_t cap)
 {
     size_t len = 0;
+    /* Every answer with a count must have been judged: an answer nobody checked is not a pass. */
+    uint64_t answers =
+        t->outcomes[KMS_OUTCOME_ACTIVATED] + t->outcomes[KMS_OUTCOME_BELOW_THRESHOLD];
+    uint64_t unchecked = answers > t->model_checked ? answers - t->model_checked : 0;
+    if (unchecked > 0) {
+        append(out, cap, &len, "%" PRIu64 " of %" PRIu64 " answers were not checked by the model; ",
+               unchecked, answers);
+    }
     if (t->model_mismatches == 0) {
         append(out, cap, &len, "no disagreement with the model in %" PRIu64 " checked responses",
                t->model_checked);
-        return 0.0 <= e->value;
+        return unchecked == 0 && 0.0 <= e->value;
     }
     append(out, cap, &len, "%" PRIu64 " of %" PRIu64 " checked responses disagree with the model",
            t->model_mismatches, t->model_checked);
@@ -166,9 +175,66 @@ static bool eval_error_rate(const struct scenario_expectation *e, const struct r
     }
     uint64_t failed = run_tally_failures(t);
     double rate = (double)failed / (double)t->requests;
-    snprintf(out, cap, "error rate %.4g (%" PRIu64 " of %" PRIu64 " contacts failed)", rate, failed,
-             t->requests);
+    size_t len = 0;
+    append(out, cap, &len, "error rate %.4g (%" PRIu64 " of %" PRIu64 " contacts failed", rate,
+           failed, t->requests);
+    if (t->failed_over > 0)
+        append(out, cap, &len, "; %" PRIu64 " attempts failed over to the next host, not counted",
+               t->failed_over);
+    append(out, cap, &len, ")");
     return rate <= e->value;
+}
+
+static bool eval_unanswered(const struct scenario_expectation *e, const struct run_tally *t,
+                            char *out, size_t cap)
+{
+    uint64_t n = run_tally_unanswered(t);
+    size_t len = 0;
+    if (t->requests == 0) {
+        append(out, cap, &len, "no requests were made");
+        return false;
+    }
+    append(out, cap, &len, "%" PRIu64 " of %" PRIu64 " contacts got no answer from any host", n,
+           t->requests - t->failed_over);
+    const enum kms_outcome kinds[] = {KMS_OUTCOME_REFUSED, KMS_OUTCOME_TIMEOUT, KMS_OUTCOME_RESET,
+                                      KMS_OUTCOME_CLOSED, KMS_OUTCOME_PROTOCOL_ERROR};
+    const char *sep = " (";
+    for (size_t i = 0; n > 0 && i < sizeof kinds / sizeof kinds[0]; i++) {
+        if (t->outcomes[kinds[i]] == 0)
+            continue;
+        append(out, cap, &len, "%s%s %" PRIu64, sep, kms_outcome_name(kinds[i]),
+               t->outcomes[kinds[i]]);
+        sep = ", ";
+    }
+    if (n > 0)
+        append(out, cap, &len, ")");
+    if (t->failed_over > 0)
+        append(out, cap, &len, "; %" PRIu64 " attempts answered after failover to the next host",
+               t->failed_over);
+    return (double)n <= e->value;
+}
+
+/* What to change when hosts refused the clients' time (0xC004F06C), in the observed text. */
+static void clock_advice(const struct scenario *sc, char *out, size_t cap, size_t *len)
+{
+    if (sc->clock == SCENARIO_CLOCK_VIRTUAL) {
+        char dur[32];
+        if (sc->duration_us % 86400000000LL == 0) /* as one would type it: "60d" */
+            snprintf(dur, sizeof dur, "%lldd", (long long)(sc->duration_us / 86400000000LL));
+        else
+            value_format_duration(sc->duration_us, dur, sizeof dur);
+        append(out, cap, len,
+               " — the host would not follow the clients' simulated clock: a host that follows "
+               "client time (kmsload host --clock client) moves at most --clock-step per request "
+               "(default: renewal interval + 1 day); restart it with --clock-step %s (the "
+               "scenario's duration) or give the fleet no quiet stretch that long; a host that "
+               "checks client time needs a real-clock scenario (real-host-smoke)",
+               dur);
+    } else {
+        append(out, cap, len,
+               " — the clients' time was more than 4 hours off the host's: check the clocks of "
+               "the host and of this machine");
+    }
 }
 
 static bool eval_hresults(const struct scenario *sc, const struct scenario_expectation *e,
@@ -203,6 +269,10 @@ static bool eval_hresults(const struct scenario *sc, const struct scenario_expec
     }
     if (untabled > 0)
         append(out, cap, &len, "%sother codes x%" PRIu64, sep, untabled);
+    if (!in_allowed(sc, 0xC004F06Cu))
+        for (size_t i = 0; i < t->n_hresults; i++)
+            if (t->hresults[i].code == 0xC004F06Cu)
+                clock_advice(sc, out, cap, &len);
     return (double)unexpected <= e->value;
 }
 
@@ -333,6 +403,7 @@ void expect_rule(const struct scenario_expectation *e, char *out, size_t cap)
     case EXPECT_HOST_REACHES_25:
     case EXPECT_HOST_MACHINES_AT_END:
     case EXPECT_MAX_UNACTIVATED:
+    case EXPECT_UNANSWERED:
         op = "\xE2\x89\xA4"; /* ≤: at most */
         break;
     case EXPECT_ACTIVATED:
@@ -405,6 +476,9 @@ size_t expect_evaluate(const struct scenario *sc, const struct run_tally *t,
             break;
         case EXPECT_MAX_UNACTIVATED:
             r->passed = eval_max_unactivated(e, t, out, cap);
+            break;
+        case EXPECT_UNANSWERED:
+            r->passed = eval_unanswered(e, t, out, cap);
             break;
         default:
             snprintf(out, cap, "unknown expectation kind %d", (int)e->kind);

@@ -10,7 +10,7 @@
 struct expect_result {
     const struct scenario_expectation *expectation;
     bool passed;
-    char observed[200]; /* what the run showed, for people: "first activation at count 25" */
+    char observed[480]; /* what the run showed, for people: "first activation at count 25" */
     char rule[200];     /* the comparison made: "requests ≥ 48000", "max_count.windows ≤ 50" */
 };
 

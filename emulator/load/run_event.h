@@ -39,6 +39,9 @@ struct run_event {
     uint8_t hwid[8];
     bool has_hwid;
     char detail[160]; /* error detail for failures */
+    /* The host did not answer and the same contact went on to the next host of the machine's
+     * order (failover, spec §1): not a failed contact, the next attempt decides. */
+    bool failover;
 };
 
 /* Where the engine hands each finished request (cmd/run connects it to the run directory), so

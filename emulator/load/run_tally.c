@@ -22,8 +22,18 @@ void run_tally_init(struct run_tally *t, size_t n_pops)
 
 uint64_t run_tally_failures(const struct run_tally *t)
 {
-    uint64_t ok = t->outcomes[KMS_OUTCOME_ACTIVATED] + t->outcomes[KMS_OUTCOME_BELOW_THRESHOLD];
+    /* A failover is not a failed contact: the next host's attempt decides it. */
+    uint64_t ok = t->outcomes[KMS_OUTCOME_ACTIVATED] + t->outcomes[KMS_OUTCOME_BELOW_THRESHOLD] +
+                  t->failed_over;
     return t->requests > ok ? t->requests - ok : 0;
+}
+
+uint64_t run_tally_unanswered(const struct run_tally *t)
+{
+    uint64_t n = t->outcomes[KMS_OUTCOME_REFUSED] + t->outcomes[KMS_OUTCOME_TIMEOUT] +
+                 t->outcomes[KMS_OUTCOME_RESET] + t->outcomes[KMS_OUTCOME_CLOSED] +
+                 t->outcomes[KMS_OUTCOME_PROTOCOL_ERROR];
+    return n > t->failed_over ? n - t->failed_over : 0;
 }
 
 const unsigned tally_thresholds[TALLY_THRESHOLDS] = {5, 25};
@@ -186,6 +196,7 @@ static void host_add(struct run_tally *t, const struct run_event *ev)
         h->outcomes[ev->outcome]++;
     if (ev->outcome == KMS_OUTCOME_HOST_ERROR && ev->hresult == 0xC004F042u)
         h->refused_product++;
+    h->failed_over += ev->failover;
     if (ev->model_checked) {
         h->model_checked++;
         h->model_mismatches += !ev->model_agrees;
@@ -225,6 +236,7 @@ static void host_merge(struct run_tally *into, const struct run_tally *from)
         for (int o = 0; o < KMS_OUTCOME__COUNT; o++)
             h->outcomes[o] += f->outcomes[o];
         h->refused_product += f->refused_product;
+        h->failed_over += f->failed_over;
         h->model_checked += f->model_checked;
         h->model_mismatches += f->model_mismatches;
         for (size_t k = 0; k < TALLY_MAX_APPS; k++) {
@@ -291,6 +303,7 @@ void run_tally_add(struct run_tally *t, const struct run_event *ev)
     t->requests++;
     if ((unsigned)ev->outcome < KMS_OUTCOME__COUNT)
         t->outcomes[ev->outcome]++;
+    t->failed_over += ev->failover;
     if (ev->outcome == KMS_OUTCOME_HOST_ERROR || ev->outcome == KMS_OUTCOME_RPC_FAULT)
         hresult_add(t, ev->hresult, 1);
     if (run_dir_latency(ev->outcome))
@@ -488,6 +501,7 @@ void run_tally_merge(struct run_tally *into, const struct run_tally *from)
     }
     host_merge(into, from);
     into->requests += from->requests;
+    into->failed_over += from->failed_over;
     for (size_t i = 0; i < KMS_OUTCOME__COUNT; i++)
         into->outcomes[i] += from->outcomes[i];
     for (size_t i = 0; i < from->n_hresults; i++)

@@ -96,6 +96,7 @@ struct tally_host {
     uint64_t requests;
     uint64_t outcomes[KMS_OUTCOME__COUNT];
     uint64_t refused_product; /* 0xC004F042: the host key does not cover the product */
+    uint64_t failed_over;     /* attempts it did not answer, answered by the next host tried */
     uint64_t model_checked, model_mismatches;
     struct tally_host_app apps[TALLY_MAX_APPS]; /* by catalogue application index */
     /* Its record's and its own schedule (simulated µs; -1 none): a scenario's DNS timeline. */
@@ -115,8 +116,9 @@ struct tally_hresult {
 };
 
 struct run_tally {
-    uint64_t requests;
+    uint64_t requests; /* attempts: a contact that fails over is one per host it tried */
     uint64_t outcomes[KMS_OUTCOME__COUNT];
+    uint64_t failed_over; /* attempts not answered after which the contact tried the next host */
     struct tally_hresult hresults[TALLY_MAX_HRESULTS]; /* host HRESULTs and RPC fault statuses */
     size_t n_hresults;
     struct tally_app apps[TALLY_MAX_APPS];
@@ -154,5 +156,8 @@ void run_tally_name_host(struct run_tally *t, size_t i, const char *name, int64_
                          int64_t withdraw_at_us, int64_t start_at_us, int64_t stop_at_us);
 /* Failed contacts: everything but activated and below-threshold answers. */
 uint64_t run_tally_failures(const struct run_tally *t);
+/* Contacts no host answered at all: refused, timed out, reset, closed or broken answers, not
+ * counting attempts the contact failed over from (the next host answered or failed). */
+uint64_t run_tally_unanswered(const struct run_tally *t);
 
 #endif

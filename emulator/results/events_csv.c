@@ -381,6 +381,15 @@ static bool p_hwid(const char *s, struct events_row *r)
     r->ev.has_hwid = parse_hex(s, r->ev.hwid, sizeof r->ev.hwid);
     return r->ev.has_hwid;
 }
+static void w_failover(FILE *f, const struct run_event *ev)
+{
+    fputs(ev->failover ? "next-host" : "", f);
+}
+static bool p_failover(const char *s, struct events_row *r)
+{
+    r->ev.failover = strcmp(s, "next-host") == 0;
+    return r->ev.failover || !*s;
+}
 static bool p_detail(const char *s, struct events_row *r)
 {
     copy_text(r->ev.detail, sizeof r->ev.detail, s);
@@ -429,6 +438,8 @@ static const struct events_column columns[] = {
     /* The KMS host asked (several hosts per run: --target dns:DOMAIN, [host NAME]); "" when
      * discovery found none, and in runs written before the column existed. */
     {"host", w_host, p_host, true},
+    /* "next-host": this attempt got no answer and the contact went on to the next host. */
+    {"failover", w_failover, p_failover, true},
     {"detail", w_detail, p_detail, false},
     {"run", NULL, p_run, true},
 };

@@ -102,6 +102,8 @@ enum expect_kind {
     EXPECT_HOST_REFUSED,         /* host_refused.HOST = N: HOST refused at least N requests for
                                     products its key does not cover (0xC004F042) */
     EXPECT_MAX_UNACTIVATED,      /* max_unactivated = DUR: no machine stayed unactivated longer */
+    EXPECT_UNANSWERED,           /* unanswered = N: at most N contacts got no answer from any host
+                                    (connection refused, timed out, reset, closed, protocol error) */
 };
 
 struct scenario_expectation {

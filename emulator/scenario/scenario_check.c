@@ -89,6 +89,46 @@ static const char *name_path_problem(const char *name)
     return NULL;
 }
 
+/*
+ * No silent pass: what a run must show unless the scenario says otherwise. Every answer agrees
+ * with the model (model_mismatches = 0), no HRESULT outside allowed_hresults (key refusals,
+ * clock refusals and host errors each count: unexpected_hresults = 0), and every contact was
+ * answered (unanswered = 0, unless the scenario states error_rate or unanswered itself).
+ */
+static void imply_defaults(struct parse_ctx *c)
+{
+    struct scenario *sc = c->sc;
+    static const struct {
+        enum expect_kind kind;
+        enum expect_kind or_kind; /* a stated expectation of this kind also replaces it */
+        const char *key;
+    } implied[] = {
+        {EXPECT_MODEL_MISMATCHES, EXPECT_MODEL_MISMATCHES, "model_mismatches"},
+        {EXPECT_UNEXPECTED_HRESULTS, EXPECT_UNEXPECTED_HRESULTS, "unexpected_hresults"},
+        {EXPECT_UNANSWERED, EXPECT_ERROR_RATE, "unanswered"},
+    };
+    size_t n_given = sc->n_expects;
+    for (size_t k = 0; k < sizeof implied / sizeof implied[0]; k++) {
+        bool stated = false;
+        for (size_t i = 0; i < n_given; i++)
+            stated = stated || sc->expects[i].kind == implied[k].kind ||
+                     sc->expects[i].kind == implied[k].or_kind;
+        if (stated)
+            continue;
+        if (sc->n_expects == SCENARIO_MAX_EXPECTATIONS) {
+            scenario_fail(c, c->expect_line,
+                          "[expect]: %d expectations leave no room for the implied %s = 0; give "
+                          "%s explicitly in place of one",
+                          SCENARIO_MAX_EXPECTATIONS, implied[k].key, implied[k].key);
+            return;
+        }
+        struct scenario_expectation *e = &sc->expects[sc->n_expects];
+        *e = (struct scenario_expectation){.kind = implied[k].kind, .value = 0, .line = 0};
+        snprintf(e->text, sizeof e->text, "%s = 0 (default)", implied[k].key);
+        c->expect_lines[sc->n_expects++] = 0;
+    }
+}
+
 void scenario_finish(struct parse_ctx *c)
 {
     struct scenario *sc = c->sc;
@@ -131,21 +171,5 @@ void scenario_finish(struct parse_ctx *c)
     }
     if (c->failed)
         return;
-    bool has_mismatches = false;
-    for (size_t i = 0; i < sc->n_expects; i++)
-        has_mismatches = has_mismatches || sc->expects[i].kind == EXPECT_MODEL_MISMATCHES;
-    if (!has_mismatches) {
-        if (sc->n_expects == SCENARIO_MAX_EXPECTATIONS) {
-            scenario_fail(
-                c, c->expect_line,
-                "[expect]: %d expectations leave no room for the implied model_mismatches = 0; "
-                "give model_mismatches explicitly in place of one",
-                SCENARIO_MAX_EXPECTATIONS);
-            return;
-        }
-        struct scenario_expectation *e = &sc->expects[sc->n_expects];
-        *e = (struct scenario_expectation){.kind = EXPECT_MODEL_MISMATCHES, .value = 0, .line = 0};
-        snprintf(e->text, sizeof e->text, "model_mismatches = 0 (default)");
-        c->expect_lines[sc->n_expects++] = 0;
-    }
+    imply_defaults(c);
 }

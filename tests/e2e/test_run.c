@@ -47,7 +47,7 @@
 #define RT_DAY_US (86400LL * 1000000LL)
 #define RT_RETENTION_US (30 * RT_DAY_US)
 #define RT_RUN_TIMEOUT_MS 10000
-#define RT_EVENTS_COLUMNS 25
+#define RT_EVENTS_COLUMNS 26
 
 /* ---- suite state: temporary directory, children, embedded host ---- */
 

@@ -543,3 +543,47 @@ Test(run_safety, new_host_acceptance_passes_on_a_fresh_real_clock_host)
     json_decref(s);
     rs_host_stop(&h);
 }
+
+/*
+ * No silent pass (issue 19 item 3): a fleet quiet for longer than the host's --clock-step (a
+ * client leaves on day 1, 20 servers join on day 35) gets 0xC004F06C for nearly every request
+ * from `kmsload host --clock client`. The run fails with the implied unexpected_hresults = 0 and
+ * says what to change; the same host started with the step it names runs it and passes.
+ */
+Test(run_safety, clock_refusals_from_a_client_clock_host_fail_the_run_and_say_what_to_change)
+{
+    char ini[128], target[64], out[128];
+    rs_path(ini, sizeof ini, "quiet-fleet.ini");
+    FILE *f = fopen(ini, "w");
+    cr_assert_not_null(f);
+    fputs("[scenario]\nname = quiet-fleet\nduration = 60d\n"
+          "[population early]\nproduct = win10-pro\nmachines = 1\nleave_at = 1d\n"
+          "[population servers]\nproduct = ws2022-std\nmachines = 20\njoin_at = 35d\n"
+          "join_over = 1h\n",
+          f);
+    cr_assert_eq(fclose(f), 0);
+    struct rs_child h, r;
+    rs_host(&h, target, sizeof target, "--clock", "client", NULL, NULL);
+    rs_path(out, sizeof out, "quiet");
+    const char *args[] = {"run", ini, "--target", target, "--out", out, "--no-report", NULL};
+    rs_start(&r, args);
+    int status = rs_wait(&r, 30000);
+    char *text = rs_text(r.out);
+    cr_expect_eq(status, RUN_EXIT_FAILED, "%s", text);
+    cr_expect_not_null(strstr(text, "[FAIL] unexpected_hresults ≤ 0 (default) — "), "%s", text);
+    cr_expect_not_null(strstr(text, "0xC004F06C SL_E_VL_INVALID_TIMESTAMP"), "%s", text);
+    cr_expect_not_null(strstr(text, "restart it with --clock-step 60d"), "%s", text);
+    free(text);
+    rs_host_stop(&h);
+
+    /* The step it names lets the same fleet run. */
+    rs_host(&h, target, sizeof target, "--clock", "client", "--clock-step", "60d");
+    rs_path(out, sizeof out, "quiet-stepped");
+    const char *args2[] = {"run", ini, "--target", target, "--out", out, "--no-report", "-q", NULL};
+    rs_start(&r, args2);
+    status = rs_wait(&r, 30000);
+    char *err = rs_text(r.err);
+    cr_expect_eq(status, RUN_EXIT_PASSED, "%s", err);
+    free(err);
+    rs_host_stop(&h);
+}

@@ -332,3 +332,77 @@ Test(expect, nothing_to_evaluate)
     cr_assert_eq(expect_evaluate(&f->sc, &f->t, f->results), 0);
     free(f);
 }
+
+/* Issue 19 item 3: clock refusals fail unexpected_hresults and say what to change. */
+Test(expect, clock_refusals_say_what_to_change)
+{
+    struct fixture *f = fixture_new();
+    f->sc.clock = SCENARIO_CLOCK_VIRTUAL;
+    f->sc.duration_us = 60 * 86400000000LL;
+    threshold_run(&f->t);
+    for (uint64_t s = 35; s <= 40; s++) {
+        struct run_event ev = row(s, 1, "windows", -1, 5);
+        ev.outcome = KMS_OUTCOME_HOST_ERROR;
+        ev.hresult = 0xC004F06Cu;
+        ev.model_checked = false;
+        run_tally_add(&f->t, &ev);
+    }
+    expect_add(&f->sc, EXPECT_UNEXPECTED_HRESULTS, "", 0);
+    cr_assert_eq(expect_evaluate(&f->sc, &f->t, f->results), 1);
+    const char *o = f->results[0].observed;
+    cr_expect(strstr(o, "6 unexpected: 0xC004F06C SL_E_VL_INVALID_TIMESTAMP x6"), "%s", o);
+    cr_expect(strstr(o, "kmsload host --clock client"), "%s", o);
+    cr_expect(strstr(o, "restart it with --clock-step 60d (the scenario's duration)"), "%s", o);
+    /* Allowed, they are expected: no failure and no advice. */
+    f->sc.allowed_hresults[f->sc.n_allowed_hresults++] = 0xC004F06Cu;
+    cr_expect_eq(expect_evaluate(&f->sc, &f->t, f->results), 0);
+    cr_expect_null(strstr(f->results[0].observed, "--clock-step"));
+    free(f);
+}
+
+/* unanswered counts contacts no host answered; an attempt the contact failed over from is not
+ * one, and error_rate does not count it either (issue 19 items 3 and 8). */
+Test(expect, unanswered_counts_contacts_and_failover_is_answered)
+{
+    struct fixture *f = fixture_new();
+    threshold_run(&f->t);
+    /* Three attempts refused by a dead host, each followed by the next host's answer (rows of
+     * the threshold run), and one contact refused by every host. */
+    for (uint64_t s = 41; s <= 44; s++) {
+        struct run_event ev = row(s, 1, "windows", -1, 5);
+        ev.outcome = KMS_OUTCOME_REFUSED;
+        ev.model_checked = false;
+        ev.failover = s < 44;
+        run_tally_add(&f->t, &ev);
+    }
+    expect_add(&f->sc, EXPECT_UNANSWERED, "", 0);
+    expect_add(&f->sc, EXPECT_ERROR_RATE, "", 0.03);
+    cr_assert_eq(expect_evaluate(&f->sc, &f->t, f->results), 1);
+    const char *o = f->results[0].observed;
+    cr_expect_not(f->results[0].passed);
+    cr_expect(strstr(o, "1 of 35 contacts got no answer from any host (refused 4)"), "%s", o);
+    cr_expect(strstr(o, "3 attempts answered after failover"), "%s", o);
+    /* 1 failed contact of 38 attempts: 0.026, within 0.03; counting failovers it would be 0.105. */
+    cr_expect(f->results[1].passed, "%s", f->results[1].observed);
+    cr_expect(strstr(f->results[1].observed, "1 of 38 contacts failed"), "%s",
+              f->results[1].observed);
+    f->sc.expects[0].value = 1;
+    cr_expect_eq(expect_evaluate(&f->sc, &f->t, f->results), 0);
+    free(f);
+}
+
+/* An answer with a count that the model did not check is not a pass. */
+Test(expect, unchecked_answers_fail_model_mismatches)
+{
+    struct fixture *f = fixture_new();
+    threshold_run(&f->t);
+    expect_add(&f->sc, EXPECT_MODEL_MISMATCHES, "", 0);
+    cr_assert_eq(expect_evaluate(&f->sc, &f->t, f->results), 0);
+    struct run_event ev = row(35, 0, "windows", 30, 25);
+    ev.model_checked = false;
+    run_tally_add(&f->t, &ev);
+    cr_assert_eq(expect_evaluate(&f->sc, &f->t, f->results), 1);
+    cr_expect(strstr(f->results[0].observed, "1 of 35 answers were not checked by the model"), "%s",
+              f->results[0].observed);
+    free(f);
+}

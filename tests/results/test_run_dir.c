@@ -11,13 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CSV_COLUMNS 25
+#define CSV_COLUMNS 26
 
 static const char *const COLUMNS[CSV_COLUMNS] = {
     "seq",          "wall_s",  "sim_s",       "client_time", "machine",  "cmid",       "population",
     "application",  "product", "protocol",    "ndr",         "n_policy", "outcome",    "hresult",
     "hresult_name", "count",   "expected_lo", "expected_hi", "model",    "latency_us", "epid",
-    "hwid",         "host",    "detail",      "run",
+    "hwid",         "host",    "failover",    "detail",      "run",
 };
 
 /* ---- helpers ---- */
@@ -341,9 +341,10 @@ Test(run_dir, events_csv_reads_back)
 
     snprintf(path, sizeof path, "%s/events.csv", dir);
     char *text = slurp(path, NULL);
-    const char *header = "seq,wall_s,sim_s,client_time,machine,cmid,population,application,"
-                         "product,protocol,ndr,n_policy,outcome,hresult,hresult_name,count,"
-                         "expected_lo,expected_hi,model,latency_us,epid,hwid,host,detail,run\n";
+    const char *header =
+        "seq,wall_s,sim_s,client_time,machine,cmid,population,application,"
+        "product,protocol,ndr,n_policy,outcome,hresult,hresult_name,count,"
+        "expected_lo,expected_hi,model,latency_us,epid,hwid,host,failover,detail,run\n";
     cr_assert(strncmp(text, header, strlen(header)) == 0, "header: %.300s", text);
     cr_assert(strstr(text, ",\"workstation WS-01, \"\"lab\"\" desk\","),
               "RFC 4180 quoting of the detail");

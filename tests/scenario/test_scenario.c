@@ -269,12 +269,16 @@ Test(scenario, defaults)
     cr_expect_not(p->open);
     cr_expect_eq(p->line, 1);
 
-    /* model_mismatches = 0 is implied. */
-    cr_assert_eq(sc.n_expects, 1);
+    /* No silent pass: model_mismatches, unexpected_hresults and unanswered = 0 are implied. */
+    cr_assert_eq(sc.n_expects, 3);
     cr_expect_eq(sc.expects[0].kind, EXPECT_MODEL_MISMATCHES);
     cr_expect_float_eq(sc.expects[0].value, 0.0, 1e-12);
     cr_expect_eq(sc.expects[0].line, 0);
     cr_expect_str_eq(sc.expects[0].text, "model_mismatches = 0 (default)");
+    cr_expect_eq(sc.expects[1].kind, EXPECT_UNEXPECTED_HRESULTS);
+    cr_expect_str_eq(sc.expects[1].text, "unexpected_hresults = 0 (default)");
+    cr_expect_eq(sc.expects[2].kind, EXPECT_UNANSWERED);
+    cr_expect_str_eq(sc.expects[2].text, "unanswered = 0 (default)");
     cr_expect_eq(sc.n_allowed_hresults, 0);
 }
 
@@ -287,7 +291,7 @@ Test(scenario, sections_in_any_order_and_forward_references)
                        "[population late]\nmachines = 10\nproduct = ws2019-dc\n"
                        "[scenario]\nduration = 2d\n";
     cr_assert_eq(scenario_test_parse_with(&sc, text, NULL, 0, err, sizeof err), 0, "%s", err);
-    cr_expect_eq(sc.n_expects, 3);
+    cr_expect_eq(sc.n_expects, 5);
     cr_expect_eq(sc.host_renewal_interval, 43200);
     cr_expect_eq(sc.duration_us, 2 * US_D);
 }
@@ -468,14 +472,15 @@ Test(scenario, overrides)
     cr_assert_not_null(e);
     cr_expect_float_eq(e->value, 20000.0, 1e-9);
     cr_expect_eq(sc.n_allowed_hresults, 1);
-    /* first_activation, max_count, latency_p99 and the implied model_mismatches. */
-    cr_expect_eq(sc.n_expects, 4);
+    /* first_activation, max_count, latency_p99 and the implied model_mismatches,
+     * unexpected_hresults and unanswered. */
+    cr_expect_eq(sc.n_expects, 6);
     cr_expect_not_null(scenario_test_find(&sc, EXPECT_MODEL_MISMATCHES, ""));
 
     /* An explicit model_mismatches by --set replaces the implied one. */
     const char *mm[] = {"expect.model_mismatches=3"};
     cr_assert_eq(scenario_test_parse_with(&sc, text, mm, 1, err, sizeof err), 0, "%s", err);
-    cr_expect_eq(sc.n_expects, 2);
+    cr_expect_eq(sc.n_expects, 4);
     e = scenario_test_find(&sc, EXPECT_MODEL_MISMATCHES, "");
     cr_assert_not_null(e);
     cr_expect_float_eq(e->value, 3.0, 1e-12);
@@ -889,4 +894,27 @@ Test(scenario, host_key_and_coverage_keys)
     cr_assert_eq(scenario_parse(&sc, off, "t.ini", NULL, 0, err, sizeof err), 0, "%s", err);
     cr_expect_not(sc.coverage);
     cr_expect_str_eq(sc.host_key, "");
+}
+
+/* No silent pass (issue 19 item 3): unexpected_hresults and unanswered are implied; a stated
+ * error_rate replaces the implied unanswered, a stated unexpected_hresults its default. */
+Test(scenario, no_silent_pass_defaults)
+{
+    static struct scenario sc;
+    char err[1024];
+    const char *text = "[population p]\nproduct = win10-pro\nmachines = 1\n"
+                       "[expect]\nerror_rate = 0.01\nunexpected_hresults = 2\n";
+    cr_assert_eq(scenario_test_parse_with(&sc, text, NULL, 0, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(sc.n_expects, 3);
+    cr_expect_null(scenario_test_find(&sc, EXPECT_UNANSWERED, ""));
+    const struct scenario_expectation *e = scenario_test_find(&sc, EXPECT_UNEXPECTED_HRESULTS, "");
+    cr_assert_not_null(e);
+    cr_expect_float_eq(e->value, 2.0, 1e-12);
+    const char *text2 = "[population p]\nproduct = win10-pro\nmachines = 1\n"
+                        "[expect]\nunanswered = 3\n";
+    cr_assert_eq(scenario_test_parse_with(&sc, text2, NULL, 0, err, sizeof err), 0, "%s", err);
+    e = scenario_test_find(&sc, EXPECT_UNANSWERED, "");
+    cr_assert_not_null(e);
+    cr_expect_float_eq(e->value, 3.0, 1e-12);
+    cr_expect_eq(sc.n_expects, 3);
 }
