@@ -1,7 +1,7 @@
 /*
  * The client library (emulator/client): requests built from the catalogue, one exchange, a batch
- * and an interrupted exchange against the reference host running in-process on its own thread
- * (loopback, port 0), and dns: lookups against dnsmasq. Every wait is bounded.
+ * and an interrupted exchange against the reference host (`kmsload host` on a free loopback
+ * port), and dns: lookups against dnsmasq. Every wait is bounded.
  */
 #include "catalog.h"
 #include "client_dns.h"
@@ -9,17 +9,13 @@
 #include "client_request.h"
 #include "dns_fixture.h"
 #include "epid.h"
-#include "host.h"
-#include "host_server.h"
 #include "hresult.h"
 #include "probe_cmid.h"
 #include "support.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <event2/thread.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,51 +47,23 @@ static void ct_fini(void)
 
 TestSuite(client, .init = ct_init, .fini = ct_fini, .timeout = 60);
 
-/* ---- the reference host on a thread of its own ---- */
+/* ---- the reference host: `kmsload host` on a free loopback port (tests/dns_fixture.h) ---- */
 
 struct ct_host {
-    struct host_config hcfg;
-    struct host_server_config scfg;
-    struct kms_host *host;
-    struct event_base *base;
-    struct host_server *srv;
-    pthread_t thread;
+    struct host_fixture fx;
     uint16_t port;
 };
 
-static void *ct_host_loop(void *arg)
-{
-    struct ct_host *h = arg;
-    event_base_dispatch(h->base);
-    return NULL;
-}
-
 static void ct_host_start(struct ct_host *h)
 {
-    char err[512] = "";
     memset(h, 0, sizeof *h);
-    cr_assert_eq(evthread_use_pthreads(), 0);
-    host_config_default(&h->hcfg, &ct_cat);
-    host_server_config_default(&h->scfg);
-    cr_assert_eq(net_resolve("127.0.0.1", 0, true, &h->scfg.listen, err, sizeof err), 0, "%s", err);
-    h->host = malloc(sizeof *h->host);
-    cr_assert_not_null(h->host);
-    cr_assert_eq(host_init(h->host, &h->hcfg, err, sizeof err), 0, "%s", err);
-    h->base = event_base_new();
-    cr_assert_not_null(h->base);
-    h->srv = host_server_start(h->base, h->host, &h->scfg, err, sizeof err);
-    cr_assert_not_null(h->srv, "%s", err);
-    h->port = host_server_port(h->srv);
-    cr_assert_eq(pthread_create(&h->thread, NULL, ct_host_loop, h), 0);
+    host_fixture_start(&h->fx, &ct_children, ct_dir, NULL);
+    h->port = h->fx.port;
 }
 
 static void ct_host_stop(struct ct_host *h)
 {
-    event_base_loopbreak(h->base);
-    pthread_join(h->thread, NULL);
-    host_server_stop(h->srv);
-    event_base_free(h->base);
-    free(h->host);
+    host_fixture_stop(&h->fx, &ct_children);
 }
 
 /* A request for product with this machine's stable CMID (or the given one). */
