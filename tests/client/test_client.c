@@ -190,6 +190,18 @@ Test(client, random_cmids_and_bytes_differ)
     cr_expect_neq(memcmp(x, y, sizeof x), 0);
 }
 
+Test(client, seeded_cmids)
+{
+    struct guid a, b, c;
+    probe_cmid_from_seed("seed", &a);
+    probe_cmid_from_seed("seed", &b);
+    cr_assert_eq(memcmp(a.b, b.b, 16), 0, "same seed: same CMID");
+    probe_cmid_from_seed("seed2", &c);
+    cr_assert_neq(memcmp(a.b, c.b, 16), 0, "another seed: another CMID");
+    cr_assert_eq(a.b[7] >> 4, 4, "version 4");
+    cr_assert_eq(a.b[8] >> 6, 2, "RFC 4122 variant");
+}
+
 /* ---- exchanges ---- */
 
 Test(client, one_exchange_activates_and_decodes)
