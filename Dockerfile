@@ -10,7 +10,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         build-essential cmake pkg-config libevent-dev libssl-dev libcriterion-dev \
-        libinih-dev libjansson-dev libcsv-dev gnuplot-nox libc-ares-dev dnsmasq-base \
+        libinih-dev libjansson-dev libcsv-dev libxml2-dev gnuplot-nox libc-ares-dev dnsmasq-base \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt .clang-format ./
@@ -26,7 +26,7 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/opt/k
 FROM debian:bookworm-slim
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libevent-2.1-7 libevent-pthreads-2.1-7 libssl3 libinih1 libjansson4 libcsv3 libc-ares2 gnuplot-nox \
+        libevent-2.1-7 libevent-pthreads-2.1-7 libssl3 libinih1 libjansson4 libcsv3 libxml2 libc-ares2 gnuplot-nox \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --create-home --home-dir /home/kmsload kmsload \
     && mkdir /out && chown kmsload /out

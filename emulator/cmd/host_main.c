@@ -601,12 +601,11 @@ static int host_serve(const struct host_options *o, struct host_run *r)
     }
     if (o->metrics) {
         r->metrics.server = cli->server;
-        r->http = metrics_http_start(cli->base, o->metrics, host_metrics_render, &r->metrics,
-                                     r->err, sizeof r->err);
-        if (!r->http) {
-            fprintf(stderr, "kmsload host: --metrics: %s\n", r->err);
+        struct metrics_http_options mo = {
+            .listen = o->metrics, .render = host_metrics_render, .render_arg = &r->metrics};
+        r->http = usage_start_metrics("host", cli->base, &mo);
+        if (!r->http)
             return 1;
-        }
         printf("kmsload host: metrics on %s\n", metrics_http_url(r->http));
     }
     fflush(stdout);

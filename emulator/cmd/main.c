@@ -1,6 +1,7 @@
 /* kmsload: the command-line entry point. Only this file decides the process exit status. */
 #include "coverage_main.h"
 #include "discover.h"
+#include "fleet_main.h"
 #include "host_main.h"
 #include "merge_main.h"
 #include "probe.h"
@@ -29,6 +30,7 @@ static const char main_usage[] =
     "  coverage HOST[:PORT]  which products a host's keys activate, and what to install for the\n"
     "                      refused ones\n"
     "  discover DOMAIN     list and probe the KMS hosts published in DNS (_vlmcs._tcp SRV)\n"
+    "  fleet LOG...        import a KMS host's event 12290 log: the fleet, its findings\n"
     "  watch HOST|dns:DOM  probe production hosts at an interval (a stable CMID) and export\n"
     "                      its answers as Prometheus metrics\n"
     "\n"
@@ -67,6 +69,8 @@ int main(int argc, char **argv)
         return merge_main(argc - 1, argv + 1);
     if (strcmp(cmd, "scenarios") == 0)
         return scenarios_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "fleet") == 0)
+        return fleet_main(argc - 1, argv + 1);
     if (strcmp(cmd, "watch") == 0)
         return watch_main(argc - 1, argv + 1);
     fprintf(stderr, "kmsload: unknown command \"%s\"\nTry 'kmsload --help'.\n", cmd);

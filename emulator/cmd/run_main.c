@@ -649,12 +649,11 @@ static int run_engine_phase(struct run_ctx *x)
             fprintf(stderr, "kmsload run: out of memory\n");
             return RUN_EXIT_USAGE;
         }
-        x->http = metrics_http_start_thread(opt->metrics, run_metrics_render, x->metrics, x->err,
-                                            sizeof x->err);
-        if (!x->http) {
-            fprintf(stderr, "kmsload run: --metrics: %s\n", x->err);
+        struct metrics_http_options mo = {
+            .listen = opt->metrics, .render = run_metrics_render, .render_arg = x->metrics};
+        x->http = usage_start_metrics("run", NULL, &mo);
+        if (!x->http)
             return RUN_EXIT_USAGE;
-        }
         /* Even with --quiet: with port 0 this line is the only way to learn the port. */
         fprintf(stderr, "kmsload run: metrics on %s\n", metrics_http_url(x->http));
         sink = run_metrics_sink(x->metrics);

@@ -42,6 +42,31 @@ int usage_check_metrics(const char *spec, char *err, size_t err_len)
     return 0;
 }
 
+static void warn_stderr(const char *message, void *arg)
+{
+    fprintf(stderr, "kmsload %s: %s\n", (const char *)arg, message);
+}
+
+struct metrics_http *usage_start_metrics(const char *command, struct event_base *base,
+                                         struct metrics_http_options *o)
+{
+    char err[512];
+    o->warn = warn_stderr;
+    o->warn_arg = (void *)command;
+    struct metrics_http *m = metrics_http_open(base, o, err, sizeof err);
+    if (!m) {
+        fprintf(stderr, "kmsload %s: --metrics: %s\n", command, err);
+        return NULL;
+    }
+    if (metrics_http_is_public(m))
+        fprintf(stderr,
+                "kmsload %s: WARNING: the metrics at %s are open to every machine that can "
+                "reach this one, without authentication; listen on 127.0.0.1 or firewall the "
+                "port\n",
+                command, metrics_http_url(m));
+    return m;
+}
+
 bool usage_looks_like_duration(const char *value)
 {
     /* Digits and units: 5s, 500ms, 2m, 1h30m, 10 (seconds). A host name has a letter first or

@@ -21,6 +21,17 @@ int usage_getopt_error(int c, char **argv, char *err, size_t err_len);
 /* Checks a --metrics [ADDR:]PORT value (host, run); returns 0, or -1 with a message in err. */
 int usage_check_metrics(const char *spec, char *err, size_t err_len);
 
+struct event_base;
+struct metrics_http;
+struct metrics_http_options;
+/*
+ * Starts the --metrics pages of command (on base, or a thread of its own when base is NULL) with
+ * its accept() failures reported on stderr as "kmsload COMMAND: metrics: ...", and one loud line
+ * when they listen beyond loopback (no authentication). NULL after printing why it failed.
+ */
+struct metrics_http *usage_start_metrics(const char *command, struct event_base *base,
+                                         struct metrics_http_options *o);
+
 /*
  * One flag vocabulary across the subcommands: -t/--target is the host to talk to, --timeout a
  * timeout, --catalog FILE the product catalogue, --products LIST the host's KMS IDs. Old

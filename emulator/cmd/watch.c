@@ -2,6 +2,7 @@
 
 #include "catalog.h"
 #include "dns_srv.h"
+#include "fd_limit.h"
 #include "metrics_http.h"
 #include "usage.h"
 #include "value_parse.h"
@@ -46,6 +47,8 @@ static const char watch_usage[] =
     "Exit status: 0 when stopped by a signal or after --count rounds, 2 for bad usage.\n";
 
 #define WATCH_DEFAULT_PRODUCTS "win10-pro,office2010,office2016-proplus"
+/* Open files asked for: probes of every host and application, and the metrics connections. */
+#define WATCH_OPEN_FILES 4096
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
@@ -226,16 +229,19 @@ int watch_execute(const struct watch_options *o)
     watch_targets_init(w, o);
 
     signal(SIGPIPE, SIG_IGN);
+    /* Probes and metrics connections each hold a descriptor: the default 1,024 is tight when the
+     * metrics port is busy (the metrics server admits a quarter of the limit). */
+    fd_limit_raise(WATCH_OPEN_FILES, NULL);
     w->base = net_event_base_new();
     if (!w->base) {
         fprintf(stderr, "kmsload watch: cannot create an event loop\n");
         goto out;
     }
     if (o->metrics) {
-        http = metrics_http_start(w->base, o->metrics, watch_metrics_render, &w->metrics, err,
-                                  sizeof err);
+        struct metrics_http_options mo = {
+            .listen = o->metrics, .render = watch_metrics_render, .render_arg = &w->metrics};
+        http = usage_start_metrics("watch", w->base, &mo);
         if (!http) {
-            fprintf(stderr, "kmsload watch: --metrics: %s\n", err);
             status = 1;
             goto out;
         }

@@ -1,207 +1,165 @@
 /*
  * The engine: runs a scenario's fleet against the KMS hosts on worker threads, each with its own
- * event loop over its part of the fleet. This file sets the run up, starts and joins the
- * threads, and gathers the results; the other parts are listed in engine_internal.h.
+ * event loop, scheduler and contacts over its part of the fleet; run control and the recorder
+ * are shared. This file sets the run up, starts and joins the threads, and merges each thread's
+ * tally into the caller's once they have ended.
  */
-#include "engine_internal.h"
+#include "engine.h"
+
+#include "engine_clock_check.h"
+#include "engine_control.h"
+#include "engine_progress.h"
+#include "engine_recorder.h"
+#include "engine_scheduler.h"
+#include "fleet.h"
 
 #include <event2/thread.h>
-#include <signal.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-double engine_shared_wall_now(const struct engine_shared *sh)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    const struct timespec *t0 = &sh->started;
-    return (double)(ts.tv_sec - t0->tv_sec) + (ts.tv_nsec - t0->tv_nsec) / 1e9;
-}
+/* One worker thread: its machines, its loop and what runs on it, its tally. */
+struct worker {
+    unsigned index;
+    pthread_t thread;
+    struct event_base *base;
+    struct fleet fleet;
+    struct scheduler *scheduler;
+    struct run_tally *tally; /* the first worker's is the caller's */
+    struct engine_control *control;
+};
 
-double engine_wall_now(const struct engine *e)
-{
-    return engine_shared_wall_now(e->shared);
-}
+/* What one run holds. */
+struct run {
+    const struct engine_config *cfg;
+    struct engine_control *control;
+    struct recorder *recorder;
+    struct worker *workers;
+    unsigned n_workers;
+    struct host_set single; /* the one --target, when the config has no host set */
+    const struct host_set *hosts;
+    uint64_t epoch_ft; /* FILETIME of simulated time 0 */
+    struct progress_meter progress;
+    struct event *housekeeping; /* on the first worker's loop */
+};
 
-uint64_t engine_real_filetime(void)
+static uint64_t real_filetime(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return filetime_from_unix(ts.tv_sec, (uint32_t)ts.tv_nsec);
 }
 
-bool engine_virtual_clock(const struct engine *e)
+/* The one host (the --target or the embedded host) when the config has no host set. */
+static void single_host(struct host_set *set, const struct net_addrs *target)
 {
-    return e->sc->clock == SCENARIO_CLOCK_VIRTUAL;
+    memset(set, 0, sizeof *set);
+    snprintf(set->hosts[0].name, sizeof set->hosts[0].name, "target");
+    if (target)
+        set->hosts[0].addrs = *target;
+    set->hosts[0].published_until_us = INT64_MAX;
+    set->hosts[0].up_until_us = INT64_MAX;
+    set->n = 1;
+    set->caching = true;
 }
 
-/* Simulated time now: the current tick (virtual) or the wall time since the start (real). */
-int64_t engine_sim_now(const struct engine *e)
+/* Twice a second on the first worker: the records flushed, the progress line. */
+static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
 {
-    return engine_virtual_clock(e) ? e->batch_us : (int64_t)(engine_wall_now(e) * 1e6);
+    struct run *r = arg;
+    (void)fd, (void)what;
+    recorder_flush(r->recorder);
+    if (r->cfg->progress)
+        progress_meter_print(&r->progress, scheduler_reached(r->workers[0].scheduler), false);
 }
 
-static void engine_free(struct engine *e)
+/* One worker's part of the fleet, its loop, scheduler and contacts. */
+static int worker_setup(struct run *r, struct worker *w, unsigned index, struct run_tally *tally,
+                        char *err, size_t err_len)
 {
-    if (e->slots)
-        for (unsigned i = 0; i < e->concurrency; i++)
-            if (e->slots[i].client)
-                net_client_free(e->slots[i].client);
-    for (size_t i = 0; i < e->n_idle; i++)
-        net_client_free(e->idle[i]); /* before the base they live on */
-    struct event *events[] = {e->kick, e->tick_timer, e->housekeeping, e->rate_timer};
-    for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
-        if (events[i])
-            event_free(events[i]);
-    if (e->base)
-        event_base_free(e->base);
-    free(e->idle);
-    free(e->slots);
-    free(e->pending);
-    fleet_free(&e->fleet);
-}
-
-/* Builds one thread's part of the fleet, its slots and its event loop. */
-static int engine_setup(struct engine *e, struct engine_shared *sh, unsigned index,
-                        const struct engine_config *cfg, struct run_tally *tally)
-{
+    const struct engine_config *cfg = r->cfg;
     const struct scenario *sc = cfg->scenario;
-    unsigned threads = sh->n_threads;
-    e->shared = sh;
-    e->index = index;
-    e->cfg = cfg;
-    e->sc = sc;
-    e->tally = tally;
-    e->model = sh->model;
-    e->hosts = cfg->hosts ? cfg->hosts : &sh->single;
-    for (size_t p = 0; p < SCENARIO_MAX_POPULATIONS; p++) {
-        e->pinned[p] = HOST_NONE;
-        if (p < sc->n_pops && sc->pops[p].kms_host[0]) {
-            e->pinned[p] = host_set_find(e->hosts, sc->pops[p].kms_host);
-            if (e->pinned[p] == HOST_NONE) {
-                snprintf(e->setup_err, sizeof e->setup_err,
-                         "population %s: kms_host \"%s\" is not one of the run's hosts",
-                         sc->pops[p].name, sc->pops[p].kms_host);
-                return -1;
-            }
-        }
-    }
-    e->concurrency = (sc->concurrency + threads - 1) / threads;
+    unsigned threads = r->n_workers;
+    w->index = index;
+    w->tally = tally;
+    w->control = r->control;
     /* Threads split a shard the way shards split a fleet: disjoint, and the same machines
      * whatever the thread count. */
-    if (fleet_build(&e->fleet, sc, cfg->catalog, cfg->shard_index + cfg->shard_count * index,
-                    cfg->shard_count * threads, e->setup_err, sizeof e->setup_err))
+    if (fleet_build(&w->fleet, sc, cfg->catalog, cfg->shard_index + cfg->shard_count * index,
+                    cfg->shard_count * threads, err, err_len))
         return -1;
-    e->slots = calloc(e->concurrency, sizeof *e->slots);
-    e->idle = calloc(e->concurrency, sizeof *e->idle);
-    e->pending = calloc(e->fleet.n ? e->fleet.n : 1, sizeof *e->pending);
-    e->base = net_event_base_new();
-    if (!e->slots || !e->idle || !e->pending || !e->base) {
-        snprintf(e->setup_err, sizeof e->setup_err, "out of memory");
-        return -1;
-    }
-    for (unsigned i = e->concurrency; i-- > 0;) {
-        e->slots[i].next_free = e->free_slots;
-        e->free_slots = &e->slots[i];
-    }
-    for (size_t p = 0; p < e->fleet.n_pops; p++) {
-        struct net_client_params *np = &e->params[p];
-        np->addrs = cfg->target;
-        np->timeout.tv_sec = (time_t)(sc->timeout_us / 1000000);
-        np->timeout.tv_usec = (suseconds_t)(sc->timeout_us % 1000000);
-        client_session_options_default(&np->options);
-        np->abortive_close = true;
-        np->options.offer_ndr64 = sc->pops[p].ndr64;
-        np->options.alter_context = sc->pops[p].alter_context;
-        e->activation_min[p] = DEFAULT_ACTIVATION_MIN;
-        e->renewal_min[p] = DEFAULT_RENEWAL_MIN;
-        tally->pops[p].machines = e->fleet.pops[p].machines;
-    }
-    pcg32_seed(&e->rng, sc->seed, 0x49565321ULL + cfg->shard_index * 1024 + index);
-    e->epoch_ft = sh->epoch_ft;
-    e->kick = event_new(e->base, -1, 0, engine_on_kick, e);
-    e->tick_timer = evtimer_new(e->base, engine_on_kick, e);
-    e->rate_timer = evtimer_new(e->base, engine_on_rate_timer, e);
-    if (sc->max_rate > 0)
-        e->send_interval_s = (double)threads / sc->max_rate;
-    if (!e->kick || !e->tick_timer || !e->rate_timer) {
-        snprintf(e->setup_err, sizeof e->setup_err, "out of memory");
+    for (size_t p = 0; p < w->fleet.n_pops; p++)
+        tally->pops[p].machines = w->fleet.pops[p].machines;
+    w->base = net_event_base_new();
+    if (!w->base) {
+        snprintf(err, err_len, "out of memory");
         return -1;
     }
-    if (index == 0) {
-        /* The first thread flushes the records and prints progress. */
-        e->housekeeping = event_new(e->base, -1, EV_PERSIST, engine_on_housekeeping, e);
-        struct timeval every = {0, 500000};
-        if (!e->housekeeping || event_add(e->housekeeping, &every)) {
-            snprintf(e->setup_err, sizeof e->setup_err, "out of memory");
-            return -1;
-        }
-    }
+    struct contact_config cc = {
+        .base = w->base,
+        .fleet = &w->fleet,
+        .scenario = sc,
+        .hosts = r->hosts,
+        .target = cfg->target,
+        .slots = (sc->concurrency + threads - 1) / threads,
+        .cap_n_policy = cfg->cap_n_policy,
+        .virtual_clock = sc->clock == SCENARIO_CLOCK_VIRTUAL,
+        .epoch_ft = r->epoch_ft,
+        .rng_stream = 0x49565321ULL + cfg->shard_index * 1024 + index,
+        .recorder = r->recorder,
+        .tally = tally,
+        .control = r->control,
+    };
+    struct scheduler_config scfg = {
+        .base = w->base,
+        .fleet = &w->fleet,
+        .scenario = sc,
+        .control = r->control,
+        .tally = tally,
+        .n_hosts = r->hosts->n,
+        .send_interval_s = sc->max_rate > 0 ? (double)threads / sc->max_rate : 0,
+    };
+    w->scheduler = scheduler_new(&scfg, &cc, err, err_len);
+    if (!w->scheduler)
+        return -1;
+    control_add_loop(r->control, index, w->base, scheduler_waker(w->scheduler));
     return 0;
 }
 
-static void *engine_thread(void *arg)
+static void worker_free(struct worker *w)
 {
-    struct engine *e = arg;
-    event_active(e->kick, EV_TIMEOUT, 0);
-    event_base_dispatch(e->base);
-    engine_barrier_leave(e->shared);
-    return NULL;
+    scheduler_free(w->scheduler); /* its connections and events before their base */
+    if (w->base)
+        event_base_free(w->base);
+    fleet_free(&w->fleet);
 }
 
-/* The shared state before any thread: one host (the --target or the embedded host) unless the
- * config has a host set. */
-static void shared_init(struct engine_shared *sh, const struct engine_config *cfg,
-                        const struct run_event_sink *sink, struct engine_outcome *out,
-                        unsigned threads)
+/* Every worker; then what the models must allow for other shards' machines. */
+static int workers_setup(struct run *r, struct run_tally **tallies, bool partial, char *err,
+                         size_t err_len)
 {
-    const struct scenario *sc = cfg->scenario;
-    memset(sh, 0, sizeof *sh);
-    pthread_mutex_init(&sh->lock, NULL);
-    pthread_cond_init(&sh->tick_cond, NULL);
-    pthread_cond_init(&sh->supervisor_cond, NULL);
-    sh->n_threads = threads;
-    sh->active = threads;
-    sh->sc = sc;
-    sh->handle_signals = cfg->handle_signals;
-    sh->max_wall_s = (double)scenario_max_wall(sc) / 1e6;
-    sh->sink = sink;
-    sh->out = out;
-    sh->round_min = SCENARIO_NEVER;
-    sh->epoch_ft = engine_real_filetime();
-    for (size_t a = 0; a < MODEL_MAX_APPS; a++)
-        sh->host_count[a] = -1;
-    if (cfg->hosts) {
-        sh->n_models = cfg->hosts->n;
-        return;
-    }
-    sh->n_models = 1;
-    snprintf(sh->single.hosts[0].name, sizeof sh->single.hosts[0].name, "target");
-    if (cfg->target)
-        sh->single.hosts[0].addrs = *cfg->target;
-    sh->single.hosts[0].published_until_us = INT64_MAX;
-    sh->single.hosts[0].up_until_us = INT64_MAX;
-    sh->single.n = 1;
-    sh->single.caching = true;
-}
-
-/* One model per host; false when out of memory or the catalogue does not fit. */
-static bool models_init(struct engine_shared *sh, const struct engine_config *cfg)
-{
-    const struct scenario *sc = cfg->scenario;
-    bool models_ok = sh->model != NULL && sh->n_models <= HOST_SET_MAX;
-    for (size_t h = 0; models_ok && h < sh->n_models; h++) {
-        models_ok = model_init(&sh->model[h], cfg->catalog) == 0;
-        if (models_ok) {
-            /* live_host has no fixed offset. A shard sees only its own machines; a live host
-             * also counts real machines that come (and CMIDs of earlier runs still counted):
-             * both are judged from below. */
-            sh->model[h].baseline = sc->baseline && !sc->live_host;
-            sh->model[h].partial = cfg->shard_count > 1 || sc->live_host;
+    for (unsigned t = 0; t < r->n_workers; t++)
+        if (worker_setup(r, &r->workers[t], t, tallies[t], err, err_len))
+            return -1;
+    if (partial) /* other shards' machines of every population lift the capacity too */
+        for (size_t p = 0; p < r->workers[0].fleet.n_pops; p++) {
+            const struct fleet_population *fp = &r->workers[0].fleet.pops[p];
+            unsigned n = fp->n_policy;
+            if (r->cfg->cap_n_policy && n > fp->kms->n_policy)
+                n = fp->kms->n_policy;
+            recorder_expect_n_policy(r->recorder, fp->app_index, n);
         }
+    /* The first worker flushes the records and prints progress. */
+    struct worker *first = &r->workers[0];
+    r->housekeeping = event_new(first->base, -1, EV_PERSIST, on_housekeeping, r);
+    struct timeval every = {0, 500000};
+    if (!r->housekeeping || event_add(r->housekeeping, &every)) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
     }
-    return models_ok;
+    return 0;
 }
 
 /* A tally per thread (the first is the caller's), each naming every host of the set. */
@@ -229,133 +187,135 @@ static int tallies_init(struct run_tally **tallies, unsigned threads, struct run
     return 0;
 }
 
-/* Every thread's fleet, slots and loop; then what the model must allow for other shards. */
-static int engines_setup(struct engine_shared *sh, const struct engine_config *cfg,
-                         struct run_tally **tallies, char *err, size_t err_len)
+static void *worker_thread(void *arg)
 {
-    for (unsigned t = 0; t < sh->n_threads; t++)
-        if (engine_setup(&sh->engines[t], sh, t, cfg, tallies[t])) {
-            snprintf(err, err_len, "%s", sh->engines[t].setup_err);
-            return -1;
-        }
-    if (sh->model->partial) /* other shards' machines of every population lift the capacity too */
-        for (size_t p = 0; p < sh->engines[0].fleet.n_pops; p++) {
-            const struct fleet_population *fp = &sh->engines[0].fleet.pops[p];
-            unsigned n = fp->n_policy;
-            if (cfg->cap_n_policy && n > fp->kms->n_policy)
-                n = fp->kms->n_policy;
-            for (size_t h = 0; h < sh->n_models; h++)
-                model_expect_n_policy(&sh->model[h], fp->app_index, n);
-        }
-    return 0;
+    struct worker *w = arg;
+    scheduler_start(w->scheduler);
+    event_base_dispatch(w->base);
+    control_leave(w->control);
+    return NULL;
 }
 
-/* Runs the loops: thread 0 here, the others on their own threads. *started: the threads that
- * ran. Returns true when the run was stopped before any loop began. */
-static bool run_loops(struct engine_shared *sh, unsigned threads, unsigned *started)
+/* Runs the loops: the first worker here, the others on their own threads. *started: the
+ * threads that ran. Returns true when the run was stopped before any loop began. */
+static bool run_loops(struct run *r, unsigned *started)
 {
-    pthread_mutex_lock(&sh->lock);
-    bool stopped_already = sh->abort;
-    pthread_mutex_unlock(&sh->lock);
-    if (stopped_already)
+    if (control_aborted(r->control))
         return true;
-    for (unsigned t = 1; t < threads; t++, (*started)++)
-        if (pthread_create(&sh->engines[t].thread, NULL, engine_thread, &sh->engines[t]) != 0)
+    for (unsigned t = 1; t < r->n_workers; t++, (*started)++)
+        if (pthread_create(&r->workers[t].thread, NULL, worker_thread, &r->workers[t]) != 0)
             break;
-    if (*started < threads) {
-        /* The barrier counts only the threads running: stop those. */
-        pthread_mutex_lock(&sh->lock);
-        sh->stop = true;
-        sh->active = *started;
-        sh->n_threads = *started;
-        pthread_mutex_unlock(&sh->lock);
-    }
-    engine_thread(&sh->engines[0]);
+    if (*started < r->n_workers)
+        control_shrink(r->control, *started); /* the barrier counts only the threads running */
+    worker_thread(&r->workers[0]);
     for (unsigned t = 1; t < *started; t++)
-        pthread_join(sh->engines[t].thread, NULL);
+        pthread_join(r->workers[t].thread, NULL);
     return false;
 }
 
-static void supervisor_stop(struct engine_shared *sh, const struct engine_config *cfg)
-{
-    pthread_mutex_lock(&sh->lock);
-    sh->finished = true;
-    pthread_cond_signal(&sh->supervisor_cond);
-    pthread_mutex_unlock(&sh->lock);
-    /* A supervisor in sigtimedwait wakes at the next signal: send it one (it sees finished). */
-    if (cfg->handle_signals)
-        pthread_kill(sh->supervisor, SIGTERM);
-    pthread_join(sh->supervisor, NULL);
-}
-
 /* The supervisor, the client-clock check, the loops; 0 when every thread ran to its end. */
-static int run_threads(struct engine_shared *sh, const struct engine_config *cfg, char *err,
-                       size_t err_len)
+static int run_threads(struct run *r, struct engine_outcome *out, char *err, size_t err_len)
 {
-    unsigned threads = sh->n_threads;
-    clock_gettime(CLOCK_MONOTONIC, &sh->started);
-    /* Signals are taken by the supervisor: blocked here, so the threads started below inherit
-     * the mask (the caller blocks them before starting any other thread, see engine.h). */
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    if (cfg->handle_signals)
-        pthread_sigmask(SIG_BLOCK, &signals, NULL);
-    if (pthread_create(&sh->supervisor, NULL, engine_supervisor_thread, sh) != 0) {
-        snprintf(err, err_len, "cannot start the supervisor thread");
+    if (control_start(r->control, err, err_len))
         return -1;
-    }
+    struct worker *first = &r->workers[0];
     unsigned started = 1;
     bool stopped_already = false;
-    if (cfg->check_client_clock && engine_check_client_clock(&sh->engines[0], err, err_len) != 0)
+    if (r->cfg->check_client_clock &&
+        clock_check_run(scheduler_contacts(first->scheduler), &first->fleet, r->epoch_ft, out, err,
+                        err_len) != 0)
         started = 0;
     else
-        stopped_already = run_loops(sh, threads, &started);
-    supervisor_stop(sh, cfg);
+        stopped_already = run_loops(r, &started);
+    control_finish(r->control);
     if (started == 0)
         return -1;
-    if (!stopped_already && started < threads) {
-        snprintf(err, err_len, "cannot start %u engine threads", threads);
+    if (!stopped_already && started < r->n_workers) {
+        snprintf(err, err_len, "cannot start %u engine threads", r->n_workers);
         return -1;
     }
     return 0;
 }
 
-/* The machines' end states into the tallies, merged into the caller's; the time reached. */
-static void gather_results(struct engine_shared *sh, const struct engine_config *cfg,
-                           struct run_tally *tally, struct run_tally **tallies, unsigned threads)
+/* The machines' end states into the tallies, merged into the caller's; how the run ended. */
+static void gather_results(struct run *r, struct run_tally *tally, struct engine_outcome *out)
 {
-    struct engine_outcome *out = sh->out;
-    out->wall_seconds = engine_wall_now(&sh->engines[0]);
-    for (unsigned t = 0; t < threads; t++) {
-        struct engine *e = &sh->engines[t];
-        if (e->sim_us > out->sim_us)
-            out->sim_us = e->sim_us;
-        for (size_t i = 0; i < e->fleet.n; i++) {
-            const struct machine *m = &e->fleet.machines[i];
-            if (m->state == MACHINE_ACTIVATED)
-                tallies[t]->pops[m->population].activated_machines++;
-            if (m->activated_us >= 0)
-                tallies[t]->pops[m->population].ever_activated_machines++;
-            if (m->unactivated_since_us >= 0 && m->state != MACHINE_WAITING) {
-                /* Still unactivated at the end of the run, or when it left. */
-                int64_t end = m->leave_us < e->sim_us ? m->leave_us : e->sim_us;
-                if (end > m->unactivated_since_us)
-                    engine_unactivated_stretch(e, m, end, m->state != MACHINE_LEFT);
-            }
-        }
+    control_outcome(r->control, out);
+    out->answered = recorder_answered(r->recorder);
+    out->wall_seconds = control_wall_now(r->control);
+    for (unsigned t = 0; t < r->n_workers; t++) {
+        struct worker *w = &r->workers[t];
+        int64_t reached = scheduler_reached(w->scheduler);
+        if (reached > out->sim_us)
+            out->sim_us = reached;
+        scheduler_tally_end(w->scheduler);
         if (t > 0)
-            run_tally_merge(tally, tallies[t]);
+            run_tally_merge(tally, w->tally);
     }
     /* Interrupted on the virtual clock: the time reached is the last request's. (A thread that
      * was waiting at the tick barrier when the stop came does not know the run was cut short.) */
-    if (out->interrupted && cfg->scenario->clock == SCENARIO_CLOCK_VIRTUAL)
+    if (out->interrupted && r->cfg->scenario->clock == SCENARIO_CLOCK_VIRTUAL)
         out->sim_us = tally->requests ? tally->last_sim_us : 0;
-    if (cfg->progress) {
-        sh->engines[0].sim_us = out->sim_us;
-        engine_print_progress(&sh->engines[0], true);
+    if (r->cfg->progress)
+        progress_meter_print(&r->progress, out->sim_us, true);
+}
+
+/* Run control, the recorder and the progress line for cfg. */
+static int run_init(struct run *r, const struct engine_config *cfg,
+                    const struct run_event_sink *sink, unsigned threads, char *err, size_t err_len)
+{
+    const struct scenario *sc = cfg->scenario;
+    memset(r, 0, sizeof *r);
+    r->cfg = cfg;
+    r->n_workers = threads;
+    r->epoch_ft = real_filetime();
+    single_host(&r->single, cfg->target);
+    r->hosts = cfg->hosts ? cfg->hosts : &r->single;
+    struct control_config ctl = {
+        .loops = threads,
+        .max_wall_s = (double)scenario_max_wall(sc) / 1e6,
+        .handle_signals = cfg->handle_signals,
+        .progress_line = cfg->progress,
+    };
+    r->control = control_new(&ctl);
+    r->workers = calloc(threads, sizeof *r->workers);
+    if (!r->control || !r->workers) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
     }
+    /* live_host has no fixed offset. A shard sees only its own machines; a live host also
+     * counts real machines that come (and CMIDs of earlier runs still counted): both are
+     * judged from below. */
+    struct recorder_config rc = {
+        .catalog = cfg->catalog,
+        .n_hosts = cfg->hosts ? cfg->hosts->n : 1,
+        .baseline = sc->baseline && !sc->live_host,
+        .partial = cfg->shard_count > 1 || sc->live_host,
+        .stop_after_failures = sc->stop_after_failures,
+        .stop_after_silence_us = sc->stop_after_silence_us,
+        .sink = sink,
+        .control = r->control,
+    };
+    r->recorder = recorder_new(&rc, err, err_len);
+    if (!r->recorder)
+        return -1;
+    r->progress = (struct progress_meter){.recorder = r->recorder,
+                                          .control = r->control,
+                                          .catalog = cfg->catalog,
+                                          .virtual_clock = sc->clock == SCENARIO_CLOCK_VIRTUAL,
+                                          .duration_us = sc->duration_us};
+    return 0;
+}
+
+static void run_free(struct run *r)
+{
+    if (r->housekeeping)
+        event_free(r->housekeeping);
+    for (unsigned t = 0; r->workers && t < r->n_workers; t++)
+        worker_free(&r->workers[t]);
+    free(r->workers);
+    recorder_free(r->recorder);
+    control_free(r->control);
 }
 
 int engine_run(const struct engine_config *cfg, struct run_tally *tally,
@@ -366,29 +326,23 @@ int engine_run(const struct engine_config *cfg, struct run_tally *tally,
     memset(out, 0, sizeof *out);
     /* Loops are woken across threads (signals, the tick barrier's stop). */
     evthread_use_pthreads();
-    struct engine_shared sh;
-    shared_init(&sh, cfg, sink, out, threads);
-    sh.model = sh.n_models ? calloc(sh.n_models, sizeof *sh.model) : NULL;
-    sh.engines = calloc(threads, sizeof *sh.engines);
+    struct run r;
     struct run_tally **tallies = calloc(threads, sizeof *tallies);
     int rc = -1;
-    if (!models_init(&sh, cfg) || !sh.engines || !tallies)
-        snprintf(err, err_len, "out of memory, no host, or too many applications in the catalogue");
-    else if (tallies_init(tallies, threads, tally, cfg, err, err_len) == 0 &&
-             engines_setup(&sh, cfg, tallies, err, err_len) == 0 &&
-             run_threads(&sh, cfg, err, err_len) == 0) {
-        gather_results(&sh, cfg, tally, tallies, threads);
+    if (!tallies)
+        snprintf(err, err_len, "out of memory");
+    else if (run_init(&r, cfg, sink, threads, err, err_len) == 0 &&
+             tallies_init(tallies, threads, tally, cfg, err, err_len) == 0 &&
+             workers_setup(&r, tallies, cfg->shard_count > 1 || cfg->scenario->live_host, err,
+                           err_len) == 0 &&
+             run_threads(&r, out, err, err_len) == 0) {
+        gather_results(&r, tally, out);
         rc = 0;
     }
-    for (unsigned t = 0; sh.engines && t < threads; t++)
-        engine_free(&sh.engines[t]);
+    if (tallies)
+        run_free(&r);
     for (unsigned t = 1; tallies && t < threads; t++)
         free(tallies[t]);
     free(tallies);
-    free(sh.engines);
-    free(sh.model);
-    pthread_cond_destroy(&sh.tick_cond);
-    pthread_cond_destroy(&sh.supervisor_cond);
-    pthread_mutex_destroy(&sh.lock);
     return rc;
 }

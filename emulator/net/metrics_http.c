@@ -1,7 +1,5 @@
 #include "metrics_http.h"
 
-#include <event2/buffer.h>
-#include <event2/http.h>
 #include <event2/thread.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -15,10 +13,10 @@ struct metrics_http {
     bool own_base; /* started with a thread of its own */
     pthread_t thread;
     struct event *stop; /* own thread: activated from the stopping thread */
-    struct evhttp *http;
-    metrics_render_fn render;
-    void *arg;
+    struct http_server *http;
+    struct metrics_http_options opt;
     uint16_t port;
+    bool public; /* listening beyond loopback */
     char url[NET_HOST_MAX + 32];
 };
 
@@ -70,85 +68,62 @@ int metrics_http_parse_listen(const char *spec, char *host, size_t host_cap, uin
     return 0;
 }
 
-/* Anything but GET and HEAD gets 405 with the methods that work (libevent would say 501). */
-static bool method_allowed(struct evhttp_request *req)
+static void reply_text(struct http_request *req, int status, const char *text)
 {
-    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-    if (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD)
-        return true;
-    struct evkeyvalq *headers = evhttp_request_get_output_headers(req);
-    struct evbuffer *body = evbuffer_new();
-    evhttp_add_header(headers, "Allow", "GET, HEAD");
-    evhttp_add_header(headers, "Content-Type", "text/plain; charset=utf-8");
-    if (body)
-        evbuffer_add_printf(body, "only GET and HEAD\n");
-    evhttp_send_reply(req, 405, "Method Not Allowed", body); /* send_error drops headers */
-    if (body)
-        evbuffer_free(body);
-    return false;
+    http_reply(req, status, "text/plain; charset=utf-8", NULL, text, strlen(text));
 }
 
-static void on_metrics(struct evhttp_request *req, void *arg)
+static void serve_metrics(struct metrics_http *m, struct http_request *req)
 {
-    struct metrics_http *m = arg;
-    if (!method_allowed(req))
-        return;
-    /* libevent sends a body to HTTP/1.0 HEAD requests: leave it out here. */
-    bool head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
     struct metrics_text text;
     metrics_text_init(&text);
-    m->render(&text, m->arg);
-    struct evbuffer *body = evbuffer_new();
-    struct evkeyvalq *headers = evhttp_request_get_output_headers(req);
-    if (!body) {
-        metrics_text_free(&text);
-        evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
-        return;
-    }
+    m->opt.render(&text, m->opt.render_arg);
     if (text.failed) {
-        evhttp_add_header(headers, "Content-Type", "text/plain; charset=utf-8");
-        evbuffer_add_printf(body, "kmsload: cannot render the metrics: %s\n", text.error);
-        evhttp_send_reply(req, HTTP_INTERNAL, "Internal Server Error", body);
+        char msg[320];
+        snprintf(msg, sizeof msg, "kmsload: cannot render the metrics: %s\n", text.error);
+        reply_text(req, 500, msg);
     } else {
-        evhttp_add_header(headers, "Content-Type", METRICS_CONTENT_TYPE);
-        if (!head)
-            evbuffer_add(body, text.buf ? text.buf : "", text.len);
-        evhttp_send_reply(req, HTTP_OK, "OK", body);
+        http_reply(req, 200, METRICS_CONTENT_TYPE, NULL, text.buf ? text.buf : "", text.len);
     }
-    evbuffer_free(body);
     metrics_text_free(&text);
 }
 
-/* Anything but /metrics: a pointer to it for a person with a browser. */
-static void on_other(struct evhttp_request *req, void *arg)
+/* The pages: /metrics, /probe (watch), and a pointer to them for a person with a browser. */
+static void on_request(struct http_request *req, void *arg)
 {
-    (void)arg;
-    if (!method_allowed(req))
-        return;
-    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
-    struct evbuffer *body = evbuffer_new();
-    if (!body) {
-        evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
+    struct metrics_http *m = arg;
+    const char *path = http_request_path(req);
+    if (m->opt.render && strcmp(path, "/metrics") == 0) {
+        serve_metrics(m, req);
         return;
     }
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-                      "text/plain; charset=utf-8");
-    if (path && strcmp(path, "/") == 0) {
-        evbuffer_add_printf(body, "kmsload: the metrics are at /metrics\n");
-        evhttp_send_reply(req, HTTP_OK, "OK", body);
+    if (m->opt.probe && strcmp(path, "/probe") == 0) {
+        m->opt.probe(req, m->opt.probe_arg);
+        return;
+    }
+    const char *where = m->opt.render && m->opt.probe ? "at /metrics and /probe?target=HOST"
+                        : m->opt.render               ? "at /metrics"
+                                                      : "at /probe?target=HOST";
+    char msg[128];
+    if (strcmp(path, "/") == 0) {
+        snprintf(msg, sizeof msg, "kmsload: the metrics are %s\n", where);
+        reply_text(req, 200, msg);
     } else {
-        evbuffer_add_printf(body, "not found; the metrics are at /metrics\n");
-        evhttp_send_reply(req, HTTP_NOTFOUND, "Not Found", body);
+        snprintf(msg, sizeof msg, "not found; the metrics are %s\n", where);
+        reply_text(req, 404, msg);
     }
-    evbuffer_free(body);
 }
 
-static struct metrics_http *start_on(struct event_base *base, bool own_base, const char *spec,
-                                     metrics_render_fn render, void *arg, char *err, size_t err_len)
+static struct metrics_http *start_on(struct event_base *base, bool own_base,
+                                     const struct metrics_http_options *o, char *err,
+                                     size_t err_len)
 {
     char host[NET_HOST_MAX];
     uint16_t port;
-    if (metrics_http_parse_listen(spec, host, sizeof host, &port, err, err_len))
+    struct net_addrs addrs;
+    if (metrics_http_parse_listen(o->listen, host, sizeof host, &port, err, err_len))
+        return NULL;
+    if (net_resolve(host, port, true, &addrs, err, err_len))
         return NULL;
     struct metrics_http *m = calloc(1, sizeof *m);
     if (!m) {
@@ -157,50 +132,27 @@ static struct metrics_http *start_on(struct event_base *base, bool own_base, con
     }
     m->base = base;
     m->own_base = own_base;
-    m->render = render;
-    m->arg = arg;
-    m->http = evhttp_new(base);
+    m->opt = *o;
+    struct http_server_config cfg;
+    http_server_config_default(&cfg);
+    cfg.warn = o->warn;
+    cfg.warn_arg = o->warn_arg;
+    char why[256];
+    m->http = http_server_start(base, (const struct sockaddr *)&addrs.addr[0], addrs.len[0], &cfg,
+                                on_request, m, why, sizeof why);
     if (!m->http) {
-        snprintf(err, err_len, "cannot create the HTTP server");
+        snprintf(err, err_len, "metrics: %s (in use, or not an address of this machine)", why);
         free(m);
         return NULL;
     }
-    /* A scrape is a small GET: no request bodies, small headers, no slow client held long. */
-    evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
-                                            EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-    evhttp_set_max_headers_size(m->http, 8192);
-    evhttp_set_max_body_size(m->http, 0);
-    evhttp_set_timeout(m->http, 10);
-    evhttp_set_cb(m->http, "/metrics", on_metrics, m);
-    evhttp_set_gencb(m->http, on_other, m);
-    struct evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(m->http, host, port);
-    if (!bound) {
-        snprintf(err, err_len,
-                 "metrics: cannot listen on %s port %u (in use, or not an address "
-                 "of this machine)",
-                 host, port);
-        evhttp_free(m->http);
-        free(m);
-        return NULL;
-    }
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
+    const struct sockaddr *bound = http_server_addr(m->http);
     char text[NET_ADDR_TEXT] = "";
-    if (getsockname(evhttp_bound_socket_get_fd(bound), (struct sockaddr *)&ss, &len) == 0) {
-        net_addr_format((struct sockaddr *)&ss, text, sizeof text);
-        m->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                                 : ((struct sockaddr_in *)&ss)->sin_port);
-    }
-    snprintf(m->url, sizeof m->url, "http://%s/metrics", text);
+    net_addr_format(bound, text, sizeof text);
+    m->port = ntohs(bound->sa_family == AF_INET6 ? ((const struct sockaddr_in6 *)bound)->sin6_port
+                                                 : ((const struct sockaddr_in *)bound)->sin_port);
+    m->public = !net_addr_is_loopback(bound);
+    snprintf(m->url, sizeof m->url, "http://%s%s", text, o->render ? "/metrics" : "/probe");
     return m;
-}
-
-struct metrics_http *metrics_http_start(struct event_base *base, const char *spec,
-                                        metrics_render_fn render, void *arg, char *err,
-                                        size_t err_len)
-{
-    return start_on(base, false, spec, render, arg, err, err_len);
 }
 
 static void on_stop(evutil_socket_t fd, short what, void *arg)
@@ -217,8 +169,9 @@ static void *serve(void *arg)
     return NULL;
 }
 
-struct metrics_http *metrics_http_start_thread(const char *spec, metrics_render_fn render,
-                                               void *arg, char *err, size_t err_len)
+/* On a thread and event loop of its own. */
+static struct metrics_http *start_thread(const struct metrics_http_options *o, char *err,
+                                         size_t err_len)
 {
     /* Stopping this loop from another thread needs libevent's locking. */
     evthread_use_pthreads();
@@ -227,7 +180,7 @@ struct metrics_http *metrics_http_start_thread(const char *spec, metrics_render_
         snprintf(err, err_len, "cannot create an event loop");
         return NULL;
     }
-    struct metrics_http *m = start_on(base, true, spec, render, arg, err, err_len);
+    struct metrics_http *m = start_on(base, true, o, err, err_len);
     if (!m) {
         event_base_free(base);
         return NULL;
@@ -239,12 +192,34 @@ struct metrics_http *metrics_http_start_thread(const char *spec, metrics_render_
         snprintf(err, err_len, "cannot start the metrics thread");
         if (m->stop)
             event_free(m->stop);
-        evhttp_free(m->http);
+        http_server_stop(m->http);
         event_base_free(base);
         free(m);
         return NULL;
     }
     return m;
+}
+
+struct metrics_http *metrics_http_open(struct event_base *base,
+                                       const struct metrics_http_options *o, char *err,
+                                       size_t err_len)
+{
+    return base ? start_on(base, false, o, err, err_len) : start_thread(o, err, err_len);
+}
+
+struct metrics_http *metrics_http_start(struct event_base *base, const char *spec,
+                                        metrics_render_fn render, void *arg, char *err,
+                                        size_t err_len)
+{
+    struct metrics_http_options o = {.listen = spec, .render = render, .render_arg = arg};
+    return metrics_http_open(base, &o, err, err_len);
+}
+
+struct metrics_http *metrics_http_start_thread(const char *spec, metrics_render_fn render,
+                                               void *arg, char *err, size_t err_len)
+{
+    struct metrics_http_options o = {.listen = spec, .render = render, .render_arg = arg};
+    return metrics_http_open(NULL, &o, err, err_len);
 }
 
 const char *metrics_http_url(const struct metrics_http *m)
@@ -257,6 +232,16 @@ uint16_t metrics_http_port(const struct metrics_http *m)
     return m->port;
 }
 
+bool metrics_http_is_public(const struct metrics_http *m)
+{
+    return m->public;
+}
+
+void metrics_http_get_stats(const struct metrics_http *m, struct http_server_stats *out)
+{
+    http_server_get_stats(m->http, out);
+}
+
 void metrics_http_stop(struct metrics_http *m)
 {
     if (!m)
@@ -266,7 +251,7 @@ void metrics_http_stop(struct metrics_http *m)
         pthread_join(m->thread, NULL);
         event_free(m->stop);
     }
-    evhttp_free(m->http);
+    http_server_stop(m->http);
     if (m->own_base)
         event_base_free(m->base);
     free(m);

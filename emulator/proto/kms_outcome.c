@@ -20,3 +20,9 @@ bool kms_outcome_has_count(enum kms_outcome outcome)
 {
     return outcome == KMS_OUTCOME_ACTIVATED || outcome == KMS_OUTCOME_BELOW_THRESHOLD;
 }
+
+bool kms_outcome_no_answer(enum kms_outcome outcome)
+{
+    return outcome == KMS_OUTCOME_REFUSED || outcome == KMS_OUTCOME_TIMEOUT ||
+           outcome == KMS_OUTCOME_RESET || outcome == KMS_OUTCOME_CLOSED;
+}

@@ -23,5 +23,7 @@ enum kms_outcome {
 const char *kms_outcome_name(enum kms_outcome outcome);
 /* True for outcomes where the host answered at the KMS level (a count is known). */
 bool kms_outcome_has_count(enum kms_outcome outcome);
+/* True for outcomes where nothing came back from the host (refused, timeout, reset, closed). */
+bool kms_outcome_no_answer(enum kms_outcome outcome);
 
 #endif
