@@ -40,14 +40,15 @@ static uint16_t free_port(void)
     return 0;
 }
 
-void dns_fixture_start(struct dns_fixture *f, struct support_children *ch, const char *tmp_dir,
-                       const char *zone, const char *const *records)
+void dns_fixture_start(struct dns_fixture *f, struct support_scratch *s, const char *zone,
+                       const char *const *records)
 {
+    struct support_children *ch = &s->children;
     cr_assert_eq(access(DNSMASQ_BINARY, X_OK), 0,
                  DNSMASQ_BINARY " is missing: install dnsmasq-base (.ci/setup does)");
     memset(f, 0, sizeof *f);
     char err_path[256];
-    snprintf(err_path, sizeof err_path, "%s/dnsmasq.%d.err", tmp_dir, (int)getpid());
+    support_scratch_path(s, "dnsmasq-err", err_path, sizeof err_path);
     for (int attempt = 0; attempt < 5; attempt++) {
         f->port = free_port();
         char port_opt[32], local_opt[300];
@@ -91,81 +92,18 @@ void dns_fixture_start(struct dns_fixture *f, struct support_children *ch, const
             }
             usleep(20000);
         }
-        dns_fixture_stop(f, ch);
+        dns_fixture_stop(f, s);
     }
     char *text = support_slurp(err_path, NULL);
     cr_assert_fail("dnsmasq did not start: %s", text ? text : "(no output)");
 }
 
-void dns_fixture_stop(struct dns_fixture *f, struct support_children *ch)
+void dns_fixture_stop(struct dns_fixture *f, struct support_scratch *s)
 {
     if (f->pid <= 0)
         return;
     kill(f->pid, SIGTERM);
     int status;
-    support_wait(ch, f->pid, 3000, &status);
+    support_wait(&s->children, f->pid, 3000, &status);
     f->pid = 0;
-}
-
-static bool read_line(int fd, char *line, size_t cap, unsigned timeout_ms)
-{
-    size_t n = 0;
-    uint64_t end = support_now_ms() + timeout_ms;
-    while (n + 1 < cap) {
-        uint64_t now = support_now_ms();
-        if (now >= end)
-            break;
-        struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, (int)(end - now)) <= 0)
-            break;
-        char c;
-        if (read(fd, &c, 1) <= 0)
-            break;
-        if (c == '\n') {
-            line[n] = '\0';
-            return true;
-        }
-        line[n++] = c;
-    }
-    line[n] = '\0';
-    return false;
-}
-
-void host_fixture_start(struct host_fixture *h, struct support_children *ch, const char *tmp_dir,
-                        const char *const *extra)
-{
-    memset(h, 0, sizeof *h);
-    const char *args[24] = {"host", "--listen", "127.0.0.1:0"};
-    size_t n = 3;
-    for (size_t i = 0; extra && extra[i] && n < 23; i++)
-        args[n++] = extra[i];
-    args[n] = NULL;
-    char err_path[256];
-    snprintf(err_path, sizeof err_path, "%s/host.%d.err", tmp_dir, (int)getpid());
-    int fds[2];
-    cr_assert_eq(pipe(fds), 0);
-    int err_fd = open(err_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    cr_assert_geq(err_fd, 0);
-    h->pid = support_spawn(ch, KMSLOAD_BINARY, args, fds[1], err_fd);
-    close(fds[1]);
-    close(err_fd);
-    h->out_pipe = fds[0];
-    char line[256];
-    cr_assert(read_line(h->out_pipe, line, sizeof line, 5000), "host printed no line: \"%s\"",
-              line);
-    const char prefix[] = "kmsload host: listening on 127.0.0.1:";
-    cr_assert(strncmp(line, prefix, sizeof prefix - 1) == 0, "first line: \"%s\"", line);
-    h->port = (uint16_t)atoi(line + sizeof prefix - 1);
-    cr_assert_neq(h->port, 0, "port in \"%s\"", line);
-}
-
-void host_fixture_stop(struct host_fixture *h, struct support_children *ch)
-{
-    if (h->pid <= 0)
-        return;
-    kill(h->pid, SIGINT);
-    int status;
-    support_wait(ch, h->pid, 5000, &status);
-    close(h->out_pipe);
-    h->pid = 0;
 }

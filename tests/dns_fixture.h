@@ -1,8 +1,8 @@
 /*
  * A real DNS server for the discovery tests: dnsmasq on a free loopback port serving
- * _vlmcs._tcp SRV and A records, and `kmsload host` instances on free ports to point them at.
- * Both are children tracked in a support_children set, so a suite's fini kills them even when
- * an assertion fails (and the kernel does if the test process dies).
+ * _vlmcs._tcp SRV and A records (point them at support_host_start's hosts). It is a child of the
+ * suite's scratch, so the suite's fini kills it even when an assertion fails (and the kernel
+ * does if the test process dies).
  */
 #ifndef KMSLOAD_DNS_FIXTURE_H
 #define KMSLOAD_DNS_FIXTURE_H
@@ -27,20 +27,8 @@ struct dns_fixture {
  * "--host-record=h1.example.test,127.0.0.1" (NULL-terminated). Waits until it answers (at most 5
  * s); fails the test with dnsmasq's own message when it cannot start.
  */
-void dns_fixture_start(struct dns_fixture *f, struct support_children *ch, const char *tmp_dir,
-                       const char *zone, const char *const *records);
-void dns_fixture_stop(struct dns_fixture *f, struct support_children *ch);
-
-struct host_fixture {
-    pid_t pid;
-    int out_pipe;
-    uint16_t port;
-};
-
-/* Starts `kmsload host --listen 127.0.0.1:0 EXTRA...` and learns its port. */
-void host_fixture_start(struct host_fixture *h, struct support_children *ch, const char *tmp_dir,
-                        const char *const *extra);
-/* SIGINT, then waits (bounded) for it to exit. */
-void host_fixture_stop(struct host_fixture *h, struct support_children *ch);
+void dns_fixture_start(struct dns_fixture *f, struct support_scratch *s, const char *zone,
+                       const char *const *records);
+void dns_fixture_stop(struct dns_fixture *f, struct support_scratch *s);
 
 #endif

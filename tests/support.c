@@ -4,7 +4,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,15 +70,26 @@ char *support_slurp(const char *path, size_t *len)
     return buf;
 }
 
+static pid_t spawn_child(struct support_children *ch, const char *binary, const char *const *args,
+                         int out_fd, int err_fd, unsigned long max_open_files,
+                         const char *const *env);
+
 pid_t support_spawn(struct support_children *ch, const char *binary, const char *const *args,
                     int out_fd, int err_fd)
 {
-    return support_spawn_limited(ch, binary, args, out_fd, err_fd, 0);
+    return spawn_child(ch, binary, args, out_fd, err_fd, 0, NULL);
 }
 
 pid_t support_spawn_limited(struct support_children *ch, const char *binary,
                             const char *const *args, int out_fd, int err_fd,
                             unsigned long max_open_files)
+{
+    return spawn_child(ch, binary, args, out_fd, err_fd, max_open_files, NULL);
+}
+
+static pid_t spawn_child(struct support_children *ch, const char *binary, const char *const *args,
+                         int out_fd, int err_fd, unsigned long max_open_files,
+                         const char *const *env)
 {
     char *argv[40];
     size_t n = 0;
@@ -106,6 +119,9 @@ pid_t support_spawn_limited(struct support_children *ch, const char *binary,
             if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
                 _exit(126);
         }
+        for (size_t i = 0; env && env[i]; i++)
+            if ((strchr(env[i], '=') ? putenv((char *)env[i]) : unsetenv(env[i])) != 0)
+                _exit(126);
         execv(binary, argv);
         _exit(127);
     }
@@ -148,4 +164,168 @@ void support_kill_all(struct support_children *ch)
             ch->pid[i] = 0;
         }
     }
+}
+
+void support_scratch_init(struct support_scratch *s, const char *name)
+{
+    signal(SIGPIPE, SIG_IGN);
+    memset(s, 0, sizeof *s);
+    snprintf(s->dir, sizeof s->dir, "/tmp/kmsload-%s-XXXXXX", name);
+    cr_assert_not_null(mkdtemp(s->dir), "mkdtemp %s: %s", s->dir, strerror(errno));
+}
+
+void support_scratch_fini(struct support_scratch *s)
+{
+    support_kill_all(&s->children);
+    if (s->dir[0])
+        support_remove_tree(s->dir);
+    s->dir[0] = '\0';
+}
+
+void support_scratch_path(struct support_scratch *s, const char *what, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%s/%s.%u", s->dir, what, s->seq++);
+    cr_assert(n > 0 && (size_t)n < cap, "path too long: %s/%s", s->dir, what);
+}
+
+void support_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "cannot write %s: %s", path, strerror(errno));
+    fputs(text, f);
+    cr_assert_eq(fclose(f), 0, "cannot write %s: %s", path, strerror(errno));
+}
+
+void support_start(struct support_scratch *s, struct support_child *c, const char *const *args,
+                   unsigned flags)
+{
+    support_scratch_path(s, "stdout", c->out, sizeof c->out);
+    if (flags & SUPPORT_ERR_TO_OUT)
+        snprintf(c->err, sizeof c->err, "%s", c->out);
+    else
+        support_scratch_path(s, "stderr", c->err, sizeof c->err);
+    int out_fd = open(c->out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    cr_assert_geq(out_fd, 0, "%s: %s", c->out, strerror(errno));
+    int err_fd = out_fd;
+    if (!(flags & SUPPORT_ERR_TO_OUT)) {
+        err_fd = open(c->err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        cr_assert_geq(err_fd, 0, "%s: %s", c->err, strerror(errno));
+    }
+    c->pid = spawn_child(&s->children, KMSLOAD_BINARY, args, out_fd, err_fd, 0, s->env);
+    close(out_fd);
+    if (err_fd != out_fd)
+        close(err_fd);
+}
+
+int support_finish(struct support_scratch *s, struct support_child *c, unsigned timeout_ms)
+{
+    int status = 0;
+    cr_assert_eq(support_wait(&s->children, c->pid, timeout_ms, &status), 0,
+                 "kmsload did not end within %u ms", timeout_ms);
+    if (WIFSIGNALED(status))
+        cr_log_warn("kmsload died of signal %d", WTERMSIG(status));
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+struct support_result support_run(struct support_scratch *s, unsigned timeout_ms, unsigned flags,
+                                  const char *const *args)
+{
+    struct support_child c;
+    support_start(s, &c, args, flags);
+    struct support_result r = {support_finish(s, &c, timeout_ms), NULL, NULL};
+    r.out = support_slurp(c.out, NULL);
+    r.err = (flags & SUPPORT_ERR_TO_OUT) ? strdup("") : support_slurp(c.err, NULL);
+    cr_assert(r.out && r.err, "cannot read %s or %s", c.out, c.err);
+    return r;
+}
+
+struct support_result support_runl(struct support_scratch *s, unsigned timeout_ms, unsigned flags,
+                                   const char *first, ...)
+{
+    va_list ap;
+    va_start(ap, first);
+    struct support_result r = support_runv(s, timeout_ms, flags, first, ap);
+    va_end(ap);
+    return r;
+}
+
+struct support_result support_runv(struct support_scratch *s, unsigned timeout_ms, unsigned flags,
+                                   const char *first, va_list ap)
+{
+    const char *args[40];
+    size_t n = 0;
+    for (const char *a = first; a; a = va_arg(ap, const char *)) {
+        cr_assert_lt(n, sizeof args / sizeof args[0] - 1, "too many arguments");
+        args[n++] = a;
+    }
+    args[n] = NULL;
+    return support_run(s, timeout_ms, flags, args);
+}
+
+void support_result_free(struct support_result *r)
+{
+    free(r->out);
+    free(r->err);
+    r->out = r->err = NULL;
+}
+
+bool support_read_line(int fd, char *line, size_t cap, unsigned timeout_ms)
+{
+    size_t n = 0;
+    uint64_t end = support_now_ms() + timeout_ms;
+    while (n + 1 < cap) {
+        uint64_t now = support_now_ms();
+        struct pollfd p = {fd, POLLIN, 0};
+        if (now >= end || poll(&p, 1, (int)(end - now)) <= 0)
+            break;
+        char ch;
+        if (read(fd, &ch, 1) <= 0)
+            break;
+        if (ch == '\n') {
+            line[n] = '\0';
+            return true;
+        }
+        line[n++] = ch;
+    }
+    line[n] = '\0';
+    return false;
+}
+
+void support_host_start(struct support_scratch *s, struct support_host *h, const char *const *extra)
+{
+    memset(h, 0, sizeof *h);
+    const char *args[24] = {"host", "--listen", "127.0.0.1:0"};
+    size_t n = 3;
+    for (size_t i = 0; extra && extra[i] && n < 23; i++)
+        args[n++] = extra[i];
+    args[n] = NULL;
+    char err_path[128];
+    support_scratch_path(s, "host-err", err_path, sizeof err_path);
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    int err_fd = open(err_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    cr_assert_geq(err_fd, 0);
+    h->pid = support_spawn(&s->children, KMSLOAD_BINARY, args, fds[1], err_fd);
+    close(fds[1]);
+    close(err_fd);
+    h->out_pipe = fds[0];
+    char line[256];
+    cr_assert(support_read_line(h->out_pipe, line, sizeof line, 5000),
+              "host printed no line: \"%s\"", line);
+    const char prefix[] = "kmsload host: listening on 127.0.0.1:";
+    cr_assert(strncmp(line, prefix, sizeof prefix - 1) == 0, "first line: \"%s\"", line);
+    h->port = (uint16_t)atoi(line + sizeof prefix - 1);
+    cr_assert_neq(h->port, 0, "port in \"%s\"", line);
+    snprintf(h->target, sizeof h->target, "127.0.0.1:%u", h->port);
+}
+
+void support_host_stop(struct support_scratch *s, struct support_host *h)
+{
+    if (h->pid <= 0)
+        return;
+    kill(h->pid, SIGINT);
+    int status;
+    support_wait(&s->children, h->pid, 5000, &status);
+    close(h->out_pipe);
+    h->pid = 0;
 }

@@ -24,46 +24,41 @@
 #include <unistd.h>
 
 static struct catalog ct_cat;
-static struct support_children ct_children;
-static char ct_dir[64];
+static struct support_scratch ct;
 
 static void ct_init(void)
 {
     char err[512] = "";
-    signal(SIGPIPE, SIG_IGN);
-    memset(&ct_children, 0, sizeof ct_children);
+    support_scratch_init(&ct, "client");
     cr_assert_eq(catalog_parse(&ct_cat, catalog_builtin_ini, "built-in", err, sizeof err), 0, "%s",
                  err);
-    snprintf(ct_dir, sizeof ct_dir, "/tmp/kmsload-client-XXXXXX");
-    cr_assert_not_null(mkdtemp(ct_dir), "mkdtemp: %s", strerror(errno));
 }
 
 static void ct_fini(void)
 {
-    support_kill_all(&ct_children);
-    support_remove_tree(ct_dir);
+    support_scratch_fini(&ct);
     catalog_free(&ct_cat);
 }
 
 TestSuite(client, .init = ct_init, .fini = ct_fini, .timeout = 60);
 
-/* ---- the reference host: `kmsload host` on a free loopback port (tests/dns_fixture.h) ---- */
+/* ---- the reference host: `kmsload host` on a free loopback port (tests/support.h) ---- */
 
 struct ct_host {
-    struct host_fixture fx;
+    struct support_host fx;
     uint16_t port;
 };
 
 static void ct_host_start(struct ct_host *h)
 {
     memset(h, 0, sizeof *h);
-    host_fixture_start(&h->fx, &ct_children, ct_dir, NULL);
+    support_host_start(&ct, &h->fx, NULL);
     h->port = h->fx.port;
 }
 
 static void ct_host_stop(struct ct_host *h)
 {
-    host_fixture_stop(&h->fx, &ct_children);
+    support_host_stop(&ct, &h->fx);
 }
 
 /* A request for product with this machine's stable CMID (or the given one). */
@@ -362,7 +357,7 @@ Test(client, dns_lookup_in_preference_order)
                              "--host-record=a.example.test,127.0.0.1",
                              "--host-record=c.example.test,127.0.0.1",
                              NULL};
-    dns_fixture_start(&dns, &ct_children, ct_dir, "example.test", records);
+    dns_fixture_start(&dns, &ct, "example.test", records);
     struct dns_srv_query q = {
         .domain = "example.test", .dns_server = dns.server, .timeout_us = 5000000};
     enum dns_srv_status st;
@@ -382,7 +377,7 @@ Test(client, dns_lookup_in_preference_order)
     cr_expect_neq(st, DNS_SRV_OK);
     cr_expect_str_eq(set->name, "_vlmcs._tcp.missing.example.test");
     free(set);
-    dns_fixture_stop(&dns, &ct_children);
+    dns_fixture_stop(&dns, &ct);
     char name[64];
     client_host_name("::1", 1688, name, sizeof name);
     cr_expect_str_eq(name, "[::1]:1688");

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,11 +17,16 @@
 #error "KMSLOAD_BINARY must name the kmsload program"
 #endif
 
-static struct support_children children;
+static struct support_scratch ch;
+
+static void setup(void)
+{
+    support_scratch_init(&ch, "charts");
+}
 
 static void teardown(void)
 {
-    support_kill_all(&children);
+    support_scratch_fini(&ch);
 }
 
 static int have_gnuplot(void)
@@ -28,25 +34,17 @@ static int have_gnuplot(void)
     return system("command -v gnuplot >/dev/null 2>&1") == 0;
 }
 
-/* Runs a shipped scenario into DIR/run and returns DIR (a fresh temporary directory). */
+/* Runs a shipped scenario into DIR/run and returns DIR (a fresh directory in the scratch). */
 static void run_scenario(char *dir, size_t cap, const char *scenario)
 {
-    snprintf(dir, cap, "/tmp/kmsload-charts-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
-    char out[256], errpath[256];
+    support_scratch_path(&ch, "case", dir, cap);
+    cr_assert_eq(mkdir(dir, 0700), 0, "mkdir %s: %s", dir, strerror(errno));
+    char out[256];
     snprintf(out, sizeof out, "%s/run", dir);
-    snprintf(errpath, sizeof errpath, "%s/run.err", dir);
-    int err_fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    cr_assert_geq(err_fd, 0);
     const char *args[] = {"run", scenario, "--out", out, "-q", NULL};
-    pid_t pid = support_spawn(&children, KMSLOAD_BINARY, args, err_fd, err_fd);
-    close(err_fd);
-    int status = 0;
-    cr_assert_eq(support_wait(&children, pid, 60000, &status), 0, "kmsload run timed out");
-    char *err = support_slurp(errpath, NULL);
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "kmsload run %s: status %d: %s",
-              scenario, status, err ? err : "");
-    free(err);
+    struct support_result r = support_run(&ch, 60000, SUPPORT_ERR_TO_OUT, args);
+    cr_assert(r.status == 0, "kmsload run %s: status %d: %s", scenario, r.status, r.out);
+    support_result_free(&r);
 }
 
 static char *chart(const char *dir, const char *name)
@@ -66,13 +64,13 @@ static int has_text(const char *svg, const char *text)
     return strstr(svg, needle) != NULL;
 }
 
-TestSuite(charts, .fini = teardown, .timeout = 90);
+TestSuite(charts, .init = setup, .fini = teardown, .timeout = 90);
 
 Test(charts, expiry_marks_the_falls_below_threshold_and_keeps_machines_whole)
 {
     if (!have_gnuplot())
         cr_skip_test("gnuplot not installed");
-    char dir[64];
+    char dir[128];
     run_scenario(dir, sizeof dir, KMSLOAD_SOURCE_DIR "/scenarios/expiry-30d.ini");
 
     /* The point of the scenario: Windows under 25 near day 43, Office under 5 near day 44,
@@ -119,7 +117,7 @@ Test(charts, a_climb_has_no_fall_and_rates_per_simulated_minute)
 {
     if (!have_gnuplot())
         cr_skip_test("gnuplot not installed");
-    char dir[64];
+    char dir[128];
     run_scenario(dir, sizeof dir, KMSLOAD_SOURCE_DIR "/scenarios/threshold-climb.ini");
     char *count = chart(dir, "count.svg");
     cr_assert_null(strstr(count, "count fell below a threshold"), "no fall, no key entry");
@@ -136,7 +134,7 @@ Test(charts, a_short_real_clock_run_shows_requests_per_bar_not_an_inflated_rate)
 {
     if (!have_gnuplot())
         cr_skip_test("gnuplot not installed");
-    char dir[64];
+    char dir[128];
     /* 3 s of real time, 25 requests: bins of 31 ms; "160 per second" would be the old reading. */
     run_scenario(dir, sizeof dir, KMSLOAD_SOURCE_DIR "/scenarios/clock-skew.ini");
     char *outcomes = chart(dir, "outcomes.svg");

@@ -21,78 +21,39 @@
 #error "KMSLOAD_BINARY must name the kmsload program"
 #endif
 
-static struct support_children cc_children;
-static char cc_dir[64];
+static struct support_scratch cc;
 
 static void cc_init(void)
 {
-    signal(SIGPIPE, SIG_IGN);
-    memset(&cc_children, 0, sizeof cc_children);
-    snprintf(cc_dir, sizeof cc_dir, "/tmp/kmsload-coverage-XXXXXX");
-    cr_assert_not_null(mkdtemp(cc_dir), "mkdtemp: %s", strerror(errno));
+    support_scratch_init(&cc, "coverage");
 }
 
 static void cc_fini(void)
 {
-    support_kill_all(&cc_children);
-    support_remove_tree(cc_dir);
+    support_scratch_fini(&cc);
 }
 
 TestSuite(coverage_cli, .init = cc_init, .fini = cc_fini, .timeout = 60);
 
-/* Starts `kmsload host` with the given host keys on a free loopback port; returns its pid and
- * "127.0.0.1:PORT" in target. */
-static pid_t cc_host(const char *keys, char *target, size_t cap)
+/* Starts `kmsload host` with the given host keys on a free loopback port. */
+static void cc_host(struct support_host *h, const char *keys)
 {
-    int fds[2];
-    cr_assert_eq(pipe(fds), 0);
-    int devnull = open("/dev/null", O_WRONLY);
-    const char *args[] = {"host", "-l", "127.0.0.1:0", "--host-key", keys, NULL};
-    pid_t pid = support_spawn(&cc_children, KMSLOAD_BINARY, args, fds[1], devnull);
-    close(fds[1]);
-    close(devnull);
-    char line[64];
-    size_t used = 0;
-    uint64_t end = support_now_ms() + 5000;
-    while (used + 1 < sizeof line && support_now_ms() < end) {
-        struct pollfd p = {.fd = fds[0], .events = POLLIN};
-        if (poll(&p, 1, 100) <= 0)
-            continue;
-        if (read(fds[0], line + used, 1) != 1)
-            break;
-        if (line[used] == '\n')
-            break;
-        used++;
-    }
-    line[used] = '\0';
-    close(fds[0]);
-    const char prefix[] = "kmsload host: listening on ";
-    cr_assert(strncmp(line, prefix, sizeof prefix - 1) == 0, "first line: \"%s\"", line);
-    snprintf(target, cap, "%s", line + sizeof prefix - 1);
-    return pid;
+    support_host_start(&cc, h, (const char *const[]){"--host-key", keys, NULL});
 }
 
-/* Runs `kmsload coverage` with args (after the subcommand); stdout into a file; returns the exit
+/* Runs `kmsload coverage` with args (after the subcommand), stderr with stdout; returns the exit
  * status and the output (caller frees). */
 static int cc_run(const char *const *args, char **out)
 {
-    static unsigned seq;
-    char path[128];
-    snprintf(path, sizeof path, "%s/out.%u", cc_dir, seq++);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    cr_assert_geq(fd, 0);
     const char *argv[16] = {"coverage"};
     size_t n = 1;
     for (size_t i = 0; args[i] && n < 15; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    pid_t pid = support_spawn(&cc_children, KMSLOAD_BINARY, argv, fd, fd);
-    close(fd);
-    int status = 0;
-    cr_assert_eq(support_wait(&cc_children, pid, 30000, &status), 0, "coverage did not finish");
-    *out = support_slurp(path, NULL);
-    cr_assert_not_null(*out);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    struct support_result r = support_run(&cc, 30000, SUPPORT_ERR_TO_OUT, argv);
+    free(r.err);
+    *out = r.out;
+    return r.status;
 }
 
 static json_t *cc_group(json_t *root, const char *key)
@@ -116,8 +77,9 @@ static const char *cc_str(json_t *o, const char *key)
 
 Test(coverage_cli, a_2012_r2_host_refuses_server_2016_and_newer_with_advice)
 {
-    char target[64];
-    pid_t host = cc_host("ws2012r2", target, sizeof target);
+    struct support_host host;
+    cc_host(&host, "ws2012r2");
+    const char *target = host.target;
     char *out;
     const char *args[] = {target, "--json", "--require", "ws2012r2,ws2012,win81", NULL};
     cr_expect_eq(cc_run(args, &out), 0, "%s", out);
@@ -152,14 +114,16 @@ Test(coverage_cli, a_2012_r2_host_refuses_server_2016_and_newer_with_advice)
                           "first"),
               "%s", out);
     free(out);
-    kill(host, SIGTERM);
+    kill(host.pid, SIGTERM);
 }
 
 Test(coverage_cli, a_2022_key_host_refuses_server_2025_and_counts_grow_by_one)
 {
-    char target[64], md[128];
-    pid_t host = cc_host("ws2022,office2021", target, sizeof target);
-    snprintf(md, sizeof md, "%s/coverage.md", cc_dir);
+    char md[128];
+    struct support_host host;
+    cc_host(&host, "ws2022,office2021");
+    const char *target = host.target;
+    snprintf(md, sizeof md, "%s/coverage.md", cc.dir);
     char *out;
     const char *args[] = {target, "--json", "--markdown", md, NULL};
     cr_expect_eq(cc_run(args, &out), 0, "%s", out);
@@ -196,7 +160,7 @@ Test(coverage_cli, a_2022_key_host_refuses_server_2025_and_counts_grow_by_one)
     }
     json_decref(root);
     free(out);
-    kill(host, SIGTERM);
+    kill(host.pid, SIGTERM);
 }
 
 Test(coverage_cli, usage_and_unreachable)
@@ -219,24 +183,16 @@ Test(coverage_cli, usage_and_unreachable)
 Test(coverage_cli, a_run_that_measures_coverage_says_it_in_the_same_words)
 {
     char out_dir[128], md[128], *out;
-    snprintf(out_dir, sizeof out_dir, "%s/run", cc_dir);
-    snprintf(md, sizeof md, "%s/summary.md", cc_dir);
+    snprintf(out_dir, sizeof out_dir, "%s/run", cc.dir);
+    snprintf(md, sizeof md, "%s/summary.md", cc.dir);
     const char *argv[] = {"run",          KMSLOAD_SOURCE_DIR "/scenarios/host-key-coverage.ini",
                           "--out",        out_dir,
                           "--summary-md", md,
                           "--no-report",  NULL};
-    static unsigned seq;
-    char log[128];
-    snprintf(log, sizeof log, "%s/run.%u.log", cc_dir, seq++);
-    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    cr_assert_geq(fd, 0);
-    pid_t pid = support_spawn(&cc_children, KMSLOAD_BINARY, argv, fd, fd);
-    close(fd);
-    int status = 0;
-    cr_assert_eq(support_wait(&cc_children, pid, 30000, &status), 0);
-    out = support_slurp(log, NULL);
-    cr_assert_not_null(out);
-    cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s", out);
+    struct support_result r = support_run(&cc, 30000, SUPPORT_ERR_TO_OUT, argv);
+    free(r.err);
+    out = r.out;
+    cr_expect(r.status == 0, "%s", out);
     static const char advice[] = "Windows Server 2025 clients: install a Windows Server 2025 "
                                  "CSVLK; this host runs Windows Server 2019 (build 17763), which "
                                  "needs KB5034768 first";

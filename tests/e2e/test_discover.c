@@ -22,78 +22,40 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static struct support_children dc_children;
-static char dc_dir[64];
-static unsigned dc_seq;
+static struct support_scratch dc;
 
 static void dc_init(void)
 {
-    signal(SIGPIPE, SIG_IGN);
-    memset(&dc_children, 0, sizeof dc_children);
-    snprintf(dc_dir, sizeof dc_dir, "/tmp/kmsload-discover-XXXXXX");
-    cr_assert_not_null(mkdtemp(dc_dir), "mkdtemp: %s", strerror(errno));
-    dc_seq = 0;
+    support_scratch_init(&dc, "discover");
 }
 
 static void dc_fini(void)
 {
-    support_kill_all(&dc_children);
-    support_remove_tree(dc_dir);
+    support_scratch_fini(&dc);
 }
 
 TestSuite(discover, .init = dc_init, .fini = dc_fini, .timeout = 60);
 
-struct dc_result {
-    int status;
-    char *out, *err;
-};
-
-static struct dc_result dc_run(const char *first, ...)
+/* Runs kmsload to completion (bounded: the test fails if it hangs). */
+static struct support_result dc_run(const char *first, ...)
 {
-    const char *args[30];
-    size_t n = 0;
     va_list ap;
     va_start(ap, first);
-    for (const char *a = first; a && n < 29; a = va_arg(ap, const char *))
-        args[n++] = a;
+    struct support_result r = support_runv(&dc, 20000, 0, first, ap);
     va_end(ap);
-    args[n] = NULL;
-    char out_path[128], err_path[128];
-    snprintf(out_path, sizeof out_path, "%s/out.%u", dc_dir, dc_seq);
-    snprintf(err_path, sizeof err_path, "%s/err.%u", dc_dir, dc_seq++);
-    int out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err_fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    cr_assert(out_fd >= 0 && err_fd >= 0);
-    pid_t pid = support_spawn(&dc_children, KMSLOAD_BINARY, args, out_fd, err_fd);
-    close(out_fd);
-    close(err_fd);
-    int status = 0;
-    struct dc_result r = {-1, NULL, NULL};
-    if (support_wait(&dc_children, pid, 20000, &status) == 0 && WIFEXITED(status))
-        r.status = WEXITSTATUS(status);
-    r.out = support_slurp(out_path, NULL);
-    r.err = support_slurp(err_path, NULL);
-    cr_assert(r.out && r.err);
     return r;
-}
-
-static void dc_free(struct dc_result *r)
-{
-    free(r->out);
-    free(r->err);
 }
 
 /* Two hosts, h1 (weight 60) and h2 (weight 20), and the DNS server publishing both. */
 struct dc_zone {
-    struct host_fixture h1, h2;
+    struct support_host h1, h2;
     struct dns_fixture dns;
 };
 
 static void dc_zone_start(struct dc_zone *z, const char *const *more_records)
 {
-    host_fixture_start(&z->h1, &dc_children, dc_dir, NULL);
-    host_fixture_start(&z->h2, &dc_children, dc_dir,
-                       (const char *const[]){"--products", "win10", NULL});
+    support_host_start(&dc, &z->h1, NULL);
+    support_host_start(&dc, &z->h2, (const char *const[]){"--products", "win10", NULL});
     char srv1[128], srv2[128];
     snprintf(srv1, sizeof srv1, "--srv-host=_vlmcs._tcp.example.test,h1.example.test,%u,0,60",
              z->h1.port);
@@ -105,10 +67,10 @@ static void dc_zone_start(struct dc_zone *z, const char *const *more_records)
     for (size_t i = 0; more_records && more_records[i] && n < 15; i++)
         records[n++] = more_records[i];
     records[n] = NULL;
-    dns_fixture_start(&z->dns, &dc_children, dc_dir, "example.test", records);
+    dns_fixture_start(&z->dns, &dc, "example.test", records);
 }
 
-static json_t *dc_json(const struct dc_result *r)
+static json_t *dc_json(const struct support_result *r)
 {
     json_error_t jerr;
     json_t *root = json_loads(r->out, 0, &jerr);
@@ -134,14 +96,14 @@ Test(discover, lists_both_published_hosts_with_their_answers)
 {
     struct dc_zone z;
     dc_zone_start(&z, NULL);
-    struct dc_result r =
+    struct support_result r =
         dc_run("discover", "example.test", "--dns-server", z.dns.server, "--json", NULL);
     cr_assert_eq(r.status, 0, "exit %d: %s / %s", r.status, r.out, r.err);
     json_t *root = dc_json(&r);
     cr_assert_str_eq(json_string_value(json_object_get(root, "name")), "_vlmcs._tcp.example.test");
     cr_assert_eq(json_array_size(json_object_get(root, "hosts")), 2);
     cr_assert_eq(json_array_size(json_object_get(root, "warnings")), 0);
-    const struct host_fixture *hf[2] = {&z.h1, &z.h2};
+    const struct support_host *hf[2] = {&z.h1, &z.h2};
     const char *names[2] = {"h1.example.test", "h2.example.test"};
     const int weights[2] = {60, 20};
     for (int i = 0; i < 2; i++) {
@@ -160,7 +122,7 @@ Test(discover, lists_both_published_hosts_with_their_answers)
         cr_assert_gt(json_integer_value(json_object_get(h, "host_build")), 6000);
     }
     json_decref(root);
-    dc_free(&r);
+    support_result_free(&r);
 
     /* The stable probe CMID: a second run refreshes the same entry instead of adding one. */
     r = dc_run("discover", "example.test", "--dns-server", z.dns.server, "--json", NULL);
@@ -168,7 +130,7 @@ Test(discover, lists_both_published_hosts_with_their_answers)
     root = dc_json(&r);
     cr_assert_eq(json_integer_value(json_object_get(dc_host(root, "h1.example.test"), "count")), 1);
     json_decref(root);
-    dc_free(&r);
+    support_result_free(&r);
 
     /* The text form names both hosts and their ports. */
     r = dc_run("discover", "example.test", "--dns-server", z.dns.server, NULL);
@@ -178,15 +140,15 @@ Test(discover, lists_both_published_hosts_with_their_answers)
     cr_assert(strstr(r.out, "h1.example.test") && strstr(r.out, "h2.example.test") &&
                   strstr(r.out, port1),
               "%s", r.out);
-    dc_free(&r);
+    support_result_free(&r);
 }
 
 Test(discover, flags_a_published_host_that_is_down)
 {
     struct dc_zone z;
     dc_zone_start(&z, NULL);
-    host_fixture_stop(&z.h2, &dc_children);
-    struct dc_result r =
+    support_host_stop(&dc, &z.h2);
+    struct support_result r =
         dc_run("discover", "example.test", "--dns-server", z.dns.server, "--json", NULL);
     cr_assert_eq(r.status, 1, "exit %d: %s", r.status, r.out);
     json_t *root = dc_json(&r);
@@ -197,11 +159,11 @@ Test(discover, flags_a_published_host_that_is_down)
     cr_assert(json_is_true(json_object_get(dc_host(root, "h1.example.test"), "answers")));
     cr_assert_eq(json_array_size(json_object_get(root, "warnings")), 1);
     json_decref(root);
-    dc_free(&r);
+    support_result_free(&r);
     r = dc_run("discover", "example.test", "--dns-server", z.dns.server, NULL);
     cr_assert_eq(r.status, 1);
     cr_assert(strstr(r.out, "1 warning") && strstr(r.out, "h2.example.test"), "%s", r.out);
-    dc_free(&r);
+    support_result_free(&r);
 }
 
 Test(discover, flags_a_stale_record_and_a_refused_product)
@@ -211,8 +173,8 @@ Test(discover, flags_a_stale_record_and_a_refused_product)
     dc_zone_start(&z, (const char *const[]){
                           "--srv-host=_vlmcs._tcp.example.test,old.example.test,1688,1,0", NULL});
     /* h2's host key covers Windows 10 only: a Server 2022 probe is refused there. */
-    struct dc_result r = dc_run("discover", "example.test", "--dns-server", z.dns.server,
-                                "--product", "ws2022-std", "--json", NULL);
+    struct support_result r = dc_run("discover", "example.test", "--dns-server", z.dns.server,
+                                     "--product", "ws2022-std", "--json", NULL);
     cr_assert_eq(r.status, 1, "exit %d: %s / %s", r.status, r.out, r.err);
     json_t *root = dc_json(&r);
     cr_assert_eq(json_array_size(json_object_get(root, "hosts")), 3);
@@ -225,19 +187,19 @@ Test(discover, flags_a_stale_record_and_a_refused_product)
     cr_assert(json_is_null(json_object_get(dc_host(root, "h1.example.test"), "warning")));
     cr_assert_eq(json_array_size(json_object_get(root, "warnings")), 2);
     json_decref(root);
-    dc_free(&r);
+    support_result_free(&r);
 }
 
 Test(discover, no_record_or_no_dns_answer_exits_3)
 {
     struct dc_zone z;
     dc_zone_start(&z, NULL);
-    struct dc_result r =
+    struct support_result r =
         dc_run("discover", "other.example.test", "--dns-server", z.dns.server, NULL);
     cr_assert_eq(r.status, 3, "exit %d: %s / %s", r.status, r.out, r.err);
     cr_assert(strstr(r.err, "no SRV record"), "%s", r.err);
-    dc_free(&r);
-    dns_fixture_stop(&z.dns, &dc_children);
+    support_result_free(&r);
+    dns_fixture_stop(&z.dns, &dc);
     /* Nobody listens there any more: DNS does not answer. */
     char server[40];
     snprintf(server, sizeof server, "127.0.0.1:%u", z.dns.port);
@@ -248,7 +210,7 @@ Test(discover, no_record_or_no_dns_answer_exits_3)
     cr_assert_eq(json_array_size(json_object_get(root, "hosts")), 0);
     cr_assert_eq(json_array_size(json_object_get(root, "warnings")), 1);
     json_decref(root);
-    dc_free(&r);
+    support_result_free(&r);
 }
 
 Test(discover, usage_errors_exit_2)
@@ -262,10 +224,10 @@ Test(discover, usage_errors_exit_2)
         {"discover", "a.test", "b.test", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct dc_result r = dc_run(cases[i][0], cases[i][1], cases[i][2], cases[i][3], NULL);
+        struct support_result r = dc_run(cases[i][0], cases[i][1], cases[i][2], cases[i][3], NULL);
         cr_assert_eq(r.status, 2, "case %zu: exit %d: %s", i, r.status, r.err);
         cr_assert(strstr(r.err, "kmsload discover:"), "case %zu: %s", i, r.err);
-        dc_free(&r);
+        support_result_free(&r);
     }
 }
 
@@ -305,9 +267,9 @@ Test(discover, coverage_of_each_answering_host)
 {
     struct dc_zone z;
     dc_zone_start(&z, NULL);
-    host_fixture_stop(&z.h1, &dc_children);
-    struct dc_result r = dc_run("discover", "example.test", "--dns-server", z.dns.server,
-                                "--coverage", "--json", NULL);
+    support_host_stop(&dc, &z.h1);
+    struct support_result r = dc_run("discover", "example.test", "--dns-server", z.dns.server,
+                                     "--coverage", "--json", NULL);
     cr_assert_eq(r.status, 1, "h1 is down: exit %d: %s / %s", r.status, r.out, r.err);
     json_t *root = dc_json(&r);
     cr_assert_null(json_object_get(dc_host(root, "h1.example.test"), "coverage"),
@@ -324,10 +286,10 @@ Test(discover, coverage_of_each_answering_host)
     json_array_foreach(refused, i, g) ws2022 |= strcmp(json_string_value(g), "ws2022") == 0;
     cr_assert(ws2022, "ws2022 is among the refused groups");
     json_decref(root);
-    dc_free(&r);
+    support_result_free(&r);
     r = dc_run("discover", "example.test", "--dns-server", z.dns.server, "--coverage", NULL);
     cr_assert(strstr(r.out, "h2.example.test") && strstr(r.out, "coverage:") &&
                   strstr(r.out, "refuses"),
               "%s", r.out);
-    dc_free(&r);
+    support_result_free(&r);
 }

@@ -1,4 +1,6 @@
 /* summary.json falls_below and index.html's falls and coverage tables, on real runs. */
+#include "support.h"
+
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <jansson.h>
@@ -10,25 +12,32 @@
 #error "KMSLOAD_BINARY must name the kmsload program"
 #endif
 
-/* Runs scenario (under scenarios/) into a fresh directory; returns the run directory. */
-static void fc_run(const char *scenario, char *dir, size_t cap)
+static struct support_scratch fc;
+
+static void fc_init(void)
 {
-    snprintf(dir, cap, "/tmp/kmsload-falls-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd,
-             "'%s' run '%s/scenarios/%s' --out '%s/run' -q >'%s/out' 2>'%s/err' </dev/null",
-             KMSLOAD_BINARY, KMSLOAD_SOURCE_DIR, scenario, dir, dir, dir);
-    int status = system(cmd);
-    cr_assert_eq(status, 0, "kmsload run %s: status %d (see %s/err)", scenario, status, dir);
+    support_scratch_init(&fc, "falls");
 }
 
-static void fc_rm(const char *dir)
+static void fc_fini(void)
 {
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        cr_log_warn("could not remove %s", dir);
+    support_scratch_fini(&fc);
+}
+
+TestSuite(falls_below, .init = fc_init, .fini = fc_fini);
+TestSuite(coverage_report, .init = fc_init, .fini = fc_fini);
+
+/* Runs scenario (under scenarios/) into DIR/run; DIR is the scratch directory. */
+static void fc_run(const char *scenario, char *dir, size_t cap)
+{
+    snprintf(dir, cap, "%s", fc.dir);
+    char path[600], out[600];
+    snprintf(path, sizeof path, "%s/scenarios/%s", KMSLOAD_SOURCE_DIR, scenario);
+    snprintf(out, sizeof out, "%s/run", dir);
+    const char *args[] = {"run", path, "--out", out, "-q", NULL};
+    struct support_result r = support_run(&fc, 100000, 0, args);
+    cr_assert_eq(r.status, 0, "kmsload run %s: status %d: %s", scenario, r.status, r.err);
+    support_result_free(&r);
 }
 
 static json_t *fc_summary(const char *dir)
@@ -45,19 +54,9 @@ static char *fc_index(const char *dir)
 {
     char path[600];
     snprintf(path, sizeof path, "%s/run/index.html", dir);
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s: %s", path, strerror(errno));
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    cr_assert_not_null(mem);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        fwrite(chunk, 1, n, mem);
-    fclose(f);
-    fclose(mem);
-    return buf;
+    char *text = support_slurp(path, NULL);
+    cr_assert_not_null(text, "%s: %s", path, strerror(errno));
+    return text;
 }
 
 Test(falls_below, expiry_30d_windows_falls_below_25_in_its_sixth_week, .timeout = 120)
@@ -102,7 +101,6 @@ Test(falls_below, expiry_30d_windows_falls_below_25_in_its_sixth_week, .timeout 
                            "</td>"),
               "no Windows row in the falls table");
     free(html);
-    fc_rm(dir);
 }
 
 Test(falls_below, threshold_climb_never_falls, .timeout = 120)
@@ -118,7 +116,6 @@ Test(falls_below, threshold_climb_never_falls, .timeout = 120)
     char *html = fc_index(dir);
     cr_assert(strstr(html, "no count fell below a threshold it had reached"));
     free(html);
-    fc_rm(dir);
 }
 
 Test(coverage_report, host_key_coverage_index_has_a_row_per_group, .timeout = 120)
@@ -145,5 +142,4 @@ Test(coverage_report, host_key_coverage_index_has_a_row_per_group, .timeout = 12
     cr_assert_not_null(cov, "%s: %s", path, jerr.text);
     cr_assert_str_eq(json_string_value(json_object_get(cov, "host_os")), "Windows Server 2019");
     json_decref(cov);
-    fc_rm(dir);
 }

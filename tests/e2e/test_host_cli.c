@@ -33,23 +33,16 @@
 
 #define HC_RUN_TIMEOUT_MS 15000
 
-static struct support_children hc_children;
-static char hc_dir[64];
-static unsigned hc_seq;
+static struct support_scratch hc;
 
 static void hc_init(void)
 {
-    signal(SIGPIPE, SIG_IGN);
-    memset(&hc_children, 0, sizeof hc_children);
-    snprintf(hc_dir, sizeof hc_dir, "/tmp/kmsload-hostcli-XXXXXX");
-    cr_assert_not_null(mkdtemp(hc_dir), "mkdtemp: %s", strerror(errno));
-    hc_seq = 0;
+    support_scratch_init(&hc, "hostcli");
 }
 
 static void hc_fini(void)
 {
-    support_kill_all(&hc_children);
-    support_remove_tree(hc_dir);
+    support_scratch_fini(&hc);
 }
 
 TestSuite(host_cli, .init = hc_init, .fini = hc_fini, .timeout = 60);
@@ -61,19 +54,19 @@ static uint64_t hc_now_ms(void)
 
 static void hc_path(char *out, size_t cap, const char *what)
 {
-    snprintf(out, cap, "%s/%s.%u", hc_dir, what, hc_seq++);
+    support_scratch_path(&hc, what, out, cap);
 }
 
 static pid_t hc_spawn(const char *const *args, int out_fd, int err_fd)
 {
-    return support_spawn(&hc_children, KMSLOAD_BINARY, args, out_fd, err_fd);
+    return support_spawn(&hc.children, KMSLOAD_BINARY, args, out_fd, err_fd);
 }
 
 /* Waits for pid up to timeout_ms; returns its exit status, or -1 (killed) on timeout / signal. */
 static int hc_wait(pid_t pid, unsigned timeout_ms)
 {
     int status = 0;
-    if (support_wait(&hc_children, pid, timeout_ms, &status) != 0)
+    if (support_wait(&hc.children, pid, timeout_ms, &status) != 0)
         return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
@@ -85,49 +78,14 @@ static char *hc_slurp(const char *path)
     return buf;
 }
 
-struct hc_result {
-    int status;
-    char *out; /* stdout */
-    char *err; /* stderr */
-};
-
-static void hc_result_free(struct hc_result *r)
-{
-    free(r->out);
-    free(r->err);
-    r->out = r->err = NULL;
-}
-
 /* Runs the program to completion (bounded) and collects its output. */
-static struct hc_result hc_run_argv(const char *const *args)
+static struct support_result hc_run(const char *first, ...)
 {
-    char out_path[128], err_path[128];
-    hc_path(out_path, sizeof out_path, "out");
-    hc_path(err_path, sizeof err_path, "err");
-    int out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err_fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    cr_assert(out_fd >= 0 && err_fd >= 0);
-    pid_t pid = hc_spawn(args, out_fd, err_fd);
-    close(out_fd);
-    close(err_fd);
-    struct hc_result r;
-    r.status = hc_wait(pid, HC_RUN_TIMEOUT_MS);
-    r.out = hc_slurp(out_path);
-    r.err = hc_slurp(err_path);
-    return r;
-}
-
-static struct hc_result hc_run(const char *first, ...)
-{
-    const char *args[30];
-    size_t n = 0;
     va_list ap;
     va_start(ap, first);
-    for (const char *a = first; a && n < 29; a = va_arg(ap, const char *))
-        args[n++] = a;
+    struct support_result r = support_runv(&hc, HC_RUN_TIMEOUT_MS, 0, first, ap);
     va_end(ap);
-    args[n] = NULL;
-    return hc_run_argv(args);
+    return r;
 }
 
 /* ---- a running host ---- */
@@ -140,33 +98,6 @@ struct hc_host {
     char port[8];
     char target[32];
 };
-
-/* Reads one line from fd within timeout_ms. */
-static bool hc_read_line(int fd, char *line, size_t cap, unsigned timeout_ms)
-{
-    size_t n = 0;
-    uint64_t end = hc_now_ms() + timeout_ms;
-    while (n + 1 < cap) {
-        uint64_t now = hc_now_ms();
-        if (now >= end)
-            break;
-        struct pollfd p = {fd, POLLIN, 0};
-        int rc = poll(&p, 1, (int)(end - now));
-        if (rc <= 0)
-            break;
-        char ch;
-        ssize_t got = read(fd, &ch, 1);
-        if (got <= 0)
-            break;
-        if (ch == '\n') {
-            line[n] = '\0';
-            return true;
-        }
-        line[n++] = ch;
-    }
-    line[n] = '\0';
-    return false;
-}
 
 /* Starts `kmsload host --listen 127.0.0.1:0 --log FILE EXTRA...` with an open-file limit
  * (0: inherited) and learns its port. */
@@ -186,12 +117,12 @@ static void hc_host_start_limited(struct hc_host *h, const char *const *extra,
     int err_fd = open(h->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     cr_assert_geq(err_fd, 0);
     h->pid =
-        support_spawn_limited(&hc_children, KMSLOAD_BINARY, args, fds[1], err_fd, max_open_files);
+        support_spawn_limited(&hc.children, KMSLOAD_BINARY, args, fds[1], err_fd, max_open_files);
     close(fds[1]);
     close(err_fd);
     h->out_pipe = fds[0];
     char line[256];
-    bool got = hc_read_line(h->out_pipe, line, sizeof line, 5000);
+    bool got = support_read_line(h->out_pipe, line, sizeof line, 5000);
     cr_assert(got, "the host printed no line within 5 s (got \"%s\")", line);
     const char prefix[] = "kmsload host: listening on 127.0.0.1:";
     cr_assert(strncmp(line, prefix, sizeof prefix - 1) == 0, "first line: \"%s\"", line);
@@ -227,7 +158,7 @@ static bool hc_file_contains(const char *path, const char *needle)
 }
 
 /* Parses probe --json output. */
-static json_t *hc_json(const struct hc_result *r)
+static json_t *hc_json(const struct support_result *r)
 {
     json_error_t jerr;
     json_t *root = json_loads(r->out, 0, &jerr);
@@ -264,7 +195,7 @@ static json_t *hc_probe(const char *target, int want_status, const char *want_ou
             args[n++] = opts[i];
     args[n++] = target;
     args[n] = NULL;
-    struct hc_result r = hc_run_argv(args);
+    struct support_result r = support_run(&hc, HC_RUN_TIMEOUT_MS, 0, args);
     cr_expect_eq(r.status, want_status, "probe %s %s %s %s: exit %d, expected %d\n%s\n%s",
                  a1 ? a1 : "", a2 ? a2 : "", a3 ? a3 : "", a4 ? a4 : "", r.status, want_status,
                  r.out, r.err);
@@ -285,7 +216,7 @@ static json_t *hc_probe(const char *target, int want_status, const char *want_ou
                 decimals++;
         cr_expect_leq(decimals, 3, "latency_ms with %zu decimals: %.40s", decimals, lat);
     }
-    hc_result_free(&r);
+    support_result_free(&r);
     return root;
 }
 
@@ -412,15 +343,15 @@ Test(host_cli, host_options_reach_the_wire)
 
 Test(host_cli, probe_of_a_closed_port_is_unreachable)
 {
-    struct hc_result r = hc_run("probe", "--json", "--timeout", "5s", "127.0.0.1:1", NULL);
+    struct support_result r = hc_run("probe", "--json", "--timeout", "5s", "127.0.0.1:1", NULL);
     cr_expect_eq(r.status, 3, "exit %d: %s %s", r.status, r.out, r.err);
     json_t *j = hc_json(&r);
     cr_expect_str_eq(hc_json_str(j, "outcome"), "refused");
     json_decref(j);
-    hc_result_free(&r);
+    support_result_free(&r);
     r = hc_run("probe", "127.0.0.1:1", NULL);
     cr_expect_eq(r.status, 3, "text mode too: exit %d", r.status);
-    hc_result_free(&r);
+    support_result_free(&r);
 }
 
 Test(host_cli, usage_errors_exit_2_naming_the_option)
@@ -444,30 +375,30 @@ Test(host_cli, usage_errors_exit_2_naming_the_option)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *const *a = cases[i].args;
-        struct hc_result r = hc_run(a[0], a[1], a[2], a[3], a[4], NULL);
+        struct support_result r = hc_run(a[0], a[1], a[2], a[3], a[4], NULL);
         cr_expect_eq(r.status, 2, "%s %s %s %s: exit %d", a[0], a[1] ? a[1] : "", a[2] ? a[2] : "",
                      a[3] ? a[3] : "", r.status);
         cr_expect(strstr(r.err, cases[i].needle) != NULL, "%s %s: stderr lacks \"%s\": %s", a[0],
                   a[1] ? a[1] : "", cases[i].needle, r.err);
-        hc_result_free(&r);
+        support_result_free(&r);
     }
 }
 
 Test(host_cli, version_and_help)
 {
-    struct hc_result r = hc_run("--version", NULL);
+    struct support_result r = hc_run("--version", NULL);
     cr_expect_eq(r.status, 0);
     cr_expect_str_eq(r.out, "kmsload 0.1.0\n");
-    hc_result_free(&r);
+    support_result_free(&r);
     r = hc_run("--help", NULL);
     cr_expect_eq(r.status, 0);
     cr_expect(strstr(r.out, "probe") != NULL, "%s", r.out);
     cr_expect(strstr(r.out, "host") != NULL, "%s", r.out);
-    hc_result_free(&r);
+    support_result_free(&r);
     r = hc_run("host", "--help", NULL);
     cr_expect_eq(r.status, 0);
     cr_expect(strstr(r.out, "--listen") != NULL && strstr(r.out, "--fault") != NULL, "%s", r.out);
-    hc_result_free(&r);
+    support_result_free(&r);
 }
 
 /* A workstation name that is a spreadsheet formula lands in --log as text, not as a formula. */
@@ -555,13 +486,13 @@ Test(host_cli, probe_cmid_is_stable_by_default)
                               i == 2 ? "stable" : "25",
                               h.target,
                               NULL};
-        struct hc_result r = hc_run_argv(args);
+        struct support_result r = support_run(&hc, HC_RUN_TIMEOUT_MS, 0, args);
         json_t *j = hc_json(&r);
         cr_expect_eq(hc_json_response_int(j, "count"), 1, "probe %d counted again: %s", i, r.out);
         json_t *req = json_object_get(j, "request");
         cmids[i] = strdup(json_string_value(json_object_get(req, "cmid")));
         json_decref(j);
-        hc_result_free(&r);
+        support_result_free(&r);
     }
     cr_expect_str_eq(cmids[0], cmids[1]);
     cr_expect_str_eq(cmids[0], cmids[2]);
@@ -628,12 +559,12 @@ Test(host_cli, client_clock_refuses_a_wild_step_and_never_saves_it)
     json_object_set_new(root, "client_clock", json_integer(now + 10000LL * 86400 * 10000000));
     cr_assert_eq(json_dump_file(root, state, 0), 0);
     json_decref(root);
-    struct hc_result r =
+    struct support_result r =
         hc_run("host", "--listen", "127.0.0.1:0", "--clock", "client", "--state", state, NULL);
     cr_expect_eq(r.status, 1, "%s", r.err);
     cr_expect(strstr(r.err, "client_clock is 10000 days ahead of the system clock") != NULL, "%s",
               r.err);
-    hc_result_free(&r);
+    support_result_free(&r);
 }
 
 /* --state and --log problems surface at start, or at stop in the exit status, never silently. */
@@ -644,16 +575,16 @@ Test(host_cli, state_and_log_problems_are_not_silent)
     cr_assert_eq(mkdir(dir, 0700), 0);
     /* At start: a state file in a missing directory, a directory as the state file. */
     snprintf(missing, sizeof missing, "%s/nosuch/state.json", dir);
-    struct hc_result r = hc_run("host", "--listen", "127.0.0.1:0", "--state", missing, NULL);
+    struct support_result r = hc_run("host", "--listen", "127.0.0.1:0", "--state", missing, NULL);
     cr_expect_eq(r.status, 1, "%s", r.err);
     cr_expect(strstr(r.err, "cannot use --state") && strstr(r.err, "No such file or directory"),
               "%s", r.err);
     cr_expect(strstr(r.out, "listening") == NULL, "it must not start serving: %s", r.out);
-    hc_result_free(&r);
+    support_result_free(&r);
     r = hc_run("host", "--listen", "127.0.0.1:0", "--state", dir, NULL);
     cr_expect_eq(r.status, 1, "%s", r.err);
     cr_expect(strstr(r.err, "is a directory") != NULL, "%s", r.err);
-    hc_result_free(&r);
+    support_result_free(&r);
     /* At stop: the final save fails (its directory went away) -> exit 1, said why. Meanwhile the
      * log goes to a full device: reported once, and the total at stop. */
     snprintf(state, sizeof state, "%s/state.json", dir);
@@ -679,7 +610,7 @@ Test(host_cli, state_and_log_problems_are_not_silent)
     close(fds[1]);
     close(err_fd);
     char line[256];
-    cr_assert(hc_read_line(fds[0], line, sizeof line, 5000), "%s", line);
+    cr_assert(support_read_line(fds[0], line, sizeof line, 5000), "%s", line);
     char target[64];
     snprintf(target, sizeof target, "127.0.0.1:%s", strrchr(line, ':') + 1);
     for (int i = 0; i < 3; i++)

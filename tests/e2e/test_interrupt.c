@@ -17,19 +17,16 @@
 #error "KMSLOAD_BINARY must name the kmsload program"
 #endif
 
-static struct support_children children;
-static char dir[64];
+static struct support_scratch it;
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/kmsload-interrupt-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
+    support_scratch_init(&it, "interrupt");
 }
 
 static void teardown(void)
 {
-    support_kill_all(&children);
-    support_remove_tree(dir);
+    support_scratch_fini(&it);
 }
 
 /* The largest sim_s (third column) of events.csv, and the number of rows. */
@@ -57,24 +54,19 @@ Test(interrupt, two_threads_record_the_time_reached_and_say_stopping_at_once)
 {
     /* 30 machines joining one a minute, a host answering after 300 ms: while one thread waits
      * for its answer, the other waits at the tick barrier, where the stop reaches it. */
-    char scenario[128], out[128], err_path[128], events[160];
-    snprintf(scenario, sizeof scenario, "%s/slow.ini", dir);
-    snprintf(out, sizeof out, "%s/run", dir);
-    snprintf(err_path, sizeof err_path, "%s/stderr", dir);
+    char scenario[128], out[128], events[160];
+    snprintf(scenario, sizeof scenario, "%s/slow.ini", it.dir);
+    snprintf(out, sizeof out, "%s/run", it.dir);
     snprintf(events, sizeof events, "%s/events.csv", out);
-    FILE *f = fopen(scenario, "w");
-    cr_assert_not_null(f);
-    fputs("[scenario]\nname = slow\nclock = virtual\nduration = 30d\nseed = 1\nconcurrency = 4\n"
-          "[host]\nfaults = latency=300ms\n"
-          "[population clients]\nproduct = win10-pro\nmachines = 30\njoin_at = 0\n"
-          "join_over = 1h\n",
-          f);
-    fclose(f);
-    int err_fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    cr_assert_geq(err_fd, 0);
+    support_write_file(
+        scenario,
+        "[scenario]\nname = slow\nclock = virtual\nduration = 30d\nseed = 1\nconcurrency = 4\n"
+        "[host]\nfaults = latency=300ms\n"
+        "[population clients]\nproduct = win10-pro\nmachines = 30\njoin_at = 0\n"
+        "join_over = 1h\n");
     const char *args[] = {"run", scenario, "--out", out, "--threads", "2", "--no-report", NULL};
-    pid_t pid = support_spawn(&children, KMSLOAD_BINARY, args, err_fd, err_fd);
-    close(err_fd);
+    struct support_child run;
+    support_start(&it, &run, args, SUPPORT_ERR_TO_OUT);
 
     /* Interrupted once some requests are on disk (events.csv is flushed every half second). */
     uint64_t end = support_now_ms() + 10000;
@@ -90,12 +82,11 @@ Test(interrupt, two_threads_record_the_time_reached_and_say_stopping_at_once)
         struct timespec ms = {0, 50000000};
         nanosleep(&ms, NULL);
     }
-    cr_assert_eq(kill(pid, SIGINT), 0);
-    int status = 0;
-    cr_assert_eq(support_wait(&children, pid, 20000, &status), 0, "did not stop");
-    char *err = support_slurp(err_path, NULL);
+    cr_assert_eq(kill(run.pid, SIGINT), 0);
+    int status = support_finish(&it, &run, 20000);
+    char *err = support_slurp(run.out, NULL);
     cr_assert_not_null(err);
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d: %s", status, err);
+    cr_assert(status == 1, "status %d: %s", status, err);
     cr_assert_not_null(strstr(err, "kmsload: SIGINT: stopping…"), "%s", err);
     free(err);
 

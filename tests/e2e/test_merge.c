@@ -38,26 +38,23 @@
 #define SMOKE KMSLOAD_SOURCE_DIR "/scenarios/smoke.ini"
 #define TM_MAX_ROWS 4096
 
-static char tm_dir[64];
+static struct support_scratch tm;
 
 static void tm_init(void)
 {
-    signal(SIGPIPE, SIG_IGN);
-    snprintf(tm_dir, sizeof tm_dir, "/tmp/kmsload-merge-XXXXXX");
-    cr_assert_not_null(mkdtemp(tm_dir), "mkdtemp: %s", strerror(errno));
+    support_scratch_init(&tm, "merge");
 }
 
 static void tm_fini(void)
 {
-    if (tm_dir[0])
-        support_remove_tree(tm_dir);
+    support_scratch_fini(&tm);
 }
 
 TestSuite(merge, .init = tm_init, .fini = tm_fini, .timeout = 60);
 
 static void tm_path(char *out, size_t cap, const char *name)
 {
-    snprintf(out, cap, "%s/%s", tm_dir, name);
+    snprintf(out, cap, "%s/%s", tm.dir, name);
 }
 
 static char *tm_slurp(const char *path)
@@ -65,50 +62,25 @@ static char *tm_slurp(const char *path)
     return support_slurp(path, NULL);
 }
 
-static void tm_write(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f, "cannot write %s: %s", path, strerror(errno));
-    fputs(text, f);
-    cr_assert_eq(fclose(f), 0);
-}
-
 /*
- * Runs the program with args (NULL-terminated), standard error to err_path (may be NULL) and
- * JOB_COMPLETION_INDEX set to job_index (NULL: unset). Returns the exit status.
+ * Runs the program with args (NULL-terminated) and JOB_COMPLETION_INDEX set to job_index (NULL:
+ * unset); its standard error in *err when err is not NULL (caller frees). Returns the exit status.
  */
-static int tm_exec(const char *err_path, const char *job_index, const char *const *args)
+static int tm_exec(char **err, const char *job_index, const char *const *args)
 {
-    const char *argv[32];
-    size_t n = 0;
-    argv[n++] = KMSLOAD_BINARY;
-    for (; args[n - 1] && n < 31; n++)
-        argv[n] = args[n - 1];
-    argv[n] = NULL;
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
-    if (pid == 0) {
-        if (job_index)
-            setenv("JOB_COMPLETION_INDEX", job_index, 1);
-        else
-            unsetenv("JOB_COMPLETION_INDEX");
-        int devnull = open("/dev/null", O_WRONLY);
-        if (devnull >= 0)
-            dup2(devnull, STDOUT_FILENO);
-        if (err_path) {
-            int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            if (fd >= 0)
-                dup2(fd, STDERR_FILENO);
-        } else if (devnull >= 0) {
-            dup2(devnull, STDERR_FILENO);
-        }
-        execv(KMSLOAD_BINARY, (char *const *)argv);
-        _exit(127);
+    char job[64];
+    snprintf(job, sizeof job, "JOB_COMPLETION_INDEX=%s", job_index ? job_index : "");
+    const char *env[] = {job_index ? job : "JOB_COMPLETION_INDEX", NULL};
+    tm.env = env;
+    struct support_result r = support_run(&tm, 120000, 0, args);
+    tm.env = NULL;
+    cr_assert_geq(r.status, 0, "kmsload did not exit normally");
+    if (err) {
+        *err = r.err;
+        r.err = NULL;
     }
-    int status;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
-    cr_assert(WIFEXITED(status), "kmsload did not exit normally");
-    return WEXITSTATUS(status);
+    support_result_free(&r);
+    return r.status;
 }
 
 /* kmsload run SCENARIO --out DIR -q [more...]: asserts the exit status is one of 0 and 1. */
@@ -119,12 +91,9 @@ static void tm_run(const char *scenario, const char *out, const char *const *mor
     for (size_t i = 0; more && more[i]; i++)
         args[n++] = more[i];
     args[n] = NULL;
-    char err_path[256];
-    tm_path(err_path, sizeof err_path, "run.err");
-    int rc = tm_exec(err_path, NULL, args);
-    char *msg = tm_slurp(err_path);
-    cr_assert(rc == 0 || rc == 1, "kmsload run %s --out %s: exit %d: %s", scenario, out, rc,
-              msg ? msg : "");
+    char *msg;
+    int rc = tm_exec(&msg, NULL, args);
+    cr_assert(rc == 0 || rc == 1, "kmsload run %s --out %s: exit %d: %s", scenario, out, rc, msg);
     free(msg);
 }
 
@@ -279,10 +248,8 @@ Test(merge, shards_add_up_to_the_whole_run)
                            "--set", "population servers.n_policy=1",
                            "--set", "population office.n_policy=1",
                            NULL};
-    char err_path[256];
-    tm_path(err_path, sizeof err_path, "merge.err");
-    int rc = tm_exec(err_path, NULL, margs);
-    char *msg = tm_slurp(err_path);
+    char *msg;
+    int rc = tm_exec(&msg, NULL, margs);
     cr_assert(rc == 0 || rc == 1, "merge: exit %d: %s", rc, msg);
     free(msg);
 
@@ -422,8 +389,8 @@ Test(merge, refuses_different_seeds_scenarios_and_overlaps)
     tm_run(SMOKE, s1, sh1);
     tm_run(SMOKE, seed2, sh1seed);
     tm_run(SMOKE, third, sh1of3);
-    tm_write(ini, "[scenario]\nname = other\nclock = virtual\nduration = 1d\n"
-                  "[population clients]\nproduct = win10-pro\nmachines = 4\n");
+    support_write_file(ini, "[scenario]\nname = other\nclock = virtual\nduration = 1d\n"
+                            "[population clients]\nproduct = win10-pro\nmachines = 4\n");
     tm_run(ini, other, sh1);
     char err[2048];
 
@@ -462,11 +429,9 @@ Test(merge, refuses_different_seeds_scenarios_and_overlaps)
     tm_assert_no_output(out);
 
     /* The program says the same and exits 2. */
-    char err_path[256];
-    tm_path(err_path, sizeof err_path, "merge.err");
     const char *args[] = {"merge", out, s0, seed2, NULL};
-    cr_assert_eq(tm_exec(err_path, NULL, args), 2);
-    char *msg = tm_slurp(err_path);
+    char *msg;
+    cr_assert_eq(tm_exec(&msg, NULL, args), 2);
     tm_assert_contains(msg, "kmsload merge: refusing to merge runs with different seeds");
     free(msg);
 }
@@ -482,7 +447,7 @@ static void tm_copy_run(const char *from, const char *to)
         snprintf(b, sizeof b, "%s/%s", to, names[i]);
         char *text = tm_slurp(a);
         cr_assert_not_null(text, "no %s", a);
-        tm_write(b, text);
+        support_write_file(b, text);
         free(text);
     }
 }
@@ -507,7 +472,7 @@ Test(merge, malformed_inputs_name_file_and_line)
     size_t len = strlen(text);
     cr_assert_gt(len, 40);
     text[len - 25] = '\0';
-    tm_write(path, text);
+    support_write_file(path, text);
     size_t lines = 0;
     for (char *p = text; *p; p++)
         lines += *p == '\n';
@@ -528,7 +493,7 @@ Test(merge, malformed_inputs_name_file_and_line)
     for (int i = 0; i < 4; i++)
         cut = strchr(cut, '\n') + 1;
     *cut = '\0';
-    tm_write(path, text);
+    support_write_file(path, text);
     free(text);
     cr_assert_eq(tm_merge(out, runs, 2, err, sizeof err), -1);
     tm_assert_contains(err, "holds 3 rows");
@@ -543,7 +508,7 @@ Test(merge, malformed_inputs_name_file_and_line)
     char *outcome = strstr(row3, "below-threshold");
     cr_assert_not_null(outcome);
     memcpy(outcome, "below-thresholt", 15);
-    tm_write(path, text);
+    support_write_file(path, text);
     free(text);
     cr_assert_eq(tm_merge(out, runs, 2, err, sizeof err), -1);
     snprintf(where, sizeof where, "%s:4: column outcome", path);
@@ -553,14 +518,14 @@ Test(merge, malformed_inputs_name_file_and_line)
     tm_path(bad, sizeof bad, "json");
     tm_copy_run(s1, bad);
     snprintf(path, sizeof path, "%s/summary.json", bad);
-    tm_write(path, "{\n  \"scenario\": {\"name\": \"smoke\",\n  oops\n}\n");
+    support_write_file(path, "{\n  \"scenario\": {\"name\": \"smoke\",\n  oops\n}\n");
     cr_assert_eq(tm_merge(out, runs, 2, err, sizeof err), -1);
     snprintf(where, sizeof where, "%s:3:", path);
     tm_assert_contains(err, where);
     tm_assert_contains(err, "not valid JSON");
 
     /* JSON, but not a run summary. */
-    tm_write(path, "{\"hello\": 1}\n");
+    support_write_file(path, "{\"hello\": 1}\n");
     cr_assert_eq(tm_merge(out, runs, 2, err, sizeof err), -1);
     tm_assert_contains(err, path);
     tm_assert_contains(err, "not a kmsload run summary");
@@ -573,7 +538,7 @@ Test(merge, malformed_inputs_name_file_and_line)
     char *index = strstr(text, "\"index\": 0");
     cr_assert_not_null(index);
     index[9] = '1';
-    tm_write(path, text);
+    support_write_file(path, text);
     free(text);
     cr_assert_eq(tm_merge(out, runs, 2, err, sizeof err), -1);
     tm_assert_contains(err, "belongs to shard 0/2");
@@ -589,7 +554,7 @@ Test(merge, unreadable_scenario_combines_shard_expectations)
     tm_path(ini, sizeof ini, "copy.ini");
     tm_path(md, sizeof md, "merged.md");
     char *text = tm_slurp(SMOKE);
-    tm_write(ini, text);
+    support_write_file(ini, text);
     free(text);
     const char *sh0[] = {"--shard", "0/2", NULL}, *sh1[] = {"--shard", "1/2", NULL};
     tm_run(ini, s0, sh0);
@@ -625,35 +590,30 @@ Test(merge, unreadable_scenario_combines_shard_expectations)
 
 Test(merge, shard_auto_from_job_completion_index)
 {
-    char out[256], err_path[256];
+    char out[256], *msg;
     tm_path(out, sizeof out, "auto");
-    tm_path(err_path, sizeof err_path, "auto.err");
     const char *args[] = {"run", SMOKE, "--out", out, "-q", "--shard", "auto/2", NULL};
-    int rc = tm_exec(err_path, "1", args);
+    int rc = tm_exec(NULL, "1", args);
     cr_assert(rc == 0 || rc == 1, "exit %d", rc);
     json_t *j = tm_summary(out);
     cr_assert_eq(tm_int(j, "shard", "index"), 1);
     cr_assert_eq(tm_int(j, "shard", "count"), 2);
     json_decref(j);
 
-    cr_assert_eq(tm_exec(err_path, NULL, args), 2);
-    char *msg = tm_slurp(err_path);
+    cr_assert_eq(tm_exec(&msg, NULL, args), 2);
     tm_assert_contains(msg, "--shard auto/2: JOB_COMPLETION_INDEX is not set");
     free(msg);
 
-    cr_assert_eq(tm_exec(err_path, "2", args), 2);
-    msg = tm_slurp(err_path);
+    cr_assert_eq(tm_exec(&msg, "2", args), 2);
     tm_assert_contains(msg, "JOB_COMPLETION_INDEX=2 is out of range 0..1");
     free(msg);
 
-    cr_assert_eq(tm_exec(err_path, "one", args), 2);
-    msg = tm_slurp(err_path);
+    cr_assert_eq(tm_exec(&msg, "one", args), 2);
     tm_assert_contains(msg, "JOB_COMPLETION_INDEX=\"one\" is not a number");
     free(msg);
 
     const char *bad[] = {"run", SMOKE, "--out", out, "--shard", "auto/0", NULL};
-    cr_assert_eq(tm_exec(err_path, "0", bad), 2);
-    msg = tm_slurp(err_path);
+    cr_assert_eq(tm_exec(&msg, "0", bad), 2);
     tm_assert_contains(msg, "expected K/N with 0 <= K < N, or auto/N");
     free(msg);
 }
@@ -771,7 +731,7 @@ Test(merge, refuses_files_of_different_runs)
     cr_assert_not_null(id, "%s", text);
     id += strlen("\"run_id\": \"");
     id[0] = id[0] == '0' ? '1' : '0'; /* another run's id */
-    tm_write(path, text);
+    support_write_file(path, text);
     free(text);
     const char *runs[] = {s0, bad};
     cr_assert_eq(tm_merge(out, runs, 2, err, sizeof err), -1);

@@ -14,24 +14,23 @@
 #error "KMSLOAD_BINARY must name the kmsload program"
 #endif
 
-static char dir[64];
+static struct support_scratch mm;
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/kmsload-mergemsg-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+    support_scratch_init(&mm, "mergemsg");
 }
 
 static void teardown(void)
 {
-    support_remove_tree(dir);
+    support_scratch_fini(&mm);
 }
 
 static int sh(const char *line)
 {
     char cmd[2400];
-    snprintf(cmd, sizeof cmd, "cd '%s' && %s >'%s/stdout.txt' 2>'%s/stderr.txt'", dir, line, dir,
-             dir);
+    snprintf(cmd, sizeof cmd, "cd '%s' && %s >'%s/stdout.txt' 2>'%s/stderr.txt'", mm.dir, line,
+             mm.dir, mm.dir);
     int status = system(cmd);
     cr_assert(WIFEXITED(status), "%s", cmd);
     return WEXITSTATUS(status);
@@ -40,7 +39,7 @@ static int sh(const char *line)
 static char *slurp(const char *name)
 {
     char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(path, sizeof path, "%s/%s", mm.dir, name);
     return support_slurp(path, NULL);
 }
 

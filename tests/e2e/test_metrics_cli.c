@@ -23,23 +23,16 @@
 
 #define MC_TIMEOUT_MS 15000
 
-static struct support_children mc_children;
-static char mc_dir[64];
-static unsigned mc_seq;
+static struct support_scratch mc;
 
 static void mc_init(void)
 {
-    signal(SIGPIPE, SIG_IGN);
-    memset(&mc_children, 0, sizeof mc_children);
-    snprintf(mc_dir, sizeof mc_dir, "/tmp/kmsload-metrics-XXXXXX");
-    cr_assert_not_null(mkdtemp(mc_dir), "mkdtemp: %s", strerror(errno));
-    mc_seq = 0;
+    support_scratch_init(&mc, "metrics");
 }
 
 static void mc_fini(void)
 {
-    support_kill_all(&mc_children);
-    support_remove_tree(mc_dir);
+    support_scratch_fini(&mc);
 }
 
 TestSuite(metrics_cli, .init = mc_init, .fini = mc_fini, .timeout = 60);
@@ -63,43 +56,20 @@ static struct mc_child mc_start(const char *first, ...)
     int fds[2];
     cr_assert_eq(pipe(fds), 0);
     char err_path[128];
-    snprintf(err_path, sizeof err_path, "%s/err.%u", mc_dir, mc_seq++);
+    support_scratch_path(&mc, "err", err_path, sizeof err_path);
     int err_fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     cr_assert_geq(err_fd, 0);
-    struct mc_child c = {support_spawn(&mc_children, KMSLOAD_BINARY, args, fds[1], err_fd), fds[0]};
+    struct mc_child c = {support_spawn(&mc.children, KMSLOAD_BINARY, args, fds[1], err_fd), fds[0]};
     close(fds[1]);
     close(err_fd);
     return c;
-}
-
-/* Reads one line within timeout_ms; false at EOF or timeout. */
-static bool mc_line(int fd, char *line, size_t cap, unsigned timeout_ms)
-{
-    size_t n = 0;
-    uint64_t end = support_now_ms() + timeout_ms;
-    while (n + 1 < cap) {
-        uint64_t now = support_now_ms();
-        struct pollfd p = {fd, POLLIN, 0};
-        if (now >= end || poll(&p, 1, (int)(end - now)) <= 0)
-            break;
-        char ch;
-        if (read(fd, &ch, 1) <= 0)
-            break;
-        if (ch == '\n') {
-            line[n] = '\0';
-            return true;
-        }
-        line[n++] = ch;
-    }
-    line[n] = '\0';
-    return false;
 }
 
 /* Reads lines until one starts with prefix; returns what follows it. */
 static void mc_expect_line(int fd, const char *prefix, char *rest, size_t cap)
 {
     char line[1024];
-    while (mc_line(fd, line, sizeof line, 5000))
+    while (support_read_line(fd, line, sizeof line, 5000))
         if (strncmp(line, prefix, strlen(prefix)) == 0) {
             snprintf(rest, cap, "%s", line + strlen(prefix));
             return;
@@ -112,7 +82,7 @@ static int mc_stop(struct mc_child *c, int sig)
 {
     kill(c->pid, sig);
     int status = 0;
-    cr_assert_eq(support_wait(&mc_children, c->pid, MC_TIMEOUT_MS, &status), 0,
+    cr_assert_eq(support_wait(&mc.children, c->pid, MC_TIMEOUT_MS, &status), 0,
                  "the child did not stop within the time limit");
     close(c->out);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -121,27 +91,13 @@ static int mc_stop(struct mc_child *c, int sig)
 /* Runs to completion; returns the exit status and stdout (malloc'd). */
 static int mc_run(char **out, const char *first, ...)
 {
-    const char *args[32];
-    size_t n = 0;
     va_list ap;
     va_start(ap, first);
-    for (const char *a = first; a && n < 31; a = va_arg(ap, const char *))
-        args[n++] = a;
+    struct support_result r = support_runv(&mc, MC_TIMEOUT_MS, 0, first, ap);
     va_end(ap);
-    args[n] = NULL;
-    char out_path[128];
-    snprintf(out_path, sizeof out_path, "%s/out.%u", mc_dir, mc_seq++);
-    int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int null_fd = open("/dev/null", O_WRONLY);
-    cr_assert(fd >= 0 && null_fd >= 0);
-    pid_t pid = support_spawn(&mc_children, KMSLOAD_BINARY, args, fd, null_fd);
-    close(fd);
-    close(null_fd);
-    int status = 0;
-    cr_assert_eq(support_wait(&mc_children, pid, MC_TIMEOUT_MS, &status), 0, "timed out");
-    *out = support_slurp(out_path, NULL);
-    cr_assert_not_null(*out);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    free(r.err);
+    *out = r.out;
+    return r.status;
 }
 
 struct mc_http {

@@ -1,6 +1,7 @@
 /* report: charts data, index.html and `kmsload report`, on real runs and on made-up run dirs. */
 #include "report.h"
 #include "run_dir.h"
+#include "support.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -10,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -28,18 +28,24 @@ static const char rp_header[] =
     "n_policy,outcome,hresult,hresult_name,count,expected_lo,expected_hi,model,latency_us,epid,"
     "hwid,detail\n";
 
-static void rp_tmpdir(char *dir, size_t cap)
+static struct support_scratch rp;
+
+static void rp_init(void)
 {
-    snprintf(dir, cap, "/tmp/kmsload-report-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+    support_scratch_init(&rp, "report");
 }
 
-static void rp_rm_rf(const char *dir)
+static void rp_fini(void)
 {
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        cr_log_warn("could not remove %s", dir);
+    support_scratch_fini(&rp);
+}
+
+TestSuite(report, .init = rp_init, .fini = rp_fini);
+
+/* The test's own directory (the scratch, fresh for each test). */
+static void rp_tmpdir(char *dir, size_t cap)
+{
+    snprintf(dir, cap, "%s", rp.dir);
 }
 
 static char *rp_read(const char *dir, const char *name)
@@ -90,52 +96,25 @@ static bool rp_have_gnuplot(void)
     return system("command -v gnuplot >/dev/null 2>&1") == 0;
 }
 
-/* Runs kmsload with args (NULL-terminated), stdout and stderr to DIR/NAME.out / .err; PATH is
- * replaced when path_env is given. Returns the exit status (-1: timed out or killed). */
-static int rp_kmsload(const char *const *args, const char *path_env, const char *log_dir,
-                      const char *log_name)
+/* Runs kmsload with args (NULL-terminated) with the source tree's reports/ and, when path_env is
+ * given, that PATH; returns its exit status and output. */
+static struct support_result rp_kmsload(const char *const *args, const char *path_env)
 {
-    char *argv[16];
-    size_t n = 0;
-    argv[n++] = (char *)KMSLOAD_BINARY;
-    for (size_t i = 0; args[i] && n < 15; i++)
-        argv[n++] = (char *)args[i];
-    argv[n] = NULL;
-    char out[600], err[600];
-    snprintf(out, sizeof out, "%s/%s.out", log_dir, log_name);
-    snprintf(err, sizeof err, "%s/%s.err", log_dir, log_name);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-        int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-        int in = open("/dev/null", O_RDONLY);
-        if (o < 0 || e < 0 || in < 0)
-            _exit(126);
-        dup2(in, 0);
-        dup2(o, 1);
-        dup2(e, 2);
-        setenv("KMSLOAD_REPORTS", RP_REPORTS, 1);
-        if (path_env)
-            setenv("PATH", path_env, 1);
-        execv(KMSLOAD_BINARY, argv);
-        _exit(127);
-    }
-    int status = 0;
-    for (int waited = 0;; waited += 10) {
-        pid_t got = waitpid(pid, &status, WNOHANG);
-        if (got == pid)
-            break;
-        if (waited > 120000) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            return -1;
-        }
-        struct timespec ms = {0, 10000000};
-        nanosleep(&ms, NULL);
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    char path[600];
+    snprintf(path, sizeof path, "PATH=%s", path_env ? path_env : "");
+    const char *env[] = {"KMSLOAD_REPORTS=" RP_REPORTS, path_env ? path : NULL, NULL};
+    rp.env = env;
+    struct support_result r = support_run(&rp, 120000, 0, args);
+    rp.env = NULL;
+    return r;
+}
+
+/* rp_kmsload's exit status alone. */
+static int rp_status(const char *const *args, const char *path_env)
+{
+    struct support_result r = rp_kmsload(args, path_env);
+    support_result_free(&r);
+    return r.status;
 }
 
 /* The value of column col (1-based, whitespace-separated) on each data line of text, checked
@@ -168,10 +147,10 @@ Test(report, threshold_climb_run_draws_the_crossing, .timeout = 120)
     snprintf(out, sizeof out, "%s/run", dir);
     const char *args[] = {
         "run", KMSLOAD_SOURCE_DIR "/scenarios/threshold-climb.ini", "--out", out, "-q", NULL};
-    int status = rp_kmsload(args, NULL, dir, "run");
-    char *err = rp_read(dir, "run.err");
-    cr_assert_eq(status, 0, "kmsload run: %d, stderr: %s", status, err ? err : "");
-    free(err);
+    struct support_result run = rp_kmsload(args, NULL);
+    int status = run.status;
+    cr_assert_eq(status, 0, "kmsload run: %d, stderr: %s", status, run.err);
+    support_result_free(&run);
 
     /* count.dat: t, windows count, band low, band high; the count climbs through 25 to 30 */
     char *count = rp_read(out, "charts/count.dat");
@@ -237,13 +216,12 @@ Test(report, threshold_climb_run_draws_the_crossing, .timeout = 120)
     rp_write(out, "summary.json", summary);
     free(summary);
     const char *rargs[] = {"report", out, NULL};
-    status = rp_kmsload(rargs, NULL, dir, "report");
+    status = rp_status(rargs, NULL);
     cr_assert_eq(status, 0);
     index = rp_read(out, "index.html");
     cr_assert(strstr(index, "INTERRUPTED"));
     free(index);
     cr_assert_not(rp_exists(out, "index.html.tmp"));
-    rp_rm_rf(dir);
 }
 
 /* A made-up virtual-clock run: 3 machines contact the host on day 0, one renews on days 20 and
@@ -320,7 +298,6 @@ Test(report, expiry_series_follows_last_contact_plus_30_days, .timeout = 60)
     cr_assert(strstr(index, "a &lt;b&gt;made-up&lt;/b&gt; run"), "text is escaped");
     cr_assert(strstr(index, "max_count.office2013 = 3"));
     free(index);
-    rp_rm_rf(dir);
 }
 
 Test(report, partial_run_without_summary_is_reported_as_unfinished, .timeout = 60)
@@ -345,7 +322,6 @@ Test(report, partial_run_without_summary_is_reported_as_unfinished, .timeout = 6
     cr_assert(strstr(index, "cut short"));
     cr_assert(strstr(index, "0xC004F042"), "HRESULT table made from the events");
     free(index);
-    rp_rm_rf(dir);
 }
 
 Test(report, malformed_events_name_the_file_and_line)
@@ -383,7 +359,6 @@ Test(report, malformed_events_name_the_file_and_line)
     rp_write(dir, "summary.json", "{ not json");
     cr_assert_eq(report_write(dir, err, sizeof err), REPORT_BAD_INPUT);
     cr_assert(strstr(err, "summary.json:1:"), "%s", err);
-    rp_rm_rf(dir);
 }
 
 Test(report, missing_or_invalid_run_dir_exits_2, .timeout = 60)
@@ -391,18 +366,17 @@ Test(report, missing_or_invalid_run_dir_exits_2, .timeout = 60)
     char dir[64];
     rp_tmpdir(dir, sizeof dir);
     const char *args[] = {"report", "/nonexistent/kmsload-run", NULL};
-    cr_assert_eq(rp_kmsload(args, NULL, dir, "missing"), 2);
-    char *err = rp_read(dir, "missing.err");
-    cr_assert(strstr(err, "no such run directory"), "%s", err);
-    free(err);
+    struct support_result r = rp_kmsload(args, NULL);
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "no such run directory"), "%s", r.err);
+    support_result_free(&r);
     const char *args2[] = {"report", dir, NULL}; /* a directory, but no events.csv */
-    cr_assert_eq(rp_kmsload(args2, NULL, dir, "empty"), 2);
-    err = rp_read(dir, "empty.err");
-    cr_assert(strstr(err, "not a run directory (no events.csv)"), "%s", err);
-    free(err);
+    r = rp_kmsload(args2, NULL);
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "not a run directory (no events.csv)"), "%s", r.err);
+    support_result_free(&r);
     const char *args3[] = {"report", NULL};
-    cr_assert_eq(rp_kmsload(args3, NULL, dir, "usage"), 2);
-    rp_rm_rf(dir);
+    cr_assert_eq(rp_status(args3, NULL), 2);
 }
 
 Test(report, without_gnuplot_the_run_succeeds_and_says_how_to_get_charts, .timeout = 120)
@@ -412,10 +386,10 @@ Test(report, without_gnuplot_the_run_succeeds_and_says_how_to_get_charts, .timeo
     snprintf(out, sizeof out, "%s/run", dir);
     const char *args[] = {"run", KMSLOAD_SOURCE_DIR "/scenarios/smoke.ini", "--out", out, "-q",
                           NULL};
-    cr_assert_eq(rp_kmsload(args, "/nonexistent", dir, "run"), 0);
-    char *err = rp_read(dir, "run.err");
-    cr_assert_eq(rp_occurrences(err, "apt-get install gnuplot-nox"), 1, "%s", err);
-    free(err);
+    struct support_result r = rp_kmsload(args, "/nonexistent");
+    cr_assert_eq(r.status, 0);
+    cr_assert_eq(rp_occurrences(r.err, "apt-get install gnuplot-nox"), 1, "%s", r.err);
+    support_result_free(&r);
     char *index = rp_read(out, "index.html");
     cr_assert_not_null(index);
     cr_assert_null(strstr(index, "<svg"));
@@ -432,11 +406,10 @@ Test(report, without_gnuplot_the_run_succeeds_and_says_how_to_get_charts, .timeo
     snprintf(out2, sizeof out2, "%s/bare", dir);
     const char *args2[] = {
         "run", KMSLOAD_SOURCE_DIR "/scenarios/smoke.ini", "--out", out2, "--no-report", "-q", NULL};
-    cr_assert_eq(rp_kmsload(args2, NULL, dir, "bare"), 0);
+    cr_assert_eq(rp_status(args2, NULL), 0);
     cr_assert(rp_exists(out2, "summary.json"));
     cr_assert_not(rp_exists(out2, "index.html"));
     cr_assert_not(rp_exists(out2, "charts"));
-    rp_rm_rf(dir);
 }
 
 /* Issue 10 item 8: a reused --out holding files of two runs makes no report. */
@@ -476,5 +449,4 @@ Test(report, files_of_different_runs_are_refused, .timeout = 60)
     run_dir_finish(&r, &info, t, NULL, 0, err, sizeof err);
     free(t);
     free(sc);
-    rp_rm_rf(dir);
 }

@@ -51,31 +51,23 @@
 
 /* ---- suite state: temporary directory, children, embedded host ---- */
 
-static char rt_dir[64];
-static unsigned rt_seq;
-static struct support_children rt_children;
+static struct support_scratch rt;
 static struct embedded_host rt_host;
 static bool rt_host_started;
 
 static void rt_init(void)
 {
-    signal(SIGPIPE, SIG_IGN);
-    memset(&rt_children, 0, sizeof rt_children);
     rt_host_started = false;
-    rt_seq = 0;
-    snprintf(rt_dir, sizeof rt_dir, "/tmp/kmsload-run-XXXXXX");
-    cr_assert_not_null(mkdtemp(rt_dir), "mkdtemp: %s", strerror(errno));
+    support_scratch_init(&rt, "run");
 }
 
 static void rt_fini(void)
 {
-    support_kill_all(&rt_children);
     if (rt_host_started) {
         embedded_host_stop(&rt_host);
         rt_host_started = false;
     }
-    if (rt_dir[0])
-        support_remove_tree(rt_dir);
+    support_scratch_fini(&rt);
 }
 
 TestSuite(run, .init = rt_init, .fini = rt_fini, .timeout = 30);
@@ -88,20 +80,12 @@ static uint64_t rt_now_ms(void)
 /* A fresh path in the suite's directory: DIR/what.N */
 static void rt_path(char *out, size_t cap, const char *what)
 {
-    snprintf(out, cap, "%s/%s.%u", rt_dir, what, rt_seq++);
+    support_scratch_path(&rt, what, out, cap);
 }
 
 static char *rt_slurp(const char *path, size_t *len)
 {
     return support_slurp(path, len);
-}
-
-static void rt_write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f, "cannot write %s: %s", path, strerror(errno));
-    fputs(text, f);
-    cr_assert_eq(fclose(f), 0);
 }
 
 /* ---- events.csv ---- */
@@ -825,58 +809,14 @@ Test(run, injected_faults_are_classified_not_fatal)
 
 /* ---- the real program ---- */
 
-static pid_t rt_spawn(const char *const *args, int out_fd, int err_fd)
-{
-    return support_spawn(&rt_children, KMSLOAD_BINARY, args, out_fd, err_fd);
-}
-
-/* Waits for pid up to timeout_ms: its exit status, or -1 when it timed out or was killed. */
-static int rt_wait(pid_t pid, unsigned timeout_ms)
-{
-    int status = 0;
-    if (support_wait(&rt_children, pid, timeout_ms, &status) != 0)
-        return -1;
-    cr_assert(WIFEXITED(status), "kmsload died of signal %d", WTERMSIG(status));
-    return WEXITSTATUS(status);
-}
-
-struct rt_proc {
-    int status;
-    char *out, *err;
-};
-
-static void rt_proc_free(struct rt_proc *p)
-{
-    free(p->out);
-    free(p->err);
-}
-
 /* Runs `kmsload ARGS...` (NULL-terminated) to its end, bounded in time. */
-static struct rt_proc rt_kmsload(const char *first, ...)
+static struct support_result rt_kmsload(const char *first, ...)
 {
-    const char *args[36];
-    size_t n = 0;
     va_list ap;
     va_start(ap, first);
-    for (const char *a = first; a && n < 35; a = va_arg(ap, const char *))
-        args[n++] = a;
+    struct support_result p = support_runv(&rt, RT_RUN_TIMEOUT_MS, 0, first, ap);
     va_end(ap);
-    args[n] = NULL;
-    char out_path[128], err_path[128];
-    rt_path(out_path, sizeof out_path, "stdout");
-    rt_path(err_path, sizeof err_path, "stderr");
-    int out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err_fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    cr_assert(out_fd >= 0 && err_fd >= 0);
-    pid_t pid = rt_spawn(args, out_fd, err_fd);
-    close(out_fd);
-    close(err_fd);
-    struct rt_proc p;
-    p.status = rt_wait(pid, RT_RUN_TIMEOUT_MS);
-    p.out = rt_slurp(out_path, NULL);
-    p.err = rt_slurp(err_path, NULL);
-    cr_assert(p.out && p.err);
-    cr_assert_neq(p.status, -1, "kmsload did not finish in time; stderr: %s", p.err);
+    cr_assert_neq(p.status, -1, "kmsload died of a signal; stderr: %s", p.err);
     return p;
 }
 
@@ -940,19 +880,13 @@ static void rt_interrupt(int sig, const char *sig_name)
                                "join_over = 1h\n"
                                "[expect]\n"
                                "error_rate = 0\n";
-    char scenario[128], out[128], out_path[128], err_path[128];
+    char scenario[128], out[128];
     rt_path(scenario, sizeof scenario, "long-real.ini");
     rt_path(out, sizeof out, "interrupted");
-    rt_path(out_path, sizeof out_path, "stdout");
-    rt_path(err_path, sizeof err_path, "stderr");
-    rt_write_file(scenario, text);
-    int out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err_fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    cr_assert(out_fd >= 0 && err_fd >= 0);
+    support_write_file(scenario, text);
     const char *args[] = {"run", scenario, "--out", out, NULL};
-    pid_t pid = rt_spawn(args, out_fd, err_fd);
-    close(out_fd);
-    close(err_fd);
+    struct support_child run;
+    support_start(&rt, &run, args, 0);
     /* Wait until the first machine's request is in events.csv (flushed every half second). */
     char events[256];
     snprintf(events, sizeof events, "%s/events.csv", out);
@@ -972,9 +906,9 @@ static void rt_interrupt(int sig, const char *sig_name)
     struct timespec settle = {0, 300000000};
     nanosleep(&settle, NULL);
     uint64_t signalled = rt_now_ms();
-    cr_assert_eq(kill(pid, sig), 0);
-    int status = rt_wait(pid, 5000);
-    char *err = rt_slurp(err_path, NULL);
+    cr_assert_eq(kill(run.pid, sig), 0);
+    int status = support_finish(&rt, &run, 5000);
+    char *err = rt_slurp(run.err, NULL);
     cr_assert_eq(status, RUN_EXIT_FAILED, "exit status %d after %s; stderr: %s", status, sig_name,
                  err);
     free(err);
@@ -1036,9 +970,9 @@ Test(run, program_with_host_faults_finishes_and_fails_the_error_rate)
 {
     char out[128];
     rt_path(out, sizeof out, "faults");
-    struct rt_proc p = rt_kmsload("run", rt_climb, "--out", out, "--quiet", "--set",
-                                  "host.faults=drop=0.2,garble=0.2", "--set",
-                                  "population clients.machines=40", NULL);
+    struct support_result p = rt_kmsload("run", rt_climb, "--out", out, "--quiet", "--set",
+                                         "host.faults=drop=0.2,garble=0.2", "--set",
+                                         "population clients.machines=40", NULL);
     cr_assert_eq(p.status, RUN_EXIT_FAILED, "stderr: %s", p.err);
     json_t *s = rt_summary(out);
     cr_assert(json_is_false(json_object_get(s, "interrupted")));
@@ -1055,7 +989,7 @@ Test(run, program_with_host_faults_finishes_and_fails_the_error_rate)
     cr_assert_null(strstr(tc, "<failure"), "%s", tc);
     free(junit);
     json_decref(s);
-    rt_proc_free(&p);
+    support_result_free(&p);
 }
 
 /* ---- 7. exit statuses ---- */
@@ -1064,21 +998,21 @@ Test(run, exit_0_when_every_expectation_holds)
 {
     char out[128];
     rt_path(out, sizeof out, "pass");
-    struct rt_proc p = rt_kmsload("run", rt_climb, "--out", out, NULL);
+    struct support_result p = rt_kmsload("run", rt_climb, "--out", out, NULL);
     cr_assert_eq(p.status, RUN_EXIT_PASSED, "stdout: %s\nstderr: %s", p.out, p.err);
     cr_assert_not_null(strstr(p.out, "[PASS] first_activation.clients = 25"), "%s", p.out);
     json_t *s = rt_summary(out);
     cr_assert(json_is_true(json_object_get(s, "passed")));
     json_decref(s);
-    rt_proc_free(&p);
+    support_result_free(&p);
 }
 
 Test(run, exit_1_when_an_expectation_fails)
 {
     char out[128];
     rt_path(out, sizeof out, "fail");
-    struct rt_proc p = rt_kmsload("run", rt_climb, "--out", out, "--quiet", "--set",
-                                  "expect.first_activation.clients=24", NULL);
+    struct support_result p = rt_kmsload("run", rt_climb, "--out", out, "--quiet", "--set",
+                                         "expect.first_activation.clients=24", NULL);
     cr_assert_eq(p.status, RUN_EXIT_FAILED, "stderr: %s", p.err);
     char *junit = rt_junit(out);
     char tc[2048];
@@ -1092,7 +1026,7 @@ Test(run, exit_1_when_an_expectation_fails)
     json_t *s = rt_summary(out);
     cr_assert(json_is_false(json_object_get(s, "passed")));
     json_decref(s);
-    rt_proc_free(&p);
+    support_result_free(&p);
 }
 
 Test(run, exit_2_for_a_bad_scenario_naming_file_line_and_key)
@@ -1107,8 +1041,8 @@ Test(run, exit_2_for_a_bad_scenario_naming_file_line_and_key)
     char scenario[128], out[128];
     rt_path(scenario, sizeof scenario, "bad.ini");
     rt_path(out, sizeof out, "bad");
-    rt_write_file(scenario, text);
-    struct rt_proc p = rt_kmsload("run", scenario, "--out", out, NULL);
+    support_write_file(scenario, text);
+    struct support_result p = rt_kmsload("run", scenario, "--out", out, NULL);
     cr_assert_eq(p.status, RUN_EXIT_USAGE);
     char where[200];
     snprintf(where, sizeof where, "%s:7:", scenario);
@@ -1116,14 +1050,14 @@ Test(run, exit_2_for_a_bad_scenario_naming_file_line_and_key)
     cr_assert_not_null(strstr(p.err, "colour"), "%s", p.err);
     struct stat st;
     cr_assert_neq(stat(out, &st), 0, "a bad scenario must not create the output directory");
-    rt_proc_free(&p);
+    support_result_free(&p);
 
     /* A bad override is named too. */
     p = rt_kmsload("run", rt_climb, "--out", out, "--set", "expect.no_such_thing=1", NULL);
     cr_assert_eq(p.status, RUN_EXIT_USAGE);
     cr_assert_not_null(strstr(p.err, "--set"), "%s", p.err);
     cr_assert_not_null(strstr(p.err, "no_such_thing"), "%s", p.err);
-    rt_proc_free(&p);
+    support_result_free(&p);
 }
 
 Test(run, exit_2_for_bad_flags)
@@ -1137,18 +1071,18 @@ Test(run, exit_2_for_bad_flags)
     rt_path(out, sizeof out, "flags");
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *a1 = bad[i][0], *a2 = bad[i][1];
-        struct rt_proc p = rt_kmsload("run", rt_climb, "--out", out, a1, a2, NULL);
+        struct support_result p = rt_kmsload("run", rt_climb, "--out", out, a1, a2, NULL);
         cr_assert_eq(p.status, RUN_EXIT_USAGE, "%s %s: status %d", a1, a2 ? a2 : "", p.status);
         cr_assert_neq(p.err[0], '\0', "%s: no message", a1);
-        rt_proc_free(&p);
+        support_result_free(&p);
     }
-    struct rt_proc p = rt_kmsload("run", NULL);
+    struct support_result p = rt_kmsload("run", NULL);
     cr_assert_eq(p.status, RUN_EXIT_USAGE);
     cr_assert_not_null(strstr(p.err, "SCENARIO"), "%s", p.err);
-    rt_proc_free(&p);
+    support_result_free(&p);
     p = rt_kmsload("run", KMSLOAD_SOURCE_DIR "/scenarios/no-such-scenario.ini", NULL);
     cr_assert_eq(p.status, RUN_EXIT_USAGE);
-    rt_proc_free(&p);
+    support_result_free(&p);
 }
 
 Test(run, exit_3_when_the_target_is_unreachable)
@@ -1156,15 +1090,15 @@ Test(run, exit_3_when_the_target_is_unreachable)
     char out[128];
     rt_path(out, sizeof out, "unreachable");
     uint64_t start = rt_now_ms();
-    struct rt_proc p = rt_kmsload("run", rt_climb, "--out", out, "--quiet", "--target",
-                                  "127.0.0.1:1", "--set", "timeout=200ms", NULL);
+    struct support_result p = rt_kmsload("run", rt_climb, "--out", out, "--quiet", "--target",
+                                         "127.0.0.1:1", "--set", "timeout=200ms", NULL);
     cr_assert_eq(p.status, RUN_EXIT_UNREACHABLE, "stderr: %s", p.err);
     cr_assert_lt(rt_now_ms() - start, 5000);
     json_t *s = rt_summary(out);
     cr_assert_gt(rt_json_outcome(s, "refused"), 0);
     cr_assert_eq(rt_json_outcome(s, "activated") + rt_json_outcome(s, "below-threshold"), 0);
     json_decref(s);
-    rt_proc_free(&p);
+    support_result_free(&p);
 }
 
 /* ---- 8. reproducibility and shards ---- */
@@ -1197,9 +1131,10 @@ static char *rt_sorted_cmids(const char *dir, size_t *n_rows)
 
 static void rt_run_seed(const char *out, const char *seed)
 {
-    struct rt_proc p = rt_kmsload("run", rt_climb, "--out", out, "--quiet", "--seed", seed, NULL);
+    struct support_result p =
+        rt_kmsload("run", rt_climb, "--out", out, "--quiet", "--seed", seed, NULL);
     cr_assert_eq(p.status, RUN_EXIT_PASSED, "seed %s: stderr: %s", seed, p.err);
-    rt_proc_free(&p);
+    support_result_free(&p);
 }
 
 Test(run, the_same_seed_gives_the_same_cmids)
@@ -1240,9 +1175,9 @@ Test(run, shards_are_disjoint_and_make_up_the_whole_fleet)
     rt_path(s1, sizeof s1, "shard1");
     const char *dirs[] = {s0, s1};
     const char *shards[] = {"0/2", "1/2"};
-    struct rt_proc p = rt_kmsload("run", rt_climb, "--out", whole, "--quiet", NULL);
+    struct support_result p = rt_kmsload("run", rt_climb, "--out", whole, "--quiet", NULL);
     cr_assert_eq(p.status, RUN_EXIT_PASSED, "%s", p.err);
-    rt_proc_free(&p);
+    support_result_free(&p);
     /* CMID of each machine in the whole run. */
     char cmid_of[30][40];
     memset(cmid_of, 0, sizeof cmid_of);
@@ -1261,7 +1196,7 @@ Test(run, shards_are_disjoint_and_make_up_the_whole_fleet)
         /* 15 machines are below the clients' threshold: the first-activation expectation fails. */
         p = rt_kmsload("run", rt_climb, "--out", dirs[k], "--quiet", "--shard", shards[k], NULL);
         cr_assert_eq(p.status, RUN_EXIT_FAILED, "shard %s: %s", shards[k], p.err);
-        rt_proc_free(&p);
+        support_result_free(&p);
         json_t *s = rt_summary(dirs[k]);
         json_t *shard = json_object_get(s, "shard");
         cr_assert_eq(json_integer_value(json_object_get(shard, "index")), k);

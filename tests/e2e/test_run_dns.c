@@ -21,35 +21,30 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static struct support_children rd_children;
-static char rd_dir[64];
+static struct support_scratch rd;
 
 static void rd_init(void)
 {
-    signal(SIGPIPE, SIG_IGN);
-    memset(&rd_children, 0, sizeof rd_children);
-    snprintf(rd_dir, sizeof rd_dir, "/tmp/kmsload-rundns-XXXXXX");
-    cr_assert_not_null(mkdtemp(rd_dir), "mkdtemp: %s", strerror(errno));
+    support_scratch_init(&rd, "rundns");
 }
 
 static void rd_fini(void)
 {
-    support_kill_all(&rd_children);
-    support_remove_tree(rd_dir);
+    support_scratch_fini(&rd);
 }
 
 TestSuite(run_dns, .init = rd_init, .fini = rd_fini, .timeout = 90);
 
 struct rd_zone {
-    struct host_fixture h1, h2; /* weights 60 and 20 */
+    struct support_host h1, h2; /* weights 60 and 20 */
     struct dns_fixture dns;
 };
 
 static void rd_zone_start(struct rd_zone *z, const char *clock)
 {
     const char *const args[] = {"--clock", clock, NULL};
-    host_fixture_start(&z->h1, &rd_children, rd_dir, args);
-    host_fixture_start(&z->h2, &rd_children, rd_dir, args);
+    support_host_start(&rd, &z->h1, args);
+    support_host_start(&rd, &z->h2, args);
     char srv1[128], srv2[128];
     snprintf(srv1, sizeof srv1, "--srv-host=_vlmcs._tcp.example.test,h1.example.test,%u,0,60",
              z->h1.port);
@@ -57,44 +52,28 @@ static void rd_zone_start(struct rd_zone *z, const char *clock)
              z->h2.port);
     const char *const records[] = {srv1, srv2, "--host-record=h1.example.test,127.0.0.1",
                                    "--host-record=h2.example.test,127.0.0.1", NULL};
-    dns_fixture_start(&z->dns, &rd_children, rd_dir, "example.test", records);
+    dns_fixture_start(&z->dns, &rd, "example.test", records);
 }
 
-static void rd_write(const char *path, const char *text)
+/* Starts kmsload run (not waited for), stdout and stderr into one file of the scratch. */
+static struct support_child rd_run_start(const char *scenario, const char *out,
+                                         const struct rd_zone *z, const char *extra)
 {
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
-/* Starts kmsload run (not waited for); its output goes to OUT/stdout and OUT/stderr. */
-static pid_t rd_run_start(const char *scenario, const char *out, const struct rd_zone *z,
-                          const char *extra)
-{
-    char log[600];
-    snprintf(log, sizeof log, "%s.log", out);
-    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    cr_assert_geq(fd, 0);
     const char *args[16] = {"run",         scenario, "--target", "dns:example.test", "--dns-server",
                             z->dns.server, "--out",  out,        "--no-report",      "-q"};
     size_t n = 10;
     if (extra)
         args[n++] = extra;
     args[n] = NULL;
-    pid_t pid = support_spawn(&rd_children, KMSLOAD_BINARY, args, fd, fd);
-    close(fd);
-    return pid;
+    struct support_child c;
+    support_start(&rd, &c, args, SUPPORT_ERR_TO_OUT);
+    return c;
 }
 
-static int rd_run_wait(pid_t pid, const char *out)
+static int rd_run_wait(struct support_child *c)
 {
-    int status = 0;
-    cr_assert_eq(support_wait(&rd_children, pid, 60000, &status), 0, "the run did not end");
-    char log[600];
-    snprintf(log, sizeof log, "%s.log", out);
-    char *text = support_slurp(log, NULL);
-    int rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    int rc = support_finish(&rd, c, 60000);
+    char *text = support_slurp(c->out, NULL);
     cr_log_info("run output: %s", text ? text : "");
     free(text);
     return rc;
@@ -207,10 +186,11 @@ Test(run_dns, spreads_by_weight_and_keeps_the_cached_host)
     struct rd_zone z;
     rd_zone_start(&z, "client");
     char scenario[128], out[128];
-    snprintf(scenario, sizeof scenario, "%s/spread.ini", rd_dir);
-    snprintf(out, sizeof out, "%s/spread", rd_dir);
-    rd_write(scenario, spread_ini);
-    int rc = rd_run_wait(rd_run_start(scenario, out, &z, NULL), out);
+    snprintf(scenario, sizeof scenario, "%s/spread.ini", rd.dir);
+    snprintf(out, sizeof out, "%s/spread", rd.dir);
+    support_write_file(scenario, spread_ini);
+    struct support_child run = rd_run_start(scenario, out, &z, NULL);
+    int rc = rd_run_wait(&run);
     cr_assert_eq(rc, 0, "exit %d", rc);
 
     json_t *root = rd_summary(out);
@@ -245,10 +225,11 @@ Test(run_dns, without_host_caching_machines_discover_at_every_contact)
     struct rd_zone z;
     rd_zone_start(&z, "client");
     char scenario[128], out[128];
-    snprintf(scenario, sizeof scenario, "%s/spread.ini", rd_dir);
-    snprintf(out, sizeof out, "%s/nocache", rd_dir);
-    rd_write(scenario, spread_ini);
-    int rc = rd_run_wait(rd_run_start(scenario, out, &z, "--no-host-caching"), out);
+    snprintf(scenario, sizeof scenario, "%s/spread.ini", rd.dir);
+    snprintf(out, sizeof out, "%s/nocache", rd.dir);
+    support_write_file(scenario, spread_ini);
+    struct support_child run = rd_run_start(scenario, out, &z, "--no-host-caching");
+    int rc = rd_run_wait(&run);
     cr_assert_eq(rc, 0, "exit %d", rc);
     struct rd_machines m;
     rd_read_events(out, &m);
@@ -266,18 +247,18 @@ Test(run_dns, fails_over_when_a_host_is_stopped_mid_run)
     struct rd_zone z;
     rd_zone_start(&z, "real");
     char scenario[128], out[128];
-    snprintf(scenario, sizeof scenario, "%s/arrivals.ini", rd_dir);
-    snprintf(out, sizeof out, "%s/failover", rd_dir);
+    snprintf(scenario, sizeof scenario, "%s/arrivals.ini", rd.dir);
+    snprintf(out, sizeof out, "%s/failover", rd.dir);
     /* Real clock: servers arrive at 100 a second for 3 s, each discovering a host. */
-    rd_write(scenario, "[scenario]\n"
-                       "name = arrivals\n"
-                       "clock = real\n"
-                       "duration = 3s\n"
-                       "[population servers]\n"
-                       "product = ws2019-dc\n"
-                       "machines = 300\n"
-                       "arrivals = 3s:100/s\n");
-    pid_t run = rd_run_start(scenario, out, &z, NULL);
+    support_write_file(scenario, "[scenario]\n"
+                                 "name = arrivals\n"
+                                 "clock = real\n"
+                                 "duration = 3s\n"
+                                 "[population servers]\n"
+                                 "product = ws2019-dc\n"
+                                 "machines = 300\n"
+                                 "arrivals = 3s:100/s\n");
+    struct support_child run = rd_run_start(scenario, out, &z, NULL);
     /* Stop h2 once the run has recorded its first 50 rows. */
     char events[600];
     snprintf(events, sizeof events, "%s/events.csv", out);
@@ -294,8 +275,8 @@ Test(run_dns, fails_over_when_a_host_is_stopped_mid_run)
         cr_assert_lt(support_now_ms(), end, "the run recorded %u lines in 10 s", lines);
         usleep(20000);
     }
-    host_fixture_stop(&z.h2, &rd_children);
-    int rc = rd_run_wait(run, out);
+    support_host_stop(&rd, &z.h2);
+    int rc = rd_run_wait(&run);
     cr_assert_eq(rc, 0, "exit %d", rc);
     struct rd_machines m;
     rd_read_events(out, &m);
@@ -321,16 +302,16 @@ Test(run_dns, usage_and_dns_errors)
     struct rd_zone z;
     rd_zone_start(&z, "client");
     char scenario[128], out[128];
-    snprintf(scenario, sizeof scenario, "%s/spread.ini", rd_dir);
-    snprintf(out, sizeof out, "%s/err", rd_dir);
-    rd_write(scenario, spread_ini);
+    snprintf(scenario, sizeof scenario, "%s/spread.ini", rd.dir);
+    snprintf(out, sizeof out, "%s/err", rd.dir);
+    support_write_file(scenario, spread_ini);
     /* No record under that name: the target is unreachable (3). */
     const char *args[] = {"run",          scenario,     "--target", "dns:none.example.test",
                           "--dns-server", z.dns.server, "--out",    out,
                           "-q",           NULL};
-    pid_t pid = support_spawn(&rd_children, KMSLOAD_BINARY, args, 2, 2);
+    pid_t pid = support_spawn(&rd.children, KMSLOAD_BINARY, args, 2, 2);
     int status;
-    cr_assert_eq(support_wait(&rd_children, pid, 20000, &status), 0);
+    cr_assert_eq(support_wait(&rd.children, pid, 20000, &status), 0);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3, "status %d", status);
     /* --dns-server without dns: and a bad server are usage errors (2). */
     const char *bad1[] = {"run", scenario, "--dns-server", "127.0.0.1", NULL};
@@ -339,8 +320,8 @@ Test(run_dns, usage_and_dns_errors)
     const char *bad3[] = {"run", scenario, "--target", "dns:", NULL};
     const char *const *bad[] = {bad1, bad2, bad3};
     for (size_t i = 0; i < 3; i++) {
-        pid = support_spawn(&rd_children, KMSLOAD_BINARY, bad[i], 2, 2);
-        cr_assert_eq(support_wait(&rd_children, pid, 20000, &status), 0);
+        pid = support_spawn(&rd.children, KMSLOAD_BINARY, bad[i], 2, 2);
+        cr_assert_eq(support_wait(&rd.children, pid, 20000, &status), 0);
         cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2, "case %zu: status %d", i, status);
     }
 }
@@ -350,20 +331,16 @@ Test(run_dns, usage_and_dns_errors)
 Test(run_dns, migration_scenario_on_embedded_hosts)
 {
     char out[128];
-    snprintf(out, sizeof out, "%s/migration", rd_dir);
-    char log[600];
-    snprintf(log, sizeof log, "%s.log", out);
-    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    cr_assert_geq(fd, 0);
+    snprintf(out, sizeof out, "%s/migration", rd.dir);
     char md[600];
     snprintf(md, sizeof md, "%s.md", out);
     const char *args[] = {"run",   KMSLOAD_SOURCE_DIR "/scenarios/migration-2012-to-2022.ini",
                           "--out", out,
                           "-q",    "--summary-md",
                           md,      NULL};
-    pid_t pid = support_spawn(&rd_children, KMSLOAD_BINARY, args, fd, fd);
-    close(fd);
-    int rc = rd_run_wait(pid, out);
+    struct support_child run;
+    support_start(&rd, &run, args, SUPPORT_ERR_TO_OUT);
+    int rc = rd_run_wait(&run);
     cr_assert_eq(rc, 0, "exit %d", rc);
     json_t *root = rd_summary(out);
     json_t *old = rd_host(root, "old"), *new_host = rd_host(root, "new");

@@ -35,59 +35,26 @@
 
 #define SMOKE KMSLOAD_SOURCE_DIR "/scenarios/smoke.ini"
 
-static char rs_dir[64];
-static unsigned rs_seq;
-static struct support_children rs_children;
+static struct support_scratch rs;
 
 static void rs_init(void)
 {
-    signal(SIGPIPE, SIG_IGN);
-    memset(&rs_children, 0, sizeof rs_children);
-    rs_seq = 0;
-    snprintf(rs_dir, sizeof rs_dir, "/tmp/kmsload-safety-XXXXXX");
-    cr_assert_not_null(mkdtemp(rs_dir), "mkdtemp: %s", strerror(errno));
+    support_scratch_init(&rs, "safety");
 }
 
 static void rs_fini(void)
 {
-    support_kill_all(&rs_children);
-    if (rs_dir[0])
-        support_remove_tree(rs_dir);
+    support_scratch_fini(&rs);
 }
 
 TestSuite(run_safety, .init = rs_init, .fini = rs_fini, .timeout = 60);
 
-static void rs_path(char *out, size_t cap, const char *what)
-{
-    snprintf(out, cap, "%s/%s.%u", rs_dir, what, rs_seq++);
-}
-
-/* A child with its stdout and stderr in files. */
-struct rs_child {
-    pid_t pid;
-    char out[128], err[128];
-};
-
-static void rs_start(struct rs_child *c, const char *const *args)
-{
-    rs_path(c->out, sizeof c->out, "stdout");
-    rs_path(c->err, sizeof c->err, "stderr");
-    int out_fd = open(c->out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err_fd = open(c->err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    cr_assert(out_fd >= 0 && err_fd >= 0);
-    c->pid = support_spawn(&rs_children, KMSLOAD_BINARY, args, out_fd, err_fd);
-    close(out_fd);
-    close(err_fd);
-}
-
 /* Waits up to timeout_ms (the bound against a hang, not a speed check); returns the exit status. */
-static int rs_wait(struct rs_child *c, unsigned timeout_ms)
+static int rs_wait(struct support_child *c, unsigned timeout_ms)
 {
-    int status;
-    cr_assert_eq(support_wait(&rs_children, c->pid, timeout_ms, &status), 0,
-                 "kmsload did not end within %u ms", timeout_ms);
-    cr_assert(WIFEXITED(status), "kmsload died of signal %d", WTERMSIG(status));
-    return WEXITSTATUS(status);
+    int status = support_finish(&rs, c, timeout_ms);
+    cr_assert_geq(status, 0, "kmsload died of a signal");
+    return status;
 }
 
 static char *rs_text(const char *path)
@@ -97,11 +64,11 @@ static char *rs_text(const char *path)
 }
 
 /* `kmsload host` on a free loopback port with extra options; its address in target. */
-static void rs_host(struct rs_child *h, char *target, size_t cap, const char *a1, const char *a2,
-                    const char *a3, const char *a4)
+static void rs_host(struct support_child *h, char *target, size_t cap, const char *a1,
+                    const char *a2, const char *a3, const char *a4)
 {
     const char *args[] = {"host", "--listen", "127.0.0.1:0", a1, a2, a3, a4, NULL};
-    rs_start(h, args);
+    support_start(&rs, h, args, 0);
     uint64_t end = support_now_ms() + 5000;
     for (;;) {
         char *t = rs_text(h->out);
@@ -119,7 +86,7 @@ static void rs_host(struct rs_child *h, char *target, size_t cap, const char *a1
     }
 }
 
-static void rs_host_stop(struct rs_child *h)
+static void rs_host_stop(struct support_child *h)
 {
     kill(h->pid, SIGTERM);
     rs_wait(h, 5000);
@@ -159,12 +126,12 @@ static bool rs_exists(const char *dir, const char *name)
 
 Test(run_safety, virtual_clock_against_a_host_that_checks_time_is_refused)
 {
-    struct rs_child h, r;
+    struct support_child h, r;
     char target[64], out[128];
     rs_host(&h, target, sizeof target, NULL, NULL, NULL, NULL); /* real clock, as genuine */
-    rs_path(out, sizeof out, "refused");
+    support_scratch_path(&rs, "refused", out, sizeof out);
     const char *args[] = {"run", SMOKE, "--target", target, "--out", out, "-q", NULL};
-    rs_start(&r, args);
+    support_start(&rs, &r, args, 0);
     /* Refused after one request (about 0.15 s here; the bound only guards against a hang). */
     cr_expect_eq(rs_wait(&r, 15000), RUN_EXIT_USAGE);
     char *err = rs_text(r.err);
@@ -179,10 +146,10 @@ Test(run_safety, virtual_clock_against_a_host_that_checks_time_is_refused)
         strstr(json_string_value(json_object_get(s, "interrupt_reason")), "client time"));
     json_decref(s);
     /* 3 simulated hours stay within the host's 4-hour tolerance: no check, the run passes. */
-    rs_path(out, sizeof out, "three-hours");
+    support_scratch_path(&rs, "three-hours", out, sizeof out);
     const char *args1[] = {"run",   SMOKE, "--target",    target, "--set", "duration=3h",
                            "--out", out,   "--no-report", "-q",   NULL};
-    rs_start(&r, args1);
+    support_start(&rs, &r, args1, 0);
     int short_status = rs_wait(&r, 20000);
     char *short_err = rs_text(r.err);
     cr_expect_eq(short_status, RUN_EXIT_PASSED, "%s", short_err);
@@ -191,10 +158,10 @@ Test(run_safety, virtual_clock_against_a_host_that_checks_time_is_refused)
 
     /* The same scenario against a host that follows client time runs as before. */
     rs_host(&h, target, sizeof target, "--clock", "client", NULL, NULL);
-    rs_path(out, sizeof out, "client");
+    support_scratch_path(&rs, "client", out, sizeof out);
     const char *args2[] = {"run", SMOKE, "--target",    target, "--out",
                            out,   "-q",  "--no-report", NULL};
-    rs_start(&r, args2);
+    support_start(&rs, &r, args2, 0);
     int status = rs_wait(&r, 20000);
     char *err2 = rs_text(r.err);
     cr_expect_eq(status, RUN_EXIT_PASSED, "%s", err2);
@@ -203,10 +170,10 @@ Test(run_safety, virtual_clock_against_a_host_that_checks_time_is_refused)
 
     /* target_clock = real says so up front: refused before anything is sent. */
     int fd = rs_listener(target, sizeof target);
-    rs_path(out, sizeof out, "said-real");
+    support_scratch_path(&rs, "said-real", out, sizeof out);
     const char *args3[] = {"run",  SMOKE,   "--target", target, "--target-clock",
                            "real", "--out", out,        NULL};
-    rs_start(&r, args3);
+    support_start(&rs, &r, args3, 0);
     cr_expect_eq(rs_wait(&r, 5000), RUN_EXIT_USAGE);
     cr_expect_lt(accept(fd, NULL, NULL), 0, "a connection reached the listener");
     cr_expect_not(rs_exists(out, "events.csv"));
@@ -217,10 +184,10 @@ Test(run_safety, dry_run_prints_the_plan_and_sends_nothing)
 {
     char target[64], out[128];
     int fd = rs_listener(target, sizeof target);
-    rs_path(out, sizeof out, "dry");
-    struct rs_child r;
+    support_scratch_path(&rs, "dry", out, sizeof out);
+    struct support_child r;
     const char *args[] = {"run", SMOKE, "--target", target, "--dry-run", "--out", out, NULL};
-    rs_start(&r, args);
+    support_start(&rs, &r, args, 0);
     cr_expect_eq(rs_wait(&r, 10000), RUN_EXIT_PASSED);
     char *text = rs_text(r.out);
     cr_expect_not_null(strstr(text, "plan for smoke"), "%s", text);
@@ -237,9 +204,9 @@ Test(run_safety, dry_run_prints_the_plan_and_sends_nothing)
 /* The plan's request count is what the run then sends (the embedded host counts nobody else). */
 Test(run_safety, plan_counts_the_requests_the_run_makes)
 {
-    struct rs_child r;
+    struct support_child r;
     const char *args[] = {"run", SMOKE, "--dry-run", NULL};
-    rs_start(&r, args);
+    support_start(&rs, &r, args, 0);
     cr_assert_eq(rs_wait(&r, 10000), RUN_EXIT_PASSED);
     char *text = rs_text(r.out);
     const char *p = strstr(text, "requests:");
@@ -247,9 +214,9 @@ Test(run_safety, plan_counts_the_requests_the_run_makes)
     long planned = strtol(p + strlen("requests:"), NULL, 10);
     free(text);
     char out[128];
-    rs_path(out, sizeof out, "planned");
+    support_scratch_path(&rs, "planned", out, sizeof out);
     const char *args2[] = {"run", SMOKE, "--out", out, "-q", "--no-report", NULL};
-    rs_start(&r, args2);
+    support_start(&rs, &r, args2, 0);
     cr_assert_eq(rs_wait(&r, 20000), RUN_EXIT_PASSED);
     json_t *s = rs_summary(out);
     cr_expect_eq(json_integer_value(json_object_get(s, "requests")), planned);
@@ -259,11 +226,11 @@ Test(run_safety, plan_counts_the_requests_the_run_makes)
 Test(run_safety, non_loopback_target_without_yes_sends_nothing)
 {
     char out[128];
-    rs_path(out, sizeof out, "testnet");
-    struct rs_child r;
+    support_scratch_path(&rs, "testnet", out, sizeof out);
+    struct support_child r;
     /* TEST-NET-1: never contacted, the run must stop before connecting anywhere. */
     const char *args[] = {"run", SMOKE, "--target", "192.0.2.1:1688", "--out", out, NULL};
-    rs_start(&r, args);
+    support_start(&rs, &r, args, 0);
     cr_expect_eq(rs_wait(&r, 10000), RUN_EXIT_USAGE);
     char *err = rs_text(r.err);
     cr_expect_not_null(strstr(err, "plan for smoke against 192.0.2.1:1688"), "%s", err);
@@ -279,13 +246,13 @@ Test(run_safety, a_target_that_never_answers_stops_the_run)
     char target[64], out[128];
     int fd = rs_listener(target, sizeof target);
     /* Virtual clock (told that the target follows client time, so no clock check first). */
-    rs_path(out, sizeof out, "silent");
-    struct rs_child r;
+    support_scratch_path(&rs, "silent", out, sizeof out);
+    struct support_child r;
     const char *args[] = {
         "run", SMOKE, "--target",    target,  "--target-clock", "client", "--out",
         out,   "-q",  "--no-report", "--set", "timeout=300ms",  "--set",  "stop_after_silence=2s",
         NULL};
-    rs_start(&r, args);
+    support_start(&rs, &r, args, 0);
     cr_expect_eq(rs_wait(&r, 30000), RUN_EXIT_UNREACHABLE);
     char *err = rs_text(r.err);
     cr_expect_not_null(strstr(err, "stopped early: target stopped answering"), "%s", err);
@@ -298,7 +265,7 @@ Test(run_safety, a_target_that_never_answers_stops_the_run)
     close(fd);
 
     /* Real clock, refused connections: N in a row stop it long before its hour is over. */
-    rs_path(out, sizeof out, "refused");
+    support_scratch_path(&rs, "refused", out, sizeof out);
     static const char *const sets[] = {"duration=1h", "population clients.join_over=0",
                                        "population servers.join_at=0",
                                        "population office.join_over=0"};
@@ -307,7 +274,7 @@ Test(run_safety, a_target_that_never_answers_stops_the_run)
                            "--set",      sets[2], "--set",    sets[3], "--stop-after-failures",
                            "5",          "--out", out,        "-q",    "--no-report",
                            NULL};
-    rs_start(&r, args2); /* the listener is closed: connections are refused */
+    support_start(&rs, &r, args2, 0); /* the listener is closed: connections are refused */
     cr_expect_eq(rs_wait(&r, 30000), RUN_EXIT_UNREACHABLE);
     char *err2 = rs_text(r.err);
     cr_expect_not_null(strstr(err2, "5 contacts in a row got no answer"), "%s", err2);
@@ -318,13 +285,13 @@ Test(run_safety, a_target_that_never_answers_stops_the_run)
 Test(run_safety, the_wall_clock_limit_ends_a_slow_run)
 {
     char out[128];
-    rs_path(out, sizeof out, "slow");
-    struct rs_child r;
+    support_scratch_path(&rs, "slow", out, sizeof out);
+    struct support_child r;
     /* Every answer of the embedded host takes 200 ms: 2 virtual days need far more than 1 s. */
     const char *args[] = {"run",        SMOKE,         "--set", "host.faults=latency=200ms",
                           "--max-wall", "1s",          "--out", out,
                           "-q",         "--no-report", NULL};
-    rs_start(&r, args);
+    support_start(&rs, &r, args, 0);
     cr_expect_eq(rs_wait(&r, 20000), RUN_EXIT_UNREACHABLE);
     char *err = rs_text(r.err);
     cr_expect_not_null(strstr(err, "stopped early: wall-clock limit of"), "%s", err);
@@ -356,13 +323,13 @@ static size_t rs_events(const char *dir, double *last_wall_s)
 Test(run_safety, max_rate_spaces_the_requests)
 {
     char out[128];
-    rs_path(out, sizeof out, "capped");
-    struct rs_child r;
+    support_scratch_path(&rs, "capped", out, sizeof out);
+    struct support_child r;
     /* The first contacts of 13 machines; at 10/s over 2 threads each thread sends one request
      * per 0.2 s, so the busier thread's last request leaves (ceil(n/2) - 1) * 0.2 s in. */
     const char *args[] = {"run", SMOKE,   "--set", "duration=90m", "--max-rate",  "10", "--threads",
                           "2",   "--out", out,     "-q",           "--no-report", NULL};
-    rs_start(&r, args);
+    support_start(&rs, &r, args, 0);
     rs_wait(&r, 20000);
     double last;
     size_t n = rs_events(out, &last);
@@ -373,19 +340,19 @@ Test(run_safety, max_rate_spaces_the_requests)
 
 Test(run_safety, two_signals_end_a_two_thread_run_against_a_stalling_host)
 {
-    struct rs_child h;
+    struct support_child h;
     char target[64];
     /* Half the requests are never answered: threads wait at the tick barrier for the others. */
     rs_host(&h, target, sizeof target, "--clock", "client", "--fault", "stall=0.5");
     for (int round = 0; round < 3; round++) {
         char out[128], events[160];
-        rs_path(out, sizeof out, "signals");
+        support_scratch_path(&rs, "signals", out, sizeof out);
         snprintf(events, sizeof events, "%s/events.csv", out);
-        struct rs_child r;
+        struct support_child r;
         const char *args[] = {"run",    SMOKE,       "--target", target,        "--target-clock",
                               "client", "--threads", "2",        "--set",       "timeout=2s",
                               "--out",  out,         "-q",       "--no-report", NULL};
-        rs_start(&r, args);
+        support_start(&rs, &r, args, 0);
         /* Wait for the run to be under way with at least one answer recorded (events.csv is
          * flushed every half second): a run the host never answered ends with exit 3 instead,
          * and with half the requests stalled the first rows can be timeouts. */
@@ -432,7 +399,7 @@ static void rs_write(const char *path, const char *text)
  * bound is lifted: this is about answers and counts on a CI machine that may be busy. */
 static int rs_smoke(const char *target, const char *out)
 {
-    struct rs_child r;
+    struct support_child r;
     const char *args[] = {"run",      REAL_HOST_SMOKE,
                           "--target", target,
                           "--set",    "duration=8s",
@@ -444,7 +411,7 @@ static int rs_smoke(const char *target, const char *out)
                           "--out",    out,
                           "-q",       "--no-report",
                           NULL};
-    rs_start(&r, args);
+    support_start(&rs, &r, args, 0);
     int status = rs_wait(&r, 30000);
     char *err = rs_text(r.err);
     cr_expect_eq(status, RUN_EXIT_PASSED, "real-host-smoke exit %d: %s", status, err);
@@ -460,10 +427,10 @@ static json_int_t rs_app_max_count(json_t *summary, const char *app)
 
 Test(run_safety, real_host_smoke_passes_on_a_fresh_host_and_on_one_counting_40_machines)
 {
-    struct rs_child h;
+    struct support_child h;
     char target[64], out[128];
     rs_host(&h, target, sizeof target, NULL, NULL, NULL, NULL); /* real clock, as genuine */
-    rs_path(out, sizeof out, "smoke-fresh");
+    support_scratch_path(&rs, "smoke-fresh", out, sizeof out);
     rs_smoke(target, out);
     json_t *s = rs_summary(out);
     cr_expect_eq(json_integer_value(json_object_get(s, "requests")), 40);
@@ -475,34 +442,34 @@ Test(run_safety, real_host_smoke_passes_on_a_fresh_host_and_on_one_counting_40_m
     /* A host that already counts 40 real machines (40 distinct Windows clients, real clock). */
     rs_host(&h, target, sizeof target, NULL, NULL, NULL, NULL);
     char fleet[128];
-    rs_path(fleet, sizeof fleet, "forty.ini");
+    support_scratch_path(&rs, "forty.ini", fleet, sizeof fleet);
     /* seed 2: CMIDs of their own (machine ids of the same seed would share the smoke's). */
     rs_write(fleet, "[scenario]\nname = forty\nclock = real\nduration = 2s\nseed = 2\n"
                     "[population real-machines]\nproduct = win10-ent\nmachines = 40\n"
                     "join_over = 1s\n[expect]\nfinal_count.windows = 40\n");
-    struct rs_child r;
-    rs_path(out, sizeof out, "forty");
+    struct support_child r;
+    support_scratch_path(&rs, "forty", out, sizeof out);
     const char *args[] = {"run", fleet, "--target",    target, "--out",
                           out,   "-q",  "--no-report", NULL};
-    rs_start(&r, args);
+    support_start(&rs, &r, args, 0);
     cr_assert_eq(rs_wait(&r, 20000), RUN_EXIT_PASSED, "could not give the host 40 machines");
-    rs_path(out, sizeof out, "smoke-40");
+    support_scratch_path(&rs, "smoke-40", out, sizeof out);
     rs_smoke(target, out);
     s = rs_summary(out);
     cr_expect_eq(rs_app_max_count(s, "windows"), 42, "40 real machines and 2 synthetic CMIDs");
     cr_expect_eq(json_integer_value(json_object_get(json_object_get(s, "model"), "mismatches")), 0);
     json_decref(s);
     /* The next night: the same 3 CMIDs, already counted, and two real machines more. */
-    rs_path(fleet, sizeof fleet, "two.ini");
+    support_scratch_path(&rs, "two.ini", fleet, sizeof fleet);
     rs_write(fleet,
              "[scenario]\nname = two\nclock = real\nduration = 1s\nseed = 3\nlive_host = on\n"
              "[population newcomers]\nproduct = win10-pro\nmachines = 2\n");
-    rs_path(out, sizeof out, "two");
+    support_scratch_path(&rs, "two", out, sizeof out);
     const char *args2[] = {"run", fleet, "--target",    target, "--out",
                            out,   "-q",  "--no-report", NULL};
-    rs_start(&r, args2);
+    support_start(&rs, &r, args2, 0);
     cr_assert_eq(rs_wait(&r, 20000), RUN_EXIT_PASSED);
-    rs_path(out, sizeof out, "smoke-again");
+    support_scratch_path(&rs, "smoke-again", out, sizeof out);
     rs_smoke(target, out);
     s = rs_summary(out);
     cr_expect_eq(rs_app_max_count(s, "windows"), 44, "42 + 2 real machines, no new synthetic");
@@ -512,10 +479,10 @@ Test(run_safety, real_host_smoke_passes_on_a_fresh_host_and_on_one_counting_40_m
 
 Test(run_safety, new_host_acceptance_passes_on_a_fresh_real_clock_host)
 {
-    struct rs_child h, r;
+    struct support_child h, r;
     char target[64], out[128];
     rs_host(&h, target, sizeof target, NULL, NULL, NULL, NULL);
-    rs_path(out, sizeof out, "acceptance");
+    support_scratch_path(&rs, "acceptance", out, sizeof out);
     /* The same order in 7 s instead of 3 minutes (join windows scaled by 1/25). */
     const char *args[] = {"run",      NEW_HOST_ACCEPTANCE,
                           "--target", target,
@@ -532,7 +499,7 @@ Test(run_safety, new_host_acceptance_passes_on_a_fresh_real_clock_host)
                           "--out",    out,
                           "-q",       "--no-report",
                           NULL};
-    rs_start(&r, args);
+    support_start(&rs, &r, args, 0);
     int status = rs_wait(&r, 30000);
     char *text = rs_text(r.err);
     cr_expect_eq(status, RUN_EXIT_PASSED, "new-host-acceptance exit %d: %s", status, text);
@@ -553,7 +520,7 @@ Test(run_safety, new_host_acceptance_passes_on_a_fresh_real_clock_host)
 Test(run_safety, clock_refusals_from_a_client_clock_host_fail_the_run_and_say_what_to_change)
 {
     char ini[128], target[64], out[128];
-    rs_path(ini, sizeof ini, "quiet-fleet.ini");
+    support_scratch_path(&rs, "quiet-fleet.ini", ini, sizeof ini);
     FILE *f = fopen(ini, "w");
     cr_assert_not_null(f);
     fputs("[scenario]\nname = quiet-fleet\nduration = 60d\n"
@@ -562,11 +529,11 @@ Test(run_safety, clock_refusals_from_a_client_clock_host_fail_the_run_and_say_wh
           "join_over = 1h\n",
           f);
     cr_assert_eq(fclose(f), 0);
-    struct rs_child h, r;
+    struct support_child h, r;
     rs_host(&h, target, sizeof target, "--clock", "client", NULL, NULL);
-    rs_path(out, sizeof out, "quiet");
+    support_scratch_path(&rs, "quiet", out, sizeof out);
     const char *args[] = {"run", ini, "--target", target, "--out", out, "--no-report", NULL};
-    rs_start(&r, args);
+    support_start(&rs, &r, args, 0);
     int status = rs_wait(&r, 30000);
     char *text = rs_text(r.out);
     cr_expect_eq(status, RUN_EXIT_FAILED, "%s", text);
@@ -578,9 +545,9 @@ Test(run_safety, clock_refusals_from_a_client_clock_host_fail_the_run_and_say_wh
 
     /* The step it names lets the same fleet run. */
     rs_host(&h, target, sizeof target, "--clock", "client", "--clock-step", "60d");
-    rs_path(out, sizeof out, "quiet-stepped");
+    support_scratch_path(&rs, "quiet-stepped", out, sizeof out);
     const char *args2[] = {"run", ini, "--target", target, "--out", out, "--no-report", "-q", NULL};
-    rs_start(&r, args2);
+    support_start(&rs, &r, args2, 0);
     status = rs_wait(&r, 30000);
     char *err = rs_text(r.err);
     cr_expect_eq(status, RUN_EXIT_PASSED, "%s", err);

@@ -15,27 +15,26 @@
 #error "KMSLOAD_BINARY must name the kmsload program"
 #endif
 
-static char dir[64];
+static struct support_scratch sn;
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/kmsload-scenarios-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+    support_scratch_init(&sn, "scenarios");
 }
 
 static void teardown(void)
 {
-    support_remove_tree(dir);
+    support_scratch_fini(&sn);
 }
 
-/* Runs a shell command line in dir (cd'ed there: not the source tree), its stdout and stderr in
- * dir/stdout.txt and dir/stderr.txt; returns the exit status. */
+/* Runs a shell command line in sn.dir (cd'ed there: not the source tree), its stdout and stderr in
+ * sn.dir/stdout.txt and sn.dir/stderr.txt; returns the exit status. */
 static int sh(const char *fmt, const char *arg)
 {
     char line[2048], cmd[2400];
     snprintf(line, sizeof line, fmt, arg);
-    snprintf(cmd, sizeof cmd, "cd '%s' && %s >'%s/stdout.txt' 2>'%s/stderr.txt'", dir, line, dir,
-             dir);
+    snprintf(cmd, sizeof cmd, "cd '%s' && %s >'%s/stdout.txt' 2>'%s/stderr.txt'", sn.dir, line,
+             sn.dir, sn.dir);
     int status = system(cmd);
     cr_assert(WIFEXITED(status), "%s", cmd);
     return WEXITSTATUS(status);
@@ -44,7 +43,7 @@ static int sh(const char *fmt, const char *arg)
 static char *slurp(const char *name)
 {
     char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(path, sizeof path, "%s/%s", sn.dir, name);
     char *text = support_slurp(path, NULL);
     cr_assert_not_null(text, "%s", path);
     return text;

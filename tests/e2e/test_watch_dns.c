@@ -18,23 +18,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static struct support_children wd_children;
-static char wd_dir[64];
-static unsigned wd_seq;
+static struct support_scratch wd;
 
 static void wd_init(void)
 {
-    signal(SIGPIPE, SIG_IGN);
-    memset(&wd_children, 0, sizeof wd_children);
-    snprintf(wd_dir, sizeof wd_dir, "/tmp/kmsload-watchdns-XXXXXX");
-    cr_assert_not_null(mkdtemp(wd_dir), "mkdtemp: %s", strerror(errno));
-    wd_seq = 0;
+    support_scratch_init(&wd, "watchdns");
 }
 
 static void wd_fini(void)
 {
-    support_kill_all(&wd_children);
-    support_remove_tree(wd_dir);
+    support_scratch_fini(&wd);
 }
 
 TestSuite(watch_dns, .init = wd_init, .fini = wd_fini, .timeout = 60);
@@ -42,27 +35,13 @@ TestSuite(watch_dns, .init = wd_init, .fini = wd_fini, .timeout = 60);
 /* Runs kmsload to completion (bounded); returns its exit status, stdout in *out. */
 static int wd_run(char **out, const char *first, ...)
 {
-    const char *args[30];
-    size_t n = 0;
     va_list ap;
     va_start(ap, first);
-    for (const char *a = first; a && n < 29; a = va_arg(ap, const char *))
-        args[n++] = a;
+    struct support_result r = support_runv(&wd, 30000, 0, first, ap);
     va_end(ap);
-    args[n] = NULL;
-    char out_path[128];
-    snprintf(out_path, sizeof out_path, "%s/out.%u", wd_dir, wd_seq++);
-    int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int null_fd = open("/dev/null", O_WRONLY);
-    cr_assert(fd >= 0 && null_fd >= 0);
-    pid_t pid = support_spawn(&wd_children, KMSLOAD_BINARY, args, fd, null_fd);
-    close(fd);
-    close(null_fd);
-    int status = 0;
-    cr_assert_eq(support_wait(&wd_children, pid, 30000, &status), 0, "timed out");
-    *out = support_slurp(out_path, NULL);
-    cr_assert_not_null(*out);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    free(r.err);
+    *out = r.out;
+    return r.status;
 }
 
 static unsigned wd_count(const char *text, const char *needle)
@@ -75,11 +54,10 @@ static unsigned wd_count(const char *text, const char *needle)
 
 Test(watch_dns, watches_every_published_host)
 {
-    struct host_fixture h1, h2;
-    host_fixture_start(&h1, &wd_children, wd_dir, NULL);
+    struct support_host h1, h2;
+    support_host_start(&wd, &h1, NULL);
     /* h2's key covers Windows 10/11 only: Office is refused there. */
-    host_fixture_start(&h2, &wd_children, wd_dir,
-                       (const char *const[]){"--products", "win10", NULL});
+    support_host_start(&wd, &h2, (const char *const[]){"--products", "win10", NULL});
     char srv1[128], srv2[128];
     snprintf(srv1, sizeof srv1, "--srv-host=_vlmcs._tcp.example.test,h1.example.test,%u,0,60",
              h1.port);
@@ -88,7 +66,7 @@ Test(watch_dns, watches_every_published_host)
     const char *records[] = {srv1, srv2, "--host-record=h1.example.test,127.0.0.1",
                              "--host-record=h2.example.test,127.0.0.1", NULL};
     struct dns_fixture dns;
-    dns_fixture_start(&dns, &wd_children, wd_dir, "example.test", records);
+    dns_fixture_start(&dns, &wd, "example.test", records);
 
     char *out;
     int status = wd_run(&out, "watch", "dns:example.test", "--dns-server", dns.server, "--interval",

@@ -1,6 +1,7 @@
 /* The events.csv reader: bounded lines, read errors as errors, every value checked (issue 10
  * items 11 and 12), one-place columns. */
 #include "events_csv.h"
+#include "support.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -154,16 +155,17 @@ Test(events_csv, nul_bytes_are_an_error)
 /* Item 11: a read error is an error, never the end of the input. */
 Test(events_csv, a_read_error_is_not_the_end_of_the_file)
 {
-    char dir[] = "/tmp/kmsload-events-XXXXXX", err[512] = "";
-    cr_assert_not_null(mkdtemp(dir));
-    FILE *f = fopen(dir, "r"); /* a directory: every read fails with EISDIR */
+    struct support_scratch s;
+    support_scratch_init(&s, "events");
+    char err[512] = "";
+    FILE *f = fopen(s.dir, "r"); /* a directory: every read fails with EISDIR */
     cr_assert_not_null(f);
     struct events_csv_reader *r = events_csv_open_stream(f, "events.csv", err, sizeof err);
     cr_assert_null(r, "a stream that cannot be read has no header");
     cr_assert(strstr(err, "cannot read"), "%s", err);
     cr_assert_null(strstr(err, "empty file"), "%s", err);
     fclose(f);
-    rmdir(dir);
+    support_scratch_fini(&s);
 }
 
 Test(events_csv, a_cut_last_line_ends_the_input_and_says_so)

@@ -2,6 +2,7 @@
 #include "events_csv.h"
 #include "hresult.h"
 #include "run_dir.h"
+#include "support.h"
 
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -22,34 +23,31 @@ static const char *const COLUMNS[CSV_COLUMNS] = {
 
 /* ---- helpers ---- */
 
-static void make_tmpdir(char *out, size_t cap)
+static struct support_scratch rdr;
+
+static void rdr_init(void)
 {
-    snprintf(out, cap, "/tmp/kmsload-records-XXXXXX");
-    cr_assert_not_null(mkdtemp(out));
+    support_scratch_init(&rdr, "records");
 }
 
-static void remove_tree(const char *dir)
+static void rdr_fini(void)
 {
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
+    support_scratch_fini(&rdr);
+}
+
+TestSuite(run_dir, .init = rdr_init, .fini = rdr_fini);
+
+/* The test's own empty directory (the scratch, fresh for each test). */
+static void make_tmpdir(char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", rdr.dir);
 }
 
 static char *slurp(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    if (len)
-        *len = (size_t)n;
-    return buf;
+    char *text = support_slurp(path, len);
+    cr_assert_not_null(text, "cannot open %s", path);
+    return text;
 }
 
 static bool exists(const char *dir, const char *name)
@@ -414,7 +412,6 @@ Test(run_dir, events_csv_reads_back)
     free(c);
     free(text);
     free(f);
-    remove_tree(tmp);
 }
 
 Test(run_dir, summary_json_reads_back)
@@ -539,7 +536,6 @@ Test(run_dir, summary_json_reads_back)
     }
     json_decref(root);
     free(f);
-    remove_tree(tmp);
 }
 
 Test(run_dir, junit_xml_lists_expectations)
@@ -573,7 +569,6 @@ Test(run_dir, junit_xml_lists_expectations)
     cr_assert(exists(tmp, "summary.json"));
     cr_assert(exists(tmp, "events.csv"));
     free(f);
-    remove_tree(tmp);
 }
 
 Test(run_dir, rows_reach_the_file_when_flushed)
@@ -600,7 +595,6 @@ Test(run_dir, rows_reach_the_file_when_flushed)
     cr_assert_eq(run_dir_finish(&r, &f->info, &f->t, f->results, f->n_results, err, sizeof err), 0,
                  "%s", err);
     free(f);
-    remove_tree(tmp);
 }
 
 Test(run_dir, interrupted_run_leaves_complete_marked_files)
@@ -652,7 +646,6 @@ Test(run_dir, interrupted_run_leaves_complete_marked_files)
     cr_assert_not(exists(tmp, "summary.json.tmp"));
     cr_assert_not(exists(tmp, "junit.xml.tmp"));
     free(f);
-    remove_tree(tmp);
 }
 
 Test(run_dir, finish_replaces_previous_files)
@@ -682,7 +675,6 @@ Test(run_dir, finish_replaces_previous_files)
     free(c);
     free(text);
     free(f);
-    remove_tree(tmp);
 }
 
 Test(run_dir, open_fails_clearly)
@@ -709,7 +701,6 @@ Test(run_dir, open_fails_clearly)
 
     cr_assert_eq(run_dir_open(&r, "", err, sizeof err), -1);
     cr_assert(strstr(err, "empty"), "%s", err);
-    remove_tree(tmp);
 }
 
 Test(run_dir, text_that_is_not_utf8_stays_valid)
@@ -734,7 +725,6 @@ Test(run_dir, text_that_is_not_utf8_stays_valid)
     cr_assert(strstr(xml, "message=\"ctl ? and ?(\""), "%s", xml);
     free(xml);
     free(f);
-    remove_tree(tmp);
 }
 
 /* ---- issue 10 item 7: one verdict in every file ---- */
@@ -769,7 +759,6 @@ Test(run_dir, an_interrupted_run_has_not_passed_in_any_file)
     cr_assert(strstr(xml, "tests=\"2\" failures=\"1\""), "%s", xml);
     free(xml);
     free(f);
-    remove_tree(tmp);
 }
 
 Test(run_dir, a_summary_that_cannot_be_written_fails_junit)
@@ -799,7 +788,6 @@ Test(run_dir, a_summary_that_cannot_be_written_fails_junit)
     cr_assert(strstr(xml, "tests=\"2\" failures=\"1\""), "junit.xml must not show a pass: %s", xml);
     free(xml);
     free(f);
-    remove_tree(tmp);
 }
 
 /* ---- issue 10 item 8: a run id in every file, an earlier run's files moved away ---- */
@@ -835,7 +823,6 @@ Test(run_dir, every_file_carries_the_run_id)
     free(row);
     json_decref(root);
     free(f);
-    remove_tree(tmp);
 }
 
 Test(run_dir, an_earlier_run_is_moved_away_before_the_new_one_starts)
@@ -869,7 +856,6 @@ Test(run_dir, an_earlier_run_is_moved_away_before_the_new_one_starts)
     cr_assert(exists(moved, "events.csv"));
     run_dir_finish(&r, &f->info, &f->t, f->results, f->n_results, err, sizeof err);
     free(f);
-    remove_tree(tmp);
 }
 
 Test(run_dir, events_csv_is_never_written_through_a_planted_symlink)
@@ -894,5 +880,4 @@ Test(run_dir, events_csv_is_never_written_through_a_planted_symlink)
     char *text = slurp(target, NULL);
     cr_assert_str_eq(text, "precious\n", "the symlink's target was written");
     free(text);
-    remove_tree(tmp);
 }

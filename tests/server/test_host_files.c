@@ -21,19 +21,18 @@
 #include <unistd.h>
 
 static struct catalog hf_cat;
-static char hf_dir[64];
+static struct support_scratch hf;
 
 static void hf_setup(void)
 {
     char err[256];
     cr_assert_eq(catalog_parse(&hf_cat, catalog_builtin_ini, "built-in", err, sizeof err), 0);
-    snprintf(hf_dir, sizeof hf_dir, "/tmp/kmsload-hostfiles-XXXXXX");
-    cr_assert_not_null(mkdtemp(hf_dir));
+    support_scratch_init(&hf, "hostfiles");
 }
 
 static void hf_teardown(void)
 {
-    support_remove_tree(hf_dir);
+    support_scratch_fini(&hf);
     catalog_free(&hf_cat);
 }
 
@@ -62,23 +61,23 @@ Test(host_files, state_path_is_checked_at_start)
     char path[256], err[512];
     unsigned removed = 99;
     /* A directory given as the file. */
-    cr_expect_eq(host_state_prepare(hf_dir, &removed, err, sizeof err), -1);
+    cr_expect_eq(host_state_prepare(hf.dir, &removed, err, sizeof err), -1);
     cr_expect(strstr(err, "is a directory") != NULL, "%s", err);
     /* A directory that does not exist. */
-    snprintf(path, sizeof path, "%s/missing/state.json", hf_dir);
+    snprintf(path, sizeof path, "%s/missing/state.json", hf.dir);
     cr_expect_eq(host_state_prepare(path, &removed, err, sizeof err), -1);
     cr_expect(strstr(err, strerror(ENOENT)) != NULL, "%s", err);
     cr_expect(strstr(err, "/missing") != NULL, "names the directory: %s", err);
     /* A read-only directory (root writes anyway: nothing to show then). */
     if (geteuid() != 0) {
-        snprintf(path, sizeof path, "%s/ro", hf_dir);
+        snprintf(path, sizeof path, "%s/ro", hf.dir);
         cr_assert_eq(mkdir(path, 0555), 0);
-        snprintf(path, sizeof path, "%s/ro/state.json", hf_dir);
+        snprintf(path, sizeof path, "%s/ro/state.json", hf.dir);
         cr_expect_eq(host_state_prepare(path, &removed, err, sizeof err), -1);
         cr_expect(strstr(err, strerror(EACCES)) != NULL, "%s", err);
     }
     /* A good path: nothing left behind by the check. */
-    snprintf(path, sizeof path, "%s/state.json", hf_dir);
+    snprintf(path, sizeof path, "%s/state.json", hf.dir);
     cr_expect_eq(host_state_prepare(path, &removed, err, sizeof err), 0, "%s", err);
     cr_expect_eq(removed, 0);
     cr_expect_neq(access(path, F_OK), 0, "the check creates no state file");
@@ -87,7 +86,7 @@ Test(host_files, state_path_is_checked_at_start)
 Test(host_files, stale_temporaries_are_removed_at_start)
 {
     char path[256], stale[300], other[300], err[512];
-    snprintf(path, sizeof path, "%s/state.json", hf_dir);
+    snprintf(path, sizeof path, "%s/state.json", hf.dir);
     static const char *const leftovers[] = {".tmp.12345", ".tmp.00ffee0011223344"};
     for (size_t i = 0; i < 2; i++) {
         snprintf(stale, sizeof stale, "%s%s", path, leftovers[i]);
@@ -96,7 +95,7 @@ Test(host_files, stale_temporaries_are_removed_at_start)
         fputs("{\"half\":", f);
         fclose(f);
     }
-    snprintf(other, sizeof other, "%s/other.json.tmp.1", hf_dir); /* not ours */
+    snprintf(other, sizeof other, "%s/other.json.tmp.1", hf.dir); /* not ours */
     FILE *f = fopen(other, "w");
     cr_assert_not_null(f);
     fclose(f);
@@ -113,7 +112,7 @@ Test(host_files, stale_temporaries_are_removed_at_start)
 Test(host_files, a_failed_save_reports_the_real_errno)
 {
     char path[256], err[512];
-    snprintf(path, sizeof path, "%s/state.json", hf_dir);
+    snprintf(path, sizeof path, "%s/state.json", hf.dir);
     struct kms_host *h = hf_host(40);
     signal(SIGXFSZ, SIG_IGN);
     struct rlimit rl = {512, RLIM_INFINITY};
@@ -167,7 +166,7 @@ static void hf_expect_whole_rows(const char *text, size_t *rows)
 Test(host_files, log_rows_are_dropped_whole_and_counted)
 {
     char path[256], err[700];
-    snprintf(path, sizeof path, "%s/requests.csv", hf_dir);
+    snprintf(path, sizeof path, "%s/requests.csv", hf.dir);
     struct host_log log;
     cr_assert_eq(host_log_open(&log, path, &hf_cat, err, sizeof err), 0, "%s", err);
     for (unsigned i = 0; i < 5; i++) {
@@ -229,9 +228,9 @@ Test(host_files, log_path_is_checked_at_start)
 {
     char path[256], err[700];
     struct host_log log;
-    cr_expect_eq(host_log_open(&log, hf_dir, &hf_cat, err, sizeof err), -1);
+    cr_expect_eq(host_log_open(&log, hf.dir, &hf_cat, err, sizeof err), -1);
     cr_expect(strstr(err, strerror(EISDIR)) != NULL, "%s", err);
-    snprintf(path, sizeof path, "%s/missing/requests.csv", hf_dir);
+    snprintf(path, sizeof path, "%s/missing/requests.csv", hf.dir);
     cr_expect_eq(host_log_open(&log, path, &hf_cat, err, sizeof err), -1);
     cr_expect(strstr(err, strerror(ENOENT)) != NULL, "%s", err);
 }

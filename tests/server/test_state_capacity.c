@@ -24,22 +24,23 @@ static struct kms_host *sc_host(void)
     return h;
 }
 
+static struct support_scratch sc;
+
 static void sc_path(char *out, size_t cap)
 {
-    snprintf(out, cap, "/tmp/kmsload-state-cap-%ld.json", (long)getpid());
+    snprintf(out, cap, "%s/state.json", sc.dir);
 }
 
 static void sc_setup(void)
 {
+    support_scratch_init(&sc, "state-cap");
     char err[256];
     cr_assert_eq(catalog_parse(&sc_cat, catalog_builtin_ini, "built-in", err, sizeof err), 0);
 }
 
 static void sc_teardown(void)
 {
-    char path[128];
-    sc_path(path, sizeof path);
-    unlink(path);
+    support_scratch_fini(&sc);
     catalog_free(&sc_cat);
 }
 
