@@ -18,6 +18,7 @@ COPY emulator emulator
 COPY tests tests
 COPY scenarios scenarios
 COPY reports reports
+COPY docs/man docs/man
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/opt/kmsload \
     && cmake --build build -j"$(nproc)" \
     && ctest --test-dir build --output-on-failure \

@@ -4,6 +4,7 @@
  * Parsing stops at the first mistake and reports it as "origin:line: [section] key: problem".
  */
 #include "catalog.h"
+#include "data_dir.h"
 #include "ini_lines.h"
 
 #include <ini.h>
@@ -17,12 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
-#ifndef KMSLOAD_DATADIR
-#define KMSLOAD_DATADIR "/usr/local/share/kmsload"
-#endif
-
 #define CATALOG_ENV_VAR "KMSLOAD_PRODUCTS"
-#define CATALOG_INSTALLED_PATH KMSLOAD_DATADIR "/products.ini"
 #define CATALOG_BUILTIN_ORIGIN "built-in catalogue"
 /* A catalogue is a few KiB; a file this large is almost certainly the wrong file. */
 #define CATALOG_FILE_MAX (1024 * 1024)
@@ -801,17 +797,19 @@ int catalog_load(struct catalog *cat, const char *path, char *err, size_t err_le
         return load_file(cat, env_path, " named by $" CATALOG_ENV_VAR, err, err_len);
 
     /* Only a missing installed file falls back; an unreadable or broken one is reported. */
+    char installed[1100];
+    data_dir_path("products.ini", installed, sizeof installed);
     char *text;
-    if (ini_lines_read_file(CATALOG_INSTALLED_PATH, CATALOG_FILE_MAX, &text) == 0) {
-        int rc = catalog_parse(cat, text, CATALOG_INSTALLED_PATH, err, err_len);
+    if (ini_lines_read_file(installed, CATALOG_FILE_MAX, &text) == 0) {
+        int rc = catalog_parse(cat, text, installed, err, err_len);
         free(text);
         return rc;
     }
     if (errno != ENOENT && errno != ENOTDIR) {
         *cat = (struct catalog){0};
         if (err && err_len)
-            snprintf(err, err_len, "%s: cannot read the product catalogue: %s",
-                     CATALOG_INSTALLED_PATH, read_error_text(errno));
+            snprintf(err, err_len, "%s: cannot read the product catalogue: %s", installed,
+                     read_error_text(errno));
         return -1;
     }
     return catalog_parse(cat, catalog_builtin_ini, CATALOG_BUILTIN_ORIGIN, err, err_len);

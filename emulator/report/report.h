@@ -5,7 +5,7 @@
  * of reports/ when gnuplot is on PATH, and writes RUN_DIR/index.html atomically from
  * reports/report.html with the SVG charts inline.
  *
- * The reports/ directory is found through $KMSLOAD_REPORTS, then KMSLOAD_DATADIR/reports
+ * The reports/ directory is found through $KMSLOAD_REPORTS, then data_dir()/reports
  * (installed), then the source tree's reports/ (KMSLOAD_SOURCE_REPORTS).
  */
 #ifndef KMSLOAD_REPORT_H

@@ -1,4 +1,5 @@
 /* The report's chart data files (charts/NAME.dat) and the gnuplot runs that draw them. */
+#include "data_dir.h"
 #include "report_parts.h"
 
 #include <errno.h>
@@ -421,10 +422,9 @@ static bool find_in_path(const char *program, char *out, size_t cap)
  * the source tree's. */
 bool report_find_reports_dir(char *out, size_t cap)
 {
-    const char *candidates[3] = {getenv("KMSLOAD_REPORTS"), NULL, NULL};
-#ifdef KMSLOAD_DATADIR
-    candidates[1] = KMSLOAD_DATADIR "/reports";
-#endif
+    char installed[1100];
+    const char *candidates[3] = {getenv("KMSLOAD_REPORTS"),
+                                 data_dir_path("reports", installed, sizeof installed), NULL};
 #ifdef KMSLOAD_SOURCE_REPORTS
     candidates[2] = KMSLOAD_SOURCE_REPORTS;
 #endif

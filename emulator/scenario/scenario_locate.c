@@ -1,4 +1,5 @@
 #include "scenario_locate.h"
+#include "data_dir.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -6,15 +7,20 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The shipped scenario directories, in the order they are looked at. */
-static size_t library_dirs(const char *dirs[2])
+/* The shipped scenario directories, in the order they are looked at: the installed copy (beside
+ * the program, else under the configured prefix), then the source tree's. */
+struct library_dirs {
+    char installed[1024];
+    const char *dirs[2];
+};
+
+static size_t library_dirs(struct library_dirs *l)
 {
     size_t n = 0;
-#ifdef KMSLOAD_DATADIR
-    dirs[n++] = KMSLOAD_DATADIR "/scenarios";
-#endif
+    if (*data_dir_path("scenarios", l->installed, sizeof l->installed))
+        l->dirs[n++] = l->installed;
 #ifdef KMSLOAD_SOURCE_SCENARIOS
-    dirs[n++] = KMSLOAD_SOURCE_SCENARIOS;
+    l->dirs[n++] = KMSLOAD_SOURCE_SCENARIOS;
 #endif
     return n;
 }
@@ -29,17 +35,17 @@ const char *scenario_locate(const char *path, char *buf, size_t cap)
 {
     if (access(path, F_OK) == 0 || path[0] == '/')
         return path;
-#ifdef KMSLOAD_DATADIR
-    if ((size_t)snprintf(buf, cap, "%s/%s", KMSLOAD_DATADIR, path) < cap && access(buf, R_OK) == 0)
+    char dir[1024];
+    if (*data_dir(dir, sizeof dir) && (size_t)snprintf(buf, cap, "%s/%s", dir, path) < cap &&
+        access(buf, R_OK) == 0)
         return buf;
-#endif
     if (is_bare_name(path)) {
         size_t len = strlen(path);
         const char *ext = len > 4 && strcmp(path + len - 4, ".ini") == 0 ? "" : ".ini";
-        const char *dirs[2];
-        size_t n = library_dirs(dirs);
+        struct library_dirs l;
+        size_t n = library_dirs(&l);
         for (size_t i = 0; i < n; i++)
-            if ((size_t)snprintf(buf, cap, "%s/%s%s", dirs[i], path, ext) < cap &&
+            if ((size_t)snprintf(buf, cap, "%s/%s%s", l.dirs[i], path, ext) < cap &&
                 access(buf, R_OK) == 0)
                 return buf;
     }
@@ -48,10 +54,11 @@ const char *scenario_locate(const char *path, char *buf, size_t cap)
 
 int scenario_library_dir(char *buf, size_t cap)
 {
-    const char *dirs[2];
-    size_t n = library_dirs(dirs);
+    struct library_dirs l;
+    size_t n = library_dirs(&l);
     for (size_t i = 0; i < n; i++) {
-        if (access(dirs[i], R_OK | X_OK) == 0 && (size_t)snprintf(buf, cap, "%s", dirs[i]) < cap)
+        if (access(l.dirs[i], R_OK | X_OK) == 0 &&
+            (size_t)snprintf(buf, cap, "%s", l.dirs[i]) < cap)
             return 0;
     }
     return -1;

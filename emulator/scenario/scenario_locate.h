@@ -7,7 +7,7 @@
 
 /*
  * Returns path when it exists; otherwise, for a relative path, the installed copy
- * (KMSLOAD_DATADIR/path, e.g. "scenarios/climb.ini"), and for a bare name ("smoke" or
+ * (data_dir()/path, e.g. "scenarios/climb.ini"), and for a bare name ("smoke" or
  * "smoke.ini") the shipped scenario of that name, when readable, written into buf; otherwise
  * path unchanged (scenario_load then names the missing file).
  */
