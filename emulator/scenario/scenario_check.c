@@ -20,7 +20,7 @@ static void finish_population(struct parse_ctx *c, size_t i)
     size_t k_arrivals = scenario_spec_index(SEC_POPULATION, "arrivals");
 
     if (!st->keys[k_product] || !st->keys[k_machines]) {
-        scenario_fail(c, p->line, "[%s]: missing key \"%s\"", label,
+        scenario_fail(&c->diag, p->line, "[%s]: missing key \"%s\"", label,
                       !st->keys[k_product] ? "product" : "machines");
         return;
     }
@@ -28,7 +28,7 @@ static void finish_population(struct parse_ctx *c, size_t i)
     if (st->keys[k_leave] && p->leave_share > 0 && !st->keys[k_leave_at]) {
         char got[32];
         snprintf(got, sizeof got, "%g", p->leave_share);
-        scenario_fail_value(c, st->keys[k_leave], label, "leave",
+        scenario_fail_value(&c->diag, st->keys[k_leave], label, "leave",
                             "needs leave_at, the time the machines start leaving", got);
         return;
     }
@@ -43,7 +43,7 @@ static void finish_population(struct parse_ctx *c, size_t i)
     if (!p->open) {
         if (p->machines == 0)
             scenario_fail_value(
-                c, st->keys[k_machines], label, "machines",
+                &c->diag, st->keys[k_machines], label, "machines",
                 "expected a number 1..10000000 (0 only with arrivals: as many as the "
                 "stages bring)",
                 "0");
@@ -66,7 +66,7 @@ static void finish_population(struct parse_ctx *c, size_t i)
                      "with machines = 0 the stages bring %.0f machines; that must be 1..%u (set "
                      "machines to cap them)",
                      n < 0 ? 0 : n, MACHINES_MAX);
-            scenario_fail(c, st->keys[k_arrivals], "[%s] arrivals: %s", label, problem);
+            scenario_fail(&c->diag, st->keys[k_arrivals], "[%s] arrivals: %s", label, problem);
             return;
         }
         p->machines = (uint32_t)n;
@@ -116,7 +116,7 @@ static void imply_defaults(struct parse_ctx *c)
         if (stated)
             continue;
         if (sc->n_expects == SCENARIO_MAX_EXPECTATIONS) {
-            scenario_fail(c, c->expect_line,
+            scenario_fail(&c->diag, c->expect_line,
                           "[expect]: %d expectations leave no room for the implied %s = 0; give "
                           "%s explicitly in place of one",
                           SCENARIO_MAX_EXPECTATIONS, implied[k].key, implied[k].key);
@@ -139,7 +139,7 @@ void scenario_finish(struct parse_ctx *c)
         while (sc->name[shown] && (unsigned char)sc->name[shown] >= 0x20 && sc->name[shown] != 0x7f)
             shown++;
         scenario_fail(
-            c, line,
+            &c->diag, line,
             "[scenario] name: %s; the name is the results directory out/NAME, so it may not "
             "contain '/', '\\' or control characters nor start with '.'%s (got \"%.*s\")",
             name_problem, line ? "" : " (it defaults to the file name: set name = ...)", (int)shown,
@@ -147,13 +147,13 @@ void scenario_finish(struct parse_ctx *c)
         return;
     }
     if (sc->n_pops == 0) {
-        scenario_fail(c, 0,
+        scenario_fail(&c->diag, 0,
                       "no [population NAME] section: a scenario needs at least one population");
         return;
     }
-    for (size_t i = 0; i < sc->n_pops && !c->failed; i++)
+    for (size_t i = 0; i < sc->n_pops && !c->diag.failed; i++)
         finish_population(c, i);
-    for (size_t i = 0; i < sc->n_expects && !c->failed; i++) {
+    for (size_t i = 0; i < sc->n_expects && !c->diag.failed; i++) {
         const struct scenario_expectation *e = &sc->expects[i];
         if ((e->kind == EXPECT_FIRST_ACTIVATION || e->kind == EXPECT_ACTIVATED) &&
             scenario_find_population(sc, e->subject) == (size_t)-1) {
@@ -161,7 +161,7 @@ void scenario_finish(struct parse_ctx *c)
             scenario_list_populations(sc, known, sizeof known);
             const char *eq = strstr(e->text, " = ");
             scenario_fail(
-                c, c->expect_lines[i],
+                &c->diag, c->expect_lines[i],
                 "[expect] %.*s: there is no [population %s] section (populations: %s) (got "
                 "\"%g\")",
                 eq ? (int)(eq - e->text) : (int)strlen(e->text), e->text, e->subject, known,
@@ -169,7 +169,7 @@ void scenario_finish(struct parse_ctx *c)
             return;
         }
     }
-    if (c->failed)
+    if (c->diag.failed)
         return;
     imply_defaults(c);
 }

@@ -91,13 +91,13 @@ static void assign_allowed_hresults(struct parse_ctx *c, const char *key, const 
     if (line != LINE_SET && c->allowed_line && c->allowed_line != LINE_SET) {
         snprintf(problem, sizeof problem, "given twice in this section (first at line %u)",
                  c->allowed_line);
-        scenario_fail_value(c, line, "expect", key, problem, value);
+        scenario_fail_value(&c->diag, line, "expect", key, problem, value);
         return;
     }
     uint32_t codes[SCENARIO_MAX_HRESULTS];
     size_t n;
     if (parse_hresults(value, codes, &n, problem, sizeof problem) != 0) {
-        scenario_fail_value(c, line, "expect", key, problem, value);
+        scenario_fail_value(&c->diag, line, "expect", key, problem, value);
         return;
     }
     memcpy(c->sc->allowed_hresults, codes, sizeof codes);
@@ -133,11 +133,11 @@ static const struct expect_spec *find_expect_spec(struct parse_ctx *c, const cha
                      s->subject_kind == SUBJECT_POPULATION ? "NAME"
                      : s->subject_kind == SUBJECT_HOST     ? "HOST"
                                                            : "APP");
-            scenario_fail_value(c, line, "expect", key, problem, value);
+            scenario_fail_value(&c->diag, line, "expect", key, problem, value);
             return NULL;
         }
     }
-    scenario_fail_value(c, line, "expect", key,
+    scenario_fail_value(&c->diag, line, "expect", key,
                         "unknown key (expected one of: " EXPECT_KEYS_TEXT ")", value);
     return NULL;
 }
@@ -181,7 +181,7 @@ static bool check_subject(struct parse_ctx *c, const struct expect_spec *spec, c
     } else {
         return true;
     }
-    scenario_fail_value(c, line, "expect", key, problem, value);
+    scenario_fail_value(&c->diag, line, "expect", key, problem, value);
     return false;
 }
 
@@ -240,14 +240,14 @@ static void store_expect(struct parse_ctx *c, const struct expect_spec *spec, co
     if (i < sc->n_expects && line != LINE_SET) {
         snprintf(problem, sizeof problem, "given twice in this section (first at line %u)",
                  c->expect_lines[i]);
-        scenario_fail_value(c, line, "expect", key, problem, value);
+        scenario_fail_value(&c->diag, line, "expect", key, problem, value);
         return;
     }
     if (i == sc->n_expects) {
         if (sc->n_expects == SCENARIO_MAX_EXPECTATIONS) {
             snprintf(problem, sizeof problem, "more than %d expectations",
                      SCENARIO_MAX_EXPECTATIONS);
-            scenario_fail_value(c, line, "expect", key, problem, value);
+            scenario_fail_value(&c->diag, line, "expect", key, problem, value);
             return;
         }
         sc->n_expects++;
@@ -273,7 +273,7 @@ void scenario_assign_expect(struct parse_ctx *c, const char *key, const char *va
     double v = 0;
     char problem[256];
     if (parse_expect_value(spec, value, &v, problem, sizeof problem) != 0) {
-        scenario_fail_value(c, line, "expect", key, problem, value);
+        scenario_fail_value(&c->diag, line, "expect", key, problem, value);
         return;
     }
     store_expect(c, spec, key, subject, value, line, v);

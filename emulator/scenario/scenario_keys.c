@@ -164,21 +164,21 @@ void scenario_assign(struct parse_ctx *c, enum section_kind kind, size_t pop, co
                  kind == SEC_SCENARIO && line == LINE_SET && strchr(key, '.')
                      ? "; other sections are named host., expect., population NAME."
                      : "");
-        scenario_fail_value(c, line, label, key, problem, value);
+        scenario_fail_value(&c->diag, line, label, key, problem, value);
         return;
     }
     struct section_state *st = state_of(c, kind, pop);
     if (line != LINE_SET && st->keys[i] && st->keys[i] != LINE_SET) {
         snprintf(problem, sizeof problem, "given twice in this section (first at line %u)",
                  st->keys[i]);
-        scenario_fail_value(c, line, label, key, problem, value);
+        scenario_fail_value(&c->diag, line, label, key, problem, value);
         return;
     }
     void *base = kind == SEC_POPULATION ? (void *)&c->sc->pops[pop]
                  : kind == SEC_KMS_HOST ? (void *)&c->sc->kms_hosts[pop]
                                         : (void *)c->sc;
     if (scenario_set_value(&key_specs[i], base, value, problem, sizeof problem) != 0) {
-        scenario_fail_value(c, line, label, key, problem, value);
+        scenario_fail_value(&c->diag, line, label, key, problem, value);
         return;
     }
     st->keys[i] = line;

@@ -1,24 +1,23 @@
 /*
- * The scenario parser's private parts, shared by its files: scenario.c (driver, messages,
- * overrides), scenario_sections.c (section headers), scenario_keys.c (the key table and its
- * assignment), scenario_values.c (value syntax), scenario_expect.c ([expect]) and
- * scenario_check.c (whole-scenario checks). Not for use outside the parser.
+ * The scenario parser's private parts, shared by its files: scenario_parse.c (driver,
+ * overrides), scenario_diag.c (its messages), scenario_sections.c (section headers),
+ * scenario_keys.c (the key table and its assignment), scenario_values.c (value syntax),
+ * scenario_expect.c ([expect]) and scenario_check.c (whole-scenario checks). Not for use outside
+ * the parser.
  */
 #ifndef KMSLOAD_SCENARIO_PARTS_H
 #define KMSLOAD_SCENARIO_PARTS_H
 
 #include "scenario.h"
+#include "scenario_diag.h"
 
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define SCENARIO_ERR_MAX 1024
 /* Room for the keys of the key table (scenario_keys.c checks that they fit). */
 #define SCENARIO_KEYS_MAX 64
-/* "Line" of a value given by a --set override. */
-#define LINE_SET UINT_MAX
 
 #define US_PER_S 1000000LL
 #define US_PER_MIN (60 * US_PER_S)
@@ -65,7 +64,7 @@ struct section_state {
 
 struct parse_ctx {
     struct scenario *sc;
-    const char *origin;
+    struct scenario_diag diag; /* the first mistake */
 
     /* The section being read. */
     enum section_kind kind;
@@ -77,17 +76,7 @@ struct parse_ctx {
     unsigned expect_line;                             /* [expect] header */
     unsigned expect_lines[SCENARIO_MAX_EXPECTATIONS]; /* like keys[]: file line or LINE_SET */
     unsigned allowed_line;
-
-    bool failed;
-    char err[SCENARIO_ERR_MAX];
 };
-
-/* Records the first error; line 0: the whole file; LINE_SET: an override. */
-void scenario_fail(struct parse_ctx *c, unsigned line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* "[section] key: problem (got "value")". */
-void scenario_fail_value(struct parse_ctx *c, unsigned line, const char *label, const char *key,
-                         const char *problem, const char *value);
 
 /* scenario_sections.c */
 void scenario_begin_section(struct parse_ctx *c, unsigned line, const char *label_text);

@@ -45,7 +45,7 @@ static void begin_population(struct parse_ctx *c, unsigned line, const char *lab
         name++;
     size_t len = strlen(name);
     if (!scenario_valid_name(name, len)) {
-        scenario_fail(c, line,
+        scenario_fail(&c->diag, line,
                       "[%s]: expected [population NAME], NAME being 1..%d letters, digits, '-' or "
                       "'_'",
                       label, SCENARIO_NAME_MAX - 1);
@@ -53,13 +53,13 @@ static void begin_population(struct parse_ctx *c, unsigned line, const char *lab
     }
     size_t other = scenario_find_population(c->sc, name);
     if (other != (size_t)-1) {
-        scenario_fail(c, line,
+        scenario_fail(&c->diag, line,
                       "[population %s]: a population of this name is already defined at line %u",
                       name, c->sc->pops[other].line);
         return;
     }
     if (c->sc->n_pops == SCENARIO_MAX_POPULATIONS) {
-        scenario_fail(c, line, "[population %s]: more than %d populations", name,
+        scenario_fail(&c->diag, line, "[population %s]: more than %d populations", name,
                       SCENARIO_MAX_POPULATIONS);
         return;
     }
@@ -81,19 +81,20 @@ static void begin_kms_host(struct parse_ctx *c, unsigned line, const char *label
         name++;
     size_t len = strlen(name);
     if (!scenario_valid_name(name, len)) {
-        scenario_fail(c, line,
+        scenario_fail(&c->diag, line,
                       "[%s]: expected [host NAME], NAME being 1..%d letters, digits, '-' or '_'",
                       label, SCENARIO_NAME_MAX - 1);
         return;
     }
     for (size_t k = 0; k < c->sc->n_kms_hosts; k++)
         if (strcmp(c->sc->kms_hosts[k].name, name) == 0) {
-            scenario_fail(c, line, "[host %s]: a host of this name is already defined at line %u",
-                          name, c->sc->kms_hosts[k].line);
+            scenario_fail(&c->diag, line,
+                          "[host %s]: a host of this name is already defined at line %u", name,
+                          c->sc->kms_hosts[k].line);
             return;
         }
     if (c->sc->n_kms_hosts == SCENARIO_MAX_HOSTS) {
-        scenario_fail(c, line, "[host %s]: more than %d hosts", name, SCENARIO_MAX_HOSTS);
+        scenario_fail(&c->diag, line, "[host %s]: more than %d hosts", name, SCENARIO_MAX_HOSTS);
         return;
     }
     size_t i = c->sc->n_kms_hosts++;
@@ -117,7 +118,8 @@ void scenario_begin_section(struct parse_ctx *c, unsigned line, const char *labe
     if (strcmp(label, "scenario") == 0 || strcmp(label, "host") == 0) {
         struct section_state *st = label[0] == 's' ? &c->scenario : &c->host;
         if (st->line) {
-            scenario_fail(c, line, "[%s]: section given twice (first at line %u)", label, st->line);
+            scenario_fail(&c->diag, line, "[%s]: section given twice (first at line %u)", label,
+                          st->line);
             return;
         }
         st->line = line;
@@ -126,7 +128,7 @@ void scenario_begin_section(struct parse_ctx *c, unsigned line, const char *labe
     }
     if (strcmp(label, "expect") == 0) {
         if (c->expect_line) {
-            scenario_fail(c, line, "[expect]: section given twice (first at line %u)",
+            scenario_fail(&c->diag, line, "[expect]: section given twice (first at line %u)",
                           c->expect_line);
             return;
         }
@@ -143,7 +145,7 @@ void scenario_begin_section(struct parse_ctx *c, unsigned line, const char *labe
         begin_kms_host(c, line, label);
         return;
     }
-    scenario_fail(c, line,
+    scenario_fail(&c->diag, line,
                   "[%s]: unknown section (expected [scenario], [host], [host NAME], [population "
                   "NAME] or [expect])",
                   label);

@@ -168,8 +168,12 @@ static uint32_t decide(struct kms_host *host, const struct kms_request *req, uin
                        struct host_request_record *rec, struct kms_response *resp)
 {
     const struct catalog *cat = host->cfg.catalog;
-    if (req->n_policy > HOST_MAX_N_POLICY)
-        return HR_INVALID_DATA; /* vlmcsd's rule: 2 x N_Policy may not exceed 2000 */
+    if (req->n_policy > HOST_MAX_N_POLICY) {
+        /* vlmcsd's rule (2 x N_Policy may not exceed 2000), not Microsoft's: no source says what
+         * a genuine host answers a client asking for more than 1000. */
+        rec->convention = HOST_CONVENTION_N_POLICY;
+        return HR_INVALID_DATA;
+    }
     const struct catalog_kms *kms = catalog_kms_by_id(cat, &req->kms_id);
     if (!kms)
         return HR_KMS_ID_MISMATCH;
@@ -242,6 +246,12 @@ uint32_t host_handle_payload(struct kms_host *host, const uint8_t *kms, size_t l
     uint32_t hr = 0;
     if (kms_request_decode(kms, len, &rec->request, &frame, &err) != 0) {
         hr = HR_INVALID_DATA;
+        /* A known major version with a minor other than 0: refused as vlmcsd does (spec §3.1);
+         * Microsoft documents no minor version, so this is vlmcsd's convention. */
+        unsigned minor = len >= 4 ? (unsigned)(kms[0] | kms[1] << 8) : 0;
+        unsigned major = len >= 4 ? (unsigned)(kms[2] | kms[3] << 8) : 0;
+        if (major >= 4 && major <= 6 && minor != 0)
+            rec->convention = HOST_CONVENTION_MINOR;
     } else {
         rec->decoded = true;
         if (host->cfg.clock_mode == HOST_CLOCK_CLIENT &&

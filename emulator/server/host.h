@@ -103,7 +103,16 @@ struct host_request_record {
     int app;            /* catalogue application index, -1 if unknown */
     unsigned count;     /* count sent (full responses) */
     bool clock_refused; /* client mode: its time was beyond the bounds, the clock stayed */
+    /* A refusal that follows vlmcsd, not a documented Microsoft rule (the log's note), or NULL. */
+    const char *convention;
 };
+
+/* Refusals the reference host makes as vlmcsd does; Microsoft documents neither (spec §3.1 and
+ * §8.1 take them from vlmcsd), so the host's log labels them. */
+#define HOST_CONVENTION_N_POLICY                                                                   \
+    "vlmcsd convention, no Microsoft source: N_Policy above 1000 refused with 0x8007000D"
+#define HOST_CONVENTION_MINOR                                                                      \
+    "vlmcsd convention, no Microsoft source: minor version other than 0 refused with 0x8007000D"
 
 /* Initialises a host (allocate it: the caches are large). Returns 0 or -1 with a message. */
 int host_init(struct kms_host *host, const struct host_config *cfg, char *err, size_t err_len);

@@ -13,7 +13,7 @@
 
 static const char host_log_header[] =
     "time,peer,hresult,application,n_policy,count,workstation,cmid,client_time,vm,"
-    "license_status,minutes_to_expiration,sku_id,kms_id,protocol\n";
+    "license_status,minutes_to_expiration,sku_id,kms_id,protocol,note\n";
 
 /* The longest row: fixed fields, a peer and a neutralised, quoted workstation name. */
 #define ROW_MAX 2048
@@ -148,7 +148,10 @@ void host_log_request(const struct host_request_record *rec, const char *peer, v
     row_add(&r, "%s,%s,0x%08X,%s", t, peer, rec->hresult,
             rec->app >= 0 ? log->catalog->apps[rec->app].key : "");
     if (!rec->decoded) {
-        row_add(&r, ",,,,,,,,,,,\n");
+        row_add(&r, ",,,,,,,,,,,,");
+        if (rec->convention)
+            row_text(&r, rec->convention);
+        row_add(&r, "\n");
         row_append(log, &r);
         return;
     }
@@ -166,7 +169,10 @@ void host_log_request(const struct host_request_record *rec, const char *peer, v
     guid_format(&q->sku_id, g);
     row_add(&r, "%s,", g);
     guid_format(&q->kms_id, g);
-    row_add(&r, "%s,%u.%u\n", g, q->major, q->minor);
+    row_add(&r, "%s,%u.%u,", g, q->major, q->minor);
+    if (rec->convention)
+        row_text(&r, rec->convention);
+    row_add(&r, "\n");
     r.text[r.len - 1] = '\n'; /* even if cut short (it cannot be), the row stays one whole line */
     row_append(log, &r);
 }

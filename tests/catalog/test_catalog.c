@@ -1,5 +1,6 @@
 /* The product catalogue: the shipped products.ini against spec §12, lookups, and error reports. */
 #include "catalog.h"
+#include "host_keys.h"
 
 #include <criterion/criterion.h>
 
@@ -764,4 +765,35 @@ Test(catalog, host_key_mistakes_are_named)
         cr_expect_eq(catalog_parse(&cat, text, "t.ini", err, sizeof err), -1, "case %zu", i);
         cr_expect(strstr(err, cases[i].needle), "case %zu: %s", i, err);
     }
+}
+
+/* Office LTSC 2024's KMS host needs Windows Server 2022 or Windows 10 at least (Microsoft's
+ * "Configure a KMS host for Office" row; issue 19 item 5): a 2016 or 2019 host cannot carry it,
+ * so with a Server 2019 key the keys have no common host OS. */
+Test(catalog, office_ltsc_2024_host_needs_server_2022_or_windows_10)
+{
+    static struct catalog cat;
+    catalog_test_load_builtin(&cat);
+    struct host_keys keys;
+    char err[256];
+    cr_assert_eq(host_keys_parse(&cat, "office2024", &keys, err, sizeof err), 0, "%s", err);
+    const struct catalog_csvlk *c = catalog_find_csvlk(&cat, "office2024");
+    cr_assert_not_null(c);
+    static const struct {
+        unsigned build;
+        bool carries;
+    } rows[] = {{14393, false}, {17763, false}, {20348, true}, {26100, true}, {10240, true}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        unsigned build = rows[i].build;
+        int rc = host_keys_build(&cat, &keys, true, &build, err, sizeof err);
+        cr_expect_eq(rc == 0, rows[i].carries, "build %u: %s", rows[i].build, err);
+    }
+    cr_assert_eq(host_keys_parse(&cat, "ws2019,office2024", &keys, err, sizeof err), 0, "%s", err);
+    unsigned build = 0;
+    cr_expect_neq(host_keys_build(&cat, &keys, true, &build, err, sizeof err), 0);
+    cr_expect(strstr(err, "no host OS"), "%s", err);
+    /* Office LTSC 2021 still installs on a 2016 host. */
+    cr_assert_eq(host_keys_parse(&cat, "office2021", &keys, err, sizeof err), 0, "%s", err);
+    build = 14393;
+    cr_expect_eq(host_keys_build(&cat, &keys, true, &build, err, sizeof err), 0, "%s", err);
 }

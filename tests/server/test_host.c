@@ -607,6 +607,11 @@ Test(host, bad_versions_are_invalid_data)
         cr_expect_eq(th_ask_raw(&env, &req, payload, len, w, NULL, &rec), HR_INVALID_DATA,
                      "version %u.%u", bad[i].major, bad[i].minor);
         cr_expect_not(rec.decoded);
+        /* A known major with a minor other than 0 is refused as vlmcsd does, and said to be
+         * vlmcsd's convention; an unknown major is invalid data by any rule. */
+        bool minor_rule = bad[i].minor != 0 && bad[i].major >= 4 && bad[i].major <= 6;
+        cr_expect_eq(rec.convention, minor_rule ? HOST_CONVENTION_MINOR : NULL, "version %u.%u",
+                     bad[i].major, bad[i].minor);
     }
     cr_expect_eq(host_app_count(env.host, th_app(&env, "windows")), 0);
     /* Truncated and empty payloads too. */
@@ -629,6 +634,14 @@ Test(host, n_policy_above_1000_is_invalid_data)
     struct kms_request req = th_req(&env, "win10-pro", 1, TH_T0);
     req.n_policy = 1001;
     cr_expect_eq(th_ask(&env, &req, NULL, NULL), HR_INVALID_DATA);
+    /* vlmcsd's rule, labelled so in the host's log (no Microsoft source). */
+    uint8_t w[16] = {0}, payload[KMS_REQUEST_MAX];
+    size_t len;
+    struct proto_err perr;
+    struct host_request_record rec;
+    cr_assert_eq(kms_request_encode(&req, w, payload, sizeof payload, &len, &perr), 0);
+    cr_expect_eq(th_ask_raw(&env, &req, payload, len, w, NULL, &rec), HR_INVALID_DATA);
+    cr_expect_eq(rec.convention, HOST_CONVENTION_N_POLICY);
     req.n_policy = 0xffffffffu;
     cr_expect_eq(th_ask(&env, &req, NULL, NULL), HR_INVALID_DATA);
     cr_expect_eq(host_app_count(env.host, th_app(&env, "windows")), 0);
