@@ -4,19 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Listed as a client prefers them: ascending priority, then the larger weight. */
-static int by_preference(const void *pa, const void *pb)
-{
-    const struct dns_srv_record *a = pa, *b = pb;
-    if (a->priority != b->priority)
-        return a->priority < b->priority ? -1 : 1;
-    if (a->weight != b->weight)
-        return a->weight > b->weight ? -1 : 1;
-    return strcmp(a->target, b->target);
-}
-
-struct dns_srv_set *client_dns_lookup(const struct dns_srv_query *q, bool preferred_first,
-                                      enum dns_srv_status *status, char *err, size_t err_len)
+struct dns_srv_set *client_dns_lookup(const struct dns_srv_query *q, enum dns_srv_status *status,
+                                      char *err, size_t err_len)
 {
     struct dns_srv_set *set = malloc(sizeof *set);
     if (!set) {
@@ -25,8 +14,6 @@ struct dns_srv_set *client_dns_lookup(const struct dns_srv_query *q, bool prefer
         return NULL;
     }
     *status = dns_srv_lookup(q, set, err, err_len);
-    if (*status == DNS_SRV_OK && preferred_first)
-        qsort(set->rec, set->n, sizeof set->rec[0], by_preference);
     return set;
 }
 

@@ -28,7 +28,7 @@ enum dns_srv_status discovery_lookup(struct discovery *d, const struct dns_srv_q
                                      size_t err_len)
 {
     enum dns_srv_status st;
-    d->set = client_dns_lookup(q, true, &st, err, err_len);
+    d->set = client_dns_lookup(q, &st, err, err_len);
     d->found = st == DNS_SRV_OK;
     for (size_t i = 0; d->found && i < d->set->n; i++)
         d->hosts[i].rec = &d->set->rec[i];

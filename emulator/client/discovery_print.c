@@ -31,8 +31,14 @@ void discovery_print_text(FILE *f, const struct discovery *d, const struct disco
     unsigned warnings = d->warnings;
     char g[GUID_TEXT_LEN + 1];
     guid_format(&req->cmid, g);
-    fprintf(f, "%s: %zu record%s (DNS server: %s)\n", set->name, set->n, set->n == 1 ? "" : "s",
-            o->dns_server ? o->dns_server : "system");
+    fprintf(f, "%s: %zu record%s (DNS server: %s)\n", set->name, set->total,
+            set->total == 1 ? "" : "s", o->dns_server ? o->dns_server : "system");
+    if (set->total > set->n)
+        fprintf(f,
+                "only the %zu most preferred are listed and probed; %zu left out (priority "
+                "%u..%u)\n",
+                set->n, set->total - set->n, set->left_out_priority_min,
+                set->left_out_priority_max);
     fprintf(f, "probe: %s, CMID %s\n\n", o->product, g);
     fprintf(f, "%-4s %-6s %-28s %-5s %-22s %-17s %-9s %s\n", "PRIO", "WEIGHT", "HOST", "PORT",
             "ADDRESS", "ANSWER", "COUNT", "EPID (HOST OS)");
@@ -179,6 +185,8 @@ void discovery_print_json(FILE *f, const struct discovery *d, const struct disco
     char g[GUID_TEXT_LEN + 1];
     json_t *root = json_object(), *jhosts = json_array(), *jwarn = json_array();
     json_object_set_new(root, "name", json_string(set->name));
+    json_object_set_new(root, "records", json_integer((json_int_t)set->total));
+    json_object_set_new(root, "left_out", json_integer((json_int_t)(set->total - set->n)));
     json_object_set_new(root, "dns_server",
                         o->dns_server ? json_string(o->dns_server) : json_null());
     json_object_set_new(root, "exit_status", json_integer(o->exit_status));

@@ -106,7 +106,7 @@ static void refresh_dns_hosts(struct watch *w)
                               .dns_server = w->opt->dns_server,
                               .timeout_us = w->opt->timeout_us};
     enum dns_srv_status ds;
-    struct dns_srv_set *set = client_dns_lookup(&q, false, &ds, err, sizeof err);
+    struct dns_srv_set *set = client_dns_lookup(&q, &ds, err, sizeof err);
     w->metrics.dns_ok = ds == DNS_SRV_OK;
     if (ds != DNS_SRV_OK) {
         snprintf(line, sizeof line, "lookup failed: %.300s", err);

@@ -362,7 +362,7 @@ Test(client, dns_lookup_in_preference_order)
         .domain = "example.test", .dns_server = dns.server, .timeout_us = 5000000};
     enum dns_srv_status st;
     char err[256] = "";
-    struct dns_srv_set *set = client_dns_lookup(&q, true, &st, err, sizeof err);
+    struct dns_srv_set *set = client_dns_lookup(&q, &st, err, sizeof err);
     cr_assert_not_null(set);
     cr_assert_eq(st, DNS_SRV_OK, "%s", err);
     cr_assert_eq(set->n, 3);
@@ -372,7 +372,7 @@ Test(client, dns_lookup_in_preference_order)
     cr_expect_eq(set->rec[2].addrs.n, 0, "b has no address record");
     free(set);
     q.domain = "missing.example.test";
-    set = client_dns_lookup(&q, true, &st, err, sizeof err);
+    set = client_dns_lookup(&q, &st, err, sizeof err);
     cr_assert_not_null(set);
     cr_expect_neq(st, DNS_SRV_OK);
     cr_expect_str_eq(set->name, "_vlmcs._tcp.missing.example.test");
