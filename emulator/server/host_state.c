@@ -323,7 +323,8 @@ int host_state_load(struct kms_host *host, const char *path, bool *loaded, char 
         snprintf(what, sizeof what,
                  "%.1f MB, larger than the state of %zu applications of at most %u clients each "
                  "can be (%.1f MB)",
-                 (double)st.st_size / 1e6, n_apps, CLIENT_CACHE_MAX_CAPACITY, (double)most / 1e6);
+                 (double)st.st_size / 1e6, n_apps, (unsigned)CLIENT_CACHE_MAX_CAPACITY,
+                 (double)most / 1e6);
         return fail(err, err_len, path, what);
     }
     json_error_t jerr;
