@@ -273,40 +273,13 @@ static int run_discover(struct run_ctx *x, const char *domain)
         fprintf(stderr, "kmsload run: --target dns:%s: %s\n", domain, x->err);
         return RUN_EXIT_UNREACHABLE;
     }
-    struct host_set *hs = &x->hosts;
-    memset(hs, 0, sizeof *hs);
-    hs->discovery = true;
-    hs->caching = x->sc->host_caching && !x->opt->no_host_caching;
-    int n = snprintf(x->target_desc, sizeof x->target_desc, "dns:%s", domain);
-    for (size_t i = 0; i < set.n && hs->n < HOST_SET_MAX; i++) {
-        const struct dns_srv_record *r = &set.rec[i];
-        struct host_entry *h = &hs->hosts[hs->n++];
-        /* Named by target, with the port when one target is published on several ports. */
-        bool repeated = false;
-        for (size_t k = 0; k < set.n; k++)
-            repeated |= k != i && strcmp(set.rec[k].target, r->target) == 0;
-        if (repeated)
-            snprintf(h->name, sizeof h->name, "%.240s:%u", r->target, r->port);
-        else
-            snprintf(h->name, sizeof h->name, "%s", r->target);
-        h->addrs = r->addrs;
-        h->priority = r->priority;
-        h->weight = r->weight;
-        h->published_from_us = 0;
-        h->published_until_us = INT64_MAX;
-        h->up_until_us = INT64_MAX;
-        for (size_t a = 0; a < r->addrs.n; a++)
-            if (!net_addr_is_loopback((const struct sockaddr *)&r->addrs.addr[a]))
-                x->loopback = false;
-        if (r->addrs.n == 0)
+    if (!host_set_from_srv(&x->hosts, &set, domain, x->sc->host_caching && !x->opt->no_host_caching,
+                           x->target_desc, sizeof x->target_desc))
+        x->loopback = false;
+    for (size_t i = 0; i < set.n && i < HOST_SET_MAX; i++)
+        if (set.rec[i].addrs.n == 0)
             fprintf(stderr, "kmsload run: warning: %s (published in %s) has no address: %s\n",
-                    r->target, set.name, r->addr_err);
-        if (n > 0 && (size_t)n < sizeof x->target_desc)
-            n += snprintf(x->target_desc + n, sizeof x->target_desc - (size_t)n, "%s%s:%u %u/%u",
-                          i ? ", " : " (", r->target, r->port, r->priority, r->weight);
-    }
-    if (n > 0 && (size_t)n < sizeof x->target_desc)
-        snprintf(x->target_desc + n, sizeof x->target_desc - (size_t)n, ")");
+                    set.rec[i].target, set.name, set.rec[i].addr_err);
     if (set.n > HOST_SET_MAX)
         fprintf(stderr, "kmsload run: warning: %s has %zu records; the first %d are used\n",
                 set.name, set.n, HOST_SET_MAX);
@@ -314,7 +287,6 @@ static int run_discover(struct run_ctx *x, const char *domain)
     return 0;
 }
 
-/* The embedded reference host started on a free loopback port. */
 /* A scenario's [host NAME] sections: one embedded host each, published in the run's own DNS
  * timeline (publish_at, withdraw_at) and up during [start_at, stop_at). */
 static int run_start_named_hosts(struct run_ctx *x)
@@ -334,14 +306,7 @@ static int run_start_named_hosts(struct run_ctx *x)
             fprintf(stderr, "kmsload run: embedded host %s: %s\n", kh->name, x->err);
             return RUN_EXIT_USAGE;
         }
-        snprintf(h->name, sizeof h->name, "%s", kh->name);
-        h->priority = (uint16_t)kh->priority;
-        h->weight = (uint16_t)kh->weight;
-        h->published_from_us = kh->publish_at_us;
-        h->published_until_us =
-            kh->withdraw_at_us == SCENARIO_NEVER ? INT64_MAX : kh->withdraw_at_us;
-        h->up_from_us = kh->start_at_us;
-        h->up_until_us = kh->stop_at_us == SCENARIO_NEVER ? INT64_MAX : kh->stop_at_us;
+        host_entry_from_scenario(h, kh);
         char addr[NET_ADDR_TEXT];
         net_addr_format((struct sockaddr *)&h->addrs.addr[0], addr, sizeof addr);
         if (n > 0 && (size_t)n < sizeof x->target_desc)
