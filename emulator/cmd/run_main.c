@@ -30,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char run_usage[] =
+const char run_usage[] =
     "Usage: kmsload run SCENARIO [OPTIONS]\n"
     "       kmsload run --population NAME:PRODUCT:MACHINES [...] [OPTIONS]\n"
     "       kmsload run --list\n"
@@ -610,6 +610,8 @@ static void run_release(struct run_ctx *x)
 
 int run_execute(const struct run_options *opt)
 {
+    if (opt->list)
+        return scenarios_print(stdout, "run");
     struct run_ctx *x = calloc(1, sizeof *x);
     if (!x)
         return RUN_EXIT_USAGE;
@@ -641,25 +643,5 @@ int run_execute(const struct run_options *opt)
     }
     run_release(x);
     free(x);
-    return status;
-}
-
-int run_main(int argc, char **argv)
-{
-    struct run_options *opt = malloc(sizeof *opt);
-    char err[512];
-    int status = RUN_EXIT_USAGE;
-    if (!opt)
-        return status;
-    if (run_options_parse(argc, argv, opt, err, sizeof err))
-        usage_error("run", "%s", err);
-    else if (opt->help) {
-        fputs(run_usage, stdout);
-        status = RUN_EXIT_PASSED;
-    } else if (opt->list)
-        status = scenarios_print(stdout, "run");
-    else
-        status = run_execute(opt);
-    free(opt);
     return status;
 }
