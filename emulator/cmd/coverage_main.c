@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char coverage_usage[] =
+const char coverage_usage[] =
     "Usage: kmsload coverage HOST[:PORT] [OPTIONS]\n"
     "\n"
     "Asks a KMS host once about every volume product group and answers in words: the host OS\n"
@@ -189,20 +189,4 @@ int coverage_execute(const struct coverage_options *o)
     free(cv);
     catalog_free(&cat);
     return status;
-}
-
-int coverage_main(int argc, char **argv)
-{
-    struct coverage_options o;
-    char err[512];
-    if (coverage_options_parse(argc, argv, &o, err, sizeof err)) {
-        usage_error("coverage", "%s", err);
-        return COVERAGE_EXIT_USAGE;
-    }
-    if (o.help) {
-        fputs(coverage_usage, stdout);
-        return 0;
-    }
-    usage_note("coverage", o.deprecated);
-    return coverage_execute(&o);
 }

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char watch_usage[] =
+const char watch_usage[] =
     "Usage: kmsload watch HOST[:PORT]|dns:DOMAIN [OPTIONS]\n"
     "\n"
     "Watches production KMS hosts: every interval (the first round at start) one request per\n"
@@ -254,19 +254,4 @@ out_free:
     free(names);
     free(w);
     return status;
-}
-
-int watch_main(int argc, char **argv)
-{
-    struct watch_options o;
-    char err[512];
-    if (watch_options_parse(argc, argv, &o, err, sizeof err)) {
-        usage_error("watch", "%s", err);
-        return 2;
-    }
-    if (o.help) {
-        fputs(watch_usage, stdout);
-        return 0;
-    }
-    return watch_execute(&o);
 }
