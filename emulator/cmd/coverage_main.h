@@ -1,5 +1,5 @@
 /* `kmsload coverage HOST[:PORT]`: which product groups a KMS host activates, which host keys that
- * matches and, for the refused ones, what to install (kms/coverage.h). */
+ * matches and, for the refused ones, what to install (catalog/coverage.h). */
 #ifndef KMSLOAD_COVERAGE_MAIN_H
 #define KMSLOAD_COVERAGE_MAIN_H
 
