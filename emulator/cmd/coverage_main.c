@@ -88,7 +88,8 @@ int coverage_options_parse(int argc, char **argv, struct coverage_options *o, ch
             o->help = true;
             return 0;
         default:
-            return usage_getopt_error(c, argv, err, err_len);
+            usage_getopt_error(c, argv, err, err_len);
+            return usage_suggest_option(c, argv, longopts, err, err_len);
         }
     }
     if (optind >= argc && !o->target)

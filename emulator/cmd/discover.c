@@ -164,7 +164,7 @@ int discover_options_parse(int argc, char **argv, struct discover_options *o, ch
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":p:t:h", longopts, NULL)) != -1) {
         if (parse_one(c, argv, o, err, err_len))
-            return -1;
+            return usage_suggest_option(c, argv, longopts, err, err_len);
         if (o->help)
             return 0;
     }

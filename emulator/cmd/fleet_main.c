@@ -174,6 +174,7 @@ int fleet_main(int argc, char **argv)
             return FLEET_EXIT_OK;
         default:
             usage_getopt_error(c, argv, err, sizeof err);
+            usage_suggest_option(c, argv, longopts, err, sizeof err);
             usage_error("fleet", "%s", err);
             return FLEET_EXIT_USAGE;
         }

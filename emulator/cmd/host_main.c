@@ -424,7 +424,7 @@ int host_options_parse(int argc, char **argv, struct host_options *o, char *err,
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":l:A:R:h", longopts, NULL)) != -1) {
         if (parse_one(c, argv, o, err, err_len))
-            return -1;
+            return usage_suggest_option(c, argv, longopts, err, err_len);
         if (o->help)
             return 0;
     }

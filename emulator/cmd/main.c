@@ -8,6 +8,7 @@
 #include "report_main.h"
 #include "run_main.h"
 #include "scenarios_main.h"
+#include "usage.h"
 #include "watch.h"
 
 #include <stdio.h>
@@ -73,6 +74,13 @@ int main(int argc, char **argv)
         return fleet_main(argc - 1, argv + 1);
     if (strcmp(cmd, "watch") == 0)
         return watch_main(argc - 1, argv + 1);
-    fprintf(stderr, "kmsload: unknown command \"%s\"\nTry 'kmsload --help'.\n", cmd);
+    static const char *const commands[] = {"probe",    "run",   "host",      "report", "coverage",
+                                           "discover", "merge", "scenarios", "fleet",  "watch"};
+    const char *near = usage_nearest(cmd, commands, sizeof commands / sizeof commands[0]);
+    if (near)
+        fprintf(stderr, "kmsload: unknown command \"%s\" (did you mean \"%s\"?)\n", cmd, near);
+    else
+        fprintf(stderr, "kmsload: unknown command \"%s\"\n", cmd);
+    fputs("Try 'kmsload --help'.\n", stderr);
     return 2;
 }

@@ -87,7 +87,7 @@ int merge_options_parse(int argc, char **argv, struct merge_command_options *o, 
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
         if (parse_one(c, argv, o, err, err_len))
-            return -1;
+            return usage_suggest_option(c, argv, longopts, err, err_len);
         if (o->help)
             return 0;
     }

@@ -249,7 +249,7 @@ int probe_options_parse(int argc, char **argv, struct probe_options *o, char *er
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":p:P:w:n:t:h", longopts, NULL)) != -1) {
         if (parse_one(c, argv, o, err, err_len))
-            return -1;
+            return usage_suggest_option(c, argv, longopts, err, err_len);
         if (o->help)
             return 0;
     }

@@ -48,8 +48,10 @@ int report_options_parse(int argc, char **argv, struct report_options *opt, char
         else if (c == 'h') {
             opt->help = true;
             return 0;
-        } else
-            return usage_set(err, err_len, "unknown option \"%s\"", argv[optind - 1]);
+        } else {
+            usage_getopt_error(c, argv, err, err_len);
+            return usage_suggest_option(c, argv, longopts, err, err_len);
+        }
     }
     if (optind >= argc)
         return usage_set(err, err_len, "missing the RUN_DIR (the --out directory of a run)");

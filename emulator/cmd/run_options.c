@@ -279,7 +279,7 @@ int run_options_parse(int argc, char **argv, struct run_options *opt, char *err,
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":t:o:qh", longopts, NULL)) != -1) {
         if (parse_one(c, argv, opt, err, err_len))
-            return -1;
+            return usage_suggest_option(c, argv, longopts, err, err_len);
         if (opt->help)
             return 0;
     }

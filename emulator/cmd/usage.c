@@ -4,6 +4,7 @@
 
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,6 +32,80 @@ int usage_getopt_error(int c, char **argv, char *err, size_t err_len)
     if (c == ':')
         return usage_set(err, err_len, "option %s needs a value", argv[optind - 1]);
     return usage_set(err, err_len, "unknown option \"%s\"", argv[optind - 1]);
+}
+
+/* Optimal string alignment distance (Levenshtein plus adjacent transpositions), capped: words
+ * longer than 63 characters are never "close". */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63)
+        return SIZE_MAX;
+    size_t d[64][64];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            size_t best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < best)
+                best = d[i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    }
+    return d[la][lb];
+}
+
+const char *usage_nearest(const char *word, const char *const *candidates, size_t n)
+{
+    /* One slip in a short word, two in a longer one: further than that is another word. */
+    size_t allowed = strlen(word) >= 6 ? 2 : 1;
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX;
+    for (size_t i = 0; i < n; i++) {
+        size_t dist = edit_distance(word, candidates[i]);
+        if (dist <= allowed && dist < best_d) {
+            best = candidates[i];
+            best_d = dist;
+        }
+    }
+    return best;
+}
+
+int usage_suggest_option(int c, char **argv, const struct option *longopts, char *err,
+                         size_t err_len)
+{
+    if (c != '?' || optind < 1)
+        return -1;
+    const char *written = argv[optind - 1];
+    if (written[0] != '-')
+        return -1;
+    /* "--prodcut=x" and "-prodcut" (one dash) both mean the long option "product". */
+    char name[64];
+    const char *start = written + (written[1] == '-' ? 2 : 1);
+    snprintf(name, sizeof name, "%.*s", (int)strcspn(start, "="), start);
+    if (strlen(name) < 2)
+        return -1;
+    const char *names[128];
+    size_t n = 0;
+    for (const struct option *o = longopts; o->name && n < 128; o++)
+        names[n++] = o->name;
+    const char *near = usage_nearest(name, names, n);
+    if (!near && written[1] != '-') /* "-product": the long option written with one dash */
+        for (size_t i = 0; i < n && !near; i++)
+            if (strcmp(name, names[i]) == 0)
+                near = names[i];
+    size_t used = strlen(err);
+    if (near && used < err_len)
+        snprintf(err + used, err_len - used, " (did you mean --%s?)", near);
+    return -1;
 }
 
 int usage_check_metrics(const char *spec, char *err, size_t err_len)

@@ -18,6 +18,22 @@ int usage_set(char *err, size_t err_len, const char *fmt, ...)
  */
 int usage_getopt_error(int c, char **argv, char *err, size_t err_len);
 
+/*
+ * "Did you mean": the candidate closest to word by edit distance (a swap of two neighbouring
+ * letters counts one), or NULL when none is close enough to be a typing slip ("rnu" -> "run",
+ * "prodcut" -> "product").
+ */
+const char *usage_nearest(const char *word, const char *const *candidates, size_t n);
+
+struct option;
+/*
+ * After an option parser failed on getopt_long's result c: for an unknown option ('?'), adds
+ * the closest long option of longopts to err (`unknown option "--prodcut" (did you mean
+ * --product?)`). Returns -1, for `return usage_suggest_option(...)`.
+ */
+int usage_suggest_option(int c, char **argv, const struct option *longopts, char *err,
+                         size_t err_len);
+
 /* Checks a --metrics [ADDR:]PORT value (host, run); returns 0, or -1 with a message in err. */
 int usage_check_metrics(const char *spec, char *err, size_t err_len);
 

@@ -236,12 +236,21 @@ int event_read_xml(struct event_input *in, struct reader_ctx *c)
         result = -1;
     else if (rc != 0) {
         long at = errors.line > 0 ? errors.line : xmlTextReaderGetParserLineNumber(r);
-        result = errmsg_set(c->err, c->err_len,
-                            "%s: line %ld: malformed XML (%s)%s; the %llu event%s before it "
-                            "were read",
-                            c->name, at, errors.first[0] ? errors.first : "parse error",
-                            in_event ? ", inside an event: the file may be truncated" : "",
-                            (unsigned long long)c->stats->events, c->stats->events == 1 ? "" : "s");
+        const char *why = errors.first[0] ? errors.first : "parse error";
+        if (in_event) /* where the unfinished event began says more than where parsing stopped */
+            result =
+                errmsg_set(c->err, c->err_len,
+                           "%s: line %ld: record %llu is cut short, the file may be "
+                           "truncated (malformed XML at line %ld: %s); the %llu event%s "
+                           "before it were read",
+                           c->name, line, (unsigned long long)record, at, why,
+                           (unsigned long long)c->stats->events, c->stats->events == 1 ? "" : "s");
+        else
+            result = errmsg_set(c->err, c->err_len,
+                                "%s: line %ld: malformed XML (%s); the %llu event%s before it "
+                                "were read",
+                                c->name, at, why, (unsigned long long)c->stats->events,
+                                c->stats->events == 1 ? "" : "s");
     }
     free(e);
     xmlFreeTextReader(r);

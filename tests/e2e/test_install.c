@@ -133,3 +133,16 @@ Test(install, a_moved_install_tree_still_finds_its_data)
     cr_assert(strstr(list, want), "not listing %s:\n%s", want, list);
     free(list);
 }
+
+/* The man pages and the bash completion are installed where man and bash-completion look. */
+Test(install, man_pages_and_completion_are_installed)
+{
+    int rc = sh("MANPATH='%s/share/man' MANWIDTH=100 man kmsload-run | grep -q -- --target && "
+                "MANPATH='%s/share/man' man 5 kmsload-scenario | grep -q population && "
+                "MANPATH='%s/share/man' man kmsload | grep -q kmsload-watch",
+                prefix, prefix, prefix);
+    cr_assert_eq(rc, 0, "man under %s/share/man: %s", prefix, out_text("stderr.txt"));
+    char path[256];
+    snprintf(path, sizeof path, "%s/share/bash-completion/completions/kmsload", prefix);
+    cr_assert_eq(access(path, R_OK), 0, "%s: %s", path, strerror(errno));
+}

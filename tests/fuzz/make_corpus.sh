@@ -10,7 +10,8 @@
 #   fuzz_request       the concatenated c2s PDUs of each connection, and raw KMS request payloads
 #
 # The seeds of fuzz_scenario (the shipped scenarios, some followed by "%%" and --set lines),
-# fuzz_catalog (products.ini, a tiny catalogue) and fuzz_host_state (state files) are committed
+# fuzz_catalog (products.ini, a tiny catalogue), fuzz_host_state (state files) and fuzz_eventlog
+# (one small event 12290 log per format, written by tests/eventlog/kms_log_gen.h) are committed
 # as they are and not touched here.
 #
 # fuzz_vectors.h holds the KMS request payloads of v4, v5 and v6: the fixed requests the client

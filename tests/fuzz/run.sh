@@ -16,7 +16,7 @@ if ! [[ "$T" =~ ^[0-9]+$ ]] || [ "$T" -lt 1 ]; then
     exit 2
 fi
 ALL_TARGETS=(fuzz_bind_ack fuzz_response_pdu fuzz_kms_response fuzz_request fuzz_run_dir
-    fuzz_scenario fuzz_catalog fuzz_host_state)
+    fuzz_scenario fuzz_catalog fuzz_host_state fuzz_eventlog)
 if [ "$#" -gt 0 ]; then
     TARGETS=("$@")
 else
@@ -40,6 +40,7 @@ max_len() {
     fuzz_bind_ack | fuzz_kms_response) echo 512 ;;
     fuzz_run_dir) echo 16384 ;; # events.csv rows and a summary.json
     fuzz_catalog) echo 65536 ;; # products.ini is 36 KB
+    fuzz_eventlog) echo 16384 ;; # a few events of one export
     fuzz_scenario | fuzz_host_state) echo 16384 ;;
     *) echo 4096 ;; # streams of several PDUs
     esac
