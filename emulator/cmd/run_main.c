@@ -307,9 +307,21 @@ static int run_discover(struct run_ctx *x, const char *domain)
     }
     if (n > 0 && (size_t)n < sizeof x->target_desc)
         snprintf(x->target_desc + n, sizeof x->target_desc - (size_t)n, ")");
-    if (set.n > HOST_SET_MAX)
-        fprintf(stderr, "kmsload run: warning: %s has %zu records; the first %d are used\n",
-                set.name, set.n, HOST_SET_MAX);
+    if (set.total > hs->n) {
+        /* The records come ranked (priority, then weight): those left out are the least
+         * preferred, whatever order the DNS server listed them in. */
+        uint16_t lo = set.total > set.n ? set.left_out_priority_min : UINT16_MAX, hi = 0;
+        for (size_t i = hs->n; i < set.n; i++) {
+            lo = set.rec[i].priority < lo ? set.rec[i].priority : lo;
+            hi = set.rec[i].priority > hi ? set.rec[i].priority : hi;
+        }
+        if (set.total > set.n && set.left_out_priority_max > hi)
+            hi = set.left_out_priority_max;
+        fprintf(stderr,
+                "kmsload run: warning: %s has %zu records; the %zu most preferred are used, %zu "
+                "left out (priority %u..%u)\n",
+                set.name, set.total, hs->n, set.total - hs->n, lo, hi);
+    }
     x->several_hosts = true;
     return 0;
 }
