@@ -1,6 +1,5 @@
 #include "coverage_main.h"
 
-#include "atomic_file.h"
 #include "catalog.h"
 #include "coverage_json.h"
 #include "coverage_md.h"
@@ -16,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char coverage_usage[] =
+const char coverage_usage[] =
     "Usage: kmsload coverage HOST[:PORT] [OPTIONS]\n"
     "\n"
     "Asks a KMS host once about every volume product group and answers in words: the host OS\n"
@@ -122,23 +121,13 @@ static json_t *to_json(const struct coverage_options *o, const struct coverage *
 
 static int write_markdown(const char *path, const struct coverage *cv, const struct catalog *cat)
 {
+    char err[512];
     if (strcmp(path, "-") == 0)
         return coverage_md_print(stdout, cv, cat, "##");
-    char *text = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&text, &len);
-    if (!mem)
-        return -1;
-    int rc = coverage_md_print(mem, cv, cat, "##");
-    if (fclose(mem) != 0)
-        rc = -1;
-    char err[512];
-    if (rc == 0 && atomic_file_write(path, text, len, 0644, err, sizeof err)) {
-        fprintf(stderr, "kmsload coverage: %s\n", err);
-        rc = -1;
-    }
-    free(text);
-    return rc;
+    if (coverage_md_write(path, cv, cat, err, sizeof err) == 0)
+        return 0;
+    fprintf(stderr, "kmsload coverage: %s\n", err);
+    return -1;
 }
 
 int coverage_execute(const struct coverage_options *o)
@@ -200,20 +189,4 @@ int coverage_execute(const struct coverage_options *o)
     free(cv);
     catalog_free(&cat);
     return status;
-}
-
-int coverage_main(int argc, char **argv)
-{
-    struct coverage_options o;
-    char err[512];
-    if (coverage_options_parse(argc, argv, &o, err, sizeof err)) {
-        usage_error("coverage", "%s", err);
-        return COVERAGE_EXIT_USAGE;
-    }
-    if (o.help) {
-        fputs(coverage_usage, stdout);
-        return 0;
-    }
-    usage_note("coverage", o.deprecated);
-    return coverage_execute(&o);
 }

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char host_usage[] =
+const char host_usage[] =
     "Usage: kmsload host [OPTIONS]\n"
     "\n"
     "Runs the reference KMS host: a test and lab target that answers KMS V4/V5/V6 over NDR32\n"
@@ -710,23 +710,5 @@ int host_execute(const struct host_options *o)
     free(r->covered);
     catalog_free(&r->cat);
     free(r);
-    return status;
-}
-
-int host_main(int argc, char **argv)
-{
-    struct host_options *o = malloc(sizeof *o);
-    char err[512];
-    int status = 2;
-    if (!o)
-        return 1;
-    if (host_options_parse(argc, argv, o, err, sizeof err))
-        usage_error("host", "%s", err);
-    else if (o->help) {
-        fputs(host_usage, stdout);
-        status = 0;
-    } else
-        status = host_execute(o);
-    free(o);
     return status;
 }

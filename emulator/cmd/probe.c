@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char probe_usage[] =
+const char probe_usage[] =
     "Usage: kmsload probe [OPTIONS] HOST[:PORT]\n"
     "       kmsload probe [OPTIONS] -t HOST[:PORT]\n"
     "\n"
@@ -361,20 +361,4 @@ int probe_execute(const struct probe_options *o)
         status = probe_send(o, &cat);
     catalog_free(&cat);
     return status;
-}
-
-int probe_main(int argc, char **argv)
-{
-    struct probe_options o;
-    char err[512];
-    if (probe_options_parse(argc, argv, &o, err, sizeof err)) {
-        usage_error("probe", "%s", err);
-        return PROBE_EXIT_USAGE;
-    }
-    if (o.help) {
-        fputs(probe_usage, stdout);
-        return 0;
-    }
-    usage_note("probe", o.deprecated);
-    return probe_execute(&o);
 }

@@ -30,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char run_usage[] =
+const char run_usage[] =
     "Usage: kmsload run SCENARIO [OPTIONS]\n"
     "       kmsload run --population NAME:PRODUCT:MACHINES [...] [OPTIONS]\n"
     "       kmsload run --list\n"
@@ -273,45 +273,18 @@ static int run_discover(struct run_ctx *x, const char *domain)
         fprintf(stderr, "kmsload run: --target dns:%s: %s\n", domain, x->err);
         return RUN_EXIT_UNREACHABLE;
     }
-    struct host_set *hs = &x->hosts;
-    memset(hs, 0, sizeof *hs);
-    hs->discovery = true;
-    hs->caching = x->sc->host_caching && !x->opt->no_host_caching;
-    int n = snprintf(x->target_desc, sizeof x->target_desc, "dns:%s", domain);
-    for (size_t i = 0; i < set.n && hs->n < HOST_SET_MAX; i++) {
-        const struct dns_srv_record *r = &set.rec[i];
-        struct host_entry *h = &hs->hosts[hs->n++];
-        /* Named by target, with the port when one target is published on several ports. */
-        bool repeated = false;
-        for (size_t k = 0; k < set.n; k++)
-            repeated |= k != i && strcmp(set.rec[k].target, r->target) == 0;
-        if (repeated)
-            snprintf(h->name, sizeof h->name, "%.240s:%u", r->target, r->port);
-        else
-            snprintf(h->name, sizeof h->name, "%s", r->target);
-        h->addrs = r->addrs;
-        h->priority = r->priority;
-        h->weight = r->weight;
-        h->published_from_us = 0;
-        h->published_until_us = INT64_MAX;
-        h->up_until_us = INT64_MAX;
-        for (size_t a = 0; a < r->addrs.n; a++)
-            if (!net_addr_is_loopback((const struct sockaddr *)&r->addrs.addr[a]))
-                x->loopback = false;
-        if (r->addrs.n == 0)
+    if (!host_set_from_srv(&x->hosts, &set, domain, x->sc->host_caching && !x->opt->no_host_caching,
+                           x->target_desc, sizeof x->target_desc))
+        x->loopback = false;
+    for (size_t i = 0; i < set.n && i < HOST_SET_MAX; i++)
+        if (set.rec[i].addrs.n == 0)
             fprintf(stderr, "kmsload run: warning: %s (published in %s) has no address: %s\n",
-                    r->target, set.name, r->addr_err);
-        if (n > 0 && (size_t)n < sizeof x->target_desc)
-            n += snprintf(x->target_desc + n, sizeof x->target_desc - (size_t)n, "%s%s:%u %u/%u",
-                          i ? ", " : " (", r->target, r->port, r->priority, r->weight);
-    }
-    if (n > 0 && (size_t)n < sizeof x->target_desc)
-        snprintf(x->target_desc + n, sizeof x->target_desc - (size_t)n, ")");
-    if (set.total > hs->n) {
+                    set.rec[i].target, set.name, set.rec[i].addr_err);
+    if (set.total > x->hosts.n) {
         /* The records come ranked (priority, then weight): those left out are the least
          * preferred, whatever order the DNS server listed them in. */
         uint16_t lo = set.total > set.n ? set.left_out_priority_min : UINT16_MAX, hi = 0;
-        for (size_t i = hs->n; i < set.n; i++) {
+        for (size_t i = x->hosts.n; i < set.n; i++) {
             lo = set.rec[i].priority < lo ? set.rec[i].priority : lo;
             hi = set.rec[i].priority > hi ? set.rec[i].priority : hi;
         }
@@ -320,13 +293,12 @@ static int run_discover(struct run_ctx *x, const char *domain)
         fprintf(stderr,
                 "kmsload run: warning: %s has %zu records; the %zu most preferred are used, %zu "
                 "left out (priority %u..%u)\n",
-                set.name, set.total, hs->n, set.total - hs->n, lo, hi);
+                set.name, set.total, x->hosts.n, set.total - x->hosts.n, lo, hi);
     }
     x->several_hosts = true;
     return 0;
 }
 
-/* The embedded reference host started on a free loopback port. */
 /* A scenario's [host NAME] sections: one embedded host each, published in the run's own DNS
  * timeline (publish_at, withdraw_at) and up during [start_at, stop_at). */
 static int run_start_named_hosts(struct run_ctx *x)
@@ -346,14 +318,7 @@ static int run_start_named_hosts(struct run_ctx *x)
             fprintf(stderr, "kmsload run: embedded host %s: %s\n", kh->name, x->err);
             return RUN_EXIT_USAGE;
         }
-        snprintf(h->name, sizeof h->name, "%s", kh->name);
-        h->priority = (uint16_t)kh->priority;
-        h->weight = (uint16_t)kh->weight;
-        h->published_from_us = kh->publish_at_us;
-        h->published_until_us =
-            kh->withdraw_at_us == SCENARIO_NEVER ? INT64_MAX : kh->withdraw_at_us;
-        h->up_from_us = kh->start_at_us;
-        h->up_until_us = kh->stop_at_us == SCENARIO_NEVER ? INT64_MAX : kh->stop_at_us;
+        host_entry_from_scenario(h, kh);
         char addr[NET_ADDR_TEXT];
         net_addr_format((struct sockaddr *)&h->addrs.addr[0], addr, sizeof addr);
         if (n > 0 && (size_t)n < sizeof x->target_desc)
@@ -657,6 +622,8 @@ static void run_release(struct run_ctx *x)
 
 int run_execute(const struct run_options *opt)
 {
+    if (opt->list)
+        return scenarios_print(stdout, "run");
     struct run_ctx *x = calloc(1, sizeof *x);
     if (!x)
         return RUN_EXIT_USAGE;
@@ -688,25 +655,5 @@ int run_execute(const struct run_options *opt)
     }
     run_release(x);
     free(x);
-    return status;
-}
-
-int run_main(int argc, char **argv)
-{
-    struct run_options *opt = malloc(sizeof *opt);
-    char err[512];
-    int status = RUN_EXIT_USAGE;
-    if (!opt)
-        return status;
-    if (run_options_parse(argc, argv, opt, err, sizeof err))
-        usage_error("run", "%s", err);
-    else if (opt->help) {
-        fputs(run_usage, stdout);
-        status = RUN_EXIT_PASSED;
-    } else if (opt->list)
-        status = scenarios_print(stdout, "run");
-    else
-        status = run_execute(opt);
-    free(opt);
     return status;
 }
