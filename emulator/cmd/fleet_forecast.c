@@ -37,7 +37,13 @@ static int forecast_run(const struct estate *e, const char *origin,
                     report ? NULL : "--no-report",
                     NULL};
     int argc = report ? 6 : 7;
-    int status = run_main(argc, argv);
+    struct run_options *opt = malloc(sizeof *opt);
+    int status = RUN_EXIT_USAGE;
+    if (opt && run_options_parse(argc, argv, opt, err, sizeof err) == 0)
+        status = run_execute(opt);
+    else
+        fprintf(stderr, "kmsload fleet: %s\n", opt ? err : "out of memory");
+    free(opt);
     if (status != RUN_EXIT_PASSED && status != RUN_EXIT_FAILED) {
         fprintf(stderr, "kmsload fleet: the forecast run of %s failed (exit %d)\n", ini, status);
         return -1;
