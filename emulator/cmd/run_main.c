@@ -1,4 +1,5 @@
 #include "run_main.h"
+#include "run_from_host.h"
 
 #include "dns_srv.h"
 #include "embedded_host.h"
@@ -16,6 +17,7 @@
 #include "usage.h"
 #include "value_parse.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/thread.h>
 #include <getopt.h>
@@ -352,13 +354,30 @@ static int run_resolve(struct run_ctx *x)
         snprintf(x->target_desc, sizeof x->target_desc, "the embedded reference host");
         return 0;
     }
+    if (strncmp(text, "dns:", 4) == 0 && x->opt->dry_run) {
+        x->loopback = false; /* the plan is offline: DNS is not asked */
+        snprintf(x->target_desc, sizeof x->target_desc, "%s", text);
+        return 0;
+    }
     if (strncmp(text, "dns:", 4) == 0)
         return run_discover(x, text + 4);
     char hostname[NET_HOST_MAX];
     uint16_t port;
     if (net_parse_target(text, KMS_DEFAULT_PORT, hostname, sizeof hostname, &port, x->err,
-                         sizeof x->err) ||
-        net_resolve(hostname, port, false, &x->target, x->err, sizeof x->err)) {
+                         sizeof x->err)) {
+        usage_error("run", "--target: %s", x->err);
+        return RUN_EXIT_USAGE;
+    }
+    if (x->opt->dry_run) {
+        /* The plan is offline: no name is resolved (an address literal still says loopback). */
+        struct in6_addr a6;
+        struct in_addr a4;
+        x->loopback = (inet_pton(AF_INET, hostname, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127) ||
+                      (inet_pton(AF_INET6, hostname, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6));
+        snprintf(x->target_desc, sizeof x->target_desc, "%s", text);
+        return 0;
+    }
+    if (net_resolve(hostname, port, false, &x->target, x->err, sizeof x->err)) {
         usage_error("run", "--target: %s", x->err);
         return RUN_EXIT_USAGE;
     }
@@ -367,6 +386,35 @@ static int run_resolve(struct run_ctx *x)
             x->loopback = false;
     snprintf(x->target_desc, sizeof x->target_desc, "%s", text);
     return 0;
+}
+
+/* What the synthetic CMIDs leave behind: whether real clients activate because of them (a
+ * licensing team must be told when a run lifts a host over its thresholds). */
+static void print_plan_after(FILE *f, const struct scenario *sc, const struct run_plan *plan)
+{
+    bool from_host = strcmp(sc->products, "from-host") == 0;
+    if (from_host)
+        fprintf(f, "  products:         from the host: one request per product group first (one "
+                   "CMID per application), then what its keys cover\n");
+    bool lifted = false;
+    for (size_t a = 0; a < plan->n_apps; a++) {
+        bool windows = strcmp(plan->apps[a].key, "windows") == 0;
+        uint64_t n = plan->apps[a].cmids + (from_host ? 1 : 0), cap = windows ? 50 : 10;
+        n = n > cap ? cap : n; /* the host's cache holds 2 x the largest N_Policy (spec §10) */
+        if (!plan->apps[a].cmids || n < 5)
+            continue;
+        fprintf(f,
+                "  afterwards:       the host counts %llu %s machines of this run for 30 days: "
+                "%s activate at once from then on, without reaching the threshold themselves\n",
+                (unsigned long long)n, plan->apps[a].key,
+                !windows  ? "real clients of it"
+                : n >= 25 ? "real Windows clients and servers"
+                          : "real Windows servers (clients still need 25)");
+        lifted = true;
+    }
+    if (!lifted && plan->cmids)
+        fprintf(f, "  afterwards:       every count stays below 5: no real client activates "
+                   "because of this run\n");
 }
 
 /* The plan: what the run will send and what it leaves in the host's counts. */
@@ -400,6 +448,7 @@ static void print_plan(FILE *f, const struct run_ctx *x, const struct run_plan *
         }
     fprintf(f, "%s; each stays in the host's count for 30 days after its last request\n",
             plan->cmids ? ")" : "");
+    print_plan_after(f, sc, plan);
     if (plan->peak_rate > 0)
         fprintf(f, "  peak rate:        %.0f requests/s%s; at most %u in flight\n",
                 ceil(plan->peak_rate),
@@ -495,6 +544,21 @@ static unsigned run_thread_count(const struct run_options *opt, const struct sce
             threads = 1;
     }
     return threads > sc->concurrency ? sc->concurrency : threads;
+}
+
+/* products = from-host: the populations follow what the host's keys cover (one host only). */
+static int run_from_host(struct run_ctx *x)
+{
+    if (x->several_hosts) {
+        fprintf(stderr, "kmsload run: products = from-host needs one host, not %s\n",
+                x->target_desc);
+        return RUN_EXIT_USAGE;
+    }
+    int rc = run_products_from_host(x->sc, &x->cat, &x->target, x->opt->quiet ? NULL : stdout,
+                                    x->err, sizeof x->err);
+    if (rc)
+        fprintf(stderr, "kmsload run: %s\n", x->err);
+    return rc == 0 ? 0 : rc == -1 ? RUN_EXIT_UNREACHABLE : RUN_EXIT_FAILED;
 }
 
 /* The output directory opened, the start announced, the engine run to its end. */
@@ -646,6 +710,8 @@ int run_execute(const struct run_options *opt)
         raise_open_files(x->sc->concurrency, opt->target == NULL, opt->quiet);
         if (!opt->target)
             status = run_start_embedded_host(x);
+        if (status == 0 && strcmp(x->sc->products, "from-host") == 0)
+            status = run_from_host(x);
         if (status == 0)
             status = run_engine_phase(x);
         if (status == 0)
