@@ -93,19 +93,7 @@ int coverage_options_parse(int argc, char **argv, struct coverage_options *o, ch
             return usage_suggest_option(c, argv, longopts, err, err_len);
         }
     }
-    if (optind >= argc && !o->target)
-        return usage_set(err, err_len, "missing the target HOST[:PORT] (or -t HOST[:PORT])");
-    if (optind < argc && o->target)
-        return usage_set(err, err_len, "the target given twice: \"%s\" and -t \"%s\"", argv[optind],
-                         o->target);
-    if (optind + 1 < argc)
-        return usage_set(err, err_len, "unexpected argument \"%s\"", argv[optind + 1]);
-    if (!o->target)
-        o->target = argv[optind];
-    if (net_parse_target(o->target, KMS_DEFAULT_PORT, o->host, sizeof o->host, &o->port, why,
-                         sizeof why))
-        return usage_set(err, err_len, "%s", why);
-    return 0;
+    return usage_target(argc, argv, &o->target, o->host, sizeof o->host, &o->port, err, err_len);
 }
 
 static json_t *to_json(const struct coverage_options *o, const struct coverage *cv,

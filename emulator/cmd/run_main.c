@@ -1,7 +1,7 @@
 #include "run_main.h"
 #include "run_from_host.h"
 
-#include "dns_srv.h"
+#include "client_dns.h"
 #include "embedded_host.h"
 #include "engine.h"
 #include "expect.h"
@@ -269,34 +269,37 @@ static int run_load(struct run_ctx *x)
 /* --target dns:DOMAIN: the SRV records become the run's host set (spec §1). */
 static int run_discover(struct run_ctx *x, const char *domain)
 {
-    static struct dns_srv_set set; /* large; one per process */
     struct dns_srv_query q = {.domain = domain, .dns_server = x->opt->dns_server};
-    if (dns_srv_lookup(&q, &set, x->err, sizeof x->err) != DNS_SRV_OK) {
+    enum dns_srv_status st;
+    struct dns_srv_set *set = client_dns_lookup(&q, &st, x->err, sizeof x->err);
+    if (st != DNS_SRV_OK) {
         fprintf(stderr, "kmsload run: --target dns:%s: %s\n", domain, x->err);
+        free(set);
         return RUN_EXIT_UNREACHABLE;
     }
-    if (!host_set_from_srv(&x->hosts, &set, domain, x->sc->host_caching && !x->opt->no_host_caching,
+    if (!host_set_from_srv(&x->hosts, set, domain, x->sc->host_caching && !x->opt->no_host_caching,
                            x->target_desc, sizeof x->target_desc))
         x->loopback = false;
-    for (size_t i = 0; i < set.n && i < HOST_SET_MAX; i++)
-        if (set.rec[i].addrs.n == 0)
+    for (size_t i = 0; i < set->n && i < HOST_SET_MAX; i++)
+        if (set->rec[i].addrs.n == 0)
             fprintf(stderr, "kmsload run: warning: %s (published in %s) has no address: %s\n",
-                    set.rec[i].target, set.name, set.rec[i].addr_err);
-    if (set.total > x->hosts.n) {
+                    set->rec[i].target, set->name, set->rec[i].addr_err);
+    if (set->total > x->hosts.n) {
         /* The records come ranked (priority, then weight): those left out are the least
          * preferred, whatever order the DNS server listed them in. */
-        uint16_t lo = set.total > set.n ? set.left_out_priority_min : UINT16_MAX, hi = 0;
-        for (size_t i = x->hosts.n; i < set.n; i++) {
-            lo = set.rec[i].priority < lo ? set.rec[i].priority : lo;
-            hi = set.rec[i].priority > hi ? set.rec[i].priority : hi;
+        uint16_t lo = set->total > set->n ? set->left_out_priority_min : UINT16_MAX, hi = 0;
+        for (size_t i = x->hosts.n; i < set->n; i++) {
+            lo = set->rec[i].priority < lo ? set->rec[i].priority : lo;
+            hi = set->rec[i].priority > hi ? set->rec[i].priority : hi;
         }
-        if (set.total > set.n && set.left_out_priority_max > hi)
-            hi = set.left_out_priority_max;
+        if (set->total > set->n && set->left_out_priority_max > hi)
+            hi = set->left_out_priority_max;
         fprintf(stderr,
                 "kmsload run: warning: %s has %zu records; the %zu most preferred are used, %zu "
                 "left out (priority %u..%u)\n",
-                set.name, set.total, x->hosts.n, set.total - x->hosts.n, lo, hi);
+                set->name, set->total, x->hosts.n, set->total - x->hosts.n, lo, hi);
     }
+    free(set);
     x->several_hosts = true;
     return 0;
 }

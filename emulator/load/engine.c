@@ -106,6 +106,7 @@ static int worker_setup(struct run *r, struct worker *w, unsigned index, struct 
         .control = r->control,
         .tally = tally,
         .n_hosts = r->hosts->n,
+        .loop = index,
         .send_interval_s = sc->max_rate > 0 ? (double)threads / sc->max_rate : 0,
     };
     w->scheduler = scheduler_new(&scfg, &cc, err, err_len);
