@@ -9,6 +9,7 @@
 #include "fd_limit.h"
 #include "ini_lines.h"
 #include "metrics_http.h"
+#include "rate_text.h"
 #include "report.h"
 #include "run_dir.h"
 #include "run_metrics.h"
@@ -127,9 +128,13 @@ static void print_summary(const struct scenario *sc, const struct run_tally *t,
         snprintf(simulated, sizeof simulated, "%.2f days", (double)out->sim_us / 86400e6);
     else
         value_format_duration(out->sim_us, simulated, sizeof simulated);
-    printf("\nscenario %s: %llu requests in %.2f s (%.0f/s), simulated %s%s\n", sc->name,
-           (unsigned long long)t->requests, out->wall_seconds,
-           out->wall_seconds > 0 ? (double)t->requests / out->wall_seconds : 0.0, simulated,
+    /* On the real clock simulated time is wall time: said once. */
+    char rate[32];
+    rate_text((double)t->requests, out->wall_seconds, rate, sizeof rate);
+    printf("\nscenario %s: %llu requests in %.2f s (%s)%s%s%s\n", sc->name,
+           (unsigned long long)t->requests, out->wall_seconds, rate,
+           sc->clock == SCENARIO_CLOCK_VIRTUAL ? ", simulated " : "",
+           sc->clock == SCENARIO_CLOCK_VIRTUAL ? simulated : "",
            out->interrupted ? " — INTERRUPTED" : "");
     printf("  outcomes:");
     for (int o = 0; o < KMS_OUTCOME__COUNT; o++)
