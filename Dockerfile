@@ -5,8 +5,8 @@
 #   docker run -d -p 9466:9466 kmsload watch kms.corp.example --metrics 0.0.0.0:9466 --cmid-seed kms-watch
 # Scenario names and paths that do not exist in the working directory are looked up among the
 # scenarios shipped in /usr/share/kmsload (so `run smoke` and scenarios/smoke.ini work from /out).
-# Stages: build compiles, runs the whole test suite (a failing test fails the build) and makes
-# the Debian package (cpack); package-check installs that .deb into a clean bookworm with apt (its
+# Stages: build compiles, runs the Criterion suites (a failing test fails the build; the shell
+# checks, which want Chromium and Prometheus, run in .ci/run) and makes the Debian package (cpack); package-check installs that .deb into a clean bookworm with apt (its
 # shlibdeps Depends and the gnuplot Recommends resolved from the archive), runs a scenario and
 # `man kmsload` there and purges it, leaving nothing behind; the runtime image is that same .deb
 # installed on bookworm-slim, with gnuplot, as an unprivileged user (uid 10001).
@@ -28,7 +28,7 @@ COPY reports reports
 COPY docs docs
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release \
     && cmake --build build -j"$(nproc)" \
-    && ctest --test-dir build --output-on-failure \
+    && ctest --test-dir build --output-on-failure -LE shell \
     && cd build && cpack -G DEB && mkdir /deb && cp kmsload_*.deb /deb/kmsload.deb
 
 # The package in a clean image: apt resolves its dependencies, a scenario runs from / with the

@@ -3,44 +3,15 @@
 # (the text format and the naming conventions) on the pages of `kmsload host --metrics`,
 # `kmsload run --metrics` and `kmsload watch --metrics`, each with live data; then
 # `promtool check rules` on the alert rules the README gives users to copy.
-#   tests/metrics_check.sh [PATH_TO_KMSLOAD]      (needs promtool and curl: .ci/setup --metrics)
+#   tests/metrics_check.sh [PATH_TO_KMSLOAD]      (needs promtool and curl: .ci/setup --metrics;
+#   ctest runs it as shell/metrics and reports it skipped when they are missing)
 # Everything listens on loopback ports the kernel picks; every wait is bounded; every process this
 # script started is stopped on exit.
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
-kmsload=${1:-}
-if [ -z "$kmsload" ]; then
-    for k in "$here/build/kmsload" "$here/build/emulator/cmd/kmsload"; do
-        [ -x "$k" ] && kmsload=$k && break
-    done
-fi
-case $kmsload in /*) ;; *) kmsload="$(pwd)/$kmsload" ;; esac
-[ -x "$kmsload" ] || { echo "metrics_check.sh: no kmsload binary (build it, or pass its path)" >&2; exit 2; }
-for tool in promtool curl; do
-    command -v "$tool" >/dev/null || { echo "metrics_check.sh: $tool is missing (.ci/setup --metrics)" >&2; exit 2; }
-done
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kmsload-metrics.XXXXXX")
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "metrics_check.sh: FAIL: $*" >&2; exit 1; }
-
-# The text after PREFIX on the first line of FILE that has it, waiting up to 10 s.
-wait_line() {
-    local file=$1 prefix=$2 i
-    for i in $(seq 100); do
-        if grep -q "^$prefix" "$file" 2>/dev/null; then
-            grep -m1 "^$prefix" "$file" | sed "s|^$prefix||"
-            return 0
-        fi
-        sleep 0.1
-    done
-    fail "no line \"$prefix\" in $file within 10 s: $(cat "$file")"
-}
+. "$(dirname "$0")/check_support.sh"
+check_kmsload "${1:-}"
+check_need promtool curl
+check_tmp
 
 # Fetches URL into FILE until it contains PATTERN (up to 15 s), then runs promtool on it.
 check_page() {
@@ -58,11 +29,7 @@ check_page() {
 }
 
 # host, with faults so every family has data, loaded by a few probes
-"$kmsload" host --listen 127.0.0.1:0 --metrics 127.0.0.1:0 --fault latency=2ms@0.3 \
-    --state "$tmp/state.json" >"$tmp/host.out" 2>"$tmp/host.err" &
-pids+=($!)
-target=$(wait_line "$tmp/host.out" "kmsload host: listening on ")
-host_url=$(wait_line "$tmp/host.out" "kmsload host: metrics on ")
+check_host --fault latency=2ms@0.3 --state "$tmp/state.json"
 for product in win10-pro ws2022-std office2021-proplus office2010; do
     "$kmsload" probe --cmid random -p "$product" "$target" >/dev/null || true
 done
@@ -70,13 +37,11 @@ done
 check_page "kmsload host --metrics" "$host_url" "$tmp/host.prom" 'hresult="0xC004F042"'
 
 # watch against that host: every round one probe per application
-"$kmsload" watch "$target" --interval 1s --metrics 127.0.0.1:0 >"$tmp/watch.out" 2>"$tmp/watch.err" &
-pids+=($!)
-watch_url=$(wait_line "$tmp/watch.out" "kmsload watch: metrics on ")
+check_watch
 check_page "kmsload watch --metrics" "$watch_url" "$tmp/watch.prom" 'kmsload_watch_answer_info{'
 
 # run: a real-clock soak (its own embedded host) scraped while it goes on, then interrupted
-(cd "$tmp" && exec "$kmsload" run "$here/scenarios/smoke.ini" --set clock=real --set duration=2m \
+(cd "$tmp" && exec "$kmsload" run "$check_here/scenarios/smoke.ini" --set clock=real --set duration=2m \
     --set 'population clients.join_over=2s' --set 'population office.join_over=2s' \
     --metrics 127.0.0.1:0 --out "$tmp/run" --no-report -q) >"$tmp/run.out" 2>"$tmp/run.err" &
 run_pid=$!
@@ -90,9 +55,7 @@ wait "$run_pid" || status=$?
 [ -s "$tmp/run/summary.json" ] || fail "the interrupted run left no summary.json"
 
 # The README's alert rules, extracted from the block after its "alert-rules" marker.
-awk '/<!-- alert-rules -->/{on=1; next} on && /^```yaml/{inblock=1; next} inblock && /^```/{exit} inblock' \
-    "$here/README.md" >"$tmp/rules.yml"
-[ -s "$tmp/rules.yml" ] || fail "README.md has no yaml block after <!-- alert-rules -->"
+check_alert_rules "$tmp/rules.yml"
 if ! promtool check rules "$tmp/rules.yml" >"$tmp/rules.promtool" 2>&1; then
     cat "$tmp/rules.promtool" >&2
     fail "promtool check rules on the README's alert rules"

@@ -3,57 +3,25 @@
 # `kmsload watch --interval 1s --metrics` every second and loads the README's alert rules; the
 # script asks its HTTP API until the series arrive: the watcher's up and count, the host's count of
 # the watcher's requests (one client per application however many rounds), and the rules loaded.
-#   tests/prometheus_check.sh [PATH_TO_KMSLOAD]    (needs prometheus and curl: .ci/setup --metrics)
+#   tests/prometheus_check.sh [PATH_TO_KMSLOAD]    (needs prometheus and curl: .ci/setup --metrics;
+#   ctest runs it as shell/prometheus and reports it skipped when they are missing)
 # Loopback only; the TSDB lives in a temporary directory; at most 30 s for Prometheus to start and
 # 60 s for the series (about 8 s in all here); every process this script started is stopped on
 # exit.
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
-kmsload=${1:-}
-if [ -z "$kmsload" ]; then
-    for k in "$here/build/kmsload" "$here/build/emulator/cmd/kmsload"; do
-        [ -x "$k" ] && kmsload=$k && break
-    done
-fi
-case $kmsload in /*) ;; *) kmsload="$(pwd)/$kmsload" ;; esac
-[ -x "$kmsload" ] || { echo "prometheus_check.sh: no kmsload binary (build it, or pass its path)" >&2; exit 2; }
-for tool in prometheus curl; do
-    command -v "$tool" >/dev/null || { echo "prometheus_check.sh: $tool is missing (.ci/setup --metrics)" >&2; exit 2; }
-done
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kmsload-prometheus.XXXXXX")
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    if [ "${keep:-0}" = 1 ]; then echo "prometheus_check.sh: logs kept in $tmp" >&2; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-fail() { keep=1; echo "prometheus_check.sh: FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/check_support.sh"
+check_kmsload "${1:-}"
+check_need prometheus curl
+check_tmp
 
-wait_line() {
-    local file=$1 prefix=$2 i
-    for i in $(seq 100); do
-        if grep -q "^$prefix" "$file" 2>/dev/null; then
-            grep -m1 "^$prefix" "$file" | sed "s|^$prefix||"
-            return 0
-        fi
-        sleep 0.1
-    done
-    fail "no line \"$prefix\" in $file within 10 s"
-}
 hostport() { echo "$1" | sed -E 's|^http://([^/]+)/metrics$|\1|'; }
 
-"$kmsload" host --listen 127.0.0.1:0 --metrics 127.0.0.1:0 >"$tmp/host.out" 2>"$tmp/host.err" &
-pids+=($!)
-target=$(wait_line "$tmp/host.out" "kmsload host: listening on ")
-host_metrics=$(hostport "$(wait_line "$tmp/host.out" "kmsload host: metrics on ")")
-"$kmsload" watch "$target" --interval 1s --metrics 127.0.0.1:0 --cmid-seed prometheus-check \
-    >"$tmp/watch.out" 2>"$tmp/watch.err" &
-pids+=($!)
-watch_metrics=$(hostport "$(wait_line "$tmp/watch.out" "kmsload watch: metrics on ")")
+check_host
+host_metrics=$(hostport "$host_url")
+check_watch --cmid-seed prometheus-check
+watch_metrics=$(hostport "$watch_url")
 
-awk '/<!-- alert-rules -->/{on=1; next} on && /^```yaml/{inblock=1; next} inblock && /^```/{exit} inblock' \
-    "$here/README.md" >"$tmp/kms-alerts.yml"
+check_alert_rules "$tmp/kms-alerts.yml"
 cat >"$tmp/prometheus.yml" <<YAML
 global:
   scrape_interval: 1s
