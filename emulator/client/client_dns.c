@@ -4,15 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Listed as a client prefers them: ascending priority, then the larger weight. */
+/* Listed as a client prefers them (dns_srv_lookup already keeps them so). */
 static int by_preference(const void *pa, const void *pb)
 {
-    const struct dns_srv_record *a = pa, *b = pb;
-    if (a->priority != b->priority)
-        return a->priority < b->priority ? -1 : 1;
-    if (a->weight != b->weight)
-        return a->weight > b->weight ? -1 : 1;
-    return strcmp(a->target, b->target);
+    return dns_srv_compare(pa, pb);
 }
 
 struct dns_srv_set *client_dns_lookup(const struct dns_srv_query *q, bool preferred_first,

@@ -317,8 +317,12 @@ static void print_text(const struct discover_options *o, const struct dns_srv_se
 {
     char g[GUID_TEXT_LEN + 1];
     guid_format(&req->cmid, g);
-    printf("%s: %zu record%s (DNS server: %s)\n", set->name, set->n, set->n == 1 ? "" : "s",
+    printf("%s: %zu record%s (DNS server: %s)\n", set->name, set->total, set->total == 1 ? "" : "s",
            o->dns_server ? o->dns_server : "system");
+    if (set->total > set->n)
+        printf("only the %zu most preferred are listed and probed; %zu left out (priority "
+               "%u..%u)\n",
+               set->n, set->total - set->n, set->left_out_priority_min, set->left_out_priority_max);
     printf("probe: %s, CMID %s\n\n", o->product, g);
     printf("%-4s %-6s %-28s %-5s %-22s %-17s %-9s %s\n", "PRIO", "WEIGHT", "HOST", "PORT",
            "ADDRESS", "ANSWER", "COUNT", "EPID (HOST OS)");
@@ -462,6 +466,8 @@ static void print_json(const struct discover_options *o, const struct dns_srv_se
     char g[GUID_TEXT_LEN + 1];
     json_t *root = json_object(), *jhosts = json_array(), *jwarn = json_array();
     json_object_set_new(root, "name", json_string(set->name));
+    json_object_set_new(root, "records", json_integer((json_int_t)set->total));
+    json_object_set_new(root, "left_out", json_integer((json_int_t)(set->total - set->n)));
     json_object_set_new(root, "dns_server",
                         o->dns_server ? json_string(o->dns_server) : json_null());
     json_object_set_new(root, "exit_status", json_integer(status));
@@ -525,17 +531,6 @@ static int probe_all(const struct discover_options *o, struct discover_host *hos
     return 0;
 }
 
-/* Listed as a client prefers them: ascending priority, then the larger weight. */
-static int by_preference(const void *pa, const void *pb)
-{
-    const struct dns_srv_record *a = pa, *b = pb;
-    if (a->priority != b->priority)
-        return a->priority < b->priority ? -1 : 1;
-    if (a->weight != b->weight)
-        return a->weight > b->weight ? -1 : 1;
-    return strcmp(a->target, b->target);
-}
-
 int discover_execute(const struct discover_options *o)
 {
     struct catalog cat;
@@ -562,7 +557,7 @@ int discover_execute(const struct discover_options *o)
         catalog_free(&cat);
         return DISCOVER_EXIT_NO_RECORDS;
     }
-    qsort(set.rec, set.n, sizeof set.rec[0], by_preference);
+    /* The records come ranked as a client prefers them (dns_srv_compare). */
     struct discover_host hosts[DNS_SRV_MAX];
     memset(hosts, 0, sizeof hosts);
     for (size_t i = 0; i < set.n; i++)

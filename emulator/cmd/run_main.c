@@ -1,7 +1,5 @@
 #include "run_main.h"
 
-#include "coverage_json.h"
-#include "coverage_md.h"
 #include "dns_srv.h"
 #include "embedded_host.h"
 #include "engine.h"
@@ -9,14 +7,12 @@
 #include "fd_limit.h"
 #include "ini_lines.h"
 #include "metrics_http.h"
-#include "rate_text.h"
-#include "report.h"
 #include "run_dir.h"
+#include "run_finish.h"
 #include "run_metrics.h"
 #include "run_plan.h"
 #include "scenario_locate.h"
 #include "scenarios_main.h"
-#include "summary_md.h"
 #include "usage.h"
 #include "value_parse.h"
 
@@ -118,82 +114,6 @@ static void raise_open_files(unsigned concurrency, bool embedded_host, bool quie
                 got, hard, want, concurrency);
 }
 
-static void print_summary(const struct scenario *sc, const struct run_tally *t,
-                          const struct engine_outcome *out, const struct expect_result *results,
-                          size_t n_results, const char *out_dir)
-{
-    /* Simulated time in days from two days on; shorter runs as a duration ("2m00s", "3h00m"). */
-    char simulated[48];
-    if (out->sim_us >= 2 * 86400000000LL)
-        snprintf(simulated, sizeof simulated, "%.2f days", (double)out->sim_us / 86400e6);
-    else
-        value_format_duration(out->sim_us, simulated, sizeof simulated);
-    /* On the real clock simulated time is wall time: said once. */
-    char rate[32];
-    rate_text((double)t->requests, out->wall_seconds, rate, sizeof rate);
-    printf("\nscenario %s: %llu requests in %.2f s (%s)%s%s%s\n", sc->name,
-           (unsigned long long)t->requests, out->wall_seconds, rate,
-           sc->clock == SCENARIO_CLOCK_VIRTUAL ? ", simulated " : "",
-           sc->clock == SCENARIO_CLOCK_VIRTUAL ? simulated : "",
-           out->interrupted ? " — INTERRUPTED" : "");
-    printf("  outcomes:");
-    for (int o = 0; o < KMS_OUTCOME__COUNT; o++)
-        if (t->outcomes[o])
-            printf(" %s %llu", kms_outcome_name((enum kms_outcome)o),
-                   (unsigned long long)t->outcomes[o]);
-    printf("\n  latency: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-           (double)histogram_quantile(&t->latency, 0.5) / 1000.0,
-           (double)histogram_quantile(&t->latency, 0.99) / 1000.0,
-           (double)histogram_quantile(&t->latency, 1.0) / 1000.0);
-    for (size_t a = 0; a < TALLY_MAX_APPS; a++)
-        if (t->apps[a].seen)
-            printf("  %-11s max count %u, last count %u\n", t->apps[a].key, t->apps[a].max_count,
-                   t->apps[a].last_count);
-    for (size_t p = 0; p < sc->n_pops; p++) {
-        const struct tally_population *tp = &t->pops[p];
-        printf("  population %-12s %u machine%s, ", sc->pops[p].name, tp->machines,
-               tp->machines == 1 ? "" : "s");
-        if (tp->ever_activated_machines > tp->activated_machines)
-            printf("%u activated, %u still activated at the end", tp->ever_activated_machines,
-                   tp->activated_machines);
-        else
-            printf("%u activated", tp->activated_machines);
-        if (tp->crossed)
-            printf(", first activation at count %u (request %llu, day %.3f)",
-                   tp->first_activation_count, (unsigned long long)tp->first_activation_seq,
-                   (double)tp->first_activation_sim_us / 86400e6);
-        printf("\n");
-    }
-    printf("  model: %llu answers checked, %llu disagreements\n",
-           (unsigned long long)t->model_checked, (unsigned long long)t->model_mismatches);
-    /* Several hosts: one line each (requests, refusals, per application the highest count and
-     * when it reached 25), and how many machines cache it at the end. */
-    for (size_t h = 0; t->n_hosts > 1 && h < t->n_hosts; h++) {
-        const struct tally_host *th = &t->hosts[h];
-        printf("  host %-14s %llu requests, %llu refused for the key, %llu disagreements", th->name,
-               (unsigned long long)th->requests, (unsigned long long)th->refused_product,
-               (unsigned long long)th->model_mismatches);
-        for (size_t a = 0; a < TALLY_MAX_APPS; a++) {
-            const struct tally_host_app *ta = &th->apps[a];
-            if (!ta->seen)
-                continue;
-            printf("; %s max %u", ta->key, ta->max_count);
-            if (ta->reached_us[1] >= 0)
-                printf(" (25 on day %.2f)", (double)ta->reached_us[1] / 86400e6);
-            else if (ta->reached_us[0] >= 0)
-                printf(" (5 on day %.2f)", (double)ta->reached_us[0] / 86400e6);
-        }
-        if (t->n_days > 0 && h < TALLY_MAX_HOSTS)
-            printf("; %u machines cache it at the end", t->days[t->n_days - 1].machines[h]);
-        printf("\n");
-    }
-    for (size_t i = 0; i < n_results; i++)
-        printf("  [%s] %s — %s\n", results[i].passed ? "PASS" : "FAIL",
-               results[i].rule[0] ? results[i].rule : results[i].expectation->text,
-               results[i].observed);
-    printf("  results: %s/events.csv, summary.json, junit.xml\n", out_dir);
-}
-
 /* Everything one run holds, from the scenario to the files. */
 struct run_ctx {
     const struct run_options *opt;
@@ -219,8 +139,7 @@ struct run_ctx {
     struct engine_outcome eo;
     struct run_metrics *metrics; /* --metrics: the live figures and their server */
     struct metrics_http *http;
-    const char *abort_reason;  /* for the files of a run that did not start */
-    struct coverage *coverage; /* scenario key coverage = on: what the run measured */
+    const char *abort_reason; /* for the files of a run that did not start */
     char err[1024];
 };
 
@@ -388,9 +307,21 @@ static int run_discover(struct run_ctx *x, const char *domain)
     }
     if (n > 0 && (size_t)n < sizeof x->target_desc)
         snprintf(x->target_desc + n, sizeof x->target_desc - (size_t)n, ")");
-    if (set.n > HOST_SET_MAX)
-        fprintf(stderr, "kmsload run: warning: %s has %zu records; the first %d are used\n",
-                set.name, set.n, HOST_SET_MAX);
+    if (set.total > hs->n) {
+        /* The records come ranked (priority, then weight): those left out are the least
+         * preferred, whatever order the DNS server listed them in. */
+        uint16_t lo = set.total > set.n ? set.left_out_priority_min : UINT16_MAX, hi = 0;
+        for (size_t i = hs->n; i < set.n; i++) {
+            lo = set.rec[i].priority < lo ? set.rec[i].priority : lo;
+            hi = set.rec[i].priority > hi ? set.rec[i].priority : hi;
+        }
+        if (set.total > set.n && set.left_out_priority_max > hi)
+            hi = set.left_out_priority_max;
+        fprintf(stderr,
+                "kmsload run: warning: %s has %zu records; the %zu most preferred are used, %zu "
+                "left out (priority %u..%u)\n",
+                set.name, set.total, hs->n, set.total - hs->n, lo, hi);
+    }
     x->several_hosts = true;
     return 0;
 }
@@ -677,121 +608,38 @@ static int run_engine_phase(struct run_ctx *x)
     return 0;
 }
 
-static int run_write_summary_md(struct run_ctx *x)
-{
-    const struct run_options *opt = x->opt;
-    struct summary_md_run md = {
-        .scenario = x->sc,
-        .target = x->target_desc,
-        .seed = x->sc->seed,
-        .shard_index = opt->shard_index,
-        .shard_count = opt->shard_count,
-        .outcome = &x->eo,
-        .tally = x->tally,
-        .results = x->results,
-        .n_results = x->sc->n_expects,
-        .coverage = x->coverage,
-        .catalog = &x->cat,
-    };
-    if (summary_md_write(opt->summary_md, &md, x->err, sizeof x->err)) {
-        fprintf(stderr, "kmsload run: --summary-md: %s\n", x->err);
-        return RUN_EXIT_IO;
-    }
-    return 0;
-}
-
-/* Scenario key coverage = on: the coverage in words from events.csv, as coverage.md and
- * coverage.json (the report's table) in the run directory, in --summary-md and, unless quiet, on
- * the console. */
-static int run_measure_coverage(struct run_ctx *x)
-{
-    char events[4096], md[4096], json[4096];
-    snprintf(events, sizeof events, "%s/events.csv", x->out_dir);
-    snprintf(md, sizeof md, "%s/coverage.md", x->out_dir);
-    snprintf(json, sizeof json, "%s/coverage.json", x->out_dir);
-    x->coverage = malloc(sizeof *x->coverage);
-    if (!x->coverage || coverage_from_events(events, &x->cat, x->coverage, x->err, sizeof x->err) ||
-        coverage_md_write(md, x->coverage, &x->cat, x->err, sizeof x->err) ||
-        coverage_json_write(json, x->coverage, &x->cat, x->err, sizeof x->err)) {
-        fprintf(stderr, "kmsload run: coverage: %s\n", x->coverage ? x->err : "out of memory");
-        return -1;
-    }
-    if (!x->opt->quiet) {
-        char host[200], keys[1024];
-        coverage_host_text(x->coverage, host, sizeof host);
-        coverage_keys_text(x->coverage, &x->cat, keys, sizeof keys);
-        printf("  coverage: host OS %s; host keys %s\n", host, keys);
-        for (size_t i = 0; i < x->coverage->n_groups; i++)
-            if (x->coverage->groups[i].state == COVERAGE_REFUSED)
-                printf("    - %s\n", x->coverage->groups[i].advice);
-    }
-    return 0;
-}
-
-/* summary.json, junit.xml, the Markdown summary, the table and the report; then the verdict. */
+/* The expectations, the files, the summary, the report and the verdict (run_finish.h). */
 static int run_write_results(struct run_ctx *x)
 {
     const struct run_options *opt = x->opt;
-    size_t failed = expect_evaluate(x->sc, x->tally, x->results);
-    struct run_info info = {
+    struct run_finish f = {
         .scenario = x->sc,
+        .catalog = &x->cat,
         .target = x->target_desc,
         .embedded_host = opt->target == NULL,
-        .seed = x->sc->seed,
         .shard_index = opt->shard_index,
         .shard_count = opt->shard_count,
         .started_at = x->started_at,
-        .wall_seconds = x->eo.wall_seconds,
-        .sim_us = x->eo.sim_us,
-        .interrupted = x->eo.interrupted,
-        .interrupt_reason = x->eo.interrupt_reason,
-        .kmsload_version = KMSLOAD_VERSION,
+        .outcome = &x->eo,
+        .tally = x->tally,
+        .results = x->results,
+        .records = &x->records,
+        .out_dir = x->out_dir,
+        .summary_md = opt->summary_md,
+        .quiet = opt->quiet,
+        .report = opt->report,
+        .out = stdout,
+        .msg = stderr,
     };
     x->records_open = false;
-    if (run_dir_finish(&x->records, &info, x->tally, x->results, x->sc->n_expects, x->err,
-                       sizeof x->err)) {
-        fprintf(stderr, "kmsload run: %s\n", x->err);
-        return RUN_EXIT_IO;
-    }
-    if (x->sc->coverage && run_measure_coverage(x))
-        return RUN_EXIT_FAILED;
-
-    if (opt->summary_md && run_write_summary_md(x))
-        return RUN_EXIT_IO;
-    if (!opt->quiet)
-        print_summary(x->sc, x->tally, &x->eo, x->results, x->sc->n_expects, x->out_dir);
-    /* The report is a view of the results: its failure is a warning, not the run's verdict. */
-    if (opt->report && report_write(x->out_dir, x->err, sizeof x->err) != REPORT_OK)
-        fprintf(stderr, "kmsload run: warning: no report: %s\n", x->err);
-    else if (opt->report && !opt->quiet)
-        printf("  report: %s/index.html\n", x->out_dir);
-    /* Said even with -q: a CI log must show why the job failed. */
-    if (x->eo.stop == ENGINE_STOP_NO_ANSWER || x->eo.stop == ENGINE_STOP_WALL_LIMIT) {
-        fprintf(stderr, "kmsload run: stopped early: %s\n", x->eo.interrupt_reason);
-        return RUN_EXIT_UNREACHABLE;
-    }
-    if (x->tally->requests > 0 && x->eo.answered == 0) {
-        fprintf(stderr, "kmsload run: %s never answered: none of %llu requests got an answer\n",
-                x->target_desc, (unsigned long long)x->tally->requests);
-        return RUN_EXIT_UNREACHABLE;
-    }
-    if (failed > 0 || x->eo.interrupted)
-        return RUN_EXIT_FAILED;
-    return RUN_EXIT_PASSED;
+    return run_finish(&f);
 }
 
 /* A run that opened its directory but never finished still leaves valid files behind. */
 static void run_release(struct run_ctx *x)
 {
-    if (x->records_open) {
-        struct run_info aborted = {.scenario = x->sc,
-                                   .target = "",
-                                   .interrupted = true,
-                                   .interrupt_reason =
-                                       x->abort_reason ? x->abort_reason : "run failed to start",
-                                   .kmsload_version = KMSLOAD_VERSION};
-        run_dir_finish(&x->records, &aborted, x->tally, x->results, 0, x->err, sizeof x->err);
-    }
+    if (x->records_open)
+        run_finish_aborted(&x->records, x->sc, x->tally, x->results, x->abort_reason);
     metrics_http_stop(x->http);
     if (x->metrics) {
         run_metrics_free(x->metrics);
@@ -801,7 +649,6 @@ static void run_release(struct run_ctx *x)
     for (size_t i = 0; i < x->n_named; i++)
         embedded_host_stop(&x->named[i]);
     free(x->results);
-    free(x->coverage);
     free(x->tally);
     if (x->have_catalog)
         catalog_free(&x->cat);

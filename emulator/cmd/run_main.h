@@ -2,22 +2,12 @@
 #ifndef KMSLOAD_RUN_MAIN_H
 #define KMSLOAD_RUN_MAIN_H
 
+#include "run_finish.h" /* enum run_exit */
 #include "scenario.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* Exit statuses of `kmsload run` (documented in --help and README). */
-enum run_exit {
-    RUN_EXIT_PASSED = 0,      /* every expectation met */
-    RUN_EXIT_FAILED = 1,      /* an expectation failed (or the run was interrupted) */
-    RUN_EXIT_USAGE = 2,       /* bad usage or scenario */
-    RUN_EXIT_UNREACHABLE = 3, /* the target never answered, stopped answering, or the run hit
-                                 its wall-clock limit */
-    RUN_EXIT_IO = 4,          /* the results could not be written (disk full, permissions, an
-                                 output path that cannot be a directory): named in the message */
-};
 
 #define RUN_MAX_SETS 64
 #define RUN_MAX_POPULATIONS 16

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -62,6 +63,23 @@ static int server_csv(const char *spec, char *out, size_t cap, char *err, size_t
     return 0;
 }
 
+int dns_srv_compare(const struct dns_srv_record *a, const struct dns_srv_record *b)
+{
+    if (a->priority != b->priority)
+        return a->priority < b->priority ? -1 : 1;
+    if (a->weight != b->weight)
+        return a->weight > b->weight ? -1 : 1;
+    int c = strcmp(a->target, b->target);
+    if (c)
+        return c;
+    return (a->port > b->port) - (a->port < b->port);
+}
+
+static int by_preference(const void *a, const void *b)
+{
+    return dns_srv_compare(a, b);
+}
+
 static void on_srv(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
     struct srv_answer *a = arg;
@@ -79,9 +97,19 @@ static void on_srv(void *arg, int status, int timeouts, unsigned char *abuf, int
         snprintf(a->err, sizeof a->err, "the SRV answer does not parse: %s", ares_strerror(rc));
         return;
     }
-    for (struct ares_srv_reply *r = reply; r && a->set->n < DNS_SRV_MAX; r = r->next) {
-        struct dns_srv_record *rec = &a->set->rec[a->set->n++];
-        memset(rec, 0, sizeof *rec);
+    size_t total = 0;
+    for (struct ares_srv_reply *r = reply; r; r = r->next)
+        total++;
+    struct dns_srv_record *all = total ? calloc(total, sizeof *all) : NULL;
+    if (total && !all) {
+        ares_free_data(reply);
+        a->status = ARES_ENOMEM;
+        snprintf(a->err, sizeof a->err, "out of memory for %zu SRV records", total);
+        return;
+    }
+    size_t k = 0;
+    for (struct ares_srv_reply *r = reply; r; r = r->next, k++) {
+        struct dns_srv_record *rec = &all[k];
         rec->priority = r->priority;
         rec->weight = r->weight;
         rec->port = r->port;
@@ -90,6 +118,18 @@ static void on_srv(void *arg, int status, int timeouts, unsigned char *abuf, int
         if (len > 0 && rec->target[len - 1] == '.')
             rec->target[len - 1] = '\0';
     }
+    /* Ranked before the cut: the answer's order (rotated by many servers) decides nothing. */
+    qsort(all, total, sizeof *all, by_preference);
+    a->set->total = total;
+    a->set->n = total < DNS_SRV_MAX ? total : DNS_SRV_MAX;
+    memcpy(a->set->rec, all, a->set->n * sizeof *all);
+    for (size_t i = a->set->n; i < total; i++) {
+        if (i == a->set->n || all[i].priority < a->set->left_out_priority_min)
+            a->set->left_out_priority_min = all[i].priority;
+        if (i == a->set->n || all[i].priority > a->set->left_out_priority_max)
+            a->set->left_out_priority_max = all[i].priority;
+    }
+    free(all);
     ares_free_data(reply);
     if (a->set->n == 0) {
         a->status = ARES_ENODATA;
@@ -236,7 +276,7 @@ enum dns_srv_status dns_srv_lookup(const struct dns_srv_query *q, struct dns_srv
         else
             snprintf(err, err_len, "%s: no usable answer from %s (%s)", out->name,
                      q->dns_server ? q->dns_server : "the system's DNS servers", srv.err);
-        out->n = 0;
+        out->n = out->total = 0;
         status = none ? DNS_SRV_NONE : DNS_SRV_FAILED;
         goto done;
     }

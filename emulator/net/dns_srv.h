@@ -24,10 +24,20 @@ struct dns_srv_record {
 };
 
 struct dns_srv_set {
-    char name[NET_HOST_MAX + 16]; /* the name asked: "_vlmcs._tcp.example.test" */
-    struct dns_srv_record rec[DNS_SRV_MAX];
+    char name[NET_HOST_MAX + 16];           /* the name asked: "_vlmcs._tcp.example.test" */
+    struct dns_srv_record rec[DNS_SRV_MAX]; /* the most preferred, in order of preference */
     size_t n;
+    size_t total; /* records in the answer: n, plus those left out beyond DNS_SRV_MAX */
+    /* The priorities of the records left out (meaningful when total > n). */
+    uint16_t left_out_priority_min, left_out_priority_max;
 };
+
+/*
+ * Records in order of preference, as a client ranks them before any is left out: ascending
+ * priority, then the larger weight, then target and port, so the same records rank the same
+ * whatever order a DNS server rotates them into. Returns <0, 0, >0 like strcmp.
+ */
+int dns_srv_compare(const struct dns_srv_record *a, const struct dns_srv_record *b);
 
 enum dns_srv_status {
     DNS_SRV_OK = 0,     /* at least one record (some may have no address) */
@@ -45,9 +55,11 @@ struct dns_srv_query {
 int dns_srv_check_server(const char *spec, char *err, size_t err_len);
 
 /*
- * Asks for the SRV records, then every target's addresses. Records come in the order the server
- * sent them (choosing among them is srv_order's job). On DNS_SRV_NONE and DNS_SRV_FAILED err says
- * what happened.
+ * Asks for the SRV records, then the addresses of the ones kept. Every record of the answer is
+ * ranked (dns_srv_compare) before the DNS_SRV_MAX most preferred are kept, and total says how
+ * many there were: a long answer never hides the preferred hosts behind backups listed first.
+ * Choosing among the kept records at random by weight is srv_order's job. On DNS_SRV_NONE and
+ * DNS_SRV_FAILED err says what happened.
  */
 enum dns_srv_status dns_srv_lookup(const struct dns_srv_query *q, struct dns_srv_set *out,
                                    char *err, size_t err_len);
