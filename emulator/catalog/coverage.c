@@ -145,6 +145,40 @@ void coverage_host_text(const struct coverage *cv, char *out, size_t cap)
         snprintf(out, cap, "build %u (%s or later)", cv->build, cv->os->name);
 }
 
+void coverage_result_text(const struct coverage_group *g, char *out, size_t cap)
+{
+    switch (g->state) {
+    case COVERAGE_ACTIVATED:
+        snprintf(out, cap, "activated (count %u)", g->count);
+        break;
+    case COVERAGE_REFUSED:
+        snprintf(out, cap, "refused: 0x%08X %s (%s)", g->hresult, hresult_name(g->hresult),
+                 hresult_meaning(g->hresult));
+        break;
+    case COVERAGE_ERROR:
+        snprintf(out, cap, "error: %s", g->detail);
+        break;
+    default:
+        snprintf(out, cap, "not asked");
+        break;
+    }
+}
+
+void coverage_keys_text(const struct coverage *cv, const struct catalog *cat, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < cv->matched.n && used < cap; i++) {
+        int n = snprintf(out + used, cap - used, "%s%s", i ? ", " : "",
+                         cat->csvlks[cv->matched.key[i]].name);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+    if (!cv->matched.n)
+        snprintf(out, cap, "none");
+}
+
 /* "Windows Server 2025 clients: install a Windows Server 2025 CSVLK; this host runs ..." */
 static void advise(struct coverage *cv, const struct catalog *cat, struct coverage_group *g)
 {

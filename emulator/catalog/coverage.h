@@ -59,6 +59,11 @@ void coverage_note(struct coverage *cv, size_t kms, bool has_count, bool host_er
 void coverage_judge(struct coverage *cv, const struct catalog *cat);
 /* One line about the host: "Windows Server 2019 (build 17763)". */
 void coverage_host_text(const struct coverage *cv, char *out, size_t cap);
+/* One group's result in words: "activated (count 3)", "refused: 0xC004F042 (the KMS host ...)". */
+void coverage_result_text(const struct coverage_group *g, char *out, size_t cap);
+/* The matched host keys as one line ("Windows Server 2012 R2, Office 2016"), or "none". */
+void coverage_keys_text(const struct coverage *cv, const struct catalog *cat, char *out,
+                        size_t cap);
 /* "activated", "refused", "error", "not asked". */
 const char *coverage_state_name(enum coverage_state state);
 /* Parses "ws2025,win10" (catalogue KMS keys or names) into kms indices; -1 with a message. */

@@ -4,14 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Listed as a client prefers them (dns_srv_lookup already keeps them so). */
-static int by_preference(const void *pa, const void *pb)
-{
-    return dns_srv_compare(pa, pb);
-}
-
-struct dns_srv_set *client_dns_lookup(const struct dns_srv_query *q, bool preferred_first,
-                                      enum dns_srv_status *status, char *err, size_t err_len)
+struct dns_srv_set *client_dns_lookup(const struct dns_srv_query *q, enum dns_srv_status *status,
+                                      char *err, size_t err_len)
 {
     struct dns_srv_set *set = malloc(sizeof *set);
     if (!set) {
@@ -20,8 +14,6 @@ struct dns_srv_set *client_dns_lookup(const struct dns_srv_query *q, bool prefer
         return NULL;
     }
     *status = dns_srv_lookup(q, set, err, err_len);
-    if (*status == DNS_SRV_OK && preferred_first)
-        qsort(set->rec, set->n, sizeof set->rec[0], by_preference);
     return set;
 }
 

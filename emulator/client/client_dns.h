@@ -12,13 +12,12 @@
 #include <stdint.h>
 
 /*
- * Looks q up. Returns the set (free() it), with *status DNS_SRV_OK or, on NONE and FAILED, the
- * name asked and the reason in err; NULL only when out of memory (err says so, status FAILED).
- * preferred_first: records sorted as a client prefers them (ascending priority, then the larger
- * weight, then by name); otherwise in the order the server sent them.
+ * Looks q up. Returns the set (free() it), the records in the order a client prefers them
+ * (dns_srv_compare), with *status DNS_SRV_OK or, on NONE and FAILED, the name asked and the
+ * reason in err; NULL only when out of memory (err says so, status FAILED).
  */
-struct dns_srv_set *client_dns_lookup(const struct dns_srv_query *q, bool preferred_first,
-                                      enum dns_srv_status *status, char *err, size_t err_len);
+struct dns_srv_set *client_dns_lookup(const struct dns_srv_query *q, enum dns_srv_status *status,
+                                      char *err, size_t err_len);
 
 /* A host as the commands name it: "kms.example.com:1688", "[2001:db8::1]:1688". */
 void client_host_name(const char *host, uint16_t port, char *out, size_t cap);

@@ -2,7 +2,9 @@
 
 #include "atomic_file.h"
 #include "catalog.h"
+#include "coverage_json.h"
 #include "coverage_md.h"
+#include "coverage_print.h"
 #include "coverage_probe.h"
 #include "hresult.h"
 #include "usage.h"
@@ -107,94 +109,13 @@ int coverage_options_parse(int argc, char **argv, struct coverage_options *o, ch
     return 0;
 }
 
-static void print_text(FILE *f, const struct coverage_options *o, const struct coverage *cv,
-                       const struct catalog *cat)
-{
-    char host[200], keys[1024], result[400];
-    coverage_host_text(cv, host, sizeof host);
-    coverage_keys_text(cv, cat, keys, sizeof keys);
-    fprintf(f, "kmsload coverage %s:%u\n", o->host, o->port);
-    fprintf(f, "host OS:      %s\n", host);
-    fprintf(f, "host keys:    %s\n", keys);
-    if (cv->n_unexplained) {
-        fprintf(f, "also:         activates");
-        for (size_t i = 0; i < cv->n_unexplained; i++)
-            fprintf(f, "%s %s", i ? "," : "", cat->kms[cv->unexplained[i]].name);
-        fprintf(f, " (no single host key explains these)\n");
-    }
-    fputc('\n', f);
-    uint32_t meanings[8];
-    size_t n_meanings = 0;
-    for (size_t i = 0; i < cv->n_groups; i++) {
-        const struct coverage_group *g = &cv->groups[i];
-        if (g->state == COVERAGE_REFUSED) {
-            /* The HRESULT's meaning once, below the table, keeps each row on one line. */
-            snprintf(result, sizeof result, "refused   0x%08X %s", g->hresult,
-                     hresult_name(g->hresult));
-            bool seen = false;
-            for (size_t m = 0; m < n_meanings; m++)
-                seen = seen || meanings[m] == g->hresult;
-            if (!seen && n_meanings < 8)
-                meanings[n_meanings++] = g->hresult;
-        } else {
-            coverage_result_text(g, result, sizeof result);
-        }
-        fprintf(f, "  %-50s %s\n", cat->kms[g->kms].name, result);
-    }
-    for (size_t m = 0; m < n_meanings; m++)
-        fprintf(f, "  (0x%08X: %s)\n", meanings[m], hresult_meaning(meanings[m]));
-    bool any = false;
-    for (size_t i = 0; i < cv->n_groups; i++)
-        if (cv->groups[i].state == COVERAGE_REFUSED) {
-            if (!any)
-                fprintf(f, "\nWhat to do:\n");
-            any = true;
-            fprintf(f, "  - %s\n", cv->groups[i].advice);
-        }
-}
-
 static json_t *to_json(const struct coverage_options *o, const struct coverage *cv,
                        const struct catalog *cat, int status)
 {
-    char host[200];
-    coverage_host_text(cv, host, sizeof host);
-    json_t *root = json_object(), *groups = json_array(), *keys = json_array();
-    char target[NET_HOST_MAX + 8];
-    snprintf(target, sizeof target, "%s:%u", o->host, o->port);
-    json_object_set_new(root, "target", json_string(target));
-    json_object_set_new(root, "build", json_integer(cv->build));
-    json_object_set_new(root, "host_os", cv->os ? json_string(cv->os->name) : json_null());
-    json_object_set_new(root, "host_os_text", json_string(host));
-    for (size_t i = 0; i < cv->matched.n; i++) {
-        const struct catalog_csvlk *k = &cat->csvlks[cv->matched.key[i]];
-        json_t *key = json_object();
-        json_object_set_new(key, "key", json_string(k->key));
-        json_object_set_new(key, "name", json_string(k->name));
-        json_array_append_new(keys, key);
-    }
-    json_object_set_new(root, "host_keys", keys);
-    for (size_t i = 0; i < cv->n_groups; i++) {
-        const struct coverage_group *g = &cv->groups[i];
-        json_t *j = json_object();
-        char hr[16];
-        json_object_set_new(j, "group", json_string(cat->kms[g->kms].key));
-        json_object_set_new(j, "name", json_string(cat->kms[g->kms].name));
-        json_object_set_new(j, "result", json_string(coverage_state_name(g->state)));
-        if (g->state == COVERAGE_ACTIVATED) {
-            json_object_set_new(j, "count", json_integer(g->count));
-            json_object_set_new(j, "epid", json_string(g->epid));
-        } else if (g->state == COVERAGE_REFUSED) {
-            snprintf(hr, sizeof hr, "0x%08X", g->hresult);
-            json_object_set_new(j, "hresult", json_string(hr));
-            json_object_set_new(j, "hresult_name", json_string(hresult_name(g->hresult)));
-            json_object_set_new(j, "meaning", json_string(hresult_meaning(g->hresult)));
-            json_object_set_new(j, "advice", json_string(g->advice));
-        } else if (g->state == COVERAGE_ERROR) {
-            json_object_set_new(j, "detail", json_string(g->detail));
-        }
-        json_array_append_new(groups, j);
-    }
-    json_object_set_new(root, "groups", groups);
+    json_t *root = json_object(), *answer = coverage_json_build(cv, cat);
+    json_object_set_new(root, "target", json_sprintf("%s:%u", o->host, o->port));
+    json_object_update(root, answer);
+    json_decref(answer);
     json_object_set_new(root, "exit_status", json_integer(status));
     return root;
 }
@@ -271,7 +192,7 @@ int coverage_execute(const struct coverage_options *o)
         free(text);
         json_decref(root);
     } else if (!o->markdown || strcmp(o->markdown, "-") != 0) {
-        print_text(stdout, o, cv, &cat);
+        coverage_print_text(stdout, o->host, o->port, cv, &cat);
     }
     if (o->markdown && write_markdown(o->markdown, cv, &cat))
         status = status ? status : 1;

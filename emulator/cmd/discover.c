@@ -1,22 +1,15 @@
 #include "discover.h"
 
 #include "catalog.h"
-#include "coverage.h"
-#include "coverage_probe.h"
+#include "discovery.h"
 #include "dns_srv.h"
-#include "hresult.h"
-#include "netclient.h"
-#include "probe_cmid.h"
 #include "usage.h"
 #include "value_parse.h"
 
 #include <getopt.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 static const char discover_usage[] =
     "Usage: kmsload discover [OPTIONS] DOMAIN\n"
@@ -45,27 +38,6 @@ static const char discover_usage[] =
     "     or a host that refuses the probed product\n"
     "  2  bad usage\n"
     "  3  no _vlmcs._tcp record, or no answer from DNS\n";
-
-/* One published host and what its probe found. */
-struct discover_host {
-    const struct dns_srv_record *rec;
-    bool probed;
-    struct client_session_result result;
-    uint64_t elapsed_us;
-    char peer[NET_ADDR_TEXT];
-    char warning[512];
-    struct coverage *coverage; /* --coverage, for a host that answered */
-};
-
-struct discover_state {
-    struct event_base *base;
-    unsigned outstanding;
-};
-
-struct discover_probe {
-    struct discover_state *st;
-    struct discover_host *host;
-};
 
 enum { OPT_DNS_SERVER = 256, OPT_PRODUCTS, OPT_CATALOG, OPT_TIMEOUT, OPT_JSON, OPT_COVERAGE };
 
@@ -171,412 +143,53 @@ int discover_options_parse(int argc, char **argv, struct discover_options *o, ch
     return parse_domain(argc, argv, o, err, err_len);
 }
 
-static int build_request(const struct catalog *cat, const char *product, struct kms_request *req)
+/* Looks the domain up, probes and judges every host, prints; the exit status. */
+static int discover_hosts(const struct discover_options *o, const struct catalog *cat,
+                          struct discovery *d)
 {
-    const struct catalog_sku *sku = catalog_find_sku(cat, product);
-    if (!sku) {
-        usage_error("discover", "unknown product \"%s\" (see kmsload probe --list-products)",
-                    product);
-        return -1;
+    char err[512];
+    struct discovery_report r = {o->product, o->dns_server, DISCOVER_EXIT_NO_RECORDS, err};
+    struct dns_srv_query q = {
+        .domain = o->domain, .dns_server = o->dns_server, .timeout_us = o->timeout_us};
+    if (discovery_lookup(d, &q, err, sizeof err) != DNS_SRV_OK) {
+        if (o->json && d->set)
+            discovery_print_json(stdout, d, &r, NULL);
+        fprintf(stderr, "kmsload discover: %s\n", err);
+        return DISCOVER_EXIT_NO_RECORDS;
     }
-    const struct catalog_kms *kms = &cat->kms[sku->kms];
-    memset(req, 0, sizeof *req);
-    req->app_id = cat->apps[kms->app].id;
-    req->kms_id = kms->id;
-    req->sku_id = sku->id;
-    req->n_policy = kms->n_policy;
-    req->major = (uint16_t)kms->protocol;
-    req->license_status = 2;
-    req->binding_expiration = 43200;
-    probe_cmid_stable(&req->cmid);
-    kms_request_set_workstation(req, "kmsload-discover");
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    req->client_time = filetime_from_unix(now.tv_sec, (uint32_t)now.tv_nsec);
-    return 0;
-}
-
-static void on_probe_done(struct net_client *client, const struct client_session_result *res,
-                          void *arg)
-{
-    struct discover_probe *p = arg;
-    p->host->result = *res;
-    p->host->elapsed_us = net_client_elapsed_us(client);
-    snprintf(p->host->peer, sizeof p->host->peer, "%s", net_client_peer(client));
-    if (--p->st->outstanding == 0)
-        event_base_loopbreak(p->st->base);
-}
-
-/* The host OS a build number in an ePID stands for (spec §9.1, §12.5). */
-static const char *host_os_of_build(unsigned long build)
-{
-    static const struct {
-        unsigned long build;
-        const char *os;
-    } builds[] = {
-        {6002, "Windows Server 2008"},  {7601, "Windows Server 2008 R2"},
-        {9200, "Windows Server 2012"},  {9600, "Windows Server 2012 R2"},
-        {14393, "Windows Server 2016"}, {17763, "Windows Server 2019"},
-        {20348, "Windows Server 2022"}, {26100, "Windows Server 2025"},
-    };
-    for (size_t i = 0; i < sizeof builds / sizeof builds[0]; i++)
-        if (builds[i].build == build)
-            return builds[i].os;
-    return build >= 10240 ? "Windows 10 or later" : "unknown";
-}
-
-/* The build field of an ePID ("...-03-1033-20348.0000-..."), 0 when it has none. */
-static unsigned long epid_build(const char *epid)
-{
-    const char *dot = strstr(epid, ".0000-");
-    if (!dot)
-        return 0;
-    const char *start = dot;
-    while (start > epid && start[-1] >= '0' && start[-1] <= '9')
-        start--;
-    return start < dot ? strtoul(start, NULL, 10) : 0;
-}
-
-static bool answered(const struct discover_host *h)
-{
-    return h->probed && (kms_outcome_has_count(h->result.outcome) ||
-                         h->result.outcome == KMS_OUTCOME_HOST_ERROR ||
-                         h->result.outcome == KMS_OUTCOME_RPC_FAULT);
-}
-
-/* Fills each host's warning; returns how many hosts have one. */
-static unsigned judge(struct discover_host *hosts, size_t n, const char *product)
-{
-    unsigned warnings = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct discover_host *h = &hosts[i];
-        const struct client_session_result *r = &h->result;
-        if (h->rec->addrs.n == 0)
-            snprintf(h->warning, sizeof h->warning,
-                     "stale record: %.255s has no address (%.127s); clients that pick it fail over",
-                     h->rec->target, h->rec->addr_err);
-        else if (!answered(h))
-            snprintf(h->warning, sizeof h->warning,
-                     "published but does not answer (%s%s%s): a decommissioned host whose record "
-                     "is still published?",
-                     kms_outcome_name(r->outcome), r->err.detail[0] ? ": " : "", r->err.detail);
-        else if (r->outcome == KMS_OUTCOME_HOST_ERROR)
-            snprintf(h->warning, sizeof h->warning, "answers but refuses %s: 0x%08X %s", product,
-                     r->hresult, hresult_name(r->hresult));
-        else if (r->outcome == KMS_OUTCOME_RPC_FAULT || r->outcome == KMS_OUTCOME_PROTOCOL_ERROR)
-            snprintf(h->warning, sizeof h->warning, "answers with %s",
-                     kms_outcome_name(r->outcome));
-        if (h->warning[0])
-            warnings++;
+    if (discovery_probe(d, o->timeout_us, err, sizeof err)) {
+        fprintf(stderr, "kmsload discover: %s\n", err);
+        return DISCOVER_EXIT_NO_RECORDS;
     }
-    return warnings;
-}
-
-/* --coverage: every product group asked of each host that answered the probe. */
-static void probe_coverage(const struct discover_options *o, const struct catalog *cat,
-                           struct discover_host *hosts, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        struct discover_host *h = &hosts[i];
-        if (!answered(h))
-            continue;
-        h->coverage = malloc(sizeof *h->coverage);
-        if (!h->coverage)
-            continue;
-        coverage_init(h->coverage, cat);
-        struct coverage_probe_options popt = {.addrs = &h->rec->addrs, .timeout_us = o->timeout_us};
-        client_session_options_default(&popt.exchange);
-        char err[256];
-        if (coverage_probe(cat, &popt, h->coverage, err, sizeof err)) {
-            free(h->coverage);
-            h->coverage = NULL;
-            continue;
-        }
-        coverage_judge(h->coverage, cat);
-    }
-}
-
-/* "ws2019, office2019" and "ws2022, ws2025": the matched keys and the refused groups. */
-static void coverage_lists(const struct coverage *cv, const struct catalog *cat, char *keys,
-                           size_t keys_cap, char *refused, size_t refused_cap)
-{
-    size_t nk = 0, nr = 0;
-    keys[0] = refused[0] = '\0';
-    for (size_t i = 0; i < cv->matched.n && nk < keys_cap; i++)
-        nk += (size_t)snprintf(keys + nk, keys_cap - nk, "%s%s", i ? ", " : "",
-                               cat->csvlks[cv->matched.key[i]].key);
-    for (size_t i = 0; i < cv->n_groups && nr < refused_cap; i++)
-        if (cv->groups[i].state == COVERAGE_REFUSED)
-            nr += (size_t)snprintf(refused + nr, refused_cap - nr, "%s%s", nr ? ", " : "",
-                                   cat->kms[cv->groups[i].kms].key);
-}
-
-static void print_text(const struct discover_options *o, const struct dns_srv_set *set,
-                       const struct discover_host *hosts, const struct kms_request *req,
-                       unsigned warnings, const struct catalog *cat)
-{
-    char g[GUID_TEXT_LEN + 1];
-    guid_format(&req->cmid, g);
-    printf("%s: %zu record%s (DNS server: %s)\n", set->name, set->total, set->total == 1 ? "" : "s",
-           o->dns_server ? o->dns_server : "system");
-    if (set->total > set->n)
-        printf("only the %zu most preferred are listed and probed; %zu left out (priority "
-               "%u..%u)\n",
-               set->n, set->total - set->n, set->left_out_priority_min, set->left_out_priority_max);
-    printf("probe: %s, CMID %s\n\n", o->product, g);
-    printf("%-4s %-6s %-28s %-5s %-22s %-17s %-9s %s\n", "PRIO", "WEIGHT", "HOST", "PORT",
-           "ADDRESS", "ANSWER", "COUNT", "EPID (HOST OS)");
-    for (size_t i = 0; i < set->n; i++) {
-        const struct discover_host *h = &hosts[i];
-        const struct client_session_result *r = &h->result;
-        char count[24] = "-", addr[NET_ADDR_TEXT] = "-", answer[32];
-        char epid[160] = "-";
-        if (h->rec->addrs.n)
-            net_addr_format((const struct sockaddr *)&h->rec->addrs.addr[0], addr, sizeof addr);
-        if (h->peer[0])
-            snprintf(addr, sizeof addr, "%s", h->peer);
-        if (h->rec->addrs.n == 0)
-            snprintf(answer, sizeof answer, "no address");
-        else if (!h->probed)
-            snprintf(answer, sizeof answer, "not probed");
-        else if (r->outcome == KMS_OUTCOME_HOST_ERROR)
-            snprintf(answer, sizeof answer, "%s", hresult_name(r->hresult));
-        else
-            snprintf(answer, sizeof answer, "%s", kms_outcome_name(r->outcome));
-        if (h->probed && kms_outcome_has_count(r->outcome)) {
-            snprintf(count, sizeof count, "%u/%u", r->response.count, req->n_policy);
-            unsigned long build = epid_build(r->response.epid);
-            snprintf(epid, sizeof epid, "%s (%lu: %s)", r->response.epid, build,
-                     host_os_of_build(build));
-        }
-        printf("%-4u %-6u %-28s %-5u %-22s %-17s %-9s %s\n", h->rec->priority, h->rec->weight,
-               h->rec->target, h->rec->port, addr, answer, count, epid);
-    }
-    for (size_t i = 0; cat && i < set->n; i++) {
-        const struct coverage *cv = hosts[i].coverage;
-        if (!cv)
-            continue;
-        char os[160], keys[400], refused[800];
-        coverage_host_text(cv, os, sizeof os);
-        coverage_lists(cv, cat, keys, sizeof keys, refused, sizeof refused);
-        printf("%s%s:%u coverage: %s; host keys %s; refuses %s\n", i ? "" : "\n",
-               hosts[i].rec->target, hosts[i].rec->port, os, keys[0] ? keys : "none matched",
-               refused[0] ? refused : "nothing");
-    }
-    if (warnings) {
-        printf("\n%u warning%s:\n", warnings, warnings == 1 ? "" : "s");
-        for (size_t i = 0; i < set->n; i++)
-            if (hosts[i].warning[0])
-                printf("  %s:%u: %s\n", hosts[i].rec->target, hosts[i].rec->port, hosts[i].warning);
-    }
-}
-
-/* --coverage for one host: its OS, the host keys that explain it, the groups activated and
- * refused. */
-static json_t *coverage_json(const struct coverage *cv, const struct catalog *cat)
-{
-    json_t *jc = json_object(), *jk = json_array(), *jact = json_array(), *jref = json_array();
-    char os[160];
-    coverage_host_text(cv, os, sizeof os);
-    json_object_set_new(jc, "host_os_text", json_string(os));
-    json_object_set_new(jc, "build", json_integer(cv->build));
-    for (size_t k = 0; k < cv->matched.n; k++)
-        json_array_append_new(jk, json_string(cat->csvlks[cv->matched.key[k]].key));
-    for (size_t k = 0; k < cv->n_groups; k++) {
-        const struct coverage_group *grp = &cv->groups[k];
-        if (grp->state == COVERAGE_ACTIVATED)
-            json_array_append_new(jact, json_string(cat->kms[grp->kms].key));
-        else if (grp->state == COVERAGE_REFUSED)
-            json_array_append_new(jref, json_string(cat->kms[grp->kms].key));
-    }
-    json_object_set_new(jc, "host_keys", jk);
-    json_object_set_new(jc, "activated", jact);
-    json_object_set_new(jc, "refused", jref);
-    return jc;
-}
-
-/* The record itself: target, port, priority, weight and the addresses it resolved to. */
-static void record_json(json_t *jh, const struct dns_srv_record *rec)
-{
-    json_t *jaddrs = json_array();
-    json_object_set_new(jh, "target", json_string(rec->target));
-    json_object_set_new(jh, "port", json_integer(rec->port));
-    json_object_set_new(jh, "priority", json_integer(rec->priority));
-    json_object_set_new(jh, "weight", json_integer(rec->weight));
-    for (size_t a = 0; a < rec->addrs.n; a++) {
-        char text[NET_ADDR_TEXT];
-        net_addr_format((const struct sockaddr *)&rec->addrs.addr[a], text, sizeof text);
-        json_array_append_new(jaddrs, json_string(text));
-    }
-    json_object_set_new(jh, "addresses", jaddrs);
-    if (rec->addrs.n == 0)
-        json_object_set_new(jh, "address_error", json_string(rec->addr_err));
-}
-
-/* What the probe found: outcome, latency, HRESULT or count, ePID and intervals, or the error. */
-static void probe_result_json(json_t *jh, const struct discover_host *h,
-                              const struct kms_request *req)
-{
-    const struct client_session_result *r = &h->result;
-    json_object_set_new(jh, "answers", json_boolean(answered(h)));
-    json_object_set_new(jh, "outcome",
-                        h->probed ? json_string(kms_outcome_name(r->outcome)) : json_null());
-    if (!h->probed)
-        return;
-    json_object_set_new(jh, "address", json_string(h->peer));
-    json_object_set_new(jh, "latency_ms", json_real((double)h->elapsed_us / 1000.0));
-    if (r->outcome == KMS_OUTCOME_HOST_ERROR) {
-        char hr[16];
-        snprintf(hr, sizeof hr, "0x%08X", r->hresult);
-        json_object_set_new(jh, "hresult", json_string(hr));
-        json_object_set_new(jh, "hresult_name", json_string(hresult_name(r->hresult)));
-    }
-    if (kms_outcome_has_count(r->outcome)) {
-        unsigned long build = epid_build(r->response.epid);
-        json_object_set_new(jh, "count", json_integer(r->response.count));
-        json_object_set_new(jh, "n_policy", json_integer(req->n_policy));
-        json_object_set_new(jh, "epid", json_string(r->response.epid));
-        json_object_set_new(jh, "host_build", json_integer((json_int_t)build));
-        json_object_set_new(jh, "host_os", json_string(host_os_of_build(build)));
-        json_object_set_new(jh, "activation_interval_min",
-                            json_integer(r->response.activation_interval));
-        json_object_set_new(jh, "renewal_interval_min", json_integer(r->response.renewal_interval));
-    } else if (r->err.detail[0]) {
-        json_object_set_new(jh, "error", json_string(r->err.detail));
-    }
-}
-
-/* One published host as a JSON object. */
-static json_t *host_json(const struct discover_host *h, const struct kms_request *req,
-                         const struct catalog *cat)
-{
-    json_t *jh = json_object();
-    record_json(jh, h->rec);
-    probe_result_json(jh, h, req);
-    if (h->coverage && cat)
-        json_object_set_new(jh, "coverage", coverage_json(h->coverage, cat));
-    json_object_set_new(jh, "warning", h->warning[0] ? json_string(h->warning) : json_null());
-    return jh;
-}
-
-static void print_json(const struct discover_options *o, const struct dns_srv_set *set,
-                       const struct discover_host *hosts, const struct kms_request *req, int status,
-                       const char *problem, const struct catalog *cat)
-{
-    char g[GUID_TEXT_LEN + 1];
-    json_t *root = json_object(), *jhosts = json_array(), *jwarn = json_array();
-    json_object_set_new(root, "name", json_string(set->name));
-    json_object_set_new(root, "records", json_integer((json_int_t)set->total));
-    json_object_set_new(root, "left_out", json_integer((json_int_t)(set->total - set->n)));
-    json_object_set_new(root, "dns_server",
-                        o->dns_server ? json_string(o->dns_server) : json_null());
-    json_object_set_new(root, "exit_status", json_integer(status));
-    json_object_set_new(root, "product", json_string(o->product));
-    if (req) {
-        guid_format(&req->cmid, g);
-        json_object_set_new(root, "probe_cmid", json_string(g));
-    }
-    for (size_t i = 0; hosts && i < set->n; i++) {
-        const struct discover_host *h = &hosts[i];
-        if (h->warning[0])
-            json_array_append_new(
-                jwarn, json_sprintf("%s:%u: %s", h->rec->target, h->rec->port, h->warning));
-        json_array_append_new(jhosts, host_json(h, req, cat));
-    }
-    if (problem)
-        json_array_append_new(jwarn, json_string(problem));
-    json_object_set_new(root, "hosts", jhosts);
-    json_object_set_new(root, "warnings", jwarn);
-    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    if (text)
-        puts(text);
-    free(text);
-    json_decref(root);
-}
-
-/* Probes every host with an address at once, each bounded by the timeout. */
-static int probe_all(const struct discover_options *o, struct discover_host *hosts, size_t n,
-                     const struct kms_request *req)
-{
-    struct discover_state st = {.base = net_event_base_new()};
-    if (!st.base)
-        return -1;
-    struct discover_probe probes[DNS_SRV_MAX];
-    struct net_client *clients[DNS_SRV_MAX] = {NULL};
-    uint8_t w_req[16];
-    for (size_t i = 0; i < n; i++) {
-        if (hosts[i].rec->addrs.n == 0)
-            continue;
-        struct net_client_params params = {.addrs = &hosts[i].rec->addrs};
-        client_session_options_default(&params.options);
-        params.timeout.tv_sec = (time_t)(o->timeout_us / 1000000);
-        params.timeout.tv_usec = (suseconds_t)(o->timeout_us % 1000000);
-        probes[i] = (struct discover_probe){&st, &hosts[i]};
-        for (size_t k = 0; k < sizeof w_req; k++)
-            w_req[k] = (uint8_t)(rand() & 0xff); /* the request IV only needs to vary */
-        hosts[i].probed = true;
-        st.outstanding++;
-        clients[i] = net_client_start(st.base, &params, req, w_req, on_probe_done, &probes[i]);
-        if (!clients[i]) {
-            hosts[i].probed = false;
-            st.outstanding--;
-        }
-    }
-    if (st.outstanding)
-        event_base_dispatch(st.base);
-    for (size_t i = 0; i < n; i++)
-        if (clients[i])
-            net_client_free(clients[i]);
-    event_base_free(st.base);
-    return 0;
+    unsigned warnings = discovery_judge(d, o->product);
+    if (o->coverage)
+        discovery_probe_coverage(d, cat, o->timeout_us);
+    r.exit_status = warnings ? DISCOVER_EXIT_WARNINGS : DISCOVER_EXIT_OK;
+    r.problem = NULL;
+    if (o->json)
+        discovery_print_json(stdout, d, &r, cat);
+    else
+        discovery_print_text(stdout, d, &r, cat);
+    return r.exit_status;
 }
 
 int discover_execute(const struct discover_options *o)
 {
     struct catalog cat;
+    struct discovery *d = calloc(1, sizeof *d);
     char err[512];
-    if (catalog_load(&cat, o->products_file, err, sizeof err)) {
-        fprintf(stderr, "kmsload discover: %s\n", err);
+    if (!d || catalog_load(&cat, o->products_file, err, sizeof err)) {
+        fprintf(stderr, "kmsload discover: %s\n", d ? err : "out of memory");
+        free(d);
         return DISCOVER_EXIT_USAGE;
     }
-    struct kms_request req;
-    if (build_request(&cat, o->product, &req)) {
-        catalog_free(&cat);
-        return DISCOVER_EXIT_USAGE;
-    }
-    srand((unsigned)time(NULL) ^ (unsigned)getpid());
-
-    static struct dns_srv_set set; /* large; one per process */
-    struct dns_srv_query q = {
-        .domain = o->domain, .dns_server = o->dns_server, .timeout_us = o->timeout_us};
-    enum dns_srv_status ds = dns_srv_lookup(&q, &set, err, sizeof err);
-    if (ds != DNS_SRV_OK) {
-        if (o->json)
-            print_json(o, &set, NULL, NULL, DISCOVER_EXIT_NO_RECORDS, err, NULL);
-        fprintf(stderr, "kmsload discover: %s\n", err);
-        catalog_free(&cat);
-        return DISCOVER_EXIT_NO_RECORDS;
-    }
-    /* The records come ranked as a client prefers them (dns_srv_compare). */
-    struct discover_host hosts[DNS_SRV_MAX];
-    memset(hosts, 0, sizeof hosts);
-    for (size_t i = 0; i < set.n; i++)
-        hosts[i].rec = &set.rec[i];
-    if (probe_all(o, hosts, set.n, &req)) {
-        fprintf(stderr, "kmsload discover: cannot create an event loop\n");
-        catalog_free(&cat);
-        return DISCOVER_EXIT_NO_RECORDS;
-    }
-    unsigned warnings = judge(hosts, set.n, o->product);
-    if (o->coverage)
-        probe_coverage(o, &cat, hosts, set.n);
-    int status = warnings ? DISCOVER_EXIT_WARNINGS : DISCOVER_EXIT_OK;
-    if (o->json)
-        print_json(o, &set, hosts, &req, status, NULL, &cat);
+    int status = DISCOVER_EXIT_USAGE;
+    if (discovery_request(&cat, o->product, &d->req, err, sizeof err))
+        usage_error("discover", "%s", err);
     else
-        print_text(o, &set, hosts, &req, warnings, &cat);
-    for (size_t i = 0; i < set.n; i++)
-        free(hosts[i].coverage);
+        status = discover_hosts(o, &cat, d);
+    discovery_free(d);
+    free(d);
     catalog_free(&cat);
     return status;
 }

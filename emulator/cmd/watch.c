@@ -4,15 +4,12 @@
 #include "dns_srv.h"
 #include "fd_limit.h"
 #include "metrics_http.h"
-#include "netclient.h"
-#include "probe_cmid.h"
 #include "usage.h"
 #include "value_parse.h"
 #include "watch_metrics.h"
 
 #include <event2/event.h>
 #include <getopt.h>
-#include <openssl/rand.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,238 +50,10 @@ static const char watch_usage[] =
 /* Open files asked for: probes of every host and application, and the metrics connections. */
 #define WATCH_OPEN_FILES 4096
 
-struct watch;
-
-/* One application's probe of one host. */
-struct watch_probe {
-    struct watch *w;
-    struct watch_target *target;
-    struct watch_app_state *state;
-    struct net_client *client;
-    char last_line[400]; /* what was printed last, to print changes only */
-};
-
-/* One watched host: where it is and its probes (parallel to the metrics' host states). */
-struct watch_target {
-    struct watch_host_state *state;
-    struct net_addrs addrs;
-    bool resolved;
-    char resolve_err[448];
-    struct watch_probe probes[WATCH_MAX_APPS];
-};
-
-struct watch {
-    const struct watch_options *opt;
-    struct event_base *base;
-    char host[NET_HOST_MAX]; /* a HOST[:PORT] target */
-    uint16_t port;
-    struct net_client_params params; /* addrs set per probe */
-    struct kms_request requests[WATCH_MAX_APPS];
-    struct watch_metrics metrics;
-    struct watch_target targets[WATCH_MAX_HOSTS];
-    char dns_line[400]; /* the last DNS problem printed */
-    unsigned in_flight;
-    unsigned long rounds;
-    struct event *timer;
-};
-
-static double unix_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void timestamp(char *out, size_t cap)
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static void random_bytes(uint8_t *out, size_t len)
-{
-    if (RAND_bytes(out, (int)len) != 1)
-        for (size_t i = 0; i < len; i++)
-            out[i] = (uint8_t)rand();
-}
-
-static void round_over(struct watch *w)
-{
-    w->rounds++;
-    /* loopexit, unlike loopbreak, also holds when a round ends before the loop started. */
-    if (w->opt->max_rounds && w->rounds >= w->opt->max_rounds)
-        event_base_loopexit(w->base, NULL);
-}
-
-static void on_probe_done(struct net_client *client, const struct client_session_result *res,
-                          void *arg)
-{
-    struct watch_probe *p = arg;
-    struct watch *w = p->w;
-    double duration = client ? (double)net_client_elapsed_us(client) / 1e6 : 0;
-    watch_app_state_record(p->state, res, duration, unix_now());
-    char line[400], ts[32];
-    watch_app_state_describe(p->state, line, sizeof line);
-    if (strcmp(line, p->last_line) != 0) {
-        timestamp(ts, sizeof ts);
-        printf("%s %s %s: %s%s%s%s\n", ts, p->target->state->name, p->state->application, line,
-               p->last_line[0] ? " (was: " : "", p->last_line, p->last_line[0] ? ")" : "");
-        fflush(stdout);
-        snprintf(p->last_line, sizeof p->last_line, "%s", line);
-    }
-    if (client)
-        net_client_free(client);
-    p->client = NULL;
-    if (--w->in_flight == 0)
-        round_over(w);
-}
-
-/* A host slot for name: the one already watching it, else a free or withdrawn one. */
-static struct watch_target *target_slot(struct watch *w, const char *name)
-{
-    struct watch_metrics *m = &w->metrics;
-    for (size_t i = 0; i < m->n_hosts; i++)
-        if (strcmp(m->hosts[i].name, name) == 0)
-            return &w->targets[i];
-    size_t slot = m->n_hosts;
-    if (m->n_hosts == 1 && !m->hosts[0].name[0]) {
-        slot = 0; /* dns: the template slot takes the first host DNS names */
-    } else if (slot == WATCH_MAX_HOSTS) {
-        for (slot = 0; slot < WATCH_MAX_HOSTS && m->hosts[slot].listed; slot++)
-            ;
-        if (slot == WATCH_MAX_HOSTS)
-            return NULL;
-    } else {
-        m->n_hosts++;
-    }
-    struct watch_host_state *hs = &m->hosts[slot];
-    struct watch_target *t = &w->targets[slot];
-    memset(t, 0, sizeof *t);
-    snprintf(hs->name, sizeof hs->name, "%s", name);
-    hs->listed = false;
-    t->state = hs;
-    for (size_t a = 0; a < m->n_apps; a++) {
-        watch_app_state_init(&hs->apps[a], m->hosts[0].apps[a].application,
-                             m->hosts[0].apps[a].product, m->hosts[0].apps[a].required);
-        t->probes[a] = (struct watch_probe){.w = w, .target = t, .state = &hs->apps[a]};
-    }
-    return t;
-}
-
-static void print_dns(struct watch *w, const char *line)
-{
-    if (strcmp(line, w->dns_line) == 0)
-        return;
-    char ts[32];
-    timestamp(ts, sizeof ts);
-    printf("%s dns:%s: %s\n", ts, w->opt->dns_domain, line);
-    fflush(stdout);
-    snprintf(w->dns_line, sizeof w->dns_line, "%s", line);
-}
-
-/*
- * A dns: target: the hosts of this round's SRV answer (a failed lookup keeps the last ones, as
- * clients keep using a host they know). Hosts DNS no longer names are dropped with a line.
- */
-static void refresh_dns_hosts(struct watch *w)
-{
-    static struct dns_srv_set set; /* large; one watch per process */
-    char err[256], line[400];
-    struct dns_srv_query q = {.domain = w->opt->dns_domain,
-                              .dns_server = w->opt->dns_server,
-                              .timeout_us = w->opt->timeout_us};
-    enum dns_srv_status ds = dns_srv_lookup(&q, &set, err, sizeof err);
-    w->metrics.dns_ok = ds == DNS_SRV_OK;
-    if (ds != DNS_SRV_OK) {
-        snprintf(line, sizeof line, "lookup failed: %.300s", err);
-        print_dns(w, line);
-        return;
-    }
-    bool seen[WATCH_MAX_HOSTS] = {false};
-    unsigned listed = 0;
-    for (size_t i = 0; i < set.n; i++) {
-        char name[WATCH_HOST_NAME_MAX];
-        snprintf(name, sizeof name, strchr(set.rec[i].target, ':') ? "[%.256s]:%u" : "%.256s:%u",
-                 set.rec[i].target, set.rec[i].port);
-        struct watch_target *t = target_slot(w, name);
-        if (!t)
-            continue;
-        seen[t - w->targets] = true;
-        t->state->listed = true;
-        t->addrs = set.rec[i].addrs;
-        t->resolved = set.rec[i].addrs.n > 0;
-        snprintf(t->resolve_err, sizeof t->resolve_err, "%s has no address: %.150s", name,
-                 set.rec[i].addr_err);
-        listed++;
-    }
-    for (size_t i = 0; i < w->metrics.n_hosts; i++)
-        if (w->metrics.hosts[i].listed && !seen[i]) {
-            char ts[32];
-            timestamp(ts, sizeof ts);
-            printf("%s %s: no longer published in DNS, not watched\n", ts,
-                   w->metrics.hosts[i].name);
-            w->metrics.hosts[i].listed = false;
-        }
-    w->metrics.dns_hosts = listed;
-    snprintf(line, sizeof line, "%u host%s published", listed, listed == 1 ? "" : "s");
-    print_dns(w, line);
-}
-
-static void start_round(struct watch *w)
-{
-    if (w->in_flight > 0)
-        return; /* the previous round is still waiting for answers (bounded by --timeout) */
-    if (w->opt->dns_domain) {
-        refresh_dns_hosts(w);
-    } else {
-        struct watch_target *t = &w->targets[0];
-        t->resolved = net_resolve(w->host, w->port, false, &t->addrs, t->resolve_err,
-                                  sizeof t->resolve_err) == 0;
-    }
-    unsigned probes = 0;
-    for (size_t h = 0; h < w->metrics.n_hosts; h++)
-        if (w->metrics.hosts[h].listed)
-            probes += (unsigned)w->metrics.n_apps;
-    if (probes == 0) {
-        round_over(w);
-        return;
-    }
-    w->in_flight = probes;
-    for (size_t h = 0; h < w->metrics.n_hosts; h++) {
-        struct watch_target *t = &w->targets[h];
-        if (!t->state->listed)
-            continue;
-        for (size_t a = 0; a < w->metrics.n_apps; a++) {
-            struct watch_probe *p = &t->probes[a];
-            struct kms_request req = w->requests[a];
-            struct timespec now;
-            clock_gettime(CLOCK_REALTIME, &now);
-            req.client_time = filetime_from_unix(now.tv_sec, (uint32_t)now.tv_nsec);
-            uint8_t w_req[16];
-            random_bytes(w_req, sizeof w_req);
-            struct net_client_params params = w->params;
-            params.addrs = &t->addrs;
-            p->client = t->resolved
-                            ? net_client_start(w->base, &params, &req, w_req, on_probe_done, p)
-                            : NULL;
-            if (!p->client) {
-                struct client_session_result res;
-                memset(&res, 0, sizeof res);
-                res.outcome = KMS_OUTCOME_REFUSED;
-                snprintf(res.err.detail, sizeof res.err.detail, "%.150s",
-                         t->resolved ? "out of memory" : t->resolve_err);
-                on_probe_done(NULL, &res, p);
-            }
-        }
-    }
-}
-
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
-    start_round(arg);
+    watch_start_round(arg);
 }
 
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
@@ -293,31 +62,6 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
     (void)what;
     fprintf(stderr, "kmsload watch: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     event_base_loopbreak(w->base);
-}
-
-/* A catalogue edition ("win10-pro") or group ("office2010") → the request to send for it. */
-static int probe_request(const struct catalog *cat, const char *name, struct kms_request *req,
-                         const struct catalog_kms **group)
-{
-    const struct catalog_sku *sku = catalog_find_sku(cat, name);
-    const struct catalog_kms *kms = sku ? &cat->kms[sku->kms] : catalog_find_kms(cat, name);
-    if (!kms)
-        return -1;
-    if (!sku)
-        for (size_t i = 0; i < cat->n_skus && !sku; i++)
-            if (&cat->kms[cat->skus[i].kms] == kms)
-                sku = &cat->skus[i];
-    memset(req, 0, sizeof *req);
-    req->major = (uint16_t)kms->protocol;
-    req->app_id = cat->apps[kms->app].id;
-    req->kms_id = kms->id;
-    if (sku)
-        req->sku_id = sku->id;
-    req->n_policy = kms->n_policy;
-    req->license_status = 2; /* initial grace, as a machine that has not activated yet */
-    req->binding_expiration = 43200;
-    *group = kms;
-    return 0;
 }
 
 enum { OPT_PRODUCTS = 256, OPT_CMID_SEED, OPT_DNS_SERVER, OPT_CATALOG };
@@ -421,66 +165,6 @@ int watch_options_parse(int argc, char **argv, struct watch_options *o, char *er
     return 0;
 }
 
-/* Names kept for the whole run: the application keys and products of the first host's states
- * point here (the catalogue is freed once the requests are built). */
-struct watch_names {
-    char app[WATCH_MAX_APPS][CATALOG_KEY_MAX];
-    char product[WATCH_MAX_APPS][CATALOG_KEY_MAX + CATALOG_NAME_MAX];
-};
-
-/* The requests (one per application) from --products; returns 0 or -1 with a message. */
-static int watch_products(struct watch *w, const struct catalog *cat, struct watch_names *names,
-                          char *err, size_t err_len)
-{
-    const struct watch_options *o = w->opt;
-    struct guid cmid;
-    /* This machine's probe CMID (shared with probe and discover): one entry per application in
-     * a host's count, refreshed by every round, whichever of these commands sent it. */
-    if (o->cmid_seed)
-        probe_cmid_from_seed(o->cmid_seed, &cmid);
-    else
-        probe_cmid_stable(&cmid);
-    struct watch_host_state *first = &w->metrics.hosts[0];
-    const char *p = o->products;
-    while (*p) {
-        size_t len = strcspn(p, ",");
-        char item[CATALOG_KEY_MAX + CATALOG_NAME_MAX];
-        snprintf(item, sizeof item, "%.*s", (int)len, p);
-        p += len + (p[len] == ',');
-        if (!item[0])
-            continue;
-        size_t n = w->metrics.n_apps;
-        const struct catalog_kms *group;
-        if (n == WATCH_MAX_APPS)
-            return usage_set(err, err_len, "--products: at most %d applications", WATCH_MAX_APPS);
-        if (probe_request(cat, item, &w->requests[n], &group))
-            return usage_set(err, err_len,
-                             "--products: \"%s\" is not a catalogue edition or group (see "
-                             "kmsload probe --list-products)",
-                             item);
-        const struct catalog_app *app = &cat->apps[group->app];
-        for (size_t i = 0; i < n; i++)
-            if (strcmp(first->apps[i].application, app->key) == 0)
-                return usage_set(err, err_len,
-                                 "--products: \"%s\" and \"%s\" are both %s: give one per "
-                                 "application",
-                                 first->apps[i].product, item, app->name);
-        w->requests[n].cmid = cmid;
-        char ws[64];
-        snprintf(ws, sizeof ws, "kmsload-watch-%s", app->key);
-        kms_request_set_workstation(&w->requests[n], ws);
-        /* The application keys and product names outlive the catalogue in these copies. */
-        snprintf(names->app[n], sizeof names->app[n], "%s", app->key);
-        snprintf(names->product[n], sizeof names->product[n], "%s", item);
-        watch_app_state_init(&first->apps[n], names->app[n], names->product[n], group->n_policy);
-        n++;
-        w->metrics.n_apps = n;
-    }
-    if (w->metrics.n_apps == 0)
-        return usage_set(err, err_len, "--products: no product given");
-    return 0;
-}
-
 static void announce(const struct watch *w, const struct metrics_http *http)
 {
     const struct watch_options *o = w->opt;
@@ -498,40 +182,11 @@ static void announce(const struct watch *w, const struct metrics_http *http)
     fflush(stdout);
 }
 
-/* The hosts watched: slot 0 a template until DNS names hosts, or the one --target. */
-static void watch_targets_init(struct watch *w, const struct watch_options *o)
-{
-    if (o->dns_domain) {
-        /* Slot 0 only carries the application template until DNS names hosts. */
-        w->metrics.dns_domain = o->dns_domain;
-        w->metrics.hosts[0].listed = false;
-        w->metrics.hosts[0].name[0] = '\0';
-        w->metrics.n_hosts = 1;
-        w->targets[0].state = &w->metrics.hosts[0];
-    } else {
-        char name[WATCH_HOST_NAME_MAX];
-        char err[256];
-        net_parse_target(o->target, KMS_DEFAULT_PORT, w->host, sizeof w->host, &w->port, err,
-                         sizeof err);
-        snprintf(name, sizeof name, strchr(w->host, ':') ? "[%s]:%u" : "%s:%u", w->host, w->port);
-        snprintf(w->metrics.hosts[0].name, sizeof w->metrics.hosts[0].name, "%s", name);
-        w->metrics.n_hosts = 1;
-        w->metrics.hosts[0].listed = true;
-        struct watch_target *t = &w->targets[0];
-        t->state = &w->metrics.hosts[0];
-        for (size_t a = 0; a < w->metrics.n_apps; a++)
-            t->probes[a] = (struct watch_probe){.w = w, .target = t, .state = &t->state->apps[a]};
-    }
-}
-
 /* Everything watch_execute set up, in reverse. */
 static void watch_release(struct watch *w, struct metrics_http *http, struct event *ev_int,
                           struct event *ev_term)
 {
-    for (size_t h = 0; h < w->metrics.n_hosts; h++)
-        for (size_t a = 0; a < w->metrics.n_apps; a++)
-            if (w->targets[h].probes[a].client)
-                net_client_free(w->targets[h].probes[a].client);
+    watch_cancel_probes(w);
     metrics_http_stop(http);
     if (w->timer)
         event_free(w->timer);
@@ -570,9 +225,7 @@ int watch_execute(const struct watch_options *o)
     catalog_free(&cat);
 
     w->metrics.interval_s = (double)o->interval_us / 1e6;
-    client_session_options_default(&w->params.options);
-    w->params.timeout.tv_sec = (time_t)(o->timeout_us / 1000000);
-    w->params.timeout.tv_usec = (suseconds_t)(o->timeout_us % 1000000);
+    client_params(&w->params, NULL, o->timeout_us);
     watch_targets_init(w, o);
 
     signal(SIGPIPE, SIG_IGN);
@@ -607,7 +260,7 @@ int watch_execute(const struct watch_options *o)
     struct timeval tv = {(time_t)(o->interval_us / 1000000),
                          (suseconds_t)(o->interval_us % 1000000)};
     event_add(w->timer, &tv);
-    start_round(w);
+    watch_start_round(w);
     event_base_dispatch(w->base);
     status = 0;
 out:

@@ -14,11 +14,6 @@
 /* Writes the section (heading level "##" or "###" as given). Returns 0 or -1 on a write error. */
 int coverage_md_print(FILE *f, const struct coverage *cv, const struct catalog *cat,
                       const char *heading);
-/* One group's result in words: "activated (count 3)", "refused: 0xC004F042 (the KMS host ...)". */
-void coverage_result_text(const struct coverage_group *g, char *out, size_t cap);
-/* The matched host keys as one line ("Windows Server 2012 R2, Office 2016"), or "none". */
-void coverage_keys_text(const struct coverage *cv, const struct catalog *cat, char *out,
-                        size_t cap);
 
 /*
  * The coverage a run measured, from its events.csv: every product group its populations asked

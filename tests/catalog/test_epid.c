@@ -61,6 +61,7 @@ Test(epid, build_alone)
     cr_expect_eq(epid_build("03612-00206-565-823180-03-1033-17763.0000-0022026"), 17763);
     cr_expect_eq(epid_build("55041-00096-215-326455-03-10249-7601.0000-1742020"), 7601);
     cr_expect_eq(epid_build("06401-00206-271-392041-03-1033-26100.0000-0452025"), 26100);
+    cr_expect_eq(epid_build("03612-00206-563-599017-03-1033-17763.0000-3112020"), 17763);
     cr_expect_eq(epid_build("garbage"), 0);
     cr_expect_eq(epid_build(""), 0);
     cr_expect_eq(epid_build("1-2-3-4-5-6-x.0000-7"), 0);

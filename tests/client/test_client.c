@@ -185,6 +185,18 @@ Test(client, random_cmids_and_bytes_differ)
     cr_expect_neq(memcmp(x, y, sizeof x), 0);
 }
 
+Test(client, seeded_cmids)
+{
+    struct guid a, b, c;
+    probe_cmid_from_seed("seed", &a);
+    probe_cmid_from_seed("seed", &b);
+    cr_assert_eq(memcmp(a.b, b.b, 16), 0, "same seed: same CMID");
+    probe_cmid_from_seed("seed2", &c);
+    cr_assert_neq(memcmp(a.b, c.b, 16), 0, "another seed: another CMID");
+    cr_assert_eq(a.b[7] >> 4, 4, "version 4");
+    cr_assert_eq(a.b[8] >> 6, 2, "RFC 4122 variant");
+}
+
 /* ---- exchanges ---- */
 
 Test(client, one_exchange_activates_and_decodes)
@@ -350,7 +362,7 @@ Test(client, dns_lookup_in_preference_order)
         .domain = "example.test", .dns_server = dns.server, .timeout_us = 5000000};
     enum dns_srv_status st;
     char err[256] = "";
-    struct dns_srv_set *set = client_dns_lookup(&q, true, &st, err, sizeof err);
+    struct dns_srv_set *set = client_dns_lookup(&q, &st, err, sizeof err);
     cr_assert_not_null(set);
     cr_assert_eq(st, DNS_SRV_OK, "%s", err);
     cr_assert_eq(set->n, 3);
@@ -360,7 +372,7 @@ Test(client, dns_lookup_in_preference_order)
     cr_expect_eq(set->rec[2].addrs.n, 0, "b has no address record");
     free(set);
     q.domain = "missing.example.test";
-    set = client_dns_lookup(&q, true, &st, err, sizeof err);
+    set = client_dns_lookup(&q, &st, err, sizeof err);
     cr_assert_not_null(set);
     cr_expect_neq(st, DNS_SRV_OK);
     cr_expect_str_eq(set->name, "_vlmcs._tcp.missing.example.test");

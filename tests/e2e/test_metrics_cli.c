@@ -4,9 +4,7 @@
  * rounds and restarts) and serves what it saw. Children are bounded in time and killed by the
  * suite's fini; the HTTP client here only sends a GET and splits the answer at the blank line.
  */
-#include "probe_cmid.h"
 #include "support.h"
-#include "watch_metrics.h"
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -326,26 +324,4 @@ Test(metrics_cli, bad_usage_is_refused_with_a_message)
         cr_expect_eq(status, 2, "case %zu (%s %s): status %d", i, a[0], a[1] ? a[1] : "", status);
         free(out);
     }
-}
-
-Test(metrics_cli, seeded_cmids_and_epid_builds)
-{
-    struct guid a, b, c;
-    probe_cmid_from_seed("seed", &a);
-    probe_cmid_from_seed("seed", &b);
-    cr_assert_eq(memcmp(a.b, b.b, 16), 0, "same seed: same CMID");
-    probe_cmid_from_seed("seed2", &c);
-    cr_assert_neq(memcmp(a.b, c.b, 16), 0, "another seed: another CMID");
-    cr_assert_eq(a.b[7] >> 4, 4, "version 4");
-    cr_assert_eq(a.b[8] >> 6, 2, "RFC 4122 variant");
-
-    char build[16];
-    watch_epid_build("03612-00206-563-599017-03-1033-17763.0000-3112020", build, sizeof build);
-    cr_assert_str_eq(build, "17763");
-    watch_epid_build("06401-00206-271-392041-03-1033-26100.0000-0452025", build, sizeof build);
-    cr_assert_str_eq(build, "26100");
-    watch_epid_build("garbage", build, sizeof build);
-    cr_assert_str_empty(build);
-    watch_epid_build("1-2-3-4-5-6-abc.0000-7", build, sizeof build);
-    cr_assert_str_empty(build);
 }

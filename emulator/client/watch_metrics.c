@@ -1,8 +1,8 @@
 #include "watch_metrics.h"
 
+#include "epid.h"
 #include "hresult.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,23 +14,6 @@ void watch_app_state_init(struct watch_app_state *s, const char *application, co
     s->product = product;
     s->required = required;
     metrics_histogram_init(&s->duration, metrics_latency_bounds, metrics_latency_n_bounds);
-}
-
-void watch_epid_build(const char *epid, char *out, size_t cap)
-{
-    /* 05426-00206-152-001234-03-1033-17763.0000-0452023: the seventh field, before the dot. */
-    const char *p = epid;
-    out[0] = '\0';
-    for (int dashes = 0; *p && dashes < 6; p++)
-        if (*p == '-')
-            dashes++;
-    size_t n = 0;
-    while (n < 6 && isdigit((unsigned char)p[n]))
-        n++;
-    if (n == 0 || p[n] != '.' || n + 1 > cap)
-        return;
-    memcpy(out, p, n);
-    out[n] = '\0';
 }
 
 void watch_app_state_record(struct watch_app_state *s, const struct client_session_result *res,
@@ -58,7 +41,8 @@ void watch_app_state_record(struct watch_app_state *s, const struct client_sessi
         s->has_count = true;
         s->count = res->response.count;
         snprintf(s->epid, sizeof s->epid, "%.71s", res->response.epid);
-        watch_epid_build(s->epid, s->host_build, sizeof s->host_build);
+        unsigned build = epid_build(s->epid);
+        snprintf(s->host_build, sizeof s->host_build, build ? "%u" : "", build);
     }
 }
 

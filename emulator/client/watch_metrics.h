@@ -59,8 +59,6 @@ void watch_app_state_record(struct watch_app_state *s, const struct client_sessi
                             double duration_s, double now);
 /* One line for people: "count 25 (activated)", "refused 0xC004F042 ...", "unreachable: ...". */
 void watch_app_state_describe(const struct watch_app_state *s, char *out, size_t cap);
-/* The build an ePID names ("…-17763.0000-…" → "17763"); "" when it has none. */
-void watch_epid_build(const char *epid, char *out, size_t cap);
 /* metrics_http render callback (arg: struct watch_metrics). */
 void watch_metrics_render(struct metrics_text *out, void *arg);
 

@@ -1,0 +1,51 @@
+#include "coverage_print.h"
+
+#include "hresult.h"
+
+#include <stdbool.h>
+
+void coverage_print_text(FILE *f, const char *host_name, uint16_t port, const struct coverage *cv,
+                         const struct catalog *cat)
+{
+    char host[200], keys[1024], result[400];
+    coverage_host_text(cv, host, sizeof host);
+    coverage_keys_text(cv, cat, keys, sizeof keys);
+    fprintf(f, "kmsload coverage %s:%u\n", host_name, port);
+    fprintf(f, "host OS:      %s\n", host);
+    fprintf(f, "host keys:    %s\n", keys);
+    if (cv->n_unexplained) {
+        fprintf(f, "also:         activates");
+        for (size_t i = 0; i < cv->n_unexplained; i++)
+            fprintf(f, "%s %s", i ? "," : "", cat->kms[cv->unexplained[i]].name);
+        fprintf(f, " (no single host key explains these)\n");
+    }
+    fputc('\n', f);
+    uint32_t meanings[8];
+    size_t n_meanings = 0;
+    for (size_t i = 0; i < cv->n_groups; i++) {
+        const struct coverage_group *g = &cv->groups[i];
+        if (g->state == COVERAGE_REFUSED) {
+            /* The HRESULT's meaning once, below the table, keeps each row on one line. */
+            snprintf(result, sizeof result, "refused   0x%08X %s", g->hresult,
+                     hresult_name(g->hresult));
+            bool seen = false;
+            for (size_t m = 0; m < n_meanings; m++)
+                seen = seen || meanings[m] == g->hresult;
+            if (!seen && n_meanings < 8)
+                meanings[n_meanings++] = g->hresult;
+        } else {
+            coverage_result_text(g, result, sizeof result);
+        }
+        fprintf(f, "  %-50s %s\n", cat->kms[g->kms].name, result);
+    }
+    for (size_t m = 0; m < n_meanings; m++)
+        fprintf(f, "  (0x%08X: %s)\n", meanings[m], hresult_meaning(meanings[m]));
+    bool any = false;
+    for (size_t i = 0; i < cv->n_groups; i++)
+        if (cv->groups[i].state == COVERAGE_REFUSED) {
+            if (!any)
+                fprintf(f, "\nWhat to do:\n");
+            any = true;
+            fprintf(f, "  - %s\n", cv->groups[i].advice);
+        }
+}

@@ -1,0 +1,281 @@
+#include "watch_rounds.h"
+
+#include "client_dns.h"
+#include "client_request.h"
+#include "errmsg.h"
+#include "probe_cmid.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double unix_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void timestamp(char *out, size_t cap)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void round_over(struct watch *w)
+{
+    w->rounds++;
+    /* loopexit, unlike loopbreak, also holds when a round ends before the loop started. */
+    if (w->opt->max_rounds && w->rounds >= w->opt->max_rounds)
+        event_base_loopexit(w->base, NULL);
+}
+
+static void on_probe_done(const struct client_outcome *out, void *arg)
+{
+    struct watch_probe *p = arg;
+    struct watch *w = p->w;
+    watch_app_state_record(p->state, &out->result, (double)out->elapsed_us / 1e6, unix_now());
+    char line[400], ts[32];
+    watch_app_state_describe(p->state, line, sizeof line);
+    if (strcmp(line, p->last_line) != 0) {
+        timestamp(ts, sizeof ts);
+        printf("%s %s %s: %s%s%s%s\n", ts, p->target->state->name, p->state->application, line,
+               p->last_line[0] ? " (was: " : "", p->last_line, p->last_line[0] ? ")" : "");
+        fflush(stdout);
+        snprintf(p->last_line, sizeof p->last_line, "%s", line);
+    }
+    p->call = NULL;
+    if (--w->in_flight == 0)
+        round_over(w);
+}
+
+/* A host slot for name: the one already watching it, else a free or withdrawn one. */
+static struct watch_target *target_slot(struct watch *w, const char *name)
+{
+    struct watch_metrics *m = &w->metrics;
+    for (size_t i = 0; i < m->n_hosts; i++)
+        if (strcmp(m->hosts[i].name, name) == 0)
+            return &w->targets[i];
+    size_t slot = m->n_hosts;
+    if (m->n_hosts == 1 && !m->hosts[0].name[0]) {
+        slot = 0; /* dns: the template slot takes the first host DNS names */
+    } else if (slot == WATCH_MAX_HOSTS) {
+        for (slot = 0; slot < WATCH_MAX_HOSTS && m->hosts[slot].listed; slot++)
+            ;
+        if (slot == WATCH_MAX_HOSTS)
+            return NULL;
+    } else {
+        m->n_hosts++;
+    }
+    struct watch_host_state *hs = &m->hosts[slot];
+    struct watch_target *t = &w->targets[slot];
+    memset(t, 0, sizeof *t);
+    snprintf(hs->name, sizeof hs->name, "%s", name);
+    hs->listed = false;
+    t->state = hs;
+    for (size_t a = 0; a < m->n_apps; a++) {
+        watch_app_state_init(&hs->apps[a], m->hosts[0].apps[a].application,
+                             m->hosts[0].apps[a].product, m->hosts[0].apps[a].required);
+        t->probes[a] = (struct watch_probe){.w = w, .target = t, .state = &hs->apps[a]};
+    }
+    return t;
+}
+
+static void print_dns(struct watch *w, const char *line)
+{
+    if (strcmp(line, w->dns_line) == 0)
+        return;
+    char ts[32];
+    timestamp(ts, sizeof ts);
+    printf("%s dns:%s: %s\n", ts, w->opt->dns_domain, line);
+    fflush(stdout);
+    snprintf(w->dns_line, sizeof w->dns_line, "%s", line);
+}
+
+/*
+ * A dns: target: the hosts of this round's SRV answer (a failed lookup keeps the last ones, as
+ * clients keep using a host they know). Hosts DNS no longer names are dropped with a line.
+ */
+static void refresh_dns_hosts(struct watch *w)
+{
+    char err[256], line[400];
+    struct dns_srv_query q = {.domain = w->opt->dns_domain,
+                              .dns_server = w->opt->dns_server,
+                              .timeout_us = w->opt->timeout_us};
+    enum dns_srv_status ds;
+    struct dns_srv_set *set = client_dns_lookup(&q, &ds, err, sizeof err);
+    w->metrics.dns_ok = ds == DNS_SRV_OK;
+    if (ds != DNS_SRV_OK) {
+        snprintf(line, sizeof line, "lookup failed: %.300s", err);
+        print_dns(w, line);
+        free(set);
+        return;
+    }
+    bool seen[WATCH_MAX_HOSTS] = {false};
+    unsigned listed = 0;
+    for (size_t i = 0; i < set->n; i++) {
+        char name[WATCH_HOST_NAME_MAX];
+        client_host_name(set->rec[i].target, set->rec[i].port, name, sizeof name);
+        struct watch_target *t = target_slot(w, name);
+        if (!t)
+            continue;
+        seen[t - w->targets] = true;
+        t->state->listed = true;
+        t->addrs = set->rec[i].addrs;
+        t->resolved = set->rec[i].addrs.n > 0;
+        snprintf(t->resolve_err, sizeof t->resolve_err, "%s has no address: %.150s", name,
+                 set->rec[i].addr_err);
+        listed++;
+    }
+    for (size_t i = 0; i < w->metrics.n_hosts; i++)
+        if (w->metrics.hosts[i].listed && !seen[i]) {
+            char ts[32];
+            timestamp(ts, sizeof ts);
+            printf("%s %s: no longer published in DNS, not watched\n", ts,
+                   w->metrics.hosts[i].name);
+            w->metrics.hosts[i].listed = false;
+        }
+    free(set);
+    w->metrics.dns_hosts = listed;
+    snprintf(line, sizeof line, "%u host%s published", listed, listed == 1 ? "" : "s");
+    print_dns(w, line);
+}
+
+/* Asks one host about every application, dated now. */
+static void ask_target(struct watch *w, struct watch_target *t)
+{
+    for (size_t a = 0; a < w->metrics.n_apps; a++) {
+        struct watch_probe *p = &t->probes[a];
+        struct kms_request req = w->requests[a];
+        client_request_stamp(&req, 0);
+        struct net_client_params params = w->params;
+        params.addrs = &t->addrs;
+        p->call = t->resolved ? client_call_start(w->base, &params, &req, on_probe_done, p) : NULL;
+        if (!p->call) {
+            struct client_outcome out;
+            memset(&out, 0, sizeof out);
+            out.result.outcome = KMS_OUTCOME_REFUSED;
+            snprintf(out.result.err.detail, sizeof out.result.err.detail, "%.150s",
+                     t->resolved ? "out of memory" : t->resolve_err);
+            on_probe_done(&out, p);
+        }
+    }
+}
+
+void watch_start_round(struct watch *w)
+{
+    if (w->in_flight > 0)
+        return; /* the previous round is still waiting for answers (bounded by --timeout) */
+    if (w->opt->dns_domain) {
+        refresh_dns_hosts(w);
+    } else {
+        struct watch_target *t = &w->targets[0];
+        t->resolved = net_resolve(w->host, w->port, false, &t->addrs, t->resolve_err,
+                                  sizeof t->resolve_err) == 0;
+    }
+    unsigned probes = 0;
+    for (size_t h = 0; h < w->metrics.n_hosts; h++)
+        if (w->metrics.hosts[h].listed)
+            probes += (unsigned)w->metrics.n_apps;
+    if (probes == 0) {
+        round_over(w);
+        return;
+    }
+    w->in_flight = probes;
+    for (size_t h = 0; h < w->metrics.n_hosts; h++)
+        if (w->targets[h].state->listed)
+            ask_target(w, &w->targets[h]);
+}
+
+void watch_cancel_probes(struct watch *w)
+{
+    for (size_t h = 0; h < w->metrics.n_hosts; h++)
+        for (size_t a = 0; a < w->metrics.n_apps; a++) {
+            client_call_cancel(w->targets[h].probes[a].call);
+            w->targets[h].probes[a].call = NULL;
+        }
+}
+
+/* The requests (one per application) from --products; returns 0 or -1 with a message. */
+int watch_products(struct watch *w, const struct catalog *cat, struct watch_names *names, char *err,
+                   size_t err_len)
+{
+    const struct watch_options *o = w->opt;
+    struct guid cmid;
+    /* This machine's probe CMID (shared with probe and discover): one entry per application in
+     * a host's count, refreshed by every round, whichever of these commands sent it. */
+    if (o->cmid_seed)
+        probe_cmid_from_seed(o->cmid_seed, &cmid);
+    else
+        probe_cmid_stable(&cmid);
+    struct watch_host_state *first = &w->metrics.hosts[0];
+    const char *p = o->products;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        char item[CATALOG_KEY_MAX + CATALOG_NAME_MAX];
+        snprintf(item, sizeof item, "%.*s", (int)len, p);
+        p += len + (p[len] == ',');
+        if (!item[0])
+            continue;
+        size_t n = w->metrics.n_apps;
+        const struct catalog_kms *group;
+        const struct catalog_sku *sku;
+        if (n == WATCH_MAX_APPS)
+            return errmsg_set(err, err_len, "--products: at most %d applications", WATCH_MAX_APPS);
+        if (client_product_find(cat, item, &sku, &group))
+            return errmsg_set(err, err_len,
+                              "--products: \"%s\" is not a catalogue edition or group (see "
+                              "kmsload probe --list-products)",
+                              item);
+        client_request_for(cat, group, sku, &w->requests[n]);
+        const struct catalog_app *app = &cat->apps[group->app];
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(first->apps[i].application, app->key) == 0)
+                return errmsg_set(err, err_len,
+                                  "--products: \"%s\" and \"%s\" are both %s: give one per "
+                                  "application",
+                                  first->apps[i].product, item, app->name);
+        w->requests[n].cmid = cmid;
+        char ws[64];
+        snprintf(ws, sizeof ws, "kmsload-watch-%s", app->key);
+        kms_request_set_workstation(&w->requests[n], ws);
+        /* The application keys and product names outlive the catalogue in these copies. */
+        snprintf(names->app[n], sizeof names->app[n], "%s", app->key);
+        snprintf(names->product[n], sizeof names->product[n], "%s", item);
+        watch_app_state_init(&first->apps[n], names->app[n], names->product[n], group->n_policy);
+        n++;
+        w->metrics.n_apps = n;
+    }
+    if (w->metrics.n_apps == 0)
+        return errmsg_set(err, err_len, "--products: no product given");
+    return 0;
+}
+
+/* The hosts watched: slot 0 a template until DNS names hosts, or the one --target. */
+void watch_targets_init(struct watch *w, const struct watch_options *o)
+{
+    if (o->dns_domain) {
+        /* Slot 0 only carries the application template until DNS names hosts. */
+        w->metrics.dns_domain = o->dns_domain;
+        w->metrics.hosts[0].listed = false;
+        w->metrics.hosts[0].name[0] = '\0';
+        w->metrics.n_hosts = 1;
+        w->targets[0].state = &w->metrics.hosts[0];
+    } else {
+        char name[WATCH_HOST_NAME_MAX];
+        char err[256];
+        net_parse_target(o->target, KMS_DEFAULT_PORT, w->host, sizeof w->host, &w->port, err,
+                         sizeof err);
+        client_host_name(w->host, w->port, name, sizeof name);
+        snprintf(w->metrics.hosts[0].name, sizeof w->metrics.hosts[0].name, "%s", name);
+        w->metrics.n_hosts = 1;
+        w->metrics.hosts[0].listed = true;
+        struct watch_target *t = &w->targets[0];
+        t->state = &w->metrics.hosts[0];
+        for (size_t a = 0; a < w->metrics.n_apps; a++)
+            t->probes[a] = (struct watch_probe){.w = w, .target = t, .state = &t->state->apps[a]};
+    }
+}

@@ -1,0 +1,91 @@
+/*
+ * The rounds of `kmsload watch`: every interval one request per application to each watched host
+ * (one HOST[:PORT], or those a dns: target publishes, looked up again each round), with this
+ * machine's probe CMID; a line printed when an answer changes, the answers kept for /metrics
+ * (watch_metrics.h). The caller owns the loop, its timer and signals.
+ */
+#ifndef KMSLOAD_WATCH_ROUNDS_H
+#define KMSLOAD_WATCH_ROUNDS_H
+
+#include "catalog.h"
+#include "client_exchange.h"
+#include "net.h"
+#include "watch_metrics.h"
+
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What to watch, how often: the command line of `kmsload watch`, checked but not acted on. */
+struct watch_options {
+    bool help;
+    const char *target;       /* HOST[:PORT] or dns:DOMAIN as given */
+    const char *dns_domain;   /* dns:DOMAIN: DOMAIN (points into target); NULL otherwise */
+    const char *dns_server;   /* --dns-server; NULL: the system's resolvers */
+    const char *metrics;      /* --metrics [ADDR:]PORT (checked); NULL: none */
+    int64_t interval_us;      /* --interval (default 5 min) */
+    int64_t timeout_us;       /* --timeout, per request and for DNS (default 10 s) */
+    unsigned long max_rounds; /* --count; 0: until stopped */
+    const char *products;     /* --products LIST (checked against the catalogue at execution) */
+    const char *cmid_seed;    /* --cmid-seed; NULL: /etc/machine-id */
+    const char *catalog_file;
+};
+
+struct watch;
+
+/* One application's probe of one host. */
+struct watch_probe {
+    struct watch *w;
+    struct watch_target *target;
+    struct watch_app_state *state;
+    struct client_call *call; /* in flight, or NULL */
+    char last_line[400];      /* what was printed last, to print changes only */
+};
+
+/* One watched host: where it is and its probes (parallel to the metrics' host states). */
+struct watch_target {
+    struct watch_host_state *state;
+    struct net_addrs addrs;
+    bool resolved;
+    char resolve_err[448];
+    struct watch_probe probes[WATCH_MAX_APPS];
+};
+
+/* A watcher: what it asks, of which hosts, and what they last said. */
+struct watch {
+    const struct watch_options *opt;
+    struct event_base *base;
+    char host[NET_HOST_MAX]; /* a HOST[:PORT] target */
+    uint16_t port;
+    struct net_client_params params; /* addrs set per probe */
+    struct kms_request requests[WATCH_MAX_APPS];
+    struct watch_metrics metrics;
+    struct watch_target targets[WATCH_MAX_HOSTS];
+    char dns_line[400]; /* the last DNS problem printed */
+    unsigned in_flight;
+    unsigned long rounds;
+    struct event *timer;
+};
+
+/* Names kept for the whole run: the application keys and products of the first host's states
+ * point here (the catalogue is freed once the requests are built). */
+struct watch_names {
+    char app[WATCH_MAX_APPS][CATALOG_KEY_MAX];
+    char product[WATCH_MAX_APPS][CATALOG_KEY_MAX + CATALOG_NAME_MAX];
+};
+
+/* The requests (one per application) from opt->products, with this machine's probe CMID (or
+ * --cmid-seed's). Returns 0, or -1 with a message naming the bad item. */
+int watch_products(struct watch *w, const struct catalog *cat, struct watch_names *names, char *err,
+                   size_t err_len);
+/* The hosts watched: slot 0 a template until DNS names hosts, or the one HOST[:PORT]. */
+void watch_targets_init(struct watch *w, const struct watch_options *o);
+/* Starts a round (unless the last one still waits for answers): a dns: target is looked up
+ * again, then every application of every listed host is asked. Breaks the loop (loopexit) after
+ * opt->max_rounds rounds. */
+void watch_start_round(struct watch *w);
+/* Drops the requests still in flight (shutting down). */
+void watch_cancel_probes(struct watch *w);
+
+#endif
