@@ -1,13 +1,18 @@
 #include "fleet_main.h"
 
+#include "atomic_file.h"
 #include "catalog.h"
 #include "errmsg.h"
 #include "estate_import.h"
 #include "estate_json.h"
+#include "estate_scenario.h"
 #include "event_reader.h"
+#include "fleet_forecast.h"
 #include "host_keys.h"
 #include "name_hash.h"
+#include "scenario.h"
 #include "usage.h"
+#include "value_parse.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -27,7 +32,8 @@ static const char fleet_usage[] =
     "the commands) or a kmsload host --log CSV, told apart automatically; '-' reads standard\n"
     "input. Several LOGs are read in the order given (oldest first) as one host's log.\n"
     "\n"
-    "  -o, --out DIR         write DIR/fleet.json (default: fleet-report)\n"
+    "  -o, --out DIR         write DIR/fleet.json and DIR/fleet.ini, the fleet as a scenario\n"
+    "                        for kmsload run (default: fleet-report)\n"
     "      --keys KEY,...    host keys (CSVLKs) to check the fleet against, e.g. "
     "ws2022,office2021:\n"
     "                        the not-covered finding lists the products they would refuse\n"
@@ -35,6 +41,15 @@ static const char fleet_usage[] =
     "                        with a random key per import)\n"
     "      --hash-key TEXT   the key of the name hashes (8..64 characters): the same key gives\n"
     "                        the same pseudonyms across imports\n"
+    "      --migrate-to KEY,...  forecast the move to a new host with these host keys: writes\n"
+    "                        DIR/migration.ini (the fleet, the old host with the keys its log\n"
+    "                        shows or --keys, the new one) and runs it in virtual time\n"
+    "      --publish-at DUR  the new host's SRV record is added (default 7d)\n"
+    "      --withdraw-old-at DUR  the old record is removed (default 30d; 'never')\n"
+    "      --switch-off-old-at DUR  the old host is switched off (default 45d)\n"
+    "      --srv-ttl DUR     the records' TTL (default 1h) and\n"
+    "      --replication-delay DUR  DNS replication (default 15m): clients see a change that\n"
+    "                        much later\n"
     "      --catalog FILE    product catalogue (default: $KMSLOAD_PRODUCTS, installed, built-in)\n"
     "  -q, --quiet           print only errors\n"
     "  -h, --help            show this help\n"
@@ -138,13 +153,28 @@ static void print_summary(const struct estate *f, json_t *findings, const char *
 int fleet_main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"out", required_argument, NULL, 'o'},     {"keys", required_argument, NULL, 'k'},
-        {"keep-names", no_argument, NULL, 'K'},    {"hash-key", required_argument, NULL, 'H'},
-        {"catalog", required_argument, NULL, 'c'}, {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"out", required_argument, NULL, 'o'},
+        {"keys", required_argument, NULL, 'k'},
+        {"keep-names", no_argument, NULL, 'K'},
+        {"hash-key", required_argument, NULL, 'H'},
+        {"catalog", required_argument, NULL, 'c'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {"migrate-to", required_argument, NULL, 'M'},
+        {"publish-at", required_argument, NULL, 'P'},
+        {"withdraw-old-at", required_argument, NULL, 'W'},
+        {"switch-off-old-at", required_argument, NULL, 'S'},
+        {"srv-ttl", required_argument, NULL, 'T'},
+        {"replication-delay", required_argument, NULL, 'R'},
+        {NULL, 0, NULL, 0},
     };
     const char *out = "fleet-report", *keys_text = NULL, *hash_key = NULL, *catalog_file = NULL;
     bool keep = false, quiet = false;
+    struct fleet_forecast_options fc = {.publish_at_s = 7 * 86400,
+                                        .withdraw_old_at_s = 30 * 86400,
+                                        .switch_off_old_at_s = 45 * 86400,
+                                        .srv_ttl_s = 3600,
+                                        .replication_delay_s = 900};
     optind = 1;
     opterr = 0;
     int c;
@@ -169,6 +199,33 @@ int fleet_main(int argc, char **argv)
         case 'q':
             quiet = true;
             break;
+        case 'M':
+            fc.new_keys = optarg;
+            break;
+        case 'P':
+        case 'W':
+        case 'S':
+        case 'T':
+        case 'R': {
+            int64_t us;
+            char why[256];
+            int64_t *slot = c == 'P'   ? &fc.publish_at_s
+                            : c == 'W' ? &fc.withdraw_old_at_s
+                            : c == 'S' ? &fc.switch_off_old_at_s
+                            : c == 'T' ? &fc.srv_ttl_s
+                                       : &fc.replication_delay_s;
+            if (c == 'W' && strcmp(optarg, "never") == 0) {
+                *slot = -1;
+                break;
+            }
+            if (value_parse_duration(optarg, false, &us, why, sizeof why) != 0 ||
+                us > 3000LL * 86400 * 1000000) {
+                usage_error("fleet", "%s: %s", argv[optind - 1], why);
+                return FLEET_EXIT_USAGE;
+            }
+            *slot = us / 1000000;
+            break;
+        }
         case 'h':
             fputs(fleet_usage, stdout);
             return FLEET_EXIT_OK;
@@ -181,6 +238,10 @@ int fleet_main(int argc, char **argv)
     }
     if (optind >= argc) {
         usage_error("fleet", "expected at least one LOG (event 12290 export)");
+        return FLEET_EXIT_USAGE;
+    }
+    if (fc.new_keys && fc.switch_off_old_at_s <= fc.publish_at_s) {
+        usage_error("fleet", "--switch-off-old-at must come after --publish-at");
         return FLEET_EXIT_USAGE;
     }
     if (!*out) {
@@ -279,6 +340,35 @@ int fleet_main(int argc, char **argv)
     if (!quiet)
         print_summary(&run->fleet, json_object_get(doc, "findings"), out);
     json_decref(doc);
+    /* The replay: the fleet as a scenario, checked by the scenario parser `kmsload run` uses. */
+    char *ini = NULL;
+    const char *origin = n_inputs == 1 ? inputs[0].path : "several logs";
+    snprintf(path, sizeof path, "%s/fleet.ini", out);
+    if (estate_scenario_text(&run->fleet, origin, NULL, &ini, err, sizeof err) != 0) {
+        fprintf(stderr, "kmsload fleet: no replay scenario: %s\n", err);
+    } else if (atomic_file_write(path, ini, strlen(ini), 0644, err, sizeof err) != 0) {
+        fprintf(stderr, "kmsload fleet: %s\n", err);
+        free(ini);
+        goto done;
+    } else {
+        struct scenario *sc = calloc(1, sizeof *sc);
+        if (sc && scenario_load(sc, path, NULL, 0, err, sizeof err) != 0) {
+            fprintf(stderr, "kmsload fleet: %s does not load: %s\n", path, err);
+            free(sc);
+            free(ini);
+            goto done;
+        }
+        free(sc);
+        if (!quiet)
+            printf("wrote %s (kmsload run %s [--target NEWHOST])\n", path, path);
+    }
+    free(ini);
+    if (fc.new_keys) {
+        fc.old_keys = keys_text;
+        fc.quiet = quiet;
+        if (fleet_forecast(&run->fleet, origin, out, &fc) != 0)
+            goto done;
+    }
     rc = FLEET_EXIT_OK;
 done:
     estate_free(&run->fleet);

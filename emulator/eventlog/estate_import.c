@@ -339,8 +339,10 @@ int estate_add(struct estate *f, const struct kms_event *ev, char *err, size_t e
     p->last = t;
     if (!fresh) /* the interval follows from what the previous answer was */
         interval_add(m->last_outcome == ESTATE_ACTIVATED ? p->renewal : p->retry, t - m->last);
-    if (fresh)
+    if (fresh) {
         m->first = t;
+        m->first_status = ev->license_status;
+    }
     if (name_add(m, ev->fqdn) != 0)
         return errmsg_set(err, err_len, "out of memory");
     m->last = t;

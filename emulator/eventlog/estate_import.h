@@ -37,6 +37,7 @@ struct estate_machine {
     uint32_t outcomes[ESTATE_OUTCOMES];
     enum estate_outcome last_outcome;
     unsigned license_status, vm, n_policy;
+    unsigned first_status; /* licence status of its first request in the log */
     uint32_t minutes_to_expiration;
     uint32_t last_hresult;
     uint32_t errors[ESTATE_MACHINE_ERRORS];

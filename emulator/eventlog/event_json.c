@@ -23,7 +23,7 @@ struct json_scan {
 /* The next byte, or -1 at the end. */
 static int next_byte(struct json_scan *s)
 {
-    if (event_input_fill(s->in, 1) == 0)
+    if (s->in->pos >= s->in->len && event_input_fill(s->in, 1) == 0)
         return -1;
     char ch = s->in->buf[s->in->pos++];
     if (ch == '\n')
@@ -40,26 +40,31 @@ static int next_nonspace(struct json_scan *s)
 }
 
 /*
- * Collects one value starting with first into s->buf. Returns the byte after it that is not
- * part of it (for scalars: the delimiter) or 0 when the value ended on its closing bracket;
- * -1 at the end of the input inside the value; -2 when it is too large.
+ * Collects one value starting with first into s->buf (whitespace outside strings left out).
+ * Returns the byte after it that is not part of it (for scalars: the delimiter) or 0 when the
+ * value ended on its closing quote or bracket; -1 at the end of the input inside the value; -2
+ * when it is too large. Works on the input buffer directly: this loop sees every byte of a
+ * ConvertTo-Json export, which is mostly indentation.
  */
 static int collect(struct json_scan *s, int first)
 {
     s->len = 0;
     int depth = 0;
     bool in_string = false, escaped = false;
+    struct event_input *in = s->in;
     int ch = first;
     for (;;) {
         if (ch < 0)
             return -1;
+        bool blank = ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t';
         if (!in_string && depth == 0 && s->len > 0 &&
-            (ch == ',' || ch == ']' || ch == '}' || ch == ' ' || ch == '\n' || ch == '\r' ||
-             ch == '\t'))
+            (blank || ch == ',' || ch == ']' || ch == '}'))
             return ch; /* the end of a scalar */
-        if (s->len + 1 >= JSON_ELEMENT_MAX)
-            return -2;
-        s->buf[s->len++] = (char)ch;
+        if (in_string || !blank) {
+            if (s->len + 1 >= JSON_ELEMENT_MAX)
+                return -2;
+            s->buf[s->len++] = (char)ch;
+        }
         if (in_string) {
             if (escaped)
                 escaped = false;
@@ -76,7 +81,13 @@ static int collect(struct json_scan *s, int first)
             depth++;
         else if ((ch == '}' || ch == ']') && --depth <= 0)
             return 0;
-        ch = next_byte(s);
+        /* The next byte: straight from the buffer while it lasts. */
+        if (in->pos < in->len) {
+            ch = (unsigned char)in->buf[in->pos++];
+            if (ch == '\n')
+                s->line++;
+        } else
+            ch = next_byte(s);
     }
 }
 

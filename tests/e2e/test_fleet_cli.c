@@ -3,6 +3,7 @@
  * --log`, the log imported, the scenario's populations and the host's own counts back), names
  * hashed unless --keep-names, and bad input named with its line. Every child is bounded in time.
  */
+#include "../eventlog/kms_log_gen.h"
 #include "support.h"
 
 #include <criterion/criterion.h>
@@ -292,4 +293,111 @@ Test(fleet_cli, unusable_input_is_refused_with_its_reason)
     cr_assert_eq(r.status, 2);
     cr_assert(strstr(r.err, "--keys"), "%s", r.err);
     fc_free(&r);
+}
+
+/* A small known fleet (as in tests/eventlog): desktops, servers, cloned desktops, refused
+ * servers, written as wevtutil XML. */
+static void fc_known_log(const char *path)
+{
+    struct gen *g = calloc(1, sizeof *g);
+    cr_assert_not_null(g);
+    const int64_t t0 = 1767225600;
+    char cmid[37], name[64];
+    uint64_t n = 1;
+    for (int i = 0; i < 30; i++) {
+        gen_cmid(n++, cmid);
+        snprintf(name, sizeof name, "desk%02d.corp.example", i);
+        gen_add(g, name, cmid, "73111121-5638-40f6-bc11-f1d7b0d64300", 0, 25, 0, 0,
+                t0 + i * 30 * GEN_MIN, 0, 2, 43200);
+    }
+    for (int i = 0; i < 6; i++) {
+        gen_cmid(n++, cmid);
+        snprintf(name, sizeof name, "srv%d.corp.example", i);
+        gen_add(g, name, cmid, "34e1ae55-27f8-4950-8877-7a03be5fb181", 0, 5, 1, 0,
+                t0 + GEN_DAY + i * GEN_HOUR, 0, 2, 43200);
+    }
+    gen_cmid(n++, cmid);
+    for (int i = 0; i < 3; i++) {
+        snprintf(name, sizeof name, "clone%d.corp.example", i);
+        gen_add(g, name, cmid, "2de67392-b7a7-462a-b1ca-108dd189f588", 0, 25, 0, 0,
+                t0 + 2 * GEN_DAY + i * 10 * GEN_MIN, 0, 2, 43200);
+    }
+    for (int i = 0; i < 4; i++) {
+        gen_cmid(n++, cmid);
+        snprintf(name, sizeof name, "new%d.corp.example", i);
+        gen_add(g, name, cmid, "9bd77860-9b31-4b7b-96ad-2564017315bf", 0, 5, 1, 0xC004F042u,
+                t0 + 10 * GEN_DAY + i * GEN_HOUR, 0, 1, 43200);
+    }
+    g->end = t0 + 21 * GEN_DAY;
+    g->out[GEN_XML] = fopen(path, "w");
+    cr_assert_not_null(g->out[GEN_XML]);
+    gen_run(g);
+    fclose(g->out[GEN_XML]);
+    gen_free(g);
+    free(g);
+}
+
+Test(fleet_cli, replay_scenario_runs_with_the_fleets_populations)
+{
+    char log[128], out[128], run_dir[128], ini[256];
+    fc_path(log, sizeof log, "known.xml");
+    fc_path(out, sizeof out, "fleet");
+    fc_path(run_dir, sizeof run_dir, "replay");
+    fc_known_log(log);
+    struct fc_result r = fc_run("fleet", log, "--out", out, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "/fleet.ini (kmsload run"), "%s", r.out);
+    fc_free(&r);
+    snprintf(ini, sizeof ini, "%s/fleet.ini", out);
+    char *text = support_slurp(ini, NULL);
+    cr_assert_not_null(text);
+    /* Three names on one CMID: two of the three machines are clones. */
+    cr_assert(strstr(text, "[population win10-pro-grace]\nproduct = win10-pro\nmachines = 3\n"
+                           "cloned = 0.6667\n"),
+              "%s", text);
+    cr_assert(strstr(text, "[population ws2022-std-licensed]\nproduct = ws2022-std\n"
+                           "machines = 4\nvm = 1.0000\nlicense_status = 1\n"),
+              "%s", text);
+    cr_assert(strstr(text, "renewal_interval = 10080m"), "%s", text);
+    free(text);
+    r = fc_run("run", ini, "--out", run_dir, "--quiet", "--no-report", NULL);
+    cr_assert_eq(r.status, 0, "kmsload run fleet.ini: %s", r.err);
+    fc_free(&r);
+    json_t *summary = fc_load(run_dir, "summary.json");
+    json_t *pops = json_object_get(summary, "populations");
+    cr_assert_eq(fc_int(json_object_get(pops, "win10-ent-grace"), "machines"), 30);
+    cr_assert_eq(fc_int(json_object_get(pops, "ws2019-dc-grace"), "machines"), 6);
+    cr_assert_eq(fc_int(json_object_get(pops, "win10-pro-grace"), "machines"), 3);
+    cr_assert_eq(fc_int(json_object_get(pops, "ws2022-std-licensed"), "machines"), 4);
+    json_decref(summary);
+}
+
+Test(fleet_cli, migration_forecast_prints_thresholds_refusals_and_switch_off)
+{
+    char log[128], out[128];
+    fc_path(log, sizeof log, "known.xml");
+    fc_path(out, sizeof out, "fleet");
+    fc_known_log(log);
+    struct fc_result r = fc_run("fleet", log, "--out", out, "--migrate-to", "ws2016,office2021",
+                                "--publish-at", "3d", "--switch-off-old-at", "20d", NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    /* The old host answered Windows 10/11 and Server 2019 and refused Server 2022. */
+    cr_assert(strstr(r.out, "forecast: old host (keys ws2019, inferred from the log)"), "%s",
+              r.out);
+    cr_assert(strstr(r.out, "new host windows     count reaches 5: day"), "%s", r.out);
+    /* Server 2016's key covers neither Server 2019 nor Server 2022. */
+    cr_assert(strstr(r.out, "refused by the new keys: Windows Server 2019 Datacenter, 6 machines"),
+              "%s", r.out);
+    cr_assert(strstr(r.out, "earliest switch-off of the old host") ||
+                  strstr(r.out, "switch it off later"),
+              "%s", r.out);
+    fc_free(&r);
+    char path[256];
+    snprintf(path, sizeof path, "%s/migration.ini", out);
+    char *text = support_slurp(path, NULL);
+    cr_assert_not_null(text);
+    cr_assert(strstr(text, "[host new]\nhost_key = ws2016,office2021\n"), "%s", text);
+    /* The record reaches clients after replication (15m) and TTL (1h): 3d + 75m. */
+    cr_assert(strstr(text, "publish_at = 4395m"), "%s", text);
+    free(text);
 }
