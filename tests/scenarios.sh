@@ -26,7 +26,7 @@ for ini in "$here"/scenarios/*.ini; do
     name=$(basename "$ini" .ini)
     set --
     case $name in
-        real-host-smoke | new-host-acceptance | real-host-soak)
+        real-host-smoke | new-host-acceptance | new-host-check | real-host-soak)
             set -- --set clock=virtual --set max_rate=0
             ;;
         *) ;;

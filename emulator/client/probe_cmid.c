@@ -1,10 +1,10 @@
 #include "probe_cmid.h"
 
+#include "client_request.h"
+
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 static void guid_v4(struct guid *cmid)
@@ -39,11 +39,6 @@ void probe_cmid_from_seed(const char *seed, struct guid *cmid)
 
 void probe_cmid_random(struct guid *cmid)
 {
-    if (RAND_bytes(cmid->b, 16) != 1) {
-        /* RAND_bytes only fails without entropy; a time-derived CMID still differs per call. */
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        memcpy(cmid->b, &ts, sizeof ts < 16 ? sizeof ts : 16);
-    }
+    client_random_bytes(cmid->b, 16);
     guid_v4(cmid);
 }

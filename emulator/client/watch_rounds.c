@@ -200,8 +200,8 @@ void watch_cancel_probes(struct watch *w)
 }
 
 /* The requests (one per application) from --products; returns 0 or -1 with a message. */
-int watch_products(struct watch *w, const struct catalog *cat, struct watch_names *names, char *err,
-                   size_t err_len)
+static int watch_products(struct watch *w, const struct catalog *cat, struct watch_names *names,
+                          char *err, size_t err_len)
 {
     const struct watch_options *o = w->opt;
     struct guid cmid;
@@ -255,7 +255,7 @@ int watch_products(struct watch *w, const struct catalog *cat, struct watch_name
 }
 
 /* The hosts watched: slot 0 a template until DNS names hosts, or the one --target. */
-void watch_targets_init(struct watch *w, const struct watch_options *o)
+static void watch_targets_init(struct watch *w, const struct watch_options *o)
 {
     if (o->dns_domain) {
         /* Slot 0 only carries the application template until DNS names hosts. */
@@ -278,4 +278,35 @@ void watch_targets_init(struct watch *w, const struct watch_options *o)
         for (size_t a = 0; a < w->metrics.n_apps; a++)
             t->probes[a] = (struct watch_probe){.w = w, .target = t, .state = &t->state->apps[a]};
     }
+}
+
+int watch_setup(struct watch *w, const struct watch_options *o, const struct catalog *cat,
+                struct watch_names *names, char *err, size_t err_len)
+{
+    w->opt = o;
+    if (watch_products(w, cat, names, err, err_len))
+        return -1;
+    w->metrics.interval_s = (double)o->interval_us / 1e6;
+    client_params(&w->params, NULL, o->timeout_us);
+    watch_targets_init(w, o);
+    return 0;
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    watch_start_round(arg);
+}
+
+int watch_run(struct watch *w, char *err, size_t err_len)
+{
+    w->timer = event_new(w->base, -1, EV_PERSIST, on_timer, w);
+    if (!w->timer)
+        return errmsg_set(err, err_len, "out of memory");
+    struct timeval tv = {(time_t)(w->opt->interval_us / 1000000),
+                         (suseconds_t)(w->opt->interval_us % 1000000)};
+    event_add(w->timer, &tv);
+    watch_start_round(w);
+    event_base_dispatch(w->base);
+    return 0;
 }

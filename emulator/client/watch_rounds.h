@@ -75,16 +75,18 @@ struct watch_names {
     char product[WATCH_MAX_APPS][CATALOG_KEY_MAX + CATALOG_NAME_MAX];
 };
 
-/* The requests (one per application) from opt->products, with this machine's probe CMID (or
- * --cmid-seed's). Returns 0, or -1 with a message naming the bad item. */
-int watch_products(struct watch *w, const struct catalog *cat, struct watch_names *names, char *err,
-                   size_t err_len);
-/* The hosts watched: slot 0 a template until DNS names hosts, or the one HOST[:PORT]. */
-void watch_targets_init(struct watch *w, const struct watch_options *o);
 /* Starts a round (unless the last one still waits for answers): a dns: target is looked up
  * again, then every application of every listed host is asked. Breaks the loop (loopexit) after
  * opt->max_rounds rounds. */
 void watch_start_round(struct watch *w);
+/* The requests (one per application of o->products, with this machine's probe CMID or
+ * --cmid-seed's) and the hosts watched; names keeps the product names. 0, or -1 with a message
+ * naming the bad product. */
+int watch_setup(struct watch *w, const struct watch_options *o, const struct catalog *cat,
+                struct watch_names *names, char *err, size_t err_len);
+/* Rounds on w->base every opt->interval_us, the first at once, until the loop is broken (a
+ * signal) or opt->max_rounds. 0, or -1 with a message (out of memory). */
+int watch_run(struct watch *w, char *err, size_t err_len);
 /* Drops the requests still in flight (shutting down). */
 void watch_cancel_probes(struct watch *w);
 

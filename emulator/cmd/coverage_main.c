@@ -1,6 +1,5 @@
 #include "coverage_main.h"
 
-#include "atomic_file.h"
 #include "catalog.h"
 #include "coverage_json.h"
 #include "coverage_md.h"
@@ -16,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char coverage_usage[] =
+const char coverage_usage[] =
     "Usage: kmsload coverage HOST[:PORT] [OPTIONS]\n"
     "\n"
     "Asks a KMS host once about every volume product group and answers in words: the host OS\n"
@@ -94,19 +93,7 @@ int coverage_options_parse(int argc, char **argv, struct coverage_options *o, ch
             return usage_suggest_option(c, argv, longopts, err, err_len);
         }
     }
-    if (optind >= argc && !o->target)
-        return usage_set(err, err_len, "missing the target HOST[:PORT] (or -t HOST[:PORT])");
-    if (optind < argc && o->target)
-        return usage_set(err, err_len, "the target given twice: \"%s\" and -t \"%s\"", argv[optind],
-                         o->target);
-    if (optind + 1 < argc)
-        return usage_set(err, err_len, "unexpected argument \"%s\"", argv[optind + 1]);
-    if (!o->target)
-        o->target = argv[optind];
-    if (net_parse_target(o->target, KMS_DEFAULT_PORT, o->host, sizeof o->host, &o->port, why,
-                         sizeof why))
-        return usage_set(err, err_len, "%s", why);
-    return 0;
+    return usage_target(argc, argv, &o->target, o->host, sizeof o->host, &o->port, err, err_len);
 }
 
 static json_t *to_json(const struct coverage_options *o, const struct coverage *cv,
@@ -122,23 +109,13 @@ static json_t *to_json(const struct coverage_options *o, const struct coverage *
 
 static int write_markdown(const char *path, const struct coverage *cv, const struct catalog *cat)
 {
+    char err[512];
     if (strcmp(path, "-") == 0)
         return coverage_md_print(stdout, cv, cat, "##");
-    char *text = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&text, &len);
-    if (!mem)
-        return -1;
-    int rc = coverage_md_print(mem, cv, cat, "##");
-    if (fclose(mem) != 0)
-        rc = -1;
-    char err[512];
-    if (rc == 0 && atomic_file_write(path, text, len, 0644, err, sizeof err)) {
-        fprintf(stderr, "kmsload coverage: %s\n", err);
-        rc = -1;
-    }
-    free(text);
-    return rc;
+    if (coverage_md_write(path, cv, cat, err, sizeof err) == 0)
+        return 0;
+    fprintf(stderr, "kmsload coverage: %s\n", err);
+    return -1;
 }
 
 int coverage_execute(const struct coverage_options *o)
@@ -200,20 +177,4 @@ int coverage_execute(const struct coverage_options *o)
     free(cv);
     catalog_free(&cat);
     return status;
-}
-
-int coverage_main(int argc, char **argv)
-{
-    struct coverage_options o;
-    char err[512];
-    if (coverage_options_parse(argc, argv, &o, err, sizeof err)) {
-        usage_error("coverage", "%s", err);
-        return COVERAGE_EXIT_USAGE;
-    }
-    if (o.help) {
-        fputs(coverage_usage, stdout);
-        return 0;
-    }
-    usage_note("coverage", o.deprecated);
-    return coverage_execute(&o);
 }

@@ -1,5 +1,5 @@
 /* `kmsload coverage HOST[:PORT]`: which product groups a KMS host activates, which host keys that
- * matches and, for the refused ones, what to install (kms/coverage.h). */
+ * matches and, for the refused ones, what to install (catalog/coverage.h). */
 #ifndef KMSLOAD_COVERAGE_MAIN_H
 #define KMSLOAD_COVERAGE_MAIN_H
 
@@ -29,6 +29,7 @@ struct coverage_options {
 int coverage_options_parse(int argc, char **argv, struct coverage_options *o, char *err,
                            size_t err_len);
 int coverage_execute(const struct coverage_options *o);
-int coverage_main(int argc, char **argv);
+/* The --help text. */
+extern const char coverage_usage[];
 
 #endif

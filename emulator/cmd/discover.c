@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char discover_usage[] =
+const char discover_usage[] =
     "Usage: kmsload discover [OPTIONS] DOMAIN\n"
     "\n"
     "Lists the KMS hosts published as _vlmcs._tcp.DOMAIN SRV records, as Windows clients find\n"
@@ -192,22 +192,4 @@ int discover_execute(const struct discover_options *o)
     free(d);
     catalog_free(&cat);
     return status;
-}
-
-int discover_main(int argc, char **argv)
-{
-    struct discover_options o;
-    char err[4096];
-    int rc = discover_options_parse(argc, argv, &o, err, sizeof err);
-    for (size_t i = 0; i < o.n_notes; i++)
-        usage_note("discover", o.notes[i]);
-    if (rc) {
-        usage_error("discover", "%s", err);
-        return DISCOVER_EXIT_USAGE;
-    }
-    if (o.help) {
-        fputs(discover_usage, stdout);
-        return DISCOVER_EXIT_OK;
-    }
-    return discover_execute(&o);
 }

@@ -38,7 +38,7 @@ int discover_options_parse(int argc, char **argv, struct discover_options *opt, 
 /* Looks the domain up, probes every host and prints the result; returns the exit status. */
 int discover_execute(const struct discover_options *opt);
 
-/* Runs the subcommand; argv[0] is "discover". Returns the exit status. */
-int discover_main(int argc, char **argv);
+/* The --help text. */
+extern const char discover_usage[];
 
 #endif

@@ -30,59 +30,41 @@ struct embedded_settings {
     uint64_t seed;
 };
 
-/* products = "GROUP, GROUP...": the product groups (catalogue names or GUIDs) the host covers. */
-static int parse_products(struct embedded_host *h, struct host_config *cfg,
-                          const struct scenario *sc, const struct embedded_settings *set,
-                          const struct catalog *cat, char *err, size_t err_len)
+/* The host's configuration from its section; a message names the section when it is wrong. */
+static int configure(struct embedded_host *h, struct host_config *cfg, const struct scenario *sc,
+                     const struct embedded_settings *set, const struct catalog *cat, char *err,
+                     size_t err_len)
 {
-    char *copy = strdup(set->products);
-    size_t cap = 32;
-    h->covered = calloc(cap, sizeof *h->covered);
-    if (!copy || !h->covered) {
-        free(copy);
+    struct host_settings hs = {
+        .activation_interval = set->activation_interval,
+        .renewal_interval = set->renewal_interval,
+        .clock_mode = sc->clock == SCENARIO_CLOCK_VIRTUAL ? HOST_CLOCK_CLIENT : HOST_CLOCK_REAL,
+        .ndr64 = sc->host_ndr64,
+        .btfn = true,
+        .seed = set->seed,
+        .products = set->products,
+        .host_keys = set->host_key,
+    };
+    char what[256];
+    switch (host_config_from_settings(&hs, cat, cfg, &h->coverage, what, sizeof what)) {
+    case HOST_SETTINGS_OK:
+        return 0;
+    case HOST_SETTINGS_BOTH:
+        snprintf(err, err_len,
+                 "%s: %s host_key and products both say what the host covers: give one", sc->path,
+                 set->label);
+        return -1;
+    case HOST_SETTINGS_HOST_KEY:
+        snprintf(err, err_len, "%s: %s host_key: %s", sc->path, set->label, what);
+        return -1;
+    case HOST_SETTINGS_PRODUCT:
+        snprintf(err, err_len, "%s: %s products: \"%s\" is not a product group", sc->path,
+                 set->label, what);
+        return -1;
+    default:
         snprintf(err, err_len, "out of memory");
         return -1;
     }
-    for (char *save = NULL, *item = strtok_r(copy, ", ", &save); item && cfg->n_covered_kms < cap;
-         item = strtok_r(NULL, ", ", &save)) {
-        const struct catalog_kms *k = catalog_find_kms(cat, item);
-        if (!k && guid_parse(item, &h->covered[cfg->n_covered_kms]) != 0) {
-            snprintf(err, err_len, "%s: %s products: \"%s\" is not a product group", sc->path,
-                     set->label, item);
-            free(copy);
-            return -1;
-        }
-        if (k)
-            h->covered[cfg->n_covered_kms] = k->id;
-        cfg->n_covered_kms++;
-    }
-    free(copy);
-    cfg->covered_kms = h->covered;
-    return 0;
-}
-
-/* What the host covers: its host_key, or its products list (not both), or everything. */
-static int set_coverage(struct embedded_host *h, struct host_config *cfg, const struct scenario *sc,
-                        const struct embedded_settings *set, const struct catalog *cat, char *err,
-                        size_t err_len)
-{
-    if (set->host_key[0]) {
-        char why[256];
-        if (set->products[0]) {
-            snprintf(err, err_len,
-                     "%s: %s host_key and products both say what the host covers: give one",
-                     sc->path, set->label);
-            return -1;
-        }
-        if (host_keys_parse(cat, set->host_key, &h->keys, why, sizeof why)) {
-            snprintf(err, err_len, "%s: %s host_key: %s", sc->path, set->label, why);
-            return -1;
-        }
-        cfg->host_keys = &h->keys;
-    }
-    if (set->products[0])
-        return parse_products(h, cfg, sc, set, cat, err, err_len);
-    return 0;
 }
 
 static int start_from_settings(struct embedded_host *h, const struct scenario *sc,
@@ -92,13 +74,7 @@ static int start_from_settings(struct embedded_host *h, const struct scenario *s
     memset(h, 0, sizeof *h);
     evthread_use_pthreads(); /* embedded_host_stop breaks the loop from another thread */
     struct host_config cfg;
-    host_config_default(&cfg, cat);
-    cfg.clock_mode = sc->clock == SCENARIO_CLOCK_VIRTUAL ? HOST_CLOCK_CLIENT : HOST_CLOCK_REAL;
-    cfg.activation_interval = set->activation_interval;
-    cfg.renewal_interval = set->renewal_interval;
-    cfg.rpc.ndr64 = sc->host_ndr64;
-    cfg.seed = set->seed;
-    if (set_coverage(h, &cfg, sc, set, cat, err, err_len))
+    if (configure(h, &cfg, sc, set, cat, err, err_len))
         return -1;
     struct host_server_config scfg;
     host_server_config_default(&scfg);
@@ -187,5 +163,5 @@ void embedded_host_stop(struct embedded_host *h)
     if (h->base)
         event_base_free(h->base);
     free(h->host);
-    free(h->covered);
+    host_coverage_free(&h->coverage);
 }

@@ -9,6 +9,7 @@
 #include "catalog.h"
 #include "host.h"
 #include "host_server.h"
+#include "host_settings.h"
 #include "net.h"
 #include "scenario.h"
 #include "wintypes.h"
@@ -22,9 +23,8 @@ struct embedded_host {
     struct event_base *base;
     struct kms_host *host;
     struct host_server *server;
-    struct guid *covered;
-    struct host_keys keys; /* [host] host_key */
-    struct event *stop;    /* activated from the caller's thread; breaks the loop from inside */
+    struct host_coverage coverage; /* what its configuration points to */
+    struct event *stop; /* activated from the caller's thread; breaks the loop from inside */
     pthread_t thread;
     bool running;
 };

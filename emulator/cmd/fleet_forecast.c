@@ -37,7 +37,13 @@ static int forecast_run(const struct estate *e, const char *origin,
                     report ? NULL : "--no-report",
                     NULL};
     int argc = report ? 6 : 7;
-    int status = run_main(argc, argv);
+    struct run_options *opt = malloc(sizeof *opt);
+    int status = RUN_EXIT_USAGE;
+    if (opt && run_options_parse(argc, argv, opt, err, sizeof err) == 0)
+        status = run_execute(opt);
+    else
+        fprintf(stderr, "kmsload fleet: %s\n", opt ? err : "out of memory");
+    free(opt);
     if (status != RUN_EXIT_PASSED && status != RUN_EXIT_FAILED) {
         fprintf(stderr, "kmsload fleet: the forecast run of %s failed (exit %d)\n", ini, status);
         return -1;
@@ -166,8 +172,13 @@ int fleet_forecast(const struct estate *e, const char *origin, const char *out_d
                    *r25 = json_object_get(ja, "reached_25_sim_s");
             day_text(json_is_number(r5) ? json_number_value(r5) : -1, a, sizeof a);
             day_text(json_is_number(r25) ? json_number_value(r25) : -1, b, sizeof b);
-            printf("  new host %-11s count reaches 5: %s, 25: %s (highest %lld)\n", app, a, b,
-                   json_integer_value(json_object_get(ja, "max_count")));
+            /* 25 is a threshold for Windows clients only: Office and servers need 5. */
+            if (strcmp(app, "windows") == 0)
+                printf("  new host %-11s count reaches 5: %s, 25: %s (highest %lld)\n", app, a, b,
+                       json_integer_value(json_object_get(ja, "max_count")));
+            else
+                printf("  new host %-11s count reaches 5: %s (highest %lld)\n", app, a,
+                       json_integer_value(json_object_get(ja, "max_count")));
         }
         printf("  new host refused %lld requests (0xC004F042: its keys do not cover the "
                "product)\n",

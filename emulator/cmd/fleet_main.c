@@ -8,6 +8,7 @@
 #include "estate_scenario.h"
 #include "event_reader.h"
 #include "fleet_forecast.h"
+#include "fleet_report.h"
 #include "host_keys.h"
 #include "name_hash.h"
 #include "scenario.h"
@@ -339,6 +340,13 @@ int fleet_main(int argc, char **argv)
     }
     if (!quiet)
         print_summary(&run->fleet, json_object_get(doc, "findings"), out);
+    if (fleet_report_write(&run->fleet, doc, out, err, sizeof err) != 0) {
+        fprintf(stderr, "kmsload fleet: %s\n", err);
+        json_decref(doc);
+        goto done;
+    }
+    if (!quiet)
+        printf("wrote %s/index.html\n", out);
     json_decref(doc);
     /* The replay: the fleet as a scenario, checked by the scenario parser `kmsload run` uses. */
     char *ini = NULL;

@@ -5,6 +5,7 @@
 #include "host_log.h"
 #include "host_metrics.h"
 #include "host_server.h"
+#include "host_settings.h"
 #include "host_state.h"
 #include "metrics_http.h"
 #include "net_socket.h"
@@ -19,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char host_usage[] =
+const char host_usage[] =
     "Usage: kmsload host [OPTIONS]\n"
     "\n"
     "Runs the reference KMS host: a test and lab target that answers KMS V4/V5/V6 over NDR32\n"
@@ -187,44 +188,6 @@ static void on_status_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)sig, (void)what;
     print_status(stderr, arg);
-}
-
-/* "win10,ws2022,58e2134f-…" → KMS IDs. Returns 0, -1 (out of memory) or -2 with a message. */
-static int parse_products(const char *list, const struct catalog *cat, struct guid **out, size_t *n,
-                          char *err, size_t err_len)
-{
-    char *copy = strdup(list);
-    size_t cap = 8;
-    *out = calloc(cap, sizeof **out);
-    *n = 0;
-    int rc = copy && *out ? 0 : -1;
-    for (char *save = NULL, *item = rc ? NULL : strtok_r(copy, ",", &save); item;
-         item = strtok_r(NULL, ",", &save)) {
-        const struct catalog_kms *k = catalog_find_kms(cat, item);
-        struct guid id;
-        if (k)
-            id = k->id;
-        else if (guid_parse(item, &id) != 0) {
-            usage_set(err, err_len,
-                      "--products: \"%s\" is neither a KMS ID nor a catalogue product "
-                      "group (e.g. win10, ws2022, office2021)",
-                      item);
-            rc = -2;
-            break;
-        }
-        if (*n == cap) {
-            cap *= 2;
-            struct guid *grown = realloc(*out, cap * sizeof **out);
-            if (!grown) {
-                rc = -1;
-                break;
-            }
-            *out = grown;
-        }
-        (*out)[(*n)++] = id;
-    }
-    free(copy);
-    return rc;
 }
 
 enum {
@@ -473,8 +436,7 @@ struct host_run {
     struct catalog cat;
     struct host_config hcfg;
     struct host_server_config scfg;
-    struct guid *covered;
-    struct host_keys keys;
+    struct host_coverage coverage; /* what hcfg points to */
     struct host_log log;
     struct host_cli cli;
     struct host_metrics metrics;
@@ -485,39 +447,37 @@ struct host_run {
 /* The catalogue, the host's configuration and the host itself; returns 0 or an exit status. */
 static int host_prepare(const struct host_options *o, struct host_run *r)
 {
-    host_config_default(&r->hcfg, &r->cat);
-    r->hcfg.activation_interval = o->activation_minutes;
-    r->hcfg.renewal_interval = o->renewal_minutes;
-    r->hcfg.clock_mode = o->clock_client ? HOST_CLOCK_CLIENT : HOST_CLOCK_REAL;
     /* A genuine host refuses clocks outside its window with 0xC004F06C; the client clock's window
      * is a step past the present (a fleet of default clients is never silent longer than a
      * renewal interval) and a horizon past any scenario (at most 3650 days). */
     uint64_t step_us = o->clock_step_us > 0 ? (uint64_t)o->clock_step_us
                                             : ((uint64_t)o->renewal_minutes + 1440) * 60000000ULL;
-    r->hcfg.max_clock_step = step_us * (FILETIME_PER_SECOND / 1000000);
-    r->hcfg.max_clock_ahead = HOST_CLIENT_CLOCK_HORIZON;
-    r->hcfg.rpc.ndr64 = o->ndr64;
-    r->hcfg.rpc.btfn = o->btfn;
-    r->hcfg.strict_v4_mac = o->strict;
-    r->hcfg.host_build = (unsigned)o->build;
-    r->hcfg.seed = o->seed;
-    if (o->products) {
-        int rc = parse_products(o->products, &r->cat, &r->covered, &r->hcfg.n_covered_kms, r->err,
-                                sizeof r->err);
-        if (rc == -2)
-            usage_error("host", "%s", r->err);
-        if (rc)
-            return 2;
-    }
-    r->hcfg.covered_kms = r->covered;
-    if (o->host_keys) {
-        char why[256];
-        if (host_keys_parse(&r->cat, o->host_keys, &r->keys, why, sizeof why)) {
-            usage_error("host", "--host-key: %s", why);
-            return 2;
-        }
-        r->hcfg.host_keys = &r->keys;
-    }
+    struct host_settings hs = {
+        .activation_interval = o->activation_minutes,
+        .renewal_interval = o->renewal_minutes,
+        .clock_mode = o->clock_client ? HOST_CLOCK_CLIENT : HOST_CLOCK_REAL,
+        .max_clock_step = step_us * (FILETIME_PER_SECOND / 1000000),
+        .max_clock_ahead = HOST_CLIENT_CLOCK_HORIZON,
+        .ndr64 = o->ndr64,
+        .btfn = o->btfn,
+        .strict_v4_mac = o->strict,
+        .build = (unsigned)o->build,
+        .seed = o->seed,
+        .products = o->products,
+        .host_keys = o->host_keys,
+    };
+    char what[256];
+    enum host_settings_status st =
+        host_config_from_settings(&hs, &r->cat, &r->hcfg, &r->coverage, what, sizeof what);
+    if (st == HOST_SETTINGS_PRODUCT)
+        usage_error("host",
+                    "--products: \"%s\" is neither a KMS ID nor a catalogue product group (e.g. "
+                    "win10, ws2022, office2021)",
+                    what);
+    else if (st == HOST_SETTINGS_HOST_KEY)
+        usage_error("host", "--host-key: %s", what);
+    if (st != HOST_SETTINGS_OK)
+        return 2;
     r->cli.host = malloc(sizeof *r->cli.host);
     if (!r->cli.host || host_init(r->cli.host, &r->hcfg, r->err, sizeof r->err)) {
         fprintf(stderr, "kmsload host: %s\n", r->cli.host ? r->err : "out of memory");
@@ -592,9 +552,10 @@ static int host_serve(const struct host_options *o, struct host_run *r)
             catalog_hostos_for_build(&r->cat, cli->host->cfg.host_build, NULL);
         printf("kmsload host: build %u (%s)\n", cli->host->cfg.host_build,
                os ? os->name : "unknown OS");
-        for (size_t i = 0; i < r->keys.n; i++)
-            printf("kmsload host: host key %s ePID %s\n", r->cat.csvlks[r->keys.key[i]].key,
-                   cli->host->key_epid[r->keys.key[i]]);
+        for (size_t i = 0; i < r->coverage.keys.n; i++)
+            printf("kmsload host: host key %s ePID %s\n",
+                   r->cat.csvlks[r->coverage.keys.key[i]].key,
+                   cli->host->key_epid[r->coverage.keys.key[i]]);
     } else {
         for (size_t i = 0; i < r->cat.n_apps; i++)
             printf("kmsload host: %s ePID %s\n", r->cat.apps[i].key, cli->host->epid[i]);
@@ -707,26 +668,8 @@ int host_execute(const struct host_options *o)
             status = 1;
     }
     free(r->cli.host);
-    free(r->covered);
+    host_coverage_free(&r->coverage);
     catalog_free(&r->cat);
     free(r);
-    return status;
-}
-
-int host_main(int argc, char **argv)
-{
-    struct host_options *o = malloc(sizeof *o);
-    char err[512];
-    int status = 2;
-    if (!o)
-        return 1;
-    if (host_options_parse(argc, argv, o, err, sizeof err))
-        usage_error("host", "%s", err);
-    else if (o->help) {
-        fputs(host_usage, stdout);
-        status = 0;
-    } else
-        status = host_execute(o);
-    free(o);
     return status;
 }

@@ -40,8 +40,7 @@ int host_options_parse(int argc, char **argv, struct host_options *opt, char *er
  * 2 usage, 1 failure to start). */
 int host_execute(const struct host_options *opt);
 
-/* Runs the subcommand; argv[0] is "host". Returns the exit status (0 clean stop, 2 usage,
- * 1 failure to start). */
-int host_main(int argc, char **argv);
+/* The --help text. */
+extern const char host_usage[];
 
 #endif

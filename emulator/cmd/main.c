@@ -1,4 +1,5 @@
-/* kmsload: the command-line entry point. Only this file decides the process exit status. */
+/* kmsload: the command-line entry point, one table of subcommands. Only this file decides the
+ * process exit status. */
 #include "coverage_main.h"
 #include "discover.h"
 #include "fleet_main.h"
@@ -11,7 +12,9 @@
 #include "usage.h"
 #include "watch.h"
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char main_usage[] =
@@ -39,6 +42,126 @@ static const char main_usage[] =
     "  -h, --help          show this help ('kmsload COMMAND --help' for a command)\n"
     "  -V, --version       show the version\n";
 
+/* One subcommand: its --help, its options parsed (argv[0] is its name) and executed. The typed
+ * functions of each command sit behind these untyped ones (ADAPT below). */
+struct subcommand {
+    const char *name;
+    const char *usage;
+    size_t options_size;
+    int (*parse)(int argc, char **argv, void *options, char *err, size_t err_len);
+    bool (*help)(const void *options);
+    /* Old spellings the command line used: the notes for stderr (NULL: never any). */
+    size_t (*notes)(const void *options, const char **notes, size_t cap);
+    int (*execute)(const void *options);
+    /* A command that still reads its own command line (the steps above are its own). */
+    int (*main)(int argc, char **argv);
+};
+
+#define ADAPT(cmd, type)                                                                           \
+    static int cmd##_parse_any(int argc, char **argv, void *o, char *err, size_t err_len)          \
+    {                                                                                              \
+        return cmd##_options_parse(argc, argv, (type *)o, err, err_len);                           \
+    }                                                                                              \
+    static bool cmd##_help_any(const void *o)                                                      \
+    {                                                                                              \
+        return ((const type *)o)->help;                                                            \
+    }                                                                                              \
+    static int cmd##_execute_any(const void *o)                                                    \
+    {                                                                                              \
+        return cmd##_execute((const type *)o);                                                     \
+    }
+
+ADAPT(probe, struct probe_options)
+ADAPT(run, struct run_options)
+ADAPT(host, struct host_options)
+ADAPT(report, struct report_options)
+ADAPT(coverage, struct coverage_options)
+ADAPT(discover, struct discover_options)
+ADAPT(merge, struct merge_command_options)
+ADAPT(scenarios, struct scenarios_options)
+ADAPT(watch, struct watch_options)
+
+static size_t probe_notes(const void *o, const char **notes, size_t cap)
+{
+    notes[0] = ((const struct probe_options *)o)->deprecated;
+    return cap && notes[0] ? 1 : 0;
+}
+
+static size_t coverage_notes(const void *o, const char **notes, size_t cap)
+{
+    notes[0] = ((const struct coverage_options *)o)->deprecated;
+    return cap && notes[0] ? 1 : 0;
+}
+
+static size_t discover_notes(const void *o, const char **notes, size_t cap)
+{
+    const struct discover_options *d = o;
+    size_t n = 0;
+    for (; n < d->n_notes && n < cap; n++)
+        notes[n] = d->notes[n];
+    return n;
+}
+
+#define COMMAND(cmd, type, notes)                                                                  \
+    {                                                                                              \
+#cmd, cmd##_usage, sizeof(type), cmd##_parse_any, cmd##_help_any, notes,                   \
+            cmd##_execute_any, NULL                                                                \
+    }
+
+static const struct subcommand commands[] = {
+    COMMAND(probe, struct probe_options, probe_notes),
+    COMMAND(run, struct run_options, NULL),
+    COMMAND(host, struct host_options, NULL),
+    COMMAND(report, struct report_options, NULL),
+    COMMAND(coverage, struct coverage_options, coverage_notes),
+    COMMAND(discover, struct discover_options, discover_notes),
+    COMMAND(merge, struct merge_command_options, NULL),
+    COMMAND(scenarios, struct scenarios_options, NULL),
+    {"fleet", NULL, 0, NULL, NULL, NULL, NULL, fleet_main},
+    COMMAND(watch, struct watch_options, NULL),
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+/* The five steps every subcommand takes: parse, a usage error (2), --help (0), the notes, and
+ * the execution, whose status is the process's. */
+static int run_subcommand(const struct subcommand *c, int argc, char **argv)
+{
+    if (c->main)
+        return c->main(argc, argv);
+    void *options = calloc(1, c->options_size);
+    if (!options)
+        return 1;
+    char err[4096];
+    int status = 0;
+    if (c->parse(argc, argv, options, err, sizeof err)) {
+        usage_error(c->name, "%s", err);
+        status = 2;
+    } else if (c->help(options)) {
+        fputs(c->usage, stdout);
+    } else {
+        const char *notes[8];
+        size_t n = c->notes ? c->notes(options, notes, 8) : 0;
+        for (size_t i = 0; i < n; i++)
+            usage_note(c->name, notes[i]);
+        status = c->execute(options);
+    }
+    free(options);
+    return status;
+}
+
+static void unknown_command(const char *cmd)
+{
+    const char *names[N_COMMANDS];
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        names[i] = commands[i].name;
+    const char *near = usage_nearest(cmd, names, N_COMMANDS);
+    if (near)
+        fprintf(stderr, "kmsload: unknown command \"%s\" (did you mean \"%s\"?)\n", cmd, near);
+    else
+        fprintf(stderr, "kmsload: unknown command \"%s\"\n", cmd);
+    fputs("Try 'kmsload --help'.\n", stderr);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -54,33 +177,9 @@ int main(int argc, char **argv)
         printf("kmsload %s\n", KMSLOAD_VERSION);
         return 0;
     }
-    if (strcmp(cmd, "probe") == 0)
-        return probe_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "run") == 0)
-        return run_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "host") == 0)
-        return host_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "report") == 0)
-        return report_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "coverage") == 0)
-        return coverage_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "discover") == 0)
-        return discover_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "merge") == 0)
-        return merge_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "scenarios") == 0)
-        return scenarios_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "fleet") == 0)
-        return fleet_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "watch") == 0)
-        return watch_main(argc - 1, argv + 1);
-    static const char *const commands[] = {"probe",    "run",   "host",      "report", "coverage",
-                                           "discover", "merge", "scenarios", "fleet",  "watch"};
-    const char *near = usage_nearest(cmd, commands, sizeof commands / sizeof commands[0]);
-    if (near)
-        fprintf(stderr, "kmsload: unknown command \"%s\" (did you mean \"%s\"?)\n", cmd, near);
-    else
-        fprintf(stderr, "kmsload: unknown command \"%s\"\n", cmd);
-    fputs("Try 'kmsload --help'.\n", stderr);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(cmd, commands[i].name) == 0)
+            return run_subcommand(&commands[i], argc - 1, argv + 1);
+    unknown_command(cmd);
     return 2;
 }

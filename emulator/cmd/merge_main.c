@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char merge_usage[] =
+const char merge_usage[] =
     "Usage: kmsload merge OUT_DIR RUN_DIR... [OPTIONS]\n"
     "\n"
     "Merges the output directories of the N shards of one run ('kmsload run --shard K/N' or\n"
@@ -186,22 +186,4 @@ int merge_execute(const struct merge_command_options *o)
             fprintf(stderr, "kmsload merge: report: %s/index.html\n", o->merge.out_dir);
     }
     return res.expectations_failed > 0 || res.interrupted ? MERGE_EXIT_FAILED : MERGE_EXIT_PASSED;
-}
-
-int merge_main(int argc, char **argv)
-{
-    struct merge_command_options *o = malloc(sizeof *o);
-    char err[512];
-    int status = MERGE_EXIT_USAGE;
-    if (!o)
-        return status;
-    if (merge_options_parse(argc, argv, o, err, sizeof err))
-        usage_error("merge", "%s", err);
-    else if (o->help) {
-        fputs(merge_usage, stdout);
-        status = MERGE_EXIT_PASSED;
-    } else
-        status = merge_execute(o);
-    free(o);
-    return status;
 }

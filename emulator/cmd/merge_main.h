@@ -25,7 +25,7 @@ int merge_options_parse(int argc, char **argv, struct merge_command_options *opt
 /* Merges as opt says; returns the exit status (enum merge_exit). */
 int merge_execute(const struct merge_command_options *opt);
 
-/* Runs the subcommand; argv[0] is "merge". Returns the exit status. */
-int merge_main(int argc, char **argv);
+/* The --help text. */
+extern const char merge_usage[];
 
 #endif

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char probe_usage[] =
+const char probe_usage[] =
     "Usage: kmsload probe [OPTIONS] HOST[:PORT]\n"
     "       kmsload probe [OPTIONS] -t HOST[:PORT]\n"
     "\n"
@@ -242,7 +242,6 @@ int probe_options_parse(int argc, char **argv, struct probe_options *o, char *er
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    char why[160];
     int c;
     options_default(o);
     optind = 1;
@@ -255,19 +254,7 @@ int probe_options_parse(int argc, char **argv, struct probe_options *o, char *er
     }
     if (o->list_products || o->list_host_keys)
         return 0;
-    if (optind >= argc && !o->target)
-        return usage_set(err, err_len, "missing the target HOST[:PORT] (or -t HOST[:PORT])");
-    if (optind < argc && o->target)
-        return usage_set(err, err_len, "the target given twice: \"%s\" and -t \"%s\"", argv[optind],
-                         o->target);
-    if (optind + 1 < argc)
-        return usage_set(err, err_len, "unexpected argument \"%s\"", argv[optind + 1]);
-    if (!o->target)
-        o->target = argv[optind];
-    if (net_parse_target(o->target, KMS_DEFAULT_PORT, o->host, sizeof o->host, &o->port, why,
-                         sizeof why))
-        return usage_set(err, err_len, "%s", why);
-    return 0;
+    return usage_target(argc, argv, &o->target, o->host, sizeof o->host, &o->port, err, err_len);
 }
 
 static int exit_status_for(enum kms_outcome outcome)
@@ -361,20 +348,4 @@ int probe_execute(const struct probe_options *o)
         status = probe_send(o, &cat);
     catalog_free(&cat);
     return status;
-}
-
-int probe_main(int argc, char **argv)
-{
-    struct probe_options o;
-    char err[512];
-    if (probe_options_parse(argc, argv, &o, err, sizeof err)) {
-        usage_error("probe", "%s", err);
-        return PROBE_EXIT_USAGE;
-    }
-    if (o.help) {
-        fputs(probe_usage, stdout);
-        return 0;
-    }
-    usage_note("probe", o.deprecated);
-    return probe_execute(&o);
 }

@@ -52,7 +52,7 @@ int probe_options_parse(int argc, char **argv, struct probe_options *opt, char *
 /* Sends the request opt describes and prints the answer; returns the exit status. */
 int probe_execute(const struct probe_options *opt);
 
-/* Runs the subcommand; argv[0] is "probe". Returns the exit status. */
-int probe_main(int argc, char **argv);
+/* The --help text. */
+extern const char probe_usage[];
 
 #endif

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char report_usage[] =
+const char report_usage[] =
     "Usage: kmsload report RUN_DIR [OPTIONS]\n"
     "\n"
     "Re-renders the charts and the HTML report of an earlier run (also of an interrupted one)\n"
@@ -72,19 +72,4 @@ int report_execute(const struct report_options *opt)
     if (!opt->quiet)
         printf("report: %s/index.html\n", opt->run_dir);
     return 0;
-}
-
-int report_main(int argc, char **argv)
-{
-    struct report_options opt;
-    char err[512];
-    if (report_options_parse(argc, argv, &opt, err, sizeof err)) {
-        usage_error("report", "%s", err);
-        return 2;
-    }
-    if (opt.help) {
-        fputs(report_usage, stdout);
-        return 0;
-    }
-    return report_execute(&opt);
 }

@@ -19,8 +19,7 @@ int report_options_parse(int argc, char **argv, struct report_options *opt, char
 /* Writes the report of opt->run_dir; returns the exit status (as report_main). */
 int report_execute(const struct report_options *opt);
 
-/* Runs the subcommand; argv[0] is "report". Returns the exit status: 0 written, 1 could not be
- * written, 2 bad usage or a missing or invalid run directory. */
-int report_main(int argc, char **argv);
+/* The --help text. */
+extern const char report_usage[];
 
 #endif

@@ -1,6 +1,7 @@
 #include "run_main.h"
+#include "run_from_host.h"
 
-#include "dns_srv.h"
+#include "client_dns.h"
 #include "embedded_host.h"
 #include "engine.h"
 #include "expect.h"
@@ -16,6 +17,7 @@
 #include "usage.h"
 #include "value_parse.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/thread.h>
 #include <getopt.h>
@@ -30,7 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char run_usage[] =
+const char run_usage[] =
     "Usage: kmsload run SCENARIO [OPTIONS]\n"
     "       kmsload run --population NAME:PRODUCT:MACHINES [...] [OPTIONS]\n"
     "       kmsload run --list\n"
@@ -267,66 +269,41 @@ static int run_load(struct run_ctx *x)
 /* --target dns:DOMAIN: the SRV records become the run's host set (spec §1). */
 static int run_discover(struct run_ctx *x, const char *domain)
 {
-    static struct dns_srv_set set; /* large; one per process */
     struct dns_srv_query q = {.domain = domain, .dns_server = x->opt->dns_server};
-    if (dns_srv_lookup(&q, &set, x->err, sizeof x->err) != DNS_SRV_OK) {
+    enum dns_srv_status st;
+    struct dns_srv_set *set = client_dns_lookup(&q, &st, x->err, sizeof x->err);
+    if (st != DNS_SRV_OK) {
         fprintf(stderr, "kmsload run: --target dns:%s: %s\n", domain, x->err);
+        free(set);
         return RUN_EXIT_UNREACHABLE;
     }
-    struct host_set *hs = &x->hosts;
-    memset(hs, 0, sizeof *hs);
-    hs->discovery = true;
-    hs->caching = x->sc->host_caching && !x->opt->no_host_caching;
-    int n = snprintf(x->target_desc, sizeof x->target_desc, "dns:%s", domain);
-    for (size_t i = 0; i < set.n && hs->n < HOST_SET_MAX; i++) {
-        const struct dns_srv_record *r = &set.rec[i];
-        struct host_entry *h = &hs->hosts[hs->n++];
-        /* Named by target, with the port when one target is published on several ports. */
-        bool repeated = false;
-        for (size_t k = 0; k < set.n; k++)
-            repeated |= k != i && strcmp(set.rec[k].target, r->target) == 0;
-        if (repeated)
-            snprintf(h->name, sizeof h->name, "%.240s:%u", r->target, r->port);
-        else
-            snprintf(h->name, sizeof h->name, "%s", r->target);
-        h->addrs = r->addrs;
-        h->priority = r->priority;
-        h->weight = r->weight;
-        h->published_from_us = 0;
-        h->published_until_us = INT64_MAX;
-        h->up_until_us = INT64_MAX;
-        for (size_t a = 0; a < r->addrs.n; a++)
-            if (!net_addr_is_loopback((const struct sockaddr *)&r->addrs.addr[a]))
-                x->loopback = false;
-        if (r->addrs.n == 0)
+    if (!host_set_from_srv(&x->hosts, set, domain, x->sc->host_caching && !x->opt->no_host_caching,
+                           x->target_desc, sizeof x->target_desc))
+        x->loopback = false;
+    for (size_t i = 0; i < set->n && i < HOST_SET_MAX; i++)
+        if (set->rec[i].addrs.n == 0)
             fprintf(stderr, "kmsload run: warning: %s (published in %s) has no address: %s\n",
-                    r->target, set.name, r->addr_err);
-        if (n > 0 && (size_t)n < sizeof x->target_desc)
-            n += snprintf(x->target_desc + n, sizeof x->target_desc - (size_t)n, "%s%s:%u %u/%u",
-                          i ? ", " : " (", r->target, r->port, r->priority, r->weight);
-    }
-    if (n > 0 && (size_t)n < sizeof x->target_desc)
-        snprintf(x->target_desc + n, sizeof x->target_desc - (size_t)n, ")");
-    if (set.total > hs->n) {
+                    set->rec[i].target, set->name, set->rec[i].addr_err);
+    if (set->total > x->hosts.n) {
         /* The records come ranked (priority, then weight): those left out are the least
          * preferred, whatever order the DNS server listed them in. */
-        uint16_t lo = set.total > set.n ? set.left_out_priority_min : UINT16_MAX, hi = 0;
-        for (size_t i = hs->n; i < set.n; i++) {
-            lo = set.rec[i].priority < lo ? set.rec[i].priority : lo;
-            hi = set.rec[i].priority > hi ? set.rec[i].priority : hi;
+        uint16_t lo = set->total > set->n ? set->left_out_priority_min : UINT16_MAX, hi = 0;
+        for (size_t i = x->hosts.n; i < set->n; i++) {
+            lo = set->rec[i].priority < lo ? set->rec[i].priority : lo;
+            hi = set->rec[i].priority > hi ? set->rec[i].priority : hi;
         }
-        if (set.total > set.n && set.left_out_priority_max > hi)
-            hi = set.left_out_priority_max;
+        if (set->total > set->n && set->left_out_priority_max > hi)
+            hi = set->left_out_priority_max;
         fprintf(stderr,
                 "kmsload run: warning: %s has %zu records; the %zu most preferred are used, %zu "
                 "left out (priority %u..%u)\n",
-                set.name, set.total, hs->n, set.total - hs->n, lo, hi);
+                set->name, set->total, x->hosts.n, set->total - x->hosts.n, lo, hi);
     }
+    free(set);
     x->several_hosts = true;
     return 0;
 }
 
-/* The embedded reference host started on a free loopback port. */
 /* A scenario's [host NAME] sections: one embedded host each, published in the run's own DNS
  * timeline (publish_at, withdraw_at) and up during [start_at, stop_at). */
 static int run_start_named_hosts(struct run_ctx *x)
@@ -346,14 +323,7 @@ static int run_start_named_hosts(struct run_ctx *x)
             fprintf(stderr, "kmsload run: embedded host %s: %s\n", kh->name, x->err);
             return RUN_EXIT_USAGE;
         }
-        snprintf(h->name, sizeof h->name, "%s", kh->name);
-        h->priority = (uint16_t)kh->priority;
-        h->weight = (uint16_t)kh->weight;
-        h->published_from_us = kh->publish_at_us;
-        h->published_until_us =
-            kh->withdraw_at_us == SCENARIO_NEVER ? INT64_MAX : kh->withdraw_at_us;
-        h->up_from_us = kh->start_at_us;
-        h->up_until_us = kh->stop_at_us == SCENARIO_NEVER ? INT64_MAX : kh->stop_at_us;
+        host_entry_from_scenario(h, kh);
         char addr[NET_ADDR_TEXT];
         net_addr_format((struct sockaddr *)&h->addrs.addr[0], addr, sizeof addr);
         if (n > 0 && (size_t)n < sizeof x->target_desc)
@@ -387,13 +357,30 @@ static int run_resolve(struct run_ctx *x)
         snprintf(x->target_desc, sizeof x->target_desc, "the embedded reference host");
         return 0;
     }
+    if (strncmp(text, "dns:", 4) == 0 && x->opt->dry_run) {
+        x->loopback = false; /* the plan is offline: DNS is not asked */
+        snprintf(x->target_desc, sizeof x->target_desc, "%s", text);
+        return 0;
+    }
     if (strncmp(text, "dns:", 4) == 0)
         return run_discover(x, text + 4);
     char hostname[NET_HOST_MAX];
     uint16_t port;
     if (net_parse_target(text, KMS_DEFAULT_PORT, hostname, sizeof hostname, &port, x->err,
-                         sizeof x->err) ||
-        net_resolve(hostname, port, false, &x->target, x->err, sizeof x->err)) {
+                         sizeof x->err)) {
+        usage_error("run", "--target: %s", x->err);
+        return RUN_EXIT_USAGE;
+    }
+    if (x->opt->dry_run) {
+        /* The plan is offline: no name is resolved (an address literal still says loopback). */
+        struct in6_addr a6;
+        struct in_addr a4;
+        x->loopback = (inet_pton(AF_INET, hostname, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127) ||
+                      (inet_pton(AF_INET6, hostname, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6));
+        snprintf(x->target_desc, sizeof x->target_desc, "%s", text);
+        return 0;
+    }
+    if (net_resolve(hostname, port, false, &x->target, x->err, sizeof x->err)) {
         usage_error("run", "--target: %s", x->err);
         return RUN_EXIT_USAGE;
     }
@@ -402,6 +389,35 @@ static int run_resolve(struct run_ctx *x)
             x->loopback = false;
     snprintf(x->target_desc, sizeof x->target_desc, "%s", text);
     return 0;
+}
+
+/* What the synthetic CMIDs leave behind: whether real clients activate because of them (a
+ * licensing team must be told when a run lifts a host over its thresholds). */
+static void print_plan_after(FILE *f, const struct scenario *sc, const struct run_plan *plan)
+{
+    bool from_host = strcmp(sc->products, "from-host") == 0;
+    if (from_host)
+        fprintf(f, "  products:         from the host: one request per product group first (one "
+                   "CMID per application), then what its keys cover\n");
+    bool lifted = false;
+    for (size_t a = 0; a < plan->n_apps; a++) {
+        bool windows = strcmp(plan->apps[a].key, "windows") == 0;
+        uint64_t n = plan->apps[a].cmids + (from_host ? 1 : 0), cap = windows ? 50 : 10;
+        n = n > cap ? cap : n; /* the host's cache holds 2 x the largest N_Policy (spec §10) */
+        if (!plan->apps[a].cmids || n < 5)
+            continue;
+        fprintf(f,
+                "  afterwards:       the host counts %llu %s machines of this run for 30 days: "
+                "%s activate at once from then on, without reaching the threshold themselves\n",
+                (unsigned long long)n, plan->apps[a].key,
+                !windows  ? "real clients of it"
+                : n >= 25 ? "real Windows clients and servers"
+                          : "real Windows servers (clients still need 25)");
+        lifted = true;
+    }
+    if (!lifted && plan->cmids)
+        fprintf(f, "  afterwards:       every count stays below 5: no real client activates "
+                   "because of this run\n");
 }
 
 /* The plan: what the run will send and what it leaves in the host's counts. */
@@ -435,6 +451,7 @@ static void print_plan(FILE *f, const struct run_ctx *x, const struct run_plan *
         }
     fprintf(f, "%s; each stays in the host's count for 30 days after its last request\n",
             plan->cmids ? ")" : "");
+    print_plan_after(f, sc, plan);
     if (plan->peak_rate > 0)
         fprintf(f, "  peak rate:        %.0f requests/s%s; at most %u in flight\n",
                 ceil(plan->peak_rate),
@@ -530,6 +547,21 @@ static unsigned run_thread_count(const struct run_options *opt, const struct sce
             threads = 1;
     }
     return threads > sc->concurrency ? sc->concurrency : threads;
+}
+
+/* products = from-host: the populations follow what the host's keys cover (one host only). */
+static int run_from_host(struct run_ctx *x)
+{
+    if (x->several_hosts) {
+        fprintf(stderr, "kmsload run: products = from-host needs one host, not %s\n",
+                x->target_desc);
+        return RUN_EXIT_USAGE;
+    }
+    int rc = run_products_from_host(x->sc, &x->cat, &x->target, x->opt->quiet ? NULL : stdout,
+                                    x->err, sizeof x->err);
+    if (rc)
+        fprintf(stderr, "kmsload run: %s\n", x->err);
+    return rc == 0 ? 0 : rc == -1 ? RUN_EXIT_UNREACHABLE : RUN_EXIT_FAILED;
 }
 
 /* The output directory opened, the start announced, the engine run to its end. */
@@ -657,6 +689,8 @@ static void run_release(struct run_ctx *x)
 
 int run_execute(const struct run_options *opt)
 {
+    if (opt->list)
+        return scenarios_print(stdout, "run");
     struct run_ctx *x = calloc(1, sizeof *x);
     if (!x)
         return RUN_EXIT_USAGE;
@@ -679,6 +713,8 @@ int run_execute(const struct run_options *opt)
         raise_open_files(x->sc->concurrency, opt->target == NULL, opt->quiet);
         if (!opt->target)
             status = run_start_embedded_host(x);
+        if (status == 0 && strcmp(x->sc->products, "from-host") == 0)
+            status = run_from_host(x);
         if (status == 0)
             status = run_engine_phase(x);
         if (status == 0)
@@ -688,25 +724,5 @@ int run_execute(const struct run_options *opt)
     }
     run_release(x);
     free(x);
-    return status;
-}
-
-int run_main(int argc, char **argv)
-{
-    struct run_options *opt = malloc(sizeof *opt);
-    char err[512];
-    int status = RUN_EXIT_USAGE;
-    if (!opt)
-        return status;
-    if (run_options_parse(argc, argv, opt, err, sizeof err))
-        usage_error("run", "%s", err);
-    else if (opt->help) {
-        fputs(run_usage, stdout);
-        status = RUN_EXIT_PASSED;
-    } else if (opt->list)
-        status = scenarios_print(stdout, "run");
-    else
-        status = run_execute(opt);
-    free(opt);
     return status;
 }

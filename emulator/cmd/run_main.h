@@ -60,7 +60,7 @@ int run_options_parse(int argc, char **argv, struct run_options *opt, char *err,
 /* Runs the scenario as opt says; returns the exit status (enum run_exit). */
 int run_execute(const struct run_options *opt);
 
-/* Runs the subcommand; argv[0] is "run". Returns the exit status. */
-int run_main(int argc, char **argv);
+/* The --help text. */
+extern const char run_usage[];
 
 #endif

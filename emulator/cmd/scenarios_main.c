@@ -7,7 +7,7 @@
 
 #define SCENARIOS_MAX 128
 
-static const char scenarios_usage[] =
+const char scenarios_usage[] =
     "Usage: kmsload scenarios\n"
     "\n"
     "Lists the shipped scenarios with the first line of each file's comment: what it shows.\n"
@@ -34,15 +34,17 @@ int scenarios_print(FILE *f, const char *command)
     return 0;
 }
 
-int scenarios_main(int argc, char **argv)
+int scenarios_options_parse(int argc, char **argv, struct scenarios_options *opt, char *err,
+                            size_t err_len)
 {
-    if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-        fputs(scenarios_usage, stdout);
-        return 0;
-    }
-    if (argc > 1) {
-        usage_error("scenarios", "unexpected argument \"%s\"", argv[1]);
-        return 2;
-    }
+    opt->help = argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0);
+    if (!opt->help && argc > 1)
+        return usage_set(err, err_len, "unexpected argument \"%s\"", argv[1]);
+    return 0;
+}
+
+int scenarios_execute(const struct scenarios_options *opt)
+{
+    (void)opt;
     return scenarios_print(stdout, "scenarios");
 }

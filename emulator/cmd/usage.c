@@ -1,6 +1,7 @@
 #include "usage.h"
 
 #include "metrics_http.h"
+#include "net.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -159,4 +160,22 @@ void usage_note(const char *command, const char *note)
 {
     if (note)
         fprintf(stderr, "kmsload %s: note: %s\n", command, note);
+}
+
+int usage_target(int argc, char **argv, const char **target, char *host, size_t host_cap,
+                 uint16_t *port, char *err, size_t err_len)
+{
+    char why[256];
+    if (optind >= argc && !*target)
+        return usage_set(err, err_len, "missing the target HOST[:PORT] (or -t HOST[:PORT])");
+    if (optind < argc && *target)
+        return usage_set(err, err_len, "the target given twice: \"%s\" and -t \"%s\"", argv[optind],
+                         *target);
+    if (optind + 1 < argc)
+        return usage_set(err, err_len, "unexpected argument \"%s\"", argv[optind + 1]);
+    if (!*target)
+        *target = argv[optind];
+    if (net_parse_target(*target, KMS_DEFAULT_PORT, host, host_cap, port, why, sizeof why))
+        return usage_set(err, err_len, "%s", why);
+    return 0;
 }

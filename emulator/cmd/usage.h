@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Prints "kmsload COMMAND: MESSAGE" and the --help hint to stderr, for bad usage. */
 void usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -57,6 +58,11 @@ struct metrics_http *usage_start_metrics(const char *command, struct event_base 
 bool usage_looks_like_duration(const char *value);
 /* Prints "kmsload COMMAND: note: NOTE" on stderr when note is not NULL. */
 void usage_note(const char *command, const char *note);
+/* The one HOST[:PORT] target after the options (getopt's optind), or -t's (*target when set):
+ * missing, given twice or followed by another argument is an error. Splits it into host and port
+ * (1688 by default). Returns 0, or -1 with a message. */
+int usage_target(int argc, char **argv, const char **target, char *host, size_t host_cap,
+                 uint16_t *port, char *err, size_t err_len);
 #define USAGE_NOTE_T_TIMEOUT                                                                       \
     "-t DURATION for the timeout is deprecated: -t means --target in every subcommand; use "       \
     "--timeout DURATION"

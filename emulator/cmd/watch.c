@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char watch_usage[] =
+const char watch_usage[] =
     "Usage: kmsload watch HOST[:PORT]|dns:DOMAIN [OPTIONS]\n"
     "\n"
     "Watches production KMS hosts: every interval (the first round at start) one request per\n"
@@ -49,12 +49,6 @@ static const char watch_usage[] =
 #define WATCH_DEFAULT_PRODUCTS "win10-pro,office2010,office2016-proplus"
 /* Open files asked for: probes of every host and application, and the metrics connections. */
 #define WATCH_OPEN_FILES 4096
-
-static void on_timer(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd, (void)what;
-    watch_start_round(arg);
-}
 
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -207,7 +201,6 @@ int watch_execute(const struct watch_options *o)
         free(names);
         return 2;
     }
-    w->opt = o;
     int status = 2;
     struct catalog cat;
     struct metrics_http *http = NULL;
@@ -217,16 +210,12 @@ int watch_execute(const struct watch_options *o)
         fprintf(stderr, "kmsload watch: %s\n", err);
         goto out_free;
     }
-    if (watch_products(w, &cat, names, err, sizeof err)) {
+    if (watch_setup(w, o, &cat, names, err, sizeof err)) {
         usage_error("watch", "%s", err);
         catalog_free(&cat);
         goto out_free;
     }
     catalog_free(&cat);
-
-    w->metrics.interval_s = (double)o->interval_us / 1e6;
-    client_params(&w->params, NULL, o->timeout_us);
-    watch_targets_init(w, o);
 
     signal(SIGPIPE, SIG_IGN);
     /* Probes and metrics connections each hold a descriptor: the default 1,024 is tight when the
@@ -249,39 +238,20 @@ int watch_execute(const struct watch_options *o)
     announce(w, http);
     ev_int = evsignal_new(w->base, SIGINT, on_stop_signal, w);
     ev_term = evsignal_new(w->base, SIGTERM, on_stop_signal, w);
-    w->timer = event_new(w->base, -1, EV_PERSIST, on_timer, w);
-    if (!ev_int || !ev_term || !w->timer) {
+    if (!ev_int || !ev_term) {
         fprintf(stderr, "kmsload watch: out of memory\n");
         status = 1;
         goto out;
     }
     evsignal_add(ev_int, NULL);
     evsignal_add(ev_term, NULL);
-    struct timeval tv = {(time_t)(o->interval_us / 1000000),
-                         (suseconds_t)(o->interval_us % 1000000)};
-    event_add(w->timer, &tv);
-    watch_start_round(w);
-    event_base_dispatch(w->base);
-    status = 0;
+    status = watch_run(w, err, sizeof err) ? 1 : 0;
+    if (status)
+        fprintf(stderr, "kmsload watch: %s\n", err);
 out:
     watch_release(w, http, ev_int, ev_term);
 out_free:
     free(names);
     free(w);
     return status;
-}
-
-int watch_main(int argc, char **argv)
-{
-    struct watch_options o;
-    char err[512];
-    if (watch_options_parse(argc, argv, &o, err, sizeof err)) {
-        usage_error("watch", "%s", err);
-        return 2;
-    }
-    if (o.help) {
-        fputs(watch_usage, stdout);
-        return 0;
-    }
-    return watch_execute(&o);
 }

@@ -12,7 +12,7 @@ int watch_options_parse(int argc, char **argv, struct watch_options *opt, char *
 /* Watches until SIGINT/SIGTERM or --count rounds; returns the exit status (0, 1, or 2 for bad
  * usage found at execution, e.g. an unknown product). */
 int watch_execute(const struct watch_options *opt);
-/* Runs the subcommand; argv[0] is "watch". Returns the exit status. */
-int watch_main(int argc, char **argv);
+/* The --help text. */
+extern const char watch_usage[];
 
 #endif

@@ -52,19 +52,6 @@ static uint64_t real_filetime(void)
     return filetime_from_unix(ts.tv_sec, (uint32_t)ts.tv_nsec);
 }
 
-/* The one host (the --target or the embedded host) when the config has no host set. */
-static void single_host(struct host_set *set, const struct net_addrs *target)
-{
-    memset(set, 0, sizeof *set);
-    snprintf(set->hosts[0].name, sizeof set->hosts[0].name, "target");
-    if (target)
-        set->hosts[0].addrs = *target;
-    set->hosts[0].published_until_us = INT64_MAX;
-    set->hosts[0].up_until_us = INT64_MAX;
-    set->n = 1;
-    set->caching = true;
-}
-
 /* Twice a second on the first worker: the records flushed, the progress line. */
 static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
 {
@@ -119,6 +106,7 @@ static int worker_setup(struct run *r, struct worker *w, unsigned index, struct 
         .control = r->control,
         .tally = tally,
         .n_hosts = r->hosts->n,
+        .loop = index,
         .send_interval_s = sc->max_rate > 0 ? (double)threads / sc->max_rate : 0,
     };
     w->scheduler = scheduler_new(&scfg, &cc, err, err_len);
@@ -269,7 +257,7 @@ static int run_init(struct run *r, const struct engine_config *cfg,
     r->cfg = cfg;
     r->n_workers = threads;
     r->epoch_ft = real_filetime();
-    single_host(&r->single, cfg->target);
+    host_set_single(&r->single, cfg->target);
     r->hosts = cfg->hosts ? cfg->hosts : &r->single;
     struct control_config ctl = {
         .loops = threads,

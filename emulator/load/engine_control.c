@@ -40,6 +40,7 @@ struct engine_control {
     unsigned active;  /* loops still running: the barrier waits for these */
     uint64_t generation;
     int64_t round_min, agreed;
+    unsigned turn; /* the loop whose turn it is to send within the tick */
     /* The supervisor. */
     pthread_t supervisor;
     bool supervisor_started;
@@ -154,6 +155,7 @@ static void release_round(struct engine_control *ctl, int64_t agreed)
     ctl->agreed = agreed;
     ctl->round_min = SCENARIO_NEVER;
     ctl->waiting = 0;
+    ctl->turn = 0;
     ctl->generation++;
     pthread_cond_broadcast(&ctl->tick_cond);
 }
@@ -179,6 +181,24 @@ int64_t control_barrier(struct engine_control *ctl, int64_t my_due)
     }
     pthread_mutex_unlock(&ctl->lock);
     return agreed;
+}
+
+void control_wait_turn(struct engine_control *ctl, unsigned loop)
+{
+    pthread_mutex_lock(&ctl->lock);
+    while (ctl->turn < loop && !ctl->abort)
+        pthread_cond_wait(&ctl->tick_cond, &ctl->lock);
+    pthread_mutex_unlock(&ctl->lock);
+}
+
+void control_pass_turn(struct engine_control *ctl, unsigned loop)
+{
+    pthread_mutex_lock(&ctl->lock);
+    if (ctl->turn == loop) {
+        ctl->turn = loop + 1;
+        pthread_cond_broadcast(&ctl->tick_cond);
+    }
+    pthread_mutex_unlock(&ctl->lock);
 }
 
 void control_leave(struct engine_control *ctl)

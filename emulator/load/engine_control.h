@@ -60,6 +60,14 @@ bool control_aborted(struct engine_control *ctl);
  * Returns that time (SCENARIO_NEVER when the run is over, stopped or aborted).
  */
 int64_t control_barrier(struct engine_control *ctl, int64_t my_due);
+/*
+ * Determinism (issue 19 item 6): within a virtual tick the loops send in turn, loop 0 first,
+ * each once the previous one's contacts are all answered, so the host sees the same order of
+ * requests (and gives the same counts) with any number of threads. wait_turn returns at once
+ * after an abort.
+ */
+void control_wait_turn(struct engine_control *ctl, unsigned loop);
+void control_pass_turn(struct engine_control *ctl, unsigned loop);
 /* A loop that ended leaves the barrier, so the others never wait for it. */
 void control_leave(struct engine_control *ctl);
 

@@ -230,6 +230,8 @@ static void advance_virtual(struct scheduler *s)
     if (contact_in_flight(s->contacts) > 0 || !queue_empty(s))
         return;
     int64_t due = s->stopping ? SCENARIO_NEVER : fleet_next_due(s->cfg.fleet);
+    /* This loop's tick is done: the next loop may send its own (the same order every run). */
+    control_pass_turn(s->cfg.control, s->cfg.loop);
     due = control_barrier(s->cfg.control, due);
     if (due == SCENARIO_NEVER || due > sc->duration_us) {
         if (due != SCENARIO_NEVER || !s->stopping) {
@@ -246,6 +248,7 @@ static void advance_virtual(struct scheduler *s)
     sample_days(s, t - 1); /* the days that began before this tick's contacts */
     s->batch_us = t;
     s->sim_us = t;
+    control_wait_turn(s->cfg.control, s->cfg.loop);
     collect_due(s, t);
     fill_slots(s);
     if (contact_in_flight(s->contacts) == 0)

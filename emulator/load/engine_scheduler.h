@@ -19,6 +19,7 @@ struct scheduler_config {
     struct engine_control *control;
     struct run_tally *tally; /* this thread's */
     size_t n_hosts;          /* several: which host the machines cache is sampled each day */
+    unsigned loop;           /* its index among the loops: its turn within a virtual tick */
     double send_interval_s;  /* max_rate: this thread's interval between requests; 0: no cap */
 };
 

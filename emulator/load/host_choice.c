@@ -2,6 +2,7 @@
 
 #include "srv_order.h"
 
+#include <stdio.h>
 #include <string.h>
 
 bool host_published(const struct host_set *set, size_t i, int64_t t)
@@ -52,4 +53,70 @@ void host_choice_stream(struct pcg32 *rng, uint64_t seed, uint32_t machine, int6
 {
     pcg32_seed(rng, seed ^ ((uint64_t)sim_us * 0x9E3779B97F4A7C15ULL),
                0x484F535400000000ULL | machine);
+}
+
+void host_set_single(struct host_set *set, const struct net_addrs *addrs)
+{
+    memset(set, 0, sizeof *set);
+    snprintf(set->hosts[0].name, sizeof set->hosts[0].name, "target");
+    if (addrs)
+        set->hosts[0].addrs = *addrs;
+    set->hosts[0].published_until_us = INT64_MAX;
+    set->hosts[0].up_until_us = INT64_MAX;
+    set->n = 1;
+    set->caching = true;
+}
+
+/* One SRV record as an entry, named by its target (with the port when that target is published
+ * on several ports). */
+static void entry_from_srv(struct host_entry *h, const struct dns_srv_set *srv, size_t i)
+{
+    const struct dns_srv_record *r = &srv->rec[i];
+    bool repeated = false;
+    for (size_t k = 0; k < srv->n; k++)
+        repeated |= k != i && strcmp(srv->rec[k].target, r->target) == 0;
+    if (repeated)
+        snprintf(h->name, sizeof h->name, "%.240s:%u", r->target, r->port);
+    else
+        snprintf(h->name, sizeof h->name, "%s", r->target);
+    h->addrs = r->addrs;
+    h->priority = r->priority;
+    h->weight = r->weight;
+    h->published_from_us = 0;
+    h->published_until_us = INT64_MAX;
+    h->up_until_us = INT64_MAX;
+}
+
+bool host_set_from_srv(struct host_set *set, const struct dns_srv_set *srv, const char *domain,
+                       bool caching, char *desc, size_t desc_cap)
+{
+    memset(set, 0, sizeof *set);
+    set->discovery = true;
+    set->caching = caching;
+    bool loopback = true;
+    int n = snprintf(desc, desc_cap, "dns:%s", domain);
+    for (size_t i = 0; i < srv->n && set->n < HOST_SET_MAX; i++) {
+        const struct dns_srv_record *r = &srv->rec[i];
+        entry_from_srv(&set->hosts[set->n++], srv, i);
+        for (size_t a = 0; a < r->addrs.n; a++)
+            if (!net_addr_is_loopback((const struct sockaddr *)&r->addrs.addr[a]))
+                loopback = false;
+        if (n > 0 && (size_t)n < desc_cap)
+            n += snprintf(desc + n, desc_cap - (size_t)n, "%s%s:%u %u/%u", i ? ", " : " (",
+                          r->target, r->port, r->priority, r->weight);
+    }
+    if (n > 0 && (size_t)n < desc_cap)
+        snprintf(desc + n, desc_cap - (size_t)n, ")");
+    return loopback;
+}
+
+void host_entry_from_scenario(struct host_entry *h, const struct scenario_kms_host *kh)
+{
+    snprintf(h->name, sizeof h->name, "%s", kh->name);
+    h->priority = (uint16_t)kh->priority;
+    h->weight = (uint16_t)kh->weight;
+    h->published_from_us = kh->publish_at_us;
+    h->published_until_us = kh->withdraw_at_us == SCENARIO_NEVER ? INT64_MAX : kh->withdraw_at_us;
+    h->up_from_us = kh->start_at_us;
+    h->up_until_us = kh->stop_at_us == SCENARIO_NEVER ? INT64_MAX : kh->stop_at_us;
 }

@@ -11,8 +11,10 @@
 #ifndef KMSLOAD_HOST_CHOICE_H
 #define KMSLOAD_HOST_CHOICE_H
 
+#include "dns_srv.h"
 #include "net.h"
 #include "pcg32.h"
+#include "scenario.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -39,6 +41,23 @@ struct host_set {
     bool caching;   /* host caching (Windows' default: on; `slmgr /ckhc` turns it off) */
     bool discovery; /* the hosts came from SRV records (false: one --target or embedded host) */
 };
+
+/* The one host of a run without a host set (--target or the embedded host): always published,
+ * always up, cached. */
+void host_set_single(struct host_set *set, const struct net_addrs *addrs);
+
+/*
+ * The SRV records of a DNS answer as the run's host set (spec §1): in the answer's order, at most
+ * HOST_SET_MAX, each named by its target (with the port when one target is published on several
+ * ports), always published and up. desc: "dns:DOMAIN (TARGET:PORT PRIORITY/WEIGHT, ...)".
+ * Returns false when an address is not on loopback.
+ */
+bool host_set_from_srv(struct host_set *set, const struct dns_srv_set *srv, const char *domain,
+                       bool caching, char *desc, size_t desc_cap);
+
+/* A scenario's [host NAME] section as an entry (its name, priority and weight, and its DNS and
+ * up timelines); the addresses are the caller's. */
+void host_entry_from_scenario(struct host_entry *h, const struct scenario_kms_host *kh);
 
 /* Is host i's record published at simulated time t? */
 bool host_published(const struct host_set *set, size_t i, int64_t t);

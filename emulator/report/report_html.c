@@ -53,7 +53,7 @@ static char *read_file(const char *path, size_t *len)
 
 /* The SVG element of a gnuplot SVG file, its ids prefixed so that several charts can share a page
  * (gnuplot names its markers and clip paths the same in every file). */
-static bool inline_svg(FILE *out, const char *path, const char *prefix)
+bool report_inline_svg(FILE *out, const char *path, const char *prefix)
 {
     char *svg = read_file(path, NULL);
     if (!svg)
@@ -403,7 +403,7 @@ static void html_hosts_chart(FILE *f, const char *charts_dir)
     char path[1200];
     fputs("<figure class=\"chart\" id=\"chart-hosts\">\n<h3>Count per KMS host</h3>\n", f);
     if (report_path_join(path, sizeof path, charts_dir, "hosts.svg") != 0 ||
-        !inline_svg(f, path, "hosts"))
+        !report_inline_svg(f, path, "hosts"))
         fputs("<p class=\"notice\">This chart could not be drawn (see charts/gnuplot.log).</p>", f);
     fputs("\n<figcaption>Each host's count per application over time (the count it returned); "
           "red dotted lines: SRV records added or removed and hosts switched on or off; dashed: "
@@ -433,7 +433,7 @@ static void html_charts(FILE *f, const char *charts_dir, bool drawn, const char 
         fprintf(f, "<figure class=\"chart\" id=\"chart-%s\">\n<h3>%s</h3>\n", report_charts[i].name,
                 report_charts[i].title);
         if (report_path_join(path, sizeof path, charts_dir, name) != 0 ||
-            !inline_svg(f, path, prefix))
+            !report_inline_svg(f, path, prefix))
             fputs("<p class=\"notice\">This chart could not be drawn (see "
                   "charts/gnuplot.log).</p>",
                   f);

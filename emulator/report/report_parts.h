@@ -176,6 +176,9 @@ struct chartctx {
 int report_write_chart_data(const struct agg *g, struct chartctx *cx, char *err, size_t err_len);
 /* The reports/ directory (gnuplot scripts, report.html). */
 bool report_find_reports_dir(char *out, size_t cap);
+/* Copies the <svg> element of a gnuplot SVG file to out, its ids prefixed with prefix (several
+ * charts on one page). False when the file cannot be read. Also used by kmsload fleet's report. */
+bool report_inline_svg(FILE *out, const char *path, const char *prefix);
 /* gnuplot on $PATH, and one run of it in the charts directory (output to gnuplot.log). */
 bool report_find_gnuplot(char *out, size_t cap);
 int report_run_gnuplot(const char *gnuplot, const char *charts_dir, const char *script,

@@ -1,5 +1,5 @@
 /*
- * The coverage a run measured (kms/coverage.h) as coverage.json in the run directory, beside
+ * The coverage a run measured (catalog/coverage.h) as coverage.json in the run directory, beside
  * coverage.md: the same answer in data, which the HTML report shows as a table. Shape: host_os,
  * host_os_text, build, host_keys [{key, name}], groups [{group, name, result, count, epid |
  * hresult, hresult_name, meaning, advice | detail}] (groups nobody asked are left out).

@@ -1,5 +1,5 @@
 /*
- * The coverage answer (kms/coverage.h) as Markdown: the host's OS, the host keys its coverage
+ * The coverage answer (catalog/coverage.h) as Markdown: the host's OS, the host keys its coverage
  * matches, one table row per product group and the advice for each refused one. Written by
  * `kmsload coverage --markdown` and by the run summary / report when a scenario measures
  * coverage, so both say it in the same words.

@@ -128,6 +128,10 @@ struct scenario {
     bool coverage;          /* the run measures host-key coverage: report it in words */
     bool baseline;          /* the target already serves real machines: check count deltas */
     bool host_caching;      /* several hosts: a machine keeps the host that activated it (on) */
+    /* "from-host": before the run, ask the target which product groups its keys cover and test
+     * those (each population the newest covered product of its kind), naming what was skipped;
+     * "" : the populations' own products. */
+    char products[16];
     bool live_host;   /* real machines use the target during the run: judge counts from below */
     unsigned threads; /* 0: one per core */
     enum scenario_target_clock target_clock;

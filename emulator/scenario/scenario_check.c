@@ -146,6 +146,13 @@ void scenario_finish(struct parse_ctx *c)
             sc->name);
         return;
     }
+    if (sc->products[0] && strcmp(sc->products, "from-host") != 0) {
+        scenario_fail(&c->diag, 0,
+                      "[scenario] products: expected from-host (test what the host's keys cover) "
+                      "or nothing (got \"%s\")",
+                      sc->products);
+        return;
+    }
     if (sc->n_pops == 0) {
         scenario_fail(&c->diag, 0,
                       "no [population NAME] section: a scenario needs at least one population");

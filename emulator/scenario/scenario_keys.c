@@ -38,6 +38,7 @@ static const struct key_spec key_specs[] = {
      "1s..3650d"},
     {SEC_SCENARIO, "max_rate", T_RATE, SC_FIELD(max_rate), 0, 0, NULL},
     {SEC_SCENARIO, "host_caching", T_SWITCH, SC_FIELD(host_caching), 0, 0, NULL},
+    {SEC_SCENARIO, "products", T_TEXT, SC_FIELD(products), 0, 0, NULL},
 
     {SEC_HOST, "activation_interval", T_MINUTES, SC_FIELD(host_activation_interval), 15, 43200,
      "15m..30d"},

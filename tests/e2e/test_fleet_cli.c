@@ -348,6 +348,23 @@ Test(fleet_cli, replay_scenario_runs_with_the_fleets_populations)
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert(strstr(r.out, "/fleet.ini (kmsload run"), "%s", r.out);
     fc_free(&r);
+    /* The report: the findings as a table, the four charts inline (gnuplot is a test dependency).
+     */
+    char page[256];
+    snprintf(page, sizeof page, "%s/index.html", out);
+    char *html = support_slurp(page, NULL);
+    cr_assert_not_null(html);
+    cr_assert(strstr(html, "<td>duplicate-cmid</td>") && strstr(html, "<td>error</td>"), "%s",
+              html);
+    const char *svg = html;
+    int charts = 0;
+    while ((svg = strstr(svg, "<svg")) != NULL) {
+        charts++;
+        svg += 4;
+    }
+    cr_assert_eq(charts, 4, "inline charts in index.html");
+    cr_assert_null(strstr(html, "corp.example"), "a name leaked into the report");
+    free(html);
     snprintf(ini, sizeof ini, "%s/fleet.ini", out);
     char *text = support_slurp(ini, NULL);
     cr_assert_not_null(text);

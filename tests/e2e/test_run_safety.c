@@ -554,3 +554,88 @@ Test(run_safety, clock_refusals_from_a_client_clock_host_fail_the_run_and_say_wh
     free(err);
     rs_host_stop(&h);
 }
+
+/* Runs SCENARIO (virtual clock: seconds, not minutes) against `kmsload host --host-key KEYS`;
+ * returns the exit status, the standard output in *text. */
+static int rs_acceptance(const char *scenario, const char *keys, char **text)
+{
+    char target[64], out[128];
+    struct support_child h, r;
+    rs_host(&h, target, sizeof target, "--host-key", keys, NULL, NULL);
+    support_scratch_path(&rs, "from-host", out, sizeof out);
+    const char *args[] = {"run",  scenario, "--set", "clock=virtual", "--target",
+                          target, "--out",  out,     "--no-report",   NULL};
+    support_start(&rs, &r, args, 0);
+    int status = rs_wait(&r, 30000);
+    *text = rs_text(r.out);
+    rs_host_stop(&h);
+    return status;
+}
+
+#define ACCEPTANCE NEW_HOST_ACCEPTANCE
+#define CHECK KMSLOAD_SOURCE_DIR "/scenarios/new-host-check.ini"
+
+/* Issue 19 items 1 and 10: acceptance tests what the host's keys cover, current products first,
+ * and names what it skipped and why; it passes on the hosts administrators set up. */
+Test(run_safety, acceptance_tests_what_the_host_keys_cover)
+{
+    char *text = NULL;
+    cr_expect_eq(rs_acceptance(ACCEPTANCE, "ws2022,office2021", &text), RUN_EXIT_PASSED, "%s",
+                 text);
+    cr_expect(strstr(text, "population servers: Windows Server 2022 Standard in place of Windows "
+                           "Server 2019 Standard (covered too; current products first)"),
+              "%s", text);
+    cr_expect(strstr(text, "population office-2016: Office LTSC Professional Plus 2021 in place of "
+                           "Office Professional Plus 2016 (refused with 0xC004F042"),
+              "%s", text);
+    cr_expect(strstr(text, "model: 68 answers checked, 0 disagreements"), "%s", text);
+    cr_expect_null(strstr(text, "[FAIL]"), "%s", text);
+    free(text);
+    cr_expect_eq(rs_acceptance(ACCEPTANCE, "ws2019,office2019", &text), RUN_EXIT_PASSED, "%s",
+                 text);
+    cr_expect(strstr(text, "population office-2019: Office Professional Plus 2019, as written"),
+              "%s", text);
+    cr_expect(strstr(text, "population office-2016: Office Professional Plus 2019 in place of"),
+              "%s", text);
+    free(text);
+    /* A host without any Office key: the Office populations and their expectations are skipped
+     * and named, the Windows part still judged. */
+    cr_expect_eq(rs_acceptance(ACCEPTANCE, "ws2022", &text), RUN_EXIT_PASSED, "%s", text);
+    cr_expect(strstr(text, "skipped population office-2016 (Office 2016): refused with 0xC004F042"),
+              "%s", text);
+    cr_expect(strstr(text, "not applicable: max_count.office2013 = 10 (no population of "
+                           "office2013 left)"),
+              "%s", text);
+    free(text);
+}
+
+/* new-host-check: at most 4 synthetic CMIDs per application, every count below 5. */
+Test(run_safety, new_host_check_stays_below_the_thresholds)
+{
+    char *text = NULL;
+    cr_expect_eq(rs_acceptance(CHECK, "ws2022,office2021", &text), RUN_EXIT_PASSED, "%s", text);
+    cr_expect(strstr(text, "windows     max count 4, last count 4"), "%s", text);
+    cr_expect(strstr(text, "office2013  max count 4, last count 4"), "%s", text);
+    cr_expect(strstr(text, "outcomes: below-threshold 6\n"), "%s", text);
+    free(text);
+}
+
+/* The plan says what the run leaves behind: the filling variant makes real clients activate. */
+Test(run_safety, acceptance_plan_says_real_clients_will_activate)
+{
+    struct support_child r;
+    const char *args[] = {"run", ACCEPTANCE, "--target", "kms.invalid", "--dry-run", NULL};
+    support_start(&rs, &r, args, 0);
+    cr_expect_eq(rs_wait(&r, 10000), RUN_EXIT_PASSED);
+    char *text = rs_text(r.out);
+    cr_expect(strstr(text, "the host counts 50 windows machines of this run for 30 days: real "
+                           "Windows clients and servers activate at once from then on"),
+              "%s", text);
+    free(text);
+    const char *args2[] = {"run", CHECK, "--target", "kms.invalid", "--dry-run", NULL};
+    support_start(&rs, &r, args2, 0);
+    cr_expect_eq(rs_wait(&r, 10000), RUN_EXIT_PASSED);
+    text = rs_text(r.out);
+    cr_expect(strstr(text, "every count stays below 5: no real client activates"), "%s", text);
+    free(text);
+}

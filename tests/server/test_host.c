@@ -610,8 +610,13 @@ Test(host, bad_versions_are_invalid_data)
         /* A known major with a minor other than 0 is refused as vlmcsd does, and said to be
          * vlmcsd's convention; an unknown major is invalid data by any rule. */
         bool minor_rule = bad[i].minor != 0 && bad[i].major >= 4 && bad[i].major <= 6;
-        cr_expect_eq(rec.convention, minor_rule ? HOST_CONVENTION_MINOR : NULL, "version %u.%u",
-                     bad[i].major, bad[i].minor);
+        /* Compared as text: a string literal need not have one address across files. */
+        if (minor_rule)
+            cr_expect(rec.convention && strcmp(rec.convention, HOST_CONVENTION_MINOR) == 0,
+                      "version %u.%u: convention %s", bad[i].major, bad[i].minor,
+                      rec.convention ? rec.convention : "(none)");
+        else
+            cr_expect_null(rec.convention, "version %u.%u", bad[i].major, bad[i].minor);
     }
     cr_expect_eq(host_app_count(env.host, th_app(&env, "windows")), 0);
     /* Truncated and empty payloads too. */
@@ -641,7 +646,7 @@ Test(host, n_policy_above_1000_is_invalid_data)
     struct host_request_record rec;
     cr_assert_eq(kms_request_encode(&req, w, payload, sizeof payload, &len, &perr), 0);
     cr_expect_eq(th_ask_raw(&env, &req, payload, len, w, NULL, &rec), HR_INVALID_DATA);
-    cr_expect_eq(rec.convention, HOST_CONVENTION_N_POLICY);
+    cr_expect(rec.convention && strcmp(rec.convention, HOST_CONVENTION_N_POLICY) == 0);
     req.n_policy = 0xffffffffu;
     cr_expect_eq(th_ask(&env, &req, NULL, NULL), HR_INVALID_DATA);
     cr_expect_eq(host_app_count(env.host, th_app(&env, "windows")), 0);
