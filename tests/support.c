@@ -196,6 +196,27 @@ void support_write_file(const char *path, const char *text)
     cr_assert_eq(fclose(f), 0, "cannot write %s: %s", path, strerror(errno));
 }
 
+char *support_slurp_in(const char *dir, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return support_slurp(path, NULL);
+}
+
+void support_write_in(const char *dir, const char *name, const char *text)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    support_write_file(path, text);
+}
+
+bool support_exists_in(const char *dir, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
 void support_start(struct support_scratch *s, struct support_child *c, const char *const *args,
                    unsigned flags)
 {

@@ -56,6 +56,10 @@ void support_scratch_fini(struct support_scratch *s);
 void support_scratch_path(struct support_scratch *s, const char *what, char *out, size_t cap);
 /* Writes text to path (fails the test when it cannot). */
 void support_write_file(const char *path, const char *text);
+/* The same three for DIR/name: its text (NULL if unreadable), writing it, whether it exists. */
+char *support_slurp_in(const char *dir, const char *name);
+void support_write_in(const char *dir, const char *name, const char *text);
+bool support_exists_in(const char *dir, const char *name);
 
 /* A kmsload child started with support_start: its stdout and stderr go to files in the scratch
  * directory (the same file when started with SUPPORT_ERR_TO_OUT). */

@@ -35,7 +35,7 @@ const char coverage_usage[] =
     "  -h, --help               show this help\n"
     "\n"
     "Exit status: 0 every --require group activated (or none given), 1 one was not, 2 usage,\n"
-    "3 the host could not be reached.\n";
+    "3 the host could not be reached or no group got a KMS answer (every request failed).\n";
 
 enum { OPT_JSON = 256, OPT_MARKDOWN, OPT_REQUIRE, OPT_CATALOG, OPT_TIMEOUT };
 
@@ -152,10 +152,26 @@ int coverage_execute(const struct coverage_options *o)
         return COVERAGE_EXIT_UNREACHABLE;
     }
     coverage_judge(cv, &cat);
+    /* Not one KMS answer (faults, garbage, connections reset or closed mid-PDU): the host was
+     * not reached as a KMS host, whatever was required of it, as probe says. */
+    const struct coverage_group *first_error = NULL;
+    bool answered = false;
+    for (size_t i = 0; i < cv->n_groups; i++) {
+        answered |=
+            cv->groups[i].state == COVERAGE_ACTIVATED || cv->groups[i].state == COVERAGE_REFUSED;
+        if (!first_error && cv->groups[i].state == COVERAGE_ERROR)
+            first_error = &cv->groups[i];
+    }
+    if (!answered) {
+        status = COVERAGE_EXIT_UNREACHABLE;
+        fprintf(stderr, "kmsload coverage: %s:%u: no product group got a KMS answer%s%s%s\n",
+                o->host, o->port, first_error ? " (first: " : "",
+                first_error ? first_error->detail : "", first_error ? ")" : "");
+    }
     for (size_t i = 0; i < n_required; i++) {
         const struct coverage_group *g = coverage_group_of(cv, required[i]);
         if (!g || g->state != COVERAGE_ACTIVATED) {
-            status = COVERAGE_EXIT_MISSING;
+            status = status ? status : COVERAGE_EXIT_MISSING;
             fprintf(stderr, "kmsload coverage: required product group %s is %s\n",
                     cat.kms[required[i]].name,
                     g ? coverage_state_name(g->state) : "retail (genuine hosts refuse it)");

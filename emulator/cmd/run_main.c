@@ -179,6 +179,12 @@ static char *read_stdin(char *err, size_t err_len)
         free(text);
         return NULL;
     }
+    /* As a file by path is refused (ini_lines_read_file): text after a NUL would be lost. */
+    if (memchr(text, '\0', n)) {
+        snprintf(err, err_len, "stdin: contains NUL bytes; a scenario is a text file");
+        free(text);
+        return NULL;
+    }
     text[n] = '\0';
     return text;
 }
@@ -195,7 +201,11 @@ static char *scenario_text(const struct run_options *opt, const char *path, char
         if (!(base = read_stdin(err, err_len)))
             return NULL;
     } else if (ini_lines_read_file(path, RUN_SCENARIO_MAX, &base) != 0) {
-        snprintf(err, err_len, "%s: cannot read the scenario: %s", path, strerror(errno));
+        int e = errno;
+        snprintf(err, err_len, "%s: cannot read the scenario: %s", path,
+                 e == EFBIG    ? "file is larger than 1 MiB, which no scenario is"
+                 : e == EILSEQ ? "file contains NUL bytes; a scenario is a text file"
+                               : strerror(e));
         return NULL;
     }
     size_t len = base ? strlen(base) : 0, cap = len + 2 + opt->n_populations * 160;

@@ -171,9 +171,20 @@ static int check_header(const struct kms_host *host, json_t *root, const char *p
     return 0;
 }
 
-/* One application's "clients" array into its (emptied) cache: each CMID once, in capacity. */
+/* Slack for a system clock set back a little since a real-clock host saved its file. */
+#define STATE_CLOCK_SLACK (86400ULL * FILETIME_PER_SECOND)
+
+/* The bytes one saved client takes at most (cmid, last_seen, indentation), and one application
+ * and the header besides its clients: a file larger than every application full cannot be one
+ * this host wrote, and is refused before it is parsed. */
+#define STATE_BYTES_PER_CLIENT 256
+#define STATE_BYTES_PER_APP 4096
+#define STATE_BYTES_HEADER 65536
+
+/* One application's "clients" array into its (emptied) cache: each CMID once, in capacity, none
+ * seen after the file's clock (the latest time the host knew: client_clock or the real clock). */
 static int load_clients(struct client_cache *cache, const struct catalog_app *capp, json_t *clients,
-                        const char *path, char *err, size_t err_len)
+                        uint64_t file_clock, const char *path, char *err, size_t err_len)
 {
     char what[256];
     cache->n = 0;
@@ -197,6 +208,15 @@ static int load_clients(struct client_cache *cache, const struct catalog_app *ca
                      capp->key, ci + 1);
             return fail(err, err_len, path, what);
         }
+        uint64_t seen_at = (uint64_t)json_integer_value(seen);
+        if (seen_at > file_clock + STATE_CLOCK_SLACK) {
+            snprintf(what, sizeof what,
+                     "application %s, client %zu: last_seen is %.0f days after the file's clock "
+                     "(client_clock or the system clock): the client would never expire",
+                     capp->key, ci + 1,
+                     (double)(seen_at - file_clock) / (86400.0 * FILETIME_PER_SECOND));
+            return fail(err, err_len, path, what);
+        }
         if (client_cache_find(cache, &cmid)) {
             snprintf(what, sizeof what, "application %s: CMID %s listed twice", capp->key,
                      cmid_text);
@@ -210,8 +230,9 @@ static int load_clients(struct client_cache *cache, const struct catalog_app *ca
 }
 
 /* Application number ai (from 0) of the file into its scratch cache. */
-static int load_app(const struct catalog *cat, struct client_cache *scratch, size_t ai, json_t *app,
-                    const char *path, char *err, size_t err_len)
+static int load_app(const struct catalog *cat, struct client_cache *scratch, bool *listed,
+                    size_t ai, json_t *app, uint64_t file_clock, const char *path, char *err,
+                    size_t err_len)
 {
     char what[256];
     struct guid id;
@@ -232,35 +253,46 @@ static int load_app(const struct catalog *cat, struct client_cache *scratch, siz
         snprintf(what, sizeof what, "application %s is not in the catalogue", id_text);
         return fail(err, err_len, path, what);
     }
+    if (listed[capp - cat->apps]) {
+        snprintf(what, sizeof what, "application %s is listed twice", capp->key);
+        return fail(err, err_len, path, what);
+    }
+    listed[capp - cat->apps] = true;
     struct client_cache *cache = &scratch[capp - cat->apps];
     /* Files written before the capacity followed N_Policy have no max_n_policy: those hosts
      * sized the cache at 2 x the application's threshold, so that is what they had seen. */
     cache->max_n_policy = max_np ? (unsigned)json_integer_value(max_np) : capp->threshold;
-    return load_clients(cache, capp, clients, path, err, err_len);
+    return load_clients(cache, capp, clients, file_clock, path, err, err_len);
 }
 
 /* Every application into scratch copies of the caches, then (all valid) into the host. */
-static int load_apps(struct kms_host *host, json_t *apps, const char *path, char *err,
-                     size_t err_len)
+static int load_apps(struct kms_host *host, json_t *apps, uint64_t file_clock, const char *path,
+                     char *err, size_t err_len)
 {
     const struct catalog *cat = host->cfg.catalog;
     /* Validate everything into scratch caches first, so a bad file changes nothing. */
     static const size_t cache_size = sizeof(struct client_cache);
     struct client_cache *scratch = calloc(cat->n_apps, cache_size);
-    if (!scratch)
+    bool *listed = calloc(cat->n_apps ? cat->n_apps : 1, sizeof *listed);
+    if (!scratch || !listed) {
+        free(scratch);
+        free(listed);
         return fail(err, err_len, path, "out of memory");
+    }
     memcpy(scratch, host->caches, cat->n_apps * cache_size);
     size_t ai;
     json_t *app;
     json_array_foreach(apps, ai, app)
     {
-        if (load_app(cat, scratch, ai, app, path, err, err_len)) {
+        if (load_app(cat, scratch, listed, ai, app, file_clock, path, err, err_len)) {
             free(scratch);
+            free(listed);
             return -1;
         }
     }
     memcpy(host->caches, scratch, cat->n_apps * cache_size);
     free(scratch);
+    free(listed);
     return 0;
 }
 
@@ -271,8 +303,33 @@ int host_state_load(struct kms_host *host, const char *path, bool *loaded, char 
     *loaded = false;
     if (access(path, F_OK) != 0 && errno == ENOENT)
         return 0;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(what, sizeof what, "cannot open: %s", strerror(errno));
+        return fail(err, err_len, path, what);
+    }
+    /* The size first: a file no host could have written is refused without parsing it. */
+    struct stat st;
+    size_t n_apps = host->cfg.catalog->n_apps;
+    uint64_t most = STATE_BYTES_HEADER +
+                    (uint64_t)n_apps * (STATE_BYTES_PER_APP + (uint64_t)CLIENT_CACHE_MAX_CAPACITY *
+                                                                  STATE_BYTES_PER_CLIENT);
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return fail(err, err_len, path, "not a regular file");
+    }
+    if ((uint64_t)st.st_size > most) {
+        fclose(f);
+        snprintf(what, sizeof what,
+                 "%.1f MB, larger than the state of %zu applications of at most %u clients each "
+                 "can be (%.1f MB)",
+                 (double)st.st_size / 1e6, n_apps, (unsigned)CLIENT_CACHE_MAX_CAPACITY,
+                 (double)most / 1e6);
+        return fail(err, err_len, path, what);
+    }
     json_error_t jerr;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
+    fclose(f);
     if (!root) {
         snprintf(what, sizeof what, "line %d: %s", jerr.line, jerr.text);
         return fail(err, err_len, path, what);
@@ -281,8 +338,12 @@ int host_state_load(struct kms_host *host, const char *path, bool *loaded, char 
     json_t *apps = json_object_get(root, "applications");
     if (rc == 0 && !json_is_array(apps))
         rc = fail(err, err_len, path, "\"applications\" must be an array");
+    /* The latest time the host knew when it saved: its client clock, or the real clock. */
+    uint64_t file_clock = (uint64_t)json_integer_value(json_object_get(root, "client_clock"));
+    if (host_real_now(host) > file_clock)
+        file_clock = host_real_now(host);
     if (rc == 0)
-        rc = load_apps(host, apps, path, err, err_len);
+        rc = load_apps(host, apps, file_clock, path, err, err_len);
     if (rc == 0) {
         host->client_clock = (uint64_t)json_integer_value(json_object_get(root, "client_clock"));
         *loaded = true;

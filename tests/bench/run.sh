@@ -82,9 +82,13 @@ if [ "$what" = ceiling ] || [ "$what" = all ]; then
     host_failures=$(sed -n 's|^  failures *\([0-9]*\).*|\1|p' "$work/bench-host.out")
     f=$(throughput_scenario)
     "$kms" run "$f" --out "$work/ceiling-tp" -q || true
-    generator=$(python3 -c 'import json, sys; s = json.load(open(sys.argv[1]))
+    generator=$(python3 - "$work/ceiling-tp/summary.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
 ok = s["outcomes"]["activated"] + s["outcomes"]["below-threshold"]
-print(f"{s[\"requests\"] / s[\"wall_seconds\"]:.0f} {s[\"requests\"] - ok}")' "$work/ceiling-tp/summary.json")
+print(f'{s["requests"] / s["wall_seconds"]:.0f} {s["requests"] - ok}')
+PY
+)
     after=$(null_rate 10)
     python3 - "$before" "$after" "${host:-0}" "${host_failures:-?}" $generator <<'PY'
 import sys
