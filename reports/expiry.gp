@@ -1,6 +1,7 @@
 # 30-day window expiry: the count the host returned against the machines whose last counted
 # contact is less than 30 days old (a host forgets a machine 30 days after its last contact),
-# and, on the right axis, how many machines reach their last contact + 30 days in each bucket.
+# and, on the right axis, how many machines reach their last contact + 30 days per day (or per
+# bucket for short runs), in the lower third of the plot.
 # Called by kmsload in RUN_DIR/charts/ with:
 #   gnuplot -e "fmt='png'; outfile='expiry.png'; datafile='expiry.dat'; virtual=1; xmax=60;
 #               napps=1; colors='#1f77b4'" expiry.gp
@@ -31,13 +32,23 @@ do for [i=1:napps] {
     stats [*:*] datafile skip 1 using (col_max(column(3*i))) nooutput
 }
 left_top = col_top
-col_top = 0
-do for [i=1:napps] {
-    stats [*:*] datafile skip 1 using (col_max(column(3*i+1))) nooutput
-}
-right_top = col_top
 stats [*:*] datafile skip 1 using 1 nooutput
 bucket = STATS_records > 1 ? (STATS_max - STATS_min) / (STATS_records - 1) * xsec : 0
+# The expiries are summed per whole x unit (a simulated day, or a second on the real clock) when
+# the run spans at least 10 of them, so the right axis reads "per day", not "per 1.14 h"; shorter
+# runs keep the data's buckets.
+span = exists("xmax") && xmax > 0 ? xmax : STATS_max
+ebin = (span >= 10 || bucket <= 0) ? 1.0 : bucket / xsec
+ebin_name = ebin == 1.0 ? (virtual ? 'day' : 'second') : duration(ebin * xsec)
+ebin_x(x) = floor(x / ebin) * ebin + ebin / 2.0
+right_top = 0
+do for [i=1:napps] {
+    eval sprintf('set table $binned%d', i)
+    plot datafile skip 1 using (ebin_x($1)):(column(3*i+1)) smooth frequency
+    unset table
+    eval sprintf('stats [*:*] $binned%d using 2 nooutput', i)
+    right_top = STATS_max > right_top ? STATS_max : right_top
+}
 nfalls = 0
 do for [i=1:napps] {
     do for [k=1:words(thresholds)] {
@@ -49,21 +60,23 @@ do for [i=1:napps] {
 set title '30-day window: count vs. machines contacted in the last 30 days' font ',14'
 set xlabel (virtual ? 'simulated time ('.xunit.')' : 'wall time (s)').xlabel_gap
 set ylabel 'count / machines'
-set y2label 'machines expiring'.(bucket > 0 ? ' per '.duration(bucket) : '')
+set y2label 'machines leaving the 30-day window per '.ebin_name
 set grid xtics ytics lc rgb '#dddddd' lw 1 dt 1
 set border 11 lc rgb '#555555'
 set tics nomirror
 set format y '%.0f'
 set format y2 '%.0f'
 if (left_top <= 10) { set ytics 1 }
-set y2tics
-if (right_top <= 10) { set y2tics 1 }
+# The bars keep to the lower third of the plot, under the count lines: ticks only up to the
+# highest bar.
+y2step = right_top <= 10 ? 1 : right_top <= 50 ? 5 : right_top <= 200 ? 20 : 10 ** floor(log10(right_top))
+set y2tics 0, y2step, (right_top > 0 ? right_top : 1)
 @key_below
 if (exists("xmax") && xmax > 0) { set xrange [0:xmax] } else { set xrange [0:*] }
 fell_top = fell_room(left_top > 0 ? left_top * 1.1 : 1)
 fell_mid = (exists("xmax") && xmax > 0) ? xmax / 2.0 : 0
 set yrange [0:fell_top]
-set y2range [0:(right_top > 0 ? fell_room(right_top * 1.1) : 1)]
+set y2range [0:(right_top > 0 ? fell_room(right_top * 3.0) : 1)]
 if (nexpiries == 0) {
     set y2range [0:1]
     set y2tics 1
@@ -72,7 +85,7 @@ if (nexpiries == 0) {
 # The thresholds the count is judged against (only those inside the range drawn).
 if (left_top >= 25) { @threshold_lines } else { if (left_top >= 5) { @threshold_lines; unset arrow 1; unset label 1 } }
 
-plot for [i=1:napps] datafile using 1:(column(3*i+1)) axes x1y2 \
+plot for [i=1:napps] datafile using (ebin_x($1)):(column(3*i+1)) smooth frequency axes x1y2 \
          with impulses lw 8 lc rgb ('#A0'.word(colors, i)[2:7]) title columnhead(3*i+1), \
      for [i=1:napps] datafile using 1:(column(3*i)) \
          with steps lw 2 dt 2 lc rgb word(colors, i) title columnhead(3*i), \

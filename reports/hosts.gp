@@ -2,7 +2,7 @@
 # (SRV records added and removed) and hosts switched on and off as vertical lines.
 # Called by kmsload in RUN_DIR/charts/ with:
 #   gnuplot -e "fmt='png'; outfile='hosts.png'; datafile='hosts.dat'; marksfile='hosts_marks.dat';
-#               nseries=4; nmarks=3; xmax=60; xunit='days'" hosts.gp
+#               nseries=4; nmarks=3; xmax=60; xunit='days'; virtual=1" hosts.gp
 # hosts.dat: one block per host and application ("HOST APP" title line, then t count);
 # hosts_marks.dat: t "label".
 if (!exists("fmt")) fmt = 'png'
@@ -12,20 +12,25 @@ if (!exists("outfile")) outfile = 'hosts.'.fmt
 if (!exists("nseries")) nseries = 1
 if (!exists("nmarks")) nmarks = 0
 if (!exists("xmax")) xmax = 1
-if (!exists("xunit")) xunit = 'days'
+if (!exists("virtual")) virtual = 1
+if (!exists("xunit")) xunit = virtual ? 'days' : 's'
 if (fmt eq 'svg') {
     set terminal svg size 1000,560 dynamic noenhanced font 'Helvetica,13' background '#ffffff'
 } else {
     set terminal pngcairo size 1000,560 noenhanced font 'Helvetica,11' background '#ffffff'
 }
 set output outfile
+here = ''
+if (exists("ARG0")) { do for [k = strlen(ARG0):1:-1] { if (here eq '' && ARG0[k:k] eq '/') { here = ARG0[1:k] } } }
+load here.'common.gp'
 set title 'Count per KMS host and application'
-set xlabel 'simulated time ('.xunit.')'
+# The key goes below the x-axis label, in its box (common.gp), never over the label.
+set xlabel (virtual ? 'simulated time ('.xunit.')' : 'wall time (s)').xlabel_gap
 set ylabel 'count the host returned'
 set grid xtics ytics lc rgb '#dddddd' lw 1 dt 1
 set border 3 lc rgb '#555555'
 set tics nomirror
-set key below horizontal
+@key_below
 set xrange [0:xmax]
 set yrange [0:56]
 set ytics 0,10,50

@@ -32,6 +32,28 @@ svgs=$(grep -o '<svg' "$dom" | wc -l)
 [ "$svgs" -ge 4 ] || { echo "browser_check: $svgs inline <svg> elements, 4 expected" >&2; fail=1; }
 grep -q '<h2>Expectations</h2>' "$dom" || { echo "browser_check: no expectations section" >&2; fail=1; }
 if grep -q '<script' "$dom"; then echo "browser_check: the report holds a script" >&2; fail=1; fi
+# What the page says: real-clock runs show no simulated time and no "(0/s)"; no axis reads per an
+# odd duration ("machines expiring per 1.14 h").
+python3 - "$dom" "$run_dir/summary.json" <<'PY' || fail=1
+import html, json, re, sys
+dom = open(sys.argv[1], encoding='utf-8').read()
+try:
+    clock = json.load(open(sys.argv[2], encoding='utf-8')).get('clock', 'virtual')
+except (OSError, ValueError):
+    clock = 'virtual'
+texts = [html.unescape(t).strip() for t in re.findall(r'<text[^>]*>([^<]*)</text>', dom)]
+page = html.unescape(re.sub(r'<[^>]+>', ' ', re.sub(r'<svg.*?</svg>', ' ', dom, flags=re.S)))
+bad = []
+if clock == 'real':
+    bad += ['chart text "%s" on the real clock' % t for t in texts if 'simulated' in t]
+    bad += ['page says "%s" on the real clock' % m for m in re.findall(r'[0-9.]+ simulated days', page)]
+bad += ['page says "%s"' % m for m in re.findall(r'\(0/s\)', page)]
+bad += ['axis reads per an odd duration: "%s"' % t for t in texts
+        if re.search(r'per [0-9]+\.[0-9]+ ?(h|min|s|ms|days)$', t)]
+for b in bad:
+    print('browser_check: ' + b, file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
 
 # 2. Geometry: a copy of the page with a script that measures every chart as laid out (the
 # report itself has no scripts). The chart scripts (reports/common.gp) give the plot area an
@@ -77,6 +99,39 @@ cat >"$profile/geometry.js" <<'JS'
         lines.push('FAIL ' + fig.id + ': key ' + box(k) + ' outside the chart ' + box(frame)); bad++;
       }
     });
+    // The x-axis tick labels: texts just under a plot area, within its width. The largest tells
+    // how far the axis reaches (every chart of a run spans the whole run).
+    var xmax = null;
+    areas.forEach(function (a) {
+      texts.forEach(function (t) {
+        var cx = (t.r.left + t.r.right) / 2, v = parseFloat(t.s);
+        if (t.r.top >= a.bottom - 2 && t.r.top <= a.bottom + 25 && cx >= a.left - 8 && cx <= a.right + 8 &&
+            /^-?[0-9.]+$/.test(t.s) && (xmax === null || v > xmax)) xmax = v;
+      });
+    });
+    if (xmax !== null) lines.push('XMAX ' + fig.id + ' ' + xmax);
+    // The expiry bars (the first plot element) stay in the lower part of the plot, under the
+    // count lines: their highest point as a share of the plot area's height.
+    if (fig.id === 'chart-expiry' && areas.length) {
+      // In SVG user units: the plot area's box and the points of the bars' path (one path also
+      // holds the key's sample, which lies outside the area).
+      var area = null, g = svg.querySelector('g[id$="gnuplot_plot_1"]');
+      svg.querySelectorAll('polygon, path, rect').forEach(function (p) {
+        if (!area && colour(p, 'fill') === 'rgb(255,255,254)') area = p.getBBox();
+      });
+      var top = area ? area.y + area.height : 0;
+      if (g && area) g.querySelectorAll('path').forEach(function (p) {
+        var nums = (p.getAttribute('d') || '').match(/-?[0-9.]+/g) || [];
+        for (var n = 0; n + 1 < nums.length; n += 2) {
+          var x = +nums[n], y = +nums[n + 1];
+          if (x >= area.x - 1 && x <= area.x + area.width + 1 && y >= area.y - 1 && y <= area.y + area.height + 1)
+            top = Math.min(top, y);
+        }
+      });
+      var share = area ? (area.y + area.height - top) / area.height : 0;
+      lines.push('BARS ' + fig.id + ' ' + share.toFixed(3));
+      if (share > 0.5) { lines.push('FAIL ' + fig.id + ': the expiry bars reach ' + Math.round(share * 100) + '% of the plot height (at most 50%)'); bad++; }
+    }
     if (!bad)
       lines.push('ok ' + fig.id + ': ' + keys.length + ' key(s) clear of ' + areas.length + ' plot area(s) and ' + texts.length + ' axis texts');
   });
@@ -101,6 +156,12 @@ for line in lines:
 charts = [l for l in lines if l.startswith('ok ') or l.startswith('FAIL ')]
 if len({l.split()[1].rstrip(':') for l in charts}) < 4:
     sys.exit('browser_check: geometry measured fewer than 4 charts')
+xmax = {l.split()[1]: float(l.split()[2]) for l in lines if l.startswith('XMAX ')}
+# The outcomes chart has one plot area spanning the run (the count chart has a close-up too).
+if 'chart-hosts' in xmax and 'chart-outcomes' in xmax and xmax['chart-hosts'] != xmax['chart-outcomes']:
+    print('browser_check: geometry FAIL chart-hosts: its x axis ends at %g, the outcomes chart\'s at %g'
+          % (xmax['chart-hosts'], xmax['chart-outcomes']))
+    lines.append('FAIL')
 if any(l.startswith('FAIL') for l in lines):
     sys.exit('browser_check: a chart key covers its plot or an axis')
 PY

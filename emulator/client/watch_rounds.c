@@ -38,6 +38,9 @@ static void on_probe_done(const struct client_outcome *out, void *arg)
     struct watch_probe *p = arg;
     struct watch *w = p->w;
     watch_app_state_record(p->state, &out->result, (double)out->elapsed_us / 1e6, unix_now());
+    w->probes_done++;
+    if (!kms_outcome_has_count(out->result.outcome))
+        w->probes_failed++;
     char line[400], ts[32];
     watch_app_state_describe(p->state, line, sizeof line);
     if (strcmp(line, p->last_line) != 0) {
@@ -109,6 +112,7 @@ static void refresh_dns_hosts(struct watch *w)
     struct dns_srv_set *set = client_dns_lookup(&q, &ds, err, sizeof err);
     w->metrics.dns_ok = ds == DNS_SRV_OK;
     if (ds != DNS_SRV_OK) {
+        w->dns_failures++;
         snprintf(line, sizeof line, "lookup failed: %.300s", err);
         print_dns(w, line);
         free(set);

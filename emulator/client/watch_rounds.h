@@ -65,6 +65,9 @@ struct watch {
     char dns_line[400]; /* the last DNS problem printed */
     unsigned in_flight;
     unsigned long rounds;
+    /* Over every round: probes ended, those without a count (refused, no answer), and dns:
+     * lookups that failed; --count's exit status. */
+    unsigned long probes_done, probes_failed, dns_failures;
     struct event *timer;
 };
 

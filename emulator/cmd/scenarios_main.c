@@ -10,7 +10,8 @@
 const char scenarios_usage[] =
     "Usage: kmsload scenarios\n"
     "\n"
-    "Lists the shipped scenarios with the first line of each file's comment: what it shows.\n"
+    "Lists the shipped scenarios with the first line of each file's comment: what it shows;\n"
+    "[real clock] marks those whose requests carry the real time (safe for a production host).\n"
     "Run one by name from any directory: kmsload run NAME (e.g. kmsload run smoke).\n";
 
 int scenarios_print(FILE *f, const char *command)
@@ -30,7 +31,12 @@ int scenarios_print(FILE *f, const char *command)
             width = strlen(list[i].name);
     fprintf(f, "Shipped scenarios (%s); run one with 'kmsload run NAME':\n\n", dir);
     for (int i = 0; i < n; i++)
-        fprintf(f, "  %-*s  %s\n", (int)width, list[i].name, list[i].purpose);
+        fprintf(f, "  %-*s  %s%s\n", (int)width, list[i].name, list[i].purpose,
+                list[i].real_clock ? " [real clock]" : "");
+    fputs("\n[real clock]: requests carry the real time, so the run suits a production host; the\n"
+          "others run on the virtual clock and need a host that follows client time\n"
+          "(kmsload host --clock client, or the embedded host).\n",
+          f);
     return 0;
 }
 

@@ -44,7 +44,9 @@ const char watch_usage[] =
     "built-in)\n"
     "  -h, --help                show this help\n"
     "\n"
-    "Exit status: 0 when stopped by a signal or after --count rounds, 2 for bad usage.\n";
+    "Exit status: 0 when stopped by a signal, or after --count rounds in which every probe got\n"
+    "a count; 1 when a probe of those rounds got none (refused, no answer) or a dns: lookup\n"
+    "failed (said on stderr), or on an error; 2 for bad usage.\n";
 
 #define WATCH_DEFAULT_PRODUCTS "win10-pro,office2010,office2016-proplus"
 /* Open files asked for: probes of every host and application, and the metrics connections. */
@@ -248,6 +250,16 @@ int watch_execute(const struct watch_options *o)
     status = watch_run(w, err, sizeof err) ? 1 : 0;
     if (status)
         fprintf(stderr, "kmsload watch: %s\n", err);
+    /* --count is for cron and CI: rounds whose probes failed must not look like a pass. */
+    if (status == 0 && o->max_rounds && w->rounds >= o->max_rounds &&
+        (w->probes_failed || w->dns_failures || w->probes_done == 0)) {
+        fprintf(stderr,
+                "kmsload watch: %lu of %lu probe%s in %lu round%s got no count (%lu dns: "
+                "lookup%s failed)\n",
+                w->probes_failed, w->probes_done, w->probes_done == 1 ? "" : "s", w->rounds,
+                w->rounds == 1 ? "" : "s", w->dns_failures, w->dns_failures == 1 ? "" : "s");
+        status = 1;
+    }
 out:
     watch_release(w, http, ev_int, ev_term);
 out_free:

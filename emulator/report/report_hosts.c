@@ -3,6 +3,7 @@
 #include "events_csv.h"
 #include "report_parts.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,7 +182,12 @@ bool report_hosts_chart(const char *run_dir, const char *charts_dir, const char 
     if (read_hosts(run_dir, d, unit) && write_data(charts_dir, d) == 0 &&
         report_find_gnuplot(gnuplot, sizeof gnuplot) &&
         report_path_join(script, sizeof script, reports_dir, "hosts.gp") == 0) {
-        size_t nmarks = write_marks(charts_dir, root, unit, d->t_end);
+        /* The x axis spans the whole run, as the other charts' do, not only up to the last
+         * answer (a migration's last contact may be days before its end). */
+        double run_end =
+            report_jnumber(root, virtual_clock ? "simulated_seconds" : "wall_seconds", 0) / unit;
+        double xmax = isfinite(run_end) && run_end > d->t_end ? run_end : d->t_end;
+        size_t nmarks = write_marks(charts_dir, root, unit, xmax);
         drawn = true;
         static const char *const fmts[] = {"png", "svg"};
         for (size_t k = 0; k < 2; k++) {
@@ -189,8 +195,9 @@ bool report_hosts_chart(const char *run_dir, const char *charts_dir, const char 
             snprintf(params, sizeof params,
                      "fmt='%s'; outfile='hosts.%s'; datafile='hosts.dat'; "
                      "marksfile='hosts_marks.dat'; nseries=%zu; nmarks=%zu; xmax=%.6f; "
-                     "xunit='%s'",
-                     fmts[k], fmts[k], d->n, nmarks, d->t_end, virtual_clock ? "days" : "s");
+                     "xunit='%s'; virtual=%d",
+                     fmts[k], fmts[k], d->n, nmarks, xmax, virtual_clock ? "days" : "s",
+                     virtual_clock ? 1 : 0);
             if (report_run_gnuplot(gnuplot, charts_dir, script, params) != 0)
                 drawn = false;
         }

@@ -4,6 +4,7 @@
 
 #include "atomic_file.h"
 #include "markup.h"
+#include "rate_text.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -136,12 +137,14 @@ static void html_header(FILE *f, const json_t *root, bool virtual_clock)
         html(f, started);
         fputs("</td></tr>\n", f);
     }
-    fprintf(f,
-            "<tr><th>Requests</th><td>%.0f in %.2f s wall time (%.0f/s), %.2f simulated "
-            "days</td></tr>\n",
-            report_jnumber(root, "requests", 0), report_jnumber(root, "wall_seconds", 0),
-            report_jnumber(root, "throughput", 0),
-            report_jnumber(root, "simulated_seconds", 0) / 86400.0);
+    char rate[32];
+    double requests = report_jnumber(root, "requests", 0);
+    double wall = report_jnumber(root, "wall_seconds", 0);
+    rate_text(requests, wall, rate, sizeof rate);
+    fprintf(f, "<tr><th>Requests</th><td>%.0f in %.2f s wall time (%s)", requests, wall, rate);
+    if (virtual_clock) /* on the real clock simulated time is the wall time */
+        fprintf(f, ", %.2f simulated days", report_jnumber(root, "simulated_seconds", 0) / 86400.0);
+    fputs("</td></tr>\n", f);
     const char *version = report_jstring(root, "kmsload", "");
     if (*version) {
         fputs("<tr><th>kmsload</th><td>", f);

@@ -4,10 +4,12 @@
 #include "coverage.h"
 #include "coverage_json.h"
 #include "coverage_md.h"
+#include "rate_text.h"
 #include "report.h"
 #include "summary_md.h"
 #include "value_parse.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -46,9 +48,13 @@ static void print_summary(FILE *f, const struct scenario *sc, const struct run_t
         snprintf(simulated, sizeof simulated, "%.2f days", (double)out->sim_us / 86400e6);
     else
         value_format_duration(out->sim_us, simulated, sizeof simulated);
-    fprintf(f, "\nscenario %s: %llu requests in %.2f s (%.0f/s), simulated %s%s\n", sc->name,
-            (unsigned long long)t->requests, out->wall_seconds,
-            out->wall_seconds > 0 ? (double)t->requests / out->wall_seconds : 0.0, simulated,
+    /* On the real clock simulated time is wall time: said once. */
+    char rate[32];
+    rate_text((double)t->requests, out->wall_seconds, rate, sizeof rate);
+    bool virtual_clock = sc->clock == SCENARIO_CLOCK_VIRTUAL;
+    fprintf(f, "\nscenario %s: %llu requests in %.2f s (%s)%s%s%s\n", sc->name,
+            (unsigned long long)t->requests, out->wall_seconds, rate,
+            virtual_clock ? ", simulated " : "", virtual_clock ? simulated : "",
             out->interrupted ? " — INTERRUPTED" : "");
     fprintf(f, "  outcomes:");
     for (int o = 0; o < KMS_OUTCOME__COUNT; o++)

@@ -1,5 +1,6 @@
 /* A run's summary in Markdown (see summary_md.h). */
 #include "summary_md.h"
+#include "rate_text.h"
 
 #include "coverage_md.h"
 
@@ -114,9 +115,11 @@ static void md_header(FILE *f, const struct summary_md_run *run)
         fprintf(f, "| shard | %u/%u |\n", run->shard_index, run->shard_count);
     fprintf(f, "| requests | %" PRIu64, t->requests);
     if (eo) {
-        double rate = eo->wall_seconds > 0 ? (double)t->requests / eo->wall_seconds : 0.0;
-        fprintf(f, " in %.2f s (%.0f/s), %.2f simulated days", eo->wall_seconds, rate,
-                (double)eo->sim_us / 86400e6);
+        char rate[32];
+        rate_text((double)t->requests, eo->wall_seconds, rate, sizeof rate);
+        fprintf(f, " in %.2f s (%s)", eo->wall_seconds, rate);
+        if (!sc || sc->clock == SCENARIO_CLOCK_VIRTUAL) /* real clock: simulated is wall time */
+            fprintf(f, ", %.2f simulated days", (double)eo->sim_us / 86400e6);
     }
     fputs(" |\n", f);
     fprintf(f, "| expectations | %zu of %zu met |\n", run->n_results - failed, run->n_results);

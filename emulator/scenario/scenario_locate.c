@@ -112,6 +112,30 @@ static void read_purpose(const char *path, const char *name, char *out, size_t c
     fclose(f);
 }
 
+/* Whether the file says "clock = real" (or "clock: real"): keys are never indented, and a
+ * value ends at a space or a comment. */
+static int says_real_clock(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char line[512];
+    int real = 0;
+    while (!real && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "clock", 5) != 0)
+            continue;
+        const char *p = line + 5;
+        p += strspn(p, " \t");
+        if (*p != '=' && *p != ':')
+            continue;
+        p++;
+        p += strspn(p, " \t");
+        real = strncmp(p, "real", 4) == 0 && strchr(" \t;#\r\n", p[4]) != NULL && p[4];
+    }
+    fclose(f);
+    return real;
+}
+
 int scenario_library_list(struct scenario_entry *out, size_t cap, char *dir, size_t dir_cap)
 {
     if (scenario_library_dir(dir, dir_cap) != 0)
@@ -130,6 +154,7 @@ int scenario_library_list(struct scenario_entry *out, size_t cap, char *dir, siz
         if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= sizeof path)
             continue;
         read_purpose(path, out[n].name, out[n].purpose, sizeof out[n].purpose);
+        out[n].real_clock = says_real_clock(path);
         n++;
     }
     closedir(d);

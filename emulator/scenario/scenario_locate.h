@@ -20,6 +20,7 @@ int scenario_library_dir(char *buf, size_t cap);
 struct scenario_entry {
     char name[64];     /* file name without .ini */
     char purpose[240]; /* the first comment line, without "; NAME:" */
+    int real_clock;    /* "clock = real": requests carry the real time (safe for a real host) */
 };
 
 /* The shipped scenarios, sorted by name: at most cap entries; returns how many (or -1 when the

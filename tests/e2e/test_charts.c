@@ -88,12 +88,16 @@ Test(charts, expiry_marks_the_falls_below_threshold_and_keeps_machines_whole)
         free(svg);
     }
 
-    /* Machines expiring per bucket (at most 3 here): ticks 0 1 2 3, never 0.5 or 2.5. */
+    /* Machines expiring per day (at most 4 here): whole ticks, never 0.5 or 2.5. */
     char *expiry = chart(dir, "expiry.svg");
     cr_assert(has_text(expiry, "1") && has_text(expiry, "3"), "integer ticks");
     cr_assert(!strstr(expiry, "0.5</text>") && !strstr(expiry, "2.5</text>"),
               "half machines on an axis");
-    cr_assert(strstr(expiry, "machines expiring per "), "right axis says per how long");
+    /* Per a unit people read (summed per simulated day), not per the data's bucket ("per
+     * 1.14 h"). */
+    cr_assert(strstr(expiry, "machines leaving the 30-day window per day"),
+              "right axis says per how long");
+    cr_assert_null(strstr(expiry, " h</text>"), "right axis per an odd number of hours");
     free(expiry);
 
     /* The close-up is in hours: its labels say "at 48 min", not "day 0.03". */

@@ -301,9 +301,26 @@ Test(metrics_cli, watch_reports_a_host_that_does_not_answer)
     char target[32];
     snprintf(target, sizeof target, "127.0.0.1:%u", ntohs(sa.sin_port));
     char *out;
-    cr_assert_eq(mc_run(&out, "watch", target, "--count", "1", "--timeout", "2s", NULL), 0);
+    /* --count: every probe failed, so the exit status says so (cron, CI). */
+    cr_assert_eq(mc_run(&out, "watch", target, "--count", "1", "--timeout", "2s", NULL), 1);
     cr_expect_eq(mc_count_lines(out, ": not answering: refused"), 3, "%s", out);
     free(out);
+}
+
+Test(metrics_cli, watch_count_exits_1_when_a_probe_got_no_count)
+{
+    /* The host covers Windows 10 only: the default office probes are refused. */
+    struct mc_child h = mc_start("host", "--listen", "127.0.0.1:0", "--products", "win10", NULL);
+    char target[256];
+    mc_expect_line(h.out, "kmsload host: listening on ", target, sizeof target);
+    char *out;
+    cr_expect_eq(mc_run(&out, "watch", target, "--count", "1", "--products", "win10-pro", NULL), 0,
+                 "every probe got a count: %s", out);
+    free(out);
+    cr_expect_eq(mc_run(&out, "watch", target, "--count", "1", NULL), 1,
+                 "office refused must not pass: %s", out);
+    free(out);
+    cr_assert_eq(mc_stop(&h, SIGINT), 0);
 }
 
 Test(metrics_cli, bad_usage_is_refused_with_a_message)

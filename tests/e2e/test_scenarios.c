@@ -73,6 +73,12 @@ Test(scenarios, the_list_names_each_shipped_scenario_with_its_purpose)
     /* The first sentence of each file's comment, without "; NAME:". */
     cr_assert(listed(out, "smoke", "a tiny, fast scenario for CI and the Docker image."), "%s",
               out);
+    /* Real-clock scenarios (safe for a production host) are marked; virtual-clock ones not. */
+    cr_assert(listed(out, "real-host-smoke",
+                     "does a KMS host that already serves real machines answer, correctly and "
+                     "fast? [real clock]"),
+              "%s", out);
+    cr_assert(strstr(out, "the Docker image.\n"), "smoke (virtual clock) is marked: %s", out);
     cr_assert(listed(out, "expiry-30d",
                      "the 30-day window -- machines that stop contacting the host drop out of its "
                      "count."),
