@@ -39,6 +39,7 @@ void watch_app_state_record(struct watch_app_state *s, const struct client_sessi
     s->hresult = res->hresult;
     if (kms_outcome_has_count(res->outcome)) {
         s->has_count = true;
+        s->last_count_time = now;
         s->count = res->response.count;
         snprintf(s->epid, sizeof s->epid, "%.71s", res->response.epid);
         unsigned build = epid_build(s->epid);
@@ -96,9 +97,17 @@ static bool up_value(const struct watch_app_state *s, double *v)
     return s->probed;
 }
 
+/* Only while the last probe got one: a host that is down or refusing exports no stale count for
+ * count alerts to fire on (last_success_timestamp tells how old the last one is). */
 static bool count_value(const struct watch_app_state *s, double *v)
 {
     *v = s->count;
+    return s->probed && kms_outcome_has_count(s->outcome);
+}
+
+static bool last_success_value(const struct watch_app_state *s, double *v)
+{
+    *v = s->last_count_time;
     return s->has_count;
 }
 
@@ -134,7 +143,11 @@ void watch_metrics_render(struct metrics_text *out, void *arg)
             "not answer.",
             up_value);
     per_app(out, w, "kmsload_watch_clients", METRICS_GAUGE,
-            "The count the host returned to the last probe, per application.", count_value);
+            "The count the host returned to the last probe, per application; absent when the "
+            "last probe got no count (see kmsload_watch_last_success_timestamp_seconds).",
+            count_value);
+    per_app(out, w, "kmsload_watch_last_success_timestamp_seconds", METRICS_GAUGE,
+            "When a probe last got a count, in seconds since the Unix epoch.", last_success_value);
     per_app(out, w, "kmsload_watch_clients_required", METRICS_GAUGE,
             "The count a client of the probed product needs to activate (its N_Policy).",
             required_value);

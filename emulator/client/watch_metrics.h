@@ -30,6 +30,7 @@ struct watch_app_state {
     char host_build[16];                      /* from that ePID ("17763"), "" when it names none */
     char detail[160];                         /* why the last probe failed */
     double last_probe_time, last_answer_time; /* Unix seconds */
+    double last_count_time;                   /* Unix seconds: the last probe with a count */
     double last_duration;                     /* seconds */
     uint64_t probes[KMS_OUTCOME__COUNT];
     struct metrics_histogram duration;

@@ -307,6 +307,42 @@ Test(metrics_cli, watch_reports_a_host_that_does_not_answer)
     free(out);
 }
 
+Test(metrics_cli, watch_exports_no_stale_count_for_a_host_that_went_down)
+{
+    struct mc_host h;
+    mc_host_start(&h);
+    struct mc_child w = mc_start("watch", h.target, "--interval", "1s", "--timeout", "1s",
+                                 "--metrics", "0", "--cmid-seed", "stale", NULL);
+    char rest[512];
+    mc_expect_line(w.out, "kmsload watch: metrics on ", rest, sizeof rest);
+    unsigned port = mc_port_of_url(rest);
+    mc_expect_line(w.out, "", rest, sizeof rest); /* the first round's answers */
+    struct mc_http r = mc_request(port, "GET", "/metrics");
+    char want[512];
+    snprintf(want, sizeof want, "kmsload_watch_clients{host=\"%s\",application=\"windows\"} 1\n",
+             h.target);
+    cr_expect(strstr(r.body, want) != NULL, "%s", r.body);
+    free(r.body);
+    cr_assert_eq(mc_stop(&h.child, SIGINT), 0);
+    /* The next rounds find nobody: up 0, no count, the last success kept. */
+    snprintf(want, sizeof want, "kmsload_watch_up{host=\"%s\",application=\"windows\"} 0\n",
+             h.target);
+    bool down = false;
+    for (int i = 0; i < 40 && !down; i++) {
+        usleep(250000);
+        r = mc_request(port, "GET", "/metrics");
+        down = strstr(r.body, want) != NULL;
+        if (!down)
+            free(r.body);
+    }
+    cr_assert(down, "the host never showed down");
+    cr_expect_null(strstr(r.body, "kmsload_watch_clients{"), "a stale count: %s", r.body);
+    cr_expect(strstr(r.body, "kmsload_watch_last_success_timestamp_seconds{") != NULL, "%s",
+              r.body);
+    free(r.body);
+    cr_assert_eq(mc_stop(&w, SIGTERM), 0);
+}
+
 Test(metrics_cli, watch_count_exits_1_when_a_probe_got_no_count)
 {
     /* The host covers Windows 10 only: the default office probes are refused. */
