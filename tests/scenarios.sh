@@ -6,7 +6,7 @@
 # exits 1 if any scenario failed. The scenarios for real hosts (real-host-smoke, new-host-acceptance,
 # real-host-soak) take minutes to hours of real time: here they run on the virtual clock without
 # their rate cap (--set clock=virtual --set max_rate=0), which keeps their counts and expectations
-# and takes seconds; tests/cmd/test_run_safety.c runs the first two on the real clock against
+# and takes seconds; tests/e2e/test_run_safety.c runs the first two on the real clock against
 # `kmsload host`, compressed. Every other scenario is short already (at most ~5 s, clock-skew 3 s
 # of real time). Results go to a temporary directory, kept (and named) when something failed.
 set -u

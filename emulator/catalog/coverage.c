@@ -3,6 +3,7 @@
 #include "epid.h"
 #include "hresult.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@ void coverage_init(struct coverage *cv, const struct catalog *cat)
         if (cat->kms[k].retail)
             continue;
         cv->groups[cv->n_groups].kms = k;
+        cv->groups[cv->n_groups].n_policy = cat->kms[k].n_policy;
         cv->groups[cv->n_groups++].state = COVERAGE_NOT_ASKED;
     }
 }
@@ -149,7 +151,12 @@ void coverage_result_text(const struct coverage_group *g, char *out, size_t cap)
 {
     switch (g->state) {
     case COVERAGE_ACTIVATED:
-        snprintf(out, cap, "activated (count %u)", g->count);
+        /* A full answer below the client's threshold covers the product but activates nobody. */
+        if (g->n_policy && g->count < g->n_policy)
+            snprintf(out, cap, "the key covers it (count %u \xE2\x80\x94 clients activate at %u)",
+                     g->count, g->n_policy);
+        else
+            snprintf(out, cap, "activated (count %u)", g->count);
         break;
     case COVERAGE_REFUSED:
         snprintf(out, cap, "refused: 0x%08X %s (%s)", g->hresult, hresult_name(g->hresult),
@@ -236,6 +243,89 @@ static void advise(struct coverage *cv, const struct catalog *cat, struct covera
     (void)used;
 }
 
+static void finding(struct coverage *cv, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void finding(struct coverage *cv, const char *kind, const char *fmt, ...)
+{
+    if (cv->n_findings == COVERAGE_MAX_FINDINGS)
+        return;
+    struct coverage_finding *f = &cv->findings[cv->n_findings];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f->reason, sizeof f->reason, fmt, ap);
+    va_end(ap);
+    for (size_t i = 0; i < cv->n_findings; i++)
+        if (strcmp(cv->findings[i].reason, f->reason) == 0)
+            return; /* said once */
+    f->kind = kind;
+    cv->n_findings++;
+}
+
+/* Whether some host OS with the reported build can carry host key c. */
+static bool build_carries(const struct catalog *cat, unsigned build, const struct catalog_csvlk *c)
+{
+    for (size_t o = 0; o < cat->n_hostos; o++)
+        if (cat->hostos[o].build == build && host_keys_hosting(c, o))
+            return true;
+    return false;
+}
+
+/* Whether an ePID's group and key ID belong to a key that activates group kms: the key itself,
+ * or a second key-ID range of it (a [csvlk:] without activates, same group and build). */
+static bool epid_fits(const struct catalog *cat, const struct epid *e, size_t kms)
+{
+    for (size_t c = 0; c < cat->n_csvlks; c++) {
+        const struct catalog_csvlk *k = &cat->csvlks[c];
+        if (k->group != e->group || e->key_id < k->key_min || e->key_id > k->key_max)
+            continue;
+        if (catalog_csvlk_activates(k, kms))
+            return true;
+        for (size_t d = 0; !k->n_activates && d < cat->n_csvlks; d++)
+            if (cat->csvlks[d].group == k->group && cat->csvlks[d].min_build == k->min_build &&
+                catalog_csvlk_activates(&cat->csvlks[d], kms))
+                return true;
+    }
+    return false;
+}
+
+static void find_impossible(struct coverage *cv, const struct catalog *cat)
+{
+    cv->n_findings = 0;
+    bool any = false;
+    for (size_t i = 0; i < cv->n_groups; i++)
+        any = any || cv->groups[i].state == COVERAGE_ACTIVATED;
+    if (!any)
+        return;
+    if (!cv->build)
+        finding(cv, "no-build", "the host's ePIDs name no OS build");
+    /* The keys its answers need, on the OS its ePIDs name. */
+    for (size_t i = 0; cv->os_exact && i < cv->matched.n; i++) {
+        const struct catalog_csvlk *k = &cat->csvlks[cv->matched.key[i]];
+        if (k->n_hosts && !build_carries(cat, cv->build, k))
+            finding(cv, "key-os",
+                    "the host reports %s (build %u), which cannot carry the %s host key its "
+                    "answers need",
+                    cv->os->name, cv->build, k->name);
+    }
+    for (size_t i = 0; i < cv->n_groups; i++) {
+        const struct coverage_group *g = &cv->groups[i];
+        struct epid e;
+        if (g->state != COVERAGE_ACTIVATED || epid_parse(g->epid, &e) != 0)
+            continue;
+        if (!epid_fits(cat, &e, g->kms))
+            finding(cv, "epid-key",
+                    "%s was answered with ePID group %u, key ID %lu: no host key of that group "
+                    "and key range activates it",
+                    cat->kms[g->kms].name, e.group, e.key_id);
+    }
+    for (size_t i = 0; i < cv->n_unexplained; i++)
+        finding(cv, "unexplained",
+                "%s was activated, but no host key the other answers match "
+                "activates it",
+                cat->kms[cv->unexplained[i]].name);
+}
+
 void coverage_judge(struct coverage *cv, const struct catalog *cat)
 {
     cv->build = 0;
@@ -255,6 +345,8 @@ void coverage_judge(struct coverage *cv, const struct catalog *cat)
         if (cv->groups[i].state == COVERAGE_REFUSED)
             advise(cv, cat, &cv->groups[i]);
     }
+    find_impossible(cv, cat);
+    cv->genuine = cv->build && cv->n_findings == 0;
 }
 
 int coverage_parse_groups(const struct catalog *cat, const char *list, size_t *out, size_t cap,

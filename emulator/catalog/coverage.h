@@ -28,11 +28,19 @@ enum coverage_state {
 struct coverage_group {
     size_t kms; /* index into the catalogue's kms */
     enum coverage_state state;
-    uint32_t hresult; /* REFUSED: the HRESULT; ERROR from an RPC fault: its status */
-    unsigned count;   /* ACTIVATED: the count the host returned */
-    char epid[200];   /* ACTIVATED: the ePID it answered with */
-    char detail[160]; /* ERROR: what went wrong */
-    char advice[480]; /* REFUSED: what to install, filled by coverage_judge */
+    uint32_t hresult;  /* REFUSED: the HRESULT; ERROR from an RPC fault: its status */
+    unsigned count;    /* ACTIVATED: the count the host returned */
+    unsigned n_policy; /* the group's clients activate at this count (25 or 5) */
+    char epid[200];    /* ACTIVATED: the ePID it answered with */
+    char detail[160];  /* ERROR: what went wrong */
+    char advice[480];  /* REFUSED: what to install, filled by coverage_judge */
+};
+
+#define COVERAGE_MAX_FINDINGS 16
+
+struct coverage_finding {
+    const char *kind; /* "key-os", "epid-key", "unexplained", "no-build" */
+    char reason[320];
 };
 
 struct coverage {
@@ -45,6 +53,11 @@ struct coverage {
     struct host_keys matched; /* the fewest host keys that explain what was activated */
     size_t unexplained[COVERAGE_MAX_GROUPS]; /* activated groups no single key explains */
     size_t n_unexplained;
+    /* What a genuine host could not show (issue 19 item 4): keys its OS cannot carry, ePIDs that
+     * contradict the keys, activations no key explains. genuine: a build and no finding. */
+    struct coverage_finding findings[COVERAGE_MAX_FINDINGS];
+    size_t n_findings;
+    bool genuine;
 };
 
 /* Every volume (non-retail) product group of the catalogue, none asked yet. */

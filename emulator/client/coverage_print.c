@@ -48,4 +48,10 @@ void coverage_print_text(FILE *f, const char *host_name, uint16_t port, const st
             any = true;
             fprintf(f, "  - %s\n", cv->groups[i].advice);
         }
+    /* What a genuine host could not have answered: an emulator or a misconfigured host. */
+    if (cv->n_findings) {
+        fprintf(f, "\nNot what a genuine host answers (an emulator or a misconfigured host):\n");
+        for (size_t i = 0; i < cv->n_findings; i++)
+            fprintf(f, "  - %s\n", cv->findings[i].reason);
+    }
 }

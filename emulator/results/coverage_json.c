@@ -55,6 +55,16 @@ json_t *coverage_json_build(const struct coverage *cv, const struct catalog *cat
         if (cv->groups[i].state != COVERAGE_NOT_ASKED)
             json_array_append_new(groups, group_json(&cv->groups[i], cat));
     json_object_set_new(root, "groups", groups);
+    /* Whether a genuine host could have answered so, and if not, why (each with its reason). */
+    json_object_set_new(root, "genuine", json_boolean(cv->genuine));
+    json_t *findings = json_array();
+    for (size_t i = 0; findings && i < cv->n_findings; i++) {
+        json_t *f = json_object();
+        json_object_set_new(f, "kind", json_string(cv->findings[i].kind));
+        json_object_set_new(f, "reason", json_string(cv->findings[i].reason));
+        json_array_append_new(findings, f);
+    }
+    json_object_set_new(root, "findings", findings ? findings : json_array());
     return root;
 }
 

@@ -120,3 +120,59 @@ Test(coverage, groups_to_require_are_parsed)
     cr_expect_eq(coverage_parse_groups(&cv_cat, "ws2025,nope", out, 8, &n, err, sizeof err), -1);
     cr_expect(strstr(err, "\"nope\""), "%s", err);
 }
+
+/* Answers as a genuine host with these keys gives them: each group with its own key's ePID. */
+static void cv_answer_genuine(struct coverage *cv, const char *keys_text, unsigned build)
+{
+    struct host_keys keys;
+    char err[256];
+    cr_assert_eq(host_keys_parse(&cv_cat, keys_text, &keys, err, sizeof err), 0, "%s", err);
+    coverage_init(cv, &cv_cat);
+    for (size_t i = 0; i < cv->n_groups; i++) {
+        struct coverage_group *g = &cv->groups[i];
+        const struct catalog_csvlk *k = host_keys_answering(&cv_cat, &keys, g->kms);
+        if (!k) {
+            g->state = COVERAGE_REFUSED;
+            g->hresult = 0xC004F042;
+            continue;
+        }
+        unsigned long id = k->key_min + 12345;
+        g->state = COVERAGE_ACTIVATED;
+        g->count = 2;
+        snprintf(g->epid, sizeof g->epid, "03612-%05u-%03lu-%06lu-03-1033-%u.0000-0022026",
+                 k->group, id / 1000000, id % 1000000, build);
+    }
+    coverage_judge(cv, &cv_cat);
+}
+
+/* Issue 19 item 4: a host that activates everything on a 2012 R2 build with one ePID for every
+ * Windows group is not a genuine host, and coverage says why; a genuine 2022 host is. */
+Test(coverage, impossible_answers_are_findings_and_genuine_ones_are_not)
+{
+    static struct coverage cv;
+    /* vlmcsd's signature: every key, build 9600, one Server 2019 ePID for everything. */
+    cv_answer(&cv, "ws2025,office2024,office2021,office2010", 9600);
+    cr_expect_not(cv.genuine);
+    bool key_os = false, epid_key = false;
+    for (size_t i = 0; i < cv.n_findings; i++) {
+        key_os = key_os || (strcmp(cv.findings[i].kind, "key-os") == 0 &&
+                            strstr(cv.findings[i].reason, "Windows Server 2012 R2 (build 9600), "
+                                                          "which cannot carry the Windows Server "
+                                                          "2025 host key"));
+        epid_key = epid_key || (strcmp(cv.findings[i].kind, "epid-key") == 0 &&
+                                strstr(cv.findings[i].reason, "Windows Server 2025 was answered "
+                                                              "with ePID group 206"));
+    }
+    cr_expect(key_os && epid_key, "findings: %zu, first: %s", cv.n_findings,
+              cv.n_findings ? cv.findings[0].reason : "");
+
+    cv_answer_genuine(&cv, "ws2022,office2021", 20348);
+    cr_expect(cv.genuine, "finding: %s", cv.n_findings ? cv.findings[0].reason : "");
+    cr_expect_eq(cv.n_findings, 0);
+    char text[200];
+    coverage_result_text(cv_group(&cv, "office2021"), text, sizeof text);
+    cr_expect_str_eq(text, "the key covers it (count 2 \xE2\x80\x94 clients activate at 5)");
+    /* Office LTSC 2024 on a 2019 host: the key cannot be installed there. */
+    cv_answer_genuine(&cv, "office2024", 17763);
+    cr_expect_not(cv.genuine);
+}
