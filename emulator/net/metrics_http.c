@@ -8,6 +8,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#ifndef KMSLOAD_VERSION
+#define KMSLOAD_VERSION "unknown"
+#endif
+
 struct metrics_http {
     struct event_base *base;
     bool own_base; /* started with a thread of its own */
@@ -73,11 +77,22 @@ static void reply_text(struct http_request *req, int status, const char *text)
     http_reply(req, status, "text/plain; charset=utf-8", NULL, text, strlen(text));
 }
 
+/* Which kmsload serves the page, on every page (host, run, watch): a dashboard or an alert can
+ * tell versions apart across an estate. */
+static void build_info(struct metrics_text *text)
+{
+    const struct metrics_label version = {"version", KMSLOAD_VERSION};
+    metrics_text_family(text, "kmsload_build_info", METRICS_GAUGE,
+                        "The kmsload version serving this page (always 1).");
+    metrics_text_sample(text, "kmsload_build_info", &version, 1, 1);
+}
+
 static void serve_metrics(struct metrics_http *m, struct http_request *req)
 {
     struct metrics_text text;
     metrics_text_init(&text);
     m->opt.render(&text, m->opt.render_arg);
+    build_info(&text);
     if (text.failed) {
         char msg[320];
         snprintf(msg, sizeof msg, "kmsload: cannot render the metrics: %s\n", text.error);

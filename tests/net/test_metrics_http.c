@@ -105,6 +105,9 @@ Test(metrics_http, serves_from_its_own_thread_and_reports_render_failures)
         cr_expect(strstr(answer, want) != NULL, "%s", answer);
         snprintf(want, sizeof want, "test_renders_total %u\n", i);
         cr_expect(strstr(answer, want) != NULL, "render %u: %s", i, answer);
+        cr_expect(strstr(answer,
+                         "# TYPE kmsload_build_info gauge\nkmsload_build_info{version=\"") != NULL,
+                  "every page says which kmsload serves it: %s", answer);
         free(answer);
     }
     pthread_mutex_lock(&page.lock);
