@@ -1,7 +1,7 @@
 # 30-day window expiry: the count the host returned against the machines whose last counted
 # contact is less than 30 days old (a host forgets a machine 30 days after its last contact),
-# and, on the right axis, how many machines reach their last contact + 30 days per day (or per
-# bucket for short runs), in the lower third of the plot.
+# and, on the right axis, how many machines reach their last contact + 30 days per day (per hour,
+# minute... for shorter runs), in the lower third of the plot.
 # Called by kmsload in RUN_DIR/charts/ with:
 #   gnuplot -e "fmt='png'; outfile='expiry.png'; datafile='expiry.dat'; virtual=1; xmax=60;
 #               napps=1; colors='#1f77b4'" expiry.gp
@@ -34,12 +34,18 @@ do for [i=1:napps] {
 left_top = col_top
 stats [*:*] datafile skip 1 using 1 nooutput
 bucket = STATS_records > 1 ? (STATS_max - STATS_min) / (STATS_records - 1) * xsec : 0
-# The expiries are summed per whole x unit (a simulated day, or a second on the real clock) when
-# the run spans at least 10 of them, so the right axis reads "per day", not "per 1.14 h"; shorter
-# runs keep the data's buckets.
+# The expiries are summed per a round span people read -- a second, 10 s, a minute, 5 or 15
+# minutes, an hour, 6 hours, a day (or whole days) -- the smallest that holds a data bucket and a
+# hundredth of the run, so the right axis reads "per day" or "per hour", never "per 1.14 h".
 span = exists("xmax") && xmax > 0 ? xmax : STATS_max
-ebin = (span >= 10 || bucket <= 0) ? 1.0 : bucket / xsec
-ebin_name = ebin == 1.0 ? (virtual ? 'day' : 'second') : duration(ebin * xsec)
+want = span * xsec / 100.0 > bucket ? span * xsec / 100.0 : bucket
+ebin_s = want > 86400 ? 86400 * ceil(want / 86400.0) : 86400
+spans = '1 10 60 300 900 3600 21600 86400'
+do for [k = words(spans):1:-1] { if (word(spans, k) + 0 >= want) { ebin_s = word(spans, k) + 0 } }
+ebin = ebin_s * 1.0 / xsec
+ebin_name = ebin_s == 1 ? 'second' : ebin_s == 10 ? '10 s' : ebin_s == 60 ? 'minute' \
+          : ebin_s == 300 ? '5 min' : ebin_s == 900 ? '15 min' : ebin_s == 3600 ? 'hour' \
+          : ebin_s == 21600 ? '6 h' : ebin_s == 86400 ? 'day' : sprintf('%d days', ebin_s / 86400)
 ebin_x(x) = floor(x / ebin) * ebin + ebin / 2.0
 right_top = 0
 do for [i=1:napps] {

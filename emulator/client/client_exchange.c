@@ -1,5 +1,6 @@
 #include "client_exchange.h"
 
+#include "client_random.h"
 #include "client_request.h"
 
 #include <stdio.h>

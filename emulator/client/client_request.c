@@ -2,7 +2,6 @@
 
 #include "probe_cmid.h"
 
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -49,18 +48,6 @@ void client_request_stamp(struct kms_request *req, int64_t skew_us)
     clock_gettime(CLOCK_REALTIME, &now);
     req->client_time =
         filetime_from_unix(now.tv_sec, (uint32_t)now.tv_nsec) + (uint64_t)(skew_us * 10);
-}
-
-void client_random_bytes(uint8_t *out, size_t len)
-{
-    if (RAND_bytes(out, (int)len) != 1) {
-        /* libcrypto's generator failing is rare; fall back to a time-seeded mix. */
-        uint64_t x = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)out;
-        for (size_t i = 0; i < len; i++) {
-            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-            out[i] = (uint8_t)(x >> 56);
-        }
-    }
 }
 
 /* An override given as a catalogue name (found) or as a GUID. */

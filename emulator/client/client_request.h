@@ -58,7 +58,4 @@ int client_request_build(const struct catalog *cat, const struct client_request_
 /* Dates req now, shifted by skew_us. */
 void client_request_stamp(struct kms_request *req, int64_t skew_us);
 
-/* Fresh random bytes (libcrypto's generator; a time-seeded mix in the rare case it fails). */
-void client_random_bytes(uint8_t *out, size_t len);
-
 #endif

@@ -1,6 +1,6 @@
 #include "probe_cmid.h"
 
-#include "client_request.h"
+#include "client_random.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>

@@ -17,6 +17,8 @@ struct reader_ctx {
     bool stopped; /* the sink asked to stop: err holds its message */
 };
 
+/* ---- event_record.c ---- */
+
 /* Reports and counts one skipped record. */
 void reader_bad(struct reader_ctx *c, uint64_t record, long line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -26,8 +28,10 @@ void reader_bad(struct reader_ctx *c, uint64_t record, long line, const char *fm
  * message's comma-joined Info line) and its logged time text. app/count: as in struct kms_event.
  * Bad values are reported and counted. Returns 0, or -1 when the sink asked to stop.
  */
-int reader_event(struct reader_ctx *c, uint64_t record, long line, const char *time_text,
+int reader_event(struct reader_ctx *c, uint64_t record, long line, const char *logged_time,
                  const char *const *values, size_t n, int app, long count);
+
+/* ---- the format readers ---- */
 
 /* Each returns 0 at the end of the stream, or -1 with a message in c->err. */
 int event_read_xml(struct event_input *in, struct reader_ctx *c);

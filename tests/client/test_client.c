@@ -6,6 +6,7 @@
 #include "catalog.h"
 #include "client_dns.h"
 #include "client_exchange.h"
+#include "client_random.h"
 #include "client_request.h"
 #include "dns_fixture.h"
 #include "epid.h"
