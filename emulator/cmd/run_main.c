@@ -391,8 +391,9 @@ static int run_resolve(struct run_ctx *x)
         return 0;
     }
     if (net_resolve(hostname, port, false, &x->target, x->err, sizeof x->err)) {
-        usage_error("run", "--target: %s", x->err);
-        return RUN_EXIT_USAGE;
+        /* An unresolvable target is unreachable (3), as in probe, coverage and discover. */
+        fprintf(stderr, "kmsload run: --target: %s\n", x->err);
+        return RUN_EXIT_UNREACHABLE;
     }
     for (size_t i = 0; i < x->target.n; i++)
         if (!net_addr_is_loopback((struct sockaddr *)&x->target.addr[i]))

@@ -639,3 +639,29 @@ Test(run_safety, acceptance_plan_says_real_clients_will_activate)
     cr_expect(strstr(text, "every count stays below 5: no real client activates"), "%s", text);
     free(text);
 }
+
+/* Issue 19 item 9: an unresolvable target is exit 3 in run as in probe and coverage; --dry-run
+ * resolves nothing and prints the plan. */
+Test(run_safety, an_unresolvable_target_is_unreachable_in_every_command)
+{
+    static const char *const cmds[][6] = {
+        {"run", SMOKE, "--target", "kms.invalid", "-q", NULL},
+        {"probe", "kms.invalid", NULL},
+        {"coverage", "kms.invalid", NULL},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        struct support_child c;
+        support_start(&rs, &c, cmds[i], 0);
+        int status = rs_wait(&c, 20000);
+        char *err = rs_text(c.err);
+        cr_expect_eq(status, 3, "%s: exit %d: %s", cmds[i][0], status, err);
+        free(err);
+    }
+    const char *dry[] = {"run", SMOKE, "--target", "kms.invalid", "--dry-run", NULL};
+    struct support_child c;
+    support_start(&rs, &c, dry, 0);
+    cr_expect_eq(rs_wait(&c, 20000), RUN_EXIT_PASSED);
+    char *out = rs_text(c.out);
+    cr_expect(strstr(out, "plan for smoke against kms.invalid"), "%s", out);
+    free(out);
+}
