@@ -221,8 +221,11 @@ static void try_next_address(struct net_client *c)
         event_add(c->io, NULL);
         return; /* on_io reports the outcome */
     }
-    fail(c, KMS_OUTCOME_REFUSED, "cannot connect to %s: %s", c->peer,
-         c->last_errno ? strerror(c->last_errno) : "no address");
+    if (!c->peer[0]) /* not one address was tried */
+        fail(c, KMS_OUTCOME_REFUSED, "no address to connect to");
+    else
+        fail(c, KMS_OUTCOME_REFUSED, "cannot connect to %s: %s", c->peer,
+             c->last_errno ? strerror(c->last_errno) : "no address");
 }
 
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
