@@ -30,6 +30,7 @@ struct watch_options {
     const char *products;     /* --products LIST (checked against the catalogue at execution) */
     const char *cmid_seed;    /* --cmid-seed; NULL: /etc/machine-id */
     const char *catalog_file;
+    const char *deprecated; /* the note for an old spelling used (-t DURATION); NULL: none */
 };
 
 struct watch;

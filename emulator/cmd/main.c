@@ -102,6 +102,12 @@ static size_t discover_notes(const void *o, const char **notes, size_t cap)
     return n;
 }
 
+static size_t watch_notes(const void *o, const char **notes, size_t cap)
+{
+    notes[0] = ((const struct watch_options *)o)->deprecated;
+    return cap && notes[0] ? 1 : 0;
+}
+
 #define COMMAND(cmd, type, notes)                                                                  \
     {                                                                                              \
 #cmd, cmd##_usage, sizeof(type), cmd##_parse_any, cmd##_help_any, notes,                   \
@@ -118,7 +124,7 @@ static const struct subcommand commands[] = {
     COMMAND(merge, struct merge_command_options, NULL),
     COMMAND(scenarios, struct scenarios_options, NULL),
     {"fleet", NULL, 0, NULL, NULL, NULL, NULL, fleet_main},
-    COMMAND(watch, struct watch_options, NULL),
+    COMMAND(watch, struct watch_options, watch_notes),
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -31,7 +31,9 @@ const char watch_usage[] =
     "  -m, --metrics [ADDR:]PORT serve /metrics there (ADDR defaults to 127.0.0.1)\n"
     "  -i, --interval DUR        time between rounds (default 5m, at least 1s)\n"
     "  -c, --count N             stop after N rounds (default: run until stopped)\n"
-    "  -t, --timeout DUR         per-request timeout, and the DNS lookup's (default 10s)\n"
+    "  -t, --target TARGET       the target, as the positional argument (as in every subcommand)\n"
+    "      --timeout DUR         per-request timeout, and the DNS lookup's (default 10s; -t DUR\n"
+    "                            still works, deprecated)\n"
     "      --products LIST       what to request, one per application, comma-separated catalogue\n"
     "                            editions or groups (default "
     "win10-pro,office2010,office2016-proplus)\n"
@@ -60,7 +62,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(w->base);
 }
 
-enum { OPT_PRODUCTS = 256, OPT_CMID_SEED, OPT_DNS_SERVER, OPT_CATALOG };
+enum { OPT_PRODUCTS = 256, OPT_CMID_SEED, OPT_DNS_SERVER, OPT_CATALOG, OPT_TIMEOUT };
 
 static int parse_one(int c, char **argv, struct watch_options *o, char *err, size_t err_len)
 {
@@ -78,6 +80,17 @@ static int parse_one(int c, char **argv, struct watch_options *o, char *err, siz
                              optarg);
         return 0;
     case 't':
+        /* -t is --target everywhere; a duration is the old spelling of --timeout. */
+        if (!usage_looks_like_duration(optarg)) {
+            if (o->target)
+                return usage_set(err, err_len, "the target given twice: \"%s\" and \"%s\"",
+                                 o->target, optarg);
+            o->target = optarg;
+            return 0;
+        }
+        o->deprecated = USAGE_NOTE_T_TIMEOUT;
+        /* fall through */
+    case OPT_TIMEOUT:
         if (value_parse_duration(optarg, false, &o->timeout_us, why, sizeof why) ||
             o->timeout_us <= 0)
             return usage_set(err, err_len, "--timeout \"%s\": expected a positive duration",
@@ -118,7 +131,8 @@ int watch_options_parse(int argc, char **argv, struct watch_options *o, char *er
         {"metrics", required_argument, NULL, 'm'},
         {"interval", required_argument, NULL, 'i'},
         {"count", required_argument, NULL, 'c'},
-        {"timeout", required_argument, NULL, 't'},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"target", required_argument, NULL, 't'},
         {"products", required_argument, NULL, OPT_PRODUCTS},
         {"cmid-seed", required_argument, NULL, OPT_CMID_SEED},
         {"dns-server", required_argument, NULL, OPT_DNS_SERVER},
@@ -139,11 +153,15 @@ int watch_options_parse(int argc, char **argv, struct watch_options *o, char *er
         if (o->help)
             return 0;
     }
-    if (optind >= argc)
+    if (optind >= argc && !o->target)
         return usage_set(err, err_len, "missing the target HOST[:PORT] or dns:DOMAIN");
+    if (optind < argc && o->target)
+        return usage_set(err, err_len, "the target given twice: \"%s\" and -t \"%s\"", argv[optind],
+                         o->target);
     if (optind + 1 < argc)
         return usage_set(err, err_len, "unexpected argument \"%s\"", argv[optind + 1]);
-    o->target = argv[optind];
+    if (!o->target)
+        o->target = argv[optind];
     if (strncmp(o->target, "dns:", 4) == 0) {
         o->dns_domain = o->target + 4;
         if (!*o->dns_domain || strchr(o->dns_domain, ':') || strchr(o->dns_domain, '/'))

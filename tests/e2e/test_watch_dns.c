@@ -124,6 +124,20 @@ Test(watch_dns, options)
     char *server_without_dns[] = {"watch", "kms.corp.example", "--dns-server", "127.0.0.1", NULL};
     cr_expect_eq(watch_options_parse(4, server_without_dns, &o, err, sizeof err), -1);
     cr_expect(strstr(err, "dns:DOMAIN targets only") != NULL, "%s", err);
+    /* -t is the target, as in every subcommand; a duration after it is the old --timeout. */
+    char *t_target[] = {"watch", "-t", "kms.corp.example:1700", "--timeout", "3s", NULL};
+    cr_assert_eq(watch_options_parse(5, t_target, &o, err, sizeof err), 0, "%s", err);
+    cr_expect_str_eq(o.target, "kms.corp.example:1700");
+    cr_expect_eq(o.timeout_us, 3000000);
+    cr_expect_null(o.deprecated);
+    char *t_timeout[] = {"watch", "-t", "20s", "kms.corp.example", NULL};
+    cr_assert_eq(watch_options_parse(4, t_timeout, &o, err, sizeof err), 0, "%s", err);
+    cr_expect_str_eq(o.target, "kms.corp.example");
+    cr_expect_eq(o.timeout_us, 20000000);
+    cr_expect_not_null(o.deprecated, "-t DURATION says it is deprecated");
+    char *t_twice[] = {"watch", "-t", "a.example", "b.example", NULL};
+    cr_expect_eq(watch_options_parse(4, t_twice, &o, err, sizeof err), -1);
+    cr_expect(strstr(err, "given twice") != NULL, "%s", err);
     char *bad_metrics[] = {"watch", "h", "--metrics", "a:b:c", NULL};
     cr_expect_eq(watch_options_parse(4, bad_metrics, &o, err, sizeof err), -1);
     cr_expect(strstr(err, "--metrics") != NULL, "%s", err);
