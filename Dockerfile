@@ -14,13 +14,14 @@
 
 FROM debian:bookworm-slim AS build
 # The slim image leaves out /usr/share/man and /usr/share/groff (dpkg path-exclude): the man page
-# tests need groff's devices, so that exclusion goes first.
+# tests need groff's devices, so that exclusion goes first. file: cpack's shlibdeps reads the
+# binary with it (without it cpack -G DEB stops: "file utility is not available").
 RUN rm -f /etc/dpkg/dpkg.cfg.d/docker \
     && apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         build-essential cmake pkg-config libevent-dev libssl-dev libcriterion-dev \
         libinih-dev libjansson-dev libcsv-dev libxml2-dev gnuplot-nox libc-ares-dev dnsmasq-base \
-        man-db \
+        man-db file \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt .clang-format ./

@@ -7,6 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The one advice table's line for a status (proto/hresult.c), when it has one. */
+static void print_advice(FILE *f, uint32_t status)
+{
+    const char *advice = status_advice(status);
+    if (advice)
+        fprintf(f, "  What to do          %s\n", advice);
+}
+
 static void checks_text(const struct kms_checks *checks, char *out, size_t cap)
 {
     size_t n = 0;
@@ -78,9 +86,11 @@ void probe_print_text(FILE *f, const struct probe_report *p, const struct catalo
     } else if (r->outcome == KMS_OUTCOME_HOST_ERROR) {
         fprintf(f, "  HRESULT             0x%08X %s\n", r->hresult, hresult_name(r->hresult));
         fprintf(f, "                      %s\n", hresult_meaning(r->hresult));
+        print_advice(f, r->hresult);
     } else if (r->outcome == KMS_OUTCOME_RPC_FAULT) {
         fprintf(f, "  RPC fault           0x%08X %s\n", r->hresult, rpc_fault_name(r->hresult));
         fprintf(f, "                      %s\n", rpc_fault_meaning(r->hresult));
+        print_advice(f, r->hresult);
     } else {
         fprintf(f, "  Error               %s%s%s\n",
                 r->err.code ? proto_code_name(r->err.code) : "", r->err.code ? ": " : "",
@@ -131,6 +141,9 @@ void probe_print_json(FILE *f, const struct probe_report *p)
                             json_string(r->outcome == KMS_OUTCOME_RPC_FAULT
                                             ? rpc_fault_name(r->hresult)
                                             : hresult_name(r->hresult)));
+        const char *advice = status_advice(r->hresult);
+        if (advice)
+            json_object_set_new(root, "advice", json_string(advice));
     }
     if (kms_outcome_has_count(r->outcome)) {
         const struct kms_response *resp = &r->response;

@@ -43,7 +43,17 @@ static void on_probe_done(const struct client_outcome *out, void *arg)
         w->probes_failed++;
     char line[400], ts[32];
     watch_app_state_describe(p->state, line, sizeof line);
-    if (strcmp(line, p->last_line) != 0) {
+    /* A failure's detail may quote the bytes a broken host sent, different every time: a change
+     * is a different outcome, not different garbage. */
+    char key[400];
+    bool kms_answer =
+        kms_outcome_has_count(out->result.outcome) || out->result.outcome == KMS_OUTCOME_HOST_ERROR;
+    if (kms_answer)
+        snprintf(key, sizeof key, "%s", line);
+    else
+        snprintf(key, sizeof key, "no answer: %s", kms_outcome_name(out->result.outcome));
+    if (strcmp(key, p->last_key) != 0) {
+        snprintf(p->last_key, sizeof p->last_key, "%s", key);
         timestamp(ts, sizeof ts);
         printf("%s %s %s: %s%s%s%s\n", ts, p->target->state->name, p->state->application, line,
                p->last_line[0] ? " (was: " : "", p->last_line, p->last_line[0] ? ")" : "");

@@ -40,7 +40,8 @@ struct watch_probe {
     struct watch_target *target;
     struct watch_app_state *state;
     struct client_call *call; /* in flight, or NULL */
-    char last_line[400];      /* what was printed last, to print changes only */
+    char last_line[400];      /* what was printed last */
+    char last_key[400];       /* what a change is judged on: the line, less a failure's detail */
 };
 
 /* One watched host: where it is and its probes (parallel to the metrics' host states). */

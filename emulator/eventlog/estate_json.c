@@ -218,11 +218,12 @@ static json_t *finding_errors(const struct estate_view *v)
         snprintf(code, sizeof code, "0x%08X", e->hresult);
         requests += e->requests;
         json_array_append_new(
-            items, json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:o, s:o}", "hresult", code, "name",
-                             hresult_name(e->hresult), "meaning", hresult_meaning(e->hresult),
-                             "product", product_ref(f, e->product), "requests",
-                             (json_int_t)e->requests, "machines", (json_int_t)e->machines, "first",
-                             time_json(e->first), "last", time_json(e->last)));
+            items,
+            json_pack("{s:s, s:s, s:s, s:s?, s:o, s:I, s:I, s:o, s:o}", "hresult", code, "name",
+                      hresult_name(e->hresult), "meaning", hresult_meaning(e->hresult), "advice",
+                      status_advice(e->hresult), "product", product_ref(f, e->product), "requests",
+                      (json_int_t)e->requests, "machines", (json_int_t)e->machines, "first",
+                      time_json(e->first), "last", time_json(e->last)));
     }
     return json_pack("{s:s, s:I, s:o}", "kind", "error", "requests", (json_int_t)requests,
                      "by_product", items);

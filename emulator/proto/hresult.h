@@ -25,6 +25,7 @@ struct status_info {
     uint32_t code;
     const char *name;    /* symbolic name, e.g. "SL_E_VL_KEY_MANAGEMENT_SERVICE_ID_MISMATCH" */
     const char *meaning; /* one line for a person */
+    const char *advice;  /* what an administrator can do about it, one line; NULL when nothing */
 };
 
 /* NULL when the code is not in the table. */
@@ -35,6 +36,9 @@ const char *hresult_name(uint32_t code);
 const char *hresult_meaning(uint32_t code);
 const char *rpc_fault_name(uint32_t status);
 const char *rpc_fault_meaning(uint32_t status);
+/* What to do about a code of either table (the one advice table that probe, coverage, watch and
+ * fleet print); NULL for codes outside the tables or with nothing to advise. */
+const char *status_advice(uint32_t code);
 /* Name of a code that may be either (tallies keep host HRESULTs and RPC fault statuses
  * together); "unknown status" outside both tables. */
 const char *status_name(uint32_t code);

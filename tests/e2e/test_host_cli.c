@@ -256,6 +256,9 @@ Test(host_cli, host_and_probe_end_to_end)
 
     j = hc_probe(h.target, 4, "host-error", "--clock-skew", "+4h01m", NULL, NULL);
     cr_expect_str_eq(hc_json_str(j, "hresult"), "0xC004F06C");
+    /* The clock refusal comes with what to do (the one advice table, proto/hresult.c). */
+    cr_expect(strstr(hc_json_str(j, "advice"), "w32tm") != NULL, "advice: %s",
+              hc_json_str(j, "advice"));
     json_decref(j);
 
     j = hc_probe(h.target, 1, "below-threshold", "--clock-skew", "-3h59m", NULL, NULL);

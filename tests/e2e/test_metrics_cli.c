@@ -343,6 +343,57 @@ Test(metrics_cli, watch_exports_no_stale_count_for_a_host_that_went_down)
     cr_assert_eq(mc_stop(&w, SIGTERM), 0);
 }
 
+/* A "host" answering every connection with different random bytes, in a child for 15 s. */
+static unsigned mc_garbage_host(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    cr_assert_eq(listen(fd, 16), 0);
+    getsockname(fd, (struct sockaddr *)&sa, &len);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        alarm(15);
+        srand((unsigned)getpid());
+        for (;;) {
+            int c = accept(fd, NULL, NULL);
+            if (c < 0)
+                continue;
+            char in[512], junk[200];
+            struct pollfd p = {c, POLLIN, 0};
+            if (poll(&p, 1, 2000) > 0 && recv(c, in, sizeof in, 0) > 0) {
+                for (size_t i = 0; i < sizeof junk; i++)
+                    junk[i] = (char)(rand() & 0xff);
+                junk[0] = 5, junk[2] = 12; /* an RPC version and BIND_ACK type, then garbage */
+                send(c, junk, sizeof junk, MSG_NOSIGNAL);
+            }
+            close(c);
+        }
+    }
+    close(fd);
+    for (size_t i = 0; i < SUPPORT_MAX_CHILDREN; i++)
+        if (!mc.children.pid[i]) {
+            mc.children.pid[i] = pid;
+            break;
+        }
+    return ntohs(sa.sin_port);
+}
+
+Test(metrics_cli, watch_prints_a_broken_host_once_not_every_round)
+{
+    char target[32];
+    snprintf(target, sizeof target, "127.0.0.1:%u", mc_garbage_host());
+    char *out;
+    mc_run(&out, "watch", target, "--interval", "1s", "--count", "3", "--timeout", "2s",
+           "--products", "win10-pro", NULL);
+    cr_expect_eq(mc_count_lines(out, " windows: "), 1,
+                 "random bytes each round are not a change: %s", out);
+    free(out);
+}
+
 Test(metrics_cli, watch_count_exits_1_when_a_probe_got_no_count)
 {
     /* The host covers Windows 10 only: the default office probes are refused. */

@@ -48,6 +48,13 @@ Test(hresult, every_spec_hresult_has_its_name_and_a_meaning)
         cr_expect_gt(strlen(info->meaning), 10, "meaning of 0x%08X", row->code);
         cr_expect_null(strchr(info->meaning, '\n'), "meaning of 0x%08X is one line", row->code);
         cr_expect_eq(hresult_meaning(row->code), info->meaning);
+        /* Every status a host or client can report comes with what to do about it. */
+        cr_expect_not_null(info->advice, "advice for 0x%08X", row->code);
+        if (info->advice) {
+            cr_expect_gt(strlen(info->advice), 10, "advice for 0x%08X", row->code);
+            cr_expect_null(strchr(info->advice, '\n'), "advice for 0x%08X is one line", row->code);
+            cr_expect_eq(status_advice(row->code), info->advice);
+        }
         /* The two tables are separate: an HRESULT is not an RPC status. */
         cr_expect_null(rpc_fault_lookup(row->code));
     }
@@ -94,4 +101,22 @@ Test(hresult, unknown_codes_give_the_unknown_strings)
         cr_expect_str_eq(rpc_fault_meaning(unknown[i]), "unknown RPC status");
     }
     cr_expect_str_eq(rpc_fault_name(0x1c010004u), "unknown RPC status");
+}
+
+Test(hresult, advice_names_the_fix_for_the_codes_hosts_send)
+{
+    /* The clock refusal says how to set clocks and what to change on a --clock client host. */
+    const char *clock = status_advice(HR_INVALID_TIMESTAMP);
+    cr_assert_not_null(clock);
+    cr_expect_not_null(strstr(clock, "w32tm"));
+    cr_expect_not_null(strstr(clock, "--clock-step"));
+    /* A key refusal points at the host key and at kmsload coverage. */
+    const char *key = status_advice(HR_KMS_ID_MISMATCH);
+    cr_assert_not_null(key);
+    cr_expect_not_null(strstr(key, "host key"));
+    cr_expect_not_null(strstr(key, "kmsload coverage"));
+    /* RPC faults have advice too; codes outside both tables have none. */
+    cr_expect_not_null(status_advice(RPC_FAULT_UNKNOWN_IF));
+    cr_expect_null(status_advice(0x12345678u));
+    cr_expect_null(status_advice(0));
 }
