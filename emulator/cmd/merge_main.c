@@ -1,6 +1,7 @@
 /* `kmsload merge OUT_DIR RUN_DIR...`: one run directory from the shards of a sharded run. */
 #include "merge_main.h"
 #include "report.h"
+#include "run_dir.h"
 #include "usage.h"
 #include "value_parse.h"
 
@@ -28,6 +29,9 @@ const char merge_usage[] =
     "      --set KEY=VALUE       the --set overrides the runs were given (repeatable)\n"
     "      --summary-md FILE     also write a Markdown summary to FILE ('-': standard output)\n"
     "      --no-report           no charts and no index.html (kmsload report OUT_DIR makes them)\n"
+    "      --keep-previous N     an earlier run's files in OUT_DIR are moved to\n"
+    "                            OUT_DIR/previous-RUNID/: keep the N newest of those, remove\n"
+    "                            older ones (default: 5; 0: none)\n"
     "  -q, --quiet               no summary line\n"
     "  -h, --help                show this help\n"
     "\n"
@@ -62,6 +66,12 @@ static int parse_one(int c, char **argv, struct merge_command_options *o, char *
     case 'h':
         o->help = true;
         return 0;
+    case 'K':
+        if (value_parse_uint(optarg, 0, 1000000, &o->keep_previous))
+            return usage_set(err, err_len,
+                             "--keep-previous \"%s\": expected a number of earlier runs (0: none)",
+                             optarg);
+        return 0;
     default:
         return usage_getopt_error(c, argv, err, err_len);
     }
@@ -76,12 +86,14 @@ int merge_options_parse(int argc, char **argv, struct merge_command_options *o, 
         {"summary-md", required_argument, NULL, 'M'},
         {"quiet", no_argument, NULL, 'q'},
         {"no-report", no_argument, NULL, 'R'},
+        {"keep-previous", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
     memset(o, 0, sizeof *o);
     o->report = true;
+    o->keep_previous = RUN_DIR_KEEP_PREVIOUS_DEFAULT;
     o->merge.overrides = o->sets;
     optind = 1;
     opterr = 0;
@@ -169,6 +181,14 @@ int merge_execute(const struct merge_command_options *o)
     if (res.previous[0])
         fprintf(stderr, "kmsload merge: %s held an earlier run: its files are now in %s\n",
                 o->merge.out_dir, res.previous);
+    unsigned removed = 0;
+    if (run_dir_prune_previous(o->merge.out_dir, o->keep_previous, &removed, err, sizeof err))
+        fprintf(stderr, "kmsload merge: warning: --keep-previous: %s\n", err);
+    if (removed)
+        fprintf(
+            stderr,
+            "kmsload merge: removed %u earlier run%s from %s/previous-* (--keep-previous %lu)\n",
+            removed, removed == 1 ? "" : "s", o->merge.out_dir, o->keep_previous);
     if (!o->quiet)
         fprintf(stderr,
                 "kmsload merge: %u shards, %llu requests, %zu of %zu expectations met (%s)%s -> "

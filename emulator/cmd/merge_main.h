@@ -13,8 +13,9 @@
 struct merge_command_options {
     bool help;
     bool quiet;
-    bool report;                /* false with --no-report */
-    struct merge_options merge; /* merge.overrides points into sets: do not copy the struct */
+    bool report;                 /* false with --no-report */
+    unsigned long keep_previous; /* --keep-previous N: earlier runs kept in OUT_DIR/previous-* */
+    struct merge_options merge;  /* merge.overrides points into sets: do not copy the struct */
     const char *sets[MERGE_MAX_SETS];
 };
 

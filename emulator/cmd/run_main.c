@@ -53,7 +53,10 @@ const char run_usage[] =
     "                            the next host when one does not answer)\n"
     "      --dns-server ADDR[:PORT]  ask this DNS server for dns:DOMAIN (default: the system's)\n"
     "      --no-host-caching     machines discover at every contact (slmgr /ckhc)\n"
-    "  -o, --out DIR             output directory (default: out/SCENARIO_NAME)\n"
+    "  -o, --out DIR             output directory (default: out/SCENARIO_NAME); an earlier\n"
+    "                            run's files there are moved to DIR/previous-RUNID/\n"
+    "      --keep-previous N     keep the N newest DIR/previous-* runs, remove older ones\n"
+    "                            (default: 5; 0: none)\n"
     "      --seed N              seed of the fleet and request stream (default: the scenario's)\n"
     "      --shard K/N           run the K-th of N disjoint parts of the fleet (K from 0)\n"
     "      --shard auto/N        the same with K from $JOB_COMPLETION_INDEX (Kubernetes\n"
@@ -593,6 +596,15 @@ static int run_engine_phase(struct run_ctx *x)
     if (x->records.previous[0])
         fprintf(stderr, "kmsload run: %s held an earlier run: its files are now in %s\n",
                 x->out_dir, x->records.previous);
+    unsigned removed = 0;
+    char why[1024];
+    /* A folder that cannot be removed must not cost tonight's run: said, and the run goes on. */
+    if (run_dir_prune_previous(x->out_dir, opt->keep_previous, &removed, why, sizeof why))
+        fprintf(stderr, "kmsload run: warning: --keep-previous: %s\n", why);
+    if (removed)
+        fprintf(stderr,
+                "kmsload run: removed %u earlier run%s from %s/previous-* (--keep-previous %lu)\n",
+                removed, removed == 1 ? "" : "s", x->out_dir, opt->keep_previous);
     x->threads = run_thread_count(opt, sc);
     run_tally_init(x->tally, sc->n_pops);
     time_t started = time(NULL);

@@ -22,6 +22,7 @@ struct run_options {
     const char *dns_server;         /* --dns-server ADDR[:PORT] for dns:DOMAIN; NULL: system's */
     bool no_host_caching;           /* --no-host-caching (slmgr /ckhc): discover at every contact */
     const char *out_dir;            /* --out; NULL: out/SCENARIO_NAME */
+    unsigned long keep_previous;    /* --keep-previous N: earlier runs kept in OUT/previous-* */
     const char *summary_md;         /* --summary-md FILE or "-"; NULL: none */
     const char *sets[RUN_MAX_SETS]; /* --set KEY=VALUE, in order */
     size_t n_sets;

@@ -81,6 +81,7 @@ enum {
     OPT_POPULATION,
     OPT_DNS_SERVER,
     OPT_NO_HOST_CACHING,
+    OPT_KEEP_PREVIOUS,
 };
 
 /* The flags that stand for scenario keys. */
@@ -177,6 +178,12 @@ static int parse_one(int c, char **argv, struct run_options *opt, char *err, siz
     case 'o':
         opt->out_dir = optarg;
         return 0;
+    case OPT_KEEP_PREVIOUS:
+        if (value_parse_uint(optarg, 0, 1000000, &opt->keep_previous))
+            return usage_set(err, err_len,
+                             "--keep-previous \"%s\": expected a number of earlier runs (0: none)",
+                             optarg);
+        return 0;
     case OPT_DNS_SERVER: {
         char why[256];
         if (dns_srv_check_server(optarg, why, sizeof why))
@@ -250,6 +257,7 @@ int run_options_parse(int argc, char **argv, struct run_options *opt, char *err,
     static const struct option longopts[] = {
         {"target", required_argument, NULL, 't'},
         {"out", required_argument, NULL, 'o'},
+        {"keep-previous", required_argument, NULL, OPT_KEEP_PREVIOUS},
         {"dns-server", required_argument, NULL, OPT_DNS_SERVER},
         {"no-host-caching", no_argument, NULL, OPT_NO_HOST_CACHING},
         {"seed", required_argument, NULL, OPT_SEED},
@@ -274,6 +282,7 @@ int run_options_parse(int argc, char **argv, struct run_options *opt, char *err,
     memset(opt, 0, sizeof *opt);
     opt->shard_count = 1;
     opt->report = true;
+    opt->keep_previous = RUN_DIR_KEEP_PREVIOUS_DEFAULT;
     int c;
     optind = 1;
     opterr = 0;

@@ -7,6 +7,7 @@
 #include "junit_xml.h"
 #include "summary_json.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -135,6 +136,127 @@ int run_dir_move_previous(const char *dir, char *moved_to, size_t cap, char *err
         }
     }
     return 0;
+}
+
+/* ---- pruning previous-* folders ---- */
+
+struct previous_entry {
+    char name[256];
+    struct timespec mtime;
+};
+
+/* A folder dir/name/ holding a kmsload run's files (summary.json or events.csv), not a link. */
+static bool is_previous_run(const char *dir, const char *name, struct timespec *mtime)
+{
+    char path[1100], file[1200];
+    struct stat st;
+    if (strncmp(name, "previous-", 9) != 0 || name[9] == '\0' ||
+        (size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path ||
+        lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return false;
+    *mtime = st.st_mtim;
+    return (join_path(file, sizeof file, path, SUMMARY_NAME, "") == 0 && access(file, F_OK) == 0) ||
+           (join_path(file, sizeof file, path, EVENTS_NAME, "") == 0 && access(file, F_OK) == 0);
+}
+
+/* rm -r path without following symbolic links. */
+static int remove_tree(const char *path, char *err, size_t err_len)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        set_err(err, err_len, "cannot remove %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        if (!d) {
+            set_err(err, err_len, "cannot read %s: %s", path, strerror(errno));
+            return -1;
+        }
+        const struct dirent *de;
+        char child[1200];
+        int rc = 0;
+        while (rc == 0 && (de = readdir(d)) != NULL) {
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                continue;
+            if (join_path(child, sizeof child, path, de->d_name, "") != 0) {
+                set_err(err, err_len, "cannot remove %s: name too long", path);
+                rc = -1;
+            } else {
+                rc = remove_tree(child, err, err_len);
+            }
+        }
+        closedir(d);
+        if (rc != 0)
+            return -1;
+        if (rmdir(path) != 0) {
+            set_err(err, err_len, "cannot remove %s: %s", path, strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    if (unlink(path) != 0) {
+        set_err(err, err_len, "cannot remove %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Newest first: a previous-* folder's mtime is when the run's files were moved into it. */
+static int newest_first(const void *a, const void *b)
+{
+    const struct previous_entry *x = a, *y = b;
+    if (x->mtime.tv_sec != y->mtime.tv_sec)
+        return x->mtime.tv_sec < y->mtime.tv_sec ? 1 : -1;
+    if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+        return x->mtime.tv_nsec < y->mtime.tv_nsec ? 1 : -1;
+    return strcmp(y->name, x->name);
+}
+
+int run_dir_prune_previous(const char *dir, unsigned long keep, unsigned *removed, char *err,
+                           size_t err_len)
+{
+    *removed = 0;
+    DIR *d = opendir(dir);
+    if (!d) {
+        set_err(err, err_len, "cannot read %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    struct previous_entry *list = NULL;
+    size_t n = 0, cap = 0;
+    const struct dirent *de;
+    struct timespec mtime;
+    int rc = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (strlen(de->d_name) >= sizeof list->name || !is_previous_run(dir, de->d_name, &mtime))
+            continue;
+        if (n == cap) {
+            size_t grown = cap ? 2 * cap : 16;
+            struct previous_entry *more = realloc(list, grown * sizeof *list);
+            if (!more) {
+                set_err(err, err_len, "out of memory");
+                rc = -1;
+                break;
+            }
+            list = more;
+            cap = grown;
+        }
+        snprintf(list[n].name, sizeof list[n].name, "%s", de->d_name);
+        list[n++].mtime = mtime;
+    }
+    closedir(d);
+    if (rc == 0 && n > keep) {
+        qsort(list, n, sizeof *list, newest_first);
+        char path[1100];
+        for (size_t i = keep; i < n && rc == 0; i++) {
+            snprintf(path, sizeof path, "%s/%s", dir, list[i].name);
+            rc = remove_tree(path, err, err_len);
+            if (rc == 0)
+                (*removed)++;
+        }
+    }
+    free(list);
+    return rc;
 }
 
 /* events.csv created afresh: never through a planted file or symlink. */

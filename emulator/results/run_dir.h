@@ -16,7 +16,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#define RUN_ID_LEN 16 /* hex digits */
+#define RUN_ID_LEN 16                   /* hex digits */
+#define RUN_DIR_KEEP_PREVIOUS_DEFAULT 5 /* previous-* folders kept in a reused output directory */
 
 struct run_dir {
     char dir[512];
@@ -52,6 +53,12 @@ void run_dir_new_id(char id[RUN_ID_LEN + 1]);
  * into dir/previous-RUNID/ so that nothing of it can be mistaken for the new run's; moved_to says
  * where ("" when there was nothing). Returns 0 or -1 with a message. */
 int run_dir_move_previous(const char *dir, char *moved_to, size_t cap, char *err, size_t err_len);
+/* Keeps the newest `keep` folders dir/previous-* that hold a kmsload run's files (summary.json
+ * or events.csv) and removes the older ones, newest by the folder's modification time (when the
+ * run was moved there; run ids are random, so they give no order). Nothing else in dir is
+ * touched. removed says how many went. Returns 0 or -1 with a message. */
+int run_dir_prune_previous(const char *dir, unsigned long keep, unsigned *removed, char *err,
+                           size_t err_len);
 /* Creates dir if needed, moves an earlier run's files away (r->previous), gives the run an id and
  * opens events.csv with its header. */
 int run_dir_open(struct run_dir *r, const char *dir, char *err, size_t err_len);
