@@ -25,6 +25,7 @@ static void event_from_row(const struct events_row *row, struct event *ev)
         .expected_lo = e->model_checked ? (int64_t)e->expected_lo : -1,
         .expected_hi = e->model_checked ? (int64_t)e->expected_hi : -1,
         .disagrees = e->model_checked && !e->model_agrees,
+        .n_policy = e->n_policy,
         .latency_us = e->latency_us,
     };
 }
@@ -242,6 +243,10 @@ static void add_count(struct agg *g, struct bucket *b, int a, double t, const st
         ba->has_ex = true;
         ba->exlo = (uint32_t)ev->expected_lo;
         ba->exhi = (uint32_t)ev->expected_hi;
+        g->band_seen[a] = true;
+        if (ev->n_policy == 0 || ev->expected_lo == ev->expected_hi ||
+            ev->expected_hi < 2 * (int64_t)ev->n_policy)
+            g->band_narrow[a] = true;
     }
     detail_add(g, a, t, ev);
 }

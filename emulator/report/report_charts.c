@@ -119,9 +119,13 @@ static int close_data(FILE *f, const struct chartctx *cx, const char *name, char
     return 0;
 }
 
-/* count.dat: per application the count the host returned (carried between requests) and the
- * model's range; expiry.dat: per application the count, the machines whose last counted contact
- * is less than 30 days old, and the expiries per bucket; crossings.dat: first activations. */
+/* The model's band is drawn only when it tells something: a range reaching the cap all run long
+ * (live host, baseline) shades the whole plot, so it is left out and its key entry says why. */
+static bool band_drawn(const struct agg *g, size_t a)
+{
+    return g->band_seen[a] && g->band_narrow[a];
+}
+
 /* The column titles of count.dat and expiry.dat. */
 static void count_expiry_titles(const struct agg *g, FILE *cf, FILE *ef)
 {
@@ -132,7 +136,11 @@ static void count_expiry_titles(const struct agg *g, FILE *cf, FILE *ef)
         if (a)
             putc(' ', cf);
         gp_title(cf, g->apps[a]);
-        snprintf(t, sizeof t, "%s: model-expected range", g->apps[a]);
+        if (band_drawn(g, a) || !g->band_seen[a])
+            snprintf(t, sizeof t, "%s: model-expected range", g->apps[a]);
+        else
+            snprintf(t, sizeof t, "%s: no band (live host: any count up to the cap is genuine)",
+                     g->apps[a]);
         putc(' ', cf);
         gp_title(cf, t);
         putc(' ', cf);
@@ -194,9 +202,10 @@ static int write_count_and_expiry(const struct agg *g, struct chartctx *cx, char
                 }
                 alive[a] += ba->alive_delta;
             }
+            bool band = band_drawn(g, a);
             num(cf, cur[a]);
-            num(cf, isfinite(lo[a]) ? lo[a] - 0.4 : NAN);
-            num(cf, isfinite(hi[a]) ? hi[a] + 0.4 : NAN);
+            num(cf, band && isfinite(lo[a]) ? lo[a] - 0.4 : NAN);
+            num(cf, band && isfinite(hi[a]) ? hi[a] + 0.4 : NAN);
             num(ef, cur[a]);
             num(ef, (double)alive[a]);
             num(ef, end ? 0.0 : (double)ba->expiries);
@@ -310,25 +319,26 @@ static int write_count_detail(const struct agg *g, const struct chartctx *cx, ch
         fprintf(df, "# %s\n", g->apps[a]);
         const struct detail *d = g->detail[a];
         size_t n = g->ndetail[a];
+        bool band = band_drawn(g, a);
         for (size_t i = 0; i < n; i++) {
             if (i > 0) { /* the values held until this change: steps, also for the band */
                 num(df, d[i].t / cx->unit);
                 num(df, d[i - 1].count);
-                num(df, d[i - 1].has_ex ? d[i - 1].lo - 0.4 : NAN);
-                num(df, d[i - 1].has_ex ? d[i - 1].hi + 0.4 : NAN);
+                num(df, band && d[i - 1].has_ex ? d[i - 1].lo - 0.4 : NAN);
+                num(df, band && d[i - 1].has_ex ? d[i - 1].hi + 0.4 : NAN);
                 fputc('\n', df);
             }
             num(df, d[i].t / cx->unit);
             num(df, d[i].count);
-            num(df, d[i].has_ex ? d[i].lo - 0.4 : NAN);
-            num(df, d[i].has_ex ? d[i].hi + 0.4 : NAN);
+            num(df, band && d[i].has_ex ? d[i].lo - 0.4 : NAN);
+            num(df, band && d[i].has_ex ? d[i].hi + 0.4 : NAN);
             fputc('\n', df);
         }
         double until = g->detail_full_at[a] < g->t_end ? g->detail_full_at[a] : g->t_end;
         num(df, until / cx->unit);
         num(df, n ? d[n - 1].count : NAN);
-        num(df, n && d[n - 1].has_ex ? d[n - 1].lo - 0.4 : NAN);
-        num(df, n && d[n - 1].has_ex ? d[n - 1].hi + 0.4 : NAN);
+        num(df, band && n && d[n - 1].has_ex ? d[n - 1].lo - 0.4 : NAN);
+        num(df, band && n && d[n - 1].has_ex ? d[n - 1].hi + 0.4 : NAN);
         fputc('\n', df);
     }
     return close_data(df, cx, "count_detail.dat", err, err_len);
@@ -476,7 +486,9 @@ const struct report_chart report_charts[] = {
      "The count the host returned (line) and the range a genuine host could have returned (band), "
      "per application; dashed: the activation thresholds (25 Windows clients, 5 servers and "
      "Office), dotted: the caps (2 &times; N_Policy: 50 and 10); dots: the first activation of "
-     "each population; triangles: where a count fell below a threshold (labelled at the top)."},
+     "each population; triangles: where a count fell below a threshold (labelled at the top). When "
+     "the model accepts any count up to the cap all run long (a live host, a baseline), its band "
+     "would shade the whole plot and tell nothing: it is left out, and the key says so."},
     {"expiry", "30-day window expiry",
      "The count the host returned against the number of machines whose last counted contact is "
      "less than 30 days old (dashed steps): a host forgets a machine 30 days after its last "

@@ -54,6 +54,7 @@ struct event {
     uint32_t hresult;
     int64_t count;                    /* -1: none */
     int64_t expected_lo, expected_hi; /* -1: not checked */
+    unsigned n_policy;                /* the request's N_Policy: the host's cap is twice it */
     bool disagrees;
     uint64_t latency_us;
 };
@@ -118,6 +119,9 @@ struct agg {
     struct detail *detail[MAX_APPS]; /* the first DETAIL_MAX changes of each count */
     size_t ndetail[MAX_APPS];
     double detail_full_at[MAX_APPS]; /* the time of the first change left out */
+    /* The model's range per application: ever checked; ever exact or below the cap (a live host
+     * or a baseline accepts any count up to the cap all run long: such a band says nothing). */
+    bool band_seen[MAX_APPS], band_narrow[MAX_APPS];
     uint32_t codes[MAX_CODES];
     char code_names[MAX_CODES][80];
     size_t ncodes;

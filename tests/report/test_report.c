@@ -115,6 +115,61 @@ Test(report, expiry_series_follows_last_contact_plus_30_days, .timeout = 60)
     free(index);
 }
 
+/* A live-host run (real-host-smoke): the model accepts any Windows count from the run's own
+ * machines up to the cap of 50, so its band would shade the whole count chart; the Office
+ * counts are exact. The Windows band is left out (and its key says why), the Office one kept. */
+Test(report, count_chart_leaves_out_a_band_that_spans_up_to_the_cap, .timeout = 60)
+{
+    char dir[64], err[1024] = "", ev[4096];
+    rp_tmpdir(dir, sizeof dir);
+    snprintf(ev, sizeof ev,
+             "%s"
+             "1,0.001,0.000000,,0,00000000-0000-0000-0000-000000000001,clients,windows,w,6,ndr64,"
+             "25,below-threshold,0xC004F038,SL_E_VL_NOT_ENOUGH_COUNT,1,1,50,agree,100,,,\n"
+             "2,0.002,60.000000,,1,00000000-0000-0000-0000-000000000002,servers,windows,s,6,ndr64,"
+             "5,below-threshold,0xC004F038,SL_E_VL_NOT_ENOUGH_COUNT,2,2,50,agree,100,,,\n"
+             "3,0.003,90.000000,,2,00000000-0000-0000-0000-000000000003,office,office2013,o,6,"
+             "ndr64,5,below-threshold,0xC004F038,SL_E_VL_NOT_ENOUGH_COUNT,1,1,1,agree,100,,,\n"
+             "4,0.004,120.000000,,0,00000000-0000-0000-0000-000000000001,clients,windows,w,6,"
+             "ndr64,25,below-threshold,0xC004F038,SL_E_VL_NOT_ENOUGH_COUNT,2,2,50,agree,100,,,\n",
+             rp_header);
+    support_write_in(dir, "events.csv", ev);
+    setenv("KMSLOAD_REPORTS", RP_REPORTS, 1);
+    cr_assert_eq(report_write(dir, err, sizeof err), REPORT_OK, "%s", err);
+    char *cd = support_slurp_in(dir, "charts/count.dat");
+    cr_assert_not_null(cd);
+    cr_assert(strstr(cd, "windows: no band (live host"), "the key says why: %s", cd);
+    cr_assert(strstr(cd, "office2013: model-expected range"), "%s", cd);
+    /* t, windows count, band low, band high, office count, band low, band high */
+    size_t rows = 0, office_bands = 0;
+    const char *p = strchr(cd, '\n') + 1;
+    while (*p) {
+        char t[32], w[32], wlo[32], whi[32], o[32], olo[32], ohi[32];
+        cr_assert_eq(sscanf(p, "%31s %31s %31s %31s %31s %31s %31s", t, w, wlo, whi, o, olo, ohi),
+                     7, "row %zu: %.80s", rows, p);
+        cr_assert_str_eq(wlo, "NaN", "no Windows band: row %zu: %.80s", rows, p);
+        cr_assert_str_eq(whi, "NaN", "no Windows band: row %zu: %.80s", rows, p);
+        if (strcmp(olo, "NaN") != 0) {
+            cr_assert_float_eq(atof(olo), 0.6, 1e-9, "%.80s", p);
+            cr_assert_float_eq(atof(ohi), 1.4, 1e-9, "%.80s", p);
+            office_bands++;
+        }
+        rows++;
+        p = strchr(p, '\n');
+        if (!p)
+            break;
+        p++;
+    }
+    cr_assert_gt(rows, 2);
+    cr_assert_gt(office_bands, 0, "the exact Office band is kept");
+    free(cd);
+    char *detail = support_slurp_in(dir, "charts/count_detail.dat");
+    cr_assert_not_null(detail);
+    cr_assert(strstr(detail, " 1 NaN NaN\n"), "no Windows band in the close-up: %s", detail);
+    cr_assert(strstr(detail, " 1 0.6 1.4\n"), "the Office band in the close-up: %s", detail);
+    free(detail);
+}
+
 Test(report, partial_run_without_summary_is_reported_as_unfinished, .timeout = 60)
 {
     char dir[64], err[1024] = "";
