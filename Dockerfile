@@ -48,8 +48,8 @@ RUN rm -f /etc/dpkg/dpkg.cfg.d/docker \
     && man kmsload | grep -q kmsload-run && man kmsload-run | grep -q -- --target \
     && man 5 kmsload-scenario | grep -q population \
     && DEBIAN_FRONTEND=noninteractive apt-get purge -y kmsload \
-    && ! command -v kmsload \
-    && ! dpkg-query -W -f='${Status}' kmsload 2>/dev/null | grep -q installed \
+    && ! test -e /usr/bin/kmsload \
+    && ! dpkg-query -W -f='${Status}' kmsload 2>/dev/null | grep -q 'install ok installed' \
     && left=$(grep -E '/kmsload|kmsload[^/]*$' /tmp/kmsload.files | while read -r f; do \
            if [ -e "$f" ]; then echo "$f"; fi; done) \
     && if [ -n "$left" ]; then echo "left after purge: $left" >&2; exit 1; fi \
