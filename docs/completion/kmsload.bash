@@ -86,7 +86,7 @@ _kmsload()
         -A | --activation-interval | -R | --renewal-interval | --max-connections | \
         --idle-timeout | --pdu-timeout | --clock-step | -w | --workstation | -n | --n-policy | \
         --license-status | --binding-expiration | --clock-skew | --app | --kms | --sku | \
-        --cmid-prev | --keep-previous | --max-probes | -w | --warning | -C | --critical)
+        --cmid-prev | --keep-previous | --max-probes | --warning | --critical)
         return 0 # a value kmsload cannot guess
         ;;
     esac
