@@ -588,6 +588,13 @@ static int run_from_host(struct run_ctx *x)
 static int run_engine_phase(struct run_ctx *x)
 {
     const struct run_options *opt = x->opt;
+    /* Learn the host before judging it (load/recon.h). */
+    recon_for_run(&x->recon, &x->cat, x->sc, &x->target,
+                  !opt->target           ? "the embedded reference host starts fresh"
+                  : x->several_hosts     ? "several hosts: each is judged from its answers"
+                  : opt->shard_count > 1 ? "a shard: the other shards count on the host too"
+                                         : NULL,
+                  opt->quiet ? NULL : stdout);
     const struct scenario *sc = x->sc;
     x->out_dir = opt->out_dir;
     if (!x->out_dir) {
@@ -757,13 +764,6 @@ int run_execute(const struct run_options *opt)
             status = run_start_embedded_host(x);
         if (status == 0 && strcmp(x->sc->products, "from-host") == 0)
             status = run_from_host(x);
-        if (status == 0) /* learn the host before judging it (load/recon.h) */
-            recon_for_run(&x->recon, &x->cat, x->sc, &x->target,
-                          !opt->target           ? "the embedded reference host starts fresh"
-                          : x->several_hosts     ? "several hosts: each is judged from its answers"
-                          : opt->shard_count > 1 ? "a shard: the other shards count on the host too"
-                                                 : NULL,
-                          opt->quiet ? NULL : stdout);
         if (status == 0)
             status = run_engine_phase(x);
         if (status == 0)
