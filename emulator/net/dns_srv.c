@@ -1,66 +1,43 @@
 #include "dns_srv.h"
 
-#include <ares.h>
+#include "dns_channel.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define DNS_CLASS_IN 1
 #define DNS_TYPE_SRV 33
 
-struct srv_answer {
-    int status;
-    bool done;
-    struct dns_srv_set *set;
-    char err[160];
-};
+struct dns_srv_pending;
 
+/* One kept record's A/AAAA lookup. */
 struct addr_answer {
+    struct dns_srv_pending *p;
     struct dns_srv_record *rec;
     bool done;
 };
 
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
+struct dns_srv_pending {
+    struct dns_channel *ch;
+    dns_srv_done_fn done;
+    void *arg;
+    char server_text[64]; /* who is asked, for messages */
+    int64_t timeout_us;
+    bool srv_done, addrs_asked;
+    int srv_status;
+    char srv_err[160];
+    size_t addrs_left;
+    struct addr_answer answers[DNS_SRV_MAX];
+    struct dns_srv_set set;
+};
 
 int dns_srv_check_server(const char *spec, char *err, size_t err_len)
 {
-    char host[NET_HOST_MAX];
-    uint16_t port;
-    struct in6_addr a6;
-    struct in_addr a4;
-    if (net_parse_target(spec, 53, host, sizeof host, &port, err, err_len))
-        return -1;
-    if (inet_pton(AF_INET, host, &a4) != 1 && inet_pton(AF_INET6, host, &a6) != 1) {
-        snprintf(err, err_len,
-                 "DNS server \"%s\": expected an IP address (ADDR, ADDR:PORT or [V6]:PORT)", spec);
-        return -1;
-    }
-    return 0;
-}
-
-/* "ADDR:PORT" / "[V6]:PORT" in the form ares_set_servers_ports_csv takes. */
-static int server_csv(const char *spec, char *out, size_t cap, char *err, size_t err_len)
-{
-    char host[NET_HOST_MAX];
-    uint16_t port;
-    if (dns_srv_check_server(spec, err, err_len) ||
-        net_parse_target(spec, 53, host, sizeof host, &port, err, err_len))
-        return -1;
-    if (strchr(host, ':'))
-        snprintf(out, cap, "[%s]:%u", host, port);
-    else
-        snprintf(out, cap, "%s:%u", host, port);
-    return 0;
+    return dns_channel_check_server(spec, err, err_len);
 }
 
 int dns_srv_compare(const struct dns_srv_record *a, const struct dns_srv_record *b)
@@ -82,19 +59,23 @@ static int by_preference(const void *a, const void *b)
 
 static void on_srv(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
-    struct srv_answer *a = arg;
+    struct dns_srv_pending *a = arg;
     (void)timeouts;
-    a->done = true;
-    a->status = status;
+    if (status == ARES_EDESTRUCTION)
+        return; /* cancelled: a is being freed */
+    a->srv_done = true;
+    a->srv_status = status;
+    dns_channel_kick(a->ch);
     if (status != ARES_SUCCESS) {
-        snprintf(a->err, sizeof a->err, "%s", ares_strerror(status));
+        snprintf(a->srv_err, sizeof a->srv_err, "%s", ares_strerror(status));
         return;
     }
     struct ares_srv_reply *reply = NULL;
     int rc = ares_parse_srv_reply(abuf, alen, &reply);
     if (rc != ARES_SUCCESS) {
-        a->status = rc;
-        snprintf(a->err, sizeof a->err, "the SRV answer does not parse: %s", ares_strerror(rc));
+        a->srv_status = rc;
+        snprintf(a->srv_err, sizeof a->srv_err, "the SRV answer does not parse: %s",
+                 ares_strerror(rc));
         return;
     }
     size_t total = 0;
@@ -103,8 +84,8 @@ static void on_srv(void *arg, int status, int timeouts, unsigned char *abuf, int
     struct dns_srv_record *all = total ? calloc(total, sizeof *all) : NULL;
     if (total && !all) {
         ares_free_data(reply);
-        a->status = ARES_ENOMEM;
-        snprintf(a->err, sizeof a->err, "out of memory for %zu SRV records", total);
+        a->srv_status = ARES_ENOMEM;
+        snprintf(a->srv_err, sizeof a->srv_err, "out of memory for %zu SRV records", total);
         return;
     }
     size_t k = 0;
@@ -120,20 +101,20 @@ static void on_srv(void *arg, int status, int timeouts, unsigned char *abuf, int
     }
     /* Ranked before the cut: the answer's order (rotated by many servers) decides nothing. */
     qsort(all, total, sizeof *all, by_preference);
-    a->set->total = total;
-    a->set->n = total < DNS_SRV_MAX ? total : DNS_SRV_MAX;
-    memcpy(a->set->rec, all, a->set->n * sizeof *all);
-    for (size_t i = a->set->n; i < total; i++) {
-        if (i == a->set->n || all[i].priority < a->set->left_out_priority_min)
-            a->set->left_out_priority_min = all[i].priority;
-        if (i == a->set->n || all[i].priority > a->set->left_out_priority_max)
-            a->set->left_out_priority_max = all[i].priority;
+    a->set.total = total;
+    a->set.n = total < DNS_SRV_MAX ? total : DNS_SRV_MAX;
+    memcpy(a->set.rec, all, a->set.n * sizeof *all);
+    for (size_t i = a->set.n; i < total; i++) {
+        if (i == a->set.n || all[i].priority < a->set.left_out_priority_min)
+            a->set.left_out_priority_min = all[i].priority;
+        if (i == a->set.n || all[i].priority > a->set.left_out_priority_max)
+            a->set.left_out_priority_max = all[i].priority;
     }
     free(all);
     ares_free_data(reply);
-    if (a->set->n == 0) {
-        a->status = ARES_ENODATA;
-        snprintf(a->err, sizeof a->err, "no SRV record");
+    if (a->set.n == 0) {
+        a->srv_status = ARES_ENODATA;
+        snprintf(a->srv_err, sizeof a->srv_err, "no SRV record");
     }
 }
 
@@ -142,161 +123,164 @@ static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinf
     struct addr_answer *a = arg;
     (void)timeouts;
     if (status == ARES_EDESTRUCTION)
-        return; /* gave up on it at the deadline: the record already says so */
+        return; /* cancelled, or given up at the deadline: the record already says so */
     a->done = true;
     if (status != ARES_SUCCESS) {
         snprintf(a->rec->addr_err, sizeof a->rec->addr_err, "%s", ares_strerror(status));
-        return;
+    } else {
+        dns_channel_addrs(res, a->rec->port, &a->rec->addrs);
+        if (a->rec->addrs.n == 0)
+            snprintf(a->rec->addr_err, sizeof a->rec->addr_err, "no A or AAAA record");
     }
-    struct net_addrs *addrs = &a->rec->addrs;
-    for (struct ares_addrinfo_node *n = res ? res->nodes : NULL; n && addrs->n < NET_MAX_ADDRS;
-         n = n->ai_next) {
-        if ((n->ai_family != AF_INET && n->ai_family != AF_INET6) ||
-            (size_t)n->ai_addrlen > sizeof addrs->addr[0])
-            continue;
-        memcpy(&addrs->addr[addrs->n], n->ai_addr, n->ai_addrlen);
-        addrs->len[addrs->n] = (socklen_t)n->ai_addrlen;
-        if (n->ai_family == AF_INET)
-            ((struct sockaddr_in *)&addrs->addr[addrs->n])->sin_port = htons(a->rec->port);
-        else
-            ((struct sockaddr_in6 *)&addrs->addr[addrs->n])->sin6_port = htons(a->rec->port);
-        addrs->n++;
-    }
-    if (addrs->n == 0)
-        snprintf(a->rec->addr_err, sizeof a->rec->addr_err, "no A or AAAA record");
     if (res)
         ares_freeaddrinfo(res);
+    if (--a->p->addrs_left == 0)
+        dns_channel_kick(a->p->ch);
 }
 
-/* Runs c-ares until every query is done or the deadline passes. Returns false on the deadline. */
-static bool drive(ares_channel ch, int64_t deadline_us)
+/* The end: the owner is told, then the lookup freed (nothing of p is touched after done). */
+static void finish(struct dns_srv_pending *p, enum dns_srv_status status, const char *err)
 {
-    for (;;) {
-        ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-        int bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
-        struct pollfd pfd[ARES_GETSOCK_MAXNUM];
-        nfds_t n = 0;
-        /* The same bits ARES_GETSOCK_READABLE/WRITABLE test, read unsigned: those macros shift a
-         * signed 1 by up to 31 places, undefined behaviour that UBSan stops on. */
-        unsigned ubits = (unsigned)bits;
-        for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-            short ev = 0;
-            if ((ubits >> i) & 1u)
-                ev |= POLLIN;
-            if ((ubits >> (i + ARES_GETSOCK_MAXNUM)) & 1u)
-                ev |= POLLOUT;
-            if (!ev)
-                continue;
-            pfd[n].fd = socks[i];
-            pfd[n].events = ev;
-            pfd[n].revents = 0;
-            n++;
-        }
-        if (n == 0)
-            return true; /* nothing outstanding */
-        int64_t left = deadline_us - now_us();
-        if (left <= 0)
-            return false;
-        struct timeval max = {(time_t)(left / 1000000), (suseconds_t)(left % 1000000)}, tv;
-        struct timeval *t = ares_timeout(ch, &max, &tv);
-        int ms = (int)(t->tv_sec * 1000 + (t->tv_usec + 999) / 1000);
-        int rc = poll(pfd, n, ms);
-        if (rc < 0)
-            continue; /* EINTR: look again */
-        for (nfds_t i = 0; i < n; i++) {
-            ares_socket_t r =
-                (pfd[i].revents & (POLLIN | POLLERR | POLLHUP)) ? pfd[i].fd : ARES_SOCKET_BAD;
-            ares_socket_t w = (pfd[i].revents & POLLOUT) ? pfd[i].fd : ARES_SOCKET_BAD;
-            if (r != ARES_SOCKET_BAD || w != ARES_SOCKET_BAD)
-                ares_process_fd(ch, r, w);
-        }
-        if (rc == 0)
-            ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD); /* timeouts and retries */
+    dns_channel_free(p->ch); /* before done: what is still asked ends here, unseen */
+    p->ch = NULL;
+    p->done(status, &p->set, err, p->arg);
+    free(p);
+}
+
+/* The addresses of every kept record, each asked at once. */
+static void ask_addresses(struct dns_srv_pending *p)
+{
+    struct ares_addrinfo_hints hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = ARES_AI_NOSORT;
+    p->addrs_asked = true;
+    p->addrs_left = p->set.n;
+    for (size_t i = 0; i < p->set.n; i++)
+        p->answers[i] = (struct addr_answer){.p = p, .rec = &p->set.rec[i]};
+    /* An answer may come back at once (inside ares_getaddrinfo): addrs_left is set first. */
+    for (size_t i = 0; i < p->set.n; i++)
+        ares_getaddrinfo(dns_channel_ares(p->ch), p->set.rec[i].target, NULL, &hints, on_addrinfo,
+                         &p->answers[i]);
+    dns_channel_arm(p->ch);
+}
+
+static void on_step(void *arg, bool timed_out)
+{
+    struct dns_srv_pending *p = arg;
+    char err[512];
+    if (!p->srv_done) {
+        if (!timed_out)
+            return;
+        snprintf(err, sizeof err, "%s: no answer from %s within %lld ms", p->set.name,
+                 p->server_text, (long long)(p->timeout_us / 1000));
+        finish(p, DNS_SRV_FAILED, err);
+        return;
     }
+    if (p->srv_status != ARES_SUCCESS) {
+        bool none = p->srv_status == ARES_ENOTFOUND || p->srv_status == ARES_ENODATA;
+        if (none)
+            snprintf(err, sizeof err, "%s: no SRV record: no KMS host is published there",
+                     p->set.name);
+        else
+            snprintf(err, sizeof err, "%s: no usable answer from %s (%s)", p->set.name,
+                     p->server_text, p->srv_err);
+        p->set.n = p->set.total = 0;
+        finish(p, none ? DNS_SRV_NONE : DNS_SRV_FAILED, err);
+        return;
+    }
+    if (!p->addrs_asked) {
+        ask_addresses(p);
+        if (p->addrs_left > 0 && !timed_out)
+            return;
+    }
+    if (p->addrs_left > 0 && !timed_out)
+        return;
+    for (size_t i = 0; i < p->set.n; i++)
+        if (!p->answers[i].done)
+            snprintf(p->set.rec[i].addr_err, sizeof p->set.rec[i].addr_err,
+                     "no A/AAAA answer in time");
+    finish(p, DNS_SRV_OK, "");
+}
+
+/* The name asked, "_vlmcs._tcp.DOMAIN" without a trailing dot. 0, or -1 with a message. */
+static int srv_name(const char *domain, struct dns_srv_set *set, char *err, size_t err_len)
+{
+    if (!domain || !domain[0] || strlen(domain) >= NET_HOST_MAX) {
+        snprintf(err, err_len, "DNS domain \"%s\": empty or too long", domain ? domain : "");
+        return -1;
+    }
+    size_t dlen = strlen(domain);
+    snprintf(set->name, sizeof set->name, "%s.%.*s", DNS_SRV_SERVICE,
+             (int)(domain[dlen - 1] == '.' ? dlen - 1 : dlen), domain);
+    return 0;
+}
+
+struct dns_srv_pending *dns_srv_start(struct event_base *base, const struct dns_srv_query *q,
+                                      dns_srv_done_fn done, void *arg, char *err, size_t err_len)
+{
+    struct dns_srv_pending *p = calloc(1, sizeof *p);
+    if (!p) {
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+    p->done = done;
+    p->arg = arg;
+    p->timeout_us = q->timeout_us > 0 ? q->timeout_us : 5000000;
+    snprintf(p->server_text, sizeof p->server_text, "%s",
+             q->dns_server ? q->dns_server : "the system's DNS servers");
+    struct dns_channel_options co = {
+        .dns_server = q->dns_server, .timeout_us = p->timeout_us, .hosts_file = false};
+    if (srv_name(q->domain, &p->set, err, err_len) ||
+        dns_channel_new(base, &co, on_step, p, &p->ch, err, err_len)) {
+        free(p);
+        return NULL;
+    }
+    ares_query(dns_channel_ares(p->ch), p->set.name, DNS_CLASS_IN, DNS_TYPE_SRV, on_srv, p);
+    dns_channel_arm(p->ch);
+    return p;
+}
+
+void dns_srv_cancel(struct dns_srv_pending *p)
+{
+    if (!p)
+        return;
+    dns_channel_free(p->ch);
+    free(p);
+}
+
+/* The one-shot lookup's result, copied out of the callback. */
+struct oneshot {
+    struct dns_srv_set *out;
+    enum dns_srv_status status;
+    char *err;
+    size_t err_len;
+};
+
+static void oneshot_done(enum dns_srv_status status, const struct dns_srv_set *set, const char *err,
+                         void *arg)
+{
+    struct oneshot *o = arg;
+    *o->out = *set;
+    o->status = status;
+    snprintf(o->err, o->err_len, "%s", err);
 }
 
 enum dns_srv_status dns_srv_lookup(const struct dns_srv_query *q, struct dns_srv_set *out,
                                    char *err, size_t err_len)
 {
     memset(out, 0, sizeof *out);
-    if (!q->domain || !q->domain[0] || strlen(q->domain) >= NET_HOST_MAX) {
-        snprintf(err, err_len, "DNS domain \"%s\": empty or too long", q->domain ? q->domain : "");
+    if (srv_name(q->domain, out, err, err_len))
+        return DNS_SRV_FAILED;
+    struct event_base *base = event_base_new();
+    if (!base) {
+        snprintf(err, err_len, "cannot create an event loop");
         return DNS_SRV_FAILED;
     }
-    const char *domain = q->domain;
-    size_t dlen = strlen(domain);
-    snprintf(out->name, sizeof out->name, "%s.%.*s", DNS_SRV_SERVICE,
-             (int)(domain[dlen - 1] == '.' ? dlen - 1 : dlen), domain);
-    char csv[NET_HOST_MAX + 16];
-    if (q->dns_server && server_csv(q->dns_server, csv, sizeof csv, err, err_len))
-        return DNS_SRV_FAILED;
-
-    int rc = ares_library_init(ARES_LIB_INIT_ALL);
-    if (rc != ARES_SUCCESS) {
-        snprintf(err, err_len, "c-ares: %s", ares_strerror(rc));
-        return DNS_SRV_FAILED;
-    }
-    int64_t timeout_us = q->timeout_us > 0 ? q->timeout_us : 5000000;
-    int64_t deadline = now_us() + timeout_us;
-    struct ares_options opts;
-    memset(&opts, 0, sizeof opts);
-    /* DNS only (no /etc/hosts), no search list: the name asked is exactly _vlmcs._tcp.DOMAIN. */
-    opts.lookups = (char *)"b";
-    opts.flags = ARES_FLAG_NOSEARCH;
-    /* Up to three tries within the deadline. */
-    opts.timeout = (int)(timeout_us / 3000 > 0 ? timeout_us / 3000 : 1);
-    opts.tries = 3;
-    ares_channel ch;
-    rc = ares_init_options(&ch, &opts,
-                           ARES_OPT_LOOKUPS | ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
-    if (rc != ARES_SUCCESS) {
-        snprintf(err, err_len, "c-ares: %s", ares_strerror(rc));
-        ares_library_cleanup();
-        return DNS_SRV_FAILED;
-    }
-    enum dns_srv_status status = DNS_SRV_OK;
-    if (q->dns_server && (rc = ares_set_servers_ports_csv(ch, csv)) != ARES_SUCCESS) {
-        snprintf(err, err_len, "DNS server \"%s\": %s", q->dns_server, ares_strerror(rc));
-        status = DNS_SRV_FAILED;
-        goto done;
-    }
-    struct srv_answer srv = {.set = out};
-    ares_query(ch, out->name, DNS_CLASS_IN, DNS_TYPE_SRV, on_srv, &srv);
-    if (!drive(ch, deadline) || !srv.done) {
-        snprintf(err, err_len, "%s: no answer from %s within %lld ms", out->name,
-                 q->dns_server ? q->dns_server : "the system's DNS servers",
-                 (long long)(timeout_us / 1000));
-        status = DNS_SRV_FAILED;
-        goto done;
-    }
-    if (srv.status != ARES_SUCCESS) {
-        bool none = srv.status == ARES_ENOTFOUND || srv.status == ARES_ENODATA;
-        if (none)
-            snprintf(err, err_len, "%s: no SRV record: no KMS host is published there", out->name);
-        else
-            snprintf(err, err_len, "%s: no usable answer from %s (%s)", out->name,
-                     q->dns_server ? q->dns_server : "the system's DNS servers", srv.err);
-        out->n = out->total = 0;
-        status = none ? DNS_SRV_NONE : DNS_SRV_FAILED;
-        goto done;
-    }
-    struct addr_answer answers[DNS_SRV_MAX];
-    struct ares_addrinfo_hints hints;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = ARES_AI_NOSORT;
-    for (size_t i = 0; i < out->n; i++) {
-        answers[i].rec = &out->rec[i];
-        answers[i].done = false;
-        ares_getaddrinfo(ch, out->rec[i].target, NULL, &hints, on_addrinfo, &answers[i]);
-    }
-    drive(ch, deadline);
-    for (size_t i = 0; i < out->n; i++)
-        if (!answers[i].done)
-            snprintf(out->rec[i].addr_err, sizeof out->rec[i].addr_err, "no A/AAAA answer in time");
-done:
-    ares_destroy(ch); /* cancels what is still outstanding: callbacks run before it returns */
-    ares_library_cleanup();
-    return status;
+    struct oneshot o = {.out = out, .status = DNS_SRV_FAILED, .err = err, .err_len = err_len};
+    if (dns_srv_start(base, q, oneshot_done, &o, err, err_len))
+        event_base_dispatch(base); /* returns once the lookup is over: nothing else is on it */
+    event_base_free(base);
+    return o.status;
 }

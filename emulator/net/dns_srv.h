@@ -2,14 +2,16 @@
  * KMS host discovery: the `_vlmcs._tcp.DOMAIN` SRV records (spec §1) and the A/AAAA addresses of
  * each record's target, asked with c-ares of the system's resolver or of a given DNS server.
  *
- * Discovery runs at a few moments (the start of a run, `kmsload discover`), never per request, so
- * it drives c-ares' own poll loop with a bounded deadline instead of joining a libevent base:
- * simpler, and a slow or silent DNS server cannot stall a loop that is timing KMS answers.
+ * The lookup runs on a libevent loop (dns_channel.h): started, answered through a callback, or
+ * cancelled, while the loop keeps serving everything else; a slow or silent DNS server stalls
+ * nothing. The one-shot dns_srv_lookup runs the same lookup on a loop of its own.
  */
 #ifndef KMSLOAD_DNS_SRV_H
 #define KMSLOAD_DNS_SRV_H
 
 #include "net.h"
+
+#include <event2/event.h>
 
 #include <stdint.h>
 
@@ -55,11 +57,30 @@ struct dns_srv_query {
 int dns_srv_check_server(const char *spec, char *err, size_t err_len);
 
 /*
+ * The end of a lookup: status, the set (the name asked always; the records on DNS_SRV_OK) and,
+ * on NONE and FAILED, what happened. set and err live until the callback returns.
+ */
+typedef void (*dns_srv_done_fn)(enum dns_srv_status status, const struct dns_srv_set *set,
+                                const char *err, void *arg);
+
+struct dns_srv_pending;
+
+/*
+ * Starts the lookup dns_srv_lookup describes on base; done is called from the loop, once, within
+ * q->timeout_us, after which the lookup is over (do not cancel it). Returns NULL with a message
+ * when it cannot start (bad domain or server, out of memory): done is then never called.
+ */
+struct dns_srv_pending *dns_srv_start(struct event_base *base, const struct dns_srv_query *q,
+                                      dns_srv_done_fn done, void *arg, char *err, size_t err_len);
+/* Stops a lookup that has not called done yet (done is never called). NULL: no-op. */
+void dns_srv_cancel(struct dns_srv_pending *p);
+
+/*
  * Asks for the SRV records, then the addresses of the ones kept. Every record of the answer is
  * ranked (dns_srv_compare) before the DNS_SRV_MAX most preferred are kept, and total says how
  * many there were: a long answer never hides the preferred hosts behind backups listed first.
  * Choosing among the kept records at random by weight is srv_order's job. On DNS_SRV_NONE and
- * DNS_SRV_FAILED err says what happened.
+ * DNS_SRV_FAILED err says what happened. One-shot: blocks the caller up to q->timeout_us.
  */
 enum dns_srv_status dns_srv_lookup(const struct dns_srv_query *q, struct dns_srv_set *out,
                                    char *err, size_t err_len);
