@@ -9,6 +9,8 @@
 
 #include "catalog.h"
 #include "client_exchange.h"
+#include "dns_addr.h"
+#include "dns_srv.h"
 #include "net.h"
 #include "probe_set.h"
 #include "watch_metrics.h"
@@ -70,6 +72,10 @@ struct watch {
     struct watch_metrics metrics;
     struct watch_target targets[WATCH_MAX_HOSTS];
     char dns_line[400]; /* the last DNS problem printed */
+    /* The round's lookup on the loop (dns: SRV records, or HOST's addresses), NULL when none:
+     * the loop keeps serving /metrics and signals while a DNS server is slow or silent. */
+    struct dns_srv_pending *srv_lookup;
+    struct dns_addr_pending *addr_lookup;
     unsigned in_flight;
     unsigned long rounds;
     /* Over every round: probes ended, those without a count (refused, no answer), and dns:
@@ -84,9 +90,10 @@ struct watch_names {
     struct probe_set set;
 };
 
-/* Starts a round (unless the last one still waits for answers): a dns: target is looked up
- * again, then every application of every listed host is asked. Breaks the loop (loopexit) after
- * opt->max_rounds rounds. */
+/* Starts a round (unless the last one still waits for answers or its lookup): the target is
+ * looked up again on the loop (a dns: target's SRV records, a HOST's addresses), then every
+ * application of every listed host is asked. Breaks the loop (loopexit) after opt->max_rounds
+ * rounds. */
 void watch_start_round(struct watch *w);
 /* The requests (one per application of o->products, with this machine's probe CMID or
  * --cmid-seed's) and the hosts watched; names keeps the product names. 0, or -1 with a message
@@ -96,7 +103,7 @@ int watch_setup(struct watch *w, const struct watch_options *o, const struct cat
 /* Rounds on w->base every opt->interval_us, the first at once, until the loop is broken (a
  * signal) or opt->max_rounds. 0, or -1 with a message (out of memory). */
 int watch_run(struct watch *w, char *err, size_t err_len);
-/* Drops the requests still in flight (shutting down). */
+/* Drops the lookup and the requests still in flight (shutting down). */
 void watch_cancel_probes(struct watch *w);
 
 #endif
