@@ -23,7 +23,9 @@
 /* What to watch, how often: the command line of `kmsload watch`, checked but not acted on. */
 struct watch_options {
     bool help;
-    const char *target;       /* HOST[:PORT] or dns:DOMAIN as given; NULL: /probe alone */
+    const char *target; /* HOST[:PORT] or dns:DOMAIN as given; NULL: /probe alone */
+    const char *targets[WATCH_MAX_HOSTS]; /* every HOST[:PORT] given (target is the first) */
+    size_t n_targets;
     const char *dns_domain;   /* dns:DOMAIN: DOMAIN (points into target); NULL otherwise */
     const char *dns_server;   /* --dns-server; NULL: the system's resolvers */
     const char *metrics;      /* --metrics [ADDR:]PORT (checked); NULL: none */
@@ -53,6 +55,10 @@ struct watch_probe {
 
 /* One watched host: where it is and its probes (parallel to the metrics' host states). */
 struct watch_target {
+    struct watch *w;
+    char host[NET_HOST_MAX]; /* a HOST[:PORT] target, looked up each round */
+    uint16_t port;
+    struct dns_addr_pending *lookup; /* this round's, until it ends */
     struct watch_host_state *state;
     struct net_addrs addrs;
     bool resolved;
@@ -64,8 +70,6 @@ struct watch_target {
 struct watch {
     const struct watch_options *opt;
     struct event_base *base;
-    char host[NET_HOST_MAX]; /* a HOST[:PORT] target */
-    uint16_t port;
     struct net_client_params params; /* addrs set per probe */
     struct kms_request requests[WATCH_MAX_APPS];
     struct guid cmid; /* this machine's probe CMID (or --cmid-seed's) */
@@ -75,7 +79,7 @@ struct watch {
     /* The round's lookup on the loop (dns: SRV records, or HOST's addresses), NULL when none:
      * the loop keeps serving /metrics and signals while a DNS server is slow or silent. */
     struct dns_srv_pending *srv_lookup;
-    struct dns_addr_pending *addr_lookup;
+    unsigned addr_lookups; /* HOST targets' lookups not ended yet */
     unsigned in_flight;
     unsigned long rounds;
     /* Over every round: probes ended, those without a count (refused, no answer), and dns:
