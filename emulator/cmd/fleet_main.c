@@ -2,15 +2,16 @@
 
 #include "atomic_file.h"
 #include "catalog.h"
-#include "errmsg.h"
+#include "estate_forecast.h"
 #include "estate_import.h"
 #include "estate_json.h"
+#include "estate_logs.h"
 #include "estate_scenario.h"
-#include "event_reader.h"
-#include "fleet_forecast.h"
+#include "estate_summary.h"
 #include "fleet_report.h"
 #include "host_keys.h"
 #include "name_hash.h"
+#include "run_main.h"
 #include "scenario.h"
 #include "usage.h"
 #include "value_parse.h"
@@ -58,330 +59,282 @@ static const char fleet_usage[] =
     "Exit status: 0 imported (skipped records are reported and counted in fleet.json), 2 usage,\n"
     "an unreadable log, or no event 12290 at all.\n";
 
-#define BAD_SHOWN 20 /* bad records printed per file; the rest are counted */
-
-struct fleet_run {
-    struct estate fleet;
-    const char *file;
-    uint64_t bad_shown;
-    bool quiet;
+struct fleet_options {
+    const char *out, *keys_text, *hash_key, *catalog_file;
+    bool keep, quiet;
+    struct estate_forecast_options fc;
+    char **logs;
+    size_t n_logs;
 };
 
-static void on_bad(const char *file, const char *where, const char *why, void *arg)
-{
-    struct fleet_run *r = arg;
-    if (r->bad_shown++ < BAD_SHOWN)
-        fprintf(stderr, "kmsload fleet: %s: %s: %s (skipped)\n", file, where, why);
-}
+static const struct option fleet_longopts[] = {
+    {"out", required_argument, NULL, 'o'},
+    {"keys", required_argument, NULL, 'k'},
+    {"keep-names", no_argument, NULL, 'K'},
+    {"hash-key", required_argument, NULL, 'H'},
+    {"catalog", required_argument, NULL, 'c'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"migrate-to", required_argument, NULL, 'M'},
+    {"publish-at", required_argument, NULL, 'P'},
+    {"withdraw-old-at", required_argument, NULL, 'W'},
+    {"switch-off-old-at", required_argument, NULL, 'S'},
+    {"srv-ttl", required_argument, NULL, 'T'},
+    {"replication-delay", required_argument, NULL, 'R'},
+    {NULL, 0, NULL, 0},
+};
 
-static int on_event(const struct kms_event *ev, void *arg, char *err, size_t err_len)
+/* One of the migration timeline's durations (P, W, S, T, R). Returns 0, or -1 (said). */
+static int parse_timeline(int c, const char *flag, const char *text,
+                          struct estate_forecast_options *fc)
 {
-    struct fleet_run *r = arg;
-    char why[300];
-    int rc = estate_add(&r->fleet, ev, why, sizeof why);
-    if (rc < 0)
-        return errmsg_set(err, err_len, "%s", why);
-    if (rc > 0 && r->bad_shown++ < BAD_SHOWN)
-        fprintf(stderr, "kmsload fleet: %s: event %s (skipped)\n", r->file, why);
+    int64_t *slot = c == 'P'   ? &fc->publish_at_s
+                    : c == 'W' ? &fc->withdraw_old_at_s
+                    : c == 'S' ? &fc->switch_off_old_at_s
+                    : c == 'T' ? &fc->srv_ttl_s
+                               : &fc->replication_delay_s;
+    if (c == 'W' && strcmp(text, "never") == 0) {
+        *slot = -1;
+        return 0;
+    }
+    int64_t us;
+    char why[256];
+    if (value_parse_duration(text, false, &us, why, sizeof why) != 0 ||
+        us > 3000LL * 86400 * 1000000) {
+        usage_error("fleet", "%s: %s", flag, why);
+        return -1;
+    }
+    *slot = us / 1000000;
     return 0;
 }
 
-static void print_summary(const struct estate *f, json_t *findings, const char *out)
+/* The checks after the flags. Returns 0, or -1 (said). */
+static int check_options(int argc, char **argv, struct fleet_options *o)
 {
-    char a[32], b[32];
-    estate_time_text(f->first, a, sizeof a);
-    estate_time_text(f->last, b, sizeof b);
-    printf("fleet: %llu requests from %s to %s, %llu machines (distinct CMIDs)\n",
-           (unsigned long long)f->requests, a, b, (unsigned long long)f->distinct_cmids);
-    for (size_t i = 0; i < f->cat->n_apps; i++) {
-        const struct estate_app *app = &f->apps[i];
-        if (!app->requests)
-            continue;
-        printf("  %-12s %6llu machines %9llu requests  count max %u, at the end %u\n",
-               f->cat->apps[i].key, (unsigned long long)app->machines,
-               (unsigned long long)app->requests, app->max_count,
-               app->n_days_filled ? app->days[app->n_days_filled - 1].count_end : 0);
+    if (optind >= argc) {
+        usage_error("fleet", "expected at least one LOG (event 12290 export)");
+        return -1;
     }
-    size_t n = json_array_size(findings);
-    printf("findings: %s\n", n ? "" : "none");
-    for (size_t i = 0; i < n; i++) {
-        json_t *o = json_array_get(findings, i);
-        const char *kind = json_string_value(json_object_get(o, "kind"));
-        if (strcmp(kind, "duplicate-cmid") == 0)
-            printf("  duplicate-cmid   %lld CMIDs shared by %lld machine names\n",
-                   json_integer_value(json_object_get(o, "cmids")),
-                   json_integer_value(json_object_get(o, "names")));
-        else if (strcmp(kind, "below-threshold") == 0) {
-            json_t *apps = json_object_get(o, "applications");
-            for (size_t k = 0; k < json_array_size(apps); k++) {
-                json_t *x = json_array_get(apps, k);
-                const char *when = json_string_value(json_object_get(x, "would_reach_at"));
-                printf("  below-threshold  %s: count %lld at most, its clients need %lld (%s)\n",
-                       json_string_value(json_object_get(x, "application")),
-                       json_integer_value(json_object_get(x, "max_count")),
-                       json_integer_value(json_object_get(x, "needs")),
-                       when ? when : "not at the current rate");
-            }
-        } else if (strcmp(kind, "near-expiry") == 0)
-            printf("  near-expiry      %lld machines lapse within 30 days (%lld already)\n",
-                   json_integer_value(json_object_get(o, "machines")),
-                   json_integer_value(json_object_get(o, "lapsed")));
-        else if (strcmp(kind, "error") == 0) {
-            json_t *items = json_object_get(o, "by_product");
-            for (size_t k = 0; k < json_array_size(items); k++) {
-                json_t *x = json_array_get(items, k);
-                printf("  error            %s %s: %lld requests from %lld machines\n",
-                       json_string_value(json_object_get(x, "hresult")),
-                       json_string_value(json_object_get(json_object_get(x, "product"), "name")),
-                       json_integer_value(json_object_get(x, "requests")),
-                       json_integer_value(json_object_get(x, "machines")));
-            }
-        } else if (strcmp(kind, "not-covered") == 0) {
-            json_t *items = json_object_get(o, "products");
-            for (size_t k = 0; k < json_array_size(items); k++) {
-                json_t *x = json_array_get(items, k);
-                const char *install = json_string_value(json_object_get(x, "install"));
-                printf("  not-covered      %s: %lld machines (install %s)\n",
-                       json_string_value(json_object_get(x, "name")),
-                       json_integer_value(json_object_get(x, "machines")),
-                       install ? install : "no key known");
-            }
-        }
+    if (o->fc.new_keys && o->fc.switch_off_old_at_s <= o->fc.publish_at_s) {
+        usage_error("fleet", "--switch-off-old-at must come after --publish-at");
+        return -1;
     }
-    printf("wrote %s/fleet.json\n", out);
+    if (!*o->out) {
+        usage_error("fleet", "--out: expected a directory");
+        return -1;
+    }
+    o->logs = argv + optind;
+    o->n_logs = (size_t)(argc - optind);
+    return 0;
 }
 
-int fleet_main(int argc, char **argv)
+/* Returns 0, 1 for --help (printed), or -1 for bad usage (said). */
+static int fleet_options_parse(int argc, char **argv, struct fleet_options *o)
 {
-    static const struct option longopts[] = {
-        {"out", required_argument, NULL, 'o'},
-        {"keys", required_argument, NULL, 'k'},
-        {"keep-names", no_argument, NULL, 'K'},
-        {"hash-key", required_argument, NULL, 'H'},
-        {"catalog", required_argument, NULL, 'c'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {"migrate-to", required_argument, NULL, 'M'},
-        {"publish-at", required_argument, NULL, 'P'},
-        {"withdraw-old-at", required_argument, NULL, 'W'},
-        {"switch-off-old-at", required_argument, NULL, 'S'},
-        {"srv-ttl", required_argument, NULL, 'T'},
-        {"replication-delay", required_argument, NULL, 'R'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *out = "fleet-report", *keys_text = NULL, *hash_key = NULL, *catalog_file = NULL;
-    bool keep = false, quiet = false;
-    struct fleet_forecast_options fc = {.publish_at_s = 7 * 86400,
-                                        .withdraw_old_at_s = 30 * 86400,
-                                        .switch_off_old_at_s = 45 * 86400,
-                                        .srv_ttl_s = 3600,
-                                        .replication_delay_s = 900};
+    *o = (struct fleet_options){.out = "fleet-report",
+                                .fc = {.publish_at_s = 7 * 86400,
+                                       .withdraw_old_at_s = 30 * 86400,
+                                       .switch_off_old_at_s = 45 * 86400,
+                                       .srv_ttl_s = 3600,
+                                       .replication_delay_s = 900}};
     optind = 1;
     opterr = 0;
     int c;
     char err[1024];
-    while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'o':
-            out = optarg;
-            break;
-        case 'k':
-            keys_text = optarg;
-            break;
-        case 'K':
-            keep = true;
-            break;
-        case 'H':
-            hash_key = optarg;
-            break;
-        case 'c':
-            catalog_file = optarg;
-            break;
-        case 'q':
-            quiet = true;
-            break;
-        case 'M':
-            fc.new_keys = optarg;
-            break;
-        case 'P':
-        case 'W':
-        case 'S':
-        case 'T':
-        case 'R': {
-            int64_t us;
-            char why[256];
-            int64_t *slot = c == 'P'   ? &fc.publish_at_s
-                            : c == 'W' ? &fc.withdraw_old_at_s
-                            : c == 'S' ? &fc.switch_off_old_at_s
-                            : c == 'T' ? &fc.srv_ttl_s
-                                       : &fc.replication_delay_s;
-            if (c == 'W' && strcmp(optarg, "never") == 0) {
-                *slot = -1;
-                break;
-            }
-            if (value_parse_duration(optarg, false, &us, why, sizeof why) != 0 ||
-                us > 3000LL * 86400 * 1000000) {
-                usage_error("fleet", "%s: %s", argv[optind - 1], why);
-                return FLEET_EXIT_USAGE;
-            }
-            *slot = us / 1000000;
-            break;
-        }
-        case 'h':
+    while ((c = getopt_long(argc, argv, ":o:qh", fleet_longopts, NULL)) != -1) {
+        if (c == 'o')
+            o->out = optarg;
+        else if (c == 'k')
+            o->keys_text = optarg;
+        else if (c == 'K')
+            o->keep = true;
+        else if (c == 'H')
+            o->hash_key = optarg;
+        else if (c == 'c')
+            o->catalog_file = optarg;
+        else if (c == 'q')
+            o->quiet = true;
+        else if (c == 'M')
+            o->fc.new_keys = optarg;
+        else if (c && strchr("PWSTR", c)) {
+            if (parse_timeline(c, argv[optind - 1], optarg, &o->fc) != 0)
+                return -1;
+        } else if (c == 'h') {
             fputs(fleet_usage, stdout);
-            return FLEET_EXIT_OK;
-        default:
+            return 1;
+        } else {
             usage_getopt_error(c, argv, err, sizeof err);
-            usage_suggest_option(c, argv, longopts, err, sizeof err);
+            usage_suggest_option(c, argv, fleet_longopts, err, sizeof err);
             usage_error("fleet", "%s", err);
-            return FLEET_EXIT_USAGE;
+            return -1;
         }
     }
-    if (optind >= argc) {
-        usage_error("fleet", "expected at least one LOG (event 12290 export)");
-        return FLEET_EXIT_USAGE;
+    return check_options(argc, argv, o);
+}
+
+/* The forecast's runs: `kmsload run INI --out RUN_DIR --quiet --yes [--no-report]`. */
+static int forecast_run(const char *ini, const char *run_dir, bool report, void *arg)
+{
+    (void)arg;
+    char err[512];
+    char *argv[] = {"run",
+                    (char *)ini,
+                    "--out",
+                    (char *)run_dir,
+                    "--quiet",
+                    "--yes",
+                    report ? NULL : "--no-report",
+                    NULL};
+    int argc = report ? 6 : 7;
+    struct run_options *opt = malloc(sizeof *opt);
+    int status = RUN_EXIT_USAGE;
+    if (opt && run_options_parse(argc, argv, opt, err, sizeof err) == 0)
+        status = run_execute(opt);
+    else
+        fprintf(stderr, "kmsload fleet: %s\n", opt ? err : "out of memory");
+    free(opt);
+    if (status != RUN_EXIT_PASSED && status != RUN_EXIT_FAILED) {
+        fprintf(stderr, "kmsload fleet: the forecast run of %s failed (exit %d)\n", ini, status);
+        return -1;
     }
-    if (fc.new_keys && fc.switch_off_old_at_s <= fc.publish_at_s) {
-        usage_error("fleet", "--switch-off-old-at must come after --publish-at");
-        return FLEET_EXIT_USAGE;
-    }
-    if (!*out) {
-        usage_error("fleet", "--out: expected a directory");
-        return FLEET_EXIT_USAGE;
-    }
-    struct catalog cat;
-    if (catalog_load(&cat, catalog_file, err, sizeof err) != 0) {
-        fprintf(stderr, "kmsload fleet: %s\n", err);
-        return FLEET_EXIT_USAGE;
-    }
-    int rc = FLEET_EXIT_USAGE;
-    struct host_keys keys;
-    struct name_hash names;
-    size_t n_inputs = (size_t)(argc - optind);
-    struct estate_input *inputs = calloc(n_inputs, sizeof *inputs);
-    struct fleet_run *run = calloc(1, sizeof *run);
-    if (!inputs || !run) {
-        fprintf(stderr, "kmsload fleet: out of memory\n");
-        goto done_early;
-    }
-    if (keys_text && host_keys_parse(&cat, keys_text, &keys, err, sizeof err) != 0) {
-        usage_error("fleet", "--keys: %s", err);
-        goto done_early;
-    }
-    if (name_hash_init(&names, keep, hash_key, err, sizeof err) != 0) {
-        usage_error("fleet", "%s", err);
-        goto done_early;
-    }
-    if (estate_init(&run->fleet, &cat, err, sizeof err) != 0) {
-        fprintf(stderr, "kmsload fleet: %s\n", err);
-        goto done_early;
-    }
-    run->quiet = quiet;
-    struct event_sink sink = {.event = on_event, .bad = on_bad, .arg = run};
-    bool unreadable = false;
-    for (size_t i = 0; i < n_inputs; i++) {
-        struct estate_input *in = &inputs[i];
-        in->path = argv[optind + (int)i];
-        bool is_stdin = strcmp(in->path, "-") == 0;
-        FILE *f = is_stdin ? stdin : fopen(in->path, "rb");
-        if (!f) {
-            fprintf(stderr, "kmsload fleet: cannot open %s: %s\n", in->path, strerror(errno));
-            unreadable = true;
-            continue;
-        }
-        run->file = is_stdin ? "standard input" : in->path;
-        run->bad_shown = 0;
-        in->rc = event_read_stream(f, run->file, &cat, &sink, &in->stats, in->message,
-                                   sizeof in->message);
-        if (!is_stdin)
-            fclose(f);
-        if (run->bad_shown > BAD_SHOWN)
-            fprintf(stderr, "kmsload fleet: %s: %llu more skipped records not shown\n", run->file,
-                    (unsigned long long)(run->bad_shown - BAD_SHOWN));
-        if (in->rc != 0)
-            fprintf(stderr, "kmsload fleet: %s\n", in->message);
-        if (!quiet)
-            printf("read %s: %s, %llu events 12290 (%llu other IDs, %llu bad records skipped)\n",
-                   run->file, event_format_name(in->stats.format),
-                   (unsigned long long)in->stats.events, (unsigned long long)in->stats.other_ids,
-                   (unsigned long long)in->stats.bad);
-    }
-    if (unreadable)
-        goto done;
-    if (run->fleet.requests == 0) {
-        fprintf(stderr, "kmsload fleet: no event 12290 could be used: nothing to import\n");
-        goto done;
-    }
-    if (run->fleet.out_of_order > 0)
-        fprintf(stderr,
-                "kmsload fleet: %llu events were logged before ones already read and were "
-                "skipped: export oldest first (Get-WinEvent -Oldest)\n",
-                (unsigned long long)run->fleet.out_of_order);
-    if (estate_finish(&run->fleet, err, sizeof err) != 0) {
-        fprintf(stderr, "kmsload fleet: %s\n", err);
-        goto done;
-    }
-    if (mkdir(out, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "kmsload fleet: cannot create %s: %s\n", out, strerror(errno));
-        goto done;
-    }
-    struct estate_view view = {.fleet = &run->fleet,
-                               .names = &names,
-                               .keys = keys_text ? &keys : NULL,
-                               .inputs = inputs,
-                               .n_inputs = n_inputs};
-    json_t *doc = estate_json(&view);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/fleet.json", out);
-    if (!doc || estate_json_write(path, doc, err, sizeof err) != 0) {
-        fprintf(stderr, "kmsload fleet: %s\n", doc ? err : "out of memory");
-        json_decref(doc);
-        goto done;
-    }
-    if (!quiet)
-        print_summary(&run->fleet, json_object_get(doc, "findings"), out);
-    if (fleet_report_write(&run->fleet, doc, out, err, sizeof err) != 0) {
-        fprintf(stderr, "kmsload fleet: %s\n", err);
-        json_decref(doc);
-        goto done;
-    }
-    if (!quiet)
-        printf("wrote %s/index.html\n", out);
-    json_decref(doc);
-    /* The replay: the fleet as a scenario, checked by the scenario parser `kmsload run` uses. */
-    char *ini = NULL;
-    const char *origin = n_inputs == 1 ? inputs[0].path : "several logs";
+    return 0;
+}
+
+/* DIR/fleet.ini, the replay: the fleet as a scenario, checked by the scenario parser `kmsload
+ * run` uses. Returns 0 (also when no replay could be made: said), or -1. */
+static int write_replay(const struct estate *fleet, const char *origin, const char *out, bool quiet)
+{
+    char *ini = NULL, err[1024], path[4096];
     snprintf(path, sizeof path, "%s/fleet.ini", out);
-    if (estate_scenario_text(&run->fleet, origin, NULL, &ini, err, sizeof err) != 0) {
+    int rc = 0;
+    if (estate_scenario_text(fleet, origin, NULL, &ini, err, sizeof err) != 0) {
         fprintf(stderr, "kmsload fleet: no replay scenario: %s\n", err);
     } else if (atomic_file_write(path, ini, strlen(ini), 0644, err, sizeof err) != 0) {
         fprintf(stderr, "kmsload fleet: %s\n", err);
-        free(ini);
-        goto done;
+        rc = -1;
     } else {
         struct scenario *sc = calloc(1, sizeof *sc);
         if (sc && scenario_load(sc, path, NULL, 0, err, sizeof err) != 0) {
             fprintf(stderr, "kmsload fleet: %s does not load: %s\n", path, err);
-            free(sc);
-            free(ini);
-            goto done;
-        }
-        free(sc);
-        if (!quiet)
+            rc = -1;
+        } else if (!quiet)
             printf("wrote %s (kmsload run %s [--target NEWHOST])\n", path, path);
+        free(sc);
     }
     free(ini);
-    if (fc.new_keys) {
-        fc.old_keys = keys_text;
-        fc.quiet = quiet;
-        if (fleet_forecast(&run->fleet, origin, out, &fc) != 0)
-            goto done;
+    return rc;
+}
+
+/* DIR/fleet.json, the console summary and DIR/index.html. Returns 0, or -1 (said). */
+static int write_fleet(const struct estate_view *view, const char *out, bool quiet)
+{
+    char err[1024], path[4096];
+    json_t *doc = estate_json(view);
+    snprintf(path, sizeof path, "%s/fleet.json", out);
+    if (!doc || estate_json_write(path, doc, err, sizeof err) != 0) {
+        fprintf(stderr, "kmsload fleet: %s\n", doc ? err : "out of memory");
+        json_decref(doc);
+        return -1;
     }
-    rc = FLEET_EXIT_OK;
-done:
-    estate_free(&run->fleet);
-done_early:
-    free(run);
+    if (!quiet)
+        estate_print_summary(view->fleet, json_object_get(doc, "findings"), out);
+    int rc = fleet_report_write(view->fleet, doc, out, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "kmsload fleet: %s\n", err);
+    else if (!quiet)
+        printf("wrote %s/index.html\n", out);
+    json_decref(doc);
+    return rc;
+}
+
+/* The imported fleet, finished, into its files and (--migrate-to) the forecast. */
+static int fleet_write_all(struct fleet_options *o, struct estate *fleet,
+                           const struct estate_view *view)
+{
+    char err[1024];
+    if (fleet->out_of_order > 0)
+        fprintf(stderr,
+                "kmsload fleet: %llu events were logged before ones already read and were "
+                "skipped: export oldest first (Get-WinEvent -Oldest)\n",
+                (unsigned long long)fleet->out_of_order);
+    if (estate_finish(fleet, err, sizeof err) != 0) {
+        fprintf(stderr, "kmsload fleet: %s\n", err);
+        return -1;
+    }
+    if (mkdir(o->out, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "kmsload fleet: cannot create %s: %s\n", o->out, strerror(errno));
+        return -1;
+    }
+    const char *origin = view->n_inputs == 1 ? view->inputs[0].path : "several logs";
+    if (write_fleet(view, o->out, o->quiet) != 0 ||
+        write_replay(fleet, origin, o->out, o->quiet) != 0)
+        return -1;
+    if (!o->fc.new_keys)
+        return 0;
+    o->fc.old_keys = o->keys_text;
+    o->fc.quiet = o->quiet;
+    o->fc.run = forecast_run;
+    return estate_forecast(fleet, origin, o->out, &o->fc);
+}
+
+/* Reads the logs into a fleet and writes it. Returns the exit status. */
+static int fleet_import(struct fleet_options *o, const struct catalog *cat,
+                        struct estate_input *inputs, struct estate *fleet)
+{
+    char err[1024];
+    struct host_keys keys;
+    struct name_hash names;
+    if (o->keys_text && host_keys_parse(cat, o->keys_text, &keys, err, sizeof err) != 0) {
+        usage_error("fleet", "--keys: %s", err);
+        return FLEET_EXIT_USAGE;
+    }
+    if (name_hash_init(&names, o->keep, o->hash_key, err, sizeof err) != 0) {
+        usage_error("fleet", "%s", err);
+        return FLEET_EXIT_USAGE;
+    }
+    if (estate_init(fleet, cat, err, sizeof err) != 0) {
+        fprintf(stderr, "kmsload fleet: %s\n", err);
+        return FLEET_EXIT_USAGE;
+    }
+    int rc = FLEET_EXIT_USAGE;
+    for (size_t i = 0; i < o->n_logs; i++)
+        inputs[i].path = o->logs[i];
+    bool readable = estate_read_logs(fleet, inputs, o->n_logs, o->quiet) == 0;
+    if (readable && fleet->requests == 0) {
+        fprintf(stderr, "kmsload fleet: no event 12290 could be used: nothing to import\n");
+    } else if (readable) {
+        struct estate_view view = {.fleet = fleet,
+                                   .names = &names,
+                                   .keys = o->keys_text ? &keys : NULL,
+                                   .inputs = inputs,
+                                   .n_inputs = o->n_logs};
+        if (fleet_write_all(o, fleet, &view) == 0)
+            rc = FLEET_EXIT_OK;
+    }
+    estate_free(fleet);
+    return rc;
+}
+
+int fleet_main(int argc, char **argv)
+{
+    struct fleet_options o;
+    int prc = fleet_options_parse(argc, argv, &o);
+    if (prc != 0)
+        return prc > 0 ? FLEET_EXIT_OK : FLEET_EXIT_USAGE;
+    struct catalog cat;
+    char err[1024];
+    if (catalog_load(&cat, o.catalog_file, err, sizeof err) != 0) {
+        fprintf(stderr, "kmsload fleet: %s\n", err);
+        return FLEET_EXIT_USAGE;
+    }
+    int rc = FLEET_EXIT_USAGE;
+    struct estate_input *inputs = calloc(o.n_logs, sizeof *inputs);
+    struct estate *fleet = calloc(1, sizeof *fleet);
+    if (!inputs || !fleet)
+        fprintf(stderr, "kmsload fleet: out of memory\n");
+    else
+        rc = fleet_import(&o, &cat, inputs, fleet);
+    free(fleet);
     free(inputs);
     catalog_free(&cat);
     return rc;

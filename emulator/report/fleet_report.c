@@ -200,45 +200,41 @@ static void table(FILE *f, json_t *rows, const char *const *keys, const char *co
     fputs("</table>\n", f);
 }
 
-int fleet_report_write(const struct estate *e, json_t *doc, const char *dir, char *err,
-                       size_t err_len)
+/* Draws the four charts (PNG and SVG) into charts_dir; false when any could not be drawn
+ * (stderr says why). */
+static bool draw_charts(const struct estate *e, const char *charts_dir, size_t napps)
 {
-    char charts_dir[4200], reports[1024], gnuplot[1024], path[4400];
-    snprintf(charts_dir, sizeof charts_dir, "%s/charts", dir);
-    if (mkdir(charts_dir, 0755) != 0 && errno != EEXIST)
-        return errmsg_set(err, err_len, "cannot create %s: %s", charts_dir, strerror(errno));
-    size_t napps = 0;
-    if (write_data(e, charts_dir, &napps, err, err_len) != 0)
-        return -1;
-    bool drawn = false;
-    if (!report_find_reports_dir(reports, sizeof reports))
+    char reports[1024], gnuplot[1024];
+    if (!report_find_reports_dir(reports, sizeof reports)) {
         fprintf(stderr, "kmsload fleet: the reports/ directory (gnuplot scripts) was not found: "
                         "index.html without charts\n");
-    else if (!report_find_gnuplot(gnuplot, sizeof gnuplot))
+        return false;
+    }
+    if (!report_find_gnuplot(gnuplot, sizeof gnuplot)) {
         fprintf(stderr, "kmsload fleet: gnuplot not found: index.html without charts (apt-get "
                         "install gnuplot-nox)\n");
-    else {
-        char script[1100], from[32];
-        snprintf(script, sizeof script, "%s/fleet.gp", reports);
-        estate_time_text(e->first, from, sizeof from);
-        from[10] = '\0';
-        drawn = true;
-        for (size_t c = 0; c < sizeof charts / sizeof *charts; c++)
-            for (int svg = 0; svg < 2; svg++) {
-                char params[256];
-                snprintf(params, sizeof params, "fmt='%s'; chart='%s'; napps=%zu; from='%s'",
-                         svg ? "svg" : "png", charts[c], napps, from);
-                if (report_run_gnuplot(gnuplot, charts_dir, script, params) != 0)
-                    drawn = false;
-            }
-        if (!drawn)
-            fprintf(stderr, "kmsload fleet: gnuplot failed (see %s/gnuplot.log)\n", charts_dir);
+        return false;
     }
-    char *html = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&html, &len);
-    if (!f)
-        return errmsg_set(err, err_len, "out of memory");
+    char script[1100], from[32];
+    snprintf(script, sizeof script, "%s/fleet.gp", reports);
+    estate_time_text(e->first, from, sizeof from);
+    from[10] = '\0';
+    bool drawn = true;
+    for (size_t c = 0; c < sizeof charts / sizeof *charts; c++)
+        for (int svg = 0; svg < 2; svg++) {
+            char params[256];
+            snprintf(params, sizeof params, "fmt='%s'; chart='%s'; napps=%zu; from='%s'",
+                     svg ? "svg" : "png", charts[c], napps, from);
+            if (report_run_gnuplot(gnuplot, charts_dir, script, params) != 0)
+                drawn = false;
+        }
+    if (!drawn)
+        fprintf(stderr, "kmsload fleet: gnuplot failed (see %s/gnuplot.log)\n", charts_dir);
+    return drawn;
+}
+
+static void page_head(FILE *f, json_t *doc)
+{
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<title>kmsload fleet</title>\n<style>\n"
           "  body { font-family: -apple-system, \"Segoe UI\", Helvetica, Arial, sans-serif; "
@@ -262,6 +258,10 @@ int fleet_report_write(const struct estate *e, json_t *doc, const char *dir, cha
             json_string_value(json_object_get(doc, "to")),
             (long long)json_integer_value(json_object_get(doc, "machines")),
             json_string_value(json_object_get(doc, "names")));
+}
+
+static void page_tables(FILE *f, json_t *doc)
+{
     fputs("<h2>Findings</h2>\n", f);
     findings_table(f, json_object_get(doc, "findings"));
     fputs("<h2>Applications</h2>\n", f);
@@ -280,6 +280,11 @@ int fleet_report_write(const struct estate *e, json_t *doc, const char *dir, cha
         "product", "application",   "machines",    "VM share",   "requests",
         "refused", "renewal (min)", "retry (min)", "first seen", "last seen"};
     table(f, json_object_get(doc, "products"), pkeys, pheads, 10);
+}
+
+static void page_charts(FILE *f, const char *charts_dir, bool drawn)
+{
+    char path[4400];
     fputs("<h2>Charts</h2>\n", f);
     for (size_t c = 0; c < sizeof charts / sizeof *charts; c++) {
         snprintf(path, sizeof path, "%s/fleet-%s.svg", charts_dir, charts[c]);
@@ -293,6 +298,27 @@ int fleet_report_write(const struct estate *e, json_t *doc, const char *dir, cha
                 "href=\"charts/fleet-%s.png\">PNG</a></figcaption>\n</figure>\n",
                 captions[c], charts[c], charts[c]);
     }
+}
+
+int fleet_report_write(const struct estate *e, json_t *doc, const char *dir, char *err,
+                       size_t err_len)
+{
+    char charts_dir[4200], path[4400];
+    snprintf(charts_dir, sizeof charts_dir, "%s/charts", dir);
+    if (mkdir(charts_dir, 0755) != 0 && errno != EEXIST)
+        return errmsg_set(err, err_len, "cannot create %s: %s", charts_dir, strerror(errno));
+    size_t napps = 0;
+    if (write_data(e, charts_dir, &napps, err, err_len) != 0)
+        return -1;
+    bool drawn = draw_charts(e, charts_dir, napps);
+    char *html = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&html, &len);
+    if (!f)
+        return errmsg_set(err, err_len, "out of memory");
+    page_head(f, doc);
+    page_tables(f, doc);
+    page_charts(f, charts_dir, drawn);
     fputs("<footer>kmsload fleet: fleet.json holds every figure of this page; fleet.ini replays "
           "the fleet (kmsload run).</footer>\n</body>\n</html>\n",
           f);

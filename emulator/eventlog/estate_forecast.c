@@ -1,10 +1,9 @@
-#include "fleet_forecast.h"
+#include "estate_forecast.h"
 
 #include "atomic_file.h"
 #include "catalog.h"
 #include "estate_scenario.h"
 #include "host_keys.h"
-#include "run_main.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -18,7 +17,7 @@
 /* Writes the scenario with the old host switched off at off_s and runs it into run_dir. */
 static int forecast_run(const struct estate *e, const char *origin,
                         const struct estate_migration *mig, const char *ini, const char *run_dir,
-                        bool report, json_t **summary)
+                        bool report, const struct estate_forecast_options *o, json_t **summary)
 {
     char *text = NULL, err[512];
     if (estate_scenario_text(e, origin, mig, &text, err, sizeof err) != 0 ||
@@ -28,26 +27,8 @@ static int forecast_run(const struct estate *e, const char *origin,
         return -1;
     }
     free(text);
-    char *argv[] = {"run",
-                    (char *)ini,
-                    "--out",
-                    (char *)run_dir,
-                    "--quiet",
-                    "--yes",
-                    report ? NULL : "--no-report",
-                    NULL};
-    int argc = report ? 6 : 7;
-    struct run_options *opt = malloc(sizeof *opt);
-    int status = RUN_EXIT_USAGE;
-    if (opt && run_options_parse(argc, argv, opt, err, sizeof err) == 0)
-        status = run_execute(opt);
-    else
-        fprintf(stderr, "kmsload fleet: %s\n", opt ? err : "out of memory");
-    free(opt);
-    if (status != RUN_EXIT_PASSED && status != RUN_EXIT_FAILED) {
-        fprintf(stderr, "kmsload fleet: the forecast run of %s failed (exit %d)\n", ini, status);
+    if (o->run(ini, run_dir, report, o->run_arg) != 0)
         return -1;
-    }
     char path[4200];
     snprintf(path, sizeof path, "%s/summary.json", run_dir);
     json_error_t jerr;
@@ -110,8 +91,92 @@ static void wait_text(double s, char *out, size_t cap)
         snprintf(out, cap, "%ldh %02ldm", m / 60, m % 60);
 }
 
-int fleet_forecast(const struct estate *e, const char *origin, const char *out_dir,
-                   const struct fleet_forecast_options *o)
+/* The new host's thresholds, per application, and what it refused. */
+static void print_new_host(json_t *summary)
+{
+    char a[32], b[32];
+    json_t *hosts = json_object_get(summary, "hosts");
+    for (size_t i = 0; i < json_array_size(hosts); i++) {
+        json_t *h = json_array_get(hosts, i);
+        if (strcmp(json_string_value(json_object_get(h, "name")), "new") != 0)
+            continue;
+        const char *app;
+        json_t *ja;
+        json_object_foreach(json_object_get(h, "applications"), app, ja)
+        {
+            json_t *r5 = json_object_get(ja, "reached_5_sim_s"),
+                   *r25 = json_object_get(ja, "reached_25_sim_s");
+            day_text(json_is_number(r5) ? json_number_value(r5) : -1, a, sizeof a);
+            day_text(json_is_number(r25) ? json_number_value(r25) : -1, b, sizeof b);
+            /* 25 is a threshold for Windows clients only: Office and servers need 5. */
+            if (strcmp(app, "windows") == 0)
+                printf("  new host %-11s count reaches 5: %s, 25: %s (highest %lld)\n", app, a, b,
+                       json_integer_value(json_object_get(ja, "max_count")));
+            else
+                printf("  new host %-11s count reaches 5: %s (highest %lld)\n", app, a,
+                       json_integer_value(json_object_get(ja, "max_count")));
+        }
+        printf("  new host refused %lld requests (0xC004F042: its keys do not cover the "
+               "product)\n",
+               json_integer_value(json_object_get(h, "refused_product")));
+    }
+}
+
+/* The products the new keys refuse; returns their machines. */
+static uint64_t print_refused(const struct estate *e, const struct host_keys *keys)
+{
+    const struct catalog *cat = e->cat;
+    uint64_t refused_machines = 0;
+    for (size_t i = 0; i < e->n_products; i++) {
+        const struct estate_product *p = &e->products[i];
+        if (p->kms < 0 || host_keys_cover(cat, keys, (size_t)p->kms))
+            continue;
+        const struct catalog_csvlk *k = host_keys_answering(cat, NULL, (size_t)p->kms);
+        printf("  refused by the new keys: %s, %llu machines (install %s)\n",
+               cat->skus[p->sku_index].name, (unsigned long long)p->machines,
+               k ? k->key : "no key known");
+        refused_machines += p->machines;
+    }
+    return refused_machines;
+}
+
+/* The earliest switch-off with every covered machine activated: a bisection over days in
+ * [*lo, *hi], narrowed in place. Returns 0, or -1 (stderr says why). */
+static int search_switch_off(const struct estate *e, const char *origin, const char *out_dir,
+                             const struct estate_forecast_options *o,
+                             const struct estate_migration *mig, const struct host_keys *keys,
+                             int64_t *lo, int64_t *hi)
+{
+    const struct catalog *cat = e->cat;
+    char search_ini[4200], search_dir[4200];
+    snprintf(search_ini, sizeof search_ini, "%s/migration-search.ini", out_dir);
+    snprintf(search_dir, sizeof search_dir, "%s/migration-search", out_dir);
+    if (mkdir(search_dir, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "kmsload fleet: cannot create %s: %s\n", search_dir, strerror(errno));
+        return -1;
+    }
+    for (int run = 0; run < FORECAST_SEARCH_RUNS && *lo < *hi; run++) {
+        int64_t mid = (*lo + *hi) / 2;
+        struct estate_migration m = *mig;
+        m.switch_off_old_at_s = mid * 86400;
+        m.duration_s = mid * 86400 + 15 * 86400;
+        json_t *s = NULL;
+        char day_dir[4300];
+        snprintf(day_dir, sizeof day_dir, "%s/off-day-%lld", search_dir, (long long)mid);
+        if (forecast_run(e, origin, &m, search_ini, day_dir, false, o, &s) != 0)
+            return -1;
+        double l;
+        if (switch_off_safe(cat, keys, s, &l))
+            *hi = mid;
+        else
+            *lo = mid + 1;
+        json_decref(s);
+    }
+    return 0;
+}
+
+int estate_forecast(const struct estate *e, const char *origin, const char *out_dir,
+                    const struct estate_forecast_options *o)
 {
     const struct catalog *cat = e->cat;
     char err[512], old_keys[512];
@@ -145,13 +210,13 @@ int fleet_forecast(const struct estate *e, const char *origin, const char *out_d
         printf("forecast: running %s in virtual time (old host %s, new host %s)\n", ini, old_keys,
                o->new_keys);
     json_t *summary = NULL;
-    if (forecast_run(e, origin, &mig, ini, run_dir, true, &summary) != 0)
+    if (forecast_run(e, origin, &mig, ini, run_dir, true, o, &summary) != 0)
         return -1;
     double longest;
     bool safe = switch_off_safe(cat, &keys, summary, &longest);
 
     /* The new host's thresholds, per application. */
-    char line[256], a[32], b[32];
+    char line[256], a[32];
     printf("forecast: old host (keys %s%s) switched off at day %.0f; new host (keys %s) "
            "published at day %.0f, seen by every client %s later (replication %llds + TTL "
            "%llds)\n",
@@ -159,42 +224,8 @@ int fleet_forecast(const struct estate *e, const char *origin, const char *out_d
            (double)o->switch_off_old_at_s / 86400, o->new_keys, (double)o->publish_at_s / 86400,
            (wait_text((double)visible, line, sizeof line), line), (long long)o->replication_delay_s,
            (long long)o->srv_ttl_s);
-    json_t *hosts = json_object_get(summary, "hosts");
-    for (size_t i = 0; i < json_array_size(hosts); i++) {
-        json_t *h = json_array_get(hosts, i);
-        if (strcmp(json_string_value(json_object_get(h, "name")), "new") != 0)
-            continue;
-        const char *app;
-        json_t *ja;
-        json_object_foreach(json_object_get(h, "applications"), app, ja)
-        {
-            json_t *r5 = json_object_get(ja, "reached_5_sim_s"),
-                   *r25 = json_object_get(ja, "reached_25_sim_s");
-            day_text(json_is_number(r5) ? json_number_value(r5) : -1, a, sizeof a);
-            day_text(json_is_number(r25) ? json_number_value(r25) : -1, b, sizeof b);
-            /* 25 is a threshold for Windows clients only: Office and servers need 5. */
-            if (strcmp(app, "windows") == 0)
-                printf("  new host %-11s count reaches 5: %s, 25: %s (highest %lld)\n", app, a, b,
-                       json_integer_value(json_object_get(ja, "max_count")));
-            else
-                printf("  new host %-11s count reaches 5: %s (highest %lld)\n", app, a,
-                       json_integer_value(json_object_get(ja, "max_count")));
-        }
-        printf("  new host refused %lld requests (0xC004F042: its keys do not cover the "
-               "product)\n",
-               json_integer_value(json_object_get(h, "refused_product")));
-    }
-    uint64_t refused_machines = 0;
-    for (size_t i = 0; i < e->n_products; i++) {
-        const struct estate_product *p = &e->products[i];
-        if (p->kms < 0 || host_keys_cover(cat, &keys, (size_t)p->kms))
-            continue;
-        const struct catalog_csvlk *k = host_keys_answering(cat, NULL, (size_t)p->kms);
-        printf("  refused by the new keys: %s, %llu machines (install %s)\n",
-               cat->skus[p->sku_index].name, (unsigned long long)p->machines,
-               k ? k->key : "no key known");
-        refused_machines += p->machines;
-    }
+    print_new_host(summary);
+    uint64_t refused_machines = print_refused(e, &keys);
     wait_text(longest, a, sizeof a);
     printf("  longest wait for an activation in this run: %s%s\n", a,
            json_is_true(
@@ -211,30 +242,8 @@ int fleet_forecast(const struct estate *e, const char *origin, const char *out_d
                "unactivated: switch it off later\n",
                (double)o->switch_off_old_at_s / 86400);
     } else {
-        char search_ini[4200], search_dir[4200];
-        snprintf(search_ini, sizeof search_ini, "%s/migration-search.ini", out_dir);
-        snprintf(search_dir, sizeof search_dir, "%s/migration-search", out_dir);
-        if (mkdir(search_dir, 0755) != 0 && errno != EEXIST) {
-            fprintf(stderr, "kmsload fleet: cannot create %s: %s\n", search_dir, strerror(errno));
+        if (search_switch_off(e, origin, out_dir, o, &mig, &keys, &lo, &hi) != 0)
             return -1;
-        }
-        for (int run = 0; run < FORECAST_SEARCH_RUNS && lo < hi; run++) {
-            int64_t mid = (lo + hi) / 2;
-            struct estate_migration m = mig;
-            m.switch_off_old_at_s = mid * 86400;
-            m.duration_s = mid * 86400 + 15 * 86400;
-            json_t *s = NULL;
-            char day_dir[4300];
-            snprintf(day_dir, sizeof day_dir, "%s/off-day-%lld", search_dir, (long long)mid);
-            if (forecast_run(e, origin, &m, search_ini, day_dir, false, &s) != 0)
-                return -1;
-            double l;
-            if (switch_off_safe(cat, &keys, s, &l))
-                hi = mid;
-            else
-                lo = mid + 1;
-            json_decref(s);
-        }
         printf("  earliest switch-off of the old host with every machine the new keys cover "
                "activated: day %lld%s\n",
                (long long)hi, lo < hi ? " (search stopped: at most this)" : "");
