@@ -25,10 +25,10 @@ struct probe_job {
     struct probe_exporter *e;
     struct http_request *req;
     const struct probe_set *set;
-    struct dns_addr_pending *lookup; /* the target's addresses, asked on the loop; or NULL */
     struct net_addrs addrs;
     struct watch_app_state apps[PROBE_SET_MAX_APPS];
     struct probe_job_app calls[PROBE_SET_MAX_APPS];
+    struct dns_addr_pending *lookup; /* the target's name, until it resolves */
     unsigned pending;
     bool resolved;
     struct timespec start;
@@ -134,44 +134,6 @@ static void on_done(const struct client_outcome *out, void *arg)
         finish(j);
 }
 
-/* The job's exchanges, once its target's addresses are known (resolved false: why not). */
-static void job_ask(struct probe_job *j, bool resolved, const struct net_addrs *addrs,
-                    const char *why)
-{
-    j->resolved = resolved;
-    j->addrs = *addrs;
-    /* Every exchange starts before any can end (they end from the loop, never here), except
-     * those that cannot start: those are recorded at once, and the last one answers. */
-    for (size_t i = 0; i < j->set->n; i++) {
-        struct kms_request r = j->set->requests[i];
-        client_request_stamp(&r, 0);
-        struct net_client_params params = j->e->params;
-        params.addrs = &j->addrs;
-        j->calls[i].call =
-            j->resolved ? client_call_start(j->e->base, &params, &r, on_done, &j->calls[i]) : NULL;
-    }
-    struct probe_job_app *unstarted[PROBE_SET_MAX_APPS];
-    size_t n_unstarted = 0;
-    for (size_t i = 0; i < j->set->n; i++)
-        if (!j->calls[i].call)
-            unstarted[n_unstarted++] = &j->calls[i];
-    for (size_t k = 0; k < n_unstarted; k++) {
-        struct client_outcome out;
-        memset(&out, 0, sizeof out);
-        out.result.outcome = KMS_OUTCOME_REFUSED;
-        snprintf(out.result.err.detail, sizeof out.result.err.detail, "%.150s",
-                 j->resolved ? "out of memory" : why);
-        on_done(&out, unstarted[k]); /* the last one answers and frees the job */
-    }
-}
-
-static void on_addresses(int status, const struct net_addrs *addrs, const char *err, void *arg)
-{
-    struct probe_job *j = arg;
-    j->lookup = NULL;
-    job_ask(j, status == 0, addrs, err);
-}
-
 /* Reads target and module from the query; 0, or -1 having answered 400. */
 static int read_query(struct probe_exporter *e, struct http_request *req, char *host,
                       size_t host_cap, uint16_t *port, const struct probe_set **set)
@@ -214,6 +176,46 @@ static int read_query(struct probe_exporter *e, struct http_request *req, char *
     return 0;
 }
 
+/* The exchanges of a job, over addrs (NULL: the name did not resolve, why says so). */
+static void start_calls(struct probe_job *j, const struct net_addrs *addrs, const char *why)
+{
+    struct probe_exporter *e = j->e;
+    const struct probe_set *set = j->set;
+    j->resolved = addrs != NULL;
+    if (addrs)
+        j->addrs = *addrs;
+    /* Every exchange starts before any can end (they end from the loop, never here), except
+     * those that cannot start: those are recorded at once, and the last one answers. */
+    for (size_t i = 0; i < set->n; i++) {
+        struct kms_request r = set->requests[i];
+        client_request_stamp(&r, 0);
+        struct net_client_params params = e->params;
+        params.addrs = &j->addrs;
+        j->calls[i].call =
+            addrs ? client_call_start(e->base, &params, &r, on_done, &j->calls[i]) : NULL;
+    }
+    struct probe_job_app *unstarted[PROBE_SET_MAX_APPS];
+    size_t n_unstarted = 0;
+    for (size_t i = 0; i < set->n; i++)
+        if (!j->calls[i].call)
+            unstarted[n_unstarted++] = &j->calls[i];
+    for (size_t k = 0; k < n_unstarted; k++) {
+        struct client_outcome out;
+        memset(&out, 0, sizeof out);
+        out.result.outcome = KMS_OUTCOME_REFUSED;
+        snprintf(out.result.err.detail, sizeof out.result.err.detail, "%.150s",
+                 addrs ? "out of memory" : why);
+        on_done(&out, unstarted[k]); /* the last one answers and frees the job */
+    }
+}
+
+static void on_resolved(int status, const struct net_addrs *addrs, const char *err, void *arg)
+{
+    struct probe_job *j = arg;
+    j->lookup = NULL; /* over: not to be cancelled */
+    start_calls(j, status == 0 ? addrs : NULL, err);
+}
+
 void probe_exporter_handle(struct http_request *req, void *arg)
 {
     struct probe_exporter *e = arg;
@@ -249,13 +251,16 @@ void probe_exporter_handle(struct http_request *req, void *arg)
         j->calls[i] = (struct probe_job_app){.job = j, .i = i};
     }
     http_request_on_abandon(req, on_abandon, j);
-    /* The target's addresses on the loop (a literal at once): a slow or silent DNS server delays
-     * this probe alone, never watch's rounds, scrapes or signals. */
-    struct dns_addr_query q = {.host = host, .port = port, .timeout_us = e->opt.timeout_us};
+    /* The name on the loop (c-ares): a slow or silent DNS server holds this probe only, never
+     * the other scrapes, /metrics or watch's rounds. A literal address answers at once. */
+    struct dns_addr_query q = {.host = host,
+                               .port = port,
+                               .dns_server = e->opt.dns_server,
+                               .timeout_us = e->opt.timeout_us};
     char why[256];
-    j->lookup = dns_addr_start(e->base, &q, on_addresses, j, why, sizeof why);
+    j->lookup = dns_addr_start(e->base, &q, on_resolved, j, why, sizeof why);
     if (!j->lookup)
-        job_ask(j, false, &(struct net_addrs){.n = 0}, why);
+        start_calls(j, NULL, why);
 }
 
 void probe_exporter_free(struct probe_exporter *e)
