@@ -5,6 +5,7 @@
  * while the watcher goes on. The bounds below are against a hang (a blocked loop answers after
  * the lookup's whole timeout, 60 s here), not speed checks.
  */
+#include "dns_fixture.h"
 #include "support.h"
 
 #include <arpa/inet.h>
@@ -38,19 +39,6 @@ static void sd_fini(void)
 }
 
 TestSuite(watch_silent_dns, .init = sd_init, .fini = sd_fini, .timeout = 60);
-
-/* A DNS server that never answers: a bound loopback UDP socket nobody reads. */
-static int silent_dns(char *spec, size_t cap)
-{
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    cr_assert_geq(fd, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    snprintf(spec, cap, "127.0.0.1:%u", ntohs(a.sin_port));
-    return fd;
-}
 
 /* The time one GET /metrics takes to be answered whole, or UINT64_MAX past bound_ms (the status
  * in *status, the body in body). */
@@ -104,7 +92,7 @@ static pid_t sd_start(const char *const *args, int *out_fd, char *err_path, size
 Test(watch_silent_dns, scrapes_and_sigterm_answered_while_dns_is_silent)
 {
     char spec[64], err_path[256], line[512];
-    int dns_fd = silent_dns(spec, sizeof spec);
+    int dns_fd = dns_fixture_silent(spec, sizeof spec);
     const char *args[] = {
         "watch", "dns:example.test", "--dns-server", spec,          "--metrics",  "0", "--timeout",
         "60s",   "--interval",       "1s",           "--cmid-seed", "silent-dns", NULL};
@@ -154,7 +142,7 @@ Test(watch_silent_dns, scrapes_and_sigterm_answered_while_dns_is_silent)
 Test(watch_silent_dns, lookup_past_the_timeout_fails_the_round)
 {
     char spec[64];
-    int dns_fd = silent_dns(spec, sizeof spec);
+    int dns_fd = dns_fixture_silent(spec, sizeof spec);
     uint64_t start = support_now_ms();
     struct support_result r =
         support_runl(&sd, 20000, 0, "watch", "dns:example.test", "--dns-server", spec, "--timeout",
