@@ -82,8 +82,9 @@ void discovery_print_text(FILE *f, const struct discovery *d, const struct disco
         if (cv->genuine)
             fprintf(f, "  genuine: yes, a genuine host can answer so\n");
         else
-            fprintf(f, "  genuine: no, not what a genuine host answers (an emulator or a "
-                       "misconfigured host)%s\n",
+            fprintf(f,
+                    "  genuine: no, not what a genuine host answers (an emulator or a "
+                    "misconfigured host)%s\n",
                     cv->n_findings ? ":" : "");
         for (size_t k = 0; k < cv->n_findings; k++)
             fprintf(f, "    - %s\n", cv->findings[k].reason);
