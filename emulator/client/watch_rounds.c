@@ -76,8 +76,8 @@ static bool try_next_candidate(struct watch_probe *p, const struct client_outcom
     struct watch *w = p->w;
     if (!w->auto_products || p->settled)
         return false;
-    if (out->result.outcome != KMS_OUTCOME_HOST_ERROR || out->result.hresult != 0xC004F042u ||
-        !next_candidate(w, p)) {
+    if (out->result.outcome != KMS_OUTCOME_HOST_ERROR ||
+        out->result.hresult != PROBE_SET_NOT_COVERED || !next_candidate(w, p)) {
         p->settled = true;
         if (out->result.outcome == KMS_OUTCOME_HOST_ERROR && p->rank > 0) {
             /* Every candidate refused: reported as the default product's refusal. */
@@ -336,17 +336,6 @@ void watch_cancel_probes(struct watch *w)
     w->addr_lookups = 0;
 }
 
-/* Without --products: the defaults, then these, one rank at a time per application. Never
- * Office 2010 (retired: its count stays at the watcher's own 1 and count alerts fire). */
-static const char *const auto_ranks[WATCH_AUTO_RANKS] = {
-    "ws2025-std,office2019-proplus",
-    "ws2022-std,office2021-proplus",
-    "ws2019-std,office2024-proplus",
-    "ws2016-std,office2013-proplus",
-    "win8-pro",
-    "win7-pro",
-};
-
 /* The requests (one per application) from --products; returns 0 or -1 with a message. */
 static int watch_products(struct watch *w, const struct catalog *cat, struct watch_names *names,
                           char *err, size_t err_len)
@@ -364,11 +353,11 @@ static int watch_products(struct watch *w, const struct catalog *cat, struct wat
     if (probe_set_parse(set, cat, o->products ? o->products : PROBE_SET_DEFAULT_PRODUCTS, &w->cmid,
                         "--products", err, err_len))
         return -1;
-    for (size_t r = 0; w->auto_products && r < WATCH_AUTO_RANKS; r++) {
+    for (size_t r = 0; w->auto_products && r < PROBE_SET_CANDIDATE_RANKS; r++) {
         /* The candidates share the CMID: the host counts this watcher once per application
          * whichever of them it answers. */
-        if (probe_set_parse(&names->alts[r], cat, auto_ranks[r], &w->cmid, "built-in products", err,
-                            err_len))
+        if (probe_set_parse(&names->alts[r], cat, probe_set_candidates[r], &w->cmid,
+                            "built-in products", err, err_len))
             return -1;
         names->n_alts = r + 1;
     }

@@ -45,9 +45,6 @@ struct watch_options {
 struct watch;
 struct watch_names;
 
-/* Candidates after the default products (watch_rounds.c's table). */
-#define WATCH_AUTO_RANKS 6
-
 /* One application's probe of one host. */
 struct watch_probe {
     struct watch *w;
@@ -104,7 +101,7 @@ struct watch_names {
     struct probe_set set;
     /* Without --products: the next candidates per application, tried in order while the host
      * answers 0xC004F042 (its keys do not cover the product). */
-    struct probe_set alts[WATCH_AUTO_RANKS];
+    struct probe_set alts[PROBE_SET_CANDIDATE_RANKS];
     size_t n_alts;
 };
 
