@@ -1,11 +1,13 @@
 #include "check_plugin.h"
 
+#include "catalog.h"
 #include "client_dns.h"
 #include "client_exchange.h"
 #include "client_request.h"
 #include "errmsg.h"
 #include "hresult.h"
 #include "net.h"
+#include "probe_cmid.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -127,6 +129,7 @@ void check_thresholds_activation(struct check_thresholds *t, const struct probe_
         r->lo = set->required[i];
         snprintf(r->text, sizeof r->text, "%u:", set->required[i]);
     }
+    t->activation = true;
 }
 
 /* Appends to a fixed buffer, never past it. */
@@ -142,12 +145,50 @@ static void put(char *out, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Automatic products: application i's candidates, one at a time, while the host's keys refuse
+ * them; the first answer that is not that refusal replaces out, and product names what was
+ * asked. */
+static void try_candidates(const struct check_options *o, size_t i, const struct net_addrs *addrs,
+                           const struct net_client_params *params, struct client_outcome *out,
+                           const char **product, unsigned *required)
+{
+    for (size_t r = 0; r < o->n_alts; r++) {
+        if (out->result.outcome != KMS_OUTCOME_HOST_ERROR ||
+            out->result.hresult != PROBE_SET_NOT_COVERED)
+            return;
+        const struct probe_set *alt = &o->alts[r];
+        for (size_t k = 0; k < alt->n; k++) {
+            if (strcmp(alt->app[k], o->set->app[i]) != 0)
+                continue;
+            struct kms_request req = alt->requests[k];
+            client_request_stamp(&req, 0);
+            struct client_batch_item item = {.addrs = addrs, .req = &req};
+            char why[128];
+            if (client_exchange_batch(&item, 1, params, why, sizeof why) == 0 &&
+                !(item.out.result.outcome == KMS_OUTCOME_HOST_ERROR &&
+                  item.out.result.hresult == PROBE_SET_NOT_COVERED)) {
+                *out = item.out;
+                *product = alt->product[k];
+                *required = alt->required[k];
+                return;
+            }
+        }
+    }
+}
+
 /* The status of one application's answer, and its words in the status line. */
 static enum check_status judge(const struct check_options *o, size_t i,
-                               const struct client_outcome *out, char *words, size_t cap)
+                               const struct client_outcome *out, const char *product,
+                               unsigned required, const struct check_range *warning, char *words,
+                               size_t cap)
 {
     const struct client_session_result *r = &out->result;
     const char *app = o->set->app[i];
+    char named[160];
+    if (product) { /* not the default product: say which one answered */
+        snprintf(named, sizeof named, "%s (%s)", app, product);
+        app = named;
+    }
     if (kms_outcome_has_count(r->outcome)) {
         unsigned count = r->response.count;
         enum check_status s = CHECK_OK;
@@ -155,12 +196,12 @@ static enum check_status judge(const struct check_options *o, size_t i,
         if (check_range_alerts(&o->critical->range[i], count)) {
             s = CHECK_CRITICAL;
             why = " (critical)";
-        } else if (check_range_alerts(&o->warning->range[i], count)) {
+        } else if (check_range_alerts(warning, count)) {
             s = CHECK_WARNING;
             why = " (warning)";
         }
         snprintf(words, cap, "%s count %u%s%s", app, count,
-                 count < o->set->required[i] ? " below the activation threshold" : "", why);
+                 count < required ? " below the activation threshold" : "", why);
         return s;
     }
     if (r->outcome == KMS_OUTCOME_HOST_ERROR)
@@ -206,9 +247,18 @@ enum check_status check_host(const struct check_options *o, char *line, size_t c
     enum check_status worst = CHECK_OK;
     char text[1024] = "", perf[1024] = "";
     for (size_t i = 0; i < set->n; i++) {
-        const struct client_outcome *out = &items[i].out;
+        struct client_outcome *out = &items[i].out;
+        const char *product = NULL;
+        unsigned required = set->required[i];
+        try_candidates(o, i, &addrs, &params, out, &product, &required);
+        /* The default warning follows the product that answered (a server edition needs 5). */
+        struct check_range warning = o->warning->range[i];
+        if (o->warning->activation) {
+            warning.lo = required;
+            snprintf(warning.text, sizeof warning.text, "%u:", required);
+        }
         char words[320];
-        enum check_status s = judge(o, i, out, words, sizeof words);
+        enum check_status s = judge(o, i, out, product, required, &warning, words, sizeof words);
         if (s > worst)
             worst = s;
         put(text, sizeof text, "%s%s", i ? ", " : "", words);
@@ -217,10 +267,72 @@ enum check_status check_host(const struct check_options *o, char *line, size_t c
             put(perf, sizeof perf, "%s%s_count=%u;%s;%s;0", i ? " " : "", set->app[i],
                 out->result.response.count, o->warning->range[i].text, o->critical->range[i].text);
         else
-            put(perf, sizeof perf, "%s%s_count=U;%s;%s;0", i ? " " : "", set->app[i],
-                o->warning->range[i].text, o->critical->range[i].text);
+            put(perf, sizeof perf, "%s%s_count=U;%s;%s;0", i ? " " : "", set->app[i], warning.text,
+                o->critical->range[i].text);
         put(perf, sizeof perf, " %s_time=%.6fs;;;0", set->app[i], (double)out->elapsed_us / 1e6);
     }
     snprintf(line, cap, "KMS %s - %s: %s | %s", check_status_name(worst), name, text, perf);
     return worst;
+}
+
+/* The product sets and thresholds of r; 0, or -1 with a message. */
+static int check_prepare(const struct check_request *r, struct probe_set *set,
+                         struct probe_set *alts, size_t *n_alts, struct check_thresholds *w,
+                         struct check_thresholds *c, char *err, size_t err_len)
+{
+    struct catalog cat;
+    if (catalog_load(&cat, r->catalog_file, err, err_len))
+        return -1;
+    struct guid cmid;
+    if (r->cmid_seed)
+        probe_cmid_from_seed(r->cmid_seed, &cmid);
+    else
+        probe_cmid_stable(&cmid);
+    int rc = probe_set_parse(set, &cat, r->products ? r->products : PROBE_SET_DEFAULT_PRODUCTS,
+                             &cmid, "--products", err, err_len);
+    for (size_t k = 0; rc == 0 && !r->products && k < PROBE_SET_CANDIDATE_RANKS; k++) {
+        rc = probe_set_parse(&alts[k], &cat, probe_set_candidates[k], &cmid, "built-in products",
+                             err, err_len);
+        *n_alts = k + 1;
+    }
+    catalog_free(&cat);
+    if (rc)
+        return -1;
+    if (!r->warning)
+        check_thresholds_activation(w, set);
+    if (check_thresholds_parse(w, set, r->warning, "--warning", err, err_len) ||
+        check_thresholds_parse(c, set, r->critical, "--critical", err, err_len))
+        return -1;
+    return 0;
+}
+
+enum check_status check_run(const struct check_request *r, char *line, size_t cap, bool *usage)
+{
+    struct probe_set *set = calloc(1, sizeof *set);
+    struct probe_set *alts = calloc(PROBE_SET_CANDIDATE_RANKS, sizeof *alts);
+    struct check_thresholds *w = calloc(1, sizeof *w), *c = calloc(1, sizeof *c);
+    size_t n_alts = 0;
+    char err[1024];
+    enum check_status status = CHECK_UNKNOWN;
+    *usage = false;
+    if (!set || !alts || !w || !c) {
+        snprintf(line, cap, "KMS UNKNOWN - out of memory");
+    } else if (check_prepare(r, set, alts, &n_alts, w, c, err, sizeof err)) {
+        snprintf(line, cap, "KMS UNKNOWN - %s", err);
+        *usage = true;
+    } else {
+        struct check_options o = {.host = r->host,
+                                  .set = set,
+                                  .alts = alts,
+                                  .n_alts = n_alts,
+                                  .warning = w,
+                                  .critical = c,
+                                  .timeout_us = r->timeout_us};
+        status = check_host(&o, line, cap);
+    }
+    free(set);
+    free(alts);
+    free(w);
+    free(c);
+    return status;
 }

@@ -35,6 +35,7 @@ bool check_range_alerts(const struct check_range *r, double v);
 /* One range per application of a set. */
 struct check_thresholds {
     struct check_range range[PROBE_SET_MAX_APPS];
+    bool activation; /* check_thresholds_activation's: follows the product actually asked */
 };
 
 /*
@@ -51,6 +52,10 @@ void check_thresholds_activation(struct check_thresholds *t, const struct probe_
 struct check_options {
     const char *host; /* HOST[:PORT], checked */
     const struct probe_set *set;
+    /* Automatic products (no --products): where the host refuses an application's product
+     * with PROBE_SET_NOT_COVERED, these candidates are asked in order (n_alts 0: none). */
+    const struct probe_set *alts;
+    size_t n_alts;
     const struct check_thresholds *warning, *critical;
     int64_t timeout_us; /* per exchange (all run at once) */
 };
@@ -61,6 +66,21 @@ struct check_options {
  * critical count CRITICAL; a warning count WARNING).
  */
 enum check_status check_host(const struct check_options *o, char *line, size_t cap);
+/* A check as the command line asks it (flags checked for shape only). */
+struct check_request {
+    const char *host;               /* HOST[:PORT] */
+    const char *warning, *critical; /* threshold lists; NULL: the defaults */
+    const char *products;           /* NULL: the automatic products */
+    const char *cmid_seed;          /* NULL: this machine's probe CMID */
+    const char *catalog_file;
+    int64_t timeout_us;
+};
+
+/*
+ * Builds the product sets (the catalogue, the CMID) and thresholds of r, then check_host. A bad
+ * product, range or catalogue is UNKNOWN with the line "KMS UNKNOWN - <why>" and *usage set.
+ */
+enum check_status check_run(const struct check_request *r, char *line, size_t cap, bool *usage);
 /* "OK", "WARNING", "CRITICAL", "UNKNOWN". */
 const char *check_status_name(enum check_status s);
 

@@ -76,8 +76,8 @@ static bool try_next_candidate(struct watch_probe *p, const struct client_outcom
     struct watch *w = p->w;
     if (!w->auto_products || p->settled)
         return false;
-    if (out->result.outcome != KMS_OUTCOME_HOST_ERROR || out->result.hresult != 0xC004F042u ||
-        !next_candidate(w, p)) {
+    if (out->result.outcome != KMS_OUTCOME_HOST_ERROR ||
+        out->result.hresult != PROBE_SET_NOT_COVERED || !next_candidate(w, p)) {
         p->settled = true;
         if (out->result.outcome == KMS_OUTCOME_HOST_ERROR && p->rank > 0) {
             /* Every candidate refused: reported as the default product's refusal. */
@@ -106,6 +106,8 @@ static void on_probe_done(const struct client_outcome *out, void *arg)
     w->probes_done++;
     if (!kms_outcome_has_count(out->result.outcome))
         w->probes_failed++;
+    if (kms_outcome_no_answer(out->result.outcome))
+        w->probes_unreached++;
     char line[400], ts[32];
     watch_app_state_describe(p->state, line, sizeof line);
     /* A failure's detail may quote the bytes a broken host sent, different every time: a change
@@ -238,7 +240,7 @@ static void ask_target(struct watch *w, struct watch_target *t)
         if (!p->call) {
             struct client_outcome out;
             memset(&out, 0, sizeof out);
-            out.result.outcome = KMS_OUTCOME_REFUSED;
+            out.result.outcome = t->resolved ? KMS_OUTCOME_LOCAL_ERROR : KMS_OUTCOME_DNS_ERROR;
             snprintf(out.result.err.detail, sizeof out.result.err.detail, "%.150s",
                      t->resolved ? "out of memory" : t->resolve_err);
             on_probe_done(&out, p);
@@ -334,17 +336,6 @@ void watch_cancel_probes(struct watch *w)
     w->addr_lookups = 0;
 }
 
-/* Without --products: the defaults, then these, one rank at a time per application. Never
- * Office 2010 (retired: its count stays at the watcher's own 1 and count alerts fire). */
-static const char *const auto_ranks[WATCH_AUTO_RANKS] = {
-    "ws2025-std,office2019-proplus",
-    "ws2022-std,office2021-proplus",
-    "ws2019-std,office2024-proplus",
-    "ws2016-std,office2013-proplus",
-    "win8-pro",
-    "win7-pro",
-};
-
 /* The requests (one per application) from --products; returns 0 or -1 with a message. */
 static int watch_products(struct watch *w, const struct catalog *cat, struct watch_names *names,
                           char *err, size_t err_len)
@@ -362,11 +353,11 @@ static int watch_products(struct watch *w, const struct catalog *cat, struct wat
     if (probe_set_parse(set, cat, o->products ? o->products : PROBE_SET_DEFAULT_PRODUCTS, &w->cmid,
                         "--products", err, err_len))
         return -1;
-    for (size_t r = 0; w->auto_products && r < WATCH_AUTO_RANKS; r++) {
+    for (size_t r = 0; w->auto_products && r < PROBE_SET_CANDIDATE_RANKS; r++) {
         /* The candidates share the CMID: the host counts this watcher once per application
          * whichever of them it answers. */
-        if (probe_set_parse(&names->alts[r], cat, auto_ranks[r], &w->cmid, "built-in products", err,
-                            err_len))
+        if (probe_set_parse(&names->alts[r], cat, probe_set_candidates[r], &w->cmid,
+                            "built-in products", err, err_len))
             return -1;
         names->n_alts = r + 1;
     }
@@ -446,4 +437,14 @@ int watch_run(struct watch *w, char *err, size_t err_len)
     watch_start_round(w);
     event_base_dispatch(w->base);
     return 0;
+}
+
+int watch_count_status(const struct watch *w, char *why, size_t cap)
+{
+    if (!w->probes_failed && !w->dns_failures && w->probes_done > 0)
+        return 0;
+    snprintf(why, cap, "%lu of %lu probe%s in %lu round%s got no count (%lu dns: lookup%s failed)",
+             w->probes_failed, w->probes_done, w->probes_done == 1 ? "" : "s", w->rounds,
+             w->rounds == 1 ? "" : "s", w->dns_failures, w->dns_failures == 1 ? "" : "s");
+    return w->probes_unreached == w->probes_done ? 3 : 1;
 }

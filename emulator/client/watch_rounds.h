@@ -45,9 +45,6 @@ struct watch_options {
 struct watch;
 struct watch_names;
 
-/* Candidates after the default products (watch_rounds.c's table). */
-#define WATCH_AUTO_RANKS 6
-
 /* One application's probe of one host. */
 struct watch_probe {
     struct watch *w;
@@ -94,6 +91,7 @@ struct watch {
     /* Over every round: probes ended, those without a count (refused, no answer), and dns:
      * lookups that failed; --count's exit status. */
     unsigned long probes_done, probes_failed, dns_failures;
+    unsigned long probes_unreached; /* no answer at all: DNS, connection, timeout (exit 3) */
     struct event *timer;
 };
 
@@ -103,7 +101,7 @@ struct watch_names {
     struct probe_set set;
     /* Without --products: the next candidates per application, tried in order while the host
      * answers 0xC004F042 (its keys do not cover the product). */
-    struct probe_set alts[WATCH_AUTO_RANKS];
+    struct probe_set alts[PROBE_SET_CANDIDATE_RANKS];
     size_t n_alts;
 };
 
@@ -122,5 +120,11 @@ int watch_setup(struct watch *w, const struct watch_options *o, const struct cat
 int watch_run(struct watch *w, char *err, size_t err_len);
 /* Drops the lookup and the requests still in flight (shutting down). */
 void watch_cancel_probes(struct watch *w);
+
+/* The exit status of `watch --count N` after its rounds, as probe's: 0 every probe got a count;
+ * 3 no host was reached at all (every probe got no answer: a name that does not resolve, a
+ * refused connection, a timeout; or no dns: lookup succeeded); 1 otherwise when a probe got no
+ * count. why says what happened when not 0. */
+int watch_count_status(const struct watch *w, char *why, size_t cap);
 
 #endif
