@@ -5,6 +5,8 @@
 #   check_tmp                    # $tmp, emptied on exit (kept and named when the check failed)
 #   check_host [ARGS...]         # `kmsload host --metrics` on loopback: $target, $host_url
 #   check_watch [ARGS...]        # `kmsload watch $target --interval 1s --metrics`: $watch_url
+#   check_prometheus CONFIG      # a real Prometheus on a free loopback port: $api (its /api/v1)
+#   query_until WHAT PROMQL PATTERN...  # asks until the answer holds every PATTERN (60 s budget)
 # A tool that is missing ends the check with exit 77, which ctest reports as skipped (the tests
 # are registered with SKIP_RETURN_CODE 77); with KMSLOAD_CHECKS_REQUIRED=1, as .ci/run sets, it is
 # a failure (exit 2) instead, so CI never passes a check it did not run. Every process started
@@ -89,4 +91,53 @@ check_alert_rules() {
     awk '/<!-- alert-rules -->/{on=1; next} on && /^```yaml/{inblock=1; next} inblock && /^```/{exit} inblock' \
         "$check_here/README.md" >"$1"
     [ -s "$1" ] || fail "README.md has no yaml block after <!-- alert-rules -->"
+}
+
+# Prometheus (Debian's package) with CONFIG on a free loopback port: the first of a range nothing
+# answers on, and the next one when another process took it meanwhile (Prometheus then exits at
+# once). Sets $api to its HTTP API; its TSDB lives in $tmp.
+check_prometheus() {
+    local config=$1 p i prom_pid
+    prom_port=""
+    for p in $(seq 19090 19190); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
+        prometheus --config.file="$config" --storage.tsdb.path="$tmp/data" \
+            --web.listen-address="127.0.0.1:$p" --log.level=warn >"$tmp/prometheus.log" 2>&1 &
+        prom_pid=$!
+        for i in $(seq 300); do # ready within 30 s, or it exited (port taken)
+            curl -fsS --max-time 1 "http://127.0.0.1:$p/-/ready" >/dev/null 2>&1 && prom_port=$p && break
+            kill -0 "$prom_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if [ -n "$prom_port" ]; then
+            pids+=("$prom_pid")
+            break
+        fi
+        kill -0 "$prom_pid" 2>/dev/null && { kill "$prom_pid"; fail "Prometheus not ready after 30 s"; }
+        wait "$prom_pid" 2>/dev/null || true
+    done
+    [ -n "$prom_port" ] || { tail -n 20 "$tmp/prometheus.log" >&2; fail "Prometheus did not start on any port of 19090..19190"; }
+    api="http://127.0.0.1:$prom_port/api/v1"
+    query_deadline=$((SECONDS + 60))
+}
+
+# Asks PROMQL until the answer contains every PATTERN (up to the 60 s budget from the start).
+query_until() {
+    local what=$1 promql=$2; shift 2
+    local answer=""
+    while [ "$SECONDS" -lt "$query_deadline" ]; do
+        answer=$(curl -fsS --max-time 5 -G "$api/query" --data-urlencode "query=$promql" 2>/dev/null || true)
+        local all=1 pat
+        for pat in "$@"; do
+            printf '%s' "$answer" | grep -qF -- "$pat" || all=0
+        done
+        if [ "$all" = 1 ]; then
+            echo "ok   $what"
+            return 0
+        fi
+        sleep 0.5
+    done
+    echo "last answer: $answer" >&2
+    tail -n 20 "$tmp/prometheus.log" >&2
+    fail "$what: Prometheus never answered $promql with $*"
 }

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -349,4 +351,46 @@ void support_host_stop(struct support_scratch *s, struct support_host *h)
     support_wait(&s->children, h->pid, 5000, &status);
     close(h->out_pipe);
     h->pid = 0;
+}
+
+char *support_http(unsigned port, const char *method, const char *path, unsigned timeout_ms,
+                   int *status, char *headers, size_t headers_cap)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(fd, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0, "connect: %s", strerror(errno));
+    char req[1024];
+    int n = snprintf(req, sizeof req, "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", method, path);
+    cr_assert_eq(send(fd, req, (size_t)n, 0), n);
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    cr_assert_not_null(buf);
+    uint64_t end = support_now_ms() + timeout_ms;
+    for (;;) {
+        uint64_t now = support_now_ms();
+        struct pollfd p = {fd, POLLIN, 0};
+        cr_assert(now < end && poll(&p, 1, (int)(end - now)) > 0, "no complete answer in %u ms",
+                  timeout_ms);
+        if (len + 1 == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            cr_assert_not_null(buf);
+        }
+        ssize_t got = recv(fd, buf + len, cap - len - 1, 0);
+        if (got <= 0)
+            break;
+        len += (size_t)got;
+    }
+    close(fd);
+    buf[len] = '\0';
+    cr_assert_eq(sscanf(buf, "HTTP/1.%*d %d", status), 1, "status line: %.80s", buf);
+    char *blank = strstr(buf, "\r\n\r\n");
+    cr_assert_not_null(blank, "no end of headers");
+    if (headers)
+        snprintf(headers, headers_cap, "%.*s", (int)(blank - buf), buf);
+    char *body = strdup(blank + 4);
+    free(buf);
+    return body;
 }

@@ -112,4 +112,10 @@ void support_host_stop(struct support_scratch *s, struct support_host *h);
  * what was read so far in line. */
 bool support_read_line(int fd, char *line, size_t cap, unsigned timeout_ms);
 
+/* One HTTP/1.0 request to 127.0.0.1:port (the server closes after answering), failing the test
+ * without a whole answer within timeout_ms. Returns the body (malloc'd), the status in *status,
+ * the head in headers (may be NULL). */
+char *support_http(unsigned port, const char *method, const char *path, unsigned timeout_ms,
+                   int *status, char *headers, size_t headers_cap);
+
 #endif

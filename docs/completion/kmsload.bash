@@ -76,7 +76,7 @@ _kmsload()
     --ndr64 | --btfn) COMPREPLY=($(compgen -W "on off" -- "$cur")); return 0 ;;
     -P | --protocol) COMPREPLY=($(compgen -W "4 5 6" -- "$cur")); return 0 ;;
     -o | --out) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
-    --catalog | --log | --state | --summary-md | --markdown | --scenario)
+    --catalog | --log | --state | --summary-md | --markdown | --scenario | --modules)
         COMPREPLY=($(compgen -f -- "$cur"))
         return 0
         ;;
@@ -86,7 +86,7 @@ _kmsload()
         -A | --activation-interval | -R | --renewal-interval | --max-connections | \
         --idle-timeout | --pdu-timeout | --clock-step | -w | --workstation | -n | --n-policy | \
         --license-status | --binding-expiration | --clock-skew | --app | --kms | --sku | \
-        --cmid-prev | --keep-previous)
+        --cmid-prev | --keep-previous | --max-probes | --warning | --critical)
         return 0 # a value kmsload cannot guess
         ;;
     esac

@@ -4,6 +4,7 @@
 #include "client_request.h"
 #include "errmsg.h"
 #include "probe_cmid.h"
+#include "probe_set.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,60 +219,31 @@ static int watch_products(struct watch *w, const struct catalog *cat, struct wat
                           char *err, size_t err_len)
 {
     const struct watch_options *o = w->opt;
-    struct guid cmid;
     /* This machine's probe CMID (shared with probe and discover): one entry per application in
      * a host's count, refreshed by every round, whichever of these commands sent it. */
     if (o->cmid_seed)
-        probe_cmid_from_seed(o->cmid_seed, &cmid);
+        probe_cmid_from_seed(o->cmid_seed, &w->cmid);
     else
-        probe_cmid_stable(&cmid);
+        probe_cmid_stable(&w->cmid);
+    struct probe_set *set = &names->set;
+    if (probe_set_parse(set, cat, o->products, &w->cmid, "--products", err, err_len))
+        return -1;
     struct watch_host_state *first = &w->metrics.hosts[0];
-    const char *p = o->products;
-    while (*p) {
-        size_t len = strcspn(p, ",");
-        char item[CATALOG_KEY_MAX + CATALOG_NAME_MAX];
-        snprintf(item, sizeof item, "%.*s", (int)len, p);
-        p += len + (p[len] == ',');
-        if (!item[0])
-            continue;
-        size_t n = w->metrics.n_apps;
-        const struct catalog_kms *group;
-        const struct catalog_sku *sku;
-        if (n == WATCH_MAX_APPS)
-            return errmsg_set(err, err_len, "--products: at most %d applications", WATCH_MAX_APPS);
-        if (client_product_find(cat, item, &sku, &group))
-            return errmsg_set(err, err_len,
-                              "--products: \"%s\" is not a catalogue edition or group (see "
-                              "kmsload probe --list-products)",
-                              item);
-        client_request_for(cat, group, sku, &w->requests[n]);
-        const struct catalog_app *app = &cat->apps[group->app];
-        for (size_t i = 0; i < n; i++)
-            if (strcmp(first->apps[i].application, app->key) == 0)
-                return errmsg_set(err, err_len,
-                                  "--products: \"%s\" and \"%s\" are both %s: give one per "
-                                  "application",
-                                  first->apps[i].product, item, app->name);
-        w->requests[n].cmid = cmid;
-        char ws[64];
-        snprintf(ws, sizeof ws, "kmsload-watch-%s", app->key);
-        kms_request_set_workstation(&w->requests[n], ws);
-        /* The application keys and product names outlive the catalogue in these copies. */
-        snprintf(names->app[n], sizeof names->app[n], "%s", app->key);
-        snprintf(names->product[n], sizeof names->product[n], "%s", item);
-        watch_app_state_init(&first->apps[n], names->app[n], names->product[n], group->n_policy);
-        n++;
-        w->metrics.n_apps = n;
+    for (size_t n = 0; n < set->n; n++) {
+        w->requests[n] = set->requests[n];
+        /* The application keys and product names outlive the catalogue in names. */
+        watch_app_state_init(&first->apps[n], set->app[n], set->product[n], set->required[n]);
     }
-    if (w->metrics.n_apps == 0)
-        return errmsg_set(err, err_len, "--products: no product given");
+    w->metrics.n_apps = set->n;
     return 0;
 }
 
 /* The hosts watched: slot 0 a template until DNS names hosts, or the one --target. */
 static void watch_targets_init(struct watch *w, const struct watch_options *o)
 {
-    if (o->dns_domain) {
+    if (!o->target) {
+        w->metrics.n_hosts = 0; /* the /probe exporter alone */
+    } else if (o->dns_domain) {
         /* Slot 0 only carries the application template until DNS names hosts. */
         w->metrics.dns_domain = o->dns_domain;
         w->metrics.hosts[0].listed = false;

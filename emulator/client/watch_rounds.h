@@ -10,6 +10,7 @@
 #include "catalog.h"
 #include "client_exchange.h"
 #include "net.h"
+#include "probe_set.h"
 #include "watch_metrics.h"
 
 #include <event2/event.h>
@@ -20,7 +21,7 @@
 /* What to watch, how often: the command line of `kmsload watch`, checked but not acted on. */
 struct watch_options {
     bool help;
-    const char *target;       /* HOST[:PORT] or dns:DOMAIN as given */
+    const char *target;       /* HOST[:PORT] or dns:DOMAIN as given; NULL: /probe alone */
     const char *dns_domain;   /* dns:DOMAIN: DOMAIN (points into target); NULL otherwise */
     const char *dns_server;   /* --dns-server; NULL: the system's resolvers */
     const char *metrics;      /* --metrics [ADDR:]PORT (checked); NULL: none */
@@ -30,7 +31,9 @@ struct watch_options {
     const char *products;     /* --products LIST (checked against the catalogue at execution) */
     const char *cmid_seed;    /* --cmid-seed; NULL: /etc/machine-id */
     const char *catalog_file;
-    const char *deprecated; /* the note for an old spelling used (-t DURATION); NULL: none */
+    const char *modules_file; /* --modules: /probe modules beyond the built-in ones */
+    unsigned long max_probes; /* --max-probes: /probe requests at once; 0: the default */
+    const char *deprecated;   /* the note for an old spelling used (-t DURATION); NULL: none */
 };
 
 struct watch;
@@ -62,6 +65,7 @@ struct watch {
     uint16_t port;
     struct net_client_params params; /* addrs set per probe */
     struct kms_request requests[WATCH_MAX_APPS];
+    struct guid cmid; /* this machine's probe CMID (or --cmid-seed's) */
     struct watch_metrics metrics;
     struct watch_target targets[WATCH_MAX_HOSTS];
     char dns_line[400]; /* the last DNS problem printed */
@@ -76,8 +80,7 @@ struct watch {
 /* Names kept for the whole run: the application keys and products of the first host's states
  * point here (the catalogue is freed once the requests are built). */
 struct watch_names {
-    char app[WATCH_MAX_APPS][CATALOG_KEY_MAX];
-    char product[WATCH_MAX_APPS][CATALOG_KEY_MAX + CATALOG_NAME_MAX];
+    struct probe_set set;
 };
 
 /* Starts a round (unless the last one still waits for answers): a dns: target is looked up

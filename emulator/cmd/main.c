@@ -1,5 +1,6 @@
 /* kmsload: the command-line entry point, one table of subcommands. Only this file decides the
  * process exit status. */
+#include "check.h"
 #include "coverage_main.h"
 #include "discover.h"
 #include "fleet_main.h"
@@ -36,7 +37,9 @@ static const char main_usage[] =
     "  discover DOMAIN     list and probe the KMS hosts published in DNS (_vlmcs._tcp SRV)\n"
     "  fleet LOG...        import a KMS host's event 12290 log: the fleet, its findings\n"
     "  watch HOST|dns:DOM  probe production hosts at an interval (a stable CMID) and export\n"
-    "                      its answers as Prometheus metrics\n"
+    "                      its answers as Prometheus metrics (and /probe, an exporter)\n"
+    "  check HOST[:PORT]   check a host as a Nagios/Icinga plugin: one status line with\n"
+    "                      performance data, exit 0/1/2/3 = OK/WARNING/CRITICAL/UNKNOWN\n"
     "\n"
     "Options:\n"
     "  -h, --help          show this help ('kmsload COMMAND --help' for a command)\n"
@@ -125,6 +128,7 @@ static const struct subcommand commands[] = {
     COMMAND(scenarios, struct scenarios_options, NULL),
     {"fleet", NULL, 0, NULL, NULL, NULL, NULL, fleet_main},
     COMMAND(watch, struct watch_options, watch_notes),
+    {"check", check_usage, 0, NULL, NULL, NULL, NULL, check_main},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -4,6 +4,7 @@
 #include "dns_srv.h"
 #include "fd_limit.h"
 #include "metrics_http.h"
+#include "probe_exporter.h"
 #include "usage.h"
 #include "value_parse.h"
 #include "watch_metrics.h"
@@ -19,16 +20,26 @@
 
 const char watch_usage[] =
     "Usage: kmsload watch HOST[:PORT]|dns:DOMAIN [OPTIONS]\n"
+    "       kmsload watch --metrics [ADDR:]PORT [OPTIONS]   (the /probe exporter alone)\n"
     "\n"
     "Watches production KMS hosts: every interval (the first round at start) one request per\n"
-    "application (Windows, Office 2010, Office 2013 and later) with this machine's client\n"
+    "application (by default Windows 10/11 Pro and Office 2016) with this machine's client\n"
     "machine ID (the one kmsload probe sends), the same across rounds and restarts, so a\n"
     "host's counts grow by at most one per application, ever. dns:DOMAIN watches every host\n"
     "the _vlmcs._tcp.DOMAIN SRV records publish, looked up again each round. Prints a line\n"
     "when an answer changes (count, HRESULT, ePID, reachability) and, with --metrics, serves\n"
     "the answers to Prometheus. Stops on SIGINT/SIGTERM.\n"
     "\n"
-    "  -m, --metrics [ADDR:]PORT serve /metrics there (ADDR defaults to 127.0.0.1)\n"
+    "With --metrics it also serves /probe?target=HOST[:PORT]&module=NAME, Prometheus's\n"
+    "multi-target exporter pattern (as blackbox_exporter): each scrape asks that host once per\n"
+    "application of the module and answers kmsload_probe_success, the duration, and per\n"
+    "application the count, HRESULT and ePID. Without a target watch serves /probe alone.\n"
+    "Modules: default (win10-pro,office2016-proplus), windows (win10-pro), office\n"
+    "(office2016-proplus), servers (ws2019-std), and those of --modules FILE.\n"
+    "\n"
+    "  -m, --metrics [ADDR:]PORT serve /metrics and /probe there (ADDR defaults to 127.0.0.1)\n"
+    "      --modules FILE        /probe modules: INI sections [NAME] with products = LIST\n"
+    "      --max-probes N        /probe requests answered at once (default 16; 503 beyond)\n"
     "  -i, --interval DUR        time between rounds (default 5m, at least 1s)\n"
     "  -c, --count N             stop after N rounds (default: run until stopped)\n"
     "  -t, --target TARGET       the target, as the positional argument (as in every subcommand)\n"
@@ -50,7 +61,6 @@ const char watch_usage[] =
     "a count; 1 when a probe of those rounds got none (refused, no answer) or a dns: lookup\n"
     "failed (said on stderr), or on an error; 2 for bad usage.\n";
 
-#define WATCH_DEFAULT_PRODUCTS "win10-pro,office2010,office2016-proplus"
 /* Open files asked for: probes of every host and application, and the metrics connections. */
 #define WATCH_OPEN_FILES 4096
 
@@ -62,7 +72,15 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(w->base);
 }
 
-enum { OPT_PRODUCTS = 256, OPT_CMID_SEED, OPT_DNS_SERVER, OPT_CATALOG, OPT_TIMEOUT };
+enum {
+    OPT_PRODUCTS = 256,
+    OPT_CMID_SEED,
+    OPT_DNS_SERVER,
+    OPT_CATALOG,
+    OPT_TIMEOUT,
+    OPT_MODULES,
+    OPT_MAX_PROBES
+};
 
 static int parse_one(int c, char **argv, struct watch_options *o, char *err, size_t err_len)
 {
@@ -117,6 +135,14 @@ static int parse_one(int c, char **argv, struct watch_options *o, char *err, siz
     case OPT_CATALOG:
         o->catalog_file = optarg;
         return 0;
+    case OPT_MODULES:
+        o->modules_file = optarg;
+        return 0;
+    case OPT_MAX_PROBES:
+        if (value_parse_uint(optarg, 1, 1024, &o->max_probes))
+            return usage_set(err, err_len, "--max-probes \"%s\": expected a number 1..1024",
+                             optarg);
+        return 0;
     case 'h':
         o->help = true;
         return 0;
@@ -137,11 +163,13 @@ int watch_options_parse(int argc, char **argv, struct watch_options *o, char *er
         {"cmid-seed", required_argument, NULL, OPT_CMID_SEED},
         {"dns-server", required_argument, NULL, OPT_DNS_SERVER},
         {"catalog", required_argument, NULL, OPT_CATALOG},
+        {"modules", required_argument, NULL, OPT_MODULES},
+        {"max-probes", required_argument, NULL, OPT_MAX_PROBES},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
-    o->products = WATCH_DEFAULT_PRODUCTS;
+    o->products = PROBE_SET_DEFAULT_PRODUCTS;
     o->interval_us = 300000000;
     o->timeout_us = 10000000;
     int c;
@@ -153,8 +181,16 @@ int watch_options_parse(int argc, char **argv, struct watch_options *o, char *er
         if (o->help)
             return 0;
     }
-    if (optind >= argc && !o->target)
-        return usage_set(err, err_len, "missing the target HOST[:PORT] or dns:DOMAIN");
+    if (optind >= argc && !o->target) {
+        /* No target: the /probe exporter alone, as blackbox_exporter. */
+        if (!o->metrics)
+            return usage_set(err, err_len,
+                             "missing the target HOST[:PORT] or dns:DOMAIN (or --metrics "
+                             "[ADDR:]PORT alone, to serve /probe?target=HOST)");
+        if (o->max_rounds)
+            return usage_set(err, err_len, "--count needs a target to watch");
+        return 0;
+    }
     if (optind < argc && o->target)
         return usage_set(err, err_len, "the target given twice: \"%s\" and -t \"%s\"", argv[optind],
                          o->target);
@@ -182,6 +218,12 @@ int watch_options_parse(int argc, char **argv, struct watch_options *o, char *er
 static void announce(const struct watch *w, const struct metrics_http *http)
 {
     const struct watch_options *o = w->opt;
+    if (!o->target) {
+        printf("kmsload watch: metrics on %s?target=HOST[:PORT]&module=NAME\n",
+               metrics_http_url(http));
+        fflush(stdout);
+        return;
+    }
     const struct watch_app_state *apps = w->metrics.hosts[0].apps;
     char every[32], g[GUID_TEXT_LEN + 1];
     value_format_duration(o->interval_us, every, sizeof every);
@@ -198,10 +240,11 @@ static void announce(const struct watch *w, const struct metrics_http *http)
 
 /* Everything watch_execute set up, in reverse. */
 static void watch_release(struct watch *w, struct metrics_http *http, struct event *ev_int,
-                          struct event *ev_term)
+                          struct event *ev_term, struct probe_exporter *exporter)
 {
     watch_cancel_probes(w);
-    metrics_http_stop(http);
+    metrics_http_stop(http); /* abandons the /probe requests in flight first */
+    probe_exporter_free(exporter);
     if (w->timer)
         event_free(w->timer);
     if (ev_int)
@@ -225,13 +268,24 @@ int watch_execute(const struct watch_options *o)
     struct catalog cat;
     struct metrics_http *http = NULL;
     struct event *ev_int = NULL, *ev_term = NULL;
+    struct probe_modules *modules = calloc(1, sizeof *modules);
+    struct probe_exporter *exporter = NULL;
     char err[512];
+    if (!modules)
+        goto out_free;
     if (catalog_load(&cat, o->catalog_file, err, sizeof err)) {
         fprintf(stderr, "kmsload watch: %s\n", err);
         goto out_free;
     }
     if (watch_setup(w, o, &cat, names, err, sizeof err)) {
         usage_error("watch", "%s", err);
+        catalog_free(&cat);
+        goto out_free;
+    }
+    if (o->metrics && (probe_modules_builtin(modules, &cat, &w->cmid, err, sizeof err) ||
+                       (o->modules_file && probe_modules_load(modules, &cat, o->modules_file,
+                                                              &w->cmid, err, sizeof err)))) {
+        usage_error("watch", "--modules: %s", err);
         catalog_free(&cat);
         goto out_free;
     }
@@ -247,9 +301,15 @@ int watch_execute(const struct watch_options *o)
         goto out;
     }
     if (o->metrics) {
-        struct metrics_http_options mo = {
-            .listen = o->metrics, .render = watch_metrics_render, .render_arg = &w->metrics};
-        http = usage_start_metrics("watch", w->base, &mo);
+        struct probe_exporter_options po = {
+            .modules = modules, .timeout_us = o->timeout_us, .max_in_flight = o->max_probes};
+        exporter = probe_exporter_new(w->base, &po);
+        struct metrics_http_options mo = {.listen = o->metrics,
+                                          .render = o->target ? watch_metrics_render : NULL,
+                                          .render_arg = &w->metrics,
+                                          .probe = probe_exporter_handle,
+                                          .probe_arg = exporter};
+        http = exporter ? usage_start_metrics("watch", w->base, &mo) : NULL;
         if (!http) {
             status = 1;
             goto out;
@@ -265,7 +325,10 @@ int watch_execute(const struct watch_options *o)
     }
     evsignal_add(ev_int, NULL);
     evsignal_add(ev_term, NULL);
-    status = watch_run(w, err, sizeof err) ? 1 : 0;
+    if (o->target)
+        status = watch_run(w, err, sizeof err) ? 1 : 0;
+    else
+        status = event_base_dispatch(w->base) < 0 ? 1 : 0;
     if (status)
         fprintf(stderr, "kmsload watch: %s\n", err);
     /* --count is for cron and CI: rounds whose probes failed must not look like a pass. */
@@ -279,8 +342,9 @@ int watch_execute(const struct watch_options *o)
         status = 1;
     }
 out:
-    watch_release(w, http, ev_int, ev_term);
+    watch_release(w, http, ev_int, ev_term, exporter);
 out_free:
+    free(modules);
     free(names);
     free(w);
     return status;

@@ -71,7 +71,7 @@ Test(watch_dns, watches_every_published_host)
     char *out;
     int status = wd_run(&out, "watch", "dns:example.test", "--dns-server", dns.server, "--interval",
                         "1s", "--count", "2", "--cmid-seed", "dns-test", NULL);
-    cr_assert_eq(status, 1, "h2 refuses office2010: a probe without a count: %s", out);
+    cr_assert_eq(status, 1, "h2 refuses Office: a probe without a count: %s", out);
     char want[128];
     cr_expect_eq(wd_count(out, "dns:example.test: 2 hosts published"), 1, "%s", out);
     snprintf(want, sizeof want, "h1.example.test:%u windows: count 1 (below", h1.port);
@@ -80,7 +80,7 @@ Test(watch_dns, watches_every_published_host)
     cr_expect_eq(wd_count(out, want), 1, "%s", out);
     snprintf(want, sizeof want, "h2.example.test:%u windows: count 1 (below", h2.port);
     cr_expect_eq(wd_count(out, want), 1, "%s", out);
-    snprintf(want, sizeof want, "h2.example.test:%u office2010: refused with 0xC004F042", h2.port);
+    snprintf(want, sizeof want, "h2.example.test:%u office2013: refused with 0xC004F042", h2.port);
     cr_expect_eq(wd_count(out, want), 1, "%s", out);
     cr_expect_eq(wd_count(out, ": count 2"), 0, "two rounds, one count per host: %s", out);
     free(out);
