@@ -255,6 +255,38 @@ static void watch_release(struct watch *w, struct metrics_http *http, struct eve
         event_base_free(w->base);
 }
 
+/* --metrics: the /probe exporter on watch's loop and the metrics server (with the watched
+ * target's /metrics when there is one). NULL when it could not start (said). */
+static struct metrics_http *start_exporter(struct watch *w, const struct watch_options *o,
+                                           struct probe_modules *modules,
+                                           struct probe_exporter **exporter)
+{
+    struct probe_exporter_options po = {
+        .modules = modules, .timeout_us = o->timeout_us, .max_in_flight = o->max_probes};
+    *exporter = probe_exporter_new(w->base, &po);
+    struct metrics_http_options mo = {.listen = o->metrics,
+                                      .render = o->target ? watch_metrics_render : NULL,
+                                      .render_arg = &w->metrics,
+                                      .probe = probe_exporter_handle,
+                                      .probe_arg = *exporter};
+    return *exporter ? usage_start_metrics("watch", w->base, &mo) : NULL;
+}
+
+/* --count is for cron and CI: rounds whose probes failed must not look like a pass. True when
+ * they did (said). */
+static bool count_failed(const struct watch *w, const struct watch_options *o)
+{
+    if (!o->max_rounds || w->rounds < o->max_rounds ||
+        !(w->probes_failed || w->dns_failures || w->probes_done == 0))
+        return false;
+    fprintf(stderr,
+            "kmsload watch: %lu of %lu probe%s in %lu round%s got no count (%lu dns: "
+            "lookup%s failed)\n",
+            w->probes_failed, w->probes_done, w->probes_done == 1 ? "" : "s", w->rounds,
+            w->rounds == 1 ? "" : "s", w->dns_failures, w->dns_failures == 1 ? "" : "s");
+    return true;
+}
+
 int watch_execute(const struct watch_options *o)
 {
     struct watch *w = calloc(1, sizeof *w);
@@ -300,20 +332,9 @@ int watch_execute(const struct watch_options *o)
         fprintf(stderr, "kmsload watch: cannot create an event loop\n");
         goto out;
     }
-    if (o->metrics) {
-        struct probe_exporter_options po = {
-            .modules = modules, .timeout_us = o->timeout_us, .max_in_flight = o->max_probes};
-        exporter = probe_exporter_new(w->base, &po);
-        struct metrics_http_options mo = {.listen = o->metrics,
-                                          .render = o->target ? watch_metrics_render : NULL,
-                                          .render_arg = &w->metrics,
-                                          .probe = probe_exporter_handle,
-                                          .probe_arg = exporter};
-        http = exporter ? usage_start_metrics("watch", w->base, &mo) : NULL;
-        if (!http) {
-            status = 1;
-            goto out;
-        }
+    if (o->metrics && !(http = start_exporter(w, o, modules, &exporter))) {
+        status = 1;
+        goto out;
     }
     announce(w, http);
     ev_int = evsignal_new(w->base, SIGINT, on_stop_signal, w);
@@ -331,16 +352,8 @@ int watch_execute(const struct watch_options *o)
         status = event_base_dispatch(w->base) < 0 ? 1 : 0;
     if (status)
         fprintf(stderr, "kmsload watch: %s\n", err);
-    /* --count is for cron and CI: rounds whose probes failed must not look like a pass. */
-    if (status == 0 && o->max_rounds && w->rounds >= o->max_rounds &&
-        (w->probes_failed || w->dns_failures || w->probes_done == 0)) {
-        fprintf(stderr,
-                "kmsload watch: %lu of %lu probe%s in %lu round%s got no count (%lu dns: "
-                "lookup%s failed)\n",
-                w->probes_failed, w->probes_done, w->probes_done == 1 ? "" : "s", w->rounds,
-                w->rounds == 1 ? "" : "s", w->dns_failures, w->dns_failures == 1 ? "" : "s");
+    if (status == 0 && count_failed(w, o))
         status = 1;
-    }
 out:
     watch_release(w, http, ev_int, ev_term, exporter);
 out_free:

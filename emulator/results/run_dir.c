@@ -446,6 +446,18 @@ struct run_event_sink run_dir_sink(struct run_dir *r)
     return (struct run_event_sink){.event = sink_event, .flush = sink_flush, .ctx = r};
 }
 
+void run_dir_prune_said(const char *who, const char *dir, unsigned long keep_previous, FILE *msg)
+{
+    unsigned removed = 0;
+    char why[1024];
+    /* A folder that cannot be removed must not cost tonight's run: said, and the run goes on. */
+    if (run_dir_prune_previous(dir, keep_previous, &removed, why, sizeof why))
+        fprintf(msg, "%s: warning: --keep-previous: %s\n", who, why);
+    if (removed)
+        fprintf(msg, "%s: removed %u earlier run%s from %s/previous-* (--keep-previous %lu)\n", who,
+                removed, removed == 1 ? "" : "s", dir, keep_previous);
+}
+
 int run_dir_open_kept(struct run_dir *r, const char *dir, unsigned long keep_previous, FILE *msg,
                       char *err, size_t err_len)
 {
@@ -454,14 +466,6 @@ int run_dir_open_kept(struct run_dir *r, const char *dir, unsigned long keep_pre
     if (r->previous[0])
         fprintf(msg, "kmsload run: %s held an earlier run: its files are now in %s\n", dir,
                 r->previous);
-    unsigned removed = 0;
-    char why[1024];
-    /* A folder that cannot be removed must not cost tonight's run: said, and the run goes on. */
-    if (run_dir_prune_previous(dir, keep_previous, &removed, why, sizeof why))
-        fprintf(msg, "kmsload run: warning: --keep-previous: %s\n", why);
-    if (removed)
-        fprintf(msg,
-                "kmsload run: removed %u earlier run%s from %s/previous-* (--keep-previous %lu)\n",
-                removed, removed == 1 ? "" : "s", dir, keep_previous);
+    run_dir_prune_said("kmsload run", dir, keep_previous, msg);
     return 0;
 }
