@@ -107,3 +107,15 @@ void dns_fixture_stop(struct dns_fixture *f, struct support_scratch *s)
     support_wait(&s->children, f->pid, 3000, &status);
     f->pid = 0;
 }
+
+int dns_fixture_silent(char *spec, size_t cap)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    cr_assert_geq(fd, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    snprintf(spec, cap, "127.0.0.1:%u", ntohs(a.sin_port));
+    return fd;
+}

@@ -9,6 +9,7 @@
 
 #include "support.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -30,5 +31,8 @@ struct dns_fixture {
 void dns_fixture_start(struct dns_fixture *f, struct support_scratch *s, const char *zone,
                        const char *const *records);
 void dns_fixture_stop(struct dns_fixture *f, struct support_scratch *s);
+/* A DNS server that reads nothing and answers nothing: a bound loopback UDP socket (the caller
+ * closes the returned fd); its "127.0.0.1:PORT" in spec. */
+int dns_fixture_silent(char *spec, size_t cap);
 
 #endif

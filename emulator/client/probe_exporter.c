@@ -3,6 +3,7 @@
 #include "client_dns.h"
 #include "client_exchange.h"
 #include "client_request.h"
+#include "dns_addr.h"
 #include "hresult.h"
 
 #include <stdio.h>
@@ -27,6 +28,7 @@ struct probe_job {
     struct net_addrs addrs;
     struct watch_app_state apps[PROBE_SET_MAX_APPS];
     struct probe_job_app calls[PROBE_SET_MAX_APPS];
+    struct dns_addr_pending *lookup; /* the target's name, until it resolves */
     unsigned pending;
     bool resolved;
     struct timespec start;
@@ -83,6 +85,8 @@ static void job_unlink(struct probe_job *j)
 
 static void job_cancel(struct probe_job *j)
 {
+    dns_addr_cancel(j->lookup);
+    j->lookup = NULL;
     for (size_t i = 0; i < j->set->n; i++) {
         client_call_cancel(j->calls[i].call);
         j->calls[i].call = NULL;
@@ -172,6 +176,46 @@ static int read_query(struct probe_exporter *e, struct http_request *req, char *
     return 0;
 }
 
+/* The exchanges of a job, over addrs (NULL: the name did not resolve, why says so). */
+static void start_calls(struct probe_job *j, const struct net_addrs *addrs, const char *why)
+{
+    struct probe_exporter *e = j->e;
+    const struct probe_set *set = j->set;
+    j->resolved = addrs != NULL;
+    if (addrs)
+        j->addrs = *addrs;
+    /* Every exchange starts before any can end (they end from the loop, never here), except
+     * those that cannot start: those are recorded at once, and the last one answers. */
+    for (size_t i = 0; i < set->n; i++) {
+        struct kms_request r = set->requests[i];
+        client_request_stamp(&r, 0);
+        struct net_client_params params = e->params;
+        params.addrs = &j->addrs;
+        j->calls[i].call =
+            addrs ? client_call_start(e->base, &params, &r, on_done, &j->calls[i]) : NULL;
+    }
+    struct probe_job_app *unstarted[PROBE_SET_MAX_APPS];
+    size_t n_unstarted = 0;
+    for (size_t i = 0; i < set->n; i++)
+        if (!j->calls[i].call)
+            unstarted[n_unstarted++] = &j->calls[i];
+    for (size_t k = 0; k < n_unstarted; k++) {
+        struct client_outcome out;
+        memset(&out, 0, sizeof out);
+        out.result.outcome = KMS_OUTCOME_REFUSED;
+        snprintf(out.result.err.detail, sizeof out.result.err.detail, "%.150s",
+                 addrs ? "out of memory" : why);
+        on_done(&out, unstarted[k]); /* the last one answers and frees the job */
+    }
+}
+
+static void on_resolved(int status, const struct net_addrs *addrs, const char *err, void *arg)
+{
+    struct probe_job *j = arg;
+    j->lookup = NULL; /* over: not to be cancelled */
+    start_calls(j, status == 0 ? addrs : NULL, err);
+}
+
 void probe_exporter_handle(struct http_request *req, void *arg)
 {
     struct probe_exporter *e = arg;
@@ -196,10 +240,6 @@ void probe_exporter_handle(struct http_request *req, void *arg)
     j->req = req;
     j->set = set;
     clock_gettime(CLOCK_MONOTONIC, &j->start);
-    char why[256];
-    /* A literal address resolves at once; a name asks the system's resolver. */
-    bool resolved = net_resolve(host, port, false, &j->addrs, why, sizeof why) == 0;
-    j->resolved = resolved;
     j->next = e->jobs;
     if (e->jobs)
         e->jobs->prev = j;
@@ -211,29 +251,16 @@ void probe_exporter_handle(struct http_request *req, void *arg)
         j->calls[i] = (struct probe_job_app){.job = j, .i = i};
     }
     http_request_on_abandon(req, on_abandon, j);
-    /* Every exchange starts before any can end (they end from the loop, never here), except
-     * those that cannot start: those are recorded at once, and the last one answers. */
-    for (size_t i = 0; i < set->n; i++) {
-        struct kms_request r = set->requests[i];
-        client_request_stamp(&r, 0);
-        struct net_client_params params = e->params;
-        params.addrs = &j->addrs;
-        j->calls[i].call =
-            resolved ? client_call_start(e->base, &params, &r, on_done, &j->calls[i]) : NULL;
-    }
-    struct probe_job_app *unstarted[PROBE_SET_MAX_APPS];
-    size_t n_unstarted = 0;
-    for (size_t i = 0; i < set->n; i++)
-        if (!j->calls[i].call)
-            unstarted[n_unstarted++] = &j->calls[i];
-    for (size_t k = 0; k < n_unstarted; k++) {
-        struct client_outcome out;
-        memset(&out, 0, sizeof out);
-        out.result.outcome = KMS_OUTCOME_REFUSED;
-        snprintf(out.result.err.detail, sizeof out.result.err.detail, "%.150s",
-                 resolved ? "out of memory" : why);
-        on_done(&out, unstarted[k]); /* the last one answers and frees the job */
-    }
+    /* The name on the loop (c-ares): a slow or silent DNS server holds this probe only, never
+     * the other scrapes, /metrics or watch's rounds. A literal address answers at once. */
+    struct dns_addr_query q = {.host = host,
+                               .port = port,
+                               .dns_server = e->opt.dns_server,
+                               .timeout_us = e->opt.timeout_us};
+    char why[256];
+    j->lookup = dns_addr_start(e->base, &q, on_resolved, j, why, sizeof why);
+    if (!j->lookup)
+        start_calls(j, NULL, why);
 }
 
 void probe_exporter_free(struct probe_exporter *e)

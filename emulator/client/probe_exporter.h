@@ -24,6 +24,7 @@ struct probe_exporter_options {
     const struct probe_modules *modules; /* kept by reference: must outlive the exporter */
     int64_t timeout_us;                  /* per request */
     unsigned max_in_flight;              /* /probe requests answered at once; 0: the default */
+    const char *dns_server;              /* for the targets' names; NULL: the system's */
 };
 
 struct probe_exporter;

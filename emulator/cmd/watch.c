@@ -51,8 +51,8 @@ const char watch_usage[] =
     "      --cmid-seed TEXT      derive the client machine ID from TEXT instead of "
     "/etc/machine-id\n"
     "                            (else the host name); give one in containers, whose ID changes\n"
-    "      --dns-server ADDR[:PORT]  for dns: targets, ask this DNS server (default: the "
-    "system's)\n"
+    "      --dns-server ADDR[:PORT]  for dns: targets and /probe's names, ask this DNS server\n"
+    "                            (default: the system's)\n"
     "      --catalog FILE        product catalogue (default: $KMSLOAD_PRODUCTS, installed, "
     "built-in)\n"
     "  -h, --help                show this help\n"
@@ -261,8 +261,10 @@ static struct metrics_http *start_exporter(struct watch *w, const struct watch_o
                                            struct probe_modules *modules,
                                            struct probe_exporter **exporter)
 {
-    struct probe_exporter_options po = {
-        .modules = modules, .timeout_us = o->timeout_us, .max_in_flight = o->max_probes};
+    struct probe_exporter_options po = {.modules = modules,
+                                        .timeout_us = o->timeout_us,
+                                        .max_in_flight = o->max_probes,
+                                        .dns_server = o->dns_server};
     *exporter = probe_exporter_new(w->base, &po);
     struct metrics_http_options mo = {.listen = o->metrics,
                                       .render = o->target ? watch_metrics_render : NULL,

@@ -2,6 +2,7 @@
 
 #include "dns_channel.h"
 
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,12 +76,23 @@ struct dns_addr_pending *dns_addr_start(struct event_base *base, const struct dn
         free(p);
         return NULL;
     }
+    /* An IP literal needs no one: c-ares 1.18 with servers of its own sends "127.0.0.1" to them
+     * as a name (a silent server then holds the answer until the deadline). Answered from the
+     * loop all the same. */
+    unsigned char raw[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, p->host, raw) == 1 || inet_pton(AF_INET6, p->host, raw) == 1) {
+        char why[160];
+        if (net_resolve(p->host, p->port, false, &p->addrs, why, sizeof why))
+            snprintf(p->err, sizeof p->err, "%s", why);
+        p->answered = true;
+        dns_channel_kick(p->ch);
+        return p;
+    }
     struct ares_addrinfo_hints hints;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = ARES_AI_NOSORT;
-    /* An IP literal is answered inside the call: the answer still reaches done from the loop. */
     ares_getaddrinfo(dns_channel_ares(p->ch), p->host, NULL, &hints, on_addrinfo, p);
     dns_channel_arm(p->ch);
     return p;

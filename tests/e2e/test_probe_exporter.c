@@ -5,6 +5,7 @@
  * probes in flight are bounded (503 beyond); a modules file adds modules. Every child is bounded
  * and killed by the fini.
  */
+#include "dns_fixture.h"
 #include "support.h"
 
 #include <criterion/criterion.h>
@@ -211,4 +212,82 @@ Test(probe_exporter, refuses_a_bad_modules_file)
     cr_expect_eq(r.status, 2);
     cr_expect(strstr(r.err, "--metrics [ADDR:]PORT alone") != NULL, "%s", r.err);
     support_result_free(&r);
+}
+
+Test(probe_exporter, names_resolve_on_the_loop)
+{
+    struct support_host h;
+    support_host_start(&pe, &h, NULL);
+    /* A name dnsmasq knows: resolved (c-ares, on watch's loop) and probed. */
+    const char *records[] = {"--host-record=kms.example.test,127.0.0.1", NULL};
+    struct dns_fixture dns;
+    dns_fixture_start(&dns, &pe, "example.test", records);
+    struct support_child w;
+    unsigned port = pe_exporter(
+        &w, (const char *const[]){"--dns-server", dns.server, "--cmid-seed", "exporter", NULL});
+    char path[256];
+    int status;
+    snprintf(path, sizeof path, "/probe?target=kms.example.test:%u", h.port);
+    char *body = pe_get(port, path, &status);
+    cr_assert_eq(status, 200, "%s", body);
+    pe_expect(body, "\nkmsload_probe_success 1\n");
+    pe_expect(body, "\nkmsload_probe_dns_lookup_success 1\n");
+    free(body);
+    body = pe_get(port, "/probe?target=nosuch.example.test", &status);
+    cr_assert_eq(status, 200, "%s", body);
+    pe_expect(body, "\nkmsload_probe_success 0\n");
+    pe_expect(body, "\nkmsload_probe_dns_lookup_success 0\n");
+    free(body);
+    kill(w.pid, SIGTERM);
+    cr_expect_eq(support_finish(&pe, &w, 10000), 0);
+}
+
+Test(probe_exporter, a_silent_dns_server_holds_only_its_own_probe)
+{
+    struct support_host h;
+    support_host_start(&pe, &h, NULL);
+    char silent[32];
+    int fd = dns_fixture_silent(silent, sizeof silent);
+    struct support_child w;
+    unsigned port =
+        pe_exporter(&w, (const char *const[]){"--dns-server", silent, "--timeout", "3s", NULL});
+    pid_t stuck = fork();
+    cr_assert_geq(stuck, 0);
+    if (stuck == 0) {
+        int st;
+        char *b = support_http(port, "GET", "/probe?target=kms.silent.test", 10000, &st, NULL, 0);
+        _exit(st == 200 && strstr(b, "\nkmsload_probe_dns_lookup_success 0\n") ? 0 : 1);
+    }
+    usleep(300000); /* the lookup is waiting for the silent server */
+    /* Another scrape meanwhile: answered at once, not after the lookup's 3 s. */
+    char path[128];
+    snprintf(path, sizeof path, "/probe?target=%s", h.target);
+    uint64_t t0 = support_now_ms();
+    int status;
+    char *body = pe_get(port, path, &status);
+    uint64_t took = support_now_ms() - t0;
+    cr_expect_eq(status, 200);
+    pe_expect(body, "\nkmsload_probe_success 1\n");
+    cr_expect_lt(took, 1000, "a scrape took %lu ms while another waited for DNS",
+                 (unsigned long)took);
+    free(body);
+    int st = 0;
+    cr_assert_eq(support_wait(&pe.children, stuck, 10000, &st), 0);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the stuck probe ends at its timeout");
+    /* SIGTERM with a lookup pending: a prompt, clean stop. */
+    stuck = fork();
+    cr_assert_geq(stuck, 0);
+    if (stuck == 0) {
+        int s2;
+        support_http(port, "GET", "/probe?target=kms.silent.test", 10000, &s2, NULL, 0);
+        _exit(0);
+    }
+    usleep(300000);
+    t0 = support_now_ms();
+    kill(w.pid, SIGTERM);
+    cr_expect_eq(support_finish(&pe, &w, 10000), 0);
+    cr_expect_lt(support_now_ms() - t0, 2000, "SIGTERM honoured within 2 s");
+    kill(stuck, SIGKILL);
+    support_wait(&pe.children, stuck, 5000, &st);
+    close(fd);
 }

@@ -32,19 +32,6 @@ static void da_fini(void)
 
 TestSuite(dns_async, .init = da_init, .fini = da_fini, .timeout = 60);
 
-/* A DNS server that reads nothing and answers nothing: a bound loopback UDP socket. */
-static int silent_server(char *spec, size_t cap)
-{
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    cr_assert_geq(fd, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    snprintf(spec, cap, "127.0.0.1:%u", ntohs(a.sin_port));
-    return fd;
-}
-
 /* What a test's callbacks saw. */
 struct seen {
     struct event_base *base;
@@ -126,7 +113,7 @@ static void run_loop(struct seen *s, unsigned stop_ms)
 static void start_silent_srv(struct seen *s, struct dns_srv_query *q, char *spec, size_t cap,
                              int *fd)
 {
-    *fd = silent_server(spec, cap);
+    *fd = dns_fixture_silent(spec, cap);
     s->base = event_base_new();
     q->domain = "example.test";
     q->dns_server = spec;
@@ -192,7 +179,7 @@ Test(dns_async, srv_and_addresses_answered)
 Test(dns_async, ip_literal_needs_no_server)
 {
     char spec[64];
-    int fd = silent_server(spec, sizeof spec);
+    int fd = dns_fixture_silent(spec, sizeof spec);
     struct seen s = {.base = event_base_new()};
     char err[256];
     struct dns_addr_query q = {.host = "::1", .port = 1688, .dns_server = spec};
