@@ -215,16 +215,6 @@ static int parse_one(int c, char **argv, struct host_options *o, char *err, size
     }
 }
 
-/* "ADDR:PORT" with port 0 allowed (a free port): the spec without ":0", and whether it had it. */
-static bool listen_spec(const char *text, char *spec, size_t cap)
-{
-    const char *colon = strrchr(text, ':');
-    bool zero_port = colon && strcmp(colon, ":0") == 0;
-    int keep = zero_port ? (int)(colon - text) : (int)cap - 1;
-    snprintf(spec, cap, "%.*s", keep, text);
-    return zero_port;
-}
-
 int host_options_parse(int argc, char **argv, struct host_options *o, char *err, size_t err_len)
 {
     static const struct option longopts[] = {
@@ -276,10 +266,8 @@ int host_options_parse(int argc, char **argv, struct host_options *o, char *err,
         return usage_set(err, err_len,
                          "--host-key and --products both say what the host covers: give one");
     for (size_t i = 0; i < o->n_listen; i++) {
-        char spec[NET_HOST_MAX + 8], host[NET_HOST_MAX], why[256];
-        uint16_t port;
-        listen_spec(o->listen[i], spec, sizeof spec);
-        if (net_parse_target(spec, KMS_DEFAULT_PORT, host, sizeof host, &port, why, sizeof why))
+        char why[256];
+        if (net_listen_check(o->listen[i], why, sizeof why))
             return usage_set(err, err_len, "--listen: %s", why);
     }
     return 0;
@@ -290,23 +278,10 @@ static int resolve_listeners(const struct host_options *o, struct net_addrs *lis
                              size_t err_len)
 {
     static const char *const fallback[] = {"127.0.0.1:1688"};
-    const char *const *specs = o->n_listen ? o->listen : fallback;
-    size_t n = o->n_listen ? o->n_listen : 1;
-    listen->n = 0;
-    for (size_t i = 0; i < n; i++) {
-        char spec[NET_HOST_MAX + 8], hostname[NET_HOST_MAX], why[256];
-        uint16_t port;
-        struct net_addrs addrs;
-        bool zero_port = listen_spec(specs[i], spec, sizeof spec);
-        if (net_parse_target(spec, KMS_DEFAULT_PORT, hostname, sizeof hostname, &port, why,
-                             sizeof why) ||
-            net_resolve(hostname, zero_port ? 0 : port, true, &addrs, why, sizeof why))
-            return usage_set(err, err_len, "--listen: %s", why);
-        for (size_t a = 0; a < addrs.n && listen->n < NET_MAX_ADDRS; a++) {
-            listen->addr[listen->n] = addrs.addr[a];
-            listen->len[listen->n++] = addrs.len[a];
-        }
-    }
+    char why[256];
+    if (net_listen_resolve(o->n_listen ? o->listen : fallback, o->n_listen ? o->n_listen : 1,
+                           listen, why, sizeof why))
+        return usage_set(err, err_len, "--listen: %s", why);
     return 0;
 }
 
