@@ -71,6 +71,7 @@ int coverage_probe(const struct catalog *cat, const struct coverage_probe_option
     client_params(&params, opt->addrs, opt->timeout_us);
     params.options = opt->exchange;
     int rc = 0;
+    unsigned silent = 0; /* requests in a row without a KMS answer */
     for (size_t i = 0; i < cv->n_groups && rc == 0; i++) {
         struct kms_request req;
         struct client_outcome out;
@@ -84,6 +85,14 @@ int coverage_probe(const struct catalog *cat, const struct coverage_probe_option
         }
         if (rc == 0)
             note_answer(&cv->groups[i], r);
+        silent = rc == 0 && cv->groups[i].state == COVERAGE_ERROR ? silent + 1 : 0;
+        if (opt->give_up_after && silent >= opt->give_up_after) {
+            snprintf(err, err_len,
+                     "the host stopped answering: %u requests in a row got no "
+                     "KMS answer (the last: %.200s)",
+                     silent, cv->groups[i].detail);
+            rc = -1;
+        }
     }
     event_base_free(base);
     return rc;

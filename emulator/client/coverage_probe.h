@@ -17,6 +17,8 @@ struct coverage_probe_options {
     const struct net_addrs *addrs; /* the host, tried in order */
     int64_t timeout_us;            /* per request */
     struct client_session_options exchange;
+    /* Stop (an error) after this many requests in a row got no KMS answer; 0: ask every group. */
+    unsigned give_up_after;
 };
 
 /* The CMID coverage uses for application app: the same on every run. */

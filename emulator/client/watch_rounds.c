@@ -5,6 +5,7 @@
 #include "errmsg.h"
 #include "probe_cmid.h"
 #include "probe_set.h"
+#include "watch_json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +54,9 @@ static void on_probe_done(const struct client_outcome *out, void *arg)
         snprintf(key, sizeof key, "%s", line);
     else
         snprintf(key, sizeof key, "no answer: %s", kms_outcome_name(out->result.outcome));
-    if (strcmp(key, p->last_key) != 0) {
+    if (w->opt->json) {
+        watch_json_probe(stdout, p->target->state->name, p->state); /* every probe, every round */
+    } else if (strcmp(key, p->last_key) != 0) {
         snprintf(p->last_key, sizeof p->last_key, "%s", key);
         timestamp(ts, sizeof ts);
         printf("%s %s %s: %s%s%s%s\n", ts, p->target->state->name, p->state->application, line,
@@ -100,6 +103,10 @@ static struct watch_target *target_slot(struct watch *w, const char *name)
 
 static void print_dns(struct watch *w, const char *line)
 {
+    if (w->opt->json) {
+        watch_json_dns(stdout, w->opt->dns_domain, w->metrics.dns_ok, w->metrics.dns_hosts, line);
+        return;
+    }
     if (strcmp(line, w->dns_line) == 0)
         return;
     char ts[32];
@@ -149,8 +156,9 @@ static void refresh_dns_hosts(struct watch *w)
         if (w->metrics.hosts[i].listed && !seen[i]) {
             char ts[32];
             timestamp(ts, sizeof ts);
-            printf("%s %s: no longer published in DNS, not watched\n", ts,
-                   w->metrics.hosts[i].name);
+            if (!w->opt->json) /* the dns object's host count says it there */
+                printf("%s %s: no longer published in DNS, not watched\n", ts,
+                       w->metrics.hosts[i].name);
             w->metrics.hosts[i].listed = false;
         }
     free(set);

@@ -33,6 +33,7 @@ struct watch_options {
     const char *catalog_file;
     const char *modules_file; /* --modules: /probe modules beyond the built-in ones */
     unsigned long max_probes; /* --max-probes: /probe requests at once; 0: the default */
+    bool json;                /* --json: a JSON line per probe per round (watch_json.h) */
     const char *deprecated;   /* the note for an old spelling used (-t DURATION); NULL: none */
 };
 

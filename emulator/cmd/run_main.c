@@ -6,6 +6,7 @@
 #include "expect.h"
 #include "fd_limit.h"
 #include "metrics_http.h"
+#include "recon.h"
 #include "run_dir.h"
 #include "run_finish.h"
 #include "run_metrics.h"
@@ -145,6 +146,8 @@ struct run_ctx {
     struct run_metrics *metrics; /* --metrics: the live figures and their server */
     struct metrics_http *http;
     const char *abort_reason; /* for the files of a run that did not start */
+    const char *abort_advice; /* what the console said, for the same files */
+    struct recon recon;       /* what the run learned of its target first */
     char err[1024];
 };
 
@@ -296,7 +299,8 @@ static bool run_checks_clock(const struct run_ctx *x)
 
 static void print_plan(FILE *f, const struct run_ctx *x, const struct run_plan *plan)
 {
-    run_plan_print(f, x->sc, plan, x->target_desc, x->loopback, run_checks_clock(x));
+    run_plan_print(f, x->sc, plan, x->target_desc, x->loopback, run_checks_clock(x),
+                   x->opt->target && !x->several_hosts && x->sc->reconnaissance);
 }
 
 /* A terminal user may confirm by typing yes; anything else (or no terminal) sends nothing. */
@@ -418,6 +422,13 @@ static int run_start_metrics(struct run_ctx *x, struct run_event_sink *sink)
 static int run_engine_phase(struct run_ctx *x)
 {
     const struct run_options *opt = x->opt;
+    /* Learn the host before judging it (load/recon.h). */
+    recon_for_run(&x->recon, &x->cat, x->sc, &x->target,
+                  !opt->target           ? "the embedded reference host starts fresh"
+                  : x->several_hosts     ? "several hosts: each is judged from its answers"
+                  : opt->shard_count > 1 ? "a shard: the other shards count on the host too"
+                                         : NULL,
+                  opt->quiet ? NULL : stdout);
     const struct scenario *sc = x->sc;
     x->out_dir = opt->out_dir;
     if (!x->out_dir) {
@@ -453,15 +464,18 @@ static int run_engine_phase(struct run_ctx *x)
         /* The embedded host follows client time; another target is asked unless told, when
          * simulated time may run more than 3 hours ahead (within that, any host accepts it). */
         .check_client_clock = run_checks_clock(x),
+        .recon = &x->recon,
     };
     struct run_event_sink sink = run_dir_sink(&x->records);
     if (opt->metrics && run_start_metrics(x, &sink) != 0)
         return RUN_EXIT_USAGE;
     int rc = engine_run(&ecfg, x->tally, &sink, &x->eo, x->err, sizeof x->err);
+    recon_note_clock(&x->recon, sc, ecfg.check_client_clock, &x->eo);
     if (x->metrics)
         run_metrics_finish(x->metrics);
     if (rc) {
         fprintf(stderr, "kmsload run: %s\n", x->err);
+        x->abort_advice = x->err;
         if (x->eo.target_checks_time)
             x->abort_reason = "refused: the target checks client time (virtual clock)";
         return RUN_EXIT_USAGE;
@@ -471,8 +485,8 @@ static int run_engine_phase(struct run_ctx *x)
     return 0;
 }
 
-/* The expectations, the files, the summary, the report and the verdict (run_finish.h). */
-static int run_write_results(struct run_ctx *x)
+/* The run as run_finish.h takes it. */
+static struct run_finish run_finish_of(struct run_ctx *x)
 {
     const struct run_options *opt = x->opt;
     struct run_finish f = {
@@ -493,7 +507,15 @@ static int run_write_results(struct run_ctx *x)
         .report = opt->report,
         .out = stdout,
         .msg = stderr,
+        .recon = &x->recon,
     };
+    return f;
+}
+
+/* The expectations, the files, the summary, the report and the verdict (run_finish.h). */
+static int run_write_results(struct run_ctx *x)
+{
+    struct run_finish f = run_finish_of(x);
     x->records_open = false;
     return run_finish(&f);
 }
@@ -501,8 +523,10 @@ static int run_write_results(struct run_ctx *x)
 /* A run that opened its directory but never finished still leaves valid files behind. */
 static void run_release(struct run_ctx *x)
 {
-    if (x->records_open)
-        run_finish_aborted(&x->records, x->sc, x->tally, x->results, x->abort_reason);
+    if (x->records_open) {
+        struct run_finish f = run_finish_of(x);
+        run_finish_aborted(&f, x->abort_reason, x->abort_advice);
+    }
     metrics_http_stop(x->http);
     if (x->metrics) {
         run_metrics_free(x->metrics);

@@ -38,6 +38,11 @@ const char watch_usage[] =
     "(office2016-proplus), servers (ws2019-std), and those of --modules FILE.\n"
     "\n"
     "  -m, --metrics [ADDR:]PORT serve /metrics and /probe there (ADDR defaults to 127.0.0.1)\n"
+    "      --json                JSON lines on stdout, for log shippers: one object per probe\n"
+    "                            per round (time, host, application, product, outcome,\n"
+    "                            success, count, required, hresult, epid, host_build,\n"
+    "                            duration_seconds, detail), one per dns: lookup; the start-up\n"
+    "                            lines go to stderr\n"
     "      --modules FILE        /probe modules: INI sections [NAME] with products = LIST\n"
     "      --max-probes N        /probe requests answered at once (default 16; 503 beyond)\n"
     "  -i, --interval DUR        time between rounds (default 5m, at least 1s)\n"
@@ -79,7 +84,8 @@ enum {
     OPT_CATALOG,
     OPT_TIMEOUT,
     OPT_MODULES,
-    OPT_MAX_PROBES
+    OPT_MAX_PROBES,
+    OPT_JSON
 };
 
 static int parse_one(int c, char **argv, struct watch_options *o, char *err, size_t err_len)
@@ -135,6 +141,9 @@ static int parse_one(int c, char **argv, struct watch_options *o, char *err, siz
     case OPT_CATALOG:
         o->catalog_file = optarg;
         return 0;
+    case OPT_JSON:
+        o->json = true;
+        return 0;
     case OPT_MODULES:
         o->modules_file = optarg;
         return 0;
@@ -164,6 +173,7 @@ int watch_options_parse(int argc, char **argv, struct watch_options *o, char *er
         {"dns-server", required_argument, NULL, OPT_DNS_SERVER},
         {"catalog", required_argument, NULL, OPT_CATALOG},
         {"modules", required_argument, NULL, OPT_MODULES},
+        {"json", no_argument, NULL, OPT_JSON},
         {"max-probes", required_argument, NULL, OPT_MAX_PROBES},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -218,24 +228,26 @@ int watch_options_parse(int argc, char **argv, struct watch_options *o, char *er
 static void announce(const struct watch *w, const struct metrics_http *http)
 {
     const struct watch_options *o = w->opt;
+    /* With --json stdout holds JSON lines only. */
+    FILE *f = o->json ? stderr : stdout;
     if (!o->target) {
-        printf("kmsload watch: metrics on %s?target=HOST[:PORT]&module=NAME\n",
-               metrics_http_url(http));
-        fflush(stdout);
+        fprintf(f, "kmsload watch: metrics on %s?target=HOST[:PORT]&module=NAME\n",
+                metrics_http_url(http));
+        fflush(f);
         return;
     }
     const struct watch_app_state *apps = w->metrics.hosts[0].apps;
     char every[32], g[GUID_TEXT_LEN + 1];
     value_format_duration(o->interval_us, every, sizeof every);
     guid_format(&w->requests[0].cmid, g);
-    printf("kmsload watch: %s every %s, CMID %s;",
-           o->dns_domain ? o->target : w->metrics.hosts[0].name, every, g);
+    fprintf(f, "kmsload watch: %s every %s, CMID %s;",
+            o->dns_domain ? o->target : w->metrics.hosts[0].name, every, g);
     for (size_t i = 0; i < w->metrics.n_apps; i++)
-        printf("%s %s as %s", i ? "," : "", apps[i].application, apps[i].product);
-    printf("\n");
+        fprintf(f, "%s %s as %s", i ? "," : "", apps[i].application, apps[i].product);
+    fprintf(f, "\n");
     if (http)
-        printf("kmsload watch: metrics on %s\n", metrics_http_url(http));
-    fflush(stdout);
+        fprintf(f, "kmsload watch: metrics on %s\n", metrics_http_url(http));
+    fflush(f);
 }
 
 /* Everything watch_execute set up, in reverse. */

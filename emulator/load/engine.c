@@ -279,6 +279,7 @@ static int run_init(struct run *r, const struct engine_config *cfg,
         .n_hosts = cfg->hosts ? cfg->hosts->n : 1,
         .baseline = sc->baseline && !sc->live_host,
         .partial = cfg->shard_count > 1 || sc->live_host,
+        .recon = cfg->hosts ? NULL : cfg->recon,
         .stop_after_failures = sc->stop_after_failures,
         .stop_after_silence_us = sc->stop_after_silence_us,
         .sink = sink,
@@ -322,10 +323,16 @@ int engine_run(const struct engine_config *cfg, struct run_tally *tally,
     else if (run_init(&r, cfg, sink, threads, err, err_len) == 0 &&
              tallies_init(tallies, threads, tally, cfg, err, err_len) == 0 &&
              workers_setup(&r, tallies, cfg->shard_count > 1 || cfg->scenario->live_host, err,
-                           err_len) == 0 &&
-             run_threads(&r, out, err, err_len) == 0) {
-        gather_results(&r, tally, out);
-        rc = 0;
+                           err_len) == 0) {
+        if (run_threads(&r, out, err, err_len) == 0) {
+            gather_results(&r, tally, out);
+            rc = 0;
+        } else {
+            /* Refused before the loops (the clock check): the files of the run still count
+             * every machine of the fleet, not only the first thread's. */
+            for (unsigned t = 1; t < threads; t++)
+                run_tally_merge(tally, tallies[t]);
+        }
     }
     if (tallies)
         run_free(&r);

@@ -9,6 +9,7 @@
 #include "catalog.h"
 #include "host_choice.h"
 #include "net.h"
+#include "recon.h"
 #include "run_event.h"
 #include "run_outcome.h"
 #include "run_tally.h"
@@ -34,6 +35,8 @@ struct engine_config {
      * it first (one request of the run dated 5 h ago) and refuse to run when it does
      * (out->target_checks_time). */
     bool check_client_clock;
+    /* What the reconnaissance found on the one target (NULL: none): the model starts there. */
+    const struct recon *recon;
 };
 
 /*

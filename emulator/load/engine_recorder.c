@@ -43,6 +43,10 @@ struct recorder *recorder_new(const struct recorder_config *cfg, char *err, size
         free(r);
         return NULL;
     }
+    const struct recon *rc = cfg->recon;
+    for (size_t a = 0; rc && rc->done && cfg->n_hosts == 1 && a < rc->n_apps; a++)
+        if (rc->apps[a].counted)
+            model_start(&r->models[0], a, rc->apps[a].count, rc->at_ft);
     for (size_t a = 0; a < MODEL_MAX_APPS; a++)
         r->host_count[a] = -1;
     pthread_mutex_init(&r->lock, NULL);

@@ -12,6 +12,7 @@
 #include "fleet.h"
 #include "model.h"
 #include "netclient.h"
+#include "recon.h"
 #include "run_event.h"
 #include "run_tally.h"
 
@@ -24,6 +25,8 @@ struct recorder_config {
     size_t n_hosts; /* one model each */
     bool baseline;  /* models judge from a calibrated offset (model.h) */
     bool partial;   /* models judge from below: other shards or real machines count too */
+    /* The one host's counts before the run (NULL: none): its model starts from them. */
+    const struct recon *recon;
     /* Fail fast: stop after this many contacts in a row got no answer (0: never), or after this
      * long without one (0: never). */
     unsigned stop_after_failures;

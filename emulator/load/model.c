@@ -58,13 +58,39 @@ static void flying_remove(struct model_app *a, unsigned n_policy)
 static unsigned possible_capacity(const struct model *m, const struct model_app *a)
 {
     unsigned n = max_u(a->cache.max_n_policy, a->elsewhere_n_policy);
-    if (m->baseline) /* the host's own machines came before the run */
+    if (m->baseline || a->started) /* the host's own machines came before the run */
         n = max_u(n, a->threshold);
     if (a->flying_overflow)
         n = CLIENT_CACHE_MAX_CAPACITY / 2;
     for (unsigned i = 0; i < a->n_flying; i++)
         n = max_u(n, a->flying[i].n_policy);
     return client_cache_capacity_for(n);
+}
+
+void model_start(struct model *m, size_t app, unsigned count, uint64_t seen_at)
+{
+    if (app >= m->n_apps)
+        return;
+    struct model_app *a = &m->apps[app];
+    a->started = true;
+    a->start_count = count;
+    a->start_until = seen_at + CLIENT_CACHE_RETENTION;
+}
+
+/* Judged on top of what the reconnaissance found: lo as if only its own CMID is still counted
+ * (none after 30 days), hi as if every machine counted then still is; at most the capacity. */
+static void shift_by_start(const struct model_app *a, uint64_t now, unsigned cap, unsigned *lo,
+                           unsigned *hi)
+{
+    unsigned lo_off = a->start_count > 0 && now < a->start_until ? 1 : 0;
+    unsigned long shifted_lo = (unsigned long)*lo + lo_off,
+                  shifted_hi = (unsigned long)*hi + a->start_count;
+    if (shifted_hi > cap)
+        shifted_hi = cap;
+    if (shifted_lo > shifted_hi)
+        shifted_lo = shifted_hi;
+    *lo = (unsigned)shifted_lo;
+    *hi = (unsigned)shifted_hi;
 }
 
 void model_sent(struct model *m, size_t app, unsigned n_policy, struct model_ticket *ticket)
@@ -169,7 +195,9 @@ void model_answered(struct model *m, const struct model_ticket *ticket, const st
         lo = hi;
     if (m->partial)
         hi = cap;
-    if (m->baseline) {
+    if (a->started && !m->partial) {
+        shift_by_start(a, client_time, cap, &lo, &hi);
+    } else if (m->baseline) {
         if (!a->calibrated) {
             a->calibrated = true;
             a->offset = (int)count - (int)value;
@@ -187,6 +215,11 @@ void model_answered(struct model *m, const struct model_ticket *ticket, const st
     verdict->agrees = count >= lo && count <= hi;
     if (verdict->agrees)
         snprintf(verdict->reason, sizeof verdict->reason, "expected %u..%u", lo, hi);
+    else if (a->started && !m->partial)
+        snprintf(verdict->reason, sizeof verdict->reason,
+                 "host returned %u, expected %u..%u: %u CMIDs of this run on top of the %u "
+                 "machines the host counted at the reconnaissance (capacity %u)",
+                 count, lo, hi, value, a->start_count, cap);
     else if (m->baseline)
         snprintf(verdict->reason, sizeof verdict->reason,
                  "host returned %u, expected %u..%u: %u CMIDs of this run on top of the %d "

@@ -39,6 +39,13 @@ struct model_app {
     bool flying_overflow; /* more distinct values than fit: assume up to the largest accepted */
     bool calibrated;      /* baseline mode: the first answer set the offset */
     int offset;           /* baseline mode: machines the host counted that the run did not send */
+    /* Started from a reconnaissance (model_start): the host counted start_count machines before
+     * the run, one of them the reconnaissance's own CMID, counted until start_until. When the
+     * others expire is unknown, so a count is judged between "only that CMID is left" and "all
+     * of them are". */
+    bool started;
+    unsigned start_count;
+    uint64_t start_until; /* FILETIME: the reconnaissance CMID leaves the host's count */
 };
 
 struct model {
@@ -73,6 +80,9 @@ void model_sent(struct model *m, size_t app, unsigned n_policy, struct model_tic
 /* Machines outside this model (other shards of the run) may send n_policy for app: the host's
  * capacity may follow it. */
 void model_expect_n_policy(struct model *m, size_t app, unsigned n_policy);
+/* The host counted `count` machines of app before the run, the reconnaissance's CMID (seen at
+ * FILETIME seen_at) among them: later counts are judged on top of them (baseline, exactly). */
+void model_start(struct model *m, size_t app, unsigned count, uint64_t seen_at);
 /* The host answered with a count: update the model and judge the count. */
 void model_answered(struct model *m, const struct model_ticket *ticket, const struct guid *cmid,
                     unsigned n_policy, uint64_t client_time, unsigned count,

@@ -184,8 +184,9 @@ int run_products_from_host(struct scenario *sc, const struct catalog *cat,
     if (!sc->live_host) {
         sc->baseline = true;
         if (out)
-            fprintf(out, "  the probe left one CMID per application in the host's count: the model "
-                         "starts from the host's first answer per application (baseline)\n");
+            fprintf(out, "  the probe left one CMID per application in the host's count (the "
+                         "reconnaissance's, counted once ever): the model starts from the counts "
+                         "found\n");
     }
     return 0;
 }

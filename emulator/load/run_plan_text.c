@@ -36,7 +36,7 @@ static void print_plan_after(FILE *f, const struct scenario *sc, const struct ru
 
 /* The plan: what the run will send and what it leaves in the host's counts. */
 void run_plan_print(FILE *f, const struct scenario *sc, const struct run_plan *plan,
-                    const char *target_desc, bool loopback, bool clock_check)
+                    const char *target_desc, bool loopback, bool clock_check, bool recon)
 {
     char duration[32], wall[32];
     value_format_duration(sc->duration_us, duration, sizeof duration);
@@ -81,6 +81,9 @@ void run_plan_print(FILE *f, const struct scenario *sc, const struct run_plan *p
             f,
             "  clock check:      one request more, first: the run's first machine, dated 5 hours "
             "ago (a host that refuses it checks client time, and the run stops there)\n");
+    if (recon)
+        fprintf(f, "  reconnaissance:   one request per product group first, one fixed CMID per "
+                   "application (counted once ever): the host's counts, build and keys\n");
     if (!loopback)
         fprintf(f, "  N_Policy:         capped at the products' documented values\n");
 }

@@ -9,8 +9,9 @@
 #include <stdio.h>
 
 /* target_desc names the target; loopback: it is on loopback (else N_Policy is capped);
- * clock_check: the run first asks the target whether it follows client time. */
+ * clock_check: the run first asks the target whether it follows client time; recon: it first
+ * learns the host (one request per product group, load/recon.h). */
 void run_plan_print(FILE *f, const struct scenario *sc, const struct run_plan *plan,
-                    const char *target_desc, bool loopback, bool clock_check);
+                    const char *target_desc, bool loopback, bool clock_check, bool recon);
 
 #endif

@@ -539,12 +539,51 @@ static void verdict(const json_t *root, const char **status, const char **cls)
     }
 }
 
+/* What the run learned of its target before judging it (summary.json "reconnaissance"). */
+static void render_recon(FILE *f, const json_t *r)
+{
+    if (!json_is_true(json_object_get(r, "done")))
+        return;
+    fputs("<p class=\"notice\"><strong>Reconnaissance:</strong> the host runs ", f);
+    html(f, report_jstring(r, "host_os", "an unknown OS"));
+    fputs("; clock: ", f);
+    html(f, report_jstring(r, "clock", "not checked"));
+    const char *app;
+    const json_t *v;
+    json_object_foreach((json_t *)json_object_get(r, "counts"), app, v)
+    {
+        const json_t *count = json_object_get(v, "count");
+        if (!json_is_true(json_object_get(v, "used")) || !json_is_integer(count))
+            continue;
+        fprintf(f, "; the host already counted %lld ", (long long)json_integer_value(count));
+        html(f, app);
+        fputs(" machines (CMID ", f);
+        html(f, report_jstring(v, "cmid", ""));
+        fputs(" among them)", f);
+    }
+    const json_t *notes = json_object_get(r, "expectations_adjusted");
+    size_t i;
+    json_array_foreach(notes, i, v)
+    {
+        fputs(i ? "; " : ". Expectations: ", f);
+        html(f, json_string_value(v) ? json_string_value(v) : "");
+    }
+    fputs(".</p>\n", f);
+}
+
 static void render_notice(FILE *f, const struct report_page *pg)
 {
     if (json_is_true(json_object_get(pg->root, "interrupted"))) {
         fputs("<p class=\"notice\"><strong>Interrupted:</strong> ", f);
         html(f, report_jstring(pg->root, "interrupt_reason", "interrupted"));
         fputs(". The tables and charts show what the run had done by then.</p>\n", f);
+    }
+    render_recon(f, json_object_get(pg->root, "reconnaissance"));
+    const char *advice = report_jstring(pg->root, "advice", "");
+    if (*advice) { /* what the console said to do, said here too */
+        fputs("<p class=\"notice\"><strong>What to do:</strong> ", f);
+        html(f, advice);
+        fputs("</p>\n", f);
     }
     if (pg->notes && *pg->notes) {
         fputs("<p class=\"notice\">", f);

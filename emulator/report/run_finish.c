@@ -94,7 +94,8 @@ static void print_summary(FILE *f, const struct scenario *sc, const struct run_t
     fprintf(f, "  results: %s/events.csv, summary.json, junit.xml\n", out_dir);
 }
 
-static int write_summary_md(const struct run_finish *f, const struct coverage *coverage)
+static int write_summary_md(const struct run_finish *f, const struct coverage *coverage,
+                            size_t n_results)
 {
     char err[1024];
     struct summary_md_run md = {
@@ -106,9 +107,11 @@ static int write_summary_md(const struct run_finish *f, const struct coverage *c
         .outcome = f->outcome,
         .tally = f->tally,
         .results = f->results,
-        .n_results = f->scenario->n_expects,
+        .n_results = n_results,
         .coverage = coverage,
         .catalog = f->catalog,
+        .recon = f->recon,
+        .advice = f->advice,
     };
     if (summary_md_write(f->summary_md, &md, err, sizeof err)) {
         fprintf(f->msg, "kmsload run: --summary-md: %s\n", err);
@@ -147,7 +150,7 @@ static struct coverage *measure_coverage(const struct run_finish *f)
 }
 
 /* summary.json and junit.xml, with the expectations' results. */
-static int write_run_files(const struct run_finish *f)
+static int write_run_files(const struct run_finish *f, size_t n_results)
 {
     const struct engine_outcome *eo = f->outcome;
     struct run_info info = {
@@ -162,11 +165,12 @@ static int write_run_files(const struct run_finish *f)
         .sim_us = eo->sim_us,
         .interrupted = eo->interrupted,
         .interrupt_reason = eo->interrupt_reason,
+        .advice = f->advice,
+        .recon = f->recon,
         .kmsload_version = KMSLOAD_VERSION,
     };
     char err[1024];
-    if (run_dir_finish(f->records, &info, f->tally, f->results, f->scenario->n_expects, err,
-                       sizeof err)) {
+    if (run_dir_finish(f->records, &info, f->tally, f->results, n_results, err, sizeof err)) {
         fprintf(f->msg, "kmsload run: %s\n", err);
         return RUN_EXIT_IO;
     }
@@ -196,13 +200,13 @@ int run_finish(const struct run_finish *f)
 {
     const struct scenario *sc = f->scenario;
     size_t failed = expect_evaluate(sc, f->tally, f->results);
-    int status = write_run_files(f);
+    int status = write_run_files(f, sc->n_expects);
     if (status)
         return status;
     struct coverage *coverage = NULL;
     if (sc->coverage && !(coverage = measure_coverage(f)))
         return RUN_EXIT_FAILED;
-    if (f->summary_md && write_summary_md(f, coverage)) {
+    if (f->summary_md && write_summary_md(f, coverage, sc->n_expects)) {
         free(coverage);
         return RUN_EXIT_IO;
     }
@@ -218,15 +222,20 @@ int run_finish(const struct run_finish *f)
     return verdict(f, failed);
 }
 
-void run_finish_aborted(struct run_dir *records, const struct scenario *sc,
-                        const struct run_tally *tally, const struct expect_result *results,
-                        const char *reason)
+void run_finish_aborted(const struct run_finish *f, const char *reason, const char *advice)
 {
-    struct run_info aborted = {.scenario = sc,
-                               .target = "",
-                               .interrupted = true,
-                               .interrupt_reason = reason ? reason : "run failed to start",
-                               .kmsload_version = KMSLOAD_VERSION};
+    struct engine_outcome eo = *f->outcome;
+    eo.interrupted = true;
+    eo.answered = f->tally->requests - run_tally_unanswered(f->tally);
+    snprintf(eo.interrupt_reason, sizeof eo.interrupt_reason, "%s",
+             reason ? reason : "run failed to start");
+    struct run_finish g = *f;
+    g.outcome = &eo;
+    g.advice = advice;
+    /* The expectations are not evaluated: nothing ran. */
+    if (write_run_files(&g, 0) == 0 && g.summary_md)
+        write_summary_md(&g, NULL, 0);
     char err[1024];
-    run_dir_finish(records, &aborted, tally, results, 0, err, sizeof err);
+    if (g.report && report_write(g.out_dir, err, sizeof err) != REPORT_OK)
+        fprintf(g.msg, "kmsload run: warning: no report: %s\n", err);
 }

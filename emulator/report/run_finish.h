@@ -9,6 +9,7 @@
 
 #include "catalog.h"
 #include "expect.h"
+#include "recon.h"
 #include "run_dir.h"
 #include "run_outcome.h"
 #include "run_tally.h"
@@ -43,7 +44,9 @@ struct run_finish {
     const char *out_dir;
     const char *summary_md; /* --summary-md FILE or "-"; NULL: none */
     bool quiet, report;
-    FILE *out, *msg; /* the summary (stdout), the messages (stderr) */
+    FILE *out, *msg;           /* the summary (stdout), the messages (stderr) */
+    const struct recon *recon; /* what the run learned of its target first; NULL: none */
+    const char *advice;        /* what the console said to do; NULL: none (run_finish_aborted) */
 };
 
 /*
@@ -52,10 +55,10 @@ struct run_finish {
  */
 int run_finish(const struct run_finish *f);
 
-/* A run whose directory is open but that never ran to its end: its files written anyway, marked
- * interrupted with reason (NULL: "run failed to start"). */
-void run_finish_aborted(struct run_dir *records, const struct scenario *sc,
-                        const struct run_tally *tally, const struct expect_result *results,
-                        const char *reason);
+/* A run whose directory is open but that never ran to its end (refused by the clock check,
+ * failed to start): its files written anyway, with the target, seed and machines the console
+ * named, marked interrupted with reason (NULL: "run failed to start") and advice, the message
+ * the console printed (NULL: none); the expectations are not evaluated. */
+void run_finish_aborted(const struct run_finish *f, const char *reason, const char *advice);
 
 #endif

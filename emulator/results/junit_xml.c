@@ -63,6 +63,15 @@ char *junit_xml_build(const struct run_info *info, const struct expect_result *r
         markup_text(f, info->run_id, 64);
         fputs("\"/>\n", f);
     }
+    if (info->recon && info->recon->done) {
+        fputs("      <property name=\"reconnaissance\" value=\"", f);
+        for (size_t a = 0; a < info->recon->n_apps; a++)
+            if (info->recon->apps[a].used && info->recon->apps[a].counted)
+                fprintf(f, "%s %u counted before the run; ", info->recon->apps[a].key,
+                        info->recon->apps[a].count);
+        markup_text(f, info->recon->host_os, sizeof info->recon->host_os);
+        fputs("\"/>\n", f);
+    }
     if (sc) {
         fputs("      <property name=\"scenario\" value=\"", f);
         markup_text(f, sc->path, sizeof sc->path);
@@ -76,12 +85,23 @@ char *junit_xml_build(const struct run_info *info, const struct expect_result *r
         markup_text(f, name, SCENARIO_NAME_MAX);
         fputs("\" name=\"run completed\" time=\"0\">\n      <failure message=\"interrupted: ", f);
         markup_text(f, reason, 256);
-        fputs("\"/>\n    </testcase>\n", f);
+        if (info->advice) { /* what the console said to do, for the CI page too */
+            fputs("\">", f);
+            markup_text(f, info->advice, 1024);
+            fputs("</failure>\n    </testcase>\n", f);
+        } else {
+            fputs("\"/>\n    </testcase>\n", f);
+        }
         fputs("    <system-out>The run was interrupted (", f);
         markup_text(f, reason, 256);
-        fputs(") before its end: the expectations were evaluated on what it had done by "
-              "then.</system-out>\n",
-              f);
+        if (info->advice) { /* it stopped before it began: nothing was evaluated */
+            fputs(") before it began: no expectation was evaluated. ", f);
+            markup_text(f, info->advice, 1024);
+        } else {
+            fputs(") before its end: the expectations were evaluated on what it had done by then.",
+                  f);
+        }
+        fputs("</system-out>\n", f);
     }
     if (info->write_error) {
         fputs("    <testcase classname=\"kmsload.", f);

@@ -10,6 +10,7 @@
 #define KMSLOAD_RUN_DIR_H
 
 #include "expect.h"
+#include "recon.h"
 #include "run_tally.h"
 #include "scenario.h"
 
@@ -40,6 +41,8 @@ struct run_info {
     int64_t sim_us; /* simulated time covered */
     bool interrupted;
     const char *interrupt_reason;
+    const char *advice;        /* what the console said to do (a refused run), NULL: nothing */
+    const struct recon *recon; /* what the run learned of its target first, NULL: none */
     const char *kmsload_version;
     const char *run_id;      /* NULL: the run directory's */
     const char *write_error; /* set by run_dir_finish: a file of the run could not be written */

@@ -345,6 +345,53 @@ bool summary_json_passed(const struct run_info *info, const struct expect_result
     return true;
 }
 
+/* What the run learned of its target before judging it (recon.h); null: nothing was asked. */
+static json_t *summary_recon(const struct recon *r)
+{
+    if (!r)
+        return json_null();
+    json_t *o = json_object();
+    json_object_set_new(o, "done", json_boolean(r->done));
+    if (!r->done) {
+        json_object_set_new(o, "skipped", jstr(r->skipped, sizeof r->skipped));
+        return o;
+    }
+    json_object_set_new(o, "requests", json_integer(r->requests));
+    json_object_set_new(o, "clock", jstr(r->clock, sizeof r->clock));
+    json_t *apps = json_object();
+    for (size_t a = 0; a < r->n_apps; a++) {
+        const struct recon_app *ra = &r->apps[a];
+        if (!ra->used && !ra->counted)
+            continue;
+        json_t *j = json_object();
+        char cmid[GUID_TEXT_LEN + 1];
+        guid_format(&ra->cmid, cmid);
+        json_object_set_new(j, "count", ra->counted ? json_integer(ra->count) : json_null());
+        json_object_set_new(j, "cmid", json_string(cmid));
+        json_object_set_new(j, "used", json_boolean(ra->used));
+        json_object_set_new(apps, ra->key, j);
+    }
+    json_object_set_new(o, "counts", apps);
+    json_object_set_new(o, "build", r->build ? json_integer(r->build) : json_null());
+    json_object_set_new(o, "host_os", jstr(r->host_os, sizeof r->host_os));
+    json_object_set_new(o, "host_keys", jstr(r->host_keys, sizeof r->host_keys));
+    json_t *groups = json_array();
+    for (const char *p = r->key_groups; *p;) {
+        size_t n = strcspn(p, ",");
+        json_array_append_new(groups, json_stringn(p, n));
+        p += n;
+        while (*p == ',' || *p == ' ')
+            p++;
+    }
+    json_object_set_new(o, "key_groups", groups);
+    json_object_set_new(o, "genuine", json_boolean(r->genuine));
+    json_t *notes = json_array();
+    for (size_t i = 0; i < r->n_notes; i++)
+        json_array_append_new(notes, jstr(r->notes[i], sizeof r->notes[i]));
+    json_object_set_new(o, "expectations_adjusted", notes);
+    return o;
+}
+
 json_t *summary_json_build(const struct run_info *info, const struct run_tally *t,
                            const struct expect_result *results, size_t n_results)
 {
@@ -377,6 +424,8 @@ json_t *summary_json_build(const struct run_info *info, const struct run_tally *
         info->interrupted
             ? jstr(info->interrupt_reason ? info->interrupt_reason : "interrupted", 256)
             : json_null());
+    json_object_set_new(root, "advice", info->advice ? jstr(info->advice, 1024) : json_null());
+    json_object_set_new(root, "reconnaissance", summary_recon(info->recon));
     json_object_set_new(root, "wall_seconds", jreal(info->wall_seconds));
     json_object_set_new(root, "simulated_seconds", jreal((double)info->sim_us / 1e6));
     json_object_set_new(root, "requests", jint(t->requests));

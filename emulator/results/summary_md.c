@@ -85,11 +85,13 @@ static void md_header(FILE *f, const struct summary_md_run *run)
     size_t failed = failed_count(run);
     bool interrupted = eo && eo->interrupted;
     bool unreachable = t->requests > 0 && eo && eo->answered == 0;
-    const char *verdict = unreachable   ? "UNREACHABLE"
+    const char *verdict = run->advice   ? "NOT RUN" /* stopped before it began, said why */
+                          : unreachable ? "UNREACHABLE"
                           : interrupted ? "INTERRUPTED"
                           : failed      ? "FAILED"
                                         : "PASSED";
-    const char *mark = failed || interrupted || unreachable ? "\xE2\x9D\x8C" : "\xE2\x9C\x85";
+    const char *mark =
+        failed || interrupted || unreachable || run->advice ? "\xE2\x9D\x8C" : "\xE2\x9C\x85";
 
     fputs("## kmsload: ", f);
     md_text(f, sc && sc->name[0] ? sc->name : "run", SCENARIO_NAME_MAX);
@@ -134,6 +136,47 @@ static void md_header(FILE *f, const struct summary_md_run *run)
         md_text(f, run->note, 1024);
         fputs("\n\n", f);
     }
+}
+
+/* The advice of a refused run, and what the run learned of its target before judging it. */
+static void md_recon(FILE *f, const struct summary_md_run *run)
+{
+    if (run->advice) {
+        fputs("**What to do:** ", f);
+        md_text(f, run->advice, 1024);
+        fputs("\n\n", f);
+    }
+    const struct recon *r = run->recon;
+    if (!r || !r->done)
+        return;
+    fputs("### Reconnaissance\n\n| | |\n|---|---|\n| host | ", f);
+    md_text(f, r->host_os, sizeof r->host_os);
+    fputs(" |\n| activates | ", f);
+    md_text(f, r->key_groups[0] ? r->key_groups : "nothing", sizeof r->key_groups);
+    fputs(" |\n| clock | ", f);
+    md_text(f, r->clock, sizeof r->clock);
+    fputs(" |\n", f);
+    for (size_t a = 0; a < r->n_apps; a++) {
+        const struct recon_app *ra = &r->apps[a];
+        if (!ra->used)
+            continue;
+        char cmid[GUID_TEXT_LEN + 1];
+        guid_format(&ra->cmid, cmid);
+        fprintf(f, "| %s | ", ra->name);
+        if (ra->counted)
+            fprintf(f, "the host already counted %u machine%s (CMID %s among them) |\n", ra->count,
+                    ra->count == 1 ? "" : "s", cmid);
+        else
+            fputs("no count (no product group of it activated) |\n", f);
+    }
+    fputs("\n", f);
+    for (size_t i = 0; i < r->n_notes; i++) {
+        fputs("- ", f);
+        md_text(f, r->notes[i], sizeof r->notes[i]);
+        fputs("\n", f);
+    }
+    if (r->n_notes)
+        fputs("\n", f);
 }
 
 static void md_expectations(FILE *f, const struct summary_md_run *run)
@@ -328,6 +371,7 @@ static void md_model(FILE *f, const struct run_tally *t)
 int summary_md_print(FILE *f, const struct summary_md_run *run)
 {
     md_header(f, run);
+    md_recon(f, run);
     md_expectations(f, run);
     md_outcomes(f, run->tally);
     md_latency(f, &run->tally->latency);

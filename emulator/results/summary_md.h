@@ -10,6 +10,7 @@
 
 #include "coverage.h"
 #include "expect.h"
+#include "recon.h"
 #include "run_outcome.h"
 #include "run_tally.h"
 #include "scenario.h"
@@ -32,6 +33,8 @@ struct summary_md_run {
     /* Optional: the host-key coverage the run measured (scenario key coverage = on). */
     const struct coverage *coverage;
     const struct catalog *catalog;
+    const struct recon *recon; /* what the run learned of its target first; NULL: none */
+    const char *advice;        /* what the console said to do (a refused run); NULL: none */
 };
 
 /* Writes the Markdown to f. Returns 0, or -1 when f reports a write error. */

@@ -127,6 +127,7 @@ struct scenario {
     bool reuse_connections; /* send contacts over bound connections (default: one per contact) */
     bool coverage;          /* the run measures host-key coverage: report it in words */
     bool baseline;          /* the target already serves real machines: check count deltas */
+    bool reconnaissance;    /* against --target: learn the host's counts first (load/recon.h) */
     bool host_caching;      /* several hosts: a machine keeps the host that activated it (on) */
     /* "from-host": before the run, ask the target which product groups its keys cover and test
      * those (each population the newest covered product of its kind), naming what was skipped;

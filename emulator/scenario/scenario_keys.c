@@ -27,6 +27,7 @@ static const struct key_spec key_specs[] = {
     {SEC_SCENARIO, "reuse_connections", T_SWITCH, SC_FIELD(reuse_connections), 0, 0, NULL},
     {SEC_SCENARIO, "coverage", T_SWITCH, SC_FIELD(coverage), 0, 0, NULL},
     {SEC_SCENARIO, "baseline", T_SWITCH, SC_FIELD(baseline), 0, 0, NULL},
+    {SEC_SCENARIO, "reconnaissance", T_SWITCH, SC_FIELD(reconnaissance), 0, 0, NULL},
     {SEC_SCENARIO, "live_host", T_SWITCH, SC_FIELD(live_host), 0, 0, NULL},
     {SEC_SCENARIO, "threads", T_UINT, SC_FIELD(threads), 0, 64, NULL},
     {SEC_SCENARIO, "target_clock", T_TARGET_CLOCK, SC_FIELD(target_clock), 0, 0, NULL},

@@ -120,6 +120,7 @@ static void scenario_defaults(struct scenario *sc, const char *origin)
         .host_renewal_interval = 10080,
         .host_ndr64 = true,
         .host_caching = true,
+        .reconnaissance = true,
     };
     snprintf(sc->path, sizeof sc->path, "%s", origin);
     /* The name defaults to the file's base name without ".ini". */

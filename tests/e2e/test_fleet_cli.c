@@ -162,6 +162,8 @@ static const char round_trip_ini[] = "[scenario]\n"
                                      "clock = virtual\n"
                                      "duration = 20d\n"
                                      "seed = 7\n"
+                                     /* the log holds the fleet's requests only */
+                                     "reconnaissance = off\n"
                                      "[population desktops]\n"
                                      "product = win10-ent\n"
                                      "machines = 30\n"

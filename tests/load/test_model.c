@@ -189,6 +189,73 @@ Test(model, baseline_judges_the_change_on_a_busy_host)
     catalog_free(&cat);
 }
 
+/* Started from a reconnaissance (issue 19 item 2): the count the host gave its stable CMID. */
+Test(model, a_reconnaissance_count_is_the_start)
+{
+    struct catalog cat;
+    struct model *m = model_new(&cat);
+    size_t app = (size_t)(catalog_find_app(&cat, "windows") - cat.apps);
+    struct model_ticket t;
+    struct model_verdict v;
+    /* A fresh host but for the reconnaissance's CMID: exactly one more than the run's own. */
+    model_start(m, app, 1, DAY);
+    for (unsigned i = 1; i <= 30; i++) {
+        struct guid g = model_cmid(i);
+        model_sent(m, app, 25, &t);
+        model_answered(m, &t, &g, 25, DAY + i, i + 1, &v);
+        cr_assert(v.agrees, "machine %u: %s", i, v.reason);
+        cr_assert_eq(v.expected_lo, i + 1);
+        cr_assert_eq(v.expected_hi, i + 1);
+    }
+    /* A host that returns the run's count alone (it lost the reconnaissance CMID) is caught. */
+    struct guid g = model_cmid(31);
+    model_sent(m, app, 25, &t);
+    model_answered(m, &t, &g, 25, DAY + 31, 31, &v);
+    cr_assert_not(v.agrees);
+    cr_assert(strstr(v.reason, "1 machines the host counted at the reconnaissance"), "%s",
+              v.reason);
+    /* Long after the reconnaissance its CMID has left, as the run's machines have. */
+    g = model_cmid(1);
+    model_sent(m, app, 25, &t);
+    model_answered(m, &t, &g, 25, 70 * DAY, 1, &v);
+    cr_assert(v.agrees, "%s", v.reason);
+    free(m);
+    catalog_free(&cat);
+}
+
+/* A host past the thresholds, whose counted machines may include the run's own (the same seed
+ * earlier): any count between "only the reconnaissance CMID" and "all of them" is genuine, never
+ * more than the cache holds. */
+Test(model, a_host_past_its_thresholds_is_judged_between_bounds)
+{
+    struct catalog cat;
+    struct model *m = model_new(&cat);
+    size_t app = (size_t)(catalog_find_app(&cat, "windows") - cat.apps);
+    struct model_ticket t;
+    struct model_verdict v;
+    model_start(m, app, 31, DAY);
+    struct guid g = model_cmid(1);
+    model_sent(m, app, 25, &t);
+    model_answered(m, &t, &g, 25, DAY + 1, 31, &v); /* already counted: no growth */
+    cr_assert(v.agrees, "%s", v.reason);
+    cr_assert_eq(v.expected_lo, 2);
+    cr_assert_eq(v.expected_hi, 32);
+    for (unsigned i = 2; i <= 30; i++) {
+        g = model_cmid(i);
+        model_sent(m, app, 25, &t);
+        model_answered(m, &t, &g, 25, DAY + i, 31 + i > 50 ? 50 : 31 + i, &v);
+        cr_assert(v.agrees, "machine %u: %s", i, v.reason);
+        cr_assert_leq(v.expected_hi, 50, "never more than the cache (2 x 25)");
+    }
+    /* Fewer than the run's own distinct CMIDs plus the reconnaissance's: not a genuine host. */
+    g = model_cmid(31);
+    model_sent(m, app, 25, &t);
+    model_answered(m, &t, &g, 25, DAY + 31, 20, &v);
+    cr_assert_not(v.agrees, "%s", v.reason);
+    free(m);
+    catalog_free(&cat);
+}
+
 Test(model, a_shard_judges_counts_from_below)
 {
     struct catalog cat;

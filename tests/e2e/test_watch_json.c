@@ -1,0 +1,87 @@
+/*
+ * `kmsload watch --json`: stdout is JSON lines only (one object per probe per round, as log
+ * shippers read them), the start-up lines go to stderr, and each object carries what the probe
+ * showed: a healthy host's count, a dead port's outcome and reason.
+ */
+#include "support.h"
+
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct support_scratch wj;
+
+static void wj_init(void)
+{
+    support_scratch_init(&wj, "watchjson");
+}
+
+static void wj_fini(void)
+{
+    support_scratch_fini(&wj);
+}
+
+TestSuite(watch_json, .init = wj_init, .fini = wj_fini, .timeout = 60);
+
+/* Every line of text parsed as a JSON object (the test fails on one that is not). */
+static size_t wj_lines(char *text, json_t **objs, size_t cap)
+{
+    size_t n = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        json_error_t e;
+        json_t *o = json_loads(line, 0, &e);
+        cr_assert(o && json_is_object(o), "not a JSON object: %s (%s)", line, e.text);
+        cr_assert_lt(n, cap);
+        objs[n++] = o;
+    }
+    return n;
+}
+
+Test(watch_json, one_object_per_probe_per_round)
+{
+    struct support_host h;
+    support_host_start(&wj, &h, NULL);
+    struct support_result r = support_runl(&wj, 20000, 0, "watch", h.target, "--json", "--count",
+                                           "2", "--interval", "1s", "--cmid-seed", "json", NULL);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_expect(strstr(r.err, "kmsload watch: ") != NULL, "start-up lines on stderr: %s", r.err);
+    json_t *o[8];
+    size_t n = wj_lines(r.out, o, 8);
+    cr_assert_eq(n, 4, "2 rounds x 2 applications");
+    for (size_t i = 0; i < n; i++) {
+        cr_expect_str_eq(json_string_value(json_object_get(o[i], "type")), "probe");
+        cr_expect_str_eq(json_string_value(json_object_get(o[i], "host")), h.target);
+        cr_expect_str_eq(json_string_value(json_object_get(o[i], "outcome")), "below-threshold");
+        cr_expect(json_is_true(json_object_get(o[i], "success")));
+        cr_expect_eq(json_integer_value(json_object_get(o[i], "count")), 1);
+        cr_expect_str_eq(json_string_value(json_object_get(o[i], "hresult")), "0xC004F038");
+        cr_expect_str_eq(json_string_value(json_object_get(o[i], "host_build")), "17763");
+        cr_expect(json_is_real(json_object_get(o[i], "duration_seconds")));
+        cr_expect(json_is_null(json_object_get(o[i], "detail")));
+        cr_expect_eq(strlen(json_string_value(json_object_get(o[i], "time"))), 24);
+    }
+    cr_expect_str_eq(json_string_value(json_object_get(o[0], "application")), "windows");
+    cr_expect_eq(json_integer_value(json_object_get(o[0], "required")), 25);
+    cr_expect_str_eq(json_string_value(json_object_get(o[1], "application")), "office2013");
+    for (size_t i = 0; i < n; i++)
+        json_decref(o[i]);
+    support_result_free(&r);
+}
+
+Test(watch_json, a_dead_port_says_why)
+{
+    struct support_result r = support_runl(&wj, 20000, 0, "watch", "127.0.0.1:1", "--json",
+                                           "--count", "1", "--products", "win10-pro", NULL);
+    cr_assert_eq(r.status, 1, "no count: exit 1");
+    json_t *o[4];
+    size_t n = wj_lines(r.out, o, 4);
+    cr_assert_eq(n, 1, "%s", r.out);
+    cr_expect_str_eq(json_string_value(json_object_get(o[0], "outcome")), "refused");
+    cr_expect(json_is_false(json_object_get(o[0], "success")));
+    cr_expect(json_is_null(json_object_get(o[0], "count")));
+    cr_expect(json_is_null(json_object_get(o[0], "hresult")));
+    cr_expect(strstr(json_string_value(json_object_get(o[0], "detail")), "Connection refused"));
+    json_decref(o[0]);
+    support_result_free(&r);
+}
