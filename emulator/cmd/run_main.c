@@ -18,7 +18,6 @@
 #include "usage.h"
 #include "value_parse.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/thread.h>
 #include <getopt.h>
@@ -262,31 +261,18 @@ static int run_resolve(struct run_ctx *x)
     }
     if (strncmp(text, "dns:", 4) == 0)
         return run_discover(x, text + 4);
-    char hostname[NET_HOST_MAX];
-    uint16_t port;
-    if (net_parse_target(text, KMS_DEFAULT_PORT, hostname, sizeof hostname, &port, x->err,
-                         sizeof x->err)) {
+    snprintf(x->target_desc, sizeof x->target_desc, "%s", text);
+    int rc =
+        net_target_resolve(text, x->opt->dry_run, &x->target, &x->loopback, x->err, sizeof x->err);
+    if (rc == NET_TARGET_BAD) {
         usage_error("run", "--target: %s", x->err);
         return RUN_EXIT_USAGE;
     }
-    if (x->opt->dry_run) {
-        /* The plan is offline: no name is resolved (an address literal still says loopback). */
-        struct in6_addr a6;
-        struct in_addr a4;
-        x->loopback = (inet_pton(AF_INET, hostname, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127) ||
-                      (inet_pton(AF_INET6, hostname, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6));
-        snprintf(x->target_desc, sizeof x->target_desc, "%s", text);
-        return 0;
-    }
-    if (net_resolve(hostname, port, false, &x->target, x->err, sizeof x->err)) {
+    if (rc == NET_TARGET_UNRESOLVED) {
         /* An unresolvable target is unreachable (3), as in probe, coverage and discover. */
         fprintf(stderr, "kmsload run: --target: %s\n", x->err);
         return RUN_EXIT_UNREACHABLE;
     }
-    for (size_t i = 0; i < x->target.n; i++)
-        if (!net_addr_is_loopback((struct sockaddr *)&x->target.addr[i]))
-            x->loopback = false;
-    snprintf(x->target_desc, sizeof x->target_desc, "%s", text);
     return 0;
 }
 

@@ -173,3 +173,28 @@ int net_listen_resolve(const char *const *specs, size_t n, struct net_addrs *out
     }
     return 0;
 }
+
+int net_target_resolve(const char *text, bool offline, struct net_addrs *out, bool *loopback,
+                       char *err, size_t err_len)
+{
+    char hostname[NET_HOST_MAX];
+    uint16_t port;
+    if (net_parse_target(text, KMS_DEFAULT_PORT, hostname, sizeof hostname, &port, err, err_len))
+        return NET_TARGET_BAD;
+    if (offline) {
+        /* No name is resolved (an address literal still says loopback). */
+        struct in6_addr a6;
+        struct in_addr a4;
+        out->n = 0;
+        *loopback = (inet_pton(AF_INET, hostname, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127) ||
+                    (inet_pton(AF_INET6, hostname, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6));
+        return NET_TARGET_OK;
+    }
+    if (net_resolve(hostname, port, false, out, err, err_len))
+        return NET_TARGET_UNRESOLVED;
+    *loopback = true;
+    for (size_t i = 0; i < out->n; i++)
+        if (!net_addr_is_loopback((struct sockaddr *)&out->addr[i]))
+            *loopback = false;
+    return NET_TARGET_OK;
+}
