@@ -120,20 +120,15 @@ static void print_dns(struct watch *w, const char *line)
  * A dns: target: the hosts of this round's SRV answer (a failed lookup keeps the last ones, as
  * clients keep using a host they know). Hosts DNS no longer names are dropped with a line.
  */
-static void refresh_dns_hosts(struct watch *w)
+static void apply_dns_hosts(struct watch *w, enum dns_srv_status ds, const struct dns_srv_set *set,
+                            const char *err)
 {
-    char err[256], line[400];
-    struct dns_srv_query q = {.domain = w->opt->dns_domain,
-                              .dns_server = w->opt->dns_server,
-                              .timeout_us = w->opt->timeout_us};
-    enum dns_srv_status ds;
-    struct dns_srv_set *set = client_dns_lookup(&q, &ds, err, sizeof err);
+    char line[400];
     w->metrics.dns_ok = ds == DNS_SRV_OK;
     if (ds != DNS_SRV_OK) {
         w->dns_failures++;
         snprintf(line, sizeof line, "lookup failed: %.300s", err);
         print_dns(w, line);
-        free(set);
         return;
     }
     bool seen[WATCH_MAX_HOSTS] = {false};
@@ -161,7 +156,6 @@ static void refresh_dns_hosts(struct watch *w)
                        w->metrics.hosts[i].name);
             w->metrics.hosts[i].listed = false;
         }
-    free(set);
     w->metrics.dns_hosts = listed;
     snprintf(line, sizeof line, "%u host%s published", listed, listed == 1 ? "" : "s");
     print_dns(w, line);
@@ -188,17 +182,9 @@ static void ask_target(struct watch *w, struct watch_target *t)
     }
 }
 
-void watch_start_round(struct watch *w)
+/* The round's probes, once its lookup is over. */
+static void ask_all(struct watch *w)
 {
-    if (w->in_flight > 0)
-        return; /* the previous round is still waiting for answers (bounded by --timeout) */
-    if (w->opt->dns_domain) {
-        refresh_dns_hosts(w);
-    } else {
-        struct watch_target *t = &w->targets[0];
-        t->resolved = net_resolve(w->host, w->port, false, &t->addrs, t->resolve_err,
-                                  sizeof t->resolve_err) == 0;
-    }
     unsigned probes = 0;
     for (size_t h = 0; h < w->metrics.n_hosts; h++)
         if (w->metrics.hosts[h].listed)
@@ -213,13 +199,75 @@ void watch_start_round(struct watch *w)
             ask_target(w, &w->targets[h]);
 }
 
+static void on_srv_answer(enum dns_srv_status status, const struct dns_srv_set *set,
+                          const char *err, void *arg)
+{
+    struct watch *w = arg;
+    w->srv_lookup = NULL;
+    apply_dns_hosts(w, status, set, err);
+    ask_all(w);
+}
+
+static void on_addr_answer(int status, const struct net_addrs *addrs, const char *err, void *arg)
+{
+    struct watch_target *t = arg;
+    struct watch *w = t->w;
+    t->lookup = NULL;
+    t->resolved = status == 0;
+    t->addrs = *addrs;
+    snprintf(t->resolve_err, sizeof t->resolve_err, "%s", err);
+    if (--w->addr_lookups == 0)
+        ask_all(w);
+}
+
+void watch_start_round(struct watch *w)
+{
+    /* The previous round still waits for answers or its lookups (each bounded by --timeout). */
+    if (w->in_flight > 0 || w->srv_lookup || w->addr_lookups)
+        return;
+    char err[256];
+    if (w->opt->dns_domain) {
+        struct dns_srv_query q = {.domain = w->opt->dns_domain,
+                                  .dns_server = w->opt->dns_server,
+                                  .timeout_us = w->opt->timeout_us};
+        w->srv_lookup = dns_srv_start(w->base, &q, on_srv_answer, w, err, sizeof err);
+        if (!w->srv_lookup) {
+            struct dns_srv_set none = {.n = 0};
+            on_srv_answer(DNS_SRV_FAILED, &none, err, w);
+        }
+        return;
+    }
+    /* Every HOST target's addresses at once; the probes start when the last lookup ends. The
+     * extra count keeps a lookup that fails to start from ending the wait early. */
+    w->addr_lookups = 1;
+    for (size_t h = 0; h < w->metrics.n_hosts; h++) {
+        struct watch_target *t = &w->targets[h];
+        struct dns_addr_query q = {
+            .host = t->host, .port = t->port, .timeout_us = w->opt->timeout_us};
+        w->addr_lookups++;
+        t->lookup = dns_addr_start(w->base, &q, on_addr_answer, t, err, sizeof err);
+        if (!t->lookup) {
+            struct net_addrs none = {.n = 0};
+            on_addr_answer(-1, &none, err, t);
+        }
+    }
+    if (--w->addr_lookups == 0)
+        ask_all(w);
+}
+
 void watch_cancel_probes(struct watch *w)
 {
-    for (size_t h = 0; h < w->metrics.n_hosts; h++)
+    dns_srv_cancel(w->srv_lookup);
+    w->srv_lookup = NULL;
+    for (size_t h = 0; h < w->metrics.n_hosts; h++) {
+        dns_addr_cancel(w->targets[h].lookup);
+        w->targets[h].lookup = NULL;
         for (size_t a = 0; a < w->metrics.n_apps; a++) {
             client_call_cancel(w->targets[h].probes[a].call);
             w->targets[h].probes[a].call = NULL;
         }
+    }
+    w->addr_lookups = 0;
 }
 
 /* The requests (one per application) from --products; returns 0 or -1 with a message. */
@@ -259,18 +307,28 @@ static void watch_targets_init(struct watch *w, const struct watch_options *o)
         w->metrics.n_hosts = 1;
         w->targets[0].state = &w->metrics.hosts[0];
     } else {
-        char name[WATCH_HOST_NAME_MAX];
-        char err[256];
-        net_parse_target(o->target, KMS_DEFAULT_PORT, w->host, sizeof w->host, &w->port, err,
-                         sizeof err);
-        client_host_name(w->host, w->port, name, sizeof name);
-        snprintf(w->metrics.hosts[0].name, sizeof w->metrics.hosts[0].name, "%s", name);
-        w->metrics.n_hosts = 1;
-        w->metrics.hosts[0].listed = true;
-        struct watch_target *t = &w->targets[0];
-        t->state = &w->metrics.hosts[0];
-        for (size_t a = 0; a < w->metrics.n_apps; a++)
-            t->probes[a] = (struct watch_probe){.w = w, .target = t, .state = &t->state->apps[a]};
+        /* Each HOST[:PORT] its own slot, host label and lookup; the first holds the template. */
+        for (size_t h = 0; h < o->n_targets; h++) {
+            struct watch_target *t = &w->targets[h];
+            struct watch_host_state *hs = &w->metrics.hosts[h];
+            char name[WATCH_HOST_NAME_MAX];
+            char err[256];
+            net_parse_target(o->targets[h], KMS_DEFAULT_PORT, t->host, sizeof t->host, &t->port,
+                             err, sizeof err);
+            client_host_name(t->host, t->port, name, sizeof name);
+            snprintf(hs->name, sizeof hs->name, "%s", name);
+            hs->listed = true;
+            t->state = hs;
+            t->w = w;
+            for (size_t a = 0; a < w->metrics.n_apps; a++) {
+                if (h > 0)
+                    watch_app_state_init(&hs->apps[a], w->metrics.hosts[0].apps[a].application,
+                                         w->metrics.hosts[0].apps[a].product,
+                                         w->metrics.hosts[0].apps[a].required);
+                t->probes[a] = (struct watch_probe){.w = w, .target = t, .state = &hs->apps[a]};
+            }
+        }
+        w->metrics.n_hosts = o->n_targets;
     }
 }
 

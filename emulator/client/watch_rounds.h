@@ -9,6 +9,8 @@
 
 #include "catalog.h"
 #include "client_exchange.h"
+#include "dns_addr.h"
+#include "dns_srv.h"
 #include "net.h"
 #include "probe_set.h"
 #include "watch_metrics.h"
@@ -21,7 +23,9 @@
 /* What to watch, how often: the command line of `kmsload watch`, checked but not acted on. */
 struct watch_options {
     bool help;
-    const char *target;       /* HOST[:PORT] or dns:DOMAIN as given; NULL: /probe alone */
+    const char *target; /* HOST[:PORT] or dns:DOMAIN as given; NULL: /probe alone */
+    const char *targets[WATCH_MAX_HOSTS]; /* every HOST[:PORT] given (target is the first) */
+    size_t n_targets;
     const char *dns_domain;   /* dns:DOMAIN: DOMAIN (points into target); NULL otherwise */
     const char *dns_server;   /* --dns-server; NULL: the system's resolvers */
     const char *metrics;      /* --metrics [ADDR:]PORT (checked); NULL: none */
@@ -51,6 +55,10 @@ struct watch_probe {
 
 /* One watched host: where it is and its probes (parallel to the metrics' host states). */
 struct watch_target {
+    struct watch *w;
+    char host[NET_HOST_MAX]; /* a HOST[:PORT] target, looked up each round */
+    uint16_t port;
+    struct dns_addr_pending *lookup; /* this round's, until it ends */
     struct watch_host_state *state;
     struct net_addrs addrs;
     bool resolved;
@@ -62,14 +70,16 @@ struct watch_target {
 struct watch {
     const struct watch_options *opt;
     struct event_base *base;
-    char host[NET_HOST_MAX]; /* a HOST[:PORT] target */
-    uint16_t port;
     struct net_client_params params; /* addrs set per probe */
     struct kms_request requests[WATCH_MAX_APPS];
     struct guid cmid; /* this machine's probe CMID (or --cmid-seed's) */
     struct watch_metrics metrics;
     struct watch_target targets[WATCH_MAX_HOSTS];
     char dns_line[400]; /* the last DNS problem printed */
+    /* The round's lookup on the loop (dns: SRV records, or HOST's addresses), NULL when none:
+     * the loop keeps serving /metrics and signals while a DNS server is slow or silent. */
+    struct dns_srv_pending *srv_lookup;
+    unsigned addr_lookups; /* HOST targets' lookups not ended yet */
     unsigned in_flight;
     unsigned long rounds;
     /* Over every round: probes ended, those without a count (refused, no answer), and dns:
@@ -84,9 +94,10 @@ struct watch_names {
     struct probe_set set;
 };
 
-/* Starts a round (unless the last one still waits for answers): a dns: target is looked up
- * again, then every application of every listed host is asked. Breaks the loop (loopexit) after
- * opt->max_rounds rounds. */
+/* Starts a round (unless the last one still waits for answers or its lookup): the target is
+ * looked up again on the loop (a dns: target's SRV records, a HOST's addresses), then every
+ * application of every listed host is asked. Breaks the loop (loopexit) after opt->max_rounds
+ * rounds. */
 void watch_start_round(struct watch *w);
 /* The requests (one per application of o->products, with this machine's probe CMID or
  * --cmid-seed's) and the hosts watched; names keeps the product names. 0, or -1 with a message
@@ -96,7 +107,7 @@ int watch_setup(struct watch *w, const struct watch_options *o, const struct cat
 /* Rounds on w->base every opt->interval_us, the first at once, until the loop is broken (a
  * signal) or opt->max_rounds. 0, or -1 with a message (out of memory). */
 int watch_run(struct watch *w, char *err, size_t err_len);
-/* Drops the requests still in flight (shutting down). */
+/* Drops the lookup and the requests still in flight (shutting down). */
 void watch_cancel_probes(struct watch *w);
 
 #endif

@@ -169,9 +169,11 @@ static void ask_addresses(struct dns_srv_pending *p)
 static void on_step(void *arg, bool timed_out)
 {
     struct dns_srv_pending *p = arg;
-    char err[512];
-    if (!p->srv_done) {
-        if (!timed_out)
+    char err[640];
+    if (!p->srv_done || p->srv_status == ARES_ETIMEOUT) {
+        /* Nothing within the deadline, or c-ares' tries (spread within it) all went unanswered:
+         * the same thing, said the same way. */
+        if (!p->srv_done && !timed_out)
             return;
         snprintf(err, sizeof err, "%s: no answer from %s within %lld ms", p->set.name,
                  p->server_text, (long long)(p->timeout_us / 1000));
