@@ -32,7 +32,8 @@ struct watch_options {
     int64_t interval_us;      /* --interval (default 5 min) */
     int64_t timeout_us;       /* --timeout, per request and for DNS (default 10 s) */
     unsigned long max_rounds; /* --count; 0: until stopped */
-    const char *products;     /* --products LIST (checked against the catalogue at execution) */
+    const char *products;     /* --products LIST (checked against the catalogue at execution);
+                                 NULL: from what each host covers */
     const char *cmid_seed;    /* --cmid-seed; NULL: /etc/machine-id */
     const char *catalog_file;
     const char *modules_file; /* --modules: /probe modules beyond the built-in ones */
@@ -42,6 +43,7 @@ struct watch_options {
 };
 
 struct watch;
+struct watch_names;
 
 /* One application's probe of one host. */
 struct watch_probe {
@@ -49,6 +51,8 @@ struct watch_probe {
     struct watch_target *target;
     struct watch_app_state *state;
     struct client_call *call; /* in flight, or NULL */
+    unsigned rank;            /* automatic products: the candidate asked (0: the default) */
+    bool settled;             /* automatic products: the candidate is chosen for good */
     char last_line[400];      /* what was printed last */
     char last_key[400];       /* what a change is judged on: the line, less a failure's detail */
 };
@@ -73,6 +77,8 @@ struct watch {
     struct net_client_params params; /* addrs set per probe */
     struct kms_request requests[WATCH_MAX_APPS];
     struct guid cmid; /* this machine's probe CMID (or --cmid-seed's) */
+    const struct watch_names *names;
+    bool auto_products; /* no --products: each host's products from what it covers */
     struct watch_metrics metrics;
     struct watch_target targets[WATCH_MAX_HOSTS];
     char dns_line[400]; /* the last DNS problem printed */
@@ -92,6 +98,10 @@ struct watch {
  * point here (the catalogue is freed once the requests are built). */
 struct watch_names {
     struct probe_set set;
+    /* Without --products: the next candidates per application, tried in order while the host
+     * answers 0xC004F042 (its keys do not cover the product). */
+    struct probe_set alts[PROBE_SET_CANDIDATE_RANKS];
+    size_t n_alts;
 };
 
 /* Starts a round (unless the last one still waits for answers or its lookup): the target is

@@ -52,8 +52,12 @@ const char watch_usage[] =
     "      --timeout DUR         per-request timeout, and the DNS lookup's (default 10s; -t DUR\n"
     "                            still works, deprecated)\n"
     "      --products LIST       what to request, one per application, comma-separated catalogue\n"
-    "                            editions or groups (default "
-    "win10-pro,office2010,office2016-proplus)\n"
+    "                            editions or groups. Default: from what each host covers:\n"
+    "                            win10-pro and office2016-proplus, and where the host's keys\n"
+    "                            refuse one (0xC004F042) the next its keys activate (Windows\n"
+    "                            Server 2025..2016, Windows 8, 7; Office 2019..2024, 2013),\n"
+    "                            kept from then on; never the retired Office 2010, whose\n"
+    "                            count would stay below its threshold and fire count alerts\n"
     "      --cmid-seed TEXT      derive the client machine ID from TEXT instead of "
     "/etc/machine-id\n"
     "                            (else the host name); give one in containers, whose ID changes\n"
@@ -245,7 +249,7 @@ int watch_options_parse(int argc, char **argv, struct watch_options *o, char *er
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
-    o->products = PROBE_SET_DEFAULT_PRODUCTS;
+    o->products = NULL; /* from what each host covers */
     o->interval_us = 300000000;
     o->timeout_us = 10000000;
     int c;
@@ -280,7 +284,8 @@ static void announce(const struct watch *w, const struct metrics_http *http)
         fprintf(f, "%s%s", h ? ", " : "", o->dns_domain ? o->target : w->metrics.hosts[h].name);
     fprintf(f, " every %s, CMID %s;", every, g);
     for (size_t i = 0; i < w->metrics.n_apps; i++)
-        fprintf(f, "%s %s as %s", i ? "," : "", apps[i].application, apps[i].product);
+        fprintf(f, "%s %s as %s%s", i ? "," : "", apps[i].application, apps[i].product,
+                w->auto_products ? " (or what the host covers)" : "");
     fprintf(f, "\n");
     if (http)
         fprintf(f, "kmsload watch: metrics on %s\n", metrics_http_url(http));

@@ -127,3 +127,47 @@ Test(watch_json, several_targets_each_under_its_own_host)
     cr_expect(strstr(r.err, "a dns: target is watched alone") != NULL, "%s", r.err);
     support_result_free(&r);
 }
+
+/* The product a JSON line says host asked for application. */
+static const char *wj_product(json_t **o, size_t n, const char *host, const char *app)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(json_string_value(json_object_get(o[i], "host")), host) == 0 &&
+            strcmp(json_string_value(json_object_get(o[i], "application")), app) == 0)
+            return json_string_value(json_object_get(o[i], "product"));
+    return "";
+}
+
+Test(watch_json, default_products_from_what_each_host_covers)
+{
+    /* A Windows Server 2019 + Office LTSC 2021 host, and one with an Office 2024 key only. */
+    struct support_host mixed, office;
+    support_host_start(&wj, &mixed, (const char *const[]){"--host-key", "ws2019,office2021", NULL});
+    support_host_start(&wj, &office, (const char *const[]){"--host-key", "office2024", NULL});
+    struct support_result r =
+        support_runl(&wj, 20000, 0, "watch", mixed.target, office.target, "--json", "--count", "2",
+                     "--interval", "1s", "--cmid-seed", "auto", NULL);
+    cr_assert_eq(r.status, 1, "the Office-only host has no Windows key: %s", r.err);
+    json_t *o[16];
+    size_t n = wj_lines(r.out, o, 16);
+    cr_assert_eq(n, 8, "2 rounds x 2 hosts x 2 applications: one line per probe");
+    cr_expect_str_eq(wj_product(o, n, mixed.target, "windows"), "win10-pro");
+    cr_expect_str_eq(wj_product(o, n, mixed.target, "office2013"), "office2021-proplus");
+    cr_expect_str_eq(wj_product(o, n, office.target, "office2013"), "office2024-proplus");
+    /* Nothing covers Windows there: the refusal of the default product, not of the last one
+     * tried. */
+    cr_expect_str_eq(wj_product(o, n, office.target, "windows"), "win10-pro");
+    for (size_t i = 0; i < n; i++) {
+        const char *host = json_string_value(json_object_get(o[i], "host"));
+        const char *app = json_string_value(json_object_get(o[i], "application"));
+        bool covered = strcmp(host, mixed.target) == 0 || strcmp(app, "office2013") == 0;
+        cr_expect_eq(json_is_true(json_object_get(o[i], "success")), covered, "%s %s", host, app);
+        /* The candidates share the watcher's CMID: one client per application, every round. */
+        if (covered)
+            cr_expect_eq(json_integer_value(json_object_get(o[i], "count")), 1, "%s %s", host, app);
+        cr_expect(
+            strcmp(json_string_value(json_object_get(o[i], "product")), "office2010-proplus") != 0);
+        json_decref(o[i]);
+    }
+    support_result_free(&r);
+}
