@@ -13,6 +13,8 @@ void coverage_print_text(FILE *f, const char *host_name, uint16_t port, const st
     fprintf(f, "kmsload coverage %s:%u\n", host_name, port);
     fprintf(f, "host OS:      %s\n", host);
     fprintf(f, "host keys:    %s\n", keys);
+    if (cv->clock != COVERAGE_CLOCK_NOT_ASKED)
+        fprintf(f, "clock:        %s\n", coverage_clock_text(cv->clock));
     if (cv->n_unexplained) {
         fprintf(f, "also:         activates");
         for (size_t i = 0; i < cv->n_unexplained; i++)

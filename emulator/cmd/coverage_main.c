@@ -142,7 +142,8 @@ int coverage_execute(const struct coverage_options *o)
         return 1;
     }
     coverage_init(cv, &cat);
-    struct coverage_probe_options popt = {.addrs = &addrs, .timeout_us = o->timeout_us};
+    struct coverage_probe_options popt = {
+        .addrs = &addrs, .timeout_us = o->timeout_us, .check_clock = true};
     client_session_options_default(&popt.exchange);
     if (net_resolve(o->host, o->port, false, &addrs, err, sizeof err) ||
         coverage_probe(&cat, &popt, cv, err, sizeof err)) {
