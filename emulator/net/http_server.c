@@ -1,5 +1,6 @@
 #include "http_server.h"
 
+#include "conn_list.h"
 #include "net.h"
 #include "net_socket.h"
 
@@ -40,10 +41,10 @@ struct http_conn {
     struct bufferevent *bev;
     struct event *timer; /* idle or head deadline, or the closing grace period */
     enum conn_state state;
-    unsigned requests;             /* answered on this connection */
-    struct http_request req;       /* the one in the handler's hands (state CONN_HANDLING) */
-    char *head;                    /* max_head + 1 bytes: the request head being handled */
-    struct http_conn *prev, *next; /* latest activity first */
+    unsigned requests;       /* answered on this connection */
+    struct http_request req; /* the one in the handler's hands (state CONN_HANDLING) */
+    char *head;              /* max_head + 1 bytes: the request head being handled */
+    struct conn_link link;   /* in the server's connections, by activity */
 };
 
 struct http_server {
@@ -53,7 +54,7 @@ struct http_server {
     void *arg;
     struct evconnlistener *listener;
     struct sockaddr_storage bound;
-    struct http_conn *conns, *idlest;
+    struct conn_list conns;
     struct http_server_stats stats;
     unsigned configured_cap; /* from the configuration and the open-file limit */
     struct event *resume_accepting;
@@ -85,30 +86,9 @@ static uint64_t mono_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static void conn_unlink(struct http_conn *c)
+static struct http_conn *conn_of(struct conn_link *link)
 {
-    struct http_server *srv = c->srv;
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        srv->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    else
-        srv->idlest = c->prev;
-    c->prev = c->next = NULL;
-}
-
-static void conn_link_first(struct http_conn *c)
-{
-    struct http_server *srv = c->srv;
-    c->prev = NULL;
-    c->next = srv->conns;
-    if (srv->conns)
-        srv->conns->prev = c;
-    else
-        srv->idlest = c;
-    srv->conns = c;
+    return link ? CONN_LIST_ENTRY(link, struct http_conn, link) : NULL;
 }
 
 static void conn_free(struct http_conn *c)
@@ -119,8 +99,8 @@ static void conn_free(struct http_conn *c)
         c->req.abandon = NULL;
         fn(c->req.abandon_arg);
     }
-    conn_unlink(c);
-    srv->stats.open--;
+    conn_list_remove(&srv->conns, &c->link);
+    srv->stats.open = srv->conns.count;
     if (srv->stats.cap < srv->configured_cap && srv->stats.open < srv->stats.cap / 2)
         srv->stats.cap = srv->configured_cap; /* the load went down: learn again if need be */
     if (c->timer)
@@ -138,13 +118,17 @@ static void conn_free(struct http_conn *c)
  */
 static struct http_conn *eviction_victim(struct http_server *srv)
 {
-    for (struct http_conn *c = srv->idlest; c; c = c->prev)
+    for (struct conn_link *l = srv->conns.idlest; l; l = l->newer) {
+        struct http_conn *c = conn_of(l);
         if (c->requests == 0 && (c->state == CONN_IDLE || c->state == CONN_HEAD))
             return c;
-    for (struct http_conn *c = srv->idlest; c; c = c->prev)
+    }
+    for (struct conn_link *l = srv->conns.idlest; l; l = l->newer) {
+        struct http_conn *c = conn_of(l);
         if (c->state == CONN_IDLE || c->state == CONN_HEAD || c->state == CONN_CLOSING)
             return c;
-    return srv->idlest;
+    }
+    return conn_of(srv->conns.idlest);
 }
 
 static void arm_timer(struct http_conn *c, const struct timeval *tv)
@@ -407,8 +391,7 @@ static void on_write(struct bufferevent *bev, void *arg)
     }
     bufferevent_set_timeouts(c->bev, NULL, NULL);
     c->state = CONN_IDLE;
-    conn_unlink(c);
-    conn_link_first(c);
+    conn_list_touch(&c->srv->conns, &c->link);
     arm_timer(c, &c->srv->cfg.idle_timeout);
     bufferevent_enable(c->bev, EV_READ);
     process_input(c); /* a pipelined request already read */
@@ -543,7 +526,7 @@ static void on_accept_error(struct evconnlistener *listener, void *arg)
     srv->stats.accept_pauses++;
     srv->failures_unreported++;
     bool out_of_fds = e == EMFILE || e == ENFILE;
-    if (out_of_fds && srv->conns) {
+    if (out_of_fds && srv->conns.idlest) {
         srv->stats.evicted++;
         conn_free(eviction_victim(srv));
         srv->stats.cap = srv->stats.open > 0 ? srv->stats.open : 1;
@@ -576,7 +559,7 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
     struct http_server *srv = arg;
     (void)listener, (void)sa, (void)socklen;
     srv->stats.connections++;
-    if (srv->stats.open >= srv->stats.cap && srv->conns) {
+    if (srv->stats.open >= srv->stats.cap && srv->conns.idlest) {
         srv->stats.evicted++;
         conn_free(eviction_victim(srv));
         /* Full: one newcomer per loop iteration, so the connections just admitted get their
@@ -607,8 +590,8 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
         return;
     }
     c->state = CONN_IDLE;
-    conn_link_first(c);
-    srv->stats.open++;
+    conn_list_add(&srv->conns, &c->link);
+    srv->stats.open = srv->conns.count;
     /* Reading stops once a head's worth is buffered: memory per connection stays bounded
      * however much the client sends. */
     bufferevent_setwatermark(c->bev, EV_READ, 0, srv->cfg.max_head);
@@ -640,6 +623,7 @@ struct http_server *http_server_start(struct event_base *base, const struct sock
     }
     srv->base = base;
     srv->cfg = *cfg;
+    conn_list_init(&srv->conns);
     if (srv->cfg.max_head < 64)
         srv->cfg.max_head = 64;
     if (srv->cfg.max_requests == 0)
@@ -694,8 +678,8 @@ void http_server_stop(struct http_server *srv)
         return;
     if (srv->listener)
         evconnlistener_free(srv->listener);
-    while (srv->conns)
-        conn_free(srv->conns);
+    while (srv->conns.latest)
+        conn_free(conn_of(srv->conns.latest));
     if (srv->resume_accepting)
         event_free(srv->resume_accepting);
     free(srv);

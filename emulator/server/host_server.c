@@ -1,5 +1,6 @@
 #include "host_server.h"
 
+#include "conn_list.h"
 #include "host_session.h"
 #include "net_socket.h"
 
@@ -36,7 +37,7 @@ struct host_conn {
     uint64_t pdu_deadline_us; /* monotonic time a partial PDU must be whole by; 0: none */
     bool timer_is_deadline;   /* io's timeout was set from pdu_deadline_us, not the idle timeout */
     char peer[NET_ADDR_TEXT];
-    struct host_conn *prev, *next; /* most recently active first */
+    struct conn_link link; /* in the server's connections, by activity */
 };
 
 struct host_server {
@@ -46,8 +47,7 @@ struct host_server {
     struct evconnlistener *listeners[HOST_SERVER_MAX_LISTENERS];
     struct sockaddr_storage bound[HOST_SERVER_MAX_LISTENERS];
     size_t n_listeners;
-    struct host_conn *conns, *idlest; /* head: latest activity; idlest: the tail */
-    unsigned n_conns;
+    struct conn_list conns;
     unsigned fd_cap; /* connections that fit the descriptors left, learnt from EMFILE; 0: none */
     struct pcg32 fault_rng;
     struct event *resume_accepting; /* timer ending a pause after accept() failed */
@@ -92,47 +92,16 @@ static uint16_t sockaddr_port(const struct sockaddr *sa)
     return ntohs(((const struct sockaddr_in *)sa)->sin_port);
 }
 
-static void conn_unlink(struct host_conn *c)
+static struct host_conn *idlest_conn(const struct host_server *srv)
 {
-    struct host_server *srv = c->srv;
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        srv->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    else
-        srv->idlest = c->prev;
-    c->prev = c->next = NULL;
-}
-
-static void conn_link_first(struct host_conn *c)
-{
-    struct host_server *srv = c->srv;
-    c->prev = NULL;
-    c->next = srv->conns;
-    if (srv->conns)
-        srv->conns->prev = c;
-    else
-        srv->idlest = c;
-    srv->conns = c;
-}
-
-/* The connection just showed activity: it is the last one to close when the host is full. */
-static void conn_touch(struct host_conn *c)
-{
-    if (c->srv->conns != c) {
-        conn_unlink(c);
-        conn_link_first(c);
-    }
+    return srv->conns.idlest ? CONN_LIST_ENTRY(srv->conns.idlest, struct host_conn, link) : NULL;
 }
 
 static void conn_free(struct host_conn *c)
 {
     struct host_server *srv = c->srv;
-    conn_unlink(c);
-    srv->n_conns--;
-    if (srv->fd_cap && srv->n_conns < srv->fd_cap / 2)
+    conn_list_remove(&srv->conns, &c->link);
+    if (srv->fd_cap && srv->conns.count < srv->fd_cap / 2)
         srv->fd_cap = 0; /* the load went down: descriptors may be back, learn again if not */
     if (c->delay)
         event_free(c->delay);
@@ -326,7 +295,7 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
         conn_free(c); /* EOF or error: the connection is over */
         return;
     }
-    conn_touch(c);
+    conn_list_touch(&c->srv->conns, &c->link);
     if (c->stalled) {
         c->in_len = 0;
         return;
@@ -368,12 +337,12 @@ static void on_accept_error(struct evconnlistener *listener, void *arg)
     srv->host->stats.accept_pauses++;
     srv->pauses_unreported++;
     bool out_of_fds = e == EMFILE || e == ENFILE;
-    if (out_of_fds && srv->idlest) {
+    if (out_of_fds && srv->conns.idlest) {
         srv->host->stats.connections_rejected++;
-        conn_free(srv->idlest);
+        conn_free(idlest_conn(srv));
         /* From now on admit only this many, so the next client's accept() finds the descriptor
          * just freed and another closes to make room (as when --max-connections is reached). */
-        srv->fd_cap = srv->n_conns > 0 ? srv->n_conns : 1;
+        srv->fd_cap = srv->conns.count > 0 ? srv->conns.count : 1;
     }
     set_accepting(srv, false);
     evtimer_add(srv->resume_accepting, &srv->cfg.accept_pause);
@@ -404,9 +373,9 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
     unsigned cap = srv->cfg.max_connections;
     if (srv->fd_cap && srv->fd_cap < cap)
         cap = srv->fd_cap;
-    if (srv->n_conns >= cap && srv->idlest) {
+    if (srv->conns.count >= cap && srv->conns.idlest) {
         srv->host->stats.connections_rejected++;
-        conn_free(srv->idlest);
+        conn_free(idlest_conn(srv));
     }
     struct host_conn *c = malloc(sizeof *c);
     if (!c) {
@@ -420,7 +389,6 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
     c->stalled = false;
     c->pdu_deadline_us = 0;
     c->timer_is_deadline = false;
-    c->prev = c->next = NULL;
     c->srv = srv;
     c->fd = fd;
     c->io = event_new(srv->base, fd, EV_READ | EV_PERSIST, on_io, c);
@@ -436,8 +404,7 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
         if (srv->listeners[i] == listener)
             port = sockaddr_port((const struct sockaddr *)&srv->bound[i]);
     host_session_init(&c->session, port);
-    conn_link_first(c);
-    srv->n_conns++;
+    conn_list_add(&srv->conns, &c->link);
     event_add(c->io, &srv->cfg.idle_timeout);
 }
 
@@ -453,6 +420,7 @@ struct host_server *host_server_start(struct event_base *base, struct kms_host *
     srv->base = base;
     srv->host = host;
     srv->cfg = *cfg;
+    conn_list_init(&srv->conns);
     pcg32_seed(&srv->fault_rng, host->cfg.seed, 0x6661756c74);
     srv->resume_accepting = evtimer_new(base, on_resume_accepting, srv);
     if (!srv->resume_accepting) {
@@ -514,7 +482,7 @@ uint16_t host_server_port(const struct host_server *srv)
 
 unsigned host_server_open_connections(const struct host_server *srv)
 {
-    return srv->n_conns;
+    return srv->conns.count;
 }
 
 void host_server_stop(struct host_server *srv)
@@ -523,8 +491,8 @@ void host_server_stop(struct host_server *srv)
         return;
     for (size_t i = 0; i < srv->n_listeners; i++)
         evconnlistener_free(srv->listeners[i]);
-    while (srv->conns)
-        conn_free(srv->conns);
+    while (srv->conns.latest)
+        conn_free(CONN_LIST_ENTRY(srv->conns.latest, struct host_conn, link));
     if (srv->resume_accepting)
         event_free(srv->resume_accepting);
     free(srv);
