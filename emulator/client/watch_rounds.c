@@ -235,8 +235,10 @@ void watch_start_round(struct watch *w)
             on_srv_answer(DNS_SRV_FAILED, &none, err, w);
         }
     } else {
-        struct dns_addr_query q = {
-            .host = w->host, .port = w->port, .timeout_us = w->opt->timeout_us};
+        struct dns_addr_query q = {.host = w->host,
+                                   .port = w->port,
+                                   .dns_server = w->opt->dns_server,
+                                   .timeout_us = w->opt->timeout_us};
         w->addr_lookup = dns_addr_start(w->base, &q, on_addr_answer, w, err, sizeof err);
         if (!w->addr_lookup) {
             struct net_addrs none = {.n = 0};

@@ -56,8 +56,8 @@ const char watch_usage[] =
     "      --cmid-seed TEXT      derive the client machine ID from TEXT instead of "
     "/etc/machine-id\n"
     "                            (else the host name); give one in containers, whose ID changes\n"
-    "      --dns-server ADDR[:PORT]  for dns: targets and /probe's names, ask this DNS server\n"
-    "                            (default: the system's)\n"
+    "      --dns-server ADDR[:PORT]  for dns: targets, a HOST name and /probe's names, ask this\n"
+    "                            DNS server (default: the system's)\n"
     "      --catalog FILE        product catalogue (default: $KMSLOAD_PRODUCTS, installed, "
     "built-in)\n"
     "  -h, --help                show this help\n"
@@ -219,8 +219,6 @@ int watch_options_parse(int argc, char **argv, struct watch_options *o, char *er
         if (net_parse_target(o->target, KMS_DEFAULT_PORT, host, sizeof host, &port, why,
                              sizeof why))
             return usage_set(err, err_len, "%s", why);
-        if (o->dns_server)
-            return usage_set(err, err_len, "--dns-server applies to dns:DOMAIN targets only");
     }
     return 0;
 }
