@@ -289,6 +289,41 @@ static bool epid_fits(const struct catalog *cat, const struct epid *e, size_t km
     return false;
 }
 
+/* Whether host key c activates Windows (the application every Windows KMS ID counts in). */
+static bool activates_windows(const struct catalog *cat, const struct catalog_csvlk *c)
+{
+    for (size_t i = 0; i < c->n_activates; i++)
+        if (strcmp(cat->apps[cat->kms[c->activates[i]].app].key, "windows") == 0)
+            return true;
+    return false;
+}
+
+/*
+ * Mutually exclusive keys: a KMS host holds one Windows host key (installing another with
+ * slmgr /ipk replaces it; each key already activates its predecessors' groups), while Office
+ * keys, one per version, sit side by side. Windows groups that no single Windows key activates
+ * together cannot come from one genuine host.
+ */
+static void exclusive_windows_keys(struct coverage *cv, const struct catalog *cat)
+{
+    char names[400];
+    size_t len = 0, n = 0;
+    for (size_t i = 0; i < cv->matched.n; i++) {
+        const struct catalog_csvlk *k = &cat->csvlks[cv->matched.key[i]];
+        if (!activates_windows(cat, k))
+            continue;
+        n++;
+        if (len < sizeof names)
+            len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", len ? " and " : "",
+                                    k->name);
+    }
+    if (n > 1)
+        finding(cv, "exclusive-keys",
+                "the Windows groups it activates need %zu Windows host keys (%s), but a KMS host "
+                "holds one: installing another replaces it",
+                n, names);
+}
+
 static void find_impossible(struct coverage *cv, const struct catalog *cat)
 {
     cv->n_findings = 0;
@@ -319,6 +354,7 @@ static void find_impossible(struct coverage *cv, const struct catalog *cat)
                     "and key range activates it",
                     cat->kms[g->kms].name, e.group, e.key_id);
     }
+    exclusive_windows_keys(cv, cat);
     for (size_t i = 0; i < cv->n_unexplained; i++)
         finding(cv, "unexplained",
                 "%s was activated, but no host key the other answers match "

@@ -39,7 +39,7 @@ struct coverage_group {
 #define COVERAGE_MAX_FINDINGS 16
 
 struct coverage_finding {
-    const char *kind; /* "key-os", "epid-key", "unexplained", "no-build" */
+    const char *kind; /* "key-os", "epid-key", "exclusive-keys", "unexplained", "no-build" */
     char reason[320];
 };
 

@@ -127,6 +127,7 @@ void check_thresholds_activation(struct check_thresholds *t, const struct probe_
         r->lo = set->required[i];
         snprintf(r->text, sizeof r->text, "%u:", set->required[i]);
     }
+    t->activation = true;
 }
 
 /* Appends to a fixed buffer, never past it. */
@@ -142,12 +143,50 @@ static void put(char *out, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Automatic products: application i's candidates, one at a time, while the host's keys refuse
+ * them; the first answer that is not that refusal replaces out, and product names what was
+ * asked. */
+static void try_candidates(const struct check_options *o, size_t i, const struct net_addrs *addrs,
+                           const struct net_client_params *params, struct client_outcome *out,
+                           const char **product, unsigned *required)
+{
+    for (size_t r = 0; r < o->n_alts; r++) {
+        if (out->result.outcome != KMS_OUTCOME_HOST_ERROR ||
+            out->result.hresult != PROBE_SET_NOT_COVERED)
+            return;
+        const struct probe_set *alt = &o->alts[r];
+        for (size_t k = 0; k < alt->n; k++) {
+            if (strcmp(alt->app[k], o->set->app[i]) != 0)
+                continue;
+            struct kms_request req = alt->requests[k];
+            client_request_stamp(&req, 0);
+            struct client_batch_item item = {.addrs = addrs, .req = &req};
+            char why[128];
+            if (client_exchange_batch(&item, 1, params, why, sizeof why) == 0 &&
+                !(item.out.result.outcome == KMS_OUTCOME_HOST_ERROR &&
+                  item.out.result.hresult == PROBE_SET_NOT_COVERED)) {
+                *out = item.out;
+                *product = alt->product[k];
+                *required = alt->required[k];
+                return;
+            }
+        }
+    }
+}
+
 /* The status of one application's answer, and its words in the status line. */
 static enum check_status judge(const struct check_options *o, size_t i,
-                               const struct client_outcome *out, char *words, size_t cap)
+                               const struct client_outcome *out, const char *product,
+                               unsigned required, const struct check_range *warning, char *words,
+                               size_t cap)
 {
     const struct client_session_result *r = &out->result;
     const char *app = o->set->app[i];
+    char named[160];
+    if (product) { /* not the default product: say which one answered */
+        snprintf(named, sizeof named, "%s (%s)", app, product);
+        app = named;
+    }
     if (kms_outcome_has_count(r->outcome)) {
         unsigned count = r->response.count;
         enum check_status s = CHECK_OK;
@@ -155,12 +194,12 @@ static enum check_status judge(const struct check_options *o, size_t i,
         if (check_range_alerts(&o->critical->range[i], count)) {
             s = CHECK_CRITICAL;
             why = " (critical)";
-        } else if (check_range_alerts(&o->warning->range[i], count)) {
+        } else if (check_range_alerts(warning, count)) {
             s = CHECK_WARNING;
             why = " (warning)";
         }
         snprintf(words, cap, "%s count %u%s%s", app, count,
-                 count < o->set->required[i] ? " below the activation threshold" : "", why);
+                 count < required ? " below the activation threshold" : "", why);
         return s;
     }
     if (r->outcome == KMS_OUTCOME_HOST_ERROR)
@@ -206,9 +245,18 @@ enum check_status check_host(const struct check_options *o, char *line, size_t c
     enum check_status worst = CHECK_OK;
     char text[1024] = "", perf[1024] = "";
     for (size_t i = 0; i < set->n; i++) {
-        const struct client_outcome *out = &items[i].out;
+        struct client_outcome *out = &items[i].out;
+        const char *product = NULL;
+        unsigned required = set->required[i];
+        try_candidates(o, i, &addrs, &params, out, &product, &required);
+        /* The default warning follows the product that answered (a server edition needs 5). */
+        struct check_range warning = o->warning->range[i];
+        if (o->warning->activation) {
+            warning.lo = required;
+            snprintf(warning.text, sizeof warning.text, "%u:", required);
+        }
         char words[320];
-        enum check_status s = judge(o, i, out, words, sizeof words);
+        enum check_status s = judge(o, i, out, product, required, &warning, words, sizeof words);
         if (s > worst)
             worst = s;
         put(text, sizeof text, "%s%s", i ? ", " : "", words);
@@ -217,8 +265,8 @@ enum check_status check_host(const struct check_options *o, char *line, size_t c
             put(perf, sizeof perf, "%s%s_count=%u;%s;%s;0", i ? " " : "", set->app[i],
                 out->result.response.count, o->warning->range[i].text, o->critical->range[i].text);
         else
-            put(perf, sizeof perf, "%s%s_count=U;%s;%s;0", i ? " " : "", set->app[i],
-                o->warning->range[i].text, o->critical->range[i].text);
+            put(perf, sizeof perf, "%s%s_count=U;%s;%s;0", i ? " " : "", set->app[i], warning.text,
+                o->critical->range[i].text);
         put(perf, sizeof perf, " %s_time=%.6fs;;;0", set->app[i], (double)out->elapsed_us / 1e6);
     }
     snprintf(line, cap, "KMS %s - %s: %s | %s", check_status_name(worst), name, text, perf);

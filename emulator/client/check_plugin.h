@@ -35,6 +35,7 @@ bool check_range_alerts(const struct check_range *r, double v);
 /* One range per application of a set. */
 struct check_thresholds {
     struct check_range range[PROBE_SET_MAX_APPS];
+    bool activation; /* check_thresholds_activation's: follows the product actually asked */
 };
 
 /*
@@ -51,6 +52,10 @@ void check_thresholds_activation(struct check_thresholds *t, const struct probe_
 struct check_options {
     const char *host; /* HOST[:PORT], checked */
     const struct probe_set *set;
+    /* Automatic products (no --products): where the host refuses an application's product
+     * with PROBE_SET_NOT_COVERED, these candidates are asked in order (n_alts 0: none). */
+    const struct probe_set *alts;
+    size_t n_alts;
     const struct check_thresholds *warning, *critical;
     int64_t timeout_us; /* per exchange (all run at once) */
 };

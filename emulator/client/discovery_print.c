@@ -78,6 +78,16 @@ void discovery_print_text(FILE *f, const struct discovery *d, const struct disco
         fprintf(f, "%s%s:%u coverage: %s; host keys %s; refuses %s\n", i ? "" : "\n",
                 hosts[i].rec->target, hosts[i].rec->port, os, keys[0] ? keys : "none matched",
                 refused[0] ? refused : "nothing");
+        /* The same verdict as kmsload coverage: could a genuine host have answered so? */
+        if (cv->genuine)
+            fprintf(f, "  genuine: yes, a genuine host can answer so\n");
+        else
+            fprintf(f,
+                    "  genuine: no, not what a genuine host answers (an emulator or a "
+                    "misconfigured host)%s\n",
+                    cv->n_findings ? ":" : "");
+        for (size_t k = 0; k < cv->n_findings; k++)
+            fprintf(f, "    - %s\n", cv->findings[k].reason);
     }
     if (warnings) {
         fprintf(f, "\n%u warning%s:\n", warnings, warnings == 1 ? "" : "s");
@@ -109,6 +119,15 @@ static json_t *coverage_json(const struct coverage *cv, const struct catalog *ca
     json_object_set_new(jc, "host_keys", jk);
     json_object_set_new(jc, "activated", jact);
     json_object_set_new(jc, "refused", jref);
+    json_object_set_new(jc, "genuine", json_boolean(cv->genuine));
+    json_t *jf = json_array();
+    for (size_t k = 0; k < cv->n_findings; k++) {
+        json_t *one = json_object();
+        json_object_set_new(one, "kind", json_string(cv->findings[k].kind));
+        json_object_set_new(one, "reason", json_string(cv->findings[k].reason));
+        json_array_append_new(jf, one);
+    }
+    json_object_set_new(jc, "findings", jf);
     return jc;
 }
 

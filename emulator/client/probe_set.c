@@ -13,6 +13,18 @@
 /* A modules file is a few lines: anything larger is not one. */
 #define PROBE_MODULES_FILE_MAX (64 * 1024)
 
+/* Newer servers first (a server key activates the clients and servers before it), then older
+ * clients; Office from 2019 on, then 2013. Never Office 2010 (retired: its count stays at the
+ * probe's own 1 and count alerts fire). */
+const char *const probe_set_candidates[PROBE_SET_CANDIDATE_RANKS] = {
+    "ws2025-std,office2019-proplus",
+    "ws2022-std,office2021-proplus",
+    "ws2019-std,office2024-proplus",
+    "ws2016-std,office2013-proplus",
+    "win8-pro",
+    "win7-pro",
+};
+
 int probe_set_parse(struct probe_set *set, const struct catalog *cat, const char *list,
                     const struct guid *cmid, const char *what, char *err, size_t err_len)
 {

@@ -22,6 +22,14 @@
  * estates, its count stays at the probe's own 1 and a count alert would fire at once. */
 #define PROBE_SET_DEFAULT_PRODUCTS "win10-pro,office2016-proplus"
 
+/* What a host whose keys do not cover a product answers (SL_E_VL_KEY_MANAGEMENT_SERVICE_ID_
+ * MISMATCH): the automatic choice then tries the next candidate. */
+#define PROBE_SET_NOT_COVERED 0xC004F042u
+/* Without a product list (watch, check): PROBE_SET_DEFAULT_PRODUCTS, then per application the
+ * candidates of these ranks in order, until the host's keys activate one. */
+#define PROBE_SET_CANDIDATE_RANKS 6
+extern const char *const probe_set_candidates[PROBE_SET_CANDIDATE_RANKS];
+
 struct probe_set {
     char name[PROBE_SET_NAME_MAX]; /* the module's name ("" for a plain product list) */
     size_t n;

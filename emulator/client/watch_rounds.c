@@ -35,10 +35,73 @@ static void round_over(struct watch *w)
         event_base_loopexit(w->base, NULL);
 }
 
+/* The request probe p sends: its application's product, or the candidate it tries. */
+static const struct kms_request *probe_request(const struct watch *w, const struct watch_probe *p)
+{
+    size_t a = (size_t)(p - p->target->probes);
+    if (p->rank == 0)
+        return &w->requests[a];
+    const struct probe_set *alt = &w->names->alts[p->rank - 1];
+    for (size_t i = 0; i < alt->n; i++)
+        if (strcmp(alt->app[i], p->state->application) == 0)
+            return &alt->requests[i];
+    return &w->requests[a];
+}
+
+/* Moves p to the next candidate for its application; false when none is left. */
+static bool next_candidate(struct watch *w, struct watch_probe *p)
+{
+    for (unsigned r = p->rank + 1; r <= w->names->n_alts; r++) {
+        const struct probe_set *alt = &w->names->alts[r - 1];
+        for (size_t i = 0; i < alt->n; i++)
+            if (strcmp(alt->app[i], p->state->application) == 0) {
+                p->rank = r;
+                p->state->product = alt->product[i];
+                p->state->required = alt->required[i];
+                return true;
+            }
+    }
+    return false;
+}
+
+static void on_probe_done(const struct client_outcome *out, void *arg);
+
+/*
+ * Automatic products: a host whose keys do not cover the product (0xC004F042) is asked the next
+ * candidate at once, in the same round, until one gets a count; that one is kept for good. True
+ * when a new request went out (the outcome is not recorded).
+ */
+static bool try_next_candidate(struct watch_probe *p, const struct client_outcome *out)
+{
+    struct watch *w = p->w;
+    if (!w->auto_products || p->settled)
+        return false;
+    if (out->result.outcome != KMS_OUTCOME_HOST_ERROR ||
+        out->result.hresult != PROBE_SET_NOT_COVERED || !next_candidate(w, p)) {
+        p->settled = true;
+        if (out->result.outcome == KMS_OUTCOME_HOST_ERROR && p->rank > 0) {
+            /* Every candidate refused: reported as the default product's refusal. */
+            size_t a = (size_t)(p - p->target->probes);
+            p->rank = 0;
+            p->state->product = w->names->set.product[a];
+            p->state->required = w->names->set.required[a];
+        }
+        return false;
+    }
+    struct kms_request req = *probe_request(w, p);
+    client_request_stamp(&req, 0);
+    struct net_client_params params = w->params;
+    params.addrs = &p->target->addrs;
+    p->call = client_call_start(w->base, &params, &req, on_probe_done, p);
+    return p->call != NULL;
+}
+
 static void on_probe_done(const struct client_outcome *out, void *arg)
 {
     struct watch_probe *p = arg;
     struct watch *w = p->w;
+    if (try_next_candidate(p, out))
+        return;
     watch_app_state_record(p->state, &out->result, (double)out->elapsed_us / 1e6, unix_now());
     w->probes_done++;
     if (!kms_outcome_has_count(out->result.outcome))
@@ -94,8 +157,9 @@ static struct watch_target *target_slot(struct watch *w, const char *name)
     hs->listed = false;
     t->state = hs;
     for (size_t a = 0; a < m->n_apps; a++) {
-        watch_app_state_init(&hs->apps[a], m->hosts[0].apps[a].application,
-                             m->hosts[0].apps[a].product, m->hosts[0].apps[a].required);
+        /* From the set, not the first host: its probes may have moved to other candidates. */
+        watch_app_state_init(&hs->apps[a], w->names->set.app[a], w->names->set.product[a],
+                             w->names->set.required[a]);
         t->probes[a] = (struct watch_probe){.w = w, .target = t, .state = &hs->apps[a]};
     }
     return t;
@@ -166,7 +230,7 @@ static void ask_target(struct watch *w, struct watch_target *t)
 {
     for (size_t a = 0; a < w->metrics.n_apps; a++) {
         struct watch_probe *p = &t->probes[a];
-        struct kms_request req = w->requests[a];
+        struct kms_request req = *probe_request(w, p);
         client_request_stamp(&req, 0);
         struct net_client_params params = w->params;
         params.addrs = &t->addrs;
@@ -210,19 +274,20 @@ static void on_srv_answer(enum dns_srv_status status, const struct dns_srv_set *
 
 static void on_addr_answer(int status, const struct net_addrs *addrs, const char *err, void *arg)
 {
-    struct watch *w = arg;
-    struct watch_target *t = &w->targets[0];
-    w->addr_lookup = NULL;
+    struct watch_target *t = arg;
+    struct watch *w = t->w;
+    t->lookup = NULL;
     t->resolved = status == 0;
     t->addrs = *addrs;
     snprintf(t->resolve_err, sizeof t->resolve_err, "%s", err);
-    ask_all(w);
+    if (--w->addr_lookups == 0)
+        ask_all(w);
 }
 
 void watch_start_round(struct watch *w)
 {
-    /* The previous round still waits for answers or its lookup (each bounded by --timeout). */
-    if (w->in_flight > 0 || w->srv_lookup || w->addr_lookup)
+    /* The previous round still waits for answers or its lookups (each bounded by --timeout). */
+    if (w->in_flight > 0 || w->srv_lookup || w->addr_lookups)
         return;
     char err[256];
     if (w->opt->dns_domain) {
@@ -234,30 +299,41 @@ void watch_start_round(struct watch *w)
             struct dns_srv_set none = {.n = 0};
             on_srv_answer(DNS_SRV_FAILED, &none, err, w);
         }
-    } else {
-        struct dns_addr_query q = {.host = w->host,
-                                   .port = w->port,
+        return;
+    }
+    /* Every HOST target's addresses at once; the probes start when the last lookup ends. The
+     * extra count keeps a lookup that fails to start from ending the wait early. */
+    w->addr_lookups = 1;
+    for (size_t h = 0; h < w->metrics.n_hosts; h++) {
+        struct watch_target *t = &w->targets[h];
+        struct dns_addr_query q = {.host = t->host,
+                                   .port = t->port,
                                    .dns_server = w->opt->dns_server,
                                    .timeout_us = w->opt->timeout_us};
-        w->addr_lookup = dns_addr_start(w->base, &q, on_addr_answer, w, err, sizeof err);
-        if (!w->addr_lookup) {
+        w->addr_lookups++;
+        t->lookup = dns_addr_start(w->base, &q, on_addr_answer, t, err, sizeof err);
+        if (!t->lookup) {
             struct net_addrs none = {.n = 0};
-            on_addr_answer(-1, &none, err, w);
+            on_addr_answer(-1, &none, err, t);
         }
     }
+    if (--w->addr_lookups == 0)
+        ask_all(w);
 }
 
 void watch_cancel_probes(struct watch *w)
 {
     dns_srv_cancel(w->srv_lookup);
-    dns_addr_cancel(w->addr_lookup);
     w->srv_lookup = NULL;
-    w->addr_lookup = NULL;
-    for (size_t h = 0; h < w->metrics.n_hosts; h++)
+    for (size_t h = 0; h < w->metrics.n_hosts; h++) {
+        dns_addr_cancel(w->targets[h].lookup);
+        w->targets[h].lookup = NULL;
         for (size_t a = 0; a < w->metrics.n_apps; a++) {
             client_call_cancel(w->targets[h].probes[a].call);
             w->targets[h].probes[a].call = NULL;
         }
+    }
+    w->addr_lookups = 0;
 }
 
 /* The requests (one per application) from --products; returns 0 or -1 with a message. */
@@ -272,8 +348,19 @@ static int watch_products(struct watch *w, const struct catalog *cat, struct wat
     else
         probe_cmid_stable(&w->cmid);
     struct probe_set *set = &names->set;
-    if (probe_set_parse(set, cat, o->products, &w->cmid, "--products", err, err_len))
+    w->names = names;
+    w->auto_products = o->products == NULL;
+    if (probe_set_parse(set, cat, o->products ? o->products : PROBE_SET_DEFAULT_PRODUCTS, &w->cmid,
+                        "--products", err, err_len))
         return -1;
+    for (size_t r = 0; w->auto_products && r < PROBE_SET_CANDIDATE_RANKS; r++) {
+        /* The candidates share the CMID: the host counts this watcher once per application
+         * whichever of them it answers. */
+        if (probe_set_parse(&names->alts[r], cat, probe_set_candidates[r], &w->cmid,
+                            "built-in products", err, err_len))
+            return -1;
+        names->n_alts = r + 1;
+    }
     struct watch_host_state *first = &w->metrics.hosts[0];
     for (size_t n = 0; n < set->n; n++) {
         w->requests[n] = set->requests[n];
@@ -297,18 +384,27 @@ static void watch_targets_init(struct watch *w, const struct watch_options *o)
         w->metrics.n_hosts = 1;
         w->targets[0].state = &w->metrics.hosts[0];
     } else {
-        char name[WATCH_HOST_NAME_MAX];
-        char err[256];
-        net_parse_target(o->target, KMS_DEFAULT_PORT, w->host, sizeof w->host, &w->port, err,
-                         sizeof err);
-        client_host_name(w->host, w->port, name, sizeof name);
-        snprintf(w->metrics.hosts[0].name, sizeof w->metrics.hosts[0].name, "%s", name);
-        w->metrics.n_hosts = 1;
-        w->metrics.hosts[0].listed = true;
-        struct watch_target *t = &w->targets[0];
-        t->state = &w->metrics.hosts[0];
-        for (size_t a = 0; a < w->metrics.n_apps; a++)
-            t->probes[a] = (struct watch_probe){.w = w, .target = t, .state = &t->state->apps[a]};
+        /* Each HOST[:PORT] its own slot, host label and lookup; the first holds the template. */
+        for (size_t h = 0; h < o->n_targets; h++) {
+            struct watch_target *t = &w->targets[h];
+            struct watch_host_state *hs = &w->metrics.hosts[h];
+            char name[WATCH_HOST_NAME_MAX];
+            char err[256];
+            net_parse_target(o->targets[h], KMS_DEFAULT_PORT, t->host, sizeof t->host, &t->port,
+                             err, sizeof err);
+            client_host_name(t->host, t->port, name, sizeof name);
+            snprintf(hs->name, sizeof hs->name, "%s", name);
+            hs->listed = true;
+            t->state = hs;
+            t->w = w;
+            for (size_t a = 0; a < w->metrics.n_apps; a++) {
+                if (h > 0)
+                    watch_app_state_init(&hs->apps[a], w->names->set.app[a],
+                                         w->names->set.product[a], w->names->set.required[a]);
+                t->probes[a] = (struct watch_probe){.w = w, .target = t, .state = &hs->apps[a]};
+            }
+        }
+        w->metrics.n_hosts = o->n_targets;
     }
 }
 

@@ -23,14 +23,17 @@
 /* What to watch, how often: the command line of `kmsload watch`, checked but not acted on. */
 struct watch_options {
     bool help;
-    const char *target;       /* HOST[:PORT] or dns:DOMAIN as given; NULL: /probe alone */
+    const char *target; /* HOST[:PORT] or dns:DOMAIN as given; NULL: /probe alone */
+    const char *targets[WATCH_MAX_HOSTS]; /* every HOST[:PORT] given (target is the first) */
+    size_t n_targets;
     const char *dns_domain;   /* dns:DOMAIN: DOMAIN (points into target); NULL otherwise */
     const char *dns_server;   /* --dns-server; NULL: the system's resolvers */
     const char *metrics;      /* --metrics [ADDR:]PORT (checked); NULL: none */
     int64_t interval_us;      /* --interval (default 5 min) */
     int64_t timeout_us;       /* --timeout, per request and for DNS (default 10 s) */
     unsigned long max_rounds; /* --count; 0: until stopped */
-    const char *products;     /* --products LIST (checked against the catalogue at execution) */
+    const char *products;     /* --products LIST (checked against the catalogue at execution);
+                                 NULL: from what each host covers */
     const char *cmid_seed;    /* --cmid-seed; NULL: /etc/machine-id */
     const char *catalog_file;
     const char *modules_file; /* --modules: /probe modules beyond the built-in ones */
@@ -40,6 +43,7 @@ struct watch_options {
 };
 
 struct watch;
+struct watch_names;
 
 /* One application's probe of one host. */
 struct watch_probe {
@@ -47,12 +51,18 @@ struct watch_probe {
     struct watch_target *target;
     struct watch_app_state *state;
     struct client_call *call; /* in flight, or NULL */
+    unsigned rank;            /* automatic products: the candidate asked (0: the default) */
+    bool settled;             /* automatic products: the candidate is chosen for good */
     char last_line[400];      /* what was printed last */
     char last_key[400];       /* what a change is judged on: the line, less a failure's detail */
 };
 
 /* One watched host: where it is and its probes (parallel to the metrics' host states). */
 struct watch_target {
+    struct watch *w;
+    char host[NET_HOST_MAX]; /* a HOST[:PORT] target, looked up each round */
+    uint16_t port;
+    struct dns_addr_pending *lookup; /* this round's, until it ends */
     struct watch_host_state *state;
     struct net_addrs addrs;
     bool resolved;
@@ -64,18 +74,18 @@ struct watch_target {
 struct watch {
     const struct watch_options *opt;
     struct event_base *base;
-    char host[NET_HOST_MAX]; /* a HOST[:PORT] target */
-    uint16_t port;
     struct net_client_params params; /* addrs set per probe */
     struct kms_request requests[WATCH_MAX_APPS];
     struct guid cmid; /* this machine's probe CMID (or --cmid-seed's) */
+    const struct watch_names *names;
+    bool auto_products; /* no --products: each host's products from what it covers */
     struct watch_metrics metrics;
     struct watch_target targets[WATCH_MAX_HOSTS];
     char dns_line[400]; /* the last DNS problem printed */
     /* The round's lookup on the loop (dns: SRV records, or HOST's addresses), NULL when none:
      * the loop keeps serving /metrics and signals while a DNS server is slow or silent. */
     struct dns_srv_pending *srv_lookup;
-    struct dns_addr_pending *addr_lookup;
+    unsigned addr_lookups; /* HOST targets' lookups not ended yet */
     unsigned in_flight;
     unsigned long rounds;
     /* Over every round: probes ended, those without a count (refused, no answer), and dns:
@@ -88,6 +98,10 @@ struct watch {
  * point here (the catalogue is freed once the requests are built). */
 struct watch_names {
     struct probe_set set;
+    /* Without --products: the next candidates per application, tried in order while the host
+     * answers 0xC004F042 (its keys do not cover the product). */
+    struct probe_set alts[PROBE_SET_CANDIDATE_RANKS];
+    size_t n_alts;
 };
 
 /* Starts a round (unless the last one still waits for answers or its lookup): the target is

@@ -32,8 +32,10 @@ const char check_usage[] =
     "                            for the default products: its clients are not activated)\n"
     "  -c, --critical RANGES     CRITICAL when a count is in the range (default: none)\n"
     "      --timeout DUR         per-request timeout (default 10s; the requests run at once)\n"
-    "      --products LIST       what to request, one per application (default "
-    "win10-pro,office2016-proplus)\n"
+    "      --products LIST       what to request, one per application (default: win10-pro and\n"
+    "                            office2016-proplus, and where the host's keys refuse one\n"
+    "                            (0xC004F042) the next they activate, as watch does; the line\n"
+    "                            then names it: \"office2013 (office2021-proplus) count 7\")\n"
     "      --cmid-seed TEXT      derive the client machine ID from TEXT instead of "
     "/etc/machine-id\n"
     "      --catalog FILE        product catalogue (default: $KMSLOAD_PRODUCTS, installed, "
@@ -111,8 +113,9 @@ static int parse(int argc, char **argv, struct check_args *a, char *err, size_t 
 }
 
 /* The product set and thresholds; 0, or -1 with a message. */
-static int prepare(const struct check_args *a, struct probe_set *set, struct check_thresholds *w,
-                   struct check_thresholds *c, char *err, size_t err_len)
+static int prepare(const struct check_args *a, struct probe_set *set, struct probe_set *alts,
+                   size_t *n_alts, struct check_thresholds *w, struct check_thresholds *c,
+                   char *err, size_t err_len)
 {
     struct catalog cat;
     if (catalog_load(&cat, a->catalog_file, err, err_len))
@@ -122,7 +125,13 @@ static int prepare(const struct check_args *a, struct probe_set *set, struct che
         probe_cmid_from_seed(a->cmid_seed, &cmid);
     else
         probe_cmid_stable(&cmid);
-    int rc = probe_set_parse(set, &cat, a->products, &cmid, "--products", err, err_len);
+    int rc = probe_set_parse(set, &cat, a->products ? a->products : PROBE_SET_DEFAULT_PRODUCTS,
+                             &cmid, "--products", err, err_len);
+    for (size_t r = 0; rc == 0 && !a->products && r < PROBE_SET_CANDIDATE_RANKS; r++) {
+        rc = probe_set_parse(&alts[r], &cat, probe_set_candidates[r], &cmid, "built-in products",
+                             err, err_len);
+        *n_alts = r + 1;
+    }
     catalog_free(&cat);
     if (rc)
         return -1;
@@ -136,7 +145,7 @@ static int prepare(const struct check_args *a, struct probe_set *set, struct che
 
 int check_main(int argc, char **argv)
 {
-    struct check_args a = {.products = PROBE_SET_DEFAULT_PRODUCTS, .timeout_us = 10000000};
+    struct check_args a = {.timeout_us = 10000000};
     char err[1024];
     int rc = parse(argc, argv, &a, err, sizeof err);
     if (rc == 1) {
@@ -144,23 +153,31 @@ int check_main(int argc, char **argv)
         return 0;
     }
     struct probe_set *set = calloc(1, sizeof *set);
+    struct probe_set *alts = calloc(PROBE_SET_CANDIDATE_RANKS, sizeof *alts);
+    size_t n_alts = 0;
     struct check_thresholds *w = calloc(1, sizeof *w), *c = calloc(1, sizeof *c);
     int status = CHECK_UNKNOWN;
-    if (!set || !w || !c) {
+    if (!set || !alts || !w || !c) {
         printf("KMS UNKNOWN - out of memory\n");
-    } else if (rc || prepare(&a, set, w, c, err, sizeof err)) {
+    } else if (rc || prepare(&a, set, alts, &n_alts, w, c, err, sizeof err)) {
         /* The plugin's one line on stdout (what the monitoring system shows), the usage hint on
          * stderr. */
         printf("KMS UNKNOWN - %s\n", err);
         usage_error("check", "%s", err);
     } else {
-        struct check_options o = {
-            .host = a.host, .set = set, .warning = w, .critical = c, .timeout_us = a.timeout_us};
+        struct check_options o = {.host = a.host,
+                                  .set = set,
+                                  .alts = alts,
+                                  .n_alts = n_alts,
+                                  .warning = w,
+                                  .critical = c,
+                                  .timeout_us = a.timeout_us};
         char line[4096];
         status = (int)check_host(&o, line, sizeof line);
         printf("%s\n", line);
     }
     free(set);
+    free(alts);
     free(w);
     free(c);
     return status;

@@ -19,13 +19,14 @@
 #include <unistd.h>
 
 const char watch_usage[] =
-    "Usage: kmsload watch HOST[:PORT]|dns:DOMAIN [OPTIONS]\n"
+    "Usage: kmsload watch HOST[:PORT]... | dns:DOMAIN [OPTIONS]\n"
     "       kmsload watch --metrics [ADDR:]PORT [OPTIONS]   (the /probe exporter alone)\n"
     "\n"
     "Watches production KMS hosts: every interval (the first round at start) one request per\n"
     "application (by default Windows 10/11 Pro and Office 2016) with this machine's client\n"
     "machine ID (the one kmsload probe sends), the same across rounds and restarts, so a\n"
-    "host's counts grow by at most one per application, ever. dns:DOMAIN watches every host\n"
+    "host's counts grow by at most one per application, ever. Several HOST[:PORT] targets are\n"
+    "watched together, each under its own host label. dns:DOMAIN watches every host\n"
     "the _vlmcs._tcp.DOMAIN SRV records publish, looked up again each round. Prints a line\n"
     "when an answer changes (count, HRESULT, ePID, reachability) and, with --metrics, serves\n"
     "the answers to Prometheus. Stops on SIGINT/SIGTERM.\n"
@@ -51,12 +52,16 @@ const char watch_usage[] =
     "      --timeout DUR         per-request timeout, and the DNS lookup's (default 10s; -t DUR\n"
     "                            still works, deprecated)\n"
     "      --products LIST       what to request, one per application, comma-separated catalogue\n"
-    "                            editions or groups (default "
-    "win10-pro,office2010,office2016-proplus)\n"
+    "                            editions or groups. Default: from what each host covers:\n"
+    "                            win10-pro and office2016-proplus, and where the host's keys\n"
+    "                            refuse one (0xC004F042) the next its keys activate (Windows\n"
+    "                            Server 2025..2016, Windows 8, 7; Office 2019..2024, 2013),\n"
+    "                            kept from then on; never the retired Office 2010, whose\n"
+    "                            count would stay below its threshold and fire count alerts\n"
     "      --cmid-seed TEXT      derive the client machine ID from TEXT instead of "
     "/etc/machine-id\n"
     "                            (else the host name); give one in containers, whose ID changes\n"
-    "      --dns-server ADDR[:PORT]  for dns: targets, a HOST name and /probe's names, ask this\n"
+    "      --dns-server ADDR[:PORT]  for dns: targets, HOST names and /probe's names, ask this\n"
     "                            DNS server (default: the system's)\n"
     "      --catalog FILE        product catalogue (default: $KMSLOAD_PRODUCTS, installed, "
     "built-in)\n"
@@ -179,7 +184,7 @@ int watch_options_parse(int argc, char **argv, struct watch_options *o, char *er
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
-    o->products = PROBE_SET_DEFAULT_PRODUCTS;
+    o->products = NULL; /* from what each host covers */
     o->interval_us = 300000000;
     o->timeout_us = 10000000;
     int c;
@@ -204,21 +209,42 @@ int watch_options_parse(int argc, char **argv, struct watch_options *o, char *er
     if (optind < argc && o->target)
         return usage_set(err, err_len, "the target given twice: \"%s\" and -t \"%s\"", argv[optind],
                          o->target);
-    if (optind + 1 < argc)
-        return usage_set(err, err_len, "unexpected argument \"%s\"", argv[optind + 1]);
     if (!o->target)
-        o->target = argv[optind];
+        o->target = argv[optind++];
+    o->targets[o->n_targets++] = o->target;
+    for (; optind < argc; optind++) {
+        if (o->n_targets == WATCH_MAX_HOSTS)
+            return usage_set(err, err_len, "at most %d targets in one watch", WATCH_MAX_HOSTS);
+        o->targets[o->n_targets++] = argv[optind];
+    }
     if (strncmp(o->target, "dns:", 4) == 0) {
         o->dns_domain = o->target + 4;
         if (!*o->dns_domain || strchr(o->dns_domain, ':') || strchr(o->dns_domain, '/'))
             return usage_set(err, err_len, "\"%s\": expected dns:DOMAIN, e.g. dns:corp.example",
                              o->target);
-    } else {
-        char host[NET_HOST_MAX], why[256];
-        uint16_t port;
-        if (net_parse_target(o->target, KMS_DEFAULT_PORT, host, sizeof host, &port, why,
+        if (o->n_targets > 1)
+            return usage_set(err, err_len,
+                             "a dns: target is watched alone (\"%s\" given too): one watch per "
+                             "domain, or list the hosts",
+                             o->targets[1]);
+        return 0;
+    }
+    for (size_t i = 0; i < o->n_targets; i++) {
+        char host[NET_HOST_MAX], why[256], name[NET_HOST_MAX + 8], other[NET_HOST_MAX + 8];
+        uint16_t port, other_port;
+        if (strncmp(o->targets[i], "dns:", 4) == 0)
+            return usage_set(err, err_len, "\"%s\": a dns: target is watched alone", o->targets[i]);
+        if (net_parse_target(o->targets[i], KMS_DEFAULT_PORT, host, sizeof host, &port, why,
                              sizeof why))
             return usage_set(err, err_len, "%s", why);
+        snprintf(name, sizeof name, "%s:%u", host, port);
+        for (size_t k = 0; k < i; k++) {
+            net_parse_target(o->targets[k], KMS_DEFAULT_PORT, host, sizeof host, &other_port, why,
+                             sizeof why);
+            snprintf(other, sizeof other, "%s:%u", host, other_port);
+            if (strcmp(name, other) == 0)
+                return usage_set(err, err_len, "\"%s\" given twice", o->targets[i]);
+        }
     }
     return 0;
 }
@@ -238,10 +264,13 @@ static void announce(const struct watch *w, const struct metrics_http *http)
     char every[32], g[GUID_TEXT_LEN + 1];
     value_format_duration(o->interval_us, every, sizeof every);
     guid_format(&w->requests[0].cmid, g);
-    fprintf(f, "kmsload watch: %s every %s, CMID %s;",
-            o->dns_domain ? o->target : w->metrics.hosts[0].name, every, g);
+    fprintf(f, "kmsload watch: ");
+    for (size_t h = 0; h < (o->dns_domain ? 1 : w->metrics.n_hosts); h++)
+        fprintf(f, "%s%s", h ? ", " : "", o->dns_domain ? o->target : w->metrics.hosts[h].name);
+    fprintf(f, " every %s, CMID %s;", every, g);
     for (size_t i = 0; i < w->metrics.n_apps; i++)
-        fprintf(f, "%s %s as %s", i ? "," : "", apps[i].application, apps[i].product);
+        fprintf(f, "%s %s as %s%s", i ? "," : "", apps[i].application, apps[i].product,
+                w->auto_products ? " (or what the host covers)" : "");
     fprintf(f, "\n");
     if (http)
         fprintf(f, "kmsload watch: metrics on %s\n", metrics_http_url(http));

@@ -155,3 +155,23 @@ Test(check_cli, dead_port_is_critical_and_bad_names_unknown)
         free(out);
     }
 }
+
+Test(check_cli, default_products_follow_what_the_host_covers)
+{
+    struct support_host h;
+    /* Office LTSC 2021's key refuses Office 2016 here: the check moves on to what it covers. */
+    support_host_start(&cc, &h, (const char *const[]){"--host-key", "ws2019,office2021", NULL});
+    cc_fill(&h, "office2021-proplus", 6);
+    char *out;
+    int status =
+        cc_check(&out, "check", h.target, "--cmid-seed", "check", "-w", "windows=1:", NULL);
+    cr_expect_eq(status, 0, "%s", out);
+    cr_expect(strstr(out, "office2013 (office2021-proplus) count 7, ") == NULL, "%s", out);
+    cr_expect(strstr(out, ", office2013 (office2021-proplus) count 7 | ") != NULL, "%s", out);
+    free(out);
+    /* A fixed product list is asked as given. */
+    status = cc_check(&out, "check", h.target, "--products", "office2016-proplus", NULL);
+    cr_expect_eq(status, 2, "%s", out);
+    cr_expect(strstr(out, "office2013 refused with 0xC004F042") != NULL, "%s", out);
+    free(out);
+}

@@ -234,3 +234,36 @@ Test(coverage_cli, options_follow_the_flag_vocabulary)
     cr_expect_eq(coverage_options_parse(1, c, &o, err, sizeof err), -1);
     cr_expect(strstr(err, "missing the target"), "%s", err);
 }
+
+/* Genuine or impossible (issue 19 item 4): a host that activates every group needs two Windows
+ * host keys at once, which no KMS host holds; ws2022 + office2021 is what a real host carries. */
+Test(coverage_cli, a_host_that_activates_everything_is_not_genuine)
+{
+    struct support_host all, real;
+    support_host_start(&cc, &all, NULL);
+    cc_host(&real, "ws2022,office2021");
+    char *out;
+    cr_assert_eq(cc_run((const char *const[]){"--target", all.target, "--json", NULL}, &out), 0);
+    json_t *root = json_loads(out, 0, NULL);
+    cr_assert_not_null(root, "%s", out);
+    cr_expect(json_is_false(json_object_get(root, "genuine")), "%s", out);
+    bool exclusive = false;
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(root, "findings"), i, f)
+    {
+        exclusive |= strcmp(json_string_value(json_object_get(f, "kind")), "exclusive-keys") == 0;
+    }
+    cr_expect(exclusive, "%s", out);
+    json_decref(root);
+    free(out);
+    cr_assert_eq(cc_run((const char *const[]){"--target", real.target, "--json", NULL}, &out), 0);
+    root = json_loads(out, 0, NULL);
+    cr_assert_not_null(root, "%s", out);
+    cr_expect(json_is_true(json_object_get(root, "genuine")), "%s", out);
+    cr_expect_eq(json_array_size(json_object_get(root, "findings")), 0, "%s", out);
+    json_decref(root);
+    free(out);
+    support_host_stop(&cc, &all);
+    support_host_stop(&cc, &real);
+}

@@ -293,3 +293,44 @@ Test(discover, coverage_of_each_answering_host)
               "%s", r.out);
     support_result_free(&r);
 }
+
+/* The same genuine/finding verdict as kmsload coverage, per host (issue 19 item 4): a host that
+ * activates everything needs two Windows host keys at once; ws2022 + office2021 is genuine. */
+Test(discover, coverage_says_which_host_a_genuine_one_could_be)
+{
+    struct dc_zone z;
+    support_host_start(&dc, &z.h1, NULL); /* every key: what no genuine host holds */
+    support_host_start(&dc, &z.h2, (const char *const[]){"--host-key", "ws2022,office2021", NULL});
+    char srv1[128], srv2[128];
+    snprintf(srv1, sizeof srv1, "--srv-host=_vlmcs._tcp.example.test,h1.example.test,%u,0,60",
+             z.h1.port);
+    snprintf(srv2, sizeof srv2, "--srv-host=_vlmcs._tcp.example.test,h2.example.test,%u,0,20",
+             z.h2.port);
+    dns_fixture_start(&z.dns, &dc, "example.test",
+                      (const char *const[]){srv1, srv2, "--host-record=h1.example.test,127.0.0.1",
+                                            "--host-record=h2.example.test,127.0.0.1", NULL});
+    struct support_result r = dc_run("discover", "example.test", "--dns-server", z.dns.server,
+                                     "--coverage", "--json", NULL);
+    json_t *root = dc_json(&r);
+    json_t *all = json_object_get(dc_host(root, "h1.example.test"), "coverage");
+    json_t *real = json_object_get(dc_host(root, "h2.example.test"), "coverage");
+    cr_assert(json_is_false(json_object_get(all, "genuine")), "%s", r.out);
+    bool exclusive = false;
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(all, "findings"), i, f)
+    {
+        exclusive |= strcmp(json_string_value(json_object_get(f, "kind")), "exclusive-keys") == 0 &&
+                     strstr(json_string_value(json_object_get(f, "reason")), "Windows 10 China");
+    }
+    cr_assert(exclusive, "two Windows host keys at once: %s", r.out);
+    cr_assert(json_is_true(json_object_get(real, "genuine")), "%s", r.out);
+    cr_assert_eq(json_array_size(json_object_get(real, "findings")), 0);
+    json_decref(root);
+    support_result_free(&r);
+    r = dc_run("discover", "example.test", "--dns-server", z.dns.server, "--coverage", NULL);
+    cr_assert(strstr(r.out, "genuine: no, not what a genuine host answers"), "%s", r.out);
+    cr_assert(strstr(r.out, "genuine: yes"), "%s", r.out);
+    cr_assert(strstr(r.out, "need 2 Windows host keys"), "%s", r.out);
+    support_result_free(&r);
+}
