@@ -100,7 +100,7 @@ int client_exchange_on(struct event_base *base, const struct net_client_params *
 static void not_sent(struct client_outcome *out, const char *why)
 {
     memset(out, 0, sizeof *out);
-    out->result.outcome = KMS_OUTCOME_REFUSED;
+    out->result.outcome = KMS_OUTCOME_DNS_ERROR;
     snprintf(out->result.err.detail, sizeof out->result.err.detail, "%.150s", why);
 }
 

@@ -54,7 +54,7 @@ int client_exchange_on(struct event_base *base, const struct net_client_params *
 
 /*
  * One exchange with host:port (resolved here) on a loop of its own. Always fills out: a name
- * that does not resolve ends as KMS_OUTCOME_REFUSED with the reason in out->result.err.detail.
+ * that does not resolve ends as KMS_OUTCOME_DNS_ERROR with the reason in out->result.err.detail.
  * Returns 0, or -1 with a message when no exchange could be run (no event loop, out of memory).
  */
 int client_exchange(const char *host, uint16_t port, const struct net_client_params *p,

@@ -33,7 +33,7 @@ static void build_request(const struct catalog *cat, size_t k, struct kms_reques
 
 static bool unreachable(enum kms_outcome o)
 {
-    return o == KMS_OUTCOME_REFUSED || o == KMS_OUTCOME_TIMEOUT;
+    return kms_outcome_not_connected(o) || o == KMS_OUTCOME_TIMEOUT;
 }
 
 /* What the answer says about group g. */

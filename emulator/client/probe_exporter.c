@@ -202,7 +202,7 @@ static void start_calls(struct probe_job *j, const struct net_addrs *addrs, cons
     for (size_t k = 0; k < n_unstarted; k++) {
         struct client_outcome out;
         memset(&out, 0, sizeof out);
-        out.result.outcome = KMS_OUTCOME_REFUSED;
+        out.result.outcome = addrs ? KMS_OUTCOME_LOCAL_ERROR : KMS_OUTCOME_DNS_ERROR;
         snprintf(out.result.err.detail, sizeof out.result.err.detail, "%.150s",
                  addrs ? "out of memory" : why);
         on_done(&out, unstarted[k]); /* the last one answers and frees the job */

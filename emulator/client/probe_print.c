@@ -65,7 +65,10 @@ void probe_print_text(FILE *f, const struct probe_report *p, const struct catalo
             req->license_status, kms_license_status_name(req->license_status));
     fprintf(f, "\nResult\n");
     value_format_duration((int64_t)st->elapsed_us, dur, sizeof dur);
-    fprintf(f, "  Outcome             %s after %s\n", kms_outcome_name(r->outcome), dur);
+    if (r->outcome == KMS_OUTCOME_DNS_ERROR) /* nothing was sent: no duration to speak of */
+        fprintf(f, "  Outcome             %s\n", kms_outcome_name(r->outcome));
+    else
+        fprintf(f, "  Outcome             %s after %s\n", kms_outcome_name(r->outcome), dur);
     if (kms_outcome_has_count(r->outcome)) {
         const struct kms_response *resp = &r->response;
         char checks[400], hw[17];

@@ -106,6 +106,8 @@ static void on_probe_done(const struct client_outcome *out, void *arg)
     w->probes_done++;
     if (!kms_outcome_has_count(out->result.outcome))
         w->probes_failed++;
+    if (kms_outcome_no_answer(out->result.outcome))
+        w->probes_unreached++;
     char line[400], ts[32];
     watch_app_state_describe(p->state, line, sizeof line);
     /* A failure's detail may quote the bytes a broken host sent, different every time: a change
@@ -238,7 +240,7 @@ static void ask_target(struct watch *w, struct watch_target *t)
         if (!p->call) {
             struct client_outcome out;
             memset(&out, 0, sizeof out);
-            out.result.outcome = KMS_OUTCOME_REFUSED;
+            out.result.outcome = t->resolved ? KMS_OUTCOME_LOCAL_ERROR : KMS_OUTCOME_DNS_ERROR;
             snprintf(out.result.err.detail, sizeof out.result.err.detail, "%.150s",
                      t->resolved ? "out of memory" : t->resolve_err);
             on_probe_done(&out, p);
@@ -437,4 +439,14 @@ int watch_run(struct watch *w, char *err, size_t err_len)
     watch_start_round(w);
     event_base_dispatch(w->base);
     return 0;
+}
+
+int watch_count_status(const struct watch *w, char *why, size_t cap)
+{
+    if (!w->probes_failed && !w->dns_failures && w->probes_done > 0)
+        return 0;
+    snprintf(why, cap, "%lu of %lu probe%s in %lu round%s got no count (%lu dns: lookup%s failed)",
+             w->probes_failed, w->probes_done, w->probes_done == 1 ? "" : "s", w->rounds,
+             w->rounds == 1 ? "" : "s", w->dns_failures, w->dns_failures == 1 ? "" : "s");
+    return w->probes_unreached == w->probes_done ? 3 : 1;
 }

@@ -91,6 +91,7 @@ struct watch {
     /* Over every round: probes ended, those without a count (refused, no answer), and dns:
      * lookups that failed; --count's exit status. */
     unsigned long probes_done, probes_failed, dns_failures;
+    unsigned long probes_unreached; /* no answer at all: DNS, connection, timeout (exit 3) */
     struct event *timer;
 };
 
@@ -119,5 +120,11 @@ int watch_setup(struct watch *w, const struct watch_options *o, const struct cat
 int watch_run(struct watch *w, char *err, size_t err_len);
 /* Drops the lookup and the requests still in flight (shutting down). */
 void watch_cancel_probes(struct watch *w);
+
+/* The exit status of `watch --count N` after its rounds, as probe's: 0 every probe got a count;
+ * 3 no host was reached at all (every probe got no answer: a name that does not resolve, a
+ * refused connection, a timeout; or no dns: lookup succeeded); 1 otherwise when a probe got no
+ * count. why says what happened when not 0. */
+int watch_count_status(const struct watch *w, char *why, size_t cap);
 
 #endif

@@ -68,8 +68,9 @@ const char watch_usage[] =
     "  -h, --help                show this help\n"
     "\n"
     "Exit status: 0 when stopped by a signal, or after --count rounds in which every probe got\n"
-    "a count; 1 when a probe of those rounds got none (refused, no answer) or a dns: lookup\n"
-    "failed (said on stderr), or on an error; 2 for bad usage.\n";
+    "a count; 1 when a probe of those rounds got none (an HRESULT, no answer) or a dns: lookup\n"
+    "failed (said on stderr), or on an error; 2 for bad usage; 3 when no probe reached a host\n"
+    "(a name that does not resolve, refused, unreachable, timed out), as in probe and run.\n";
 
 /* Open files asked for: probes of every host and application, and the metrics connections. */
 #define WATCH_OPEN_FILES 4096
@@ -373,14 +374,10 @@ int watch_execute(const struct watch_options *o)
     if (status)
         fprintf(stderr, "kmsload watch: %s\n", err);
     /* --count is for cron and CI: rounds whose probes failed must not look like a pass. */
-    if (status == 0 && o->max_rounds && w->rounds >= o->max_rounds &&
-        (w->probes_failed || w->dns_failures || w->probes_done == 0)) {
-        fprintf(stderr,
-                "kmsload watch: %lu of %lu probe%s in %lu round%s got no count (%lu dns: "
-                "lookup%s failed)\n",
-                w->probes_failed, w->probes_done, w->probes_done == 1 ? "" : "s", w->rounds,
-                w->rounds == 1 ? "" : "s", w->dns_failures, w->dns_failures == 1 ? "" : "s");
-        status = 1;
+    if (status == 0 && o->max_rounds && w->rounds >= o->max_rounds) {
+        status = watch_count_status(w, err, sizeof err);
+        if (status)
+            fprintf(stderr, "kmsload watch: %s\n", err);
     }
 out:
     watch_release(w, http, ev_int, ev_term, exporter);

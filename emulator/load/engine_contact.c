@@ -256,7 +256,7 @@ static void send_attempt(struct contact_pool *cp, struct contact *c)
     pcg32_fill(&cp->rng, w_req, sizeof w_req);
     c->client = connect_attempt(cp, c, w_req);
     if (!c->client)
-        fail_attempt(c, KMS_OUTCOME_REFUSED, "out of memory");
+        fail_attempt(c, KMS_OUTCOME_LOCAL_ERROR, "out of memory");
 }
 
 void contact_start(struct contact_pool *cp, size_t machine, int64_t sim_us, double intended_wall_s)
@@ -273,7 +273,7 @@ void contact_start(struct contact_pool *cp, size_t machine, int64_t sim_us, doub
     if (c->n_order == 0) {
         /* Discovery found nothing: no record published and no cached host. A Windows client
          * logs 0xC004F074 (no KMS host could be contacted) and retries later. */
-        fail_attempt(c, KMS_OUTCOME_REFUSED, "no KMS host published in DNS (_vlmcs._tcp)");
+        fail_attempt(c, KMS_OUTCOME_DNS_ERROR, "no KMS host published in DNS (_vlmcs._tcp)");
         return;
     }
     send_attempt(cp, c);

@@ -188,7 +188,7 @@ void recorder_answer(struct recorder *r, struct run_tally *tally, const struct r
     pthread_mutex_lock(&r->lock);
     ev.seq = ++r->seq;
     judge_locked(r, &ev, a, res);
-    if (res->outcome != KMS_OUTCOME_REFUSED && res->outcome != KMS_OUTCOME_TIMEOUT)
+    if (!kms_outcome_not_connected(res->outcome) && res->outcome != KMS_OUTCOME_TIMEOUT)
         r->answered++;
     r->requests++;
     if (!kms_outcome_has_count(res->outcome))

@@ -196,8 +196,10 @@ static bool eval_unanswered(const struct scenario_expectation *e, const struct r
     }
     append(out, cap, &len, "%" PRIu64 " of %" PRIu64 " contacts got no answer from any host", n,
            t->requests - t->failed_over);
-    const enum kms_outcome kinds[] = {KMS_OUTCOME_REFUSED, KMS_OUTCOME_TIMEOUT, KMS_OUTCOME_RESET,
-                                      KMS_OUTCOME_CLOSED, KMS_OUTCOME_PROTOCOL_ERROR};
+    const enum kms_outcome kinds[] = {KMS_OUTCOME_DNS_ERROR,      KMS_OUTCOME_REFUSED,
+                                      KMS_OUTCOME_UNREACHABLE,    KMS_OUTCOME_TIMEOUT,
+                                      KMS_OUTCOME_RESET,          KMS_OUTCOME_CLOSED,
+                                      KMS_OUTCOME_PROTOCOL_ERROR, KMS_OUTCOME_LOCAL_ERROR};
     const char *sep = " (";
     for (size_t i = 0; n > 0 && i < sizeof kinds / sizeof kinds[0]; i++) {
         if (t->outcomes[kinds[i]] == 0)

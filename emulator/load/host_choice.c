@@ -58,13 +58,19 @@ void host_choice_stream(struct pcg32 *rng, uint64_t seed, uint32_t machine, int6
 void host_set_single(struct host_set *set, const struct net_addrs *addrs)
 {
     memset(set, 0, sizeof *set);
+    /* Named by the address contacted (the first one tried), as every page labels a host. */
     snprintf(set->hosts[0].name, sizeof set->hosts[0].name, "target");
-    if (addrs)
+    if (addrs) {
         set->hosts[0].addrs = *addrs;
+        if (addrs->n > 0)
+            net_addr_format((const struct sockaddr *)&addrs->addr[0], set->hosts[0].name,
+                            sizeof set->hosts[0].name);
+    }
     set->hosts[0].published_until_us = INT64_MAX;
     set->hosts[0].up_until_us = INT64_MAX;
     set->n = 1;
     set->caching = true;
+    set->single = true;
 }
 
 /* One SRV record as an entry, named by its target (with the port when that target is published

@@ -40,10 +40,11 @@ struct host_set {
     size_t n;
     bool caching;   /* host caching (Windows' default: on; `slmgr /ckhc` turns it off) */
     bool discovery; /* the hosts came from SRV records (false: one --target or embedded host) */
+    bool single;    /* host_set_single: one --target or the embedded host */
 };
 
 /* The one host of a run without a host set (--target or the embedded host): always published,
- * always up, cached. */
+ * always up, cached, named by its first address ("127.0.0.1:1688"). */
 void host_set_single(struct host_set *set, const struct net_addrs *addrs);
 
 /*

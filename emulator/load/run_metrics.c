@@ -42,8 +42,7 @@ void run_metrics_free(struct run_metrics *m)
 /* An HRESULT for outcomes that carry one; "none" for network and protocol failures. */
 static bool has_hresult(enum kms_outcome o)
 {
-    return o == KMS_OUTCOME_ACTIVATED || o == KMS_OUTCOME_BELOW_THRESHOLD ||
-           o == KMS_OUTCOME_HOST_ERROR || o == KMS_OUTCOME_RPC_FAULT;
+    return kms_outcome_has_count(o) || o == KMS_OUTCOME_HOST_ERROR || o == KMS_OUTCOME_RPC_FAULT;
 }
 
 static void count_series(struct run_metrics *m, enum kms_outcome outcome, uint32_t hresult)
@@ -173,11 +172,9 @@ void run_metrics_render(struct metrics_text *out, void *arg)
     for (size_t i = 0; i < m->n_series; i++) {
         const struct run_metrics_series *s = &m->series[i];
         char hr[16];
-        snprintf(hr, sizeof hr, "0x%08X", s->hresult);
+        kms_outcome_hresult_label(s->outcome, s->hresult, hr, sizeof hr);
         struct metrics_label l[] = {{"outcome", kms_outcome_name(s->outcome)},
-                                    {"hresult", s->other_hresult          ? "other"
-                                                : has_hresult(s->outcome) ? hr
-                                                                          : "none"}};
+                                    {"hresult", s->other_hresult ? "other" : hr}};
         metrics_text_sample(out, "kmsload_run_requests_total", l, 2, (double)s->n);
     }
     family_sample(out, "kmsload_run_requests_in_flight", METRICS_GAUGE,
@@ -224,7 +221,9 @@ void run_metrics_render(struct metrics_text *out, void *arg)
                             "1 when the expectation holds for what the run showed so far, 0 when "
                             "not (yet).");
         for (size_t i = 0; i < sc->n_expects; i++) {
-            struct metrics_label l = {"expectation", sc->expects[i].text};
+            /* Labelled as the console writes it ("error_rate ≤ 0"), not as the file does. */
+            struct metrics_label l = {"expectation", m->results[i].rule[0] ? m->results[i].rule
+                                                                           : sc->expects[i].text};
             metrics_text_sample(out, "kmsload_run_expectation_passing", &l, 1,
                                 m->results[i].passed ? 1 : 0);
         }

@@ -30,9 +30,10 @@ uint64_t run_tally_failures(const struct run_tally *t)
 
 uint64_t run_tally_unanswered(const struct run_tally *t)
 {
-    uint64_t n = t->outcomes[KMS_OUTCOME_REFUSED] + t->outcomes[KMS_OUTCOME_TIMEOUT] +
-                 t->outcomes[KMS_OUTCOME_RESET] + t->outcomes[KMS_OUTCOME_CLOSED] +
-                 t->outcomes[KMS_OUTCOME_PROTOCOL_ERROR];
+    uint64_t n = t->outcomes[KMS_OUTCOME_PROTOCOL_ERROR];
+    for (int o = 0; o < KMS_OUTCOME__COUNT; o++)
+        if (kms_outcome_no_answer((enum kms_outcome)o))
+            n += t->outcomes[o];
     return n > t->failed_over ? n - t->failed_over : 0;
 }
 
@@ -153,7 +154,7 @@ static bool run_dir_latency(enum kms_outcome outcome)
 {
     /* Contacts the host never answered at all carry no latency worth the name; a timeout does
      * (at least the timeout), so it stays in and the percentiles do not flatter the host. */
-    return outcome != KMS_OUTCOME_REFUSED && outcome != KMS_OUTCOME_RESET &&
+    return !kms_outcome_not_connected(outcome) && outcome != KMS_OUTCOME_RESET &&
            outcome != KMS_OUTCOME_CLOSED;
 }
 

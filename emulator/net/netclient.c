@@ -215,16 +215,16 @@ static void try_next_address(struct net_client *c)
         }
         c->io = event_new(c->base, c->fd, EV_WRITE, on_io, c);
         if (!c->io) {
-            fail(c, KMS_OUTCOME_REFUSED, "out of memory");
+            fail(c, KMS_OUTCOME_LOCAL_ERROR, "out of memory");
             return;
         }
         event_add(c->io, NULL);
         return; /* on_io reports the outcome */
     }
     if (!c->peer[0]) /* not one address was tried */
-        fail(c, KMS_OUTCOME_REFUSED, "no address to connect to");
+        fail(c, KMS_OUTCOME_DNS_ERROR, "no address to connect to");
     else
-        fail(c, KMS_OUTCOME_REFUSED, "cannot connect to %s: %s", c->peer,
+        fail(c, kms_outcome_of_connect_errno(c->last_errno), "cannot connect to %s: %s", c->peer,
              c->last_errno ? strerror(c->last_errno) : "no address");
 }
 

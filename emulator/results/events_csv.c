@@ -306,12 +306,7 @@ static bool p_n_policy(const char *s, struct events_row *r)
 }
 static bool p_outcome(const char *s, struct events_row *r)
 {
-    for (int o = 0; o < KMS_OUTCOME__COUNT; o++)
-        if (strcmp(s, kms_outcome_name((enum kms_outcome)o)) == 0) {
-            r->ev.outcome = (enum kms_outcome)o;
-            return true;
-        }
-    return false;
+    return kms_outcome_parse(s, &r->ev.outcome);
 }
 static bool p_hresult(const char *s, struct events_row *r)
 {

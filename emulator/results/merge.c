@@ -371,9 +371,10 @@ static void merge_outcome(struct merge_work *w)
     }
     /* A request with an answer (any outcome but no connection / no answer) counts as answered. */
     const struct run_tally *t = w->tally;
-    eo->answered = t->requests - t->outcomes[KMS_OUTCOME_REFUSED] -
-                   t->outcomes[KMS_OUTCOME_TIMEOUT] - t->outcomes[KMS_OUTCOME_RESET] -
-                   t->outcomes[KMS_OUTCOME_CLOSED];
+    eo->answered = t->requests;
+    for (int o = 0; o < KMS_OUTCOME__COUNT; o++)
+        if (kms_outcome_no_answer((enum kms_outcome)o))
+            eo->answered -= t->outcomes[o];
 }
 
 static int write_summary_md(struct merge_work *w, char *err, size_t err_len)

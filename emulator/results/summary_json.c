@@ -174,11 +174,11 @@ static json_t *summary_populations(const struct run_info *info, const struct run
 }
 
 /* Several KMS hosts in one run: each host's outcomes, counts and model verdicts, and which host
- * the machines used day by day. NULL for a run against one --target or the embedded host. */
+ * the machines used day by day. NULL for a run against one --target or the embedded host (a
+ * host the engine never named from a host set: publish_at_us -1). */
 static json_t *summary_hosts(const struct run_tally *t)
 {
-    if (t->n_hosts == 0 ||
-        (t->n_hosts == 1 && t->n_days == 0 && strcmp(t->hosts[0].name, "target") == 0))
+    if (t->n_hosts == 0 || (t->n_hosts == 1 && t->n_days == 0 && t->hosts[0].publish_at_us < 0))
         return NULL;
     json_t *hosts = json_array();
     for (size_t i = 0; i < t->n_hosts; i++) {

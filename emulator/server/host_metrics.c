@@ -4,9 +4,6 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const outcome_names[HOST_METRICS_OUTCOME__COUNT] = {
-    "activated", "below_threshold", "refused"};
-
 void host_metrics_init(struct host_metrics *m, struct kms_host *host)
 {
     memset(m, 0, sizeof *m);
@@ -28,15 +25,15 @@ void host_metrics_request(struct host_metrics *m, const struct host_request_reco
     const struct catalog *cat = m->host->cfg.catalog;
     int app = rec->decoded && rec->app >= 0 && (size_t)rec->app < cat->n_apps ? rec->app : -1;
     int group = rec->decoded ? group_index(cat, &rec->request.kms_id) : -1;
-    enum host_metrics_outcome outcome = rec->hresult ? HOST_METRICS_REFUSED
-                                        : rec->count >= rec->request.n_policy
-                                            ? HOST_METRICS_ACTIVATED
-                                            : HOST_METRICS_BELOW;
+    enum kms_outcome outcome = rec->hresult                          ? KMS_OUTCOME_HOST_ERROR
+                               : rec->count >= rec->request.n_policy ? KMS_OUTCOME_ACTIVATED
+                                                                     : KMS_OUTCOME_BELOW_THRESHOLD;
+    uint32_t status = kms_outcome_client_status(outcome, rec->hresult);
     struct host_metrics_series *s = NULL;
     for (size_t i = 0; i < m->n_series && !s; i++) {
         struct host_metrics_series *c = &m->series[i];
         if (c->app == app && c->group == group && c->outcome == outcome &&
-            (c->other_hresult || c->hresult == rec->hresult))
+            (c->other_hresult || c->hresult == status))
             s = c;
     }
     if (!s) {
@@ -44,7 +41,7 @@ void host_metrics_request(struct host_metrics *m, const struct host_request_reco
         bool last = m->n_series == HOST_METRICS_MAX_SERIES - 1;
         if (m->n_series < HOST_METRICS_MAX_SERIES) {
             s = &m->series[m->n_series++];
-            *s = (struct host_metrics_series){app, group, outcome, rec->hresult, last, 0};
+            *s = (struct host_metrics_series){app, group, outcome, status, last, 0};
         } else {
             s = &m->series[HOST_METRICS_MAX_SERIES - 1];
         }
@@ -77,17 +74,19 @@ void host_metrics_render(struct metrics_text *out, void *arg)
     const struct catalog *cat = h->cfg.catalog;
     const struct host_stats *st = &h->stats;
 
-    metrics_text_family(out, "kmsload_host_requests_total", METRICS_COUNTER,
-                        "KMS requests the host decided, by application, product group (KMS ID), "
-                        "outcome and HRESULT (0x00000000: a full answer).");
+    metrics_text_family(
+        out, "kmsload_host_requests_total", METRICS_COUNTER,
+        "KMS requests the host decided, by application, product group (KMS ID), "
+        "outcome and HRESULT as the client logs it (0x00000000 activated, 0xC004F038 "
+        "below threshold).");
     for (size_t i = 0; i < m->n_series; i++) {
         const struct host_metrics_series *s = &m->series[i];
         char hr[16];
-        snprintf(hr, sizeof hr, "0x%08X", s->hresult);
+        kms_outcome_hresult_label(s->outcome, s->hresult, hr, sizeof hr);
         struct metrics_label l[] = {
             {"application", s->app >= 0 ? cat->apps[s->app].key : "unknown"},
             {"product_group", s->group >= 0 ? cat->kms[s->group].key : "unknown"},
-            {"outcome", outcome_names[s->outcome]},
+            {"outcome", kms_outcome_name(s->outcome)},
             {"hresult", s->other_hresult ? "other" : hr},
         };
         metrics_text_sample(out, "kmsload_host_requests_total", l, 4, (double)s->n);

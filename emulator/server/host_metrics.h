@@ -10,6 +10,7 @@
 #include "host.h"
 #include "host_faults.h"
 #include "host_server.h"
+#include "kms_outcome.h"
 #include "metrics_text.h"
 
 #include <stdint.h>
@@ -18,18 +19,13 @@
  * (hresult="other"), so a host fed garbage cannot grow the page without bound. */
 #define HOST_METRICS_MAX_SERIES 256
 
-enum host_metrics_outcome {
-    HOST_METRICS_ACTIVATED, /* count >= the client's N_Policy */
-    HOST_METRICS_BELOW,     /* answered with a lower count */
-    HOST_METRICS_REFUSED,   /* answered with an HRESULT */
-    HOST_METRICS_OUTCOME__COUNT
-};
-
 struct host_metrics_series {
     int app; /* catalogue indexes, -1 when unknown */
     int group;
-    enum host_metrics_outcome outcome;
-    uint32_t hresult;
+    /* activated (count >= the client's N_Policy), below-threshold or host-error (an HRESULT):
+     * named as the client side names them (kms_outcome_name) */
+    enum kms_outcome outcome;
+    uint32_t hresult;   /* what the client logs: 0, 0xC004F038 below threshold, or the HRESULT */
     bool other_hresult; /* the catch-all series */
     uint64_t n;
 };

@@ -234,7 +234,9 @@ static uint16_t ct_closed_port(void)
     return ntohs(a.sin_port);
 }
 
-Test(client, unreachable_and_unresolvable_end_as_refused)
+/* Issue 19 item 9: a refused connection and a name that does not resolve are different outcomes
+ * (connect-refused, dns-error), named the same way on every page. */
+Test(client, refused_and_unresolvable_are_told_apart)
 {
     struct kms_request req = ct_request("win10-pro", NULL);
     struct net_client_params p;
@@ -245,8 +247,11 @@ Test(client, unreachable_and_unresolvable_end_as_refused)
                  0);
     cr_expect_eq(out.result.outcome, KMS_OUTCOME_REFUSED, "%s",
                  kms_outcome_name(out.result.outcome));
+    cr_expect_str_eq(kms_outcome_name(out.result.outcome), "connect-refused");
     cr_assert_eq(client_exchange("no-such-host.invalid", 1688, &p, &req, &out, err, sizeof err), 0);
-    cr_expect_eq(out.result.outcome, KMS_OUTCOME_REFUSED);
+    cr_expect_eq(out.result.outcome, KMS_OUTCOME_DNS_ERROR, "%s",
+                 kms_outcome_name(out.result.outcome));
+    cr_expect_str_eq(kms_outcome_name(out.result.outcome), "dns-error");
     cr_expect_not(out.started);
     cr_expect_neq(out.result.err.detail[0], '\0', "the resolver's reason");
 }

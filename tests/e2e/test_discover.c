@@ -154,7 +154,7 @@ Test(discover, flags_a_published_host_that_is_down)
     json_t *root = dc_json(&r);
     json_t *h2 = dc_host(root, "h2.example.test");
     cr_assert(json_is_false(json_object_get(h2, "answers")));
-    cr_assert_str_eq(json_string_value(json_object_get(h2, "outcome")), "refused");
+    cr_assert_str_eq(json_string_value(json_object_get(h2, "outcome")), "connect-refused");
     cr_assert(strstr(json_string_value(json_object_get(h2, "warning")), "does not answer"));
     cr_assert(json_is_true(json_object_get(dc_host(root, "h1.example.test"), "answers")));
     cr_assert_eq(json_array_size(json_object_get(root, "warnings")), 1);

@@ -349,7 +349,7 @@ Test(host_cli, probe_of_a_closed_port_is_unreachable)
     struct support_result r = hc_run("probe", "--json", "--timeout", "5s", "127.0.0.1:1", NULL);
     cr_expect_eq(r.status, 3, "exit %d: %s %s", r.status, r.out, r.err);
     json_t *j = hc_json(&r);
-    cr_expect_str_eq(hc_json_str(j, "outcome"), "refused");
+    cr_expect_str_eq(hc_json_str(j, "outcome"), "connect-refused");
     json_decref(j);
     support_result_free(&r);
     r = hc_run("probe", "127.0.0.1:1", NULL);

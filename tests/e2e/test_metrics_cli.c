@@ -155,10 +155,10 @@ Test(metrics_cli, host_counts_the_requests_it_answers)
     cr_assert_eq(r.status, 200);
     cr_expect(strstr(r.headers, "text/plain; version=0.0.4") != NULL, "%s", r.headers);
     cr_expect(strstr(r.body, "kmsload_host_requests_total{application=\"windows\","
-                             "product_group=\"win10\",outcome=\"below_threshold\","
-                             "hresult=\"0x00000000\"} 3\n") != NULL,
+                             "product_group=\"win10\",outcome=\"below-threshold\","
+                             "hresult=\"0xC004F038\"} 3\n") != NULL,
               "%s", r.body);
-    cr_expect(strstr(r.body, "outcome=\"refused\",hresult=\"0xC004F042\"} 1\n") != NULL, "%s",
+    cr_expect(strstr(r.body, "outcome=\"host-error\",hresult=\"0xC004F042\"} 1\n") != NULL, "%s",
               r.body);
     /* probe sends this machine's stable CMID: three requests, one client. */
     cr_expect(strstr(r.body, "kmsload_host_clients{application=\"windows\"} 1\n") != NULL, "%s",
@@ -268,8 +268,9 @@ Test(metrics_cli, watch_reports_a_host_that_does_not_answer)
     snprintf(target, sizeof target, "127.0.0.1:%u", ntohs(sa.sin_port));
     char *out;
     /* --count: every probe failed, so the exit status says so (cron, CI). */
-    cr_assert_eq(mc_run(&out, "watch", target, "--count", "1", "--timeout", "2s", NULL), 1);
-    cr_expect_eq(mc_count_lines(out, ": not answering: refused"), 2, "%s", out);
+    cr_assert_eq(mc_run(&out, "watch", target, "--count", "1", "--timeout", "2s", NULL), 3,
+                 "no probe reached the host: unreachable, as in probe: %s", out);
+    cr_expect_eq(mc_count_lines(out, ": not answering: connect-refused"), 2, "%s", out);
     free(out);
 }
 

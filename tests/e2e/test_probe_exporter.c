@@ -125,7 +125,7 @@ Test(probe_exporter, probes_each_target_on_demand)
     cr_assert_eq(status, 200, "%s", body);
     pe_expect(body, "\nkmsload_probe_success 0\n");
     pe_expect(body, "kmsload_probe_answered{application=\"windows\",product=\"win10-pro\"} 0\n");
-    pe_expect(body, "outcome=\"refused\"");
+    pe_expect(body, "outcome=\"connect-refused\"");
     free(body);
 
     /* Bad requests: 400 with the reason; /metrics is not served without a target. */

@@ -982,10 +982,10 @@ Test(run, program_with_host_faults_finishes_and_fails_the_error_rate)
     cr_assert_eq(json_real_value(json_object_get(s, "simulated_seconds")), 3 * 86400.0);
     char *junit = rt_junit(out);
     char tc[2048];
-    cr_assert_not_null(rt_testcase(junit, "error_rate = 0", tc, sizeof tc), "%s", junit);
+    cr_assert_not_null(rt_testcase(junit, "error_rate \u2264 0", tc, sizeof tc), "%s", junit);
     cr_assert_not_null(strstr(tc, "<failure message=\"error rate"), "%s", tc);
     /* The threshold and the model still hold: the faults lost answers, not counts. */
-    cr_assert_not_null(rt_testcase(junit, "model_mismatches = 0", tc, sizeof tc));
+    cr_assert_not_null(rt_testcase(junit, "model_mismatches \u2264 0", tc, sizeof tc));
     cr_assert_null(strstr(tc, "<failure"), "%s", tc);
     free(junit);
     json_decref(s);
@@ -1020,7 +1020,7 @@ Test(run, exit_1_when_an_expectation_fails)
                        junit);
     cr_assert_not_null(strstr(tc, "<failure"), "%s", tc);
     cr_assert_not_null(strstr(tc, "count 25"), "%s", tc);
-    cr_assert_not_null(rt_testcase(junit, "max_count.windows = 30", tc, sizeof tc));
+    cr_assert_not_null(rt_testcase(junit, "max_count.windows \u2264 30", tc, sizeof tc));
     cr_assert_null(strstr(tc, "<failure"), "%s", tc);
     free(junit);
     json_t *s = rt_summary(out);
@@ -1095,7 +1095,7 @@ Test(run, exit_3_when_the_target_is_unreachable)
     cr_assert_eq(p.status, RUN_EXIT_UNREACHABLE, "stderr: %s", p.err);
     cr_assert_lt(rt_now_ms() - start, 5000);
     json_t *s = rt_summary(out);
-    cr_assert_gt(rt_json_outcome(s, "refused"), 0);
+    cr_assert_gt(rt_json_outcome(s, "connect-refused"), 0);
     cr_assert_eq(rt_json_outcome(s, "activated") + rt_json_outcome(s, "below-threshold"), 0);
     json_decref(s);
     support_result_free(&p);

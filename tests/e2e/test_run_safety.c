@@ -658,14 +658,16 @@ Test(run_safety, acceptance_plan_says_real_clients_will_activate)
     free(text);
 }
 
-/* Issue 19 item 9: an unresolvable target is exit 3 in run as in probe and coverage; --dry-run
- * resolves nothing and prints the plan. */
+/* Issue 19 item 9: an unresolvable target is exit 3 (unreachable, README's table) in run as in
+ * probe, coverage, watch --count and discover; --dry-run resolves nothing and prints the plan. */
 Test(run_safety, an_unresolvable_target_is_unreachable_in_every_command)
 {
     static const char *const cmds[][6] = {
         {"run", SMOKE, "--target", "kms.invalid", "-q", NULL},
         {"probe", "kms.invalid", NULL},
         {"coverage", "kms.invalid", NULL},
+        {"watch", "kms.invalid", "--count", "1", NULL},
+        {"discover", "kms.invalid", "--timeout", "5s", NULL},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         struct support_child c;
@@ -674,6 +676,12 @@ Test(run_safety, an_unresolvable_target_is_unreachable_in_every_command)
         char *err = rs_text(c.err);
         cr_expect_eq(status, 3, "%s: exit %d: %s", cmds[i][0], status, err);
         free(err);
+        /* Said as a DNS error, never as a refusal. */
+        char *out = rs_text(c.out);
+        if (strcmp(cmds[i][0], "probe") == 0 || strcmp(cmds[i][0], "watch") == 0)
+            cr_expect(strstr(out, "dns-error"), "%s: %s", cmds[i][0], out);
+        cr_expect_null(strstr(out, "refused"), "%s: %s", cmds[i][0], out);
+        free(out);
     }
     const char *dry[] = {"run", SMOKE, "--target", "kms.invalid", "--dry-run", NULL};
     struct support_child c;

@@ -74,11 +74,11 @@ Test(watch_json, a_dead_port_says_why)
 {
     struct support_result r = support_runl(&wj, 20000, 0, "watch", "127.0.0.1:1", "--json",
                                            "--count", "1", "--products", "win10-pro", NULL);
-    cr_assert_eq(r.status, 1, "no count: exit 1");
+    cr_assert_eq(r.status, 3, "no host reached: exit 3, as probe");
     json_t *o[4];
     size_t n = wj_lines(r.out, o, 4);
     cr_assert_eq(n, 1, "%s", r.out);
-    cr_expect_str_eq(json_string_value(json_object_get(o[0], "outcome")), "refused");
+    cr_expect_str_eq(json_string_value(json_object_get(o[0], "outcome")), "connect-refused");
     cr_expect(json_is_false(json_object_get(o[0], "success")));
     cr_expect(json_is_null(json_object_get(o[0], "count")));
     cr_expect(json_is_null(json_object_get(o[0], "hresult")));
