@@ -1,11 +1,13 @@
 #include "check_plugin.h"
 
+#include "catalog.h"
 #include "client_dns.h"
 #include "client_exchange.h"
 #include "client_request.h"
 #include "errmsg.h"
 #include "hresult.h"
 #include "net.h"
+#include "probe_cmid.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -271,4 +273,66 @@ enum check_status check_host(const struct check_options *o, char *line, size_t c
     }
     snprintf(line, cap, "KMS %s - %s: %s | %s", check_status_name(worst), name, text, perf);
     return worst;
+}
+
+/* The product sets and thresholds of r; 0, or -1 with a message. */
+static int check_prepare(const struct check_request *r, struct probe_set *set,
+                         struct probe_set *alts, size_t *n_alts, struct check_thresholds *w,
+                         struct check_thresholds *c, char *err, size_t err_len)
+{
+    struct catalog cat;
+    if (catalog_load(&cat, r->catalog_file, err, err_len))
+        return -1;
+    struct guid cmid;
+    if (r->cmid_seed)
+        probe_cmid_from_seed(r->cmid_seed, &cmid);
+    else
+        probe_cmid_stable(&cmid);
+    int rc = probe_set_parse(set, &cat, r->products ? r->products : PROBE_SET_DEFAULT_PRODUCTS,
+                             &cmid, "--products", err, err_len);
+    for (size_t k = 0; rc == 0 && !r->products && k < PROBE_SET_CANDIDATE_RANKS; k++) {
+        rc = probe_set_parse(&alts[k], &cat, probe_set_candidates[k], &cmid, "built-in products",
+                             err, err_len);
+        *n_alts = k + 1;
+    }
+    catalog_free(&cat);
+    if (rc)
+        return -1;
+    if (!r->warning)
+        check_thresholds_activation(w, set);
+    if (check_thresholds_parse(w, set, r->warning, "--warning", err, err_len) ||
+        check_thresholds_parse(c, set, r->critical, "--critical", err, err_len))
+        return -1;
+    return 0;
+}
+
+enum check_status check_run(const struct check_request *r, char *line, size_t cap, bool *usage)
+{
+    struct probe_set *set = calloc(1, sizeof *set);
+    struct probe_set *alts = calloc(PROBE_SET_CANDIDATE_RANKS, sizeof *alts);
+    struct check_thresholds *w = calloc(1, sizeof *w), *c = calloc(1, sizeof *c);
+    size_t n_alts = 0;
+    char err[1024];
+    enum check_status status = CHECK_UNKNOWN;
+    *usage = false;
+    if (!set || !alts || !w || !c) {
+        snprintf(line, cap, "KMS UNKNOWN - out of memory");
+    } else if (check_prepare(r, set, alts, &n_alts, w, c, err, sizeof err)) {
+        snprintf(line, cap, "KMS UNKNOWN - %s", err);
+        *usage = true;
+    } else {
+        struct check_options o = {.host = r->host,
+                                  .set = set,
+                                  .alts = alts,
+                                  .n_alts = n_alts,
+                                  .warning = w,
+                                  .critical = c,
+                                  .timeout_us = r->timeout_us};
+        status = check_host(&o, line, cap);
+    }
+    free(set);
+    free(alts);
+    free(w);
+    free(c);
+    return status;
 }

@@ -66,6 +66,21 @@ struct check_options {
  * critical count CRITICAL; a warning count WARNING).
  */
 enum check_status check_host(const struct check_options *o, char *line, size_t cap);
+/* A check as the command line asks it (flags checked for shape only). */
+struct check_request {
+    const char *host;               /* HOST[:PORT] */
+    const char *warning, *critical; /* threshold lists; NULL: the defaults */
+    const char *products;           /* NULL: the automatic products */
+    const char *cmid_seed;          /* NULL: this machine's probe CMID */
+    const char *catalog_file;
+    int64_t timeout_us;
+};
+
+/*
+ * Builds the product sets (the catalogue, the CMID) and thresholds of r, then check_host. A bad
+ * product, range or catalogue is UNKNOWN with the line "KMS UNKNOWN - <why>" and *usage set.
+ */
+enum check_status check_run(const struct check_request *r, char *line, size_t cap, bool *usage);
 /* "OK", "WARNING", "CRITICAL", "UNKNOWN". */
 const char *check_status_name(enum check_status s);
 

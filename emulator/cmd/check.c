@@ -1,14 +1,11 @@
 #include "check.h"
 
-#include "catalog.h"
 #include "check_plugin.h"
-#include "probe_cmid.h"
 #include "usage.h"
 #include "value_parse.h"
 
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 const char check_usage[] =
@@ -42,15 +39,10 @@ const char check_usage[] =
     "built-in)\n"
     "  -h, --help                show this help\n";
 
-struct check_args {
-    const char *host, *warning, *critical, *products, *cmid_seed, *catalog_file;
-    int64_t timeout_us;
-};
-
 enum { OPT_TIMEOUT = 256, OPT_PRODUCTS, OPT_CMID_SEED, OPT_CATALOG };
 
 /* 0 parsed, 1 --help shown, -1 with a message. */
-static int parse(int argc, char **argv, struct check_args *a, char *err, size_t err_len)
+static int parse(int argc, char **argv, struct check_request *a, char *err, size_t err_len)
 {
     static const struct option longopts[] = {
         {"host", required_argument, NULL, 'H'},
@@ -112,73 +104,27 @@ static int parse(int argc, char **argv, struct check_args *a, char *err, size_t 
     return 0;
 }
 
-/* The product set and thresholds; 0, or -1 with a message. */
-static int prepare(const struct check_args *a, struct probe_set *set, struct probe_set *alts,
-                   size_t *n_alts, struct check_thresholds *w, struct check_thresholds *c,
-                   char *err, size_t err_len)
-{
-    struct catalog cat;
-    if (catalog_load(&cat, a->catalog_file, err, err_len))
-        return -1;
-    struct guid cmid;
-    if (a->cmid_seed)
-        probe_cmid_from_seed(a->cmid_seed, &cmid);
-    else
-        probe_cmid_stable(&cmid);
-    int rc = probe_set_parse(set, &cat, a->products ? a->products : PROBE_SET_DEFAULT_PRODUCTS,
-                             &cmid, "--products", err, err_len);
-    for (size_t r = 0; rc == 0 && !a->products && r < PROBE_SET_CANDIDATE_RANKS; r++) {
-        rc = probe_set_parse(&alts[r], &cat, probe_set_candidates[r], &cmid, "built-in products",
-                             err, err_len);
-        *n_alts = r + 1;
-    }
-    catalog_free(&cat);
-    if (rc)
-        return -1;
-    if (!a->warning)
-        check_thresholds_activation(w, set);
-    if (check_thresholds_parse(w, set, a->warning, "--warning", err, err_len) ||
-        check_thresholds_parse(c, set, a->critical, "--critical", err, err_len))
-        return -1;
-    return 0;
-}
-
 int check_main(int argc, char **argv)
 {
-    struct check_args a = {.timeout_us = 10000000};
+    struct check_request a = {.timeout_us = 10000000};
     char err[1024];
     int rc = parse(argc, argv, &a, err, sizeof err);
     if (rc == 1) {
         fputs(check_usage, stdout);
         return 0;
     }
-    struct probe_set *set = calloc(1, sizeof *set);
-    struct probe_set *alts = calloc(PROBE_SET_CANDIDATE_RANKS, sizeof *alts);
-    size_t n_alts = 0;
-    struct check_thresholds *w = calloc(1, sizeof *w), *c = calloc(1, sizeof *c);
-    int status = CHECK_UNKNOWN;
-    if (!set || !alts || !w || !c) {
-        printf("KMS UNKNOWN - out of memory\n");
-    } else if (rc || prepare(&a, set, alts, &n_alts, w, c, err, sizeof err)) {
+    if (rc) {
         /* The plugin's one line on stdout (what the monitoring system shows), the usage hint on
          * stderr. */
         printf("KMS UNKNOWN - %s\n", err);
         usage_error("check", "%s", err);
-    } else {
-        struct check_options o = {.host = a.host,
-                                  .set = set,
-                                  .alts = alts,
-                                  .n_alts = n_alts,
-                                  .warning = w,
-                                  .critical = c,
-                                  .timeout_us = a.timeout_us};
-        char line[4096];
-        status = (int)check_host(&o, line, sizeof line);
-        printf("%s\n", line);
+        return CHECK_UNKNOWN;
     }
-    free(set);
-    free(alts);
-    free(w);
-    free(c);
-    return status;
+    char line[4096];
+    bool usage_problem = false;
+    enum check_status status = check_run(&a, line, sizeof line, &usage_problem);
+    printf("%s\n", line);
+    if (usage_problem)
+        usage_error("check", "%s", line + strlen("KMS UNKNOWN - "));
+    return (int)status;
 }
