@@ -276,17 +276,19 @@ static void html_hosts_table(FILE *f, const json_t *root, bool virtual_clock)
     const json_t *hosts = json_object_get(root, "hosts"), *h;
     if (json_array_size(hosts) < 2)
         return;
-    fputs("<table class=\"grid\">\n<caption>Per KMS host (each counts apart)</caption>\n<tr>"
-          "<th>Host</th><th>Requests</th><th>Answered</th><th>Connection failures</th><th>Key "
-          "refusals</th><th>Failovers</th><th>Down since</th><th>Counts (last / max)</th></tr>\n",
-          f);
-    size_t i;
-    json_array_foreach(hosts, i, h)
-    {
+    static const char *const heads[] = {
+        "Host",         "Requests",  "Answered",   "Connection failures",
+        "Key refusals", "Failovers", "Down since", "Counts (last / max)"};
+    static const char *const nums[] = {"requests", "answered", "connection_failures",
+                                       "key_refusals", "failovers"};
+    fputs("<table class=\"grid\">\n<caption>Per KMS host (each counts apart)</caption>\n<tr>", f);
+    for (size_t k = 0; k < sizeof heads / sizeof heads[0]; k++)
+        fprintf(f, "<th>%s</th>", heads[k]);
+    fputs("</tr>\n", f);
+    for (size_t i = 0; i < json_array_size(hosts); i++) {
+        h = json_array_get(hosts, i);
         fputs("<tr><td>", f);
         html(f, report_jstring(h, "name", "?"));
-        static const char *const nums[] = {"requests", "answered", "connection_failures",
-                                           "key_refusals", "failovers"};
         fputs("</td>", f);
         for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++)
             fprintf(f, "<td class=\"num\">%.0f</td>", report_jnumber(h, nums[k], 0));

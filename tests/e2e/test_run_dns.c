@@ -399,10 +399,10 @@ Test(run_dns, a_dead_published_host_reads_clearly)
 {
     struct rd_zone z;
     rd_zone_start(&z, "real");
-    support_host_stop(&rd, &z.h2);
+    support_host_stop(&rd, &z.h2); /* published in DNS, nobody listening */
     char scenario[128], out[128];
-    snprintf(scenario, sizeof scenario, "%s/dead.ini", rd.dir);
-    snprintf(out, sizeof out, "%s/dead", rd.dir);
+    support_scratch_path(&rd, "dead.ini", scenario, sizeof scenario);
+    support_scratch_path(&rd, "dead", out, sizeof out);
     support_write_file(scenario, "[scenario]\n"
                                  "name = dead\n"
                                  "clock = real\n"
