@@ -464,28 +464,12 @@ static void list_keys(enum section_kind kind, char *out, size_t cap)
     }
 }
 
-static void set_field(struct parse_state *ps, const char *key, const char *value)
+/* The fields whose value is a name, an ID or a reference to another section. */
+static void set_text_field(struct parse_state *ps, const struct field_spec *spec, const char *key,
+                           const char *value)
 {
-    const struct field_spec *spec = NULL;
-    for (size_t i = 0; i < sizeof field_specs / sizeof field_specs[0]; i++) {
-        if (field_specs[i].kind == ps->kind && strcmp(field_specs[i].key, key) == 0)
-            spec = &field_specs[i];
-    }
-    if (!spec) {
-        char known[128];
-        list_keys(ps->kind, known, sizeof known);
-        fail(ps, ps->line, "[%s] %s: unknown key (expected one of: %s)", ps->label, key, known);
-        return;
-    }
-    if (ps->seen & spec->field) {
-        fail(ps, ps->line, "[%s] %s: given twice in this section", ps->label, key);
-        return;
-    }
-    ps->seen |= spec->field;
-
     struct catalog *cat = ps->cat;
     size_t i = ps->index;
-    unsigned long n;
     switch (spec->field) {
     case F_NAME:
         set_name(ps, key, value,
@@ -504,43 +488,11 @@ static void set_field(struct parse_state *ps, const char *key, const char *value
                : ps->kind == KIND_KMS ? &cat->kms[i].id
                                       : &cat->skus[i].id);
         break;
-    case F_THRESHOLD:
-        if (parse_number(ps, key, value, 1, 1000, &n))
-            cat->apps[i].threshold = (unsigned)n;
-        break;
     case F_APP:
         set_reference(ps, key, value, KIND_APP, &ps->kms_app_refs[i]);
         break;
-    case F_N_POLICY:
-        /* vlmcsd refuses N_Policy above 1000 (spec §10). */
-        if (parse_number(ps, key, value, 1, 1000, &n))
-            cat->kms[i].n_policy = (unsigned)n;
-        break;
-    case F_PROTOCOL:
-        if (parse_number(ps, key, value, 4, 6, &n))
-            cat->kms[i].protocol = (unsigned)n;
-        break;
-    case F_RETAIL:
-        if (parse_number(ps, key, value, 0, 1, &n))
-            cat->kms[i].retail = (int)n;
-        break;
     case F_KMS:
         set_reference(ps, key, value, KIND_KMS, &ps->sku_kms_refs[i]);
-        break;
-    case F_GROUP:
-        /* ePID fields are fixed-width decimal (spec §9.1): 5 digits of group, 9 of key ID. */
-        if (parse_number(ps, key, value, 0, 99999, &n))
-            cat->csvlks[i].group = (unsigned)n;
-        break;
-    case F_KEY_MIN:
-        parse_number(ps, key, value, 0, 999999999, &cat->csvlks[i].key_min);
-        break;
-    case F_KEY_MAX:
-        parse_number(ps, key, value, 0, 999999999, &cat->csvlks[i].key_max);
-        break;
-    case F_MIN_BUILD:
-        if (parse_number(ps, key, value, 0, 99999, &n))
-            cat->csvlks[i].min_build = (unsigned)n;
         break;
     case F_ACTIVATES:
         snprintf(ps->csvlk_refs[i].activates, sizeof ps->csvlk_refs[i].activates, "%s", value);
@@ -559,6 +511,51 @@ static void set_field(struct parse_state *ps, const char *key, const char *value
         strcpy(ps->csvlk_refs[i].includes, value);
         ps->csvlk_refs[i].includes_line = ps->line;
         break;
+    default:
+        break;
+    }
+}
+
+/* The fields whose value is a number in a range. */
+static void set_number_field(struct parse_state *ps, const struct field_spec *spec, const char *key,
+                             const char *value)
+{
+    struct catalog *cat = ps->cat;
+    size_t i = ps->index;
+    unsigned long n;
+    switch (spec->field) {
+    case F_THRESHOLD:
+        if (parse_number(ps, key, value, 1, 1000, &n))
+            cat->apps[i].threshold = (unsigned)n;
+        break;
+    case F_N_POLICY:
+        /* vlmcsd refuses N_Policy above 1000 (spec §10). */
+        if (parse_number(ps, key, value, 1, 1000, &n))
+            cat->kms[i].n_policy = (unsigned)n;
+        break;
+    case F_PROTOCOL:
+        if (parse_number(ps, key, value, 4, 6, &n))
+            cat->kms[i].protocol = (unsigned)n;
+        break;
+    case F_RETAIL:
+        if (parse_number(ps, key, value, 0, 1, &n))
+            cat->kms[i].retail = (int)n;
+        break;
+    case F_GROUP:
+        /* ePID fields are fixed-width decimal (spec §9.1): 5 digits of group, 9 of key ID. */
+        if (parse_number(ps, key, value, 0, 99999, &n))
+            cat->csvlks[i].group = (unsigned)n;
+        break;
+    case F_KEY_MIN:
+        parse_number(ps, key, value, 0, 999999999, &cat->csvlks[i].key_min);
+        break;
+    case F_KEY_MAX:
+        parse_number(ps, key, value, 0, 999999999, &cat->csvlks[i].key_max);
+        break;
+    case F_MIN_BUILD:
+        if (parse_number(ps, key, value, 0, 99999, &n))
+            cat->csvlks[i].min_build = (unsigned)n;
+        break;
     case F_BUILD:
         if (parse_number(ps, key, value, 6000, 99999, &n))
             cat->hostos[i].build = (unsigned)n;
@@ -567,7 +564,31 @@ static void set_field(struct parse_state *ps, const char *key, const char *value
         if (parse_number(ps, key, value, 0, 1, &n))
             cat->hostos[i].server = (int)n;
         break;
+    default:
+        break;
     }
+}
+
+static void set_field(struct parse_state *ps, const char *key, const char *value)
+{
+    const struct field_spec *spec = NULL;
+    for (size_t i = 0; i < sizeof field_specs / sizeof field_specs[0]; i++) {
+        if (field_specs[i].kind == ps->kind && strcmp(field_specs[i].key, key) == 0)
+            spec = &field_specs[i];
+    }
+    if (!spec) {
+        char known[128];
+        list_keys(ps->kind, known, sizeof known);
+        fail(ps, ps->line, "[%s] %s: unknown key (expected one of: %s)", ps->label, key, known);
+        return;
+    }
+    if (ps->seen & spec->field) {
+        fail(ps, ps->line, "[%s] %s: given twice in this section", ps->label, key);
+        return;
+    }
+    ps->seen |= spec->field;
+    set_text_field(ps, spec, key, value);
+    set_number_field(ps, spec, key, value);
 }
 
 static int on_section(void *user, unsigned line, const char *label)

@@ -418,3 +418,19 @@ int coverage_parse_groups(const struct catalog *cat, const char *list, size_t *o
     free(copy);
     return rc;
 }
+
+const char *coverage_clock_text(enum coverage_clock clock)
+{
+    switch (clock) {
+    case COVERAGE_CLOCK_FOLLOWS:
+        return "follows client time (it answered a request dated 5 hours ago)";
+    case COVERAGE_CLOCK_CHECKS:
+        return "checks client time, as genuine hosts do (it refused a request dated 5 hours ago "
+               "with 0xC004F06C)";
+    case COVERAGE_CLOCK_UNKNOWN:
+        return "unknown (the request dated 5 hours ago got no telling answer)";
+    case COVERAGE_CLOCK_NOT_ASKED:
+        break;
+    }
+    return "not asked";
+}

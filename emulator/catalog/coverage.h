@@ -58,6 +58,15 @@ struct coverage {
     struct coverage_finding findings[COVERAGE_MAX_FINDINGS];
     size_t n_findings;
     bool genuine;
+    /* How the host treats client time (coverage_probe_options.check_clock): one request more,
+     * dated 5 hours ago, answered (it follows client time) or refused with 0xC004F06C (it
+     * checks client time, as genuine hosts do). */
+    enum coverage_clock {
+        COVERAGE_CLOCK_NOT_ASKED,
+        COVERAGE_CLOCK_FOLLOWS,
+        COVERAGE_CLOCK_CHECKS,
+        COVERAGE_CLOCK_UNKNOWN, /* no KMS answer, another HRESULT, or nothing activated */
+    } clock;
 };
 
 /* Every volume (non-retail) product group of the catalogue, none asked yet. */
@@ -77,6 +86,8 @@ void coverage_result_text(const struct coverage_group *g, char *out, size_t cap)
 /* The matched host keys as one line ("Windows Server 2012 R2, Office 2016"), or "none". */
 void coverage_keys_text(const struct coverage *cv, const struct catalog *cat, char *out,
                         size_t cap);
+/* The clock in words: "follows client time (answered a request dated 5 hours ago)", ... */
+const char *coverage_clock_text(enum coverage_clock clock);
 /* "activated", "refused", "error", "not asked". */
 const char *coverage_state_name(enum coverage_state state);
 /* Parses "ws2025,win10" (catalogue KMS keys or names) into kms indices; -1 with a message. */

@@ -13,6 +13,8 @@ void coverage_print_text(FILE *f, const char *host_name, uint16_t port, const st
     fprintf(f, "kmsload coverage %s:%u\n", host_name, port);
     fprintf(f, "host OS:      %s\n", host);
     fprintf(f, "host keys:    %s\n", keys);
+    if (cv->clock != COVERAGE_CLOCK_NOT_ASKED)
+        fprintf(f, "clock:        %s\n", coverage_clock_text(cv->clock));
     if (cv->n_unexplained) {
         fprintf(f, "also:         activates");
         for (size_t i = 0; i < cv->n_unexplained; i++)
@@ -54,4 +56,37 @@ void coverage_print_text(FILE *f, const char *host_name, uint16_t port, const st
         for (size_t i = 0; i < cv->n_findings; i++)
             fprintf(f, "  - %s\n", cv->findings[i].reason);
     }
+}
+
+enum coverage_verdict coverage_verdict(struct coverage *cv, const struct catalog *cat,
+                                       const size_t *required, size_t n_required,
+                                       const char *target, FILE *msg)
+{
+    enum coverage_verdict v = COVERAGE_ANSWERED;
+    /* Not one KMS answer (faults, garbage, connections reset or closed mid-PDU): the host was
+     * not reached as a KMS host, whatever was required of it, as probe says. */
+    const struct coverage_group *first_error = NULL;
+    bool answered = false;
+    for (size_t i = 0; i < cv->n_groups; i++) {
+        answered |=
+            cv->groups[i].state == COVERAGE_ACTIVATED || cv->groups[i].state == COVERAGE_REFUSED;
+        if (!first_error && cv->groups[i].state == COVERAGE_ERROR)
+            first_error = &cv->groups[i];
+    }
+    if (!answered) {
+        v = COVERAGE_UNANSWERED;
+        fprintf(msg, "kmsload coverage: %s: no product group got a KMS answer%s%s%s\n", target,
+                first_error ? " (first: " : "", first_error ? first_error->detail : "",
+                first_error ? ")" : "");
+    }
+    for (size_t i = 0; i < n_required; i++) {
+        const struct coverage_group *g = coverage_group_of(cv, required[i]);
+        if (!g || g->state != COVERAGE_ACTIVATED) {
+            v = v != COVERAGE_ANSWERED ? v : COVERAGE_MISSING;
+            fprintf(msg, "kmsload coverage: required product group %s is %s\n",
+                    cat->kms[required[i]].name,
+                    g ? coverage_state_name(g->state) : "retail (genuine hosts refuse it)");
+        }
+    }
+    return v;
 }

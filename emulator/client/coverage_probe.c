@@ -2,6 +2,7 @@
 
 #include "client_exchange.h"
 #include "client_request.h"
+#include "hresult.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -59,6 +60,34 @@ static void note_answer(struct coverage_group *g, const struct client_session_re
     }
 }
 
+/* More than the 4 hours a genuine host tolerates (spec §5; as load/engine_clock_check.c). */
+#define PROBE_CLOCK_PAST_FT (5ULL * 3600ULL * 10000000ULL)
+
+/* One request for the first activated group, dated 5 hours ago, with the application's fixed
+ * CMID (already counted: no count grows). */
+static int probe_clock(struct event_base *base, const struct net_client_params *params,
+                       const struct catalog *cat, struct coverage *cv, char *err, size_t err_len)
+{
+    cv->clock = COVERAGE_CLOCK_UNKNOWN;
+    for (size_t i = 0; i < cv->n_groups; i++) {
+        if (cv->groups[i].state != COVERAGE_ACTIVATED)
+            continue;
+        struct kms_request req;
+        struct client_outcome out;
+        build_request(cat, cv->groups[i].kms, &req);
+        req.client_time -= PROBE_CLOCK_PAST_FT;
+        if (client_exchange_on(base, params, &req, &out, err, err_len))
+            return -1;
+        if (kms_outcome_has_count(out.result.outcome))
+            cv->clock = COVERAGE_CLOCK_FOLLOWS;
+        else if (out.result.outcome == KMS_OUTCOME_HOST_ERROR &&
+                 out.result.hresult == HR_INVALID_TIMESTAMP)
+            cv->clock = COVERAGE_CLOCK_CHECKS;
+        return 0;
+    }
+    return 0;
+}
+
 int coverage_probe(const struct catalog *cat, const struct coverage_probe_options *opt,
                    struct coverage *cv, char *err, size_t err_len)
 {
@@ -94,6 +123,8 @@ int coverage_probe(const struct catalog *cat, const struct coverage_probe_option
             rc = -1;
         }
     }
+    if (rc == 0 && opt->check_clock)
+        rc = probe_clock(base, &params, cat, cv, err, err_len);
     event_base_free(base);
     return rc;
 }

@@ -19,6 +19,8 @@ struct coverage_probe_options {
     struct client_session_options exchange;
     /* Stop (an error) after this many requests in a row got no KMS answer; 0: ask every group. */
     unsigned give_up_after;
+    /* Then one request more, for the first group activated, dated 5 hours ago (cv->clock). */
+    bool check_clock;
 };
 
 /* The CMID coverage uses for application app: the same on every run. */

@@ -142,7 +142,8 @@ int coverage_execute(const struct coverage_options *o)
         return 1;
     }
     coverage_init(cv, &cat);
-    struct coverage_probe_options popt = {.addrs = &addrs, .timeout_us = o->timeout_us};
+    struct coverage_probe_options popt = {
+        .addrs = &addrs, .timeout_us = o->timeout_us, .check_clock = true};
     client_session_options_default(&popt.exchange);
     if (net_resolve(o->host, o->port, false, &addrs, err, sizeof err) ||
         coverage_probe(&cat, &popt, cv, err, sizeof err)) {
@@ -152,31 +153,12 @@ int coverage_execute(const struct coverage_options *o)
         return COVERAGE_EXIT_UNREACHABLE;
     }
     coverage_judge(cv, &cat);
-    /* Not one KMS answer (faults, garbage, connections reset or closed mid-PDU): the host was
-     * not reached as a KMS host, whatever was required of it, as probe says. */
-    const struct coverage_group *first_error = NULL;
-    bool answered = false;
-    for (size_t i = 0; i < cv->n_groups; i++) {
-        answered |=
-            cv->groups[i].state == COVERAGE_ACTIVATED || cv->groups[i].state == COVERAGE_REFUSED;
-        if (!first_error && cv->groups[i].state == COVERAGE_ERROR)
-            first_error = &cv->groups[i];
-    }
-    if (!answered) {
-        status = COVERAGE_EXIT_UNREACHABLE;
-        fprintf(stderr, "kmsload coverage: %s:%u: no product group got a KMS answer%s%s%s\n",
-                o->host, o->port, first_error ? " (first: " : "",
-                first_error ? first_error->detail : "", first_error ? ")" : "");
-    }
-    for (size_t i = 0; i < n_required; i++) {
-        const struct coverage_group *g = coverage_group_of(cv, required[i]);
-        if (!g || g->state != COVERAGE_ACTIVATED) {
-            status = status ? status : COVERAGE_EXIT_MISSING;
-            fprintf(stderr, "kmsload coverage: required product group %s is %s\n",
-                    cat.kms[required[i]].name,
-                    g ? coverage_state_name(g->state) : "retail (genuine hosts refuse it)");
-        }
-    }
+    char target[300];
+    snprintf(target, sizeof target, "%s:%u", o->host, o->port);
+    enum coverage_verdict v = coverage_verdict(cv, &cat, required, n_required, target, stderr);
+    status = v == COVERAGE_UNANSWERED ? COVERAGE_EXIT_UNREACHABLE
+             : v == COVERAGE_MISSING  ? COVERAGE_EXIT_MISSING
+                                      : COVERAGE_EXIT_OK;
     if (o->json) {
         json_t *root = to_json(o, cv, &cat, status);
         char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -1,9 +1,9 @@
 #include "host_main.h"
 
-#include "fd_limit.h"
 #include "host_key_list.h"
 #include "host_log.h"
 #include "host_metrics.h"
+#include "host_runtime.h"
 #include "host_server.h"
 #include "host_settings.h"
 #include "host_state.h"
@@ -68,127 +68,6 @@ const char host_usage[] =
     "      --metrics [ADDR:]PORT serve Prometheus metrics at http://ADDR:PORT/metrics (ADDR\n"
     "                            defaults to 127.0.0.1; see the README's Metrics section)\n"
     "  -h, --help                show this help\n";
-
-struct host_cli {
-    struct event_base *base;
-    struct kms_host *host;
-    struct host_server *server;
-    const char *state_path;
-    uint64_t saved_requests; /* host requests count at the last state save */
-    struct host_log *log;
-    uint64_t clock_warned_us;      /* when the last clock refusal was reported; 0: never */
-    unsigned clock_refusals_since; /* refusals since that report */
-    struct host_metrics *metrics;  /* --metrics: what /metrics shows */
-};
-
-static void print_status(FILE *f, struct host_cli *cli)
-{
-    struct kms_host *h = cli->host;
-    const struct catalog *cat = h->cfg.catalog;
-    char t[24];
-    filetime_format(host_now(h), t);
-    fprintf(f,
-            "host status at %s UTC (%s clock): %u open connections, %llu accepted, "
-            "%llu closed to make room, %llu past the PDU deadline, %llu accept pauses\n",
-            t, h->cfg.clock_mode == HOST_CLOCK_CLIENT ? "client" : "real",
-            host_server_open_connections(cli->server), (unsigned long long)h->stats.connections,
-            (unsigned long long)h->stats.connections_rejected,
-            (unsigned long long)h->stats.pdu_timeouts, (unsigned long long)h->stats.accept_pauses);
-    fprintf(f, "  requests %llu: answered %llu, refused with an HRESULT %llu, RPC faults %llu\n",
-            (unsigned long long)h->stats.requests, (unsigned long long)h->stats.answered,
-            (unsigned long long)h->stats.errors, (unsigned long long)h->stats.faults);
-    if (h->stats.clock_refused)
-        fprintf(f, "  refused for moving the client clock too far: %llu\n",
-                (unsigned long long)h->stats.clock_refused);
-    for (size_t i = 0; i < cat->n_apps; i++) {
-        const struct host_app_stats *a = &h->stats.apps[i];
-        fprintf(f,
-                "  %-12s current count %3u (capacity %u)  requests %llu, activated %llu, "
-                "below threshold %llu, refused %llu\n",
-                cat->apps[i].key, host_app_count(h, i), client_cache_capacity(&h->caches[i]),
-                (unsigned long long)a->requests, (unsigned long long)a->activated,
-                (unsigned long long)a->below, (unsigned long long)a->refused);
-    }
-    fflush(f);
-}
-
-/*
- * Every decided request: the metrics, the --log row, and for a request refused for moving the
- * client clock too far, a line on stderr (at most one per 10 s, with a count), since a wild clock
- * is worth knowing of.
- */
-static void on_request(const struct host_request_record *rec, const char *peer, void *arg)
-{
-    struct host_cli *cli = arg;
-    if (cli->metrics)
-        host_metrics_request(cli->metrics, rec);
-    if (cli->log)
-        host_log_request(rec, peer, cli->log);
-    if (!rec->clock_refused)
-        return;
-    cli->clock_refusals_since++;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t now = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-    if (cli->clock_warned_us && now - cli->clock_warned_us < 10000000u)
-        return;
-    char sent[24], clock[24];
-    filetime_format(rec->request.client_time, sent);
-    filetime_format(cli->host->client_clock, clock);
-    fprintf(stderr,
-            "kmsload host: refused with 0xC004F06C a request from %s dated %s: the client clock "
-            "(%s) moves at most %.4g days per request and %.0f days past the system clock "
-            "(%u refused since the last message)\n",
-            peer, sent, cli->host->client_clock ? clock : "unset",
-            (double)cli->host->cfg.max_clock_step / (86400.0 * FILETIME_PER_SECOND),
-            (double)cli->host->cfg.max_clock_ahead / (86400.0 * FILETIME_PER_SECOND),
-            cli->clock_refusals_since);
-    cli->clock_warned_us = now;
-    cli->clock_refusals_since = 0;
-}
-
-static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
-{
-    struct host_cli *cli = arg;
-    (void)what;
-    fprintf(stderr, "kmsload host: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    event_base_loopbreak(cli->base);
-}
-
-/* Saves the counts when they changed. Returns 0 (saved or nothing to save) or -1 (said why). */
-static int save_state(struct host_cli *cli)
-{
-    char err[512];
-    if (!cli->state_path || cli->host->stats.requests == cli->saved_requests)
-        return 0;
-    if (host_state_save(cli->host, cli->state_path, err, sizeof err) == 0) {
-        cli->saved_requests = cli->host->stats.requests;
-        if (cli->metrics)
-            cli->metrics->state_saves++;
-        return 0;
-    }
-    fprintf(stderr, "kmsload host: %s\n", err);
-    if (cli->metrics)
-        cli->metrics->state_save_failures++;
-    return -1;
-}
-
-/* Every few seconds: persist counters that changed and push the log to disk. */
-static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
-{
-    struct host_cli *cli = arg;
-    (void)fd, (void)what;
-    save_state(cli);
-    char err[700];
-    if (cli->log && host_log_flush(cli->log, err, sizeof err) != 0)
-        fprintf(stderr, "kmsload host: %s\n", err);
-}
-
-static void on_status_signal(evutil_socket_t sig, short what, void *arg)
-{
-    (void)sig, (void)what;
-    print_status(stderr, arg);
-}
 
 enum {
     OPT_CLOCK = 256,
@@ -336,16 +215,6 @@ static int parse_one(int c, char **argv, struct host_options *o, char *err, size
     }
 }
 
-/* "ADDR:PORT" with port 0 allowed (a free port): the spec without ":0", and whether it had it. */
-static bool listen_spec(const char *text, char *spec, size_t cap)
-{
-    const char *colon = strrchr(text, ':');
-    bool zero_port = colon && strcmp(colon, ":0") == 0;
-    int keep = zero_port ? (int)(colon - text) : (int)cap - 1;
-    snprintf(spec, cap, "%.*s", keep, text);
-    return zero_port;
-}
-
 int host_options_parse(int argc, char **argv, struct host_options *o, char *err, size_t err_len)
 {
     static const struct option longopts[] = {
@@ -397,10 +266,8 @@ int host_options_parse(int argc, char **argv, struct host_options *o, char *err,
         return usage_set(err, err_len,
                          "--host-key and --products both say what the host covers: give one");
     for (size_t i = 0; i < o->n_listen; i++) {
-        char spec[NET_HOST_MAX + 8], host[NET_HOST_MAX], why[256];
-        uint16_t port;
-        listen_spec(o->listen[i], spec, sizeof spec);
-        if (net_parse_target(spec, KMS_DEFAULT_PORT, host, sizeof host, &port, why, sizeof why))
+        char why[256];
+        if (net_listen_check(o->listen[i], why, sizeof why))
             return usage_set(err, err_len, "--listen: %s", why);
     }
     return 0;
@@ -411,23 +278,10 @@ static int resolve_listeners(const struct host_options *o, struct net_addrs *lis
                              size_t err_len)
 {
     static const char *const fallback[] = {"127.0.0.1:1688"};
-    const char *const *specs = o->n_listen ? o->listen : fallback;
-    size_t n = o->n_listen ? o->n_listen : 1;
-    listen->n = 0;
-    for (size_t i = 0; i < n; i++) {
-        char spec[NET_HOST_MAX + 8], hostname[NET_HOST_MAX], why[256];
-        uint16_t port;
-        struct net_addrs addrs;
-        bool zero_port = listen_spec(specs[i], spec, sizeof spec);
-        if (net_parse_target(spec, KMS_DEFAULT_PORT, hostname, sizeof hostname, &port, why,
-                             sizeof why) ||
-            net_resolve(hostname, zero_port ? 0 : port, true, &addrs, why, sizeof why))
-            return usage_set(err, err_len, "--listen: %s", why);
-        for (size_t a = 0; a < addrs.n && listen->n < NET_MAX_ADDRS; a++) {
-            listen->addr[listen->n] = addrs.addr[a];
-            listen->len[listen->n++] = addrs.len[a];
-        }
-    }
+    char why[256];
+    if (net_listen_resolve(o->n_listen ? o->listen : fallback, o->n_listen ? o->n_listen : 1,
+                           listen, why, sizeof why))
+        return usage_set(err, err_len, "--listen: %s", why);
     return 0;
 }
 
@@ -438,7 +292,7 @@ struct host_run {
     struct host_server_config scfg;
     struct host_coverage coverage; /* what hcfg points to */
     struct host_log log;
-    struct host_cli cli;
+    struct host_runtime rt;
     struct host_metrics metrics;
     struct metrics_http *http;
     char err[512];
@@ -478,9 +332,9 @@ static int host_prepare(const struct host_options *o, struct host_run *r)
         usage_error("host", "--host-key: %s", what);
     if (st != HOST_SETTINGS_OK)
         return 2;
-    r->cli.host = malloc(sizeof *r->cli.host);
-    if (!r->cli.host || host_init(r->cli.host, &r->hcfg, r->err, sizeof r->err)) {
-        fprintf(stderr, "kmsload host: %s\n", r->cli.host ? r->err : "out of memory");
+    r->rt.host = malloc(sizeof *r->rt.host);
+    if (!r->rt.host || host_init(r->rt.host, &r->hcfg, r->err, sizeof r->err)) {
+        fprintf(stderr, "kmsload host: %s\n", r->rt.host ? r->err : "out of memory");
         return 1;
     }
     return 0;
@@ -499,121 +353,61 @@ static int host_open_files(const struct host_options *o, struct host_run *r)
         if (removed)
             printf("kmsload host: removed %u temporary file%s a stopped host left beside %s\n",
                    removed, removed == 1 ? "" : "s", o->state_path);
-        if (host_state_load(r->cli.host, o->state_path, &loaded, r->err, sizeof r->err)) {
+        if (host_state_load(r->rt.host, o->state_path, &loaded, r->err, sizeof r->err)) {
             fprintf(stderr, "kmsload host: %s\n", r->err);
             return 1;
         }
-        r->cli.state_path = o->state_path;
+        r->rt.state_path = o->state_path;
         if (loaded)
             printf("kmsload host: counts restored from %s\n", o->state_path);
     }
     if (o->log_path) {
-        r->cli.log = &r->log;
+        r->rt.log = &r->log;
         if (host_log_open(&r->log, o->log_path, &r->cat, r->err, sizeof r->err)) {
             fprintf(stderr, "kmsload host: %s\n", r->err);
             return 1;
         }
     }
     if (o->metrics) {
-        host_metrics_init(&r->metrics, r->cli.host);
-        r->cli.metrics = &r->metrics;
+        host_metrics_init(&r->metrics, r->rt.host);
+        r->rt.metrics = &r->metrics;
         r->scfg.answered = host_metrics_answered;
         r->scfg.answered_arg = &r->metrics;
     }
     /* Always: a refused client-clock step is reported even without --log. */
-    r->scfg.log = on_request;
-    r->scfg.log_arg = &r->cli;
+    r->scfg.log = host_runtime_on_request;
+    r->scfg.log_arg = &r->rt;
     return 0;
 }
 
 /* Serves until SIGINT/SIGTERM; prints the status and saves the state at the end. */
 static int host_serve(const struct host_options *o, struct host_run *r)
 {
-    struct host_cli *cli = &r->cli;
+    struct host_runtime *rt = &r->rt;
     signal(SIGPIPE, SIG_IGN);
     signal(SIGXFSZ, SIG_IGN); /* a file-size limit is a write error (EFBIG) to report, not death */
-    cli->base = net_event_base_new();
-    if (!cli->base) {
+    rt->base = net_event_base_new();
+    if (!rt->base) {
         fprintf(stderr, "kmsload host: cannot create an event loop\n");
         return 1;
     }
-    cli->server = host_server_start(cli->base, cli->host, &r->scfg, r->err, sizeof r->err);
-    if (!cli->server) {
+    rt->server = host_server_start(rt->base, rt->host, &r->scfg, r->err, sizeof r->err);
+    if (!rt->server) {
         fprintf(stderr, "kmsload host: %s\n", r->err);
         return 1;
     }
-    for (size_t i = 0; i < host_server_listener_count(cli->server); i++) {
-        char text[NET_ADDR_TEXT];
-        net_addr_format(host_server_listener_addr(cli->server, i), text, sizeof text);
-        printf("kmsload host: listening on %s\n", text);
-    }
-    if (r->hcfg.host_keys) {
-        const struct catalog_hostos *os =
-            catalog_hostos_for_build(&r->cat, cli->host->cfg.host_build, NULL);
-        printf("kmsload host: build %u (%s)\n", cli->host->cfg.host_build,
-               os ? os->name : "unknown OS");
-        for (size_t i = 0; i < r->coverage.keys.n; i++)
-            printf("kmsload host: host key %s ePID %s\n",
-                   r->cat.csvlks[r->coverage.keys.key[i]].key,
-                   cli->host->key_epid[r->coverage.keys.key[i]]);
-    } else {
-        for (size_t i = 0; i < r->cat.n_apps; i++)
-            printf("kmsload host: %s ePID %s\n", r->cat.apps[i].key, cli->host->epid[i]);
-    }
+    host_runtime_print_banner(stdout, rt, &r->coverage, r->hcfg.host_keys != NULL);
     if (o->metrics) {
-        r->metrics.server = cli->server;
+        r->metrics.server = rt->server;
         struct metrics_http_options mo = {
             .listen = o->metrics, .render = host_metrics_render, .render_arg = &r->metrics};
-        r->http = usage_start_metrics("host", cli->base, &mo);
+        r->http = usage_start_metrics("host", rt->base, &mo);
         if (!r->http)
             return 1;
         printf("kmsload host: metrics on %s\n", metrics_http_url(r->http));
     }
     fflush(stdout);
-    struct event *ev_int = evsignal_new(cli->base, SIGINT, on_stop_signal, cli);
-    struct event *ev_term = evsignal_new(cli->base, SIGTERM, on_stop_signal, cli);
-    struct event *ev_usr1 = evsignal_new(cli->base, SIGUSR1, on_status_signal, cli);
-    evsignal_add(ev_int, NULL);
-    evsignal_add(ev_term, NULL);
-    evsignal_add(ev_usr1, NULL);
-    struct event *housekeeping = event_new(cli->base, -1, EV_PERSIST, on_housekeeping, cli);
-    struct timeval every = {5, 0};
-    event_add(housekeeping, &every);
-    event_base_dispatch(cli->base);
-    print_status(stderr, cli);
-    int status = 0;
-    if (save_state(cli) != 0) {
-        fprintf(stderr,
-                "kmsload host: the final save of --state %s failed: the counts since the "
-                "last save are lost\n",
-                cli->state_path);
-        status = 1;
-    }
-    event_free(housekeeping);
-    event_free(ev_int);
-    event_free(ev_term);
-    event_free(ev_usr1);
-    return status;
-}
-
-/* Descriptors the host needs besides its connections: stdio, listeners, event loop, files, and
- * the one a connection holds while it is accepted before another makes room for it. */
-#define HOST_RESERVED_FDS 32
-
-/* Each connection holds a descriptor: raise the open-file limit like `run` does, and admit fewer
- * connections (saying so) when the system will not allow enough. */
-static void fit_open_files(struct host_server_config *scfg)
-{
-    unsigned long want = (unsigned long)scfg->max_connections + HOST_RESERVED_FDS;
-    unsigned long hard, got = fd_limit_raise(want, &hard);
-    if (got >= want)
-        return;
-    unsigned long fit = got > HOST_RESERVED_FDS + 1 ? got - HOST_RESERVED_FDS : 1;
-    fprintf(stderr,
-            "kmsload host: open-file limit is %lu (hard limit %lu): --max-connections lowered "
-            "from %u to %lu; raise the limit (ulimit -n) for more\n",
-            got, hard, scfg->max_connections, fit);
-    scfg->max_connections = (unsigned)fit;
+    return host_runtime_dispatch(rt) == 0 ? 0 : 1;
 }
 
 static void warn_stderr(const char *message, void *arg)
@@ -635,7 +429,7 @@ int host_execute(const struct host_options *o)
     r->scfg.pdu_timeout.tv_usec = (suseconds_t)(o->pdu_timeout_us % 1000000);
     r->scfg.warn = warn_stderr;
     r->scfg.faults = o->faults;
-    fit_open_files(&r->scfg);
+    host_fit_open_files(&r->scfg);
     if (resolve_listeners(o, &r->scfg.listen, r->err, sizeof r->err)) {
         usage_error("host", "%s", r->err);
         free(r);
@@ -658,16 +452,16 @@ int host_execute(const struct host_options *o)
     if (status == 0)
         status = host_serve(o, r);
     metrics_http_stop(r->http);
-    if (r->cli.server)
-        host_server_stop(r->cli.server);
-    if (r->cli.base)
-        event_base_free(r->cli.base);
-    if (r->cli.log && host_log_close(&r->log, r->err, sizeof r->err) != 0) {
+    if (r->rt.server)
+        host_server_stop(r->rt.server);
+    if (r->rt.base)
+        event_base_free(r->rt.base);
+    if (r->rt.log && host_log_close(&r->log, r->err, sizeof r->err) != 0) {
         fprintf(stderr, "kmsload host: %s\n", r->err);
         if (status == 0)
             status = 1;
     }
-    free(r->cli.host);
+    free(r->rt.host);
     host_coverage_free(&r->coverage);
     catalog_free(&r->cat);
     free(r);

@@ -1,12 +1,12 @@
 /* `kmsload merge OUT_DIR RUN_DIR...`: one run directory from the shards of a sharded run. */
 #include "merge_main.h"
+#include "merge_explain.h"
 #include "report.h"
 #include "run_dir.h"
 #include "usage.h"
 #include "value_parse.h"
 
 #include <getopt.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,61 +113,6 @@ int merge_options_parse(int argc, char **argv, struct merge_command_options *o, 
     return 0;
 }
 
-/*
- * What a person must know about the merged run, read back from its summary.json: each failed
- * expectation by name, shards that loaded different targets (their counts are not one host's),
- * and shards that each ran against their own embedded host.
- */
-static void merge_explain(const char *out_dir, bool quiet)
-{
-    char path[1200];
-    snprintf(path, sizeof path, "%s/summary.json", out_dir);
-    json_t *root = json_load_file(path, 0, NULL);
-    if (!root)
-        return;
-    const json_t *shards = json_object_get(json_object_get(root, "merge"), "shards");
-    size_t i;
-    const json_t *s;
-    const char *first = NULL;
-    bool differ = false;
-    json_array_foreach(shards, i, s)
-    {
-        const char *t = json_string_value(json_object_get(s, "target"));
-        if (!first)
-            first = t ? t : "";
-        else if (strcmp(first, t ? t : "") != 0)
-            differ = true;
-    }
-    if (json_is_true(json_object_get(root, "embedded_host")))
-        fprintf(stderr,
-                "kmsload merge: note: each shard ran against its own embedded reference host: "
-                "every host counted only its shard's machines, so the merged counts are not one "
-                "host's (the expectations about populations still judge the whole fleet)\n");
-    else if (differ) {
-        fprintf(stderr, "kmsload merge: warning: the shards ran against different targets:");
-        json_array_foreach(shards, i, s)
-        {
-            const char *t = json_string_value(json_object_get(s, "target"));
-            fprintf(stderr, "%s shard %lld %s", i ? "," : "",
-                    (long long)json_integer_value(json_object_get(s, "index")), t ? t : "?");
-        }
-        fprintf(stderr, "; their counts are not one host's\n");
-    }
-    const json_t *ex = json_object_get(root, "expectations"), *e;
-    json_array_foreach(ex, i, e)
-    {
-        if (json_is_true(json_object_get(e, "passed")) || quiet)
-            continue;
-        const char *rule = json_string_value(json_object_get(e, "rule"));
-        if (!rule || !rule[0])
-            rule = json_string_value(json_object_get(e, "expectation"));
-        const char *observed = json_string_value(json_object_get(e, "observed"));
-        fprintf(stderr, "kmsload merge: [FAIL] %s — %s\n", rule ? rule : "?",
-                observed ? observed : "");
-    }
-    json_decref(root);
-}
-
 int merge_execute(const struct merge_command_options *o)
 {
     struct merge_result res;
@@ -181,14 +126,7 @@ int merge_execute(const struct merge_command_options *o)
     if (res.previous[0])
         fprintf(stderr, "kmsload merge: %s held an earlier run: its files are now in %s\n",
                 o->merge.out_dir, res.previous);
-    unsigned removed = 0;
-    if (run_dir_prune_previous(o->merge.out_dir, o->keep_previous, &removed, err, sizeof err))
-        fprintf(stderr, "kmsload merge: warning: --keep-previous: %s\n", err);
-    if (removed)
-        fprintf(
-            stderr,
-            "kmsload merge: removed %u earlier run%s from %s/previous-* (--keep-previous %lu)\n",
-            removed, removed == 1 ? "" : "s", o->merge.out_dir, o->keep_previous);
+    run_dir_prune_said("kmsload merge", o->merge.out_dir, o->keep_previous, stderr);
     if (!o->quiet)
         fprintf(stderr,
                 "kmsload merge: %u shards, %llu requests, %zu of %zu expectations met (%s)%s -> "
@@ -197,7 +135,7 @@ int merge_execute(const struct merge_command_options *o)
                 res.expectations - res.expectations_failed, res.expectations,
                 res.reevaluated ? "re-evaluated" : "combined from the shards",
                 res.interrupted ? ", a shard was INTERRUPTED" : "", o->merge.out_dir);
-    merge_explain(o->merge.out_dir, o->quiet);
+    merge_explain(o->merge.out_dir, o->quiet, stderr);
     /* The report is a view of the merged results: its failure is a warning, as for a run. */
     if (o->report) {
         if (report_write(o->merge.out_dir, err, sizeof err) != REPORT_OK)

@@ -1,24 +1,23 @@
 #include "run_main.h"
 #include "run_from_host.h"
 
-#include "client_dns.h"
 #include "embedded_host.h"
 #include "engine.h"
 #include "expect.h"
 #include "fd_limit.h"
-#include "ini_lines.h"
 #include "metrics_http.h"
 #include "recon.h"
 #include "run_dir.h"
 #include "run_finish.h"
 #include "run_metrics.h"
 #include "run_plan.h"
+#include "run_plan_text.h"
+#include "scenario_input.h"
 #include "scenario_locate.h"
 #include "scenarios_main.h"
 #include "usage.h"
 #include "value_parse.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/thread.h>
 #include <getopt.h>
@@ -151,89 +150,6 @@ struct run_ctx {
     char err[1024];
 };
 
-#define RUN_SCENARIO_MAX (1u << 20) /* as scenario_load: no scenario is larger */
-
-/* Standard input, whole (at most RUN_SCENARIO_MAX bytes). */
-static char *read_stdin(char *err, size_t err_len)
-{
-    size_t cap = 65536, n = 0;
-    char *text = malloc(cap + 1);
-    while (text) {
-        size_t got = fread(text + n, 1, cap - n, stdin);
-        n += got;
-        if (got == 0)
-            break;
-        if (n == cap) {
-            if (cap >= RUN_SCENARIO_MAX) {
-                snprintf(err, err_len, "stdin: larger than 1 MiB, which no scenario is");
-                free(text);
-                return NULL;
-            }
-            char *bigger = realloc(text, cap * 2 + 1);
-            if (!bigger)
-                free(text);
-            text = bigger;
-            cap *= 2;
-        }
-    }
-    if (!text) {
-        snprintf(err, err_len, "stdin: out of memory");
-        return NULL;
-    }
-    if (ferror(stdin)) {
-        snprintf(err, err_len, "stdin: cannot read the scenario");
-        free(text);
-        return NULL;
-    }
-    /* As a file by path is refused (ini_lines_read_file): text after a NUL would be lost. */
-    if (memchr(text, '\0', n)) {
-        snprintf(err, err_len, "stdin: contains NUL bytes; a scenario is a text file");
-        free(text);
-        return NULL;
-    }
-    text[n] = '\0';
-    return text;
-}
-
-/* The scenario's text: the file or standard input (or, with only --population, a [scenario]
- * section), then one section per --population. NULL with a message in err. */
-static char *scenario_text(const struct run_options *opt, const char *path, char *err,
-                           size_t err_len)
-{
-    char *base = NULL;
-    if (!path) {
-        base = strdup("[scenario]\nname = cli\n");
-    } else if (strcmp(path, "-") == 0) {
-        if (!(base = read_stdin(err, err_len)))
-            return NULL;
-    } else if (ini_lines_read_file(path, RUN_SCENARIO_MAX, &base) != 0) {
-        int e = errno;
-        snprintf(err, err_len, "%s: cannot read the scenario: %s", path,
-                 e == EFBIG    ? "file is larger than 1 MiB, which no scenario is"
-                 : e == EILSEQ ? "file contains NUL bytes; a scenario is a text file"
-                               : strerror(e));
-        return NULL;
-    }
-    size_t len = base ? strlen(base) : 0, cap = len + 2 + opt->n_populations * 160;
-    char *text = base ? realloc(base, cap) : NULL;
-    if (!text) {
-        free(base);
-        snprintf(err, err_len, "out of memory");
-        return NULL;
-    }
-    if (len && text[len - 1] != '\n')
-        text[len++] = '\n';
-    for (size_t i = 0; i < opt->n_populations; i++) {
-        const char *spec = opt->populations[i], *c1 = strchr(spec, ':'),
-                   *c2 = strchr(c1 + 1, ':'); /* checked by run_population_check */
-        len += (size_t)snprintf(text + len, cap - len,
-                                "[population %.*s]\nproduct = %.*s\nmachines = %s\n",
-                                (int)(c1 - spec), spec, (int)(c2 - c1 - 1), c1 + 1, c2 + 1);
-    }
-    text[len] = '\0';
-    return text;
-}
-
 /* The scenario (a file, a shipped one by name, standard input, --population), the --set
  * overrides and --seed, the catalogue. */
 static int run_load(struct run_ctx *x)
@@ -246,21 +162,10 @@ static int run_load(struct run_ctx *x)
     x->sc = calloc(1, sizeof *x->sc);
     if (!x->sc)
         return RUN_EXIT_USAGE;
-    if (path && strcmp(path, "-") != 0 && opt->n_populations == 0) {
-        if (scenario_load(x->sc, path, opt->sets, opt->n_sets, x->err, sizeof x->err)) {
-            fprintf(stderr, "kmsload run: %s\n", x->err);
-            return RUN_EXIT_USAGE;
-        }
-    } else {
-        char *text = scenario_text(opt, path, x->err, sizeof x->err);
-        const char *origin = !path ? "--population" : strcmp(path, "-") == 0 ? "stdin" : path;
-        if (!text ||
-            scenario_parse(x->sc, text, origin, opt->sets, opt->n_sets, x->err, sizeof x->err)) {
-            free(text);
-            fprintf(stderr, "kmsload run: %s\n", x->err);
-            return RUN_EXIT_USAGE;
-        }
-        free(text);
+    if (scenario_load_input(x->sc, path, opt->populations, opt->n_populations, opt->sets,
+                            opt->n_sets, x->err, sizeof x->err)) {
+        fprintf(stderr, "kmsload run: %s\n", x->err);
+        return RUN_EXIT_USAGE;
     }
     if (opt->seed_given)
         x->sc->seed = opt->seed;
@@ -286,36 +191,12 @@ static int run_load(struct run_ctx *x)
 static int run_discover(struct run_ctx *x, const char *domain)
 {
     struct dns_srv_query q = {.domain = domain, .dns_server = x->opt->dns_server};
-    enum dns_srv_status st;
-    struct dns_srv_set *set = client_dns_lookup(&q, &st, x->err, sizeof x->err);
-    if (st != DNS_SRV_OK) {
+    if (host_set_discover(&x->hosts, &q, x->sc->host_caching && !x->opt->no_host_caching,
+                          x->target_desc, sizeof x->target_desc, &x->loopback, stderr, x->err,
+                          sizeof x->err)) {
         fprintf(stderr, "kmsload run: --target dns:%s: %s\n", domain, x->err);
-        free(set);
         return RUN_EXIT_UNREACHABLE;
     }
-    if (!host_set_from_srv(&x->hosts, set, domain, x->sc->host_caching && !x->opt->no_host_caching,
-                           x->target_desc, sizeof x->target_desc))
-        x->loopback = false;
-    for (size_t i = 0; i < set->n && i < HOST_SET_MAX; i++)
-        if (set->rec[i].addrs.n == 0)
-            fprintf(stderr, "kmsload run: warning: %s (published in %s) has no address: %s\n",
-                    set->rec[i].target, set->name, set->rec[i].addr_err);
-    if (set->total > x->hosts.n) {
-        /* The records come ranked (priority, then weight): those left out are the least
-         * preferred, whatever order the DNS server listed them in. */
-        uint16_t lo = set->total > set->n ? set->left_out_priority_min : UINT16_MAX, hi = 0;
-        for (size_t i = x->hosts.n; i < set->n; i++) {
-            lo = set->rec[i].priority < lo ? set->rec[i].priority : lo;
-            hi = set->rec[i].priority > hi ? set->rec[i].priority : hi;
-        }
-        if (set->total > set->n && set->left_out_priority_max > hi)
-            hi = set->left_out_priority_max;
-        fprintf(stderr,
-                "kmsload run: warning: %s has %zu records; the %zu most preferred are used, %zu "
-                "left out (priority %u..%u)\n",
-                set->name, set->total, x->hosts.n, set->total - x->hosts.n, lo, hi);
-    }
-    free(set);
     x->several_hosts = true;
     return 0;
 }
@@ -380,116 +261,32 @@ static int run_resolve(struct run_ctx *x)
     }
     if (strncmp(text, "dns:", 4) == 0)
         return run_discover(x, text + 4);
-    char hostname[NET_HOST_MAX];
-    uint16_t port;
-    if (net_parse_target(text, KMS_DEFAULT_PORT, hostname, sizeof hostname, &port, x->err,
-                         sizeof x->err)) {
+    snprintf(x->target_desc, sizeof x->target_desc, "%s", text);
+    int rc =
+        net_target_resolve(text, x->opt->dry_run, &x->target, &x->loopback, x->err, sizeof x->err);
+    if (rc == NET_TARGET_BAD) {
         usage_error("run", "--target: %s", x->err);
         return RUN_EXIT_USAGE;
     }
-    if (x->opt->dry_run) {
-        /* The plan is offline: no name is resolved (an address literal still says loopback). */
-        struct in6_addr a6;
-        struct in_addr a4;
-        x->loopback = (inet_pton(AF_INET, hostname, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127) ||
-                      (inet_pton(AF_INET6, hostname, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6));
-        snprintf(x->target_desc, sizeof x->target_desc, "%s", text);
-        return 0;
-    }
-    if (net_resolve(hostname, port, false, &x->target, x->err, sizeof x->err)) {
+    if (rc == NET_TARGET_UNRESOLVED) {
         /* An unresolvable target is unreachable (3), as in probe, coverage and discover. */
         fprintf(stderr, "kmsload run: --target: %s\n", x->err);
         return RUN_EXIT_UNREACHABLE;
     }
-    for (size_t i = 0; i < x->target.n; i++)
-        if (!net_addr_is_loopback((struct sockaddr *)&x->target.addr[i]))
-            x->loopback = false;
-    snprintf(x->target_desc, sizeof x->target_desc, "%s", text);
     return 0;
 }
 
-/* What the synthetic CMIDs leave behind: whether real clients activate because of them (a
- * licensing team must be told when a run lifts a host over its thresholds). */
-static void print_plan_after(FILE *f, const struct scenario *sc, const struct run_plan *plan)
+/* The engine first asks a --target whether it follows client time (see engine_config). */
+static bool run_checks_clock(const struct run_ctx *x)
 {
-    bool from_host = strcmp(sc->products, "from-host") == 0;
-    if (from_host)
-        fprintf(f, "  products:         from the host: one request per product group first (one "
-                   "CMID per application), then what its keys cover\n");
-    bool lifted = false;
-    for (size_t a = 0; a < plan->n_apps; a++) {
-        bool windows = strcmp(plan->apps[a].key, "windows") == 0;
-        uint64_t n = plan->apps[a].cmids + (from_host ? 1 : 0), cap = windows ? 50 : 10;
-        n = n > cap ? cap : n; /* the host's cache holds 2 x the largest N_Policy (spec §10) */
-        if (!plan->apps[a].cmids || n < 5)
-            continue;
-        fprintf(f,
-                "  afterwards:       the host counts %llu %s machines of this run for 30 days: "
-                "%s activate at once from then on, without reaching the threshold themselves\n",
-                (unsigned long long)n, plan->apps[a].key,
-                !windows  ? "real clients of it"
-                : n >= 25 ? "real Windows clients and servers"
-                          : "real Windows servers (clients still need 25)");
-        lifted = true;
-    }
-    if (!lifted && plan->cmids)
-        fprintf(f, "  afterwards:       every count stays below 5: no real client activates "
-                   "because of this run\n");
+    return x->opt->target && scenario_needs_client_clock(x->sc) &&
+           x->sc->target_clock == SCENARIO_TARGET_CLOCK_DETECT;
 }
 
-/* The plan: what the run will send and what it leaves in the host's counts. */
 static void print_plan(FILE *f, const struct run_ctx *x, const struct run_plan *plan)
 {
-    const struct scenario *sc = x->sc;
-    char duration[32], wall[32];
-    value_format_duration(sc->duration_us, duration, sizeof duration);
-    value_format_duration(scenario_max_wall(sc), wall, sizeof wall);
-    fprintf(f, "kmsload run: plan for %s against %s%s\n", sc->name, x->target_desc,
-            x->loopback ? "" : " (not a loopback address)");
-    if (sc->clock == SCENARIO_CLOCK_REAL)
-        fprintf(f, "  clock:            real, %s of wall time (stops at %s)\n", duration, wall);
-    else
-        fprintf(f,
-                "  clock:            virtual, %s simulated as fast as the host answers (stops at "
-                "%s of wall time)\n",
-                duration, wall);
-    fprintf(f, "  machines:         %llu\n", (unsigned long long)plan->machines);
-    fprintf(f,
-            "  requests:         %s%llu against a host that counts nobody else (fewer when it "
-            "already counts machines)\n",
-            plan->requests_more ? "more than " : "", (unsigned long long)plan->requests);
-    fprintf(f, "  synthetic CMIDs:  %llu", (unsigned long long)plan->cmids);
-    const char *sep = " (";
-    for (size_t a = 0; a < plan->n_apps; a++)
-        if (plan->apps[a].cmids) {
-            fprintf(f, "%s%s %llu", sep, plan->apps[a].key,
-                    (unsigned long long)plan->apps[a].cmids);
-            sep = ", ";
-        }
-    fprintf(f, "%s; each stays in the host's count for 30 days after its last request\n",
-            plan->cmids ? ")" : "");
-    print_plan_after(f, sc, plan);
-    if (plan->peak_rate > 0)
-        fprintf(f, "  peak rate:        %.0f requests/s%s; at most %u in flight\n",
-                ceil(plan->peak_rate),
-                sc->max_rate > 0 && plan->peak_rate >= sc->max_rate ? " (the max_rate cap)" : "",
-                plan->concurrency);
-    else
-        fprintf(f,
-                "  peak rate:        as fast as the host answers (no --max-rate); at most %u in "
-                "flight\n",
-                plan->concurrency);
-    if (x->opt->target && scenario_needs_client_clock(sc) &&
-        sc->target_clock == SCENARIO_TARGET_CLOCK_DETECT)
-        fprintf(
-            f,
-            "  clock check:      one request more, first: the run's first machine, dated 5 hours "
-            "ago (a host that refuses it checks client time, and the run stops there)\n");
-    if (x->opt->target && !x->several_hosts && sc->reconnaissance)
-        fprintf(f, "  reconnaissance:   one request per product group first, one fixed CMID per "
-                   "application (counted once ever): the host's counts, build and keys\n");
-    if (!x->loopback)
-        fprintf(f, "  N_Policy:         capped at the products' documented values\n");
+    run_plan_print(f, x->sc, plan, x->target_desc, x->loopback, run_checks_clock(x),
+                   x->opt->target && !x->several_hosts && x->sc->reconnaissance);
 }
 
 /* A terminal user may confirm by typing yes; anything else (or no terminal) sends nothing. */
@@ -584,6 +381,29 @@ static int run_from_host(struct run_ctx *x)
     return rc == 0 ? 0 : rc == -1 ? RUN_EXIT_UNREACHABLE : RUN_EXIT_FAILED;
 }
 
+/* --metrics: the collector sees every event first and hands it on to *sink, which becomes it.
+ * Returns 0, or -1 (said). */
+static int run_start_metrics(struct run_ctx *x, struct run_event_sink *sink)
+{
+    /* The collector sees every event first and hands it on to the records. */
+    x->metrics = malloc(sizeof *x->metrics);
+    if (!x->metrics || run_metrics_init(x->metrics, x->sc, sink)) {
+        free(x->metrics);
+        x->metrics = NULL;
+        fprintf(stderr, "kmsload run: out of memory\n");
+        return -1;
+    }
+    struct metrics_http_options mo = {
+        .listen = x->opt->metrics, .render = run_metrics_render, .render_arg = x->metrics};
+    x->http = usage_start_metrics("run", NULL, &mo);
+    if (!x->http)
+        return -1;
+    /* Even with --quiet: with port 0 this line is the only way to learn the port. */
+    fprintf(stderr, "kmsload run: metrics on %s\n", metrics_http_url(x->http));
+    *sink = run_metrics_sink(x->metrics);
+    return 0;
+}
+
 /* The output directory opened, the start announced, the engine run to its end. */
 static int run_engine_phase(struct run_ctx *x)
 {
@@ -601,23 +421,12 @@ static int run_engine_phase(struct run_ctx *x)
         snprintf(x->default_out, sizeof x->default_out, "out/%s", sc->name);
         x->out_dir = x->default_out;
     }
-    if (run_dir_open(&x->records, x->out_dir, x->err, sizeof x->err)) {
+    if (run_dir_open_kept(&x->records, x->out_dir, opt->keep_previous, stderr, x->err,
+                          sizeof x->err)) {
         fprintf(stderr, "kmsload run: %s\n", x->err);
         return RUN_EXIT_IO;
     }
     x->records_open = true;
-    if (x->records.previous[0])
-        fprintf(stderr, "kmsload run: %s held an earlier run: its files are now in %s\n",
-                x->out_dir, x->records.previous);
-    unsigned removed = 0;
-    char why[1024];
-    /* A folder that cannot be removed must not cost tonight's run: said, and the run goes on. */
-    if (run_dir_prune_previous(x->out_dir, opt->keep_previous, &removed, why, sizeof why))
-        fprintf(stderr, "kmsload run: warning: --keep-previous: %s\n", why);
-    if (removed)
-        fprintf(stderr,
-                "kmsload run: removed %u earlier run%s from %s/previous-* (--keep-previous %lu)\n",
-                removed, removed == 1 ? "" : "s", x->out_dir, opt->keep_previous);
     x->threads = run_thread_count(opt, sc);
     run_tally_init(x->tally, sc->n_pops);
     time_t started = time(NULL);
@@ -640,29 +449,12 @@ static int run_engine_phase(struct run_ctx *x)
         .handle_signals = true,
         /* The embedded host follows client time; another target is asked unless told, when
          * simulated time may run more than 3 hours ahead (within that, any host accepts it). */
-        .check_client_clock = opt->target && scenario_needs_client_clock(sc) &&
-                              sc->target_clock == SCENARIO_TARGET_CLOCK_DETECT,
+        .check_client_clock = run_checks_clock(x),
         .recon = &x->recon,
     };
     struct run_event_sink sink = run_dir_sink(&x->records);
-    if (opt->metrics) {
-        /* The collector sees every event first and hands it on to the records. */
-        x->metrics = malloc(sizeof *x->metrics);
-        if (!x->metrics || run_metrics_init(x->metrics, sc, &sink)) {
-            free(x->metrics);
-            x->metrics = NULL;
-            fprintf(stderr, "kmsload run: out of memory\n");
-            return RUN_EXIT_USAGE;
-        }
-        struct metrics_http_options mo = {
-            .listen = opt->metrics, .render = run_metrics_render, .render_arg = x->metrics};
-        x->http = usage_start_metrics("run", NULL, &mo);
-        if (!x->http)
-            return RUN_EXIT_USAGE;
-        /* Even with --quiet: with port 0 this line is the only way to learn the port. */
-        fprintf(stderr, "kmsload run: metrics on %s\n", metrics_http_url(x->http));
-        sink = run_metrics_sink(x->metrics);
-    }
+    if (opt->metrics && run_start_metrics(x, &sink) != 0)
+        return RUN_EXIT_USAGE;
     int rc = engine_run(&ecfg, x->tally, &sink, &x->eo, x->err, sizeof x->err);
     recon_note_clock(&x->recon, sc, ecfg.check_client_clock, &x->eo);
     if (x->metrics)

@@ -168,9 +168,41 @@ static int run_population_check(const char *spec, char *err, size_t err_len)
     return 0;
 }
 
+/* The flags without a value; returns false for any other. */
+static bool parse_switch(int c, struct run_options *opt)
+{
+    switch (c) {
+    case OPT_NO_HOST_CACHING:
+        opt->no_host_caching = true;
+        return true;
+    case 'q':
+        opt->quiet = true;
+        return true;
+    case OPT_NO_REPORT:
+        opt->report = false;
+        return true;
+    case 'h':
+        opt->help = true;
+        return true;
+    case OPT_YES:
+        opt->yes = true;
+        return true;
+    case OPT_DRY_RUN:
+        opt->dry_run = true;
+        return true;
+    case OPT_LIST:
+        opt->list = true;
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* One option (getopt_long's result c with optarg); returns 0 or -1 with a message. */
 static int parse_one(int c, char **argv, struct run_options *opt, char *err, size_t err_len)
 {
+    if (parse_switch(c, opt))
+        return 0;
     switch (c) {
     case 't':
         opt->target = optarg;
@@ -191,9 +223,6 @@ static int parse_one(int c, char **argv, struct run_options *opt, char *err, siz
         opt->dns_server = optarg;
         return 0;
     }
-    case OPT_NO_HOST_CACHING:
-        opt->no_host_caching = true;
-        return 0;
     case OPT_SEED:
         opt->seed_given = true;
         if (value_parse_uint(optarg, 0, ~0UL, &opt->seed))
@@ -212,34 +241,16 @@ static int parse_one(int c, char **argv, struct run_options *opt, char *err, siz
             return usage_set(err, err_len, "--threads \"%s\": expected 0..64 (0: one per core)",
                              optarg);
         return 0;
-    case 'q':
-        opt->quiet = true;
-        return 0;
-    case OPT_NO_REPORT:
-        opt->report = false;
-        return 0;
     case OPT_METRICS:
         if (usage_check_metrics(optarg, err, err_len))
             return -1;
         opt->metrics = optarg;
-        return 0;
-    case 'h':
-        opt->help = true;
-        return 0;
-    case OPT_YES:
-        opt->yes = true;
-        return 0;
-    case OPT_DRY_RUN:
-        opt->dry_run = true;
         return 0;
     case OPT_MAX_RATE:
     case OPT_TARGET_CLOCK:
     case OPT_MAX_WALL:
     case OPT_STOP_AFTER_FAILURES:
         return parse_scenario_flag(c, optarg, opt, err, err_len);
-    case OPT_LIST:
-        opt->list = true;
-        return 0;
     case OPT_POPULATION:
         if (opt->n_populations >= RUN_MAX_POPULATIONS)
             return usage_set(err, err_len, "--population: at most %d", RUN_MAX_POPULATIONS);

@@ -166,37 +166,35 @@ static int parse_one(int c, char **argv, struct watch_options *o, char *err, siz
     }
 }
 
-int watch_options_parse(int argc, char **argv, struct watch_options *o, char *err, size_t err_len)
+/* HOST[:PORT] targets: each valid, none twice, and no dns: among them. */
+static int check_host_targets(const struct watch_options *o, char *err, size_t err_len)
 {
-    static const struct option longopts[] = {
-        {"metrics", required_argument, NULL, 'm'},
-        {"interval", required_argument, NULL, 'i'},
-        {"count", required_argument, NULL, 'c'},
-        {"timeout", required_argument, NULL, OPT_TIMEOUT},
-        {"target", required_argument, NULL, 't'},
-        {"products", required_argument, NULL, OPT_PRODUCTS},
-        {"cmid-seed", required_argument, NULL, OPT_CMID_SEED},
-        {"dns-server", required_argument, NULL, OPT_DNS_SERVER},
-        {"catalog", required_argument, NULL, OPT_CATALOG},
-        {"modules", required_argument, NULL, OPT_MODULES},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"max-probes", required_argument, NULL, OPT_MAX_PROBES},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    memset(o, 0, sizeof *o);
-    o->products = NULL; /* from what each host covers */
-    o->interval_us = 300000000;
-    o->timeout_us = 10000000;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":m:i:c:t:h", longopts, NULL)) != -1) {
-        if (parse_one(c, argv, o, err, err_len))
-            return usage_suggest_option(c, argv, longopts, err, err_len);
-        if (o->help)
-            return 0;
+    for (size_t i = 0; i < o->n_targets; i++) {
+        char host[NET_HOST_MAX], why[256], name[NET_HOST_MAX + 8], other[NET_HOST_MAX + 8];
+        uint16_t port, other_port;
+        if (strncmp(o->targets[i], "dns:", 4) == 0)
+            return usage_set(err, err_len, "\"%s\": a dns: target is watched alone", o->targets[i]);
+        if (net_parse_target(o->targets[i], KMS_DEFAULT_PORT, host, sizeof host, &port, why,
+                             sizeof why))
+            return usage_set(err, err_len, "%s", why);
+        snprintf(name, sizeof name, "%s:%u", host, port);
+        for (size_t k = 0; k < i; k++) {
+            net_parse_target(o->targets[k], KMS_DEFAULT_PORT, host, sizeof host, &other_port, why,
+                             sizeof why);
+            snprintf(other, sizeof other, "%s:%u", host, other_port);
+            if (strcmp(name, other) == 0)
+                return usage_set(err, err_len, "\"%s\" given twice", o->targets[i]);
+        }
     }
+    if (o->dns_server)
+        return usage_set(err, err_len, "--dns-server applies to dns:DOMAIN targets only");
+    return 0;
+}
+
+/* The targets after the flags (or -t): dns:DOMAIN alone, or HOST[:PORT]...; none with
+ * --metrics alone serves /probe. */
+static int parse_targets(int argc, char **argv, struct watch_options *o, char *err, size_t err_len)
+{
     if (optind >= argc && !o->target) {
         /* No target: the /probe exporter alone, as blackbox_exporter. */
         if (!o->metrics)
@@ -230,26 +228,41 @@ int watch_options_parse(int argc, char **argv, struct watch_options *o, char *er
                              o->targets[1]);
         return 0;
     }
-    for (size_t i = 0; i < o->n_targets; i++) {
-        char host[NET_HOST_MAX], why[256], name[NET_HOST_MAX + 8], other[NET_HOST_MAX + 8];
-        uint16_t port, other_port;
-        if (strncmp(o->targets[i], "dns:", 4) == 0)
-            return usage_set(err, err_len, "\"%s\": a dns: target is watched alone", o->targets[i]);
-        if (net_parse_target(o->targets[i], KMS_DEFAULT_PORT, host, sizeof host, &port, why,
-                             sizeof why))
-            return usage_set(err, err_len, "%s", why);
-        snprintf(name, sizeof name, "%s:%u", host, port);
-        for (size_t k = 0; k < i; k++) {
-            net_parse_target(o->targets[k], KMS_DEFAULT_PORT, host, sizeof host, &other_port, why,
-                             sizeof why);
-            snprintf(other, sizeof other, "%s:%u", host, other_port);
-            if (strcmp(name, other) == 0)
-                return usage_set(err, err_len, "\"%s\" given twice", o->targets[i]);
-        }
+    return check_host_targets(o, err, err_len);
+}
+
+int watch_options_parse(int argc, char **argv, struct watch_options *o, char *err, size_t err_len)
+{
+    static const struct option longopts[] = {
+        {"metrics", required_argument, NULL, 'm'},
+        {"interval", required_argument, NULL, 'i'},
+        {"count", required_argument, NULL, 'c'},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"target", required_argument, NULL, 't'},
+        {"products", required_argument, NULL, OPT_PRODUCTS},
+        {"cmid-seed", required_argument, NULL, OPT_CMID_SEED},
+        {"dns-server", required_argument, NULL, OPT_DNS_SERVER},
+        {"catalog", required_argument, NULL, OPT_CATALOG},
+        {"modules", required_argument, NULL, OPT_MODULES},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"max-probes", required_argument, NULL, OPT_MAX_PROBES},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(o, 0, sizeof *o);
+    o->products = NULL; /* from what each host covers */
+    o->interval_us = 300000000;
+    o->timeout_us = 10000000;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":m:i:c:t:h", longopts, NULL)) != -1) {
+        if (parse_one(c, argv, o, err, err_len))
+            return usage_suggest_option(c, argv, longopts, err, err_len);
+        if (o->help)
+            return 0;
     }
-    if (o->dns_server)
-        return usage_set(err, err_len, "--dns-server applies to dns:DOMAIN targets only");
-    return 0;
+    return parse_targets(argc, argv, o, err, err_len);
 }
 
 static void announce(const struct watch *w, const struct metrics_http *http)
@@ -297,6 +310,25 @@ static void watch_release(struct watch *w, struct metrics_http *http, struct eve
         event_base_free(w->base);
 }
 
+/* --metrics: the /probe exporter on watch's loop and the metrics server (with the watched
+ * target's /metrics when there is one). NULL when it could not start (said). */
+static struct metrics_http *start_exporter(struct watch *w, const struct watch_options *o,
+                                           struct probe_modules *modules,
+                                           struct probe_exporter **exporter)
+{
+    struct probe_exporter_options po = {.modules = modules,
+                                        .timeout_us = o->timeout_us,
+                                        .max_in_flight = o->max_probes,
+                                        .dns_server = o->dns_server};
+    *exporter = probe_exporter_new(w->base, &po);
+    struct metrics_http_options mo = {.listen = o->metrics,
+                                      .render = o->target ? watch_metrics_render : NULL,
+                                      .render_arg = &w->metrics,
+                                      .probe = probe_exporter_handle,
+                                      .probe_arg = *exporter};
+    return *exporter ? usage_start_metrics("watch", w->base, &mo) : NULL;
+}
+
 int watch_execute(const struct watch_options *o)
 {
     struct watch *w = calloc(1, sizeof *w);
@@ -342,22 +374,9 @@ int watch_execute(const struct watch_options *o)
         fprintf(stderr, "kmsload watch: cannot create an event loop\n");
         goto out;
     }
-    if (o->metrics) {
-        struct probe_exporter_options po = {.modules = modules,
-                                            .timeout_us = o->timeout_us,
-                                            .max_in_flight = o->max_probes,
-                                            .dns_server = o->dns_server};
-        exporter = probe_exporter_new(w->base, &po);
-        struct metrics_http_options mo = {.listen = o->metrics,
-                                          .render = o->target ? watch_metrics_render : NULL,
-                                          .render_arg = &w->metrics,
-                                          .probe = probe_exporter_handle,
-                                          .probe_arg = exporter};
-        http = exporter ? usage_start_metrics("watch", w->base, &mo) : NULL;
-        if (!http) {
-            status = 1;
-            goto out;
-        }
+    if (o->metrics && !(http = start_exporter(w, o, modules, &exporter))) {
+        status = 1;
+        goto out;
     }
     announce(w, http);
     ev_int = evsignal_new(w->base, SIGINT, on_stop_signal, w);

@@ -1,6 +1,9 @@
 #include "host_choice.h"
 
+#include "client_dns.h"
 #include "srv_order.h"
+
+#include <stdlib.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -125,4 +128,45 @@ void host_entry_from_scenario(struct host_entry *h, const struct scenario_kms_ho
     h->published_until_us = kh->withdraw_at_us == SCENARIO_NEVER ? INT64_MAX : kh->withdraw_at_us;
     h->up_from_us = kh->start_at_us;
     h->up_until_us = kh->stop_at_us == SCENARIO_NEVER ? INT64_MAX : kh->stop_at_us;
+}
+
+/* The records a DNS answer holds beyond the host set, and those without an address: said on msg
+ * (the run goes on with the rest). */
+static void warn_srv(const struct host_set *hs, const struct dns_srv_set *set, FILE *msg)
+{
+    for (size_t i = 0; i < set->n && i < HOST_SET_MAX; i++)
+        if (set->rec[i].addrs.n == 0)
+            fprintf(msg, "kmsload run: warning: %s (published in %s) has no address: %s\n",
+                    set->rec[i].target, set->name, set->rec[i].addr_err);
+    if (set->total <= hs->n)
+        return;
+    /* The records come ranked (priority, then weight): those left out are the least preferred,
+     * whatever order the DNS server listed them in. */
+    uint16_t lo = set->total > set->n ? set->left_out_priority_min : UINT16_MAX, hi = 0;
+    for (size_t i = hs->n; i < set->n; i++) {
+        lo = set->rec[i].priority < lo ? set->rec[i].priority : lo;
+        hi = set->rec[i].priority > hi ? set->rec[i].priority : hi;
+    }
+    if (set->total > set->n && set->left_out_priority_max > hi)
+        hi = set->left_out_priority_max;
+    fprintf(msg,
+            "kmsload run: warning: %s has %zu records; the %zu most preferred are used, %zu "
+            "left out (priority %u..%u)\n",
+            set->name, set->total, hs->n, set->total - hs->n, lo, hi);
+}
+
+int host_set_discover(struct host_set *hs, const struct dns_srv_query *q, bool caching, char *desc,
+                      size_t desc_cap, bool *loopback, FILE *msg, char *err, size_t err_len)
+{
+    enum dns_srv_status st;
+    struct dns_srv_set *set = client_dns_lookup(q, &st, err, err_len);
+    if (st != DNS_SRV_OK) {
+        free(set);
+        return -1;
+    }
+    if (!host_set_from_srv(hs, set, q->domain, caching, desc, desc_cap))
+        *loopback = false;
+    warn_srv(hs, set, msg);
+    free(set);
+    return 0;
 }

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define HOST_SET_MAX 8
 #define HOST_NONE (-1)
@@ -55,6 +56,12 @@ void host_set_single(struct host_set *set, const struct net_addrs *addrs);
  */
 bool host_set_from_srv(struct host_set *set, const struct dns_srv_set *srv, const char *domain,
                        bool caching, char *desc, size_t desc_cap);
+
+/* --target dns:DOMAIN: asks DNS (q) and makes the answer the host set as host_set_from_srv
+ * does, clearing *loopback when an address is not on loopback; records without an address and
+ * those left out are warned about on msg. Returns 0, or -1 with a message (no answer). */
+int host_set_discover(struct host_set *hs, const struct dns_srv_query *q, bool caching, char *desc,
+                      size_t desc_cap, bool *loopback, FILE *msg, char *err, size_t err_len);
 
 /* A scenario's [host NAME] section as an entry (its name, priority and weight, and its DNS and
  * up timelines); the addresses are the caller's. */

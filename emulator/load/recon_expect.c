@@ -145,13 +145,17 @@ static bool adjust(struct recon *recon, struct scenario_expectation *e, const st
     }
     case EXPECT_MIN_REQUESTS: {
         size_t app = busiest_app(recon);
-        if (app == (size_t)-1)
+        double machines = 0; /* each asks at least once, however soon it activates */
+        for (size_t p = 0; p < sc->n_pops; p++)
+            machines += sc->pops[p].machines;
+        if (app == (size_t)-1 || e->value <= machines)
             return true;
         note(recon, out,
              "not applicable: %.60s: it counts the requests of machines that wait for the "
-             "threshold; the host already counted %u %s machines, so machines activate sooner "
+             "threshold; the host already counted %u %s machine%s, so machines activate sooner "
              "and ask less",
-             e->text, counted(recon, app), cat->apps[app].name);
+             e->text, counted(recon, app), cat->apps[app].name,
+             counted(recon, app) == 1 ? "" : "s");
         return false;
     }
     default:

@@ -134,3 +134,67 @@ bool net_addr_is_loopback(const struct sockaddr *sa)
     }
     return false;
 }
+
+/* "ADDR:PORT" with port 0 allowed (a free port): the spec without ":0", and whether it had it. */
+static bool listen_spec(const char *text, char *spec, size_t cap)
+{
+    const char *colon = strrchr(text, ':');
+    bool zero_port = colon && strcmp(colon, ":0") == 0;
+    int keep = zero_port ? (int)(colon - text) : (int)cap - 1;
+    snprintf(spec, cap, "%.*s", keep, text);
+    return zero_port;
+}
+
+int net_listen_check(const char *text, char *err, size_t err_len)
+{
+    char spec[NET_HOST_MAX + 8], host[NET_HOST_MAX];
+    uint16_t port;
+    listen_spec(text, spec, sizeof spec);
+    return net_parse_target(spec, KMS_DEFAULT_PORT, host, sizeof host, &port, err, err_len);
+}
+
+int net_listen_resolve(const char *const *specs, size_t n, struct net_addrs *out, char *err,
+                       size_t err_len)
+{
+    out->n = 0;
+    for (size_t i = 0; i < n; i++) {
+        char spec[NET_HOST_MAX + 8], hostname[NET_HOST_MAX];
+        uint16_t port;
+        struct net_addrs addrs;
+        bool zero_port = listen_spec(specs[i], spec, sizeof spec);
+        if (net_parse_target(spec, KMS_DEFAULT_PORT, hostname, sizeof hostname, &port, err,
+                             err_len) ||
+            net_resolve(hostname, zero_port ? 0 : port, true, &addrs, err, err_len))
+            return -1;
+        for (size_t a = 0; a < addrs.n && out->n < NET_MAX_ADDRS; a++) {
+            out->addr[out->n] = addrs.addr[a];
+            out->len[out->n++] = addrs.len[a];
+        }
+    }
+    return 0;
+}
+
+int net_target_resolve(const char *text, bool offline, struct net_addrs *out, bool *loopback,
+                       char *err, size_t err_len)
+{
+    char hostname[NET_HOST_MAX];
+    uint16_t port;
+    if (net_parse_target(text, KMS_DEFAULT_PORT, hostname, sizeof hostname, &port, err, err_len))
+        return NET_TARGET_BAD;
+    if (offline) {
+        /* No name is resolved (an address literal still says loopback). */
+        struct in6_addr a6;
+        struct in_addr a4;
+        out->n = 0;
+        *loopback = (inet_pton(AF_INET, hostname, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127) ||
+                    (inet_pton(AF_INET6, hostname, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6));
+        return NET_TARGET_OK;
+    }
+    if (net_resolve(hostname, port, false, out, err, err_len))
+        return NET_TARGET_UNRESOLVED;
+    *loopback = true;
+    for (size_t i = 0; i < out->n; i++)
+        if (!net_addr_is_loopback((struct sockaddr *)&out->addr[i]))
+            *loopback = false;
+    return NET_TARGET_OK;
+}

@@ -56,6 +56,10 @@ json_t *coverage_json_build(const struct coverage *cv, const struct catalog *cat
             json_array_append_new(groups, group_json(&cv->groups[i], cat));
     json_object_set_new(root, "groups", groups);
     /* Whether a genuine host could have answered so, and if not, why (each with its reason). */
+    json_object_set_new(root, "clock",
+                        cv->clock == COVERAGE_CLOCK_NOT_ASKED
+                            ? json_null()
+                            : json_string(coverage_clock_text(cv->clock)));
     json_object_set_new(root, "genuine", json_boolean(cv->genuine));
     json_t *findings = json_array();
     for (size_t i = 0; findings && i < cv->n_findings; i++) {

@@ -445,3 +445,27 @@ struct run_event_sink run_dir_sink(struct run_dir *r)
 {
     return (struct run_event_sink){.event = sink_event, .flush = sink_flush, .ctx = r};
 }
+
+void run_dir_prune_said(const char *who, const char *dir, unsigned long keep_previous, FILE *msg)
+{
+    unsigned removed = 0;
+    char why[1024];
+    /* A folder that cannot be removed must not cost tonight's run: said, and the run goes on. */
+    if (run_dir_prune_previous(dir, keep_previous, &removed, why, sizeof why))
+        fprintf(msg, "%s: warning: --keep-previous: %s\n", who, why);
+    if (removed)
+        fprintf(msg, "%s: removed %u earlier run%s from %s/previous-* (--keep-previous %lu)\n", who,
+                removed, removed == 1 ? "" : "s", dir, keep_previous);
+}
+
+int run_dir_open_kept(struct run_dir *r, const char *dir, unsigned long keep_previous, FILE *msg,
+                      char *err, size_t err_len)
+{
+    if (run_dir_open(r, dir, err, err_len))
+        return -1;
+    if (r->previous[0])
+        fprintf(msg, "kmsload run: %s held an earlier run: its files are now in %s\n", dir,
+                r->previous);
+    run_dir_prune_said("kmsload run", dir, keep_previous, msg);
+    return 0;
+}

@@ -65,6 +65,13 @@ int run_dir_prune_previous(const char *dir, unsigned long keep, unsigned *remove
 /* Creates dir if needed, moves an earlier run's files away (r->previous), gives the run an id and
  * opens events.csv with its header. */
 int run_dir_open(struct run_dir *r, const char *dir, char *err, size_t err_len);
+/* run_dir_prune_previous, saying on msg what went (or, as a warning, what could not), each line
+ * starting with who ("kmsload merge"). */
+void run_dir_prune_said(const char *who, const char *dir, unsigned long keep_previous, FILE *msg);
+/* run_dir_open, saying on msg where an earlier run's files went, then the previous-* folders
+ * pruned to keep_previous (a failure there is a warning on msg, not an error). */
+int run_dir_open_kept(struct run_dir *r, const char *dir, unsigned long keep_previous, FILE *msg,
+                      char *err, size_t err_len);
 /* Appends one row (CSV, quoted where needed). */
 int run_dir_event(struct run_dir *r, const struct run_event *ev);
 /* Flushes events.csv to the kernel (the engine calls it twice a second). */

@@ -255,6 +255,9 @@ Test(coverage_cli, a_host_that_activates_everything_is_not_genuine)
         exclusive |= strcmp(json_string_value(json_object_get(f, "kind")), "exclusive-keys") == 0;
     }
     cr_expect(exclusive, "%s", out);
+    /* The default host checks client time, as genuine hosts do: one request dated 5 h ago. */
+    cr_expect(strstr(json_string_value(json_object_get(root, "clock")), "checks client time"), "%s",
+              out);
     json_decref(root);
     free(out);
     cr_assert_eq(cc_run((const char *const[]){"--target", real.target, "--json", NULL}, &out), 0);
@@ -265,5 +268,12 @@ Test(coverage_cli, a_host_that_activates_everything_is_not_genuine)
     json_decref(root);
     free(out);
     support_host_stop(&cc, &all);
+    /* A host that follows client time says so in the text too. */
+    struct support_host client;
+    support_host_start(&cc, &client, (const char *const[]){"--clock", "client", NULL});
+    cr_assert_eq(cc_run((const char *const[]){"--target", client.target, NULL}, &out), 0);
+    cr_expect(strstr(out, "clock:        follows client time"), "%s", out);
+    free(out);
+    support_host_stop(&cc, &client);
     support_host_stop(&cc, &real);
 }

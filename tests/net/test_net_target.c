@@ -60,3 +60,41 @@ Test(net_target, resolve_and_loopback)
     cr_assert_eq(net_resolve("no-such-host.invalid", 1688, false, &addrs, err, sizeof err), -1);
     cr_assert(strstr(err, "no-such-host.invalid"), "%s", err);
 }
+
+Test(net_target, listeners_port_zero_means_a_free_port)
+{
+    char err[160];
+    cr_assert_eq(net_listen_check("127.0.0.1:0", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(net_listen_check("[::1]:1690", err, sizeof err), 0, "%s", err);
+    cr_assert_neq(net_listen_check("127.0.0.1:70000", err, sizeof err), 0);
+    static const char *const specs[] = {"127.0.0.1:0", "127.0.0.1"};
+    struct net_addrs addrs;
+    cr_assert_eq(net_listen_resolve(specs, 2, &addrs, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(addrs.n, 2);
+    const struct sockaddr_in *a0 = (const struct sockaddr_in *)&addrs.addr[0];
+    const struct sockaddr_in *a1 = (const struct sockaddr_in *)&addrs.addr[1];
+    cr_assert_eq(ntohs(a0->sin_port), 0, "port 0 stays 0: the system picks a free one");
+    cr_assert_eq(ntohs(a1->sin_port), 1688, "no port: the KMS port");
+}
+
+Test(net_target, offline_only_an_address_literal_says_loopback)
+{
+    char err[160];
+    struct net_addrs a;
+    bool loopback = false;
+    cr_assert_eq(net_target_resolve("127.0.0.2:1688", true, &a, &loopback, err, sizeof err),
+                 NET_TARGET_OK);
+    cr_assert(loopback);
+    cr_assert_eq(a.n, 0, "offline: nothing resolved");
+    cr_assert_eq(net_target_resolve("[::1]", true, &a, &loopback, err, sizeof err), NET_TARGET_OK);
+    cr_assert(loopback);
+    cr_assert_eq(net_target_resolve("localhost", true, &a, &loopback, err, sizeof err),
+                 NET_TARGET_OK);
+    cr_assert_not(loopback, "a name is not resolved offline, so it is not known to be loopback");
+    cr_assert_eq(net_target_resolve("10.0.0.1:99999", true, &a, &loopback, err, sizeof err),
+                 NET_TARGET_BAD);
+    cr_assert_eq(net_target_resolve("127.0.0.1:1690", false, &a, &loopback, err, sizeof err),
+                 NET_TARGET_OK, "%s", err);
+    cr_assert(loopback);
+    cr_assert_geq(a.n, 1);
+}
