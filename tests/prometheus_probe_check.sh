@@ -15,14 +15,13 @@ check_kmsload "${1:-}"
 check_need prometheus promtool curl
 check_tmp
 
-start_host() { # NAME ARGS...: a host on a free loopback port; its HOST:PORT on stdout
-    local name=$1; shift
-    "$kmsload" host --listen 127.0.0.1:0 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
-    pids+=($!)
-    wait_line "$tmp/$name.out" "kmsload host: listening on "
-}
-kms1=$(start_host host1)
-kms2=$(start_host host2 --host-key ws2019,office2016)
+# The hosts start here, not in a $(...) subshell, so that their pids reach the cleanup.
+"$kmsload" host --listen 127.0.0.1:0 >"$tmp/host1.out" 2>"$tmp/host1.err" &
+pids+=($!)
+"$kmsload" host --listen 127.0.0.1:0 --host-key ws2019,office2016 >"$tmp/host2.out" 2>"$tmp/host2.err" &
+pids+=($!)
+kms1=$(wait_line "$tmp/host1.out" "kmsload host: listening on ")
+kms2=$(wait_line "$tmp/host2.out" "kmsload host: listening on ")
 "$kmsload" watch --metrics 127.0.0.1:0 --timeout 800ms --cmid-seed probe-check >"$tmp/watch.out" 2>"$tmp/watch.err" &
 pids+=($!)
 probe_url=$(wait_line "$tmp/watch.out" "kmsload watch: metrics on ")
