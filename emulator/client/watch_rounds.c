@@ -308,8 +308,10 @@ void watch_start_round(struct watch *w)
     w->addr_lookups = 1;
     for (size_t h = 0; h < w->metrics.n_hosts; h++) {
         struct watch_target *t = &w->targets[h];
-        struct dns_addr_query q = {
-            .host = t->host, .port = t->port, .timeout_us = w->opt->timeout_us};
+        struct dns_addr_query q = {.host = t->host,
+                                   .port = t->port,
+                                   .dns_server = w->opt->dns_server,
+                                   .timeout_us = w->opt->timeout_us};
         w->addr_lookups++;
         t->lookup = dns_addr_start(w->base, &q, on_addr_answer, t, err, sizeof err);
         if (!t->lookup) {

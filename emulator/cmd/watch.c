@@ -61,8 +61,8 @@ const char watch_usage[] =
     "      --cmid-seed TEXT      derive the client machine ID from TEXT instead of "
     "/etc/machine-id\n"
     "                            (else the host name); give one in containers, whose ID changes\n"
-    "      --dns-server ADDR[:PORT]  for dns: targets and /probe's names, ask this DNS server\n"
-    "                            (default: the system's)\n"
+    "      --dns-server ADDR[:PORT]  for dns: targets, HOST names and /probe's names, ask this\n"
+    "                            DNS server (default: the system's)\n"
     "      --catalog FILE        product catalogue (default: $KMSLOAD_PRODUCTS, installed, "
     "built-in)\n"
     "  -h, --help                show this help\n"
@@ -186,8 +186,6 @@ static int check_host_targets(const struct watch_options *o, char *err, size_t e
                 return usage_set(err, err_len, "\"%s\" given twice", o->targets[i]);
         }
     }
-    if (o->dns_server)
-        return usage_set(err, err_len, "--dns-server applies to dns:DOMAIN targets only");
     return 0;
 }
 

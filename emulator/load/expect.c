@@ -173,13 +173,16 @@ static bool eval_error_rate(const struct scenario_expectation *e, const struct r
         snprintf(out, cap, "no requests were made");
         return false;
     }
-    uint64_t failed = run_tally_failures(t);
-    double rate = (double)failed / (double)t->requests;
+    /* A contact is failed only when no host answered it: an attempt that failed over to the
+     * next host is neither a contact of its own nor a failure (failovers = N judges those). */
+    uint64_t failed = run_tally_failures(t), contacts = run_tally_contacts(t);
+    double rate = contacts ? (double)failed / (double)contacts : 0;
     size_t len = 0;
     append(out, cap, &len, "error rate %.4g (%" PRIu64 " of %" PRIu64 " contacts failed", rate,
-           failed, t->requests);
+           failed, contacts);
     if (t->failed_over > 0)
-        append(out, cap, &len, "; %" PRIu64 " attempts failed over to the next host, not counted",
+        append(out, cap, &len,
+               "; %" PRIu64 " answered after failover to the next host, counted as answered",
                t->failed_over);
     append(out, cap, &len, ")");
     return rate <= e->value;
@@ -214,6 +217,25 @@ static bool eval_unanswered(const struct scenario_expectation *e, const struct r
         append(out, cap, &len, "; %" PRIu64 " attempts answered after failover to the next host",
                t->failed_over);
     return (double)n <= e->value;
+}
+
+/* failovers = N: a user who wants every contact answered by the first host it tried. */
+static bool eval_failovers(const struct scenario_expectation *e, const struct run_tally *t,
+                           char *out, size_t cap)
+{
+    size_t len = 0;
+    append(out, cap, &len, "%" PRIu64 " of %" PRIu64 " contacts failed over to the next host",
+           t->failed_over, run_tally_contacts(t));
+    const char *sep = " (";
+    for (size_t h = 0; t->failed_over > 0 && h < t->n_hosts && h < TALLY_MAX_HOSTS; h++)
+        if (t->hosts[h].failed_over) {
+            append(out, cap, &len, "%s%s did not answer %" PRIu64, sep, t->hosts[h].name,
+                   t->hosts[h].failed_over);
+            sep = ", ";
+        }
+    if (sep[0] == ',')
+        append(out, cap, &len, ")");
+    return (double)t->failed_over <= e->value;
 }
 
 /* What to change when hosts refused the clients' time (0xC004F06C), in the observed text. */
@@ -406,6 +428,7 @@ void expect_rule(const struct scenario_expectation *e, char *out, size_t cap)
     case EXPECT_HOST_MACHINES_AT_END:
     case EXPECT_MAX_UNACTIVATED:
     case EXPECT_UNANSWERED:
+    case EXPECT_FAILOVERS:
         op = "\xE2\x89\xA4"; /* ≤: at most */
         break;
     case EXPECT_ACTIVATED:
@@ -481,6 +504,9 @@ size_t expect_evaluate(const struct scenario *sc, const struct run_tally *t,
             break;
         case EXPECT_UNANSWERED:
             r->passed = eval_unanswered(e, t, out, cap);
+            break;
+        case EXPECT_FAILOVERS:
+            r->passed = eval_failovers(e, t, out, cap);
             break;
         default:
             snprintf(out, cap, "unknown expectation kind %d", (int)e->kind);

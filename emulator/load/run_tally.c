@@ -28,6 +28,11 @@ uint64_t run_tally_failures(const struct run_tally *t)
     return t->requests > ok ? t->requests - ok : 0;
 }
 
+uint64_t run_tally_contacts(const struct run_tally *t)
+{
+    return t->requests > t->failed_over ? t->requests - t->failed_over : 0;
+}
+
 uint64_t run_tally_unanswered(const struct run_tally *t)
 {
     uint64_t n = t->outcomes[KMS_OUTCOME_PROTOCOL_ERROR];
@@ -165,6 +170,85 @@ static void host_claim(struct tally_host *h, const char *name)
     for (size_t i = 0; i < TALLY_MAX_APPS; i++)
         h->apps[i].reached_us[0] = h->apps[i].reached_us[1] = -1;
     h->publish_at_us = h->withdraw_at_us = h->start_at_us = h->stop_at_us = -1;
+    h->last_answer_us = h->down_since_us = -1;
+}
+
+/* The host's answered / down state after one more attempt at sim_us (any order: threads). */
+static void host_note_up(struct tally_host *h, int64_t sim_us, double wall_s)
+{
+    if (sim_us >= h->last_answer_us) {
+        h->last_answer_us = sim_us;
+        h->last_answer_wall_s = wall_s;
+        if (h->down_since_us >= 0 && h->down_since_us <= sim_us)
+            h->down_since_us = -1;
+    }
+}
+
+static void host_note_down(struct tally_host *h, int64_t sim_us, double wall_s)
+{
+    if (sim_us <= h->last_answer_us && h->last_answer_us >= 0)
+        return; /* an answer came after it */
+    if (h->down_since_us < 0 || sim_us < h->down_since_us) {
+        h->down_since_us = sim_us;
+        h->down_since_wall_s = wall_s;
+    }
+}
+
+void tally_host_figures(const struct tally_host *h, struct tally_host_figures *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int o = 0; o < KMS_OUTCOME__COUNT; o++) {
+        if (kms_outcome_no_answer((enum kms_outcome)o))
+            out->connection_failures += h->outcomes[o];
+        else if (o != KMS_OUTCOME_PROTOCOL_ERROR)
+            out->answered += h->outcomes[o];
+    }
+    out->key_refusals = h->refused_product;
+    out->failovers = h->failed_over;
+}
+
+void tally_host_line(const struct tally_host *h, bool virtual_clock, char *out, size_t cap)
+{
+    struct tally_host_figures fg;
+    tally_host_figures(h, &fg);
+    size_t len = 0;
+#define HL_APPEND(...)                                                                             \
+    do {                                                                                           \
+        if (len < cap) {                                                                           \
+            int n_ = snprintf(out + len, cap - len, __VA_ARGS__);                                  \
+            len += n_ > 0 ? (size_t)n_ : 0;                                                        \
+        }                                                                                          \
+    } while (0)
+    HL_APPEND("%s %llu requests, %llu answered, %llu connection failures", h->name,
+              (unsigned long long)h->requests, (unsigned long long)fg.answered,
+              (unsigned long long)fg.connection_failures);
+    const char *sep = " (";
+    for (int o = 0; o < KMS_OUTCOME__COUNT; o++)
+        if (kms_outcome_no_answer((enum kms_outcome)o) && h->outcomes[o]) {
+            HL_APPEND("%s%s %llu", sep, kms_outcome_name((enum kms_outcome)o),
+                      (unsigned long long)h->outcomes[o]);
+            sep = ", ";
+        }
+    if (sep[0] == ',')
+        HL_APPEND(")");
+    HL_APPEND(", %llu key refusals, %llu disagreements", (unsigned long long)fg.key_refusals,
+              (unsigned long long)h->model_mismatches);
+    if (h->requests == 0)
+        HL_APPEND(", never asked");
+    else if (h->last_answer_us < 0)
+        HL_APPEND(", never answered");
+    if (h->down_since_us >= 0) {
+        if (virtual_clock)
+            HL_APPEND(", down since day %.2f", (double)h->down_since_us / 86400e6);
+        else
+            HL_APPEND(", down since %.1f s into the run", h->down_since_wall_s);
+    }
+    for (size_t a = 0; a < TALLY_MAX_APPS; a++) {
+        const struct tally_host_app *ta = &h->apps[a];
+        if (ta->seen)
+            HL_APPEND("; %s last %u max %u", ta->key, ta->last_count, ta->max_count);
+    }
+#undef HL_APPEND
 }
 
 void run_tally_name_host(struct run_tally *t, size_t i, const char *name, int64_t publish_at_us,
@@ -198,6 +282,10 @@ static void host_add(struct run_tally *t, const struct run_event *ev)
     if (ev->outcome == KMS_OUTCOME_HOST_ERROR && ev->hresult == 0xC004F042u)
         h->refused_product++;
     h->failed_over += ev->failover;
+    if (kms_outcome_no_answer(ev->outcome))
+        host_note_down(h, ev->sim_us, ev->wall_s);
+    else
+        host_note_up(h, ev->sim_us, ev->wall_s);
     if (ev->model_checked) {
         h->model_checked++;
         h->model_mismatches += !ev->model_agrees;
@@ -239,6 +327,10 @@ static void host_merge(struct run_tally *into, const struct run_tally *from)
         h->refused_product += f->refused_product;
         h->failed_over += f->failed_over;
         h->model_checked += f->model_checked;
+        if (f->last_answer_us >= 0)
+            host_note_up(h, f->last_answer_us, f->last_answer_wall_s);
+        if (f->down_since_us >= 0)
+            host_note_down(h, f->down_since_us, f->down_since_wall_s);
         h->model_mismatches += f->model_mismatches;
         for (size_t k = 0; k < TALLY_MAX_APPS; k++) {
             const struct tally_host_app *fa = &f->apps[k];

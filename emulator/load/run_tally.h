@@ -101,7 +101,25 @@ struct tally_host {
     struct tally_host_app apps[TALLY_MAX_APPS]; /* by catalogue application index */
     /* Its record's and its own schedule (simulated µs; -1 none): a scenario's DNS timeline. */
     int64_t publish_at_us, withdraw_at_us, start_at_us, stop_at_us;
+    /* Down since: the first failure (no answer at all) after the host's last answer, in
+     * simulated µs and wall seconds; down_since_us -1 when its last attempt was answered (or it
+     * never failed). last_answer_us -1: never answered. */
+    int64_t last_answer_us, down_since_us;
+    double last_answer_wall_s, down_since_wall_s;
 };
+
+/* What a host did, derived from its counters (the console line, summary.json, summary.md). */
+struct tally_host_figures {
+    uint64_t answered;            /* a KMS answer of any kind: a count, an HRESULT, an RPC fault */
+    uint64_t connection_failures; /* no answer at all: DNS, refused, unreachable, timeout... */
+    uint64_t key_refusals;        /* 0xC004F042: its host key does not cover the product */
+    uint64_t failovers;           /* attempts after which the contact went on to the next host */
+};
+void tally_host_figures(const struct tally_host *h, struct tally_host_figures *out);
+/* One line about host h: "h1:1688 58 requests, 40 answered, 18 connection failures
+ * (connect-refused 18), 0 key refusals, 0 disagreements, down since 0h00m12s; windows last 2 max
+ * 2" (no newline). */
+void tally_host_line(const struct tally_host *h, bool virtual_clock, char *out, size_t cap);
 
 /* At the start of a simulated day: the machines (joined, not left) caching each host. */
 struct tally_host_day {
@@ -154,6 +172,8 @@ void run_tally_day(struct run_tally *t, size_t day, int64_t sim_us, const unsign
  * summary.json lists every host, also one nobody reached. */
 void run_tally_name_host(struct run_tally *t, size_t i, const char *name, int64_t publish_at_us,
                          int64_t withdraw_at_us, int64_t start_at_us, int64_t stop_at_us);
+/* Contacts: attempts less those that failed over to the next host (one per machine's try). */
+uint64_t run_tally_contacts(const struct run_tally *t);
 /* Failed contacts: everything but activated and below-threshold answers. */
 uint64_t run_tally_failures(const struct run_tally *t);
 /* Contacts no host answered at all: refused, timed out, reset, closed or broken answers, not

@@ -71,6 +71,26 @@ static void offer(struct hc_series *s, double t, unsigned count)
     s->pts[s->n++] = (struct hc_point){t, count};
 }
 
+#define HC_NO_COUNT "never answered (no count)"
+
+/* The "never answered" lines of hosts that did return a count somewhere. */
+static void drop_no_count_lines(struct hc_data *d)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        bool drop = false;
+        if (strcmp(d->s[i].app, HC_NO_COUNT) == 0)
+            for (size_t j = 0; j < d->n && !drop; j++)
+                drop = j != i && strcmp(d->s[j].host, d->s[i].host) == 0 &&
+                       strcmp(d->s[j].app, HC_NO_COUNT) != 0;
+        if (drop)
+            free(d->s[i].pts);
+        else
+            d->s[kept++] = d->s[i];
+    }
+    d->n = kept;
+}
+
 /* Reads events.csv; false when it has fewer than two hosts. */
 static bool read_hosts(const char *run_dir, struct hc_data *d, double unit)
 {
@@ -92,13 +112,14 @@ static bool read_hosts(const char *run_dir, struct hc_data *d, double unit)
         double t = (double)row.ev.sim_us / 1e6 / unit;
         if (t > d->t_end)
             d->t_end = t;
-        if (row.ev.count < 0)
-            continue;
-        struct hc_series *s = series_of(d, row.host, row.app);
+        /* Attempts without a count go to the host's "never answered" line (count 0), kept
+         * only for a host that never returned a count: every published host is in the chart. */
+        struct hc_series *s = series_of(d, row.host, row.ev.count < 0 ? HC_NO_COUNT : row.app);
         if (s)
-            offer(s, t, (unsigned)row.ev.count);
+            offer(s, t, row.ev.count < 0 ? 0 : (unsigned)row.ev.count);
     }
     events_csv_close(r);
+    drop_no_count_lines(d);
     return d->n_hosts >= 2;
 }
 

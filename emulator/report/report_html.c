@@ -270,6 +270,52 @@ static void html_applications(FILE *f, const json_t *root)
     fputs("</table>\n", f);
 }
 
+/* Several KMS hosts: one row each from summary.json's hosts (each counts apart, never summed). */
+static void html_hosts_table(FILE *f, const json_t *root, bool virtual_clock)
+{
+    const json_t *hosts = json_object_get(root, "hosts"), *h;
+    if (json_array_size(hosts) < 2)
+        return;
+    static const char *const heads[] = {
+        "Host",         "Requests",  "Answered",   "Connection failures",
+        "Key refusals", "Failovers", "Down since", "Counts (last / max)"};
+    static const char *const nums[] = {"requests", "answered", "connection_failures",
+                                       "key_refusals", "failovers"};
+    fputs("<table class=\"grid\">\n<caption>Per KMS host (each counts apart)</caption>\n<tr>", f);
+    for (size_t k = 0; k < sizeof heads / sizeof heads[0]; k++)
+        fprintf(f, "<th>%s</th>", heads[k]);
+    fputs("</tr>\n", f);
+    for (size_t i = 0; i < json_array_size(hosts); i++) {
+        h = json_array_get(hosts, i);
+        fputs("<tr><td>", f);
+        html(f, report_jstring(h, "name", "?"));
+        fputs("</td>", f);
+        for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++)
+            fprintf(f, "<td class=\"num\">%.0f</td>", report_jnumber(h, nums[k], 0));
+        const json_t *down = json_object_get(h, "down_since_sim_s");
+        fputs("<td>", f);
+        if (json_is_number(down))
+            fmt_when(f, virtual_clock, json_number_value(down),
+                     report_jnumber(h, "down_since_wall_s", 0));
+        else
+            fputs(report_jnumber(h, "answered", 0) > 0 ? "&ndash;" : "never answered", f);
+        fputs("</td><td>", f);
+        const char *key;
+        const json_t *a;
+        const char *sep = "";
+        json_object_foreach((json_t *)json_object_get(h, "applications"), key, a)
+        {
+            fputs(sep, f);
+            html(f, key);
+            fprintf(f, " %.0f / %.0f", report_jnumber(a, "final_count", 0),
+                    report_jnumber(a, "max_count", 0));
+            sep = ", ";
+        }
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
 /* Threshold crossings per population (the last of the tables). */
 static void html_crossings(FILE *f, const json_t *root, bool virtual_clock)
 {
@@ -356,6 +402,7 @@ static void html_tables(FILE *f, const json_t *root, bool virtual_clock)
     html_hresults(f, root);
     html_latency(f, root);
     html_applications(f, root);
+    html_hosts_table(f, root, virtual_clock);
     html_crossings(f, root, virtual_clock);
     html_falls(f, root, virtual_clock);
     fputs("</div>\n", f);

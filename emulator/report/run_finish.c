@@ -13,24 +13,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Several hosts: one line each (requests, refusals, per application the highest count and when
- * it reached 25), and how many machines cache it at the end. */
-static void print_hosts(FILE *f, const struct run_tally *t)
+/* Several hosts: one line each (requests, answered, connection failures, key refusals, down
+ * since, per application its own last and highest count and when it reached 25), and how many
+ * machines cache it at the end. Counts are never summed over hosts: each host counts apart. */
+static void print_hosts(FILE *f, const struct run_tally *t, bool virtual_clock)
 {
     for (size_t h = 0; t->n_hosts > 1 && h < t->n_hosts; h++) {
         const struct tally_host *th = &t->hosts[h];
-        fprintf(f, "  host %-14s %llu requests, %llu refused for the key, %llu disagreements",
-                th->name, (unsigned long long)th->requests, (unsigned long long)th->refused_product,
-                (unsigned long long)th->model_mismatches);
+        char line[1024];
+        tally_host_line(th, virtual_clock, line, sizeof line);
+        fprintf(f, "  host %s", line);
         for (size_t a = 0; a < TALLY_MAX_APPS; a++) {
             const struct tally_host_app *ta = &th->apps[a];
             if (!ta->seen)
                 continue;
-            fprintf(f, "; %s max %u", ta->key, ta->max_count);
             if (ta->reached_us[1] >= 0)
-                fprintf(f, " (25 on day %.2f)", (double)ta->reached_us[1] / 86400e6);
+                fprintf(f, "; %s reached 25 on day %.2f", ta->key,
+                        (double)ta->reached_us[1] / 86400e6);
             else if (ta->reached_us[0] >= 0)
-                fprintf(f, " (5 on day %.2f)", (double)ta->reached_us[0] / 86400e6);
+                fprintf(f, "; %s reached 5 on day %.2f", ta->key,
+                        (double)ta->reached_us[0] / 86400e6);
         }
         if (t->n_days > 0 && h < TALLY_MAX_HOSTS)
             fprintf(f, "; %u machines cache it at the end", t->days[t->n_days - 1].machines[h]);
@@ -65,7 +67,8 @@ static void print_summary(FILE *f, const struct scenario *sc, const struct run_t
             (double)histogram_quantile(&t->latency, 0.5) / 1000.0,
             (double)histogram_quantile(&t->latency, 0.99) / 1000.0,
             (double)histogram_quantile(&t->latency, 1.0) / 1000.0);
-    for (size_t a = 0; a < TALLY_MAX_APPS; a++)
+    /* With several hosts each counts apart: the counts are on each host's line, never mixed. */
+    for (size_t a = 0; t->n_hosts <= 1 && a < TALLY_MAX_APPS; a++)
         if (t->apps[a].seen)
             fprintf(f, "  %-11s max count %u, last count %u\n", t->apps[a].key,
                     t->apps[a].max_count, t->apps[a].last_count);
@@ -86,7 +89,7 @@ static void print_summary(FILE *f, const struct scenario *sc, const struct run_t
     }
     fprintf(f, "  model: %llu answers checked, %llu disagreements\n",
             (unsigned long long)t->model_checked, (unsigned long long)t->model_mismatches);
-    print_hosts(f, t);
+    print_hosts(f, t, sc->clock == SCENARIO_CLOCK_VIRTUAL);
     for (size_t i = 0; i < n_results; i++)
         fprintf(f, "  [%s] %s — %s\n", results[i].passed ? "PASS" : "FAIL",
                 results[i].rule[0] ? results[i].rule : results[i].expectation->text,

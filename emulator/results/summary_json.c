@@ -191,6 +191,18 @@ static json_t *summary_hosts(const struct run_tally *t)
                 json_object_set_new(outcomes, kms_outcome_name((enum kms_outcome)o),
                                     jint(h->outcomes[o]));
         json_object_set_new(jh, "outcomes", outcomes);
+        struct tally_host_figures fg;
+        tally_host_figures(h, &fg);
+        json_object_set_new(jh, "answered", jint(fg.answered));
+        json_object_set_new(jh, "connection_failures", jint(fg.connection_failures));
+        json_object_set_new(jh, "key_refusals", jint(fg.key_refusals));
+        json_object_set_new(jh, "failovers", jint(fg.failovers));
+        /* The first failure of the last unbroken run of failures: null while it answers. */
+        json_object_set_new(jh, "down_since_sim_s",
+                            h->down_since_us >= 0 ? jreal((double)h->down_since_us / 1e6)
+                                                  : json_null());
+        json_object_set_new(jh, "down_since_wall_s",
+                            h->down_since_us >= 0 ? jreal(h->down_since_wall_s) : json_null());
         json_object_set_new(jh, "refused_product", jint(h->refused_product));
         json_object_set_new(jh, "model_checked", jint(h->model_checked));
         json_object_set_new(jh, "model_mismatches", jint(h->model_mismatches));

@@ -275,15 +275,27 @@ static void md_hosts(FILE *f, const struct run_tally *t)
 {
     if (t->n_hosts < 2)
         return;
-    fputs("### Hosts\n\n| host | requests | refused for the key (0xC004F042) | disagreements | "
-          "counts | machines caching it at the end |\n|---|--:|--:|--:|---|--:|\n",
+    fputs("### Hosts\n\nEach host counts apart: its own counts, never summed.\n\n"
+          "| host | requests | answered | connection failures | key refusals (0xC004F042) | "
+          "failovers | disagreements | down since | counts (last / max) | machines caching it "
+          "at the end |\n|---|--:|--:|--:|--:|--:|--:|---|---|--:|\n",
           f);
     for (size_t h = 0; h < t->n_hosts; h++) {
         const struct tally_host *th = &t->hosts[h];
+        struct tally_host_figures fg;
+        tally_host_figures(th, &fg);
         fputs("| ", f);
         md_text(f, th->name, sizeof th->name);
-        fprintf(f, " | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " | ", th->requests,
-                th->refused_product, th->model_mismatches);
+        fprintf(f,
+                " | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " | %" PRIu64
+                " | ",
+                th->requests, fg.answered, fg.connection_failures, fg.key_refusals, fg.failovers,
+                th->model_mismatches);
+        if (th->down_since_us >= 0)
+            fprintf(f, "day %.2f (%.1f s into the run) | ", (double)th->down_since_us / 86400e6,
+                    th->down_since_wall_s);
+        else
+            fputs(th->last_answer_us < 0 ? "never answered | " : "– | ", f);
         bool first = true;
         for (size_t a = 0; a < TALLY_MAX_APPS; a++) {
             const struct tally_host_app *ta = &th->apps[a];
@@ -291,7 +303,7 @@ static void md_hosts(FILE *f, const struct run_tally *t)
                 continue;
             fputs(first ? "" : ", ", f);
             md_text(f, ta->key, sizeof ta->key);
-            fprintf(f, " max %u", ta->max_count);
+            fprintf(f, " %u / %u", ta->last_count, ta->max_count);
             if (ta->reached_us[1] >= 0)
                 fprintf(f, " (25 on day %.2f)", (double)ta->reached_us[1] / 86400e6);
             else if (ta->reached_us[0] >= 0)

@@ -104,6 +104,8 @@ enum expect_kind {
     EXPECT_MAX_UNACTIVATED,      /* max_unactivated = DUR: no machine stayed unactivated longer */
     EXPECT_UNANSWERED,           /* unanswered = N: at most N contacts got no answer from any host
                                     (connection refused, timed out, reset, closed, protocol error) */
+    EXPECT_FAILOVERS,            /* failovers = N: at most N attempts failed over to the next
+                                    host (0: every contact answered by the first host it tried) */
 };
 
 struct scenario_expectation {

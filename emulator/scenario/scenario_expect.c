@@ -43,11 +43,13 @@ static const struct expect_spec expect_specs[] = {
     {"host_refused.", EXPECT_HOST_REFUSED, SUBJECT_HOST, NULL, EV_COUNT, 4294967295ul},
     {"max_unactivated", EXPECT_MAX_UNACTIVATED, SUBJECT_NONE, "", EV_DURATION, 0},
     {"unanswered", EXPECT_UNANSWERED, SUBJECT_NONE, "", EV_COUNT, 4294967295ul},
+    {"failovers", EXPECT_FAILOVERS, SUBJECT_NONE, "", EV_COUNT, 4294967295ul},
 };
 
 #define EXPECT_KEYS_TEXT                                                                           \
     "model_mismatches, first_activation.POPULATION, max_count.APP, final_count.APP, "              \
-    "activated.POPULATION, error_rate, unanswered, unexpected_hresults, allowed_hresults, "        \
+    "activated.POPULATION, error_rate, unanswered, failovers, unexpected_hresults, "               \
+    "allowed_hresults, "                                                                           \
     "host_reaches_5.HOST.APP, host_reaches_25.HOST.APP, host_machines_at_end.HOST, "               \
     "host_refused.HOST, max_unactivated, latency_p50, "                                            \
     "latency_p90, latency_p99, latency_p999, latency_max, requests"

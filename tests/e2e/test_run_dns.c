@@ -390,3 +390,72 @@ Test(run_dns, migration_scenario_on_embedded_hosts)
     cr_assert(eol && eol - old_row > 6 && strncmp(eol - 6, " | 0 |", 6) == 0, "%.200s", old_row);
     free(text);
 }
+
+/* Issue 19 item 8: one published host dead all run long. Every contact is answered after
+ * failover, so the run passes (error_rate counts contacts no host answered); the dead host's
+ * line, summary.json and the hosts chart say what it did (never answered, connection failures,
+ * down since), counts are per host; failovers = 0 fails for a user who wants none. */
+Test(run_dns, a_dead_published_host_reads_clearly)
+{
+    struct rd_zone z;
+    rd_zone_start(&z, "real");
+    support_host_stop(&rd, &z.h2); /* published in DNS, nobody listening */
+    char scenario[128], out[128];
+    support_scratch_path(&rd, "dead.ini", scenario, sizeof scenario);
+    support_scratch_path(&rd, "dead", out, sizeof out);
+    support_write_file(scenario, "[scenario]\n"
+                                 "name = dead\n"
+                                 "clock = real\n"
+                                 "duration = 2s\n"
+                                 "host_caching = off\n"
+                                 "[population clients]\n"
+                                 "product = win10-pro\n"
+                                 "machines = 40\n"
+                                 "arrivals = 2s:20/s\n"
+                                 "[expect]\n"
+                                 "error_rate = 0\n");
+    const char *args[] = {"run",
+                          scenario,
+                          "--target",
+                          "dns:example.test",
+                          "--dns-server",
+                          z.dns.server,
+                          "--out",
+                          out,
+                          "--no-report",
+                          "--set",
+                          "expect.failovers=0",
+                          NULL};
+    struct support_result r = support_run(&rd, 60000, 0, args);
+    cr_log_info("%s%s", r.out, r.err);
+    cr_assert_eq(r.status, 1, "only failovers = 0 fails: %s", r.out);
+    cr_expect(strstr(r.out, "[PASS] error_rate \u2264 0 — error rate 0 (0 of "), "%s", r.out);
+    cr_expect(strstr(r.out, "[FAIL] failovers \u2264 0 (--set) — "), "%s", r.out);
+    cr_expect(strstr(r.out, "host h2.example.test "), "%s", r.out);
+    cr_expect(strstr(r.out, ", 0 answered, "), "%s", r.out);
+    cr_expect(strstr(r.out, "never answered, down since "), "%s", r.out);
+    cr_expect(strstr(r.out, "(connect-refused "), "%s", r.out);
+    cr_expect_null(strstr(r.out, "  windows     max count"), "counts are per host: %s", r.out);
+    json_t *root = rd_summary(out);
+    json_t *h2 = rd_host(root, "h2.example.test"), *h1 = rd_host(root, "h1.example.test");
+    json_int_t failures = json_integer_value(json_object_get(h2, "connection_failures"));
+    cr_expect_gt(failures, 0, "machines chose the dead host");
+    cr_expect_eq(json_integer_value(json_object_get(h2, "answered")), 0);
+    cr_expect_eq(json_integer_value(json_object_get(h2, "failovers")), failures);
+    cr_expect(json_is_number(json_object_get(h2, "down_since_wall_s")));
+    cr_expect(json_is_null(json_object_get(h1, "down_since_sim_s")));
+    cr_expect_eq(json_integer_value(json_object_get(h1, "connection_failures")), 0);
+    json_decref(root);
+    /* The report's hosts chart data names the dead host too. */
+    const char *rep[] = {"report", out, NULL};
+    struct support_result rr = support_run(&rd, 60000, 0, rep);
+    cr_expect_eq(rr.status, 0, "%s", rr.err);
+    char path[300];
+    snprintf(path, sizeof path, "%s/charts/hosts.dat", out);
+    char *dat = support_slurp(path, NULL);
+    cr_expect(dat && strstr(dat, "\"h2.example.test never answered (no count)\""), "%s",
+              dat ? dat : "(no hosts.dat)");
+    free(dat);
+    support_result_free(&rr);
+    support_result_free(&r);
+}

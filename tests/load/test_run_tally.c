@@ -547,3 +547,81 @@ Test(run_tally, a_thread_whose_first_answer_is_below_moves_the_fall_earlier)
     free(a);
     free(b);
 }
+
+/* One event of host i (name) at sim_us: an answer with count, or a failure. */
+static struct run_event host_event(uint64_t seq, int host, const char *name, int64_t count,
+                                   enum kms_outcome failed)
+{
+    struct run_event ev = count >= 0 ? answer(seq, (int64_t)seq * 1000000, "windows", 0, count, 25)
+                                     : failure(seq, failed, 0);
+    ev.sim_us = (int64_t)seq * 1000000;
+    ev.wall_s = (double)seq;
+    ev.host_index = host;
+    ev.host = name;
+    ev.failover = count < 0 && host == 1;
+    return ev;
+}
+
+/* Issue 19 item 8: per-host figures (answered, connection failures, key refusals, failovers),
+ * down since the first failure of the last unbroken run, counts kept per host. */
+Test(run_tally, hosts_have_their_own_figures_and_down_since)
+{
+    struct run_tally *t = tally_new(1);
+    run_tally_name_host(t, 0, "h1:1688", 0, -1, 0, -1);
+    run_tally_name_host(t, 1, "h2:1688", 0, -1, 0, -1);
+    struct run_event ev;
+    ev = host_event(1, 1, "h2:1688", 6, 0); /* h2 answers with 6 */
+    run_tally_add(t, &ev);
+    ev = host_event(2, 1, "h2:1688", -1, KMS_OUTCOME_REFUSED); /* then fails: down since 2 s */
+    run_tally_add(t, &ev);
+    ev = host_event(4, 1, "h2:1688", -1, KMS_OUTCOME_TIMEOUT);
+    run_tally_add(t, &ev);
+    ev = host_event(3, 1, "h2:1688", -1, KMS_OUTCOME_UNREACHABLE); /* out of order */
+    run_tally_add(t, &ev);
+    ev = host_event(5, 0, "h1:1688", 2, 0); /* h1 answers the failovers with its own count */
+    run_tally_add(t, &ev);
+    ev = host_event(6, 0, "h1:1688", -1, KMS_OUTCOME_DNS_ERROR); /* h1 fails once... */
+    run_tally_add(t, &ev);
+    ev = host_event(7, 0, "h1:1688", 3, 0); /* ...and answers again: not down */
+    run_tally_add(t, &ev);
+    ev = host_event(8, 0, "h1:1688", -1, KMS_OUTCOME_HOST_ERROR);
+    ev.hresult = 0xC004F042u;
+    run_tally_add(t, &ev);
+
+    struct tally_host_figures f1, f2;
+    tally_host_figures(&t->hosts[0], &f1);
+    tally_host_figures(&t->hosts[1], &f2);
+    cr_expect_eq(f2.answered, 1);
+    cr_expect_eq(f2.connection_failures, 3);
+    cr_expect_eq(f2.failovers, 3);
+    cr_expect_eq(t->hosts[1].down_since_us, 2000000, "the first failure after its last answer");
+    cr_expect_eq(f1.answered, 3, "two counts and a key refusal");
+    cr_expect_eq(f1.connection_failures, 1);
+    cr_expect_eq(f1.key_refusals, 1);
+    cr_expect_eq(t->hosts[0].down_since_us, -1, "answered after its failure");
+    cr_expect_eq(t->hosts[0].apps[0].last_count, 3);
+    cr_expect_eq(t->hosts[0].apps[0].max_count, 3);
+    cr_expect_eq(t->hosts[1].apps[0].max_count, 6, "h2's count is not h1's");
+    cr_expect_eq(run_tally_contacts(t), t->requests - 3);
+
+    char line[512];
+    tally_host_line(&t->hosts[1], false, line, sizeof line);
+    cr_expect(strstr(line, "h2:1688 4 requests, 1 answered, 3 connection failures "
+                           "(connect-refused 1, timeout 1, unreachable 1), 0 key refusals"),
+              "%s", line);
+    cr_expect(strstr(line, "down since 2.0 s into the run; windows last 6 max 6"), "%s", line);
+
+    /* Merged from two threads' parts, the down state is the same. */
+    struct run_tally *a = tally_new(1), *b = tally_new(1);
+    ev = host_event(1, 1, "h2:1688", 6, 0);
+    run_tally_add(a, &ev);
+    ev = host_event(2, 1, "h2:1688", -1, KMS_OUTCOME_REFUSED);
+    run_tally_add(b, &ev);
+    ev = host_event(3, 1, "h2:1688", -1, KMS_OUTCOME_REFUSED);
+    run_tally_add(a, &ev);
+    run_tally_merge(a, b);
+    cr_expect_eq(a->hosts[1].down_since_us, 2000000);
+    free(a);
+    free(b);
+    free(t);
+}
