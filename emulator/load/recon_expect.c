@@ -67,9 +67,9 @@ static bool not_exact(struct recon *recon, const struct scenario_expectation *e,
                       const char *app_name, FILE *out)
 {
     note(recon, out,
-         "not applicable: %.60s: the host already counted %u %s machines, and which of them are "
+         "not applicable: %.60s: the host already counted %u %s machine%s, and which of them are "
          "this run's own (an earlier run with the same seed) is unknown",
-         e->text, c, app_name);
+         e->text, c, app_name, c == 1 ? "" : "s");
     return false;
 }
 
@@ -121,8 +121,8 @@ static bool adjust(struct recon *recon, struct scenario_expectation *e, const st
             return not_exact(recon, e, c, cat->apps[app].name, out);
         if (e->kind == EXPECT_FINAL_COUNT &&
             (sc->duration_us >= 30 * DAY_US || e->value + c > (double)cap)) {
-            note(recon, out, "not applicable: %.60s: the host already counted %u %s machines, %s",
-                 e->text, c, cat->apps[app].name,
+            note(recon, out, "not applicable: %.60s: the host already counted %u %s machine%s, %s",
+                 e->text, c, cat->apps[app].name, c == 1 ? "" : "s",
                  sc->duration_us >= 30 * DAY_US ? "and some of them leave its count during the "
                                                   "run (30 days after their last request)"
                                                 : "and its cache may be full before the end");
@@ -138,9 +138,15 @@ static bool adjust(struct recon *recon, struct scenario_expectation *e, const st
                  "%.*s= %.0f (%.0f + %u the host counted before the run%s)",
                  eq ? (int)(eq - was) : 0, was, shifted, e->value, c,
                  shifted < e->value + c ? ", at most its cache" : "");
+        if (shifted == e->value) /* already the cache's size: nothing to add */
+            note(recon, out,
+                 "kept: %.60s: the host already counted %u %s machine%s, but its cache holds no "
+                 "more than %u",
+                 was, c, cat->apps[app].name, c == 1 ? "" : "s", cap);
+        else
+            note(recon, out, "shifted: %.60s to %.0f: the host already counted %u %s machine%s",
+                 was, shifted, c, cat->apps[app].name, c == 1 ? "" : "s");
         e->value = shifted;
-        note(recon, out, "shifted: %.60s to %.0f: the host already counted %u %s machine%s", was,
-             shifted, c, cat->apps[app].name, c == 1 ? "" : "s");
         return true;
     }
     case EXPECT_MIN_REQUESTS: {

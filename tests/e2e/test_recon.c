@@ -135,9 +135,14 @@ Test(recon, a_host_that_already_counts_machines_is_judged_on_top_of_them)
 
     /* Once more: the reconnaissance CMID is counted once ever, not once per run. */
     support_scratch_path(&rc, "third", out, sizeof out);
-    r = rc_threshold_climb(h.target, out, NULL);
+    r = rc_threshold_climb(h.target, out, "expect.max_count.windows=50");
     cr_expect_eq(r.status, 0, "%s", r.out);
     cr_expect(strstr(r.out, "the host already counted 31 Windows machines"), "%s", r.out);
+    /* A maximum already at the cache's size stays, and says why (not "shifted 50 to 50"). */
+    cr_expect(strstr(r.out, "kept: max_count.windows = 50 (--set): the host already counted 31 "
+                            "Windows machines, but its cache holds no more than 50"),
+              "%s", r.out);
+    cr_expect_null(strstr(r.out, "to 50: the host"), "%s", r.out);
     support_result_free(&r);
 
     /* Another seed: 30 new machines on top of 31, the host's cache holds 50. */
