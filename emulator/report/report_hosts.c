@@ -91,8 +91,34 @@ static void drop_no_count_lines(struct hc_data *d)
     d->n = kept;
 }
 
-/* Reads events.csv; false when it has fewer than two hosts. */
-static bool read_hosts(const char *run_dir, struct hc_data *d, double unit)
+#define HC_NOT_ASKED "never asked (no request)"
+
+/* Published hosts of summary.json that no request went to (failover never reached them): a flat
+ * line of their own, so every published host is in the chart. */
+static void add_unasked_hosts(struct hc_data *d, const json_t *root)
+{
+    const json_t *hosts = json_object_get(root, "hosts"), *h;
+    size_t i;
+    json_array_foreach(hosts, i, h)
+    {
+        const char *name = report_jstring(h, "name", "");
+        bool known = !name[0];
+        for (size_t k = 0; k < d->n_hosts && !known; k++)
+            known = strcmp(d->hosts[k], name) == 0;
+        if (known || d->n_hosts == 8)
+            continue;
+        snprintf(d->hosts[d->n_hosts++], sizeof d->hosts[0], "%.63s", name);
+        struct hc_series *s = series_of(d, name, HC_NOT_ASKED);
+        if (s) {
+            offer(s, 0, 0);
+            s->last_t = d->t_end;
+        }
+    }
+}
+
+/* Reads events.csv (and the published hosts of summary.json); false when it has fewer than two
+ * hosts. */
+static bool read_hosts(const char *run_dir, const json_t *root, struct hc_data *d, double unit)
 {
     char path[1200], err[512];
     if (report_path_join(path, sizeof path, run_dir, "events.csv") != 0)
@@ -120,6 +146,7 @@ static bool read_hosts(const char *run_dir, struct hc_data *d, double unit)
     }
     events_csv_close(r);
     drop_no_count_lines(d);
+    add_unasked_hosts(d, root);
     return d->n_hosts >= 2;
 }
 
@@ -200,7 +227,7 @@ bool report_hosts_chart(const char *run_dir, const char *charts_dir, const char 
         return false;
     bool drawn = false;
     char gnuplot[1024], script[1200];
-    if (read_hosts(run_dir, d, unit) && write_data(charts_dir, d) == 0 &&
+    if (read_hosts(run_dir, root, d, unit) && write_data(charts_dir, d) == 0 &&
         report_find_gnuplot(gnuplot, sizeof gnuplot) &&
         report_path_join(script, sizeof script, reports_dir, "hosts.gp") == 0) {
         /* The x axis spans the whole run, as the other charts' do, not only up to the last

@@ -457,5 +457,23 @@ Test(run_dns, a_dead_published_host_reads_clearly)
               dat ? dat : "(no hosts.dat)");
     free(dat);
     support_result_free(&rr);
+    /* A published host no request went to (a backup failover never reached) is drawn too. */
+    root = rd_summary(out);
+    json_array_append_new(
+        json_object_get(root, "hosts"),
+        json_pack("{s:s, s:i, s:i}", "name", "h3.example.test", "requests", 0, "answered", 0));
+    char summary[300];
+    snprintf(summary, sizeof summary, "%s/summary.json", out);
+    cr_assert_eq(json_dump_file(root, summary, JSON_INDENT(2)), 0);
+    json_decref(root);
+    rr = support_run(&rd, 60000, 0, rep);
+    cr_expect_eq(rr.status, 0, "%s", rr.err);
+    dat = support_slurp(path, NULL);
+    cr_expect(dat && strstr(dat, "\"h3.example.test never asked (no request)\""), "%s",
+              dat ? dat : "(no hosts.dat)");
+    cr_expect(dat && strstr(dat, "\"h2.example.test never answered (no count)\""), "%s",
+              dat ? dat : "(no hosts.dat)");
+    free(dat);
+    support_result_free(&rr);
     support_result_free(&r);
 }
