@@ -4,6 +4,7 @@
 
 #include "dns_srv.h"
 #include "net.h"
+#include "scenario_input.h"
 #include "usage.h"
 #include "value_parse.h"
 
@@ -13,55 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/*
- * "K/N", or "auto/N" with K from $JOB_COMPLETION_INDEX (set by Kubernetes for the pods of an
- * Indexed Job). Returns 0, or -1 with a message for people in err.
- */
-static int parse_shard(const char *text, unsigned *k, unsigned *n, char *err, size_t err_len)
-{
-    char *slash = strchr(text, '/');
-    unsigned long a, b;
-    char left[32];
-    if (!slash || (size_t)(slash - text) >= sizeof left) {
-        snprintf(err, err_len, "--shard \"%s\": expected K/N with 0 <= K < N, or auto/N", text);
-        return -1;
-    }
-    memcpy(left, text, (size_t)(slash - text));
-    left[slash - text] = '\0';
-    if (value_parse_uint(slash + 1, 1, 65536, &b)) {
-        snprintf(err, err_len, "--shard \"%s\": expected K/N with 0 <= K < N, or auto/N", text);
-        return -1;
-    }
-    if (strcmp(left, "auto") == 0) {
-        const char *index = getenv("JOB_COMPLETION_INDEX");
-        if (!index || !*index) {
-            snprintf(err, err_len,
-                     "--shard %s: JOB_COMPLETION_INDEX is not set (Kubernetes sets it in the pods "
-                     "of an Indexed Job); give the shard as K/N instead",
-                     text);
-            return -1;
-        }
-        if (value_parse_uint(index, 0, ~0UL, &a)) {
-            snprintf(err, err_len, "--shard %s: JOB_COMPLETION_INDEX=\"%s\" is not a number", text,
-                     index);
-            return -1;
-        }
-        if (a >= b) {
-            snprintf(err, err_len,
-                     "--shard %s: JOB_COMPLETION_INDEX=%lu is out of range 0..%lu (the Job's "
-                     "completions must equal N)",
-                     text, a, b - 1);
-            return -1;
-        }
-    } else if (value_parse_uint(left, 0, 65535, &a) || a >= b) {
-        snprintf(err, err_len, "--shard \"%s\": expected K/N with 0 <= K < N, or auto/N", text);
-        return -1;
-    }
-    *k = (unsigned)a;
-    *n = (unsigned)b;
-    return 0;
-}
 
 enum {
     OPT_SEED = 256,
@@ -142,32 +94,6 @@ static int parse_set(const char *text, struct run_options *opt, char *err, size_
     return 0;
 }
 
-/* --population NAME:PRODUCT:MACHINES: a population without a scenario file. Names and products
- * are plain words (they become an INI section and value); the scenario parser checks the rest. */
-static int run_population_check(const char *spec, char *err, size_t err_len)
-{
-    const char *c1 = strchr(spec, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-    if (!c1 || !c2 || strchr(c2 + 1, ':'))
-        return usage_set(err, err_len,
-                         "--population \"%s\": expected NAME:PRODUCT:MACHINES, e.g. "
-                         "clients:win10-pro:30",
-                         spec);
-    for (const char *p = spec; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '-' || *p == '_' || *p == '.' || *p == ':'))
-            return usage_set(err, err_len,
-                             "--population \"%s\": names and products are letters, digits, "
-                             "'-', '_' and '.'",
-                             spec);
-    unsigned long n;
-    if (c1 == spec || c2 == c1 + 1 || value_parse_uint(c2 + 1, 1, 10000000, &n))
-        return usage_set(err, err_len,
-                         "--population \"%s\": expected NAME:PRODUCT:MACHINES with MACHINES "
-                         "1..10000000",
-                         spec);
-    return 0;
-}
-
 /* The flags without a value; returns false for any other. */
 static bool parse_switch(int c, struct run_options *opt)
 {
@@ -229,7 +155,7 @@ static int parse_one(int c, char **argv, struct run_options *opt, char *err, siz
             return usage_set(err, err_len, "--seed \"%s\": expected a number", optarg);
         return 0;
     case OPT_SHARD:
-        return parse_shard(optarg, &opt->shard_index, &opt->shard_count, err, err_len);
+        return scenario_shard_parse(optarg, &opt->shard_index, &opt->shard_count, err, err_len);
     case OPT_SUMMARY_MD:
         opt->summary_md = optarg;
         return 0;
@@ -254,7 +180,7 @@ static int parse_one(int c, char **argv, struct run_options *opt, char *err, siz
     case OPT_POPULATION:
         if (opt->n_populations >= RUN_MAX_POPULATIONS)
             return usage_set(err, err_len, "--population: at most %d", RUN_MAX_POPULATIONS);
-        if (run_population_check(optarg, err, err_len))
+        if (scenario_population_check(optarg, err, err_len))
             return -1;
         opt->populations[opt->n_populations++] = optarg;
         return 0;

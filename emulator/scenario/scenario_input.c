@@ -1,8 +1,10 @@
 #include "scenario_input.h"
 
 #include "ini_lines.h"
+#include "value_parse.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,4 +103,91 @@ int scenario_load_input(struct scenario *sc, const char *path, const char *const
     int rc = !text || scenario_parse(sc, text, origin, sets, n_sets, err, err_len) ? -1 : 0;
     free(text);
     return rc;
+}
+
+/* A message for people in err; returns -1. */
+static int input_error(char *err, size_t err_len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* --population NAME:PRODUCT:MACHINES: a population without a scenario file. Names and products
+ * are plain words (they become an INI section and value); the scenario parser checks the rest.
+ * Moved from cmd/run_options.c (issue 18): the check belongs with the sections it becomes. */
+int scenario_population_check(const char *spec, char *err, size_t err_len)
+{
+    const char *c1 = strchr(spec, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (!c1 || !c2 || strchr(c2 + 1, ':'))
+        return input_error(err, err_len,
+                           "--population \"%s\": expected NAME:PRODUCT:MACHINES, e.g. "
+                           "clients:win10-pro:30",
+                           spec);
+    for (const char *p = spec; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.' || *p == ':'))
+            return input_error(err, err_len,
+                               "--population \"%s\": names and products are letters, digits, "
+                               "'-', '_' and '.'",
+                               spec);
+    unsigned long n;
+    if (c1 == spec || c2 == c1 + 1 || value_parse_uint(c2 + 1, 1, 10000000, &n))
+        return input_error(err, err_len,
+                           "--population \"%s\": expected NAME:PRODUCT:MACHINES with MACHINES "
+                           "1..10000000",
+                           spec);
+    return 0;
+}
+
+/*
+ * "K/N", or "auto/N" with K from $JOB_COMPLETION_INDEX (set by Kubernetes for the pods of an
+ * Indexed Job). Returns 0, or -1 with a message for people in err.
+ * Moved from cmd/run_options.c (issue 18): which part of the scenario's fleet a run takes.
+ */
+int scenario_shard_parse(const char *text, unsigned *k, unsigned *n, char *err, size_t err_len)
+{
+    char *slash = strchr(text, '/');
+    unsigned long a, b;
+    char left[32];
+    if (!slash || (size_t)(slash - text) >= sizeof left) {
+        snprintf(err, err_len, "--shard \"%s\": expected K/N with 0 <= K < N, or auto/N", text);
+        return -1;
+    }
+    memcpy(left, text, (size_t)(slash - text));
+    left[slash - text] = '\0';
+    if (value_parse_uint(slash + 1, 1, 65536, &b)) {
+        snprintf(err, err_len, "--shard \"%s\": expected K/N with 0 <= K < N, or auto/N", text);
+        return -1;
+    }
+    if (strcmp(left, "auto") == 0) {
+        const char *index = getenv("JOB_COMPLETION_INDEX");
+        if (!index || !*index) {
+            snprintf(err, err_len,
+                     "--shard %s: JOB_COMPLETION_INDEX is not set (Kubernetes sets it in the pods "
+                     "of an Indexed Job); give the shard as K/N instead",
+                     text);
+            return -1;
+        }
+        if (value_parse_uint(index, 0, ~0UL, &a)) {
+            snprintf(err, err_len, "--shard %s: JOB_COMPLETION_INDEX=\"%s\" is not a number", text,
+                     index);
+            return -1;
+        }
+        if (a >= b) {
+            snprintf(err, err_len,
+                     "--shard %s: JOB_COMPLETION_INDEX=%lu is out of range 0..%lu (the Job's "
+                     "completions must equal N)",
+                     text, a, b - 1);
+            return -1;
+        }
+    } else if (value_parse_uint(left, 0, 65535, &a) || a >= b) {
+        snprintf(err, err_len, "--shard \"%s\": expected K/N with 0 <= K < N, or auto/N", text);
+        return -1;
+    }
+    *k = (unsigned)a;
+    *n = (unsigned)b;
+    return 0;
 }
