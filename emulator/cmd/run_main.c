@@ -285,13 +285,7 @@ static int run_preflight(struct run_ctx *x)
     const struct scenario *sc = x->sc;
     if (opt->target && scenario_needs_client_clock(sc) &&
         sc->target_clock == SCENARIO_TARGET_CLOCK_REAL) {
-        fprintf(stderr,
-                "kmsload run: %s is a virtual-clock scenario of more than 3 simulated hours, and "
-                "the target is said to check client time (target_clock = real): it would refuse "
-                "the simulated time with "
-                "0xC004F06C. Run a real-clock scenario instead (scenarios/real-host-smoke.ini, "
-                "new-host-acceptance.ini or real-host-soak.ini); nothing was sent\n",
-                sc->name);
+        run_plan_refuse_real_clock(stderr, sc);
         return RUN_EXIT_USAGE;
     }
     if (!opt->dry_run && (x->loopback || opt->yes)) {
@@ -390,10 +384,7 @@ static int run_engine_phase(struct run_ctx *x)
     time_t started = time(NULL);
     strftime(x->started_at, sizeof x->started_at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&started));
     if (!opt->quiet)
-        fprintf(stderr, "kmsload run: %s against %s, %s clock, seed %llu, %u thread%s%s\n",
-                sc->name, x->target_desc, sc->clock == SCENARIO_CLOCK_VIRTUAL ? "virtual" : "real",
-                (unsigned long long)sc->seed, x->threads, x->threads == 1 ? "" : "s",
-                opt->shard_count > 1 ? ", sharded" : "");
+        run_plan_print_start(stderr, sc, x->target_desc, x->threads, opt->shard_count > 1);
     struct engine_config ecfg = {
         .scenario = sc,
         .catalog = &x->cat,

@@ -101,3 +101,26 @@ bool run_plan_confirmed_on_terminal(const char *target)
     line[strcspn(line, "\r\n")] = '\0';
     return strcmp(line, "yes") == 0;
 }
+
+/* Moved from cmd/run_main.c (issue 18), as the plan's other words: why a virtual run is not
+ * started against a host said to check client time. */
+void run_plan_refuse_real_clock(FILE *msg, const struct scenario *sc)
+{
+    fprintf(msg,
+            "kmsload run: %s is a virtual-clock scenario of more than 3 simulated hours, and "
+            "the target is said to check client time (target_clock = real): it would refuse "
+            "the simulated time with "
+            "0xC004F06C. Run a real-clock scenario instead (scenarios/real-host-smoke.ini, "
+            "new-host-acceptance.ini or real-host-soak.ini); nothing was sent\n",
+            sc->name);
+}
+
+/* Moved from cmd/run_main.c (issue 18): the line that opens a run, beside the plan. */
+void run_plan_print_start(FILE *msg, const struct scenario *sc, const char *target_desc,
+                          unsigned threads, bool sharded)
+{
+    fprintf(msg, "kmsload run: %s against %s, %s clock, seed %llu, %u thread%s%s\n", sc->name,
+            target_desc, sc->clock == SCENARIO_CLOCK_VIRTUAL ? "virtual" : "real",
+            (unsigned long long)sc->seed, threads, threads == 1 ? "" : "s",
+            sharded ? ", sharded" : "");
+}

@@ -18,4 +18,12 @@ void run_plan_print(FILE *f, const struct scenario *sc, const struct run_plan *p
  * standard input and error) sends nothing. target names the target in the question. */
 bool run_plan_confirmed_on_terminal(const char *target);
 
+/* A virtual-clock scenario of more than 3 simulated hours against a target said to check client
+ * time (target_clock = real): says on msg why nothing is sent. */
+void run_plan_refuse_real_clock(FILE *msg, const struct scenario *sc);
+
+/* The line that opens a run: scenario, target, clock, seed, threads, whether a shard. */
+void run_plan_print_start(FILE *msg, const struct scenario *sc, const char *target_desc,
+                          unsigned threads, bool sharded);
+
 #endif

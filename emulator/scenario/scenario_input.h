@@ -1,6 +1,7 @@
 /* `kmsload run`'s scenario as given on the command line: a file, standard input ("-"), or none,
  * each followed by one [population NAME] section per --population NAME:PRODUCT:MACHINES (with
- * no file, the populations are the whole scenario, named cli). */
+ * no file, the populations are the whole scenario, named cli), and the part of its fleet a
+ * --shard takes. */
 #ifndef KMSLOAD_SCENARIO_INPUT_H
 #define KMSLOAD_SCENARIO_INPUT_H
 
