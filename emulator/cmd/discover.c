@@ -1,7 +1,6 @@
 #include "discover.h"
 
 #include "catalog.h"
-#include "discovery.h"
 #include "dns_srv.h"
 #include "usage.h"
 #include "value_parse.h"
@@ -143,53 +142,16 @@ int discover_options_parse(int argc, char **argv, struct discover_options *o, ch
     return parse_domain(argc, argv, o, err, err_len);
 }
 
-/* Looks the domain up, probes and judges every host, prints; the exit status. */
-static int discover_hosts(const struct discover_options *o, const struct catalog *cat,
-                          struct discovery *d)
-{
-    char err[512];
-    struct discovery_report r = {o->product, o->dns_server, DISCOVER_EXIT_NO_RECORDS, err};
-    struct dns_srv_query q = {
-        .domain = o->domain, .dns_server = o->dns_server, .timeout_us = o->timeout_us};
-    if (discovery_lookup(d, &q, err, sizeof err) != DNS_SRV_OK) {
-        if (o->json && d->set)
-            discovery_print_json(stdout, d, &r, NULL);
-        fprintf(stderr, "kmsload discover: %s\n", err);
-        return DISCOVER_EXIT_NO_RECORDS;
-    }
-    if (discovery_probe(d, o->timeout_us, err, sizeof err)) {
-        fprintf(stderr, "kmsload discover: %s\n", err);
-        return DISCOVER_EXIT_NO_RECORDS;
-    }
-    unsigned warnings = discovery_judge(d, o->product);
-    if (o->coverage)
-        discovery_probe_coverage(d, cat, o->timeout_us);
-    r.exit_status = warnings ? DISCOVER_EXIT_WARNINGS : DISCOVER_EXIT_OK;
-    r.problem = NULL;
-    if (o->json)
-        discovery_print_json(stdout, d, &r, cat);
-    else
-        discovery_print_text(stdout, d, &r, cat);
-    return r.exit_status;
-}
-
 int discover_execute(const struct discover_options *o)
 {
-    struct catalog cat;
-    struct discovery *d = calloc(1, sizeof *d);
-    char err[512];
-    if (!d || catalog_load(&cat, o->products_file, err, sizeof err)) {
-        fprintf(stderr, "kmsload discover: %s\n", d ? err : "out of memory");
-        free(d);
-        return DISCOVER_EXIT_USAGE;
-    }
-    int status = DISCOVER_EXIT_USAGE;
-    if (discovery_request(&cat, o->product, &d->req, err, sizeof err))
-        usage_error("discover", "%s", err);
-    else
-        status = discover_hosts(o, &cat, d);
-    discovery_free(d);
-    free(d);
-    catalog_free(&cat);
-    return status;
+    struct discovery_run_options r = {
+        .domain = o->domain,
+        .dns_server = o->dns_server,
+        .product = o->product,
+        .products_file = o->products_file,
+        .timeout_us = o->timeout_us,
+        .json = o->json,
+        .coverage = o->coverage,
+    };
+    return discovery_run(&r);
 }

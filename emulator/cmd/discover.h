@@ -2,16 +2,11 @@
 #ifndef KMSLOAD_DISCOVER_H
 #define KMSLOAD_DISCOVER_H
 
+#include "discovery_run.h" /* enum discover_exit */
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-enum discover_exit {
-    DISCOVER_EXIT_OK = 0,       /* records found, every published host answers */
-    DISCOVER_EXIT_WARNINGS = 1, /* a host down, a stale record, a refusal */
-    DISCOVER_EXIT_USAGE = 2,
-    DISCOVER_EXIT_NO_RECORDS = 3, /* no _vlmcs._tcp record, or DNS did not answer */
-};
 
 /* Old spellings noted at most this many times per command line (one note per use). */
 #define DISCOVER_NOTES_MAX 8

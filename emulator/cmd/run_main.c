@@ -4,7 +4,6 @@
 #include "embedded_host.h"
 #include "engine.h"
 #include "expect.h"
-#include "fd_limit.h"
 #include "metrics_http.h"
 #include "recon.h"
 #include "run_dir.h"
@@ -12,6 +11,7 @@
 #include "run_metrics.h"
 #include "run_plan.h"
 #include "run_plan_text.h"
+#include "run_resources.h"
 #include "scenario_input.h"
 #include "scenario_locate.h"
 #include "scenarios_main.h"
@@ -28,7 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -103,21 +102,6 @@ const char run_usage[] =
     "     one-line reason on stderr, also with -q)\n"
     "  4  the results could not be written: disk full, no permission, an output path that\n"
     "     cannot be a directory (the file is named on stderr)\n";
-
-/* Each contact holds one socket: ask for enough descriptors, and say so when the system refuses. */
-static void raise_open_files(unsigned concurrency, bool embedded_host, bool quiet)
-{
-    /* Client sockets, the embedded host's (up to twice as many while closes are reaped), files. */
-    unsigned long want =
-        (unsigned long)concurrency * (embedded_host ? 3 : 1) + 256 + (embedded_host ? 1024 : 0);
-    unsigned long hard;
-    unsigned long got = fd_limit_raise(want, &hard);
-    if (got < want && !quiet)
-        fprintf(stderr,
-                "kmsload run: open-file limit is %lu (hard limit %lu), %lu wanted for %u "
-                "concurrent contacts; raise it (ulimit -n) or lower concurrency\n",
-                got, hard, want, concurrency);
-}
 
 /* Everything one run holds, from the scenario to the files. */
 struct run_ctx {
@@ -289,19 +273,6 @@ static void print_plan(FILE *f, const struct run_ctx *x, const struct run_plan *
                    x->opt->target && !x->several_hosts && x->sc->reconnaissance);
 }
 
-/* A terminal user may confirm by typing yes; anything else (or no terminal) sends nothing. */
-static bool run_confirmed_on_terminal(const char *target)
-{
-    if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
-        return false;
-    fprintf(stderr, "Send these requests to %s? Type yes to go on: ", target);
-    char line[16];
-    if (!fgets(line, sizeof line, stdin))
-        return false;
-    line[strcspn(line, "\r\n")] = '\0';
-    return strcmp(line, "yes") == 0;
-}
-
 /*
  * Before anything is sent: the plan for --dry-run and for a target that is not on loopback
  * (which needs --yes or a typed yes), and the clock check a virtual run against a host that says
@@ -344,26 +315,13 @@ static int run_preflight(struct run_ctx *x)
         return -1;
     }
     print_plan(stderr, x, &plan);
-    if (run_confirmed_on_terminal(x->target_desc))
+    if (run_plan_confirmed_on_terminal(x->target_desc))
         return 0;
     fprintf(stderr,
             "kmsload run: nothing sent: %s is not a loopback address; give --yes to send this "
             "plan (--dry-run only prints it)\n",
             x->target_desc);
     return RUN_EXIT_USAGE;
-}
-
-/* One event loop per core by default, leaving one core to the embedded host. */
-static unsigned run_thread_count(const struct run_options *opt, const struct scenario *sc)
-{
-    unsigned threads = opt->threads_given ? (unsigned)opt->threads : sc->threads;
-    if (threads == 0) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = cores > 1 ? (unsigned)cores - (opt->target ? 0 : 1) : 1;
-        if (threads == 0)
-            threads = 1;
-    }
-    return threads > sc->concurrency ? sc->concurrency : threads;
 }
 
 /* products = from-host: the populations follow what the host's keys cover (one host only). */
@@ -427,7 +385,7 @@ static int run_engine_phase(struct run_ctx *x)
         return RUN_EXIT_IO;
     }
     x->records_open = true;
-    x->threads = run_thread_count(opt, sc);
+    x->threads = run_thread_count(opt->threads_given, opt->threads, !opt->target, sc);
     run_tally_init(x->tally, sc->n_pops);
     time_t started = time(NULL);
     strftime(x->started_at, sizeof x->started_at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&started));
@@ -551,7 +509,7 @@ int run_execute(const struct run_options *opt)
         pthread_sigmask(SIG_BLOCK, &signals, NULL);
         signal(SIGPIPE, SIG_IGN);
         evthread_use_pthreads(); /* the embedded host's loop is stopped from this thread */
-        raise_open_files(x->sc->concurrency, opt->target == NULL, opt->quiet);
+        run_raise_open_files(x->sc->concurrency, opt->target == NULL, opt->quiet ? NULL : stderr);
         if (!opt->target)
             status = run_start_embedded_host(x);
         if (status == 0 && strcmp(x->sc->products, "from-host") == 0)

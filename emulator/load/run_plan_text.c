@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 /* What the synthetic CMIDs leave behind: whether real clients activate because of them (a
  * licensing team must be told when a run lifts a host over its thresholds). */
@@ -86,4 +87,17 @@ void run_plan_print(FILE *f, const struct scenario *sc, const struct run_plan *p
                    "application (counted once ever): the host's counts, build and keys\n");
     if (!loopback)
         fprintf(f, "  N_Policy:         capped at the products' documented values\n");
+}
+
+/* Moved from cmd/run_main.c (issue 18): asking for the plan's go-ahead belongs with the plan. */
+bool run_plan_confirmed_on_terminal(const char *target)
+{
+    if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+        return false;
+    fprintf(stderr, "Send these requests to %s? Type yes to go on: ", target);
+    char line[16];
+    if (!fgets(line, sizeof line, stdin))
+        return false;
+    line[strcspn(line, "\r\n")] = '\0';
+    return strcmp(line, "yes") == 0;
 }

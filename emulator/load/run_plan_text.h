@@ -14,4 +14,8 @@
 void run_plan_print(FILE *f, const struct scenario *sc, const struct run_plan *plan,
                     const char *target_desc, bool loopback, bool clock_check, bool recon);
 
+/* After the plan, a terminal user may confirm by typing yes; anything else (or no terminal on
+ * standard input and error) sends nothing. target names the target in the question. */
+bool run_plan_confirmed_on_terminal(const char *target);
+
 #endif
