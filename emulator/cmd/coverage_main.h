@@ -3,15 +3,11 @@
 #ifndef KMSLOAD_COVERAGE_MAIN_H
 #define KMSLOAD_COVERAGE_MAIN_H
 
+#include "coverage_run.h" /* COVERAGE_EXIT_* */
 #include "net.h"
 
 #include <stdbool.h>
 #include <stdint.h>
-
-#define COVERAGE_EXIT_OK 0      /* every --require group activated */
-#define COVERAGE_EXIT_MISSING 1 /* a --require group was not activated */
-#define COVERAGE_EXIT_USAGE 2
-#define COVERAGE_EXIT_UNREACHABLE 3 /* the host could not be reached */
 
 struct coverage_options {
     bool help, json;
