@@ -3,8 +3,6 @@
 #include "host_key_list.h"
 
 #include "catalog.h"
-#include "client_exchange.h"
-#include "client_request.h"
 #include "probe_print.h"
 #include "usage.h"
 #include "value_parse.h"
@@ -93,39 +91,39 @@ static int parse_value(int c, struct probe_options *o, char *err, size_t err_len
     unsigned long v;
     switch (c) {
     case 'P':
-        if (value_parse_uint(optarg, 4, 6, &o->protocol))
+        if (value_parse_uint(optarg, 4, 6, &o->send.request.protocol))
             return usage_set(err, err_len, "--protocol \"%s\": expected 4, 5 or 6", optarg);
         return 0;
     case 'n':
         if (value_parse_uint(optarg, 0, 0xffffffffUL, &v))
             return usage_set(err, err_len, "--n-policy \"%s\": expected a number 0..4294967295",
                              optarg);
-        o->n_policy = (long)v;
+        o->send.request.n_policy = (long)v;
         return 0;
     case OPT_LICENSE:
-        if (value_parse_uint(optarg, 0, 6, &o->license_status))
+        if (value_parse_uint(optarg, 0, 6, &o->send.request.license_status))
             return usage_set(err, err_len, "--license-status \"%s\": expected 0..6", optarg);
         return 0;
     case OPT_BINDING:
-        if (value_parse_uint(optarg, 0, 0xffffffffUL, &o->binding_expiration))
+        if (value_parse_uint(optarg, 0, 0xffffffffUL, &o->send.request.binding_expiration))
             return usage_set(err, err_len, "--binding-expiration \"%s\": expected minutes", optarg);
         return 0;
     case OPT_SKEW:
-        if (value_parse_duration(optarg, true, &o->clock_skew_us, why, sizeof why))
+        if (value_parse_duration(optarg, true, &o->send.request.clock_skew_us, why, sizeof why))
             return usage_set(err, err_len, "--clock-skew: %s", why);
         return 0;
     case OPT_NDR64:
     case OPT_BTFN:
-        if (value_parse_switch(optarg,
-                               c == OPT_NDR64 ? &o->exchange.offer_ndr64 : &o->exchange.offer_btfn))
+        if (value_parse_switch(optarg, c == OPT_NDR64 ? &o->send.exchange.offer_ndr64
+                                                      : &o->send.exchange.offer_btfn))
             return usage_set(err, err_len, "--%s \"%s\": expected on or off",
                              c == OPT_NDR64 ? "ndr64" : "btfn", optarg);
         return 0;
     default: /* OPT_TIMEOUT */
-        if (value_parse_duration(optarg, false, &o->timeout_us, why, sizeof why) ||
-            o->timeout_us <= 0)
+        if (value_parse_duration(optarg, false, &o->send.timeout_us, why, sizeof why) ||
+            o->send.timeout_us <= 0)
             return usage_set(err, err_len, "--timeout: %s",
-                             o->timeout_us <= 0 ? "must be positive" : why);
+                             o->send.timeout_us <= 0 ? "must be positive" : why);
         return 0;
     }
 }
@@ -134,17 +132,17 @@ static int parse_one(int c, char **argv, struct probe_options *o, char *err, siz
 {
     switch (c) {
     case 'p':
-        o->product = optarg;
-        o->product_given = true;
+        o->send.request.product = optarg;
+        o->send.product_given = true;
         return 0;
     case OPT_APP:
-        o->app = optarg;
+        o->send.request.app = optarg;
         return 0;
     case OPT_KMS:
-        o->kms = optarg;
+        o->send.request.kms = optarg;
         return 0;
     case OPT_SKU:
-        o->sku = optarg;
+        o->send.request.sku = optarg;
         return 0;
     case OPT_PRODUCTS:
         o->deprecated = USAGE_NOTE_PRODUCTS_FILE;
@@ -167,19 +165,19 @@ static int parse_one(int c, char **argv, struct probe_options *o, char *err, siz
         o->list_host_keys = true;
         return 0;
     case OPT_CMID:
-        o->cmid = optarg;
+        o->send.request.cmid = optarg;
         return 0;
     case OPT_CMID_PREV:
-        o->cmid_prev = optarg;
+        o->send.request.cmid_prev = optarg;
         return 0;
     case 'w':
-        o->workstation = optarg;
+        o->send.request.workstation = optarg;
         return 0;
     case OPT_VM:
-        o->vm = true;
+        o->send.request.vm = true;
         return 0;
     case OPT_ALTER:
-        o->exchange.alter_context = true;
+        o->send.exchange.alter_context = true;
         return 0;
     case OPT_JSON:
         o->json = true;
@@ -204,13 +202,11 @@ static int parse_one(int c, char **argv, struct probe_options *o, char *err, siz
 static void options_default(struct probe_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->product = "win10-pro";
-    o->workstation = "kmsload-probe";
-    o->n_policy = -1;
-    o->license_status = 2;
-    o->binding_expiration = 43200;
-    o->timeout_us = 10000000;
-    client_session_options_default(&o->exchange);
+    client_request_spec_default(&o->send.request); /* N_Policy the product's, grace, 30 days */
+    o->send.request.product = "win10-pro";
+    o->send.request.workstation = "kmsload-probe";
+    o->send.timeout_us = 10000000;
+    client_session_options_default(&o->send.exchange);
 }
 
 int probe_options_parse(int argc, char **argv, struct probe_options *o, char *err, size_t err_len)
@@ -257,73 +253,23 @@ int probe_options_parse(int argc, char **argv, struct probe_options *o, char *er
     return usage_target(argc, argv, &o->target, o->host, sizeof o->host, &o->port, err, err_len);
 }
 
-static int exit_status_for(enum kms_outcome outcome)
-{
-    switch (outcome) {
-    case KMS_OUTCOME_ACTIVATED:
-        return PROBE_EXIT_ACTIVATED;
-    case KMS_OUTCOME_BELOW_THRESHOLD:
-        return PROBE_EXIT_BELOW_THRESHOLD;
-    case KMS_OUTCOME_HOST_ERROR:
-    case KMS_OUTCOME_RPC_FAULT:
-        return PROBE_EXIT_HOST_ERROR;
-    case KMS_OUTCOME_PROTOCOL_ERROR:
-        return PROBE_EXIT_PROTOCOL_ERROR;
-    default:
-        return PROBE_EXIT_UNREACHABLE;
-    }
-}
-
-/* The request the options describe; prints the usage error itself. */
-static int build_request(const struct probe_options *o, const struct catalog *cat,
-                         struct kms_request *req, const char **product_name)
-{
-    struct client_request_spec s;
-    char err[512];
-    client_request_spec_default(&s);
-    /* --kms GROUP alone: a client of that group (its edition, N_Policy and protocol), not a
-     * Windows 10 Pro client with another KMS ID. */
-    s.product = !o->product_given && o->kms && catalog_find_kms(cat, o->kms) ? o->kms : o->product;
-    s.app = o->app;
-    s.kms = o->kms;
-    s.sku = o->sku;
-    s.protocol = o->protocol;
-    s.n_policy = o->n_policy;
-    s.cmid = o->cmid;
-    s.cmid_prev = o->cmid_prev;
-    s.workstation = o->workstation;
-    s.license_status = o->license_status;
-    s.binding_expiration = o->binding_expiration;
-    s.vm = o->vm;
-    s.clock_skew_us = o->clock_skew_us;
-    if (client_request_build(cat, &s, req, product_name, err, sizeof err)) {
-        usage_error("probe", "%s", err);
-        return -1;
-    }
-    return 0;
-}
-
 /* Sends the request, prints the answer; returns the exit status. */
-static int probe_send(const struct probe_options *o, const struct catalog *cat)
+static int probe_answer(const struct probe_options *o, const struct catalog *cat)
 {
-    struct kms_request req;
-    struct client_outcome out;
-    struct net_client_params params;
-    const char *product = NULL;
+    struct probe_send_options send = o->send;
+    struct probe_sent s;
     char err[512];
-    if (build_request(o, cat, &req, &product))
+    send.host = o->host;
+    send.port = o->port;
+    int rc = probe_send(&send, cat, &s, err, sizeof err);
+    if (rc < 0) {
+        usage_error("probe", "%s", err);
         return PROBE_EXIT_USAGE;
-    client_params(&params, NULL, o->timeout_us);
-    params.options = o->exchange;
-    if (client_exchange(o->host, o->port, &params, &req, &out, err, sizeof err))
+    }
+    if (rc > 0)
         fprintf(stderr, "kmsload probe: %s\n", err);
-    struct probe_report r = {o->host,
-                             o->port,
-                             &req,
-                             product,
-                             o->clock_skew_us,
-                             &out,
-                             exit_status_for(out.result.outcome)};
+    struct probe_report r = {o->host, o->port,      &s.req, s.product, send.request.clock_skew_us,
+                             &s.out,  s.exit_status};
     if (o->json)
         probe_print_json(stdout, &r);
     else
@@ -345,7 +291,7 @@ int probe_execute(const struct probe_options *o)
     else if (o->list_products)
         probe_print_products(stdout, &cat);
     else
-        status = probe_send(o, &cat);
+        status = probe_answer(o, &cat);
     catalog_free(&cat);
     return status;
 }
